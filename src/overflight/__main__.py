@@ -1,0 +1,3 @@
+from overflight.cli import main
+
+main()

@@ -1,0 +1,55 @@
+"""The ``overflight`` command: a thin typer shell over the library modules.
+
+Each command group lives in its own module; heavy libraries are imported inside the commands,
+so ``overflight --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from overflight.cli import _common
+
+app = typer.Typer(
+    name="overflight",
+    help="Open space intelligence from public orbital element sets: who passes over a place, "
+    "whether an imaging claim is possible, what a satellite did.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _register() -> None:
+    from overflight.cli import catalog_cmd, demo_cmd, track_cmd
+
+    app.add_typer(catalog_cmd.app, name="catalog", help="Import, list, show and export element sets.")
+    track_cmd.register(app)
+    demo_cmd.register(app)
+
+
+_register()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    if version:
+        from overflight import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: user mistakes become one-line errors with exit status 2."""
+    try:
+        app(args=argv if argv is not None else sys.argv[1:], prog_name="overflight")
+    except _common.UserError as exc:
+        _common.fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        _common.fail("interrupted", 130)

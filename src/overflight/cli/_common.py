@@ -1,0 +1,109 @@
+"""Shared CLI plumbing: output formats, one-line errors, exit codes, the catalog option."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from enum import Enum
+from typing import Any, NoReturn
+
+import typer
+
+__all__ = [
+    "EXIT_DATA",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "DbOption",
+    "Format",
+    "UserError",
+    "emit",
+    "fail",
+]
+
+EXIT_OK = 0
+EXIT_DATA = 1  # completed, but some input records were rejected
+EXIT_USAGE = 2  # bad arguments or input: nothing was done
+
+
+class UserError(Exception):
+    """A mistake by the user (bad argument, unreadable file): printed as one line, no traceback."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+DbOption = typer.Option(
+    None,
+    "--db",
+    envvar="OVERFLIGHT_DB",
+    help="Catalog database file (default: the user data directory; OVERFLIGHT_DB).",
+)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print ``overflight: error: message`` on stderr and exit with ``code``."""
+    sys.stderr.write(f"overflight: error: {message}\n")
+    raise SystemExit(code)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 1e6 else f"{value:.6g}"
+    return str(value)
+
+
+def emit(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: str,
+    *,
+    title: str | None = None,
+    columns: Sequence[str] | None = None,
+    out: Any = None,
+) -> None:
+    """Write rows as a rich table (people), JSON array or CSV (programs) to stdout."""
+    out = out or sys.stdout
+    cols = list(columns) if columns else (list(rows[0].keys()) if rows else [])
+    if fmt == "json":
+        json.dump(list(rows), out, indent=2, default=str)
+        out.write("\n")
+    elif fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in cols})
+        out.write(buf.getvalue())
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for col in cols:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*(_cell(row.get(c)) for c in cols))
+        Console(file=out).print(table)
+
+
+def iter_json_lines(rows: Iterable[Mapping[str, Any]], out: Any = None) -> None:
+    """Stream rows as a JSON array without holding them all (for large results)."""
+    out = out or sys.stdout
+    out.write("[")
+    first = True
+    for row in rows:
+        out.write("\n" if first else ",\n")
+        out.write(json.dumps(row, default=str))
+        first = False
+    out.write("\n]\n")

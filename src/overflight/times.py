@@ -1,0 +1,193 @@
+"""Time handling: UTC at every interface, Skyfield's timescale and ephemeris loaded offline.
+
+Earth-orientation data (UT1-UTC, polar motion) and the DE421 ephemeris come from the
+``skyfield-data`` package: nothing is downloaded. Beyond the end of the shipped Earth-orientation
+table Skyfield extrapolates UT1-UTC; the error stays well under a second of time.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from skyfield.jpllib import SpiceKernel
+    from skyfield.timelib import Time, Timescale
+
+__all__ = [
+    "TimeError",
+    "datetime64_to_utc",
+    "ephemeris",
+    "format_utc",
+    "parse_duration",
+    "parse_time",
+    "skyfield_time",
+    "time_grid",
+    "timescale",
+    "to_datetime64",
+    "utc",
+]
+
+
+class TimeError(ValueError):
+    """A time given by a user that cannot be understood unambiguously."""
+
+
+def _loader() -> Any:
+    from skyfield.api import Loader
+    from skyfield_data import get_skyfield_data_path
+
+    with warnings.catch_warnings():
+        # skyfield-data warns when its Earth-orientation table is past its nominal expiry;
+        # Skyfield then extrapolates UT1-UTC, which is fine at our precision.
+        warnings.simplefilter("ignore")
+        path = get_skyfield_data_path()
+    return Loader(path, expire=False, verbose=False)
+
+
+@functools.cache
+def timescale() -> Timescale:
+    """Skyfield timescale with the Earth-orientation data shipped in ``skyfield-data``."""
+    ts: Timescale = _loader().timescale(builtin=False)
+    return ts
+
+
+@functools.cache
+def ephemeris() -> SpiceKernel:
+    """The DE421 planetary ephemeris shipped in ``skyfield-data`` (1900-2053)."""
+    eph: SpiceKernel = _loader()("de421.bsp")
+    return eph
+
+
+def utc(value: datetime) -> datetime:
+    """Return ``value`` as an aware UTC datetime; naive datetimes are rejected."""
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise TimeError(f"time {value.isoformat()} has no time zone; give UTC explicitly")
+    return value.astimezone(UTC)
+
+
+def format_utc(value: datetime, *, decimals: int = 0) -> str:
+    """ISO 8601 UTC with ``Z``: ``2026-05-30T22:50:00Z`` (``decimals`` digits of seconds)."""
+    value = utc(value)
+    if decimals <= 0:
+        return (value + timedelta(microseconds=500_000)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return text[: len(text) - 6 + min(decimals, 6)] + "Z"
+
+
+def to_datetime64(times: datetime | Sequence[datetime] | npt.ArrayLike) -> npt.NDArray[Any]:
+    """Times as a ``datetime64[ns]`` array (UTC). Accepts aware datetimes or datetime64."""
+    if isinstance(times, datetime):
+        times = [times]
+    arr = np.asarray(times)
+    if arr.dtype.kind == "M":
+        return arr.astype("datetime64[ns]")
+    out = np.empty(arr.shape, dtype="datetime64[ns]")
+    flat = out.reshape(-1)
+    for i, value in enumerate(arr.reshape(-1)):
+        if not isinstance(value, datetime):
+            raise TimeError(f"not a time: {value!r}")
+        flat[i] = np.datetime64(utc(value).replace(tzinfo=None), "ns")
+    return out
+
+
+def datetime64_to_utc(value: np.datetime64) -> datetime:
+    """One ``datetime64`` (UTC) as an aware datetime, microsecond precision."""
+    micros = int(np.datetime64(value, "us").astype(np.int64))
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+
+
+def skyfield_time(times: datetime | Sequence[datetime] | npt.ArrayLike) -> Time:
+    """Skyfield ``Time`` for UTC datetimes or a ``datetime64`` array (vectorized)."""
+    arr = to_datetime64(times)
+    ns = arr.astype(np.int64)
+    day_ns = 86_400 * 10**9
+    days = ns // day_ns
+    seconds = (ns - days * day_ns) / 1e9
+    # Whole days and seconds of day: Skyfield looks up leap seconds per day and float64 keeps
+    # sub-microsecond precision.
+    t: Time = timescale().utc(1970, 1, 1 + days, 0, 0, seconds)
+    return t
+
+
+def time_grid(start: datetime, end: datetime, step_s: float) -> npt.NDArray[Any]:
+    """``datetime64[ns]`` grid from ``start`` to ``end`` inclusive-ish, every ``step_s`` seconds."""
+    start64 = to_datetime64(start)[0]
+    end64 = to_datetime64(end)[0]
+    step = np.timedelta64(round(step_s * 1e9), "ns")
+    if step <= np.timedelta64(0, "ns"):
+        raise TimeError("step must be positive")
+    grid = np.arange(start64, end64, step)
+    if grid.size == 0 or grid[-1] != end64:
+        grid = np.append(grid, end64)
+    return grid
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``15m``, ``6h``, ``7d``, ``2w`` (bare numbers are seconds)."""
+    m = _DURATION.match(text)
+    if not m:
+        raise TimeError(f"not a duration: {text!r} (use e.g. 90s, 15m, 6h, 7d)")
+    value = float(m.group(1))
+    unit = m.group(2) or "s"
+    seconds = value * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
+    return timedelta(seconds=seconds)
+
+
+def parse_time(text: str, *, zone: str | None = None, now: datetime | None = None) -> datetime:
+    """Parse a user's time into aware UTC.
+
+    Accepts ISO 8601 with ``Z`` or an offset (``2023-11-27T23:36:25+09:00``), ``now``, or a
+    local time without offset together with an IANA ``zone`` (``Asia/Pyongyang``). A local
+    time that a daylight-saving change makes ambiguous or non-existent is rejected.
+    """
+    raw = text.strip()
+    if raw.lower() == "now":
+        return utc(now or datetime.now(UTC))
+    iso = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
+    try:
+        value = datetime.fromisoformat(iso)
+    except ValueError:
+        raise TimeError(
+            f"not an ISO 8601 time: {text!r} (e.g. 2023-11-27T23:36:25+09:00 or ...Z)"
+        ) from None
+    if value.tzinfo is not None:
+        if zone:
+            raise TimeError(f"time {text!r} has an offset and a zone {zone!r}; give one")
+        return value.astimezone(UTC)
+    if not zone:
+        raise TimeError(
+            f"time {text!r} has no offset; add Z for UTC, an offset like +09:00, "
+            "or give a zone such as Asia/Pyongyang"
+        )
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TimeError(f"unknown time zone {zone!r} (use an IANA name like Asia/Pyongyang)") from None
+    first = value.replace(tzinfo=tz, fold=0)
+    second = value.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        # Both folds differ: the wall time is either repeated (ambiguous) or skipped.
+        back0 = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+        if back0 != value:
+            raise TimeError(f"local time {raw} does not exist in {zone} (clock change)")
+        raise TimeError(
+            f"local time {raw} is ambiguous in {zone} (clock change); give a UTC offset"
+        )
+    return first.astimezone(UTC)
+
+
+def as_utc_list(times: Iterable[datetime]) -> list[datetime]:
+    """Every time as aware UTC (naive ones rejected)."""
+    return [utc(t) for t in times]
