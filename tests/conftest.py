@@ -1,0 +1,25 @@
+"""Shared fixtures: the real public element sets in ../shared/data (see its README)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("OVERFLIGHT_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared data folder; tests that need it are skipped, loudly, where it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the user's real catalog: OVERFLIGHT_DB points into tmp_path."""
+    monkeypatch.setenv("OVERFLIGHT_DB", str(tmp_path / "catalog.db"))
