@@ -1,0 +1,215 @@
+"""The Sun: its Earth-fixed (ITRS) position, its elevation at sites, and Earth's shadow.
+
+The Sun is the apparent geocentric Sun of Skyfield (DE421, light time, aberration and deflection)
+rotated into ITRS, in km. Over dense time grids it is computed exactly on a coarse grid (every
+``step_s`` seconds) and interpolated with the Earth's rotation taken out (error below 1e-6°,
+see docs/geometry.md). Shadow: a spherical Earth (radius ``WGS84.a_km``) and either a point Sun
+(:func:`is_sunlit`, Skyfield's test) or the Sun's disc (:func:`sunlit_fraction`, conical
+umbra/penumbra model).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from overflight.geometry import WGS84, Site, Sites
+from overflight.times import ephemeris, skyfield_time, to_datetime64
+
+__all__ = [
+    "SUN_RADIUS_KM",
+    "is_sunlit",
+    "sun_elevation_deg",
+    "sun_itrs_km",
+    "sun_unit_itrs",
+    "sunlit_fraction",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+SUN_RADIUS_KM = 695_700.0  # IAU 2015 nominal solar radius
+DEFAULT_STEP_S = 3600.0
+
+
+def _times(times: Any) -> npt.NDArray[np.datetime64]:
+    t64 = to_datetime64(times)
+    if np.isnat(t64).any():
+        raise ValueError("times contain NaT (not a time)")
+    return t64
+
+
+def _sun_exact(t64: npt.NDArray[np.datetime64]) -> FloatArray:
+    """Apparent geocentric Sun, ITRS km, ``(N, 3)`` for a 1-D time array."""
+    from skyfield.errors import EphemerisRangeError
+    from skyfield.framelib import itrs
+
+    eph = ephemeris()
+    t = skyfield_time(t64)
+    try:
+        apparent = eph["earth"].at(t).observe(eph["sun"]).apparent()
+    except EphemerisRangeError:
+        raise ValueError(
+            f"Sun position: times {t64.min()}..{t64.max()} are outside the DE421 ephemeris "
+            "(1900-2053)"
+        ) from None
+    xyz: FloatArray = np.asarray(apparent.frame_xyz(itrs).km, dtype=np.float64)
+    return np.ascontiguousarray(xyz.T)
+
+
+def _rotation_angle_rad(t64: npt.NDArray[np.datetime64]) -> FloatArray:
+    """Earth rotation angle (IAU 2000), radians, from UT1."""
+    from skyfield.earthlib import earth_rotation_angle
+
+    t = skyfield_time(t64)
+    era: FloatArray = np.asarray(earth_rotation_angle(t.whole, t.ut1_fraction), dtype=np.float64)
+    return era * (2.0 * np.pi)
+
+
+def _spin(xyz: FloatArray, angle_rad: FloatArray) -> FloatArray:
+    """Rotate vectors ``(N, 3)`` by ``angle_rad`` ``(N,)`` about the z axis (counter-clockwise)."""
+    c, s = np.cos(angle_rad), np.sin(angle_rad)
+    out = np.empty_like(xyz)
+    out[:, 0] = c * xyz[:, 0] - s * xyz[:, 1]
+    out[:, 1] = s * xyz[:, 0] + c * xyz[:, 1]
+    out[:, 2] = xyz[:, 2]
+    return out
+
+
+def sun_itrs_km(times: Any, *, step_s: float | None = DEFAULT_STEP_S) -> FloatArray:
+    """Apparent geocentric Sun position in ITRS, km, shape ``(*times.shape, 3)``.
+
+    ``times``: UTC datetimes or a ``datetime64`` array. With ``step_s`` (default 600 s) the Sun
+    is computed exactly every ``step_s`` seconds and interpolated in between (linearly, in a
+    frame that does not spin with the Earth; error < 1e-6° for 600 s); ``step_s=None`` computes
+    every time exactly (about 0.1 ms per time).
+    """
+    t64 = _times(times)
+    shape = t64.shape
+    flat = t64.reshape(-1)
+    if flat.size == 0:
+        return np.empty((*shape, 3))
+    if step_s is not None and step_s <= 0:
+        raise ValueError(f"step_s must be positive, got {step_s}")
+    step_ns = None if step_s is None else round(step_s * 1e9)
+    ns = flat.astype(np.int64)
+    lo, hi = int(ns.min()), int(ns.max())
+    if step_ns is None or (hi - lo) // step_ns + 2 >= flat.size:
+        return _sun_exact(flat).reshape((*shape, 3))
+    first = lo - lo % step_ns
+    count = (hi - first) // step_ns + 1
+    if first + (count - 1) * step_ns < hi:
+        count += 1
+    nodes_ns = first + step_ns * np.arange(count, dtype=np.int64)
+    nodes = nodes_ns.astype("datetime64[ns]")
+    # Take the Earth's rotation out so the interpolated vector moves ~1°/day, not 360°/day.
+    inertial = _spin(_sun_exact(nodes), _rotation_angle_rad(nodes))
+    x = (ns - first).astype(np.float64)
+    xp = (nodes_ns - first).astype(np.float64)
+    interp = np.stack([np.interp(x, xp, inertial[:, k]) for k in range(3)], axis=-1)
+    return _spin(interp, -_rotation_angle_rad(flat)).reshape((*shape, 3))
+
+
+_sun_itrs_km = sun_itrs_km  # for functions whose parameter of that name shadows it
+
+
+def sun_unit_itrs(times: Any, *, step_s: float | None = DEFAULT_STEP_S) -> FloatArray:
+    """Unit vector towards the apparent Sun from Earth's centre, ITRS, ``(*times.shape, 3)``."""
+    xyz = sun_itrs_km(times, step_s=step_s)
+    unit: FloatArray = xyz / np.linalg.norm(xyz, axis=-1, keepdims=True)
+    return unit
+
+
+def sun_elevation_deg(
+    site: Site | Sites,
+    times: Any = None,
+    *,
+    sun_itrs_km: npt.ArrayLike | None = None,
+    step_s: float | None = DEFAULT_STEP_S,
+) -> FloatArray:
+    """Topocentric elevation of the Sun's centre, degrees (geodetic up, no refraction).
+
+    Give ``times`` (shape ``(T,)``) or precomputed ``sun_itrs_km`` ``(T, 3)`` from
+    :func:`sun_itrs_km`. Returns ``(T,)`` for one :class:`Site`, ``(M, T)`` for M
+    :class:`Sites`.
+    """
+    if sun_itrs_km is None:
+        if times is None:
+            raise ValueError("sun_elevation_deg needs times or sun_itrs_km")
+        sun = _sun_itrs_km(times, step_s=step_s)
+    else:
+        sun = np.asarray(sun_itrs_km, dtype=np.float64)
+    if isinstance(site, Site):
+        xyz, up = site.itrs_km, site.up
+    else:
+        lead = (len(site),) + (1,) * (sun.ndim - 1)
+        xyz = site.itrs_km.reshape((*lead, 3))
+        up = site.enu[:, 2, :].reshape((*lead, 3))
+    d = sun - xyz
+    s = np.einsum("...i,...i->...", d, up) / np.linalg.norm(d, axis=-1)
+    el: FloatArray = np.degrees(np.arcsin(np.clip(s, -1.0, 1.0)))
+    return el
+
+
+def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
+    out: FloatArray = np.einsum("...i,...i->...", a, b)
+    return out
+
+
+def is_sunlit(
+    sat_itrs_km: npt.ArrayLike,
+    sun_itrs_km: npt.ArrayLike,
+    *,
+    earth_radius_km: float = WGS84.a_km,
+) -> npt.NDArray[np.bool_]:
+    """Whether the Sun's centre is visible from each satellite (point Sun, spherical Earth).
+
+    ``sat_itrs_km`` ``(..., 3)`` and ``sun_itrs_km`` (from :func:`sun_itrs_km`) broadcast, e.g.
+    ``(S, T, 3)`` with ``(T, 3)``. Same test as Skyfield's ``is_sunlit``: the segment from the
+    satellite to the Sun misses a sphere of ``earth_radius_km``.
+    """
+    sat = np.asarray(sat_itrs_km, dtype=np.float64)
+    sun = np.asarray(sun_itrs_km, dtype=np.float64)
+    to_sun = sun - sat
+    # Distance along the satellite→Sun ray to the point nearest Earth's centre.
+    along = -_dot(sat, to_sun) / np.sqrt(_dot(to_sun, to_sun))
+    r2 = _dot(sat, sat)
+    miss = r2 - along * along > earth_radius_km * earth_radius_km
+    lit: npt.NDArray[np.bool_] = (r2 >= earth_radius_km * earth_radius_km) & ((along <= 0.0) | miss)
+    return lit
+
+
+def sunlit_fraction(
+    sat_itrs_km: npt.ArrayLike,
+    sun_itrs_km: npt.ArrayLike,
+    *,
+    earth_radius_km: float = WGS84.a_km,
+    sun_radius_km: float = SUN_RADIUS_KM,
+) -> FloatArray:
+    """Fraction of the solar disc's area visible from each satellite: 1 sunlit, 0 umbra, between
+    in penumbra (conical shadow of a spherical Earth; discs overlapped in the tangent plane).
+
+    Shapes broadcast as in :func:`is_sunlit`.
+    """
+    sat = np.asarray(sat_itrs_km, dtype=np.float64)
+    sun = np.asarray(sun_itrs_km, dtype=np.float64)
+    to_sun = sun - sat
+    r_sat = np.sqrt(_dot(sat, sat))
+    r_sun = np.sqrt(_dot(to_sun, to_sun))
+    a = np.arcsin(np.clip(sun_radius_km / r_sun, 0.0, 1.0))  # Sun's apparent radius
+    b = np.arcsin(np.clip(earth_radius_km / r_sat, 0.0, 1.0))  # Earth's apparent radius
+    cos_c = -_dot(sat, to_sun) / (r_sat * r_sun)
+    c = np.arccos(np.clip(cos_c, -1.0, 1.0))  # separation of the two centres
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = np.clip((c * c + a * a - b * b) / (2.0 * c * a), -1.0, 1.0)
+        y = np.clip((c * c + b * b - a * a) / (2.0 * c * b), -1.0, 1.0)
+        k = (-c + a + b) * (c + a - b) * (c - a + b) * (c + a + b)
+        overlap = a * a * np.arccos(x) + b * b * np.arccos(y) - 0.5 * np.sqrt(np.maximum(k, 0.0))
+    frac = 1.0 - overlap / (np.pi * a * a)
+    frac = np.where(c >= a + b, 1.0, frac)
+    frac = np.where(c <= b - a, 0.0, frac)  # Sun wholly behind Earth: umbra
+    frac = np.where(c <= a - b, 1.0 - (b / a) ** 2, frac)  # Earth inside the Sun's disc
+    frac = np.where(r_sat < earth_radius_km, 0.0, frac)
+    out: FloatArray = np.clip(frac, 0.0, 1.0)
+    return out
