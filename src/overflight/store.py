@@ -1,0 +1,469 @@
+"""SQLite storage of element sets: location, schema migrations, atomic batched writes.
+
+This is the low-level layer; other modules use :mod:`overflight.catalog`.
+
+Layout (schema version 2):
+
+- ``element_sets``: every distinct element set ever imported, unique on ``ElementSet.key``.
+  Floats are stored as REAL (IEEE doubles, read back bit-for-bit), the epoch as integer
+  microseconds since 1970-01-01 UTC (``epoch_us``).
+- ``objects``: one row per NORAD id with its current name and designator (those of the newest
+  element set carrying a name).
+- ``names``: every name an object was published under, with the first and last epoch seen.
+- ``groups`` and ``group_members``: the groups (tags) objects were imported under, many-to-many.
+- ``sources``: where element sets first came from (file path or URL).
+- ``fetch_state``: HTTP validators (ETag, Last-Modified) per URL, for conditional re-fetches.
+
+The schema version is ``PRAGMA user_version``; :data:`MIGRATIONS` brings a database from
+version *i* to *i + 1*, each step in its own transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from overflight.elements import ElementSet
+
+__all__ = [
+    "ELEMENT_COLUMNS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "FetchState",
+    "StoreError",
+    "WriteStats",
+    "connect",
+    "datetime_to_us",
+    "default_db_path",
+    "get_fetch_state",
+    "migrate",
+    "put_fetch_state",
+    "resolve_db_path",
+    "row_to_element_set",
+    "schema_version",
+    "transaction",
+    "us_to_datetime",
+    "write_element_sets",
+]
+
+ENV_DB = "OVERFLIGHT_DB"
+DEFAULT_BUSY_TIMEOUT_S = 120.0
+_CHUNK = 20_000
+_EPOCH_1970 = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+
+
+class StoreError(Exception):
+    """The catalog database cannot be used (unreadable, newer schema, locked too long)."""
+
+
+# ---- location ------------------------------------------------------------------------------
+def default_db_path() -> Path:
+    """``<user data dir>/catalog.db``, e.g. ``~/.local/share/overflight/catalog.db``."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("overflight", appauthor=False)) / "catalog.db"
+
+
+def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
+    """The database path: ``db`` if given, else ``$OVERFLIGHT_DB``, else :func:`default_db_path`."""
+    if db is not None and str(db) != "":
+        return Path(db).expanduser()
+    env = os.environ.get(ENV_DB)
+    if env:
+        return Path(env).expanduser()
+    return default_db_path()
+
+
+# ---- time conversion -----------------------------------------------------------------------
+def datetime_to_us(t: datetime) -> int:
+    """Timezone-aware datetime to integer microseconds since 1970-01-01 UTC."""
+    if t.tzinfo is None:
+        raise ValueError(f"naive datetime {t.isoformat()}: give a timezone-aware UTC time")
+    return (t - _EPOCH_1970) // _ONE_US
+
+
+def us_to_datetime(us: int) -> datetime:
+    """Integer microseconds since 1970-01-01 UTC to an aware UTC datetime."""
+    return _EPOCH_1970 + timedelta(microseconds=us)
+
+
+# ---- schema ----------------------------------------------------------------------------------
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # Not conn.executescript(): that commits first, breaking the migration's transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _migrate_to_1(conn: sqlite3.Connection) -> None:
+    _run_script(
+        conn,
+        """
+        CREATE TABLE objects (
+            norad_id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+            intl_designator TEXT NOT NULL DEFAULT '',
+            last_epoch_us INTEGER NOT NULL
+        );
+        CREATE INDEX objects_name ON objects(name COLLATE NOCASE);
+
+        CREATE TABLE element_sets (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            norad_id INTEGER NOT NULL,
+            epoch_us INTEGER NOT NULL,
+            mean_motion_rev_day REAL NOT NULL,
+            eccentricity REAL NOT NULL,
+            inclination_deg REAL NOT NULL,
+            raan_deg REAL NOT NULL,
+            arg_perigee_deg REAL NOT NULL,
+            mean_anomaly_deg REAL NOT NULL,
+            bstar REAL NOT NULL,
+            mean_motion_dot REAL NOT NULL,
+            mean_motion_ddot REAL NOT NULL,
+            name TEXT NOT NULL,
+            intl_designator TEXT NOT NULL,
+            classification TEXT NOT NULL,
+            element_set_no INTEGER NOT NULL,
+            rev_at_epoch INTEGER NOT NULL,
+            ephemeris_type INTEGER NOT NULL,
+            imported_us INTEGER NOT NULL
+        );
+        CREATE INDEX element_sets_object_epoch ON element_sets(norad_id, epoch_us);
+
+        CREATE TABLE names (
+            norad_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            first_epoch_us INTEGER NOT NULL,
+            last_epoch_us INTEGER NOT NULL,
+            PRIMARY KEY (norad_id, name)
+        ) WITHOUT ROWID;
+        CREATE INDEX names_name ON names(name COLLATE NOCASE);
+
+        CREATE TABLE groups (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE
+        );
+        CREATE TABLE group_members (
+            group_id INTEGER NOT NULL REFERENCES groups(id),
+            norad_id INTEGER NOT NULL,
+            PRIMARY KEY (group_id, norad_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX group_members_object ON group_members(norad_id);
+        """,
+    )
+
+
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    # Provenance of element sets and HTTP validators for conditional re-fetches.
+    _run_script(
+        conn,
+        """
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            uri TEXT NOT NULL UNIQUE,
+            first_imported_us INTEGER NOT NULL
+        );
+        ALTER TABLE element_sets ADD COLUMN source_id INTEGER REFERENCES sources(id);
+
+        CREATE TABLE fetch_state (
+            url TEXT PRIMARY KEY,
+            etag TEXT,
+            last_modified TEXT,
+            fetched_us INTEGER NOT NULL
+        );
+        """,
+    )
+
+
+Migration = Callable[[sqlite3.Connection], None]
+
+#: ``MIGRATIONS[i]`` upgrades a database from schema version ``i`` to ``i + 1``.
+MIGRATIONS: tuple[Migration, ...] = (_migrate_to_1, _migrate_to_2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The database's schema version (``PRAGMA user_version``; 0 for a new file)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Apply the pending migrations up to ``target``, each in its own transaction.
+
+    Safe when several processes open a new database at once: the version is re-read under
+    the write lock. Returns the version reached.
+    """
+    version = schema_version(conn)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the catalog database has schema version {version}, newer than this overflight "
+            f"understands ({SCHEMA_VERSION}); upgrade overflight"
+        )
+    while version < target:
+        with transaction(conn):
+            version = schema_version(conn)
+            if version >= target:
+                break
+            MIGRATIONS[version](conn)
+            version += 1
+            conn.execute(f"PRAGMA user_version = {version:d}")
+    return version
+
+
+# ---- connection ------------------------------------------------------------------------------
+def connect(
+    path: str | os.PathLike[str],
+    *,
+    busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    upgrade: bool = True,
+) -> sqlite3.Connection:
+    """Open (creating if needed) the catalog at ``path``, in WAL mode, migrated to the schema.
+
+    ``":memory:"`` gives a private in-memory catalog. The connection is in autocommit mode;
+    write through :func:`transaction`.
+    """
+    memory = str(path) == ":memory:"
+    if not memory:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(
+            str(path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000):d}")
+        if not memory:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"{path}: cannot switch the database to WAL mode ({mode})")
+        # NORMAL is safe with WAL: a crash may lose the last commit, never corrupt or half-apply.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        if upgrade:
+            migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot open the catalog database: {exc}") from exc
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction (``BEGIN IMMEDIATE``): committed on success, rolled back on any
+    exception including KeyboardInterrupt. Waits up to the busy timeout for other writers."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise StoreError(f"cannot lock the catalog database for writing: {exc}") from exc
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+# ---- element sets ----------------------------------------------------------------------------
+#: Columns of ``element_sets`` read by :func:`row_to_element_set`, in order.
+ELEMENT_COLUMNS = (
+    "key, norad_id, epoch_us, mean_motion_rev_day, eccentricity, inclination_deg, raan_deg, "
+    "arg_perigee_deg, mean_anomaly_deg, bstar, mean_motion_dot, mean_motion_ddot, name, "
+    "intl_designator, classification, element_set_no, rev_at_epoch, ephemeris_type"
+)
+
+
+def row_to_element_set(row: Sequence[Any]) -> ElementSet:
+    """An :class:`ElementSet` from a row selected with :data:`ELEMENT_COLUMNS`."""
+    return ElementSet(
+        norad_id=row[1],
+        epoch=_EPOCH_1970 + timedelta(microseconds=row[2]),
+        mean_motion_rev_day=row[3],
+        eccentricity=row[4],
+        inclination_deg=row[5],
+        raan_deg=row[6],
+        arg_perigee_deg=row[7],
+        mean_anomaly_deg=row[8],
+        bstar=row[9],
+        mean_motion_dot=row[10],
+        mean_motion_ddot=row[11],
+        name=row[12],
+        intl_designator=row[13],
+        classification=row[14],
+        element_set_no=row[15],
+        rev_at_epoch=row[16],
+        ephemeris_type=row[17],
+        _key=row[0],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WriteStats:
+    """What one write did: ``received`` element sets, of which ``new`` were stored and
+    ``duplicates`` were already in the catalog (or repeated in the batch)."""
+
+    received: int
+    new: int
+    duplicates: int
+    objects: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "received": self.received,
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "objects": self.objects,
+        }
+
+
+_INSERT_SQL = (
+    "INSERT OR IGNORE INTO element_sets (key, norad_id, epoch_us, mean_motion_rev_day, "
+    "eccentricity, inclination_deg, raan_deg, arg_perigee_deg, mean_anomaly_deg, bstar, "
+    "mean_motion_dot, mean_motion_ddot, name, intl_designator, classification, element_set_no, "
+    "rev_at_epoch, ephemeris_type, imported_us, source_id) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def write_element_sets(
+    conn: sqlite3.Connection,
+    records: Iterable[ElementSet],
+    *,
+    groups: Sequence[str] = (),
+    source: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> WriteStats:
+    """Store ``records`` (any iterable, consumed once) with their names and group memberships.
+
+    Must run inside :func:`transaction`, so that a batch is stored entirely or not at all.
+    Element sets already stored (same key) are skipped; ``progress(n)`` is called after each
+    chunk with the number of records handled so far.
+    """
+    if not conn.in_transaction:
+        raise StoreError("write_element_sets must run inside store.transaction()")
+    now_us = datetime_to_us(datetime.now(UTC))
+    source_id: int | None = None
+    if source is not None:
+        conn.execute(
+            "INSERT OR IGNORE INTO sources (uri, first_imported_us) VALUES (?, ?)", (source, now_us)
+        )
+        source_id = conn.execute("SELECT id FROM sources WHERE uri = ?", (source,)).fetchone()[0]
+
+    # Per object: newest epoch, and newest named epoch with its name and designator.
+    latest: dict[int, list[Any]] = {}
+    # Per (object, name): first and last epoch.
+    names: dict[tuple[int, str], list[int]] = {}
+    received = 0
+    new = 0
+    it = iter(records)
+    while True:
+        chunk = list(islice(it, _CHUNK))
+        if not chunk:
+            break
+        rows = []
+        for es in chunk:
+            ep = (es.epoch - _EPOCH_1970) // _ONE_US
+            nid = es.norad_id
+            name = es.name
+            rows.append(
+                (
+                    es.key, nid, ep, es.mean_motion_rev_day, es.eccentricity,
+                    es.inclination_deg, es.raan_deg, es.arg_perigee_deg, es.mean_anomaly_deg,
+                    es.bstar, es.mean_motion_dot, es.mean_motion_ddot, name, es.intl_designator,
+                    es.classification, es.element_set_no, es.rev_at_epoch, es.ephemeris_type,
+                    now_us, source_id,
+                )
+            )  # fmt: skip
+            cur = latest.get(nid)
+            if cur is None:
+                latest[nid] = [ep, ep if name else None, name, es.intl_designator]
+            else:
+                if ep > cur[0]:
+                    cur[0] = ep
+                if name and (cur[1] is None or ep >= cur[1]):
+                    cur[1], cur[2], cur[3] = ep, name, es.intl_designator
+            if name:
+                span = names.get((nid, name))
+                if span is None:
+                    names[(nid, name)] = [ep, ep]
+                elif ep < span[0]:
+                    span[0] = ep
+                elif ep > span[1]:
+                    span[1] = ep
+        new += conn.executemany(_INSERT_SQL, rows).rowcount
+        received += len(rows)
+        if progress is not None:
+            progress(received)
+
+    conn.executemany(
+        "INSERT INTO names (norad_id, name, first_epoch_us, last_epoch_us) VALUES (?,?,?,?) "
+        "ON CONFLICT (norad_id, name) DO UPDATE SET "
+        "first_epoch_us = min(first_epoch_us, excluded.first_epoch_us), "
+        "last_epoch_us = max(last_epoch_us, excluded.last_epoch_us)",
+        ((nid, name, span[0], span[1]) for (nid, name), span in names.items()),
+    )
+    conn.executemany(
+        "INSERT INTO objects (norad_id, name, intl_designator, last_epoch_us) VALUES (?,?,?,?) "
+        "ON CONFLICT (norad_id) DO UPDATE SET last_epoch_us = "
+        "max(last_epoch_us, excluded.last_epoch_us)",
+        ((nid, v[2] or "", v[3] or "", v[0]) for nid, v in latest.items()),
+    )
+    # The current name is the one carried by the newest named element set of the object.
+    conn.executemany(
+        "UPDATE objects SET (name, intl_designator) = (SELECT e.name, e.intl_designator "
+        "FROM element_sets e WHERE e.norad_id = objects.norad_id AND e.name != '' "
+        "ORDER BY e.epoch_us DESC, e.id DESC LIMIT 1) "
+        "WHERE norad_id = ? AND EXISTS (SELECT 1 FROM element_sets e "
+        "WHERE e.norad_id = objects.norad_id AND e.name != '')",
+        ((nid,) for nid, v in latest.items() if v[1] is not None),
+    )
+    for group in groups:
+        conn.execute("INSERT OR IGNORE INTO groups (name) VALUES (?)", (group,))
+        gid = conn.execute("SELECT id FROM groups WHERE name = ?", (group,)).fetchone()[0]
+        conn.executemany(
+            "INSERT OR IGNORE INTO group_members (group_id, norad_id) VALUES (?, ?)",
+            ((gid, nid) for nid in latest),
+        )
+    return WriteStats(received=received, new=new, duplicates=received - new, objects=len(latest))
+
+
+# ---- HTTP validators -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FetchState:
+    """HTTP validators remembered for a URL after a successful import."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    fetched: datetime
+
+
+def get_fetch_state(conn: sqlite3.Connection, url: str) -> FetchState | None:
+    """The validators stored for ``url``, if any."""
+    row = conn.execute(
+        "SELECT url, etag, last_modified, fetched_us FROM fetch_state WHERE url = ?", (url,)
+    ).fetchone()
+    if row is None:
+        return None
+    return FetchState(row[0], row[1], row[2], us_to_datetime(row[3]))
+
+
+def put_fetch_state(
+    conn: sqlite3.Connection, url: str, etag: str | None, last_modified: str | None
+) -> None:
+    """Remember ``url``'s validators (call inside the transaction that stores its data)."""
+    conn.execute(
+        "INSERT INTO fetch_state (url, etag, last_modified, fetched_us) VALUES (?,?,?,?) "
+        "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, "
+        "last_modified = excluded.last_modified, fetched_us = excluded.fetched_us",
+        (url, etag, last_modified, datetime_to_us(datetime.now(UTC))),
+    )
