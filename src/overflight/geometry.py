@@ -503,9 +503,10 @@ def view_geometry_arrays(
     los = site - sat
     rng = np.sqrt(np.einsum("...i,...i->...", los, los))
     off_nadir = _angle_between(nadir, los)
-    # Elevation at the site: the line site→satellite against geodetic up.
-    el = np.degrees(np.arcsin(np.clip(np.einsum("...i,...i->...", -los, up) / rng, -1.0, 1.0)))
-    incidence = 90.0 - el
+    # Incidence at the site: the line site→satellite against geodetic up (atan2 form, exact
+    # near the zenith).
+    incidence = _angle_between(np.broadcast_to(up, los.shape), -los)
+    el = 90.0 - incidence
     # Nadir point on the ellipsoid surface (height 0).
     sub = sites_itrs_km(np.degrees(lat), np.degrees(lon), 0.0, ellipsoid=ellipsoid)
     central = _angle_between(sub, site)

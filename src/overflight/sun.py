@@ -107,7 +107,12 @@ def sun_itrs_km(times: Any, *, step_s: float | None = DEFAULT_STEP_S) -> FloatAr
     inertial = _spin(_sun_exact(nodes), _rotation_angle_rad(nodes))
     x = (ns - first).astype(np.float64)
     xp = (nodes_ns - first).astype(np.float64)
-    interp = np.stack([np.interp(x, xp, inertial[:, k]) for k in range(3)], axis=-1)
+    # Direction and distance separately: a linearly interpolated vector would come out short
+    # by the chord's sagitta (~10 km for hourly nodes).
+    dist = np.linalg.norm(inertial, axis=1)
+    unit = inertial / dist[:, None]
+    interp = np.stack([np.interp(x, xp, unit[:, k]) for k in range(3)], axis=-1)
+    interp *= (np.interp(x, xp, dist) / np.linalg.norm(interp, axis=1))[:, None]
     return _spin(interp, -_rotation_angle_rad(flat)).reshape((*shape, 3))
 
 
