@@ -1,0 +1,165 @@
+"""TEME→ITRS rotation and WGS-84 geodetic conversion against Skyfield (computed here)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from skyfield.api import load, wgs84
+from skyfield.framelib import itrs
+from skyfield.sgp4lib import TEME
+from skyfield.toposlib import ITRSPosition
+from skyfield.units import Distance
+
+from overflight.frames import (
+    WGS84_A_KM,
+    _matrices_from_skyfield_time,
+    geodetic_from_itrs,
+    itrs_from_geodetic,
+    rotate_teme_to_itrs,
+    teme_to_itrs_matrices,
+)
+from overflight.times import skyfield_time, timescale
+
+
+def _times(n: int = 64) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    start = np.datetime64("1995-01-01T00:00:00", "ns").astype(np.int64)
+    end = np.datetime64("2040-01-01T00:00:00", "ns").astype(np.int64)
+    ns = np.sort(rng.integers(start, end, n))
+    return ns.astype("datetime64[ns]")
+
+
+def _skyfield_teme_to_itrs(t: object) -> np.ndarray:
+    """Skyfield's TEME→ITRS: GCRS→ITRS times (GCRS→TEME) transposed, as (T, 3, 3)."""
+    r_itrs = itrs.rotation_at(t)
+    r_teme = TEME.rotation_at(t)
+    m = np.einsum("ijt,kjt->tik", r_itrs, r_teme)
+    return np.asarray(m)
+
+
+def test_rotation_matches_skyfield_composition() -> None:
+    times = _times()
+    rot, rate = teme_to_itrs_matrices(times)
+    assert rot.shape == rate.shape == (64, 3, 3)
+    expected = _skyfield_teme_to_itrs(skyfield_time(times))
+    # Skyfield goes through GCRS (precession-nutation and back): equal to rounding.
+    assert np.abs(rot - expected).max() < 1e-14
+    assert np.allclose(np.einsum("tij,tkj->tik", rot, rot), np.eye(3), atol=1e-15)
+    assert np.allclose(np.linalg.det(rot), 1.0)
+
+
+def test_rotation_with_polar_motion_matches_skyfield() -> None:
+    ts = load.timescale()  # a separate (builtin, offline) timescale we may modify
+    ts.polar_motion_table = [0.0], [0.25], [0.40]  # arcseconds, as Skyfield's own tests do
+    t = ts.utc(2026, 5, 30, np.arange(0, 48, 3.7))
+    rot, _ = _matrices_from_skyfield_time(t)
+    expected = _skyfield_teme_to_itrs(t)
+    assert np.abs(rot - expected).max() < 1e-14
+    # The polar-motion part is really there (about 2e-6 rad).
+    plain = load.timescale()
+    rot0, _ = _matrices_from_skyfield_time(plain.utc(2026, 5, 30, np.arange(0, 48, 3.7)))
+    assert 1e-6 < np.abs(rot - rot0).max() < 1e-5
+
+
+def test_rotation_rate_is_the_time_derivative() -> None:
+    base = np.datetime64("2026-05-30T22:50:00", "ns") + np.arange(5) * np.timedelta64(5, "h")
+    h = np.timedelta64(1, "s")
+    _, rate = teme_to_itrs_matrices(base)
+    plus, _ = teme_to_itrs_matrices(base + h)
+    minus, _ = teme_to_itrs_matrices(base - h)
+    numeric = (plus - minus) / 2.0
+    # Per UT1 second (as Skyfield's TEME_to_ITRF) vs per UTC second here: they differ by the
+    # excess length of day (about 1 ms/day, 1e-8 relative).
+    assert np.abs(rate - numeric).max() < 3e-8 * 7.3e-5
+    assert np.hypot(rate[:, 0, 0], rate[:, 0, 1]) == pytest.approx(7.2921158e-5, rel=1e-7)
+
+
+def test_accepts_datetimes_and_scalars() -> None:
+    when = datetime(2026, 5, 30, 22, 50, tzinfo=UTC)
+    rot1, _ = teme_to_itrs_matrices(when)
+    rot2, _ = teme_to_itrs_matrices(np.array([np.datetime64("2026-05-30T22:50:00")]))
+    assert rot1.shape == (1, 3, 3) and np.array_equal(rot1, rot2)
+
+
+def test_rotate_teme_to_itrs_is_rot_times_vectors() -> None:
+    rng = np.random.default_rng(0)
+    times = _times(7)
+    rot, rate = teme_to_itrs_matrices(times)
+    r = rng.normal(size=(4, 7, 3)) * 7000.0
+    v = rng.normal(size=(4, 7, 3)) * 7.0
+    out_r, out_v = rotate_teme_to_itrs(r, v, rot, rate)
+    assert np.allclose(out_r, np.einsum("tij,stj->sti", rot, r), rtol=0, atol=1e-9)
+    want_v = np.einsum("tij,stj->sti", rot, v) + np.einsum("tij,stj->sti", rate, r)
+    assert np.allclose(out_v, want_v, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match=r"\(\.\.\., T, 3\)"):
+        rotate_teme_to_itrs(r[:, :5], v[:, :5], rot, rate)
+
+
+def _skyfield_geodetic(xyz_km: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t = timescale().utc(2026, 5, 30)
+    pos = ITRSPosition(Distance(km=xyz_km.T)).at(t)
+    geo = wgs84.geographic_position_of(pos)
+    return geo.latitude.degrees, geo.longitude.degrees, geo.elevation.km
+
+
+def _points() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(11)
+    n = 4000
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    lon = rng.uniform(-180, 180, n)
+    alt = np.concatenate(
+        [
+            rng.uniform(-5, 10, n // 4),  # ground sites
+            rng.uniform(150, 2000, n // 4),  # LEO
+            rng.uniform(2000, 36000, n // 4),  # MEO..GEO
+            rng.uniform(36000, 150000, n - 3 * (n // 4)),  # HEO apogees
+        ]
+    )
+    special_lat = np.array([90.0, -90.0, 0.0, 0.0, 89.9999, -45.0])
+    special_lon = np.array([0.0, 123.0, 180.0, -180.0, 10.0, 179.9999999])
+    special_alt = np.array([500.0, 0.0, 35786.0, 0.0, 7.0, 1.0])
+    return (
+        np.concatenate([lat, special_lat]),
+        np.concatenate([lon, special_lon]),
+        np.concatenate([alt, special_alt]),
+    )
+
+
+def test_geodetic_matches_skyfield_wgs84() -> None:
+    lat, lon, alt = _points()
+    xyz = np.stack(
+        [
+            wgs84.latlon(a, b, elevation_m=c * 1000.0).itrs_xyz.km
+            for a, b, c in zip(lat, lon, alt, strict=True)
+        ]
+    )
+    # Forward conversion against Skyfield's.
+    assert np.abs(itrs_from_geodetic(lat, lon, alt) - xyz).max() < 1e-9
+    got = geodetic_from_itrs(xyz)
+    sky = _skyfield_geodetic(xyz)
+    assert np.abs(got.lat_deg - sky[0]).max() < 1e-7
+    dlon = (got.lon_deg - sky[1] + 180.0) % 360.0 - 180.0
+    assert np.abs(dlon * np.cos(np.radians(lat))).max() < 1e-7
+    assert np.abs(got.alt_km - sky[2]).max() < 1e-6  # 1 mm
+    # And against the values the points were built from (exactness of the closed form).
+    assert np.abs(got.lat_deg - lat).max() < 1e-10
+    assert np.abs(got.alt_km - alt).max() < 1e-8
+    assert np.all((got.lon_deg >= -180.0) & (got.lon_deg < 180.0))
+
+
+def test_geodetic_shapes_nan_and_errors() -> None:
+    xyz = np.full((2, 3, 3), np.nan)
+    xyz[0, 0] = [WGS84_A_KM + 500.0, 0.0, 0.0]
+    xyz[1, 2] = [-7000.0, 0.0, 0.0]
+    lat, lon, alt = geodetic_from_itrs(xyz)
+    assert lat.shape == lon.shape == alt.shape == (2, 3)
+    assert lat[0, 0] == 0.0 and lon[0, 0] == 0.0 and alt[0, 0] == pytest.approx(500.0, abs=1e-12)
+    assert lon[1, 2] == -180.0
+    assert np.isnan(lat[0, 1]) and np.isnan(alt[1, 0])
+    pole = geodetic_from_itrs([0.0, 0.0, 6356.752314245 + 100.0])
+    assert pole.lat_deg == pytest.approx(90.0, abs=1e-12)
+    assert pole.alt_km == pytest.approx(100.0, abs=1e-8)
+    with pytest.raises(ValueError, match="shape"):
+        geodetic_from_itrs(np.zeros((4, 2)))
