@@ -1,0 +1,199 @@
+"""Element-set files in every supported format: content sniffing, gzip, parsing, writing.
+
+Formats: ``tle`` (two- or three-line TLE text), ``omm-json``, ``omm-xml``, ``omm-csv`` and
+``omm-kvn`` (CCSDS OMM as CelesTrak and Space-Track publish it). Gzip input is recognised by
+its magic bytes, whatever the file is called. Parsing never raises on bad data: every rejected
+record becomes one :class:`~overflight.elements.ElementError` and parsing goes on.
+See docs/formats.md.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from overflight.elements import ElementError, ElementSet
+from overflight.omm import (
+    format_omm_csv,
+    format_omm_json,
+    format_omm_kvn,
+    format_omm_xml,
+    parse_omm_csv,
+    parse_omm_json,
+    parse_omm_kvn,
+    parse_omm_xml,
+)
+from overflight.tle import format_tle, format_tles, parse_tle
+
+__all__ = [
+    "FORMATS",
+    "ParseResult",
+    "detect_format",
+    "format_tle",
+    "normalize_format",
+    "parse_bytes",
+    "read_path",
+    "write_elements",
+]
+
+FORMATS = ("tle", "omm-json", "omm-xml", "omm-csv", "omm-kvn")
+WRITE_FORMATS = ("tle", "omm-json", "omm-csv", "omm-kvn", "omm-xml")
+_ALIASES = {
+    "json": "omm-json",
+    "xml": "omm-xml",
+    "csv": "omm-csv",
+    "kvn": "omm-kvn",
+    "3le": "tle",
+    "2le": "tle",
+}
+_GZIP_MAGIC = b"\x1f\x8b"
+_SNIFF_BYTES = 64 * 1024
+_KVN_START = re.compile(rb"(?:CCSDS_OMM_VERS|COMMENT\b|[A-Z][A-Z0-9_]*\s*=)")
+_PARSERS = {
+    "tle": parse_tle,
+    "omm-json": parse_omm_json,
+    "omm-xml": parse_omm_xml,
+    "omm-csv": parse_omm_csv,
+    "omm-kvn": parse_omm_kvn,
+}
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """Valid records in input order, and one error per rejected record."""
+
+    records: list[ElementSet]
+    errors: list[ElementError]
+    format: str | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict: format, records (as dicts) and errors (as one-line strings)."""
+        return {
+            "format": self.format,
+            "records": [es.to_dict() for es in self.records],
+            "errors": [str(e) for e in self.errors],
+        }
+
+
+def normalize_format(fmt: str) -> str:
+    """Canonical format name ('json' -> 'omm-json', ...); ValueError if unknown."""
+    name = fmt.strip().lower()
+    name = _ALIASES.get(name, name)
+    if name not in FORMATS:
+        raise ValueError(f"unknown element-set format {fmt!r} (one of {', '.join(FORMATS)})")
+    return name
+
+
+def _sniff(head: bytes) -> str | None:
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not text:
+        return None
+    if text[:1] in (b"[", b"{"):
+        return "omm-json"
+    if text[:1] == b"<":
+        return "omm-xml"
+    lines = [line.strip() for line in text.splitlines()[:50]]
+    first = lines[0]
+    if _KVN_START.match(first):
+        return "omm-kvn"
+    upper = first.upper()
+    if b"," in first and (b"NORAD_CAT_ID" in upper or b"MEAN_MOTION" in upper):
+        return "omm-csv"
+    if any(line[:2] in (b"1 ", b"2 ") and len(line) >= 60 for line in lines):
+        return "tle"
+    return None
+
+
+def _gunzip_head(data: bytes) -> bytes:
+    try:
+        return zlib.decompressobj(wbits=31).decompress(data, _SNIFF_BYTES)
+    except zlib.error:
+        return b""
+
+
+def detect_format(data: bytes) -> str | None:
+    """The format of element-set data by its content (gzip looked through), or None."""
+    head = _gunzip_head(data) if data[:2] == _GZIP_MAGIC else data[:_SNIFF_BYTES]
+    return _sniff(head)
+
+
+def _gunzip(data: bytes) -> bytes:
+    """All gzip members decompressed; ValueError with a readable reason if corrupt."""
+    out = []
+    while data[:2] == _GZIP_MAGIC:
+        decomp = zlib.decompressobj(wbits=31)
+        try:
+            out.append(decomp.decompress(data))
+        except zlib.error as exc:
+            raise ValueError(f"gzip data is corrupt ({exc})") from None
+        if not decomp.eof:
+            raise ValueError("gzip data is truncated")
+        data = decomp.unused_data
+    if data.strip(b"\0"):
+        raise ValueError("unexpected data after the gzip stream")
+    return b"".join(out)
+
+
+def parse_bytes(data: bytes, source: str, fmt: str | None = None) -> ParseResult:
+    """Parse element sets from bytes; ``fmt`` None sniffs the content (gzip is transparent).
+
+    ``source`` names the input in error messages. Bad data never raises: it becomes errors.
+    Raises ValueError only for an unknown ``fmt`` name.
+    """
+    name = normalize_format(fmt) if fmt is not None else None
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = _gunzip(data)
+        except ValueError as exc:
+            return ParseResult([], [ElementError(source, None, "gzip", str(exc))], name)
+    if name is None:
+        if not data.strip():
+            return ParseResult([], [ElementError(source, None, "file", "no data (empty input)")])
+        name = _sniff(data[:_SNIFF_BYTES])
+        if name is None:
+            message = (
+                "cannot recognise the format (not TLE, or OMM JSON, XML, CSV or KVN); "
+                "name the format explicitly if it is one of these"
+            )
+            return ParseResult([], [ElementError(source, None, "format", message)])
+    try:
+        records, errors = _PARSERS[name](data, source)
+    except Exception as exc:  # last resort: bad data must never surface as a traceback
+        message = f"internal error while reading {name} ({exc.__class__.__name__}: {exc})"
+        return ParseResult([], [ElementError(source, None, "internal", message[:200])], name)
+    return ParseResult(records, errors, name)
+
+
+def read_path(path: str | Path, fmt: str | None = None) -> ParseResult:
+    """Parse an element-set file; errors name it by its file name (``path.name``).
+
+    An unreadable file gives a single error, not an exception.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        return ParseResult([], [ElementError(path.name, None, "file", f"cannot read: {reason}")])
+    return parse_bytes(data, path.name, fmt)
+
+
+def write_elements(records: Iterable[ElementSet], fmt: str) -> str:
+    """Text of the records in ``fmt``: 'tle', 'omm-json', 'csv' (OMM keys), 'omm-kvn', 'omm-xml'.
+
+    Raises ValueError for an unknown format, or (TLE) for values a TLE cannot hold.
+    """
+    name = normalize_format(fmt)
+    if name == "tle":
+        return format_tles(records)
+    writers = {
+        "omm-json": format_omm_json,
+        "omm-csv": format_omm_csv,
+        "omm-kvn": format_omm_kvn,
+        "omm-xml": format_omm_xml,
+    }
+    return writers[name](records)
