@@ -1,0 +1,818 @@
+"""The element-set catalog: import files and URLs, then query latest elements, history, groups.
+
+Typical use by other modules::
+
+    from overflight.catalog import Catalog
+
+    with Catalog.open() as cat:                      # --db / $OVERFLIGHT_DB / user data dir
+        sat = cat.resolve("malligyong-1")            # NORAD id, Alpha-5 or name (glob ok)
+        es = cat.latest(norad_ids=[sat.norad_id])[0]
+        before, after = cat.bracket(sat.norad_id, when)
+
+When no database file exists yet, :meth:`Catalog.open` (without ``create=True``) serves the
+snapshot bundled in the package (``overflight/data/snapshot/*.tle``, group = file stem), loaded
+into an in-memory database; it is read-only.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from overflight import store
+from overflight.elements import ElementError, ElementSet
+from overflight.store import StoreError, WriteStats
+
+if TYPE_CHECKING:
+    from overflight.formats import ParseResult
+
+__all__ = [
+    "AmbiguousSatellite",
+    "Bracket",
+    "Catalog",
+    "CatalogError",
+    "CatalogInfo",
+    "CatalogObject",
+    "GroupInfo",
+    "ImportFailed",
+    "ImportResult",
+    "NameRecord",
+    "ProgressFn",
+    "SatelliteNotFound",
+    "SourceReport",
+    "StoreError",
+    "WriteStats",
+    "alpha5_to_norad",
+    "default_group",
+    "snapshot_paths",
+]
+
+#: ``progress(stage, done, total)``: stage is a short text ("download URL", "store"...).
+ProgressFn = Callable[[str, int, int | None], None]
+
+_ALPHA5 = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # Alpha-5 skips I and O
+_ALPHA5_RE = re.compile(r"^([A-HJ-NP-Z])(\d{4})$")
+_MAX_CANDIDATES = 10
+
+
+class CatalogError(Exception):
+    """A catalog request that cannot be satisfied; the message is one readable line."""
+
+
+class SatelliteNotFound(CatalogError, LookupError):
+    """No object in the catalog matches the reference."""
+
+
+class AmbiguousSatellite(CatalogError, LookupError):
+    """Several objects match a name; ``candidates`` lists them (NORAD id order)."""
+
+    def __init__(self, message: str, candidates: Sequence[CatalogObject]) -> None:
+        super().__init__(message)
+        self.candidates = list(candidates)
+
+
+class ImportFailed(CatalogError):
+    """A source could not be read or downloaded; nothing of the import was stored."""
+
+
+# ---- result types ----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CatalogObject:
+    """One object (NORAD id) in the catalog: current name, groups, history extent."""
+
+    norad_id: int
+    name: str
+    intl_designator: str
+    groups: tuple[str, ...]
+    element_sets: int
+    first_epoch: datetime
+    last_epoch: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "norad_id": self.norad_id,
+            "name": self.name,
+            "intl_designator": self.intl_designator,
+            "groups": list(self.groups),
+            "element_sets": self.element_sets,
+            "first_epoch": _iso(self.first_epoch),
+            "last_epoch": _iso(self.last_epoch),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NameRecord:
+    """A name an object was published under, with the first and last epoch carrying it."""
+
+    name: str
+    first_epoch: datetime
+    last_epoch: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "first_epoch": _iso(self.first_epoch),
+            "last_epoch": _iso(self.last_epoch),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    """A group (tag) with the number of objects and element sets of its members."""
+
+    name: str
+    objects: int
+    element_sets: int
+    last_epoch: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.name,
+            "objects": self.objects,
+            "element_sets": self.element_sets,
+            "last_epoch": _iso(self.last_epoch) if self.last_epoch else None,
+        }
+
+
+class Bracket(NamedTuple):
+    """The element sets around a time: latest with epoch <= t, earliest with epoch > t."""
+
+    before: ElementSet | None
+    after: ElementSet | None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogInfo:
+    """Where the catalog lives and how much it holds."""
+
+    path: str | None
+    snapshot: bool
+    schema_version: int
+    objects: int
+    element_sets: int
+    groups: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "snapshot": self.snapshot,
+            "schema_version": self.schema_version,
+            "objects": self.objects,
+            "element_sets": self.element_sets,
+            "groups": self.groups,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    """The outcome of importing one file or URL."""
+
+    source: str
+    group: str | None
+    valid: int
+    new: int
+    duplicates: int
+    errors: tuple[ElementError, ...]
+    not_modified: bool = False
+    stored: bool = False
+
+    @property
+    def rejected(self) -> int:
+        return len(self.errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "group": self.group,
+            "valid": self.valid,
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "not_modified": self.not_modified,
+            "stored": self.stored,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """All sources of one import (one transaction): stored entirely or not at all."""
+
+    sources: tuple[SourceReport, ...]
+    stored: bool
+    strict: bool = False
+    errors: tuple[ElementError, ...] = field(default=())
+
+    @property
+    def new(self) -> int:
+        return sum(s.new for s in self.sources)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(s.duplicates for s in self.sources)
+
+    @property
+    def rejected(self) -> int:
+        return sum(s.rejected for s in self.sources)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stored": self.stored,
+            "strict": self.strict,
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "sources": [s.to_dict() for s in self.sources],
+        }
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+def _iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def alpha5_to_norad(text: str) -> int | None:
+    """Decode a catalog-number reference: plain digits or Alpha-5 (``A0001`` → 100001)."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    m = _ALPHA5_RE.match(text.upper())
+    if m is None:
+        return None
+    return (10 + _ALPHA5.index(m.group(1))) * 10000 + int(m.group(2))
+
+
+def default_group(source: str) -> str | None:
+    """The group an import lands in by default: the file stem (``stations.tle.gz`` →
+    ``stations``), or for a URL CelesTrak's ``GROUP=`` or the URL's file stem."""
+    from overflight import fetch
+
+    if fetch.is_url(source):
+        return fetch.group_hint(source)
+    name = Path(source).name
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+    stem = Path(name).stem
+    return stem or None
+
+
+def _glob(pattern: str) -> str:
+    """A case-insensitive GLOB operand; without ``*``/``?`` brackets are taken literally."""
+    if "*" not in pattern and "?" not in pattern:
+        pattern = pattern.replace("[", "[[]")
+    return pattern.upper()
+
+
+def _is_glob(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def snapshot_paths() -> list[Path]:
+    """The element-set files of the bundled snapshot (group = file stem)."""
+    from importlib import resources
+
+    root = resources.files("overflight") / "data" / "snapshot"
+    names = sorted(e.name for e in root.iterdir() if e.name.endswith((".tle", ".tle.gz")))
+    return [Path(str(root / name)) for name in names]
+
+
+@functools.cache
+def _snapshot_files() -> tuple[tuple[str, str, bytes], ...]:
+    out = []
+    for path in snapshot_paths():
+        group = default_group(str(path)) or path.name
+        out.append((group, f"snapshot:{path.name}", path.read_bytes()))
+    return tuple(out)
+
+
+_snapshot_lock = threading.Lock()
+_snapshot_template: sqlite3.Connection | None = None
+
+
+def _snapshot_connection() -> sqlite3.Connection:
+    """A fresh in-memory copy of the bundled snapshot (parsed once per process)."""
+    global _snapshot_template
+    from overflight import formats
+
+    with _snapshot_lock:
+        if _snapshot_template is None:
+            template = store.connect(":memory:")
+            with store.transaction(template):
+                for group, source, data in _snapshot_files():
+                    parsed = formats.parse_bytes(data, source)
+                    store.write_element_sets(
+                        template, parsed.records, groups=[group], source=source
+                    )
+            _snapshot_template = template
+        conn = store.connect(":memory:", upgrade=False)
+        _snapshot_template.backup(conn)
+    return conn
+
+
+# ---- the catalog -----------------------------------------------------------------------------
+class Catalog:
+    """A catalog database (or the bundled snapshot). Use :meth:`open`; close when done."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None, *, snapshot: bool) -> None:
+        self._conn = conn
+        self.path = path
+        self.snapshot = snapshot
+
+    # ---- opening -----------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        db: str | os.PathLike[str] | None = None,
+        *,
+        create: bool = False,
+        busy_timeout_s: float = store.DEFAULT_BUSY_TIMEOUT_S,
+    ) -> Catalog:
+        """Open the catalog at ``db`` (default: ``$OVERFLIGHT_DB``, else the user data dir).
+
+        If the file does not exist: with ``create=True`` it is created, otherwise the bundled
+        snapshot is served read-only. Raises :class:`StoreError` for an unusable file.
+        """
+        path = store.resolve_db_path(db)
+        if path.exists() or create:
+            if path.is_dir():
+                raise StoreError(f"{path}: is a directory, not a catalog database")
+            return cls(store.connect(path, busy_timeout_s=busy_timeout_s), path, snapshot=False)
+        return cls.bundled()
+
+    @classmethod
+    def bundled(cls) -> Catalog:
+        """The snapshot shipped with overflight, in memory (read-only)."""
+        return cls(_snapshot_connection(), None, snapshot=True)
+
+    @classmethod
+    def memory(cls) -> Catalog:
+        """An empty, private, writable in-memory catalog (for tests and scripts)."""
+        return cls(store.connect(":memory:"), None, snapshot=False)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def description(self) -> str:
+        """``the catalog at PATH`` or ``the bundled snapshot``, for messages."""
+        if self.snapshot:
+            return "the bundled snapshot (no catalog database yet)"
+        return f"the catalog at {self.path}" if self.path else "the in-memory catalog"
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The underlying SQLite connection (read-only use, please)."""
+        return self._conn
+
+    # ---- writing -----------------------------------------------------------------------------
+    def _writable(self) -> None:
+        if self.snapshot:
+            raise CatalogError("the bundled snapshot is read-only; open with create=True")
+
+    def add(
+        self,
+        records: Iterable[ElementSet],
+        *,
+        group: str | None = None,
+        source: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> WriteStats:
+        """Store element sets in one transaction (all or nothing); existing ones are skipped."""
+        self._writable()
+        with store.transaction(self._conn):
+            return store.write_element_sets(
+                self._conn,
+                records,
+                groups=[group] if group else [],
+                source=source,
+                progress=progress,
+            )
+
+    def import_sources(
+        self,
+        sources: Sequence[str | os.PathLike[str]],
+        *,
+        group: str | None = None,
+        strict: bool = False,
+        fmt: str | None = None,
+        timeout_s: float | None = None,
+        max_bytes: int | None = None,
+        progress: ProgressFn | None = None,
+    ) -> ImportResult:
+        """Import files and http(s) URLs in ONE transaction.
+
+        Each source lands in ``group`` (default: :func:`default_group` of the source). Invalid
+        records are reported in the result and skipped; with ``strict`` nothing is stored if
+        any record is invalid. URLs are fetched conditionally (ETag / Last-Modified from the
+        previous import); an unchanged URL downloads nothing. Raises :class:`ImportFailed` if a
+        source cannot be read or downloaded; then nothing is stored.
+        """
+        self._writable()
+        loaded: list[tuple[str, str, str | None, ParseResult | None, Any]] = []
+        for src in sources:
+            loaded.append(self._load(str(src), group, fmt, timeout_s, max_bytes, progress))
+
+        any_errors = any(p is not None and p.errors for _, _, _, p, _ in loaded)
+        if strict and any_errors:
+            reports = tuple(
+                SourceReport(
+                    source=src,
+                    group=grp,
+                    valid=len(p.records) if p else 0,
+                    new=0,
+                    duplicates=0,
+                    errors=tuple(p.errors) if p else (),
+                    not_modified=p is None,
+                )
+                for src, _, grp, p, _ in loaded
+            )
+            return ImportResult(reports, stored=False, strict=True)
+
+        reports_list: list[SourceReport] = []
+        total = sum(len(p.records) for _, _, _, p, _ in loaded if p is not None)
+        done = 0
+        with store.transaction(self._conn):
+            for src, uri, grp, parsed, fetched in loaded:
+                if parsed is None:
+                    reports_list.append(
+                        SourceReport(src, grp, 0, 0, 0, (), not_modified=True, stored=True)
+                    )
+                    continue
+                base = done
+
+                def step(n: int, base: int = base) -> None:
+                    if progress is not None:
+                        progress("store", base + n, total)
+
+                stats = store.write_element_sets(
+                    self._conn,
+                    parsed.records,
+                    groups=[grp] if grp else [],
+                    source=uri,
+                    progress=step,
+                )
+                done += stats.received
+                if fetched is not None:
+                    store.put_fetch_state(self._conn, uri, fetched.etag, fetched.last_modified)
+                reports_list.append(
+                    SourceReport(
+                        src,
+                        grp,
+                        stats.received,
+                        stats.new,
+                        stats.duplicates,
+                        tuple(parsed.errors),
+                        stored=True,
+                    )
+                )
+        return ImportResult(tuple(reports_list), stored=True, strict=strict)
+
+    def _load(
+        self,
+        src: str,
+        group: str | None,
+        fmt: str | None,
+        timeout_s: float | None,
+        max_bytes: int | None,
+        progress: ProgressFn | None,
+    ) -> tuple[str, str, str | None, ParseResult | None, Any]:
+        """Read or download and parse one source: (source, uri, group, parsed, fetch result)."""
+        from overflight import fetch, formats
+
+        grp = group if group else default_group(src)
+        if fetch.is_url(src):
+            state = store.get_fetch_state(self._conn, src)
+
+            def dl(received: int, total: int | None) -> None:
+                if progress is not None:
+                    progress(f"download {src}", received, total)
+
+            try:
+                res = fetch.fetch(
+                    src,
+                    etag=state.etag if state else None,
+                    last_modified=state.last_modified if state else None,
+                    timeout_s=timeout_s or fetch.DEFAULT_TIMEOUT_S,
+                    max_bytes=max_bytes or fetch.DEFAULT_MAX_BYTES,
+                    progress=dl,
+                )
+            except fetch.FetchError as exc:
+                raise ImportFailed(f"{exc}; nothing was imported") from exc
+            if res.data is None:
+                return src, src, grp, None, res
+            data = res.data
+            uri = src
+            fmt = fmt or fetch.format_hint(src)
+        else:
+            path = Path(src).expanduser()
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                raise ImportFailed(f"{src}: no such file; nothing was imported") from None
+            except IsADirectoryError:
+                raise ImportFailed(f"{src}: is a directory; nothing was imported") from None
+            except OSError as exc:
+                raise ImportFailed(
+                    f"{src}: cannot read: {exc.strerror or exc}; nothing was imported"
+                ) from None
+            uri = str(path.resolve())
+            res = None
+        if progress is not None:
+            progress(f"parse {src}", 0, None)
+        try:
+            parsed = formats.parse_bytes(data, src, fmt)
+        except (ValueError, OSError, EOFError) as exc:
+            raise ImportFailed(f"{src}: {exc}; nothing was imported") from exc
+        return src, uri, grp, parsed, res
+
+    # ---- queries -----------------------------------------------------------------------------
+    def _filters(
+        self,
+        group: str | None,
+        name: str | None,
+        norad_ids: Iterable[int] | None,
+    ) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if group is not None:
+            clauses.append(
+                "o.norad_id IN (SELECT gm.norad_id FROM group_members gm "
+                "JOIN groups g ON g.id = gm.group_id WHERE g.name = ?)"
+            )
+            params.append(group)
+        if name is not None:
+            clauses.append("upper(o.name) GLOB ?")
+            params.append(_glob(name))
+        if norad_ids is not None:
+            import json
+
+            clauses.append("o.norad_id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(sorted({int(n) for n in norad_ids})))
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        return where, params
+
+    def latest(
+        self,
+        *,
+        group: str | None = None,
+        name: str | None = None,
+        norad_ids: Iterable[int] | None = None,
+        as_of: datetime | None = None,
+    ) -> list[ElementSet]:
+        """The newest element set of each matching object, in NORAD id order.
+
+        ``group``: members of that group; ``name``: case-insensitive glob on the current name;
+        ``norad_ids``: only these; ``as_of``: newest with epoch <= that time (objects without
+        one are left out).
+        """
+        where, params = self._filters(group, name, norad_ids)
+        cond = ""
+        if as_of is not None:
+            cond = " AND epoch_us <= ?"
+            params = [store.datetime_to_us(as_of), *params]
+        cols = ", ".join(f"e.{c.strip()}" for c in store.ELEMENT_COLUMNS.split(","))
+        sql = (
+            f"SELECT {cols} FROM objects o JOIN element_sets e ON e.id = ("
+            f"SELECT id FROM element_sets WHERE norad_id = o.norad_id{cond} "
+            f"ORDER BY epoch_us DESC, id DESC LIMIT 1){where} ORDER BY o.norad_id"
+        )
+        return [store.row_to_element_set(r) for r in self._conn.execute(sql, params)]
+
+    def history(
+        self,
+        norad_id: int,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[ElementSet]:
+        """Every element set of one object, oldest epoch first (``start <= epoch <= end``)."""
+        return self.history_many(norad_ids=[norad_id], start=start, end=end).get(norad_id, [])
+
+    def history_many(
+        self,
+        *,
+        group: str | None = None,
+        name: str | None = None,
+        norad_ids: Iterable[int] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> dict[int, list[ElementSet]]:
+        """Histories of many objects at once: NORAD id → element sets by epoch."""
+        where, params = self._filters(group, name, norad_ids)
+        conds: list[str] = []
+        extra: list[Any] = []
+        if start is not None:
+            conds.append("e.epoch_us >= ?")
+            extra.append(store.datetime_to_us(start))
+        if end is not None:
+            conds.append("e.epoch_us <= ?")
+            extra.append(store.datetime_to_us(end))
+        cond = (" AND " + " AND ".join(conds)) if conds else ""
+        cols = ", ".join(f"e.{c.strip()}" for c in store.ELEMENT_COLUMNS.split(","))
+        sql = (
+            f"SELECT {cols} FROM element_sets e WHERE e.norad_id IN "
+            f"(SELECT o.norad_id FROM objects o{where}){cond} "
+            "ORDER BY e.norad_id, e.epoch_us, e.id"
+        )
+        out: dict[int, list[ElementSet]] = {}
+        for row in self._conn.execute(sql, [*params, *extra]):
+            out.setdefault(row[1], []).append(store.row_to_element_set(row))
+        return out
+
+    def iter_element_sets(
+        self,
+        *,
+        group: str | None = None,
+        norad_ids: Iterable[int] | None = None,
+    ) -> Iterator[ElementSet]:
+        """Every stored element set (optionally of a group / some objects), by object and
+        epoch, streamed without holding them all."""
+        where, params = self._filters(group, None, norad_ids)
+        sql = (
+            f"SELECT {store.ELEMENT_COLUMNS} FROM element_sets WHERE norad_id IN "
+            f"(SELECT o.norad_id FROM objects o{where}) ORDER BY norad_id, epoch_us, id"
+        )
+        for row in self._conn.execute(sql, params):
+            yield store.row_to_element_set(row)
+
+    def bracket(self, norad_id: int, at: datetime) -> Bracket:
+        """The element sets of one object around ``at``: latest epoch <= at, earliest > at."""
+        t = store.datetime_to_us(at)
+        base = f"SELECT {store.ELEMENT_COLUMNS} FROM element_sets WHERE norad_id = ? AND "
+        before = self._conn.execute(
+            base + "epoch_us <= ? ORDER BY epoch_us DESC, id DESC LIMIT 1", (norad_id, t)
+        ).fetchone()
+        after = self._conn.execute(
+            base + "epoch_us > ? ORDER BY epoch_us ASC, id DESC LIMIT 1", (norad_id, t)
+        ).fetchone()
+        return Bracket(
+            store.row_to_element_set(before) if before else None,
+            store.row_to_element_set(after) if after else None,
+        )
+
+    def objects(
+        self,
+        *,
+        group: str | None = None,
+        name: str | None = None,
+        norad_ids: Iterable[int] | None = None,
+    ) -> list[CatalogObject]:
+        """Catalog entries (name, groups, history extent) of matching objects, by NORAD id."""
+        where, params = self._filters(group, name, norad_ids)
+        return self._objects(where, params)
+
+    def _objects(self, where: str, params: Sequence[Any]) -> list[CatalogObject]:
+        sql = (
+            "SELECT o.norad_id, o.name, o.intl_designator, o.last_epoch_us, "
+            "(SELECT count(*) FROM element_sets e WHERE e.norad_id = o.norad_id), "
+            "(SELECT min(epoch_us) FROM element_sets e WHERE e.norad_id = o.norad_id), "
+            "(SELECT group_concat(g.name, char(10)) FROM group_members gm "
+            "JOIN groups g ON g.id = gm.group_id WHERE gm.norad_id = o.norad_id) "
+            f"FROM objects o{where} ORDER BY o.norad_id"
+        )
+        out = []
+        for nid, name, intl, last_us, count, first_us, groups in self._conn.execute(sql, params):
+            out.append(
+                CatalogObject(
+                    norad_id=nid,
+                    name=name,
+                    intl_designator=intl,
+                    groups=tuple(sorted(groups.split("\n"))) if groups else (),
+                    element_sets=count,
+                    first_epoch=store.us_to_datetime(first_us if first_us is not None else last_us),
+                    last_epoch=store.us_to_datetime(last_us),
+                )
+            )
+        return out
+
+    def get(self, norad_id: int) -> CatalogObject:
+        """The catalog entry of one NORAD id; :class:`SatelliteNotFound` if absent."""
+        found = self._objects(" WHERE o.norad_id = ?", [norad_id])
+        if not found:
+            raise SatelliteNotFound(f"NORAD {norad_id} is not in {self.description}")
+        return found[0]
+
+    def names(self, norad_id: int) -> list[NameRecord]:
+        """Every name the object was published under, by first epoch."""
+        rows = self._conn.execute(
+            "SELECT name, first_epoch_us, last_epoch_us FROM names WHERE norad_id = ? "
+            "ORDER BY first_epoch_us, name",
+            (norad_id,),
+        )
+        return [NameRecord(n, store.us_to_datetime(a), store.us_to_datetime(b)) for n, a, b in rows]
+
+    def groups(self) -> list[GroupInfo]:
+        """All groups with member and element-set counts, by name."""
+        rows = self._conn.execute(
+            "SELECT g.name, count(o.norad_id), "
+            "coalesce(sum((SELECT count(*) FROM element_sets e WHERE e.norad_id = o.norad_id)), 0),"
+            " max(o.last_epoch_us) FROM groups g "
+            "LEFT JOIN group_members gm ON gm.group_id = g.id "
+            "LEFT JOIN objects o ON o.norad_id = gm.norad_id "
+            "GROUP BY g.id ORDER BY g.name"
+        )
+        return [
+            GroupInfo(name, n_obj, n_es, store.us_to_datetime(last) if last is not None else None)
+            for name, n_obj, n_es, last in rows
+        ]
+
+    def info(self) -> CatalogInfo:
+        """Location, schema version and sizes."""
+        q = self._conn.execute
+        return CatalogInfo(
+            path=str(self.path) if self.path else None,
+            snapshot=self.snapshot,
+            schema_version=store.schema_version(self._conn),
+            objects=q("SELECT count(*) FROM objects").fetchone()[0],
+            element_sets=q("SELECT count(*) FROM element_sets").fetchone()[0],
+            groups=q("SELECT count(*) FROM groups").fetchone()[0],
+        )
+
+    def resolve(self, ref: str | int) -> CatalogObject:
+        """The object a user means: NORAD id, Alpha-5 id, or a name (case-insensitive; exact,
+        then former names, then glob ``*`` ``?``, then substring).
+
+        Raises :class:`SatelliteNotFound` or :class:`AmbiguousSatellite` (with candidates).
+        """
+        if isinstance(ref, int):
+            return self.get(ref)
+        text = ref.strip()
+        if not text:
+            raise SatelliteNotFound("empty satellite reference")
+        nid = alpha5_to_norad(text)
+        if nid is not None:
+            try:
+                return self.get(nid)
+            except SatelliteNotFound:
+                if text.isdigit():
+                    raise
+                # An Alpha-5-looking name (rare): fall through to the name search.
+        glob = _is_glob(text)
+        stages: list[tuple[str, str, list[Any]]] = []
+        if not glob:
+            stages += [
+                ("name", " WHERE o.name = ? COLLATE NOCASE", [text]),
+                (
+                    "former name",
+                    " WHERE o.norad_id IN (SELECT norad_id FROM names "
+                    "WHERE name = ? COLLATE NOCASE)",
+                    [text],
+                ),
+                ("name containing", " WHERE upper(o.name) GLOB ?", ["*" + _glob(text) + "*"]),
+            ]
+        else:
+            stages += [
+                ("name matching", " WHERE upper(o.name) GLOB ?", [_glob(text)]),
+                (
+                    "former name matching",
+                    " WHERE o.norad_id IN (SELECT norad_id FROM names WHERE upper(name) GLOB ?)",
+                    [_glob(text)],
+                ),
+            ]
+        for what, where, params in stages:
+            found = self._objects(where, params)
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                shown = ", ".join(f"{o.norad_id} {o.name}" for o in found[:_MAX_CANDIDATES])
+                more = (
+                    f" and {len(found) - _MAX_CANDIDATES} more"
+                    if len(found) > _MAX_CANDIDATES
+                    else ""
+                )
+                raise AmbiguousSatellite(
+                    f"'{text}' is ambiguous: {len(found)} satellites with a {what} "
+                    f"'{text}': {shown}{more}; give a NORAD id or a more precise name",
+                    found,
+                )
+        raise SatelliteNotFound(f"no satellite matching '{text}' in {self.description}")
+
+    def resolve_many(self, refs: Iterable[str | int]) -> list[CatalogObject]:
+        """:meth:`resolve` each reference; duplicates removed, order kept."""
+        seen: set[int] = set()
+        out = []
+        for ref in refs:
+            obj = self.resolve(ref)
+            if obj.norad_id not in seen:
+                seen.add(obj.norad_id)
+                out.append(obj)
+        return out

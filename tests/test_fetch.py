@@ -1,0 +1,337 @@
+"""HTTP import against a local server on 127.0.0.1: conditional requests, timeouts, truncated,
+HTML and oversize responses, Space-Track login; then the catalog import of URLs."""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from overflight import fetch
+
+FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
+STATIONS = (FIXTURES / "stations.tle").read_bytes()
+LAST_MODIFIED = "Sat, 30 May 2026 22:50:00 GMT"
+ETAG = '"stations-v1"'
+BIG = 5 * 1024 * 1024
+
+
+@dataclass
+class Log:
+    """What the server did: (method, path, status, body bytes sent) per request."""
+
+    requests: list[tuple[str, str, int, int]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, *entry: Any) -> None:
+        with self.lock:
+            self.requests.append(entry)  # type: ignore[arg-type]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _send(self, status: int, body: bytes, ctype: str = "text/plain", **headers: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers.items():
+            self.send_header(k.replace("_", "-"), v)
+        self.server.log.add(self.command, self.path, status, len(body))  # before the client sees it
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        form = parse_qs(self.rfile.read(length).decode())
+        if self.path == "/ajaxauth/login":
+            if form.get("identity") == ["analyst"] and form.get("password") == ["secret"]:
+                self._send(200, b'""', "application/json", Set_Cookie="chocolatechip=ok; Path=/")
+            else:
+                self._send(200, b'{"Login":"Failed"}', "application/json")
+            return
+        self._send(404, b"not found")
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        query = {k.upper(): v[-1] for k, v in parse_qs(parts.query).items()}
+        path = parts.path
+        try:
+            self._route(path, query)
+        except (BrokenPipeError, ConnectionResetError):
+            self.server.log.add("GET", self.path, -1, 0)
+
+    def _route(self, path: str, query: dict[str, str]) -> None:
+        if path == "/NORAD/elements/gp.php":
+            if query.get("FORMAT") == "json":
+                self._send(200, (FIXTURES / "stations.json").read_bytes(), "application/json")
+                return
+            if self.headers.get("If-None-Match") == self.server.etag:
+                self._send(304, b"", ETag=self.server.etag)
+                return
+            self._send(200, self.server.body, ETag=self.server.etag, Last_Modified=LAST_MODIFIED)
+        elif path == "/lm/stations.tle":
+            if self.headers.get("If-Modified-Since") == LAST_MODIFIED:
+                self._send(304, b"")
+                return
+            self._send(200, STATIONS, Last_Modified=LAST_MODIFIED)
+        elif path == "/slow.tle":
+            time.sleep(1.5)
+            self._send(200, STATIONS)
+        elif path == "/truncated.tle":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(STATIONS)))
+            self.end_headers()
+            self.wfile.write(STATIONS[: len(STATIONS) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.server.log.add("GET", path, 200, len(STATIONS) // 2)
+        elif path == "/login":
+            self._send(200, (FIXTURES / "login.html").read_bytes(), "text/html; charset=utf-8")
+        elif path == "/sniff.tle":
+            self._send(200, b"\n\n  " + (FIXTURES / "login.html").read_bytes(), "text/plain")
+        elif path == "/big-declared.tle":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(BIG))
+            self.end_headers()
+            sent = 0
+            while sent < BIG:
+                self.wfile.write(STATIONS)
+                sent += len(STATIONS)
+            self.server.log.add("GET", path, 200, sent)
+        elif path == "/big-chunked.tle":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            sent = 0
+            while sent < BIG:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(STATIONS), STATIONS))
+                sent += len(STATIONS)
+            self.wfile.write(b"0\r\n\r\n")
+            self.server.log.add("GET", path, 200, sent)
+        elif path == "/encoded/stations.tle":
+            self._send(200, gzip.compress(STATIONS), Content_Encoding="gzip")
+        elif path == "/files/stations.tle.gz":
+            self._send(200, gzip.compress(STATIONS), "application/gzip")
+        elif path == "/empty.tle":
+            self._send(200, b"")
+        elif path.startswith("/basicspacedata/"):
+            if "chocolatechip=ok" not in (self.headers.get("Cookie") or ""):
+                self._send(401, b'{"error":"You must be logged in"}', "application/json")
+                return
+            self._send(200, STATIONS)
+        else:
+            self._send(404, b"not found")
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.log = Log()
+        self.etag = ETAG
+        self.body = STATIONS
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # client aborts: quiet
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    srv = Server()
+    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def gp(srv: Server, fmt: str = "tle") -> str:
+    return f"{srv.base}/NORAD/elements/gp.php?GROUP=stations&FORMAT={fmt}"
+
+
+# ---- fetch() ---------------------------------------------------------------------------------
+def test_plain_download(server: Server) -> None:
+    res = fetch.fetch(gp(server))
+    assert res.status == 200 and res.data == STATIONS and not res.not_modified
+    assert res.etag == ETAG and res.last_modified == LAST_MODIFIED
+
+
+def test_etag_conditional_request_downloads_nothing(server: Server) -> None:
+    first = fetch.fetch(gp(server))
+    again = fetch.fetch(gp(server), etag=first.etag, last_modified=first.last_modified)
+    assert again.not_modified and again.data is None and again.status == 304
+    assert server.log.requests[-1][2:] == (304, 0)
+    server.etag = '"stations-v2"'  # changed upstream: downloaded again
+    assert fetch.fetch(gp(server), etag=first.etag).data == STATIONS
+
+
+def test_last_modified_conditional_request(server: Server) -> None:
+    url = f"{server.base}/lm/stations.tle"
+    first = fetch.fetch(url)
+    assert first.etag is None and first.last_modified == LAST_MODIFIED
+    assert fetch.fetch(url, last_modified=first.last_modified).not_modified
+
+
+def test_slow_server_times_out(server: Server) -> None:
+    start = time.monotonic()
+    with pytest.raises(fetch.FetchError, match=r"slow\.tle: timed out after 0\.3 s"):
+        fetch.fetch(f"{server.base}/slow.tle", timeout_s=0.3)
+    assert time.monotonic() - start < 1.4
+
+
+def test_truncated_body_is_an_error(server: Server) -> None:
+    with pytest.raises(fetch.FetchError, match="truncated"):
+        fetch.fetch(f"{server.base}/truncated.tle")
+
+
+@pytest.mark.parametrize("path", ["/login", "/sniff.tle"])
+def test_html_instead_of_data(server: Server, path: str) -> None:
+    with pytest.raises(fetch.FetchError, match="HTML page, not element sets"):
+        fetch.fetch(server.base + path)
+
+
+def test_oversize_declared_length_is_refused_before_download(server: Server) -> None:
+    with pytest.raises(fetch.FetchError, match="over the 1,048,576-byte limit"):
+        fetch.fetch(f"{server.base}/big-declared.tle", max_bytes=1024 * 1024)
+
+
+def test_oversize_stream_is_aborted(server: Server) -> None:
+    seen: list[int] = []
+    with pytest.raises(fetch.FetchError, match="exceeds the 1,048,576-byte limit"):
+        fetch.fetch(
+            f"{server.base}/big-chunked.tle",
+            max_bytes=1024 * 1024,
+            progress=lambda n, total: seen.append(n),
+        )
+    assert seen and max(seen) <= 1024 * 1024 and seen == sorted(seen)
+
+
+def test_gzip_content_encoding_is_decoded(server: Server) -> None:
+    assert fetch.fetch(f"{server.base}/encoded/stations.tle").data == STATIONS
+
+
+def test_http_errors_and_unreachable(server: Server) -> None:
+    with pytest.raises(fetch.FetchError, match="HTTP 404"):
+        fetch.fetch(f"{server.base}/nothing-here")
+    with pytest.raises(fetch.FetchError, match="empty response"):
+        fetch.fetch(f"{server.base}/empty.tle")
+    port = server.server_address[1]
+    server.shutdown()
+    server.server_close()
+    with pytest.raises(fetch.FetchError, match="cannot connect"):
+        fetch.fetch(f"http://127.0.0.1:{port}/x.tle", timeout_s=2)
+
+
+def test_spacetrack_login(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"{server.base}/basicspacedata/query/class/gp/NORAD_CAT_ID/25544/format/3le"
+    monkeypatch.delenv(fetch.ENV_SPACETRACK_USER, raising=False)
+    with pytest.raises(fetch.FetchError, match="login required; set OVERFLIGHT_SPACETRACK_USER"):
+        fetch.fetch(url)
+    monkeypatch.setenv(fetch.ENV_SPACETRACK_USER, "analyst")
+    monkeypatch.setenv(fetch.ENV_SPACETRACK_PASSWORD, "wrong")
+    with pytest.raises(fetch.FetchError, match="login failed"):
+        fetch.fetch(url)
+    monkeypatch.setenv(fetch.ENV_SPACETRACK_PASSWORD, "secret")
+    assert fetch.fetch(url).data == STATIONS
+
+
+def test_url_hints() -> None:
+    ct = "https://celestrak.org/NORAD/elements/gp.php?GROUP=Stations&FORMAT=json"
+    assert fetch.format_hint(ct) == "omm-json" and fetch.group_hint(ct) == "stations"
+    st = "https://www.space-track.org/basicspacedata/query/class/gp/NORAD_CAT_ID/58400/format/3le"
+    assert fetch.format_hint(st) == "tle" and fetch.group_hint(st) is None
+    assert fetch.format_hint("https://x.org/a/b.tle") is None
+    assert fetch.group_hint("https://x.org/a/starlink.tle.gz") == "starlink"
+    assert fetch.group_hint("https://celestrak.org/NORAD/elements/gp.php?CATNR=25544") is None
+    assert fetch.is_url("HTTPS://x") and not fetch.is_url("ftp://x") and not fetch.is_url("a.tle")
+
+
+# ---- importing URLs into the catalog ---------------------------------------------------------
+def _count(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT count(*) FROM element_sets").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_import_url_then_unchanged_refetch(server: Server, tmp_path: Path) -> None:
+    from overflight.catalog import Catalog
+
+    db = tmp_path / "c.db"
+    with Catalog.open(db, create=True) as cat:
+        first = cat.import_sources([gp(server)])
+        assert (first.new, first.rejected) == (25, 0)
+        assert first.sources[0].group == "stations"
+        assert [g.name for g in cat.groups()] == ["stations"]
+        again = cat.import_sources([gp(server)])
+    assert again.sources[0].not_modified and again.new == 0
+    assert server.log.requests[-1][2:] == (304, 0)  # nothing downloaded
+    assert _count(db) == 25
+
+
+def test_import_url_formats(server: Server, tmp_path: Path) -> None:
+    from overflight.catalog import Catalog
+
+    with Catalog.open(tmp_path / "c.db", create=True) as cat:
+        json_res = cat.import_sources([gp(server, "json")])
+        assert (json_res.new, json_res.rejected) == (2, 0)
+        # The same element sets in TLE form are duplicates of the OMM ones.
+        tle_res = cat.import_sources([f"{server.base}/files/stations.tle.gz"])
+        assert (tle_res.new, tle_res.duplicates) == (23, 2)
+        assert tle_res.sources[0].group == "stations"
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [("/truncated.tle", "truncated"), ("/login", "HTML page"), ("/nothing", "HTTP 404")],
+)
+def test_failed_download_stores_nothing(
+    server: Server, tmp_path: Path, path: str, message: str
+) -> None:
+    from overflight.catalog import Catalog, ImportFailed
+
+    db = tmp_path / "c.db"
+    local = tmp_path / "weather.tle"
+    local.write_bytes(STATIONS)
+    with Catalog.open(db, create=True) as cat, pytest.raises(ImportFailed, match=message):
+        cat.import_sources([local, server.base + path])  # the good file is not stored either
+    assert _count(db) == 0
+
+
+def test_cli_import_url(server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from overflight.cli import main
+
+    db = str(tmp_path / "c.db")
+    with pytest.raises(SystemExit) as exc:
+        main(["catalog", "import", gp(server), "--db", db, "--format", "json"])
+    assert exc.value.code in (0, None)
+    assert '"new": 25' in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["catalog", "import", f"{server.base}/slow.tle", "--timeout", "0.3", "--db", db])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "timed out" in err and "Traceback" not in err
