@@ -1,7 +1,376 @@
-"""`overflight catalog ...` commands (placeholder until the catalog lands)."""
+"""`overflight catalog ...`: import, list, show, export element sets; list groups.
+
+Exit status: 0 done; 1 done but some records were rejected (each on stderr as one line
+``file:line: reason``); 2 nothing done (bad argument, missing file, unreachable URL).
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
+from overflight.cli._common import EXIT_DATA, DbOption, Format, UserError, emit
+
+if TYPE_CHECKING:
+    from overflight.catalog import Catalog
+    from overflight.elements import ElementSet
+
 app = typer.Typer(no_args_is_help=True)
+
+
+class ExportFormat(StrEnum):
+    tle = "tle"
+    omm_json = "omm-json"
+    csv = "csv"
+    omm_xml = "omm-xml"
+    omm_kvn = "omm-kvn"
+
+
+@contextmanager
+def _open(db: str | None, *, create: bool = False) -> Iterator[Catalog]:
+    """The catalog, with library errors turned into one-line user errors."""
+    from overflight.catalog import Catalog, CatalogError
+    from overflight.store import StoreError
+
+    try:
+        cat = Catalog.open(db, create=create)
+    except (StoreError, CatalogError) as exc:
+        raise UserError(str(exc)) from None
+    try:
+        yield cat
+    except (StoreError, CatalogError) as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        cat.close()
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _check_group(cat: Catalog, group: str | None) -> None:
+    if group is None:
+        return
+    known = [g.name for g in cat.groups()]
+    if group not in known:
+        listing = ", ".join(known) if known else "none"
+        raise UserError(f"no group '{group}' in {cat.description} (groups: {listing})")
+
+
+def _summary(es: ElementSet, now: datetime) -> dict[str, Any]:
+    return {
+        "norad_id": es.norad_id,
+        "name": es.name,
+        "intl_designator": es.intl_designator,
+        "epoch": _iso(es.epoch),
+        "age_days": round(es.age_days(now), 3),
+        "period_min": round(es.period_min, 3),
+        "inclination_deg": es.inclination_deg,
+        "eccentricity": es.eccentricity,
+        "perigee_alt_km": round(es.perigee_alt_km, 1),
+        "apogee_alt_km": round(es.apogee_alt_km, 1),
+        "orbit_class": es.orbit_class,
+    }
+
+
+# ---- import ----------------------------------------------------------------------------------
+class _Progress:
+    """A rich progress bar on stderr, only when stderr is a terminal and the work is large."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if not self.enabled:
+            return
+        if self._progress is None:
+            if stage == "store" and (total or 0) < 20_000:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._progress = Progress(console=Console(stderr=True), transient=True)
+            self._progress.start()
+        task = self._tasks.get(stage)
+        if task is None:
+            task = self._tasks[stage] = self._progress.add_task(stage, total=total)
+        self._progress.update(task, completed=done, total=total)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+@app.command("import")
+def import_(
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="PATH_OR_URL...", help="Element-set files (TLE, OMM; .gz ok) or URLs."
+        ),
+    ] = None,
+    group: str | None = typer.Option(
+        None, "--group", "-g", help="Group to file the objects under (default: the file stem)."
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Store nothing if any record is bad."),
+    input_format: str | None = typer.Option(
+        None, "--input-format", help="tle, omm-json, omm-xml, omm-csv, omm-kvn (default: sniff)."
+    ),
+    snapshot: bool = typer.Option(
+        False, "--snapshot", help="Also import the snapshot bundled with overflight."
+    ),
+    timeout: float = typer.Option(30.0, "--timeout", help="URL timeout, seconds.", min=0.01),
+    max_size_mb: float = typer.Option(200.0, "--max-size", help="URL size cap, MB.", min=0.001),
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Summary format.")] = Format.table,
+    db: str | None = DbOption,
+) -> None:
+    """Import element sets from files or http(s) URLs (CelesTrak, Space-Track).
+
+    All sources are stored in one transaction; bad records are reported and skipped (exit 1).
+    With --strict, nothing is stored if any record is bad.
+    """
+    from overflight.catalog import snapshot_paths
+
+    paths = list(sources or [])
+    if snapshot:
+        paths += [str(p) for p in snapshot_paths()]
+    if not paths:
+        raise UserError("give at least one file or URL to import (or --snapshot)")
+    if input_format is not None:
+        from overflight.formats import normalize_format
+
+        try:
+            input_format = normalize_format(input_format)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    progress = _Progress()
+    with _open(db, create=True) as cat:
+        try:
+            result = cat.import_sources(
+                paths,
+                group=group,
+                strict=strict,
+                fmt=input_format,
+                timeout_s=timeout,
+                max_bytes=int(max_size_mb * 1024 * 1024),
+                progress=progress,
+            )
+        finally:
+            progress.stop()
+        where = str(cat.path)
+    for src in result.sources:
+        for err in src.errors:
+            sys.stderr.write(f"{err}\n")
+    rows = []
+    for src in result.sources:
+        row = src.to_dict()
+        row["note"] = (
+            "not modified (nothing downloaded)"
+            if src.not_modified
+            else ("" if result.stored else "nothing stored (--strict)")
+        )
+        rows.append(row)
+    columns = ["source", "group", "new", "duplicates", "rejected", "note"]
+    emit(rows, fmt.value, title=f"Imported into {where}", columns=columns)
+    if fmt is Format.table:
+        stored = "stored" if result.stored else "NOT stored (--strict: rejected records)"
+        sys.stdout.write(
+            f"{result.new} new element sets, {result.duplicates} duplicates skipped, "
+            f"{result.rejected} rejected; {stored}\n"
+        )
+    if result.rejected:
+        raise typer.Exit(EXIT_DATA)
+
+
+# ---- list / show / groups / info -------------------------------------------------------------
+@app.command("list")
+def list_(
+    group: str | None = typer.Option(None, "--group", "-g", help="Only this group."),
+    name: str | None = typer.Option(None, "--name", "-n", help="Name glob, case-insensitive."),
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    db: str | None = DbOption,
+) -> None:
+    """List objects with their latest element set (period, inclination, perigee, apogee)."""
+    with _open(db) as cat:
+        _check_group(cat, group)
+        latest = cat.latest(group=group, name=name)
+        objs = {o.norad_id: o for o in cat.objects(group=group, name=name)}
+        title = f"{len(latest)} objects in {cat.description}"
+    now = datetime.now(UTC)
+    rows = []
+    for es in latest:
+        row = _summary(es, now)
+        obj = objs.get(es.norad_id)
+        row["name"] = obj.name if obj else es.name
+        row["element_sets"] = obj.element_sets if obj else 1
+        row["groups"] = ",".join(obj.groups) if obj else ""
+        rows.append(row)
+    if fmt is Format.table:  # what fits a terminal
+        columns = [
+            "norad_id", "name", "epoch", "age_days", "inclination_deg", "perigee_alt_km",
+            "apogee_alt_km",
+        ]  # fmt: skip
+        for row in rows:
+            row["epoch"] = row["epoch"][:16].replace("T", " ")
+    else:
+        columns = [
+            "norad_id", "name", "intl_designator", "epoch", "age_days", "period_min",
+            "inclination_deg", "eccentricity", "perigee_alt_km", "apogee_alt_km", "orbit_class",
+            "element_sets", "groups",
+        ]  # fmt: skip
+    emit(rows, fmt.value, title=title, columns=columns)
+
+
+@app.command("show")
+def show(
+    satellite: str = typer.Argument(..., metavar="NORAD_OR_NAME", help="NORAD id, Alpha-5, name."),
+    history: bool = typer.Option(False, "--history", help="Every stored element set."),
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    db: str | None = DbOption,
+) -> None:
+    """Show an object's latest element set with derived values, or its whole history."""
+    from overflight.formats import format_tle
+
+    now = datetime.now(UTC)
+    with _open(db) as cat:
+        obj = cat.resolve(satellite)
+        sets = cat.history(obj.norad_id)
+        names = cat.names(obj.norad_id)
+    if not sets:
+        raise UserError(f"no element sets stored for NORAD {obj.norad_id}")
+    if history:
+        rows = []
+        prev: ElementSet | None = None
+        for es in sets:
+            row = _summary(es, now)
+            row["raan_deg"] = es.raan_deg
+            row["bstar"] = es.bstar
+            row["element_set_no"] = es.element_set_no
+            row["gap_h"] = (
+                round((es.epoch - prev.epoch).total_seconds() / 3600.0, 2) if prev else None
+            )
+            rows.append(row)
+            prev = es
+        columns = [
+            "epoch", "age_days", "gap_h", "period_min", "inclination_deg", "eccentricity",
+            "raan_deg", "perigee_alt_km", "apogee_alt_km", "bstar", "element_set_no", "name",
+        ]  # fmt: skip
+        title = f"{obj.norad_id} {obj.name}: {len(sets)} element sets"
+        emit(rows, fmt.value, title=title, columns=columns)
+        return
+    es = sets[-1]
+    info = es.to_dict()
+    info["name"] = obj.name or es.name
+    info["age_days"] = round(es.age_days(now), 3)
+    info["orbit_class"] = es.orbit_class
+    info["groups"] = ",".join(obj.groups)
+    info["element_sets_stored"] = obj.element_sets
+    info["first_epoch"] = _iso(obj.first_epoch)
+    info["former_names"] = ",".join(n.name for n in names if n.name != info["name"])
+    try:
+        info["tle"] = format_tle(es, name_line=False)
+    except ValueError:
+        info["tle"] = ""
+    if fmt is Format.table:
+        order = [
+            "norad_id", "name", "intl_designator", "groups", "epoch", "age_days", "period_min",
+            "inclination_deg", "eccentricity", "perigee_alt_km", "apogee_alt_km",
+            "semi_major_axis_km", "raan_deg", "arg_perigee_deg", "mean_anomaly_deg",
+            "mean_motion_rev_day", "bstar", "mean_motion_dot", "mean_motion_ddot", "orbit_class",
+            "element_set_no", "rev_at_epoch", "classification", "element_sets_stored",
+            "first_epoch", "former_names",
+        ]  # fmt: skip
+        rows = [{"field": k, "value": _table_value(info[k])} for k in order]
+        emit(rows, "table", title=f"{obj.norad_id} {info['name']}", columns=["field", "value"])
+        if info["tle"]:
+            sys.stdout.write(info["tle"].rstrip("\n") + "\n")
+        return
+    emit([info], fmt.value, columns=list(info))
+
+
+def _table_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return "" if value is None else str(value)
+
+
+@app.command("groups")
+def groups(
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    db: str | None = DbOption,
+) -> None:
+    """List the groups with their numbers of objects and element sets."""
+    with _open(db) as cat:
+        rows = [g.to_dict() for g in cat.groups()]
+        title = f"Groups in {cat.description}"
+    emit(rows, fmt.value, title=title, columns=["group", "objects", "element_sets", "last_epoch"])
+
+
+@app.command("info")
+def info(
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    db: str | None = DbOption,
+) -> None:
+    """Where the catalog is and how much it holds."""
+    from overflight.store import resolve_db_path
+
+    with _open(db) as cat:
+        data = cat.info().to_dict()
+    data["path"] = data["path"] or f"{resolve_db_path(db)} (absent: bundled snapshot in use)"
+    if fmt is Format.table:
+        emit([{"field": k, "value": v} for k, v in data.items()], "table", title="Catalog")
+    else:
+        emit([data], fmt.value)
+
+
+# ---- export ----------------------------------------------------------------------------------
+@app.command("export")
+def export(
+    group: str | None = typer.Option(None, "--group", "-g", help="Only this group."),
+    sat: Annotated[
+        list[str] | None,
+        typer.Option("--sat", "-s", help="Satellite (NORAD id, Alpha-5, name); repeatable."),
+    ] = None,
+    name: str | None = typer.Option(None, "--name", "-n", help="Name glob, case-insensitive."),
+    history: bool = typer.Option(False, "--history", help="Every stored set, not only the latest."),
+    out_format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.tle,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+    ] = None,
+    db: str | None = DbOption,
+) -> None:
+    """Export element sets as TLE, OMM JSON/XML/KVN or CSV; re-importing gives the same sets."""
+    from overflight.formats import write_elements
+
+    with _open(db) as cat:
+        _check_group(cat, group)
+        ids = [o.norad_id for o in cat.resolve_many(sat)] if sat else None
+        if history:
+            by_obj = cat.history_many(group=group, name=name, norad_ids=ids)
+            records = [es for sets in by_obj.values() for es in sets]
+        else:
+            records = cat.latest(group=group, name=name, norad_ids=ids)
+    try:
+        text = write_elements(records, out_format.value)
+    except ValueError as exc:
+        raise UserError(f"cannot export as {out_format.value}: {exc}") from None
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    if not records:
+        sys.stderr.write("overflight: note: no element sets matched; nothing exported\n")
+    elif output is not None:
+        sys.stderr.write(f"wrote {len(records)} element sets to {output}\n")
