@@ -302,3 +302,18 @@ def test_site_validation_and_to_dict() -> None:
     assert WGS84.b_km == pytest.approx(6356.752314245)
     la = look_angles(sites_itrs_km(0.0, 0.0, 1_000_000.0), Site("eq", 0.0, 0.0))
     assert la.to_dict()["elevation_deg"] == pytest.approx(90.0)
+
+
+def test_nadir_point_inverts_the_forward_formula_everywhere() -> None:
+    """From 1 km below the ellipsoid to the Moon's distance, poles and equator included."""
+    rng = np.random.default_rng(13)
+    n = 50_000
+    lat = np.concatenate([np.degrees(np.arcsin(rng.uniform(-1, 1, n))), [90.0, -90.0, 0.0]])
+    lon = np.concatenate([rng.uniform(-180, 180, n), [0.0, 0.0, 180.0 - 1e-9]])
+    alt_km = np.concatenate([10 ** rng.uniform(-3, 5.6, n) - 1.0, [400.0, 35786.0, 0.0]])
+    xyz = sites_itrs_km(lat, lon, alt_km * 1000.0)
+    got = nadir_point(xyz)
+    np.testing.assert_allclose(got.lat_deg, lat, atol=1e-10)
+    np.testing.assert_allclose(got.alt_km, alt_km, atol=1e-8)
+    on_axis = np.abs(lat) == 90.0
+    np.testing.assert_allclose(_wrap(got.lon_deg - lon)[~on_axis], 0.0, atol=1e-10)

@@ -41,9 +41,9 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.ArrayLike
 
-# Rows processed at a time in the one-site kernels: keeps temporaries in cache and bounded in
-# memory (a (N, 3) float64 temporary of this many rows is 6 MB).
-_CHUNK = 1 << 18
+# Rows processed at a time in the one-site kernels: the ~8 float64 temporaries of a chunk
+# (128 kB each) stay in L2 cache; 2**14 was fastest of 2**12..2**18 (benchmarks/geometry.py).
+_CHUNK = 1 << 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +121,11 @@ class Site:
     alt_m: float = 0.0
 
     def __post_init__(self) -> None:
-        for label, value in (("lat_deg", self.lat_deg), ("lon_deg", self.lon_deg),
-                             ("alt_m", self.alt_m)):
+        for label, value in (
+            ("lat_deg", self.lat_deg),
+            ("lon_deg", self.lon_deg),
+            ("alt_m", self.alt_m),
+        ):
             if not math.isfinite(value):
                 raise ValueError(f"site {self.name!r}: {label} must be finite, got {value}")
         if not -90.0 <= self.lat_deg <= 90.0:
@@ -148,8 +151,12 @@ class Site:
         return enu_matrices(self.lat_deg, self.lon_deg)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "lat_deg": self.lat_deg, "lon_deg": self.lon_deg,
-                "alt_m": self.alt_m}
+        return {
+            "name": self.name,
+            "lat_deg": self.lat_deg,
+            "lon_deg": self.lon_deg,
+            "alt_m": self.alt_m,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,22 +204,26 @@ class Sites:
         bad = ~(np.isfinite(lat) & np.isfinite(lon) & np.isfinite(alt)) | (np.abs(lat) > 90.0)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"sites: site {i} has an invalid latitude/longitude/height "
-                             f"({lat[i]}, {lon[i]}, {alt[i]})")
+            raise ValueError(
+                f"sites: site {i} has an invalid latitude/longitude/height "
+                f"({lat[i]}, {lon[i]}, {alt[i]})"
+            )
         if names is None:
             names = [f"site-{i}" for i in range(lat.size)]
         if len(names) != lat.size:
             raise ValueError(f"sites: {len(names)} names for {lat.size} sites")
         lat, lon, alt = lat.copy(), lon.copy(), alt.copy()
-        return cls(tuple(names), lat, lon, alt, sites_itrs_km(lat, lon, alt),
-                   enu_matrices(lat, lon))
+        return cls(
+            tuple(names), lat, lon, alt, sites_itrs_km(lat, lon, alt), enu_matrices(lat, lon)
+        )
 
     def __len__(self) -> int:
         return len(self.names)
 
     def __getitem__(self, i: int) -> Site:
-        return Site(self.names[i], float(self.lat_deg[i]), float(self.lon_deg[i]),
-                    float(self.alt_m[i]))
+        return Site(
+            self.names[i], float(self.lat_deg[i]), float(self.lon_deg[i]), float(self.alt_m[i])
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -249,8 +260,11 @@ class NadirPoint:
     alt_km: FloatArray
 
     def to_dict(self) -> dict[str, Any]:
-        return {"lat_deg": self.lat_deg.tolist(), "lon_deg": self.lon_deg.tolist(),
-                "alt_km": self.alt_km.tolist()}
+        return {
+            "lat_deg": self.lat_deg.tolist(),
+            "lon_deg": self.lon_deg.tolist(),
+            "alt_km": self.alt_km.tolist(),
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -304,24 +318,50 @@ def _look_flat(
     rng: FloatArray,
     rr: FloatArray | None,
 ) -> None:
-    """Fill az/el/range/range-rate for flat ``sat`` (N, 3) against one site, in chunks."""
+    """Fill az/el/range/range-rate for flat ``sat`` (N, 3) against one site, in chunks.
+
+    Written component by component with in-place operations: a (N, 3) @ (3, 3) matmul and
+    ``np.hypot`` were each several times slower than the whole kernel (benchmarks/geometry.py).
+    """
     n = sat.shape[0]
-    rot = np.ascontiguousarray(enu.T)
+    (e0, e1, _), (n0, n1, n2), (u0, u1, u2) = enu.tolist()
+    sx, sy, sz = site_xyz.tolist()
     for lo in range(0, n, _CHUNK):
         hi = min(lo + _CHUNK, n)
-        d = sat[lo:hi] - site_xyz
-        local = d @ rot
-        e, no, u = local[:, 0], local[:, 1], local[:, 2]
-        horiz = np.hypot(e, no)
-        # atan2 keeps full precision near the zenith where arcsin(u/range) would not.
-        np.degrees(np.arctan2(u, horiz), out=el[lo:hi])
-        r = np.sqrt(horiz * horiz + u * u)
+        blk = sat[lo:hi]
+        dx = blk[:, 0] - sx
+        dy = blk[:, 1] - sy
+        dz = blk[:, 2] - sz
+        e = e0 * dx
+        e += e1 * dy
+        no = n0 * dx
+        no += n1 * dy
+        no += n2 * dz
+        u = u0 * dx
+        u += u1 * dy
+        u += u2 * dz
+        horiz = e * e
+        horiz += no * no
+        r = u * u
+        r += horiz
+        np.sqrt(r, out=r)
         rng[lo:hi] = r
+        np.sqrt(horiz, out=horiz)
+        # atan2 keeps full precision near the zenith where arcsin(u/range) would not.
+        np.arctan2(u, horiz, out=u)
+        np.degrees(u, out=el[lo:hi])
         if az is not None:
-            az[lo:hi] = _wrap360(np.degrees(np.arctan2(e, no)))
+            np.arctan2(e, no, out=e)
+            np.degrees(e, out=e)
+            az[lo:hi] = _wrap360(e)
         if rr is not None and vel is not None:
             v = vel[lo:hi]
-            rr[lo:hi] = (d[:, 0] * v[:, 0] + d[:, 1] * v[:, 1] + d[:, 2] * v[:, 2]) / r
+            dx *= v[:, 0]
+            dy *= v[:, 1]
+            dz *= v[:, 2]
+            dx += dy
+            dx += dz
+            np.divide(dx, r, out=rr[lo:hi])
 
 
 def _wrap360(a: FloatArray) -> FloatArray:
@@ -394,11 +434,14 @@ def look_angles(
     rng = np.empty((m, n))
     rr = np.empty((m, n)) if vflat is not None else None
     for k in range(m):  # sites are few; each call is vectorized over all satellites × times
-        _look_flat(flat, vflat, xyz[k], enu[k], az[k], el[k], rng[k],
-                   None if rr is None else rr[k])
+        _look_flat(flat, vflat, xyz[k], enu[k], az[k], el[k], rng[k], None if rr is None else rr[k])
     out_shape = lead + shape
-    return LookAngles(az.reshape(out_shape), el.reshape(out_shape), rng.reshape(out_shape),
-                      None if rr is None else rr.reshape(out_shape))
+    return LookAngles(
+        az.reshape(out_shape),
+        el.reshape(out_shape),
+        rng.reshape(out_shape),
+        None if rr is None else rr.reshape(out_shape),
+    )
 
 
 def elevation_deg(sat_itrs_km: npt.ArrayLike, site: Site | Sites) -> FloatArray:
@@ -418,14 +461,27 @@ def elevation_deg(sat_itrs_km: npt.ArrayLike, site: Site | Sites) -> FloatArray:
     n = flat.shape[0]
     out = np.empty((xyz.shape[0], n))
     for k in range(xyz.shape[0]):
-        up = ups[k]
+        u0, u1, u2 = ups[k].tolist()
+        sx, sy, sz = xyz[k].tolist()
         for lo in range(0, n, _CHUNK):
             hi = min(lo + _CHUNK, n)
-            d = flat[lo:hi] - xyz[k]
-            r = np.sqrt(np.einsum("ij,ij->i", d, d))
-            s = (d @ up) / r
-            np.clip(s, -1.0, 1.0, out=s)
-            np.degrees(np.arcsin(s), out=out[k, lo:hi])
+            blk = flat[lo:hi]
+            dx = blk[:, 0] - sx
+            dy = blk[:, 1] - sy
+            dz = blk[:, 2] - sz
+            u = u0 * dx
+            u += u1 * dy
+            u += u2 * dz
+            dx *= dx
+            dy *= dy
+            dz *= dz
+            dx += dy
+            dx += dz
+            np.sqrt(dx, out=dx)
+            u /= dx
+            np.clip(u, -1.0, 1.0, out=u)
+            np.arcsin(u, out=u)
+            np.degrees(u, out=out[k, lo:hi])
     return out.reshape(lead + shape)
 
 
@@ -462,26 +518,72 @@ def nadir_point(sat_itrs_km: npt.ArrayLike, *, ellipsoid: Ellipsoid = WGS84) -> 
     """Geodetic sub-satellite point of ITRS positions ``(..., 3)`` km: the foot of the ellipsoid
     normal through the satellite (latitude, longitude in degrees, height in km)."""
     sat = _check_xyz("sat_itrs_km", sat_itrs_km)
-    lat, lon, h = _geodetic(sat, ellipsoid)
-    return NadirPoint(np.degrees(lat), np.degrees(lon), h)
+    g = _Geodetic(sat, ellipsoid)
+    return NadirPoint(g.lat_deg(), g.lon_deg(), g.height_km())
 
 
-def _geodetic(xyz: FloatArray, ell: Ellipsoid) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Geodetic latitude, longitude (radians) and height (km); Bowring's iteration."""
-    x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
-    a, b, e2 = ell.a_km, ell.b_km, ell.e2
-    ep2 = e2 / (1.0 - e2)
-    p = np.hypot(x, y)
-    lon = np.arctan2(y, x)
-    beta = np.arctan2(z * a, p * b)
-    for _ in range(3):  # converges to < 1e-12 rad from the ground to beyond GEO
-        sb, cb = np.sin(beta), np.cos(beta)
-        lat = np.arctan2(z + ep2 * b * sb**3, p - e2 * a * cb**3)
-        beta = np.arctan2(b * np.sin(lat), a * np.cos(lat))
-    sl, cl = np.sin(lat), np.cos(lat)
-    n = a / np.sqrt(1.0 - e2 * sl * sl)
-    h = p * cl + (z + e2 * n * sl) * sl - n
-    return lat, lon, h
+class _Geodetic:
+    """Geodetic coordinates of ITRS points ``(..., 3)`` by Bowring's iteration, kept as sines and
+    cosines (no trigonometric calls inside the iteration)."""
+
+    def __init__(self, xyz: FloatArray, ell: Ellipsoid) -> None:
+        x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
+        a, b, e2 = ell.a_km, ell.b_km, ell.e2
+        ep2 = e2 / (1.0 - e2)
+        p = np.sqrt(x * x + y * y)
+        # Reduced latitude beta: tan(beta) = (a/b) z / p at the start, then (b/a) tan(lat).
+        sb, cb = _unit2(z * a, p * b)
+        for _ in range(3):  # converges to < 1e-12 rad from the ground to beyond GEO
+            num = z + ep2 * b * (sb * sb * sb)
+            den = p - e2 * a * (cb * cb * cb)
+            sb, cb = _unit2(b * num, a * den)
+        self.sin_lat, self.cos_lat = _unit2(num, den)
+        on_axis = p == 0.0
+        safe_p = np.where(on_axis, 1.0, p)
+        # On the polar axis the longitude is arbitrary: call it 0.
+        self.cos_lon = np.where(on_axis, 1.0, x / safe_p)
+        self.sin_lon = np.where(on_axis, 0.0, y / safe_p)
+        self._num, self._den = num, den
+        self._x, self._y, self._z, self._p = x, y, z, p
+        self._ell = ell
+
+    def lat_deg(self) -> FloatArray:
+        out: FloatArray = np.degrees(np.arctan2(self._num, self._den))
+        return out
+
+    def lon_deg(self) -> FloatArray:
+        out: FloatArray = np.degrees(np.arctan2(self._y, self._x))
+        return out
+
+    def _n(self) -> FloatArray:
+        e2 = self._ell.e2
+        out: FloatArray = self._ell.a_km / np.sqrt(1.0 - e2 * self.sin_lat * self.sin_lat)
+        return out
+
+    def height_km(self) -> FloatArray:
+        n = self._n()
+        sl, cl = self.sin_lat, self.cos_lat
+        out: FloatArray = self._p * cl + (self._z + self._ell.e2 * n * sl) * sl - n
+        return out
+
+    def normal(self) -> FloatArray:
+        """Ellipsoid normal (geodetic up) unit vectors ``(..., 3)``."""
+        cl = self.cos_lat
+        return np.stack([cl * self.cos_lon, cl * self.sin_lon, self.sin_lat], axis=-1)
+
+    def surface(self) -> FloatArray:
+        """The sub-point on the ellipsoid surface (height 0), ITRS km ``(..., 3)``."""
+        n = self._n()
+        cl = self.cos_lat
+        return np.stack([n * cl * self.cos_lon, n * cl * self.sin_lon,
+                         n * (1.0 - self._ell.e2) * self.sin_lat], axis=-1)
+
+
+def _unit2(s: FloatArray, c: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(sin, cos) of atan2(s, c) without calling trigonometric functions."""
+    norm = np.sqrt(s * s + c * c)
+    norm = np.where(norm == 0.0, 1.0, norm)
+    return s / norm, c / norm
 
 
 def view_geometry_arrays(
@@ -496,38 +598,43 @@ def view_geometry_arrays(
     sat = _check_xyz("sat_itrs_km", sat_itrs_km)
     site = _check_xyz("site_itrs_km", site_itrs_km)
     up = _check_xyz("site_up", site_up)
-    lat, lon, _ = _geodetic(sat, ellipsoid)
-    cl = np.cos(lat)
-    # Geodetic nadir: minus the ellipsoid normal at the sub-satellite point.
-    nadir = -np.stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)], axis=-1)
+    g = _Geodetic(sat, ellipsoid)
     los = site - sat
-    rng = np.sqrt(np.einsum("...i,...i->...", los, los))
-    off_nadir = _angle_between(nadir, los)
+    rng = np.sqrt(_dot(los, los))
+    # Off-nadir: geodetic nadir (minus the ellipsoid normal at the sub-satellite point) against
+    # the line of sight; the normal through the satellite points at the satellite.
+    off_nadir = _angle_between(-g.normal(), los)
     # Incidence at the site: the line site→satellite against geodetic up (atan2 form, exact
     # near the zenith).
-    incidence = _angle_between(np.broadcast_to(up, los.shape), -los)
+    incidence = _angle_between(up, -los)
     el = 90.0 - incidence
-    # Nadir point on the ellipsoid surface (height 0).
-    sub = sites_itrs_km(np.degrees(lat), np.degrees(lon), 0.0, ellipsoid=ellipsoid)
-    central = _angle_between(sub, site)
-    lon_deg = np.degrees(lon)
+    central = _angle_between(g.surface(), site)
+    shape = rng.shape
     return ViewGeometry(
         off_nadir_deg=off_nadir,
         incidence_deg=incidence,
         central_angle_deg=central,
         elevation_deg=el,
         range_km=rng,
-        nadir_lat_deg=np.broadcast_to(np.degrees(lat), rng.shape).copy(),
-        nadir_lon_deg=np.broadcast_to(lon_deg, rng.shape).copy(),
+        nadir_lat_deg=np.broadcast_to(g.lat_deg(), shape).copy(),
+        nadir_lon_deg=np.broadcast_to(g.lon_deg(), shape).copy(),
     )
+
+
+def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
+    out: FloatArray = a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
+    return out
 
 
 def _angle_between(a: FloatArray, b: FloatArray) -> FloatArray:
     """Angle (deg) between vectors along the last axis; atan2 form, accurate near 0 and 180."""
-    cross = np.cross(a, b)
-    sin_part = np.sqrt(np.einsum("...i,...i->...", cross, cross))
-    cos_part = np.einsum("...i,...i->...", a, b)
-    out: FloatArray = np.degrees(np.arctan2(sin_part, cos_part))
+    ax, ay, az = a[..., 0], a[..., 1], a[..., 2]
+    bx, by, bz = b[..., 0], b[..., 1], b[..., 2]
+    cx = ay * bz - az * by
+    cy = az * bx - ax * bz
+    cz = ax * by - ay * bx
+    sin_part = np.sqrt(cx * cx + cy * cy + cz * cz)
+    out: FloatArray = np.degrees(np.arctan2(sin_part, _dot(a, b)))
     return out
 
 
