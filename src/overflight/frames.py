@@ -44,6 +44,8 @@ WGS84_F = 1.0 / 298.257223563
 WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
 
 _DAY_S = 86400.0
+# Up to this many vector components (satellite-times x 3) the rotation uses einsum.
+_SMALL_KERNEL_MAX = 768
 
 
 class Geodetic(NamedTuple):
@@ -74,22 +76,16 @@ def _matrices_from_skyfield_time(t: Time) -> tuple[FloatArray, FloatArray]:
     ut1_fraction = np.atleast_1d(np.asarray(t.ut1_fraction, dtype=np.float64))
     theta, theta_dot_per_day = theta_GMST1982(whole, ut1_fraction)
     theta = np.asarray(theta, dtype=np.float64)
+    n = theta.shape[0]
     # d(theta)/dt in rad per second of UT1 (Skyfield's TEME_to_ITRF uses the same rate).
-    w = np.broadcast_to(np.asarray(theta_dot_per_day, dtype=np.float64) / _DAY_S, theta.shape)
+    w = np.asarray(theta_dot_per_day, dtype=np.float64) / _DAY_S
     c = np.cos(theta)
     s = np.sin(theta)
-    n = theta.shape[0]
-    rot = np.zeros((n, 3, 3))
-    rot[:, 0, 0] = c
-    rot[:, 0, 1] = s
-    rot[:, 1, 0] = -s
-    rot[:, 1, 1] = c
-    rot[:, 2, 2] = 1.0
-    rate = np.zeros((n, 3, 3))
-    rate[:, 0, 0] = -w * s
-    rate[:, 0, 1] = w * c
-    rate[:, 1, 0] = -w * c
-    rate[:, 1, 1] = -w * s
+    zero = np.zeros(n)
+    rot = np.stack([c, s, zero, -s, c, zero, zero, zero, zero + 1.0], axis=-1).reshape(n, 3, 3)
+    ws = w * s
+    wc = w * c
+    rate = np.stack([-ws, wc, zero, -wc, -ws, zero, zero, zero, zero], axis=-1).reshape(n, 3, 3)
     if t.ts.polar_motion_table is not None:
         # Skyfield's itrs frame applies polar motion W after the Earth rotation.
         pm = np.asarray(t.polar_motion_matrix(), dtype=np.float64)
@@ -132,14 +128,23 @@ def _rotate_into(
     out_r: FloatArray,
     out_v: FloatArray,
 ) -> None:
-    """``out_r = rot @ r``, ``out_v = rot @ v + rate @ r`` for ``(S, T, 3)`` and ``(T, 3, 3)``.
+    """``out_r = rot @ r``, ``out_v = rot @ v + rate @ r`` for ``(..., T, 3)`` and ``(T, 3, 3)``.
 
-    Plain element-wise ufuncs (no BLAS): the result for one satellite-time does not depend on
-    how the arrays are chunked, so every path gives bit-identical numbers.
+    Each output component is summed in the same order (``x*m0 + y*m1 + z*m2``, then
+    ``rot @ v`` plus ``rate @ r``) by both kernels, so results do not depend on how a job is
+    chunked: every path, serial or parallel, gives bit-identical numbers.
     """
+    if r.size <= _SMALL_KERNEL_MAX:
+        # Small arrays: call overhead dominates, einsum needs three calls instead of ~40.
+        np.einsum("tij,...tj->...ti", rot, r, out=out_r)
+        np.einsum("tij,...tj->...ti", rot, v, out=out_v)
+        out_v += np.einsum("tij,...tj->...ti", rate, r)
+        return
+    # Large arrays: plain ufuncs on cache-sized chunks, 3-4x faster than einsum per element.
     x, y, z = r[..., 0], r[..., 1], r[..., 2]
     vx, vy, vz = v[..., 0], v[..., 1], v[..., 2]
     tmp = np.empty(x.shape)
+    acc = np.empty(x.shape)
     for i in range(3):
         ri = out_r[..., i]
         np.multiply(x, rot[:, i, 0], out=ri)
@@ -155,10 +160,10 @@ def _rotate_into(
         vi += tmp
         # Earth-rotation term. The rate matrix has a zero third column (rotation about z;
         # the slow drift of polar motion is neglected, as Skyfield does), so z drops out.
-        np.multiply(x, rate[:, i, 0], out=tmp)
-        vi += tmp
+        np.multiply(x, rate[:, i, 0], out=acc)
         np.multiply(y, rate[:, i, 1], out=tmp)
-        vi += tmp
+        acc += tmp
+        vi += acc
 
 
 def geodetic_from_itrs(xyz_km: npt.ArrayLike) -> Geodetic:
