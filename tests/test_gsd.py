@@ -77,3 +77,20 @@ def test_out_of_view_is_nan_and_bad_inputs_raise() -> None:
         gsd(0.0, 500.0, 500.0, 0.0)
     with pytest.raises(ValueError, match="reference_altitude_km"):
         gsd(0.5, -1.0, 500.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("nadir_m", "altitude_km", "published_20deg_m"),
+    [
+        (0.31, 617.0, 0.34),  # WorldView-3 panchromatic
+        (1.24, 617.0, 1.38),  # WorldView-3 multispectral
+        (0.50, 496.0, 0.55),  # WorldView-1 panchromatic
+    ],
+)
+def test_reproduces_vendor_figures_at_20_degrees_off_nadir(
+    nadir_m: float, altitude_km: float, published_20deg_m: float
+) -> None:
+    """Vendor data sheets (DigitalGlobe/Maxar) quote GSD at nadir and at 20° off-nadir, rounded
+    to the digits shown; the geometric-mean GSD of the model matches them to that rounding."""
+    g = gsd_at_off_nadir(nadir_m, altitude_km, altitude_km, 20.0)
+    assert abs(float(g.mean_m) - published_20deg_m) <= 0.005
