@@ -147,6 +147,15 @@ def test_older_import_does_not_rename_and_unnamed_sets_keep_the_name(
     assert last == store.datetime_to_us(make(5, 20).epoch)
 
 
+def test_designator_without_a_name(db: sqlite3.Connection) -> None:
+    write(db, [make(6, 0, name="", intl_designator="98067A")])
+    assert db.execute("SELECT name, intl_designator FROM objects").fetchall() == [("", "98067A")]
+    write(db, [make(6, 1, name="ISS (ZARYA)", intl_designator="")])
+    assert db.execute("SELECT name, intl_designator FROM objects").fetchall() == [
+        ("ISS (ZARYA)", "98067A")
+    ]
+
+
 def test_groups_are_many_to_many(db: sqlite3.Connection) -> None:
     write(db, [make(1, 0), make(2, 0)], groups=["weather"])
     write(db, [make(2, 1), make(3, 0)], groups=["science", "noaa"])

@@ -325,13 +325,25 @@ class WriteStats:
         }
 
 
-_INSERT_SQL = (
-    "INSERT OR IGNORE INTO element_sets (key, norad_id, epoch_us, mean_motion_rev_day, "
-    "eccentricity, inclination_deg, raan_deg, arg_perigee_deg, mean_anomaly_deg, bstar, "
-    "mean_motion_dot, mean_motion_ddot, name, intl_designator, classification, element_set_no, "
-    "rev_at_epoch, ephemeris_type, imported_us, source_id) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_STAGE_COLUMNS = (
+    "key, norad_id, epoch_us, mean_motion_rev_day, eccentricity, inclination_deg, raan_deg, "
+    "arg_perigee_deg, mean_anomaly_deg, bstar, mean_motion_dot, mean_motion_ddot, name, "
+    "intl_designator, classification, element_set_no, rev_at_epoch, ephemeris_type"
 )
+_STAGE_SQL = f"INSERT INTO temp.stage ({_STAGE_COLUMNS}) VALUES ({', '.join('?' * 18)})"
+
+
+def _stage_rows(chunk: list[ElementSet]) -> list[tuple[Any, ...]]:
+    e0, us = _EPOCH_1970, _ONE_US
+    return [
+        (
+            es.key, es.norad_id, (es.epoch - e0) // us, es.mean_motion_rev_day, es.eccentricity,
+            es.inclination_deg, es.raan_deg, es.arg_perigee_deg, es.mean_anomaly_deg, es.bstar,
+            es.mean_motion_dot, es.mean_motion_ddot, es.name, es.intl_designator,
+            es.classification, es.element_set_no, es.rev_at_epoch, es.ephemeris_type,
+        )
+        for es in chunk
+    ]  # fmt: skip
 
 
 def write_element_sets(
@@ -357,83 +369,70 @@ def write_element_sets(
             "INSERT OR IGNORE INTO sources (uri, first_imported_us) VALUES (?, ?)", (source, now_us)
         )
         source_id = conn.execute("SELECT id FROM sources WHERE uri = ?", (source,)).fetchone()[0]
+    group_ids = []
+    for group in groups:
+        conn.execute("INSERT OR IGNORE INTO groups (name) VALUES (?)", (group,))
+        group_ids.append(
+            conn.execute("SELECT id FROM groups WHERE name = ?", (group,)).fetchone()[0]
+        )
 
-    # Per object: newest epoch, and newest named epoch with its name and designator.
-    latest: dict[int, list[Any]] = {}
-    # Per (object, name): first and last epoch.
-    names: dict[tuple[int, str], list[int]] = {}
-    received = 0
-    new = 0
+    # Each chunk goes through a temporary staging table, so the per-object bookkeeping (names,
+    # newest epoch, groups) is set-based SQL rather than per-row Python.
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage ({_STAGE_COLUMNS})")  # untyped: as given
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS stage_objects (norad_id INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.stage_objects")
+    received = new = 0
     it = iter(records)
-    while True:
-        chunk = list(islice(it, _CHUNK))
-        if not chunk:
-            break
-        rows = []
-        for es in chunk:
-            ep = (es.epoch - _EPOCH_1970) // _ONE_US
-            nid = es.norad_id
-            name = es.name
-            rows.append(
-                (
-                    es.key, nid, ep, es.mean_motion_rev_day, es.eccentricity,
-                    es.inclination_deg, es.raan_deg, es.arg_perigee_deg, es.mean_anomaly_deg,
-                    es.bstar, es.mean_motion_dot, es.mean_motion_ddot, name, es.intl_designator,
-                    es.classification, es.element_set_no, es.rev_at_epoch, es.ephemeris_type,
-                    now_us, source_id,
-                )
-            )  # fmt: skip
-            cur = latest.get(nid)
-            if cur is None:
-                latest[nid] = [ep, ep if name else None, name, es.intl_designator]
-            else:
-                if ep > cur[0]:
-                    cur[0] = ep
-                if name and (cur[1] is None or ep >= cur[1]):
-                    cur[1], cur[2], cur[3] = ep, name, es.intl_designator
-            if name:
-                span = names.get((nid, name))
-                if span is None:
-                    names[(nid, name)] = [ep, ep]
-                elif ep < span[0]:
-                    span[0] = ep
-                elif ep > span[1]:
-                    span[1] = ep
-        new += conn.executemany(_INSERT_SQL, rows).rowcount
-        received += len(rows)
+    while chunk := list(islice(it, _CHUNK)):
+        conn.execute("DELETE FROM temp.stage")
+        conn.executemany(_STAGE_SQL, _stage_rows(chunk))
+        new += conn.execute(
+            f"INSERT OR IGNORE INTO element_sets ({_STAGE_COLUMNS}, imported_us, source_id) "
+            f"SELECT {_STAGE_COLUMNS}, ?, ? FROM temp.stage ORDER BY rowid",
+            (now_us, source_id),
+        ).rowcount
+        # Names seen, including on re-published duplicates: first and last epoch per name.
+        conn.execute(
+            "INSERT INTO names (norad_id, name, first_epoch_us, last_epoch_us) "
+            "SELECT norad_id, name, min(epoch_us), max(epoch_us) FROM temp.stage "
+            "WHERE name != '' GROUP BY norad_id, name "
+            "ON CONFLICT (norad_id, name) DO UPDATE SET "
+            "first_epoch_us = min(first_epoch_us, excluded.first_epoch_us), "
+            "last_epoch_us = max(last_epoch_us, excluded.last_epoch_us)"
+        )
+        conn.execute(
+            "INSERT INTO objects (norad_id, last_epoch_us) "
+            "SELECT norad_id, max(epoch_us) FROM temp.stage WHERE true GROUP BY norad_id "
+            "ON CONFLICT (norad_id) DO UPDATE SET "
+            "last_epoch_us = max(last_epoch_us, excluded.last_epoch_us)"
+        )
+        conn.execute(
+            "INSERT OR IGNORE INTO temp.stage_objects SELECT DISTINCT norad_id FROM temp.stage"
+        )
+        received += len(chunk)
         if progress is not None:
             progress(received)
 
-    conn.executemany(
-        "INSERT INTO names (norad_id, name, first_epoch_us, last_epoch_us) VALUES (?,?,?,?) "
-        "ON CONFLICT (norad_id, name) DO UPDATE SET "
-        "first_epoch_us = min(first_epoch_us, excluded.first_epoch_us), "
-        "last_epoch_us = max(last_epoch_us, excluded.last_epoch_us)",
-        ((nid, name, span[0], span[1]) for (nid, name), span in names.items()),
+    # The current name (designator) is that of the newest element set carrying one.
+    conn.execute(
+        "UPDATE objects SET "
+        "name = coalesce((SELECT e.name FROM element_sets e WHERE e.norad_id = objects.norad_id "
+        "AND e.name != '' ORDER BY e.epoch_us DESC, e.id DESC LIMIT 1), name), "
+        "intl_designator = coalesce((SELECT e.intl_designator FROM element_sets e "
+        "WHERE e.norad_id = objects.norad_id AND e.intl_designator != '' "
+        "ORDER BY e.epoch_us DESC, e.id DESC LIMIT 1), intl_designator) "
+        "WHERE norad_id IN (SELECT norad_id FROM temp.stage_objects)"
     )
-    conn.executemany(
-        "INSERT INTO objects (norad_id, name, intl_designator, last_epoch_us) VALUES (?,?,?,?) "
-        "ON CONFLICT (norad_id) DO UPDATE SET last_epoch_us = "
-        "max(last_epoch_us, excluded.last_epoch_us)",
-        ((nid, v[2] or "", v[3] or "", v[0]) for nid, v in latest.items()),
-    )
-    # The current name is the one carried by the newest named element set of the object.
-    conn.executemany(
-        "UPDATE objects SET (name, intl_designator) = (SELECT e.name, e.intl_designator "
-        "FROM element_sets e WHERE e.norad_id = objects.norad_id AND e.name != '' "
-        "ORDER BY e.epoch_us DESC, e.id DESC LIMIT 1) "
-        "WHERE norad_id = ? AND EXISTS (SELECT 1 FROM element_sets e "
-        "WHERE e.norad_id = objects.norad_id AND e.name != '')",
-        ((nid,) for nid, v in latest.items() if v[1] is not None),
-    )
-    for group in groups:
-        conn.execute("INSERT OR IGNORE INTO groups (name) VALUES (?)", (group,))
-        gid = conn.execute("SELECT id FROM groups WHERE name = ?", (group,)).fetchone()[0]
-        conn.executemany(
-            "INSERT OR IGNORE INTO group_members (group_id, norad_id) VALUES (?, ?)",
-            ((gid, nid) for nid in latest),
+    for gid in group_ids:
+        conn.execute(
+            "INSERT OR IGNORE INTO group_members (group_id, norad_id) "
+            "SELECT ?, norad_id FROM temp.stage_objects",
+            (gid,),
         )
-    return WriteStats(received=received, new=new, duplicates=received - new, objects=len(latest))
+    n_objects = conn.execute("SELECT count(*) FROM temp.stage_objects").fetchone()[0]
+    conn.execute("DELETE FROM temp.stage")
+    conn.execute("DELETE FROM temp.stage_objects")
+    return WriteStats(received=received, new=new, duplicates=received - new, objects=n_objects)
 
 
 # ---- HTTP validators -------------------------------------------------------------------------
