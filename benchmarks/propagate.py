@@ -1,0 +1,191 @@
+"""Propagation throughput: overflight vs bare sgp4 SatrecArray vs Skyfield, same run.
+
+Work: every satellite of the Starlink snapshot (10,395 TLEs) at 1,440 times (1-minute steps
+over a day), Earth-fixed (ITRS) positions unless stated. Each measurement is repeated
+(``--repeat``, default 5) and the median is reported. Skyfield propagates one satellite at a
+time (vectorized over times), so it is timed on a subset of satellites and scaled per
+satellite-time.
+
+Run (OpenBLAS variables unset, they only slow numpy here)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/propagate.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from sgp4.api import Satrec, SatrecArray
+
+from overflight.propagation import Propagator, prepare_times
+from overflight.times import skyfield_time, timescale
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("OVERFLIGHT_SHARED_DATA", REPO.parent / "shared" / "data"))
+STARLINK = DATA / "celestrak-2026-05-30" / "starlink.tle"
+
+
+def read_tles(path: Path) -> list[tuple[str, str, str]]:
+    lines = [ln.rstrip() for ln in path.read_text().splitlines() if ln.strip()]
+    return [(lines[i].strip(), lines[i + 1], lines[i + 2]) for i in range(0, len(lines), 3)]
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+        del result
+    return statistics.median(times)
+
+
+def round_robin(
+    methods: list[tuple[str, Callable[[], object], int]], repeat: int
+) -> list[tuple[str, float, int]]:
+    """Median wall time of each method, measured in interleaved rounds.
+
+    The machine is shared and noisy; interleaving gives every method the same conditions.
+    """
+    samples: dict[str, list[float]] = {name: [] for name, _, _ in methods}
+    for _ in range(repeat):
+        for name, fn, _ in methods:
+            gc.collect()
+            t0 = time.perf_counter()
+            result = fn()
+            samples[name].append(time.perf_counter() - t0)
+            del result
+    return [(name, statistics.median(samples[name]), work) for name, _, work in methods]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sats", type=int, default=0, help="limit satellites (0 = all)")
+    parser.add_argument("--times", type=int, default=1440)
+    parser.add_argument("--skyfield-sats", type=int, default=300)
+    args = parser.parse_args()
+
+    tles = read_tles(STARLINK)
+    if args.sats:
+        tles = tles[: args.sats]
+    sats = [Satrec.twoline2rv(a, b) for _, a, b in tles]
+    start = np.datetime64("2026-05-31T00:00:00", "ns")
+    times = start + np.arange(args.times) * np.timedelta64(60, "s")
+    n_sats, n_times = len(sats), len(times)
+    work = n_sats * n_times
+
+    print(f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs")
+    print(
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')!r} "
+        f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE')!r}"
+    )
+    try:
+        from threadpoolctl import threadpool_info
+
+        for pool in threadpool_info():
+            print(
+                f"threadpool: {pool.get('internal_api')} {pool.get('version')} "
+                f"threads={pool.get('num_threads')} core={pool.get('architecture')}"
+            )
+    except ImportError:
+        print("threadpoolctl not installed")
+    print(
+        f"work: {n_sats} satellites x {n_times} times = {work:,} satellite-times, "
+        f"median of {args.repeat}"
+    )
+    print()
+
+    # Julian dates as overflight hands them to SGP4 (not timed for the floor).
+    grid = prepare_times(times)
+    jd, fr = grid.jd, grid.fr
+
+    t0 = time.perf_counter()
+    prop = Propagator(sats)
+    t_prepare = time.perf_counter() - t0
+    arr = SatrecArray(sats)
+
+    # Skyfield on a subset of satellites (it loops over satellites in Python).
+    from skyfield.api import EarthSatellite
+    from skyfield.framelib import itrs
+
+    ts = timescale()
+    sky_tles = tles[:: max(1, len(tles) // args.skyfield_sats)][: args.skyfield_sats]
+    sky_sats = [EarthSatellite(a, b, n, ts) for n, a, b in sky_tles]
+    t_sky = skyfield_time(times)
+
+    def skyfield_run() -> object:
+        return [s.at(t_sky).frame_xyz(itrs).km for s in sky_sats]
+
+    skyfield_run()  # warm Skyfield's per-Time caches once, as a real loop would
+    sky_work = len(sky_sats) * n_times
+
+    methods: list[tuple[str, Callable[[], object], int]] = [
+        ("bare SatrecArray.sgp4 (TEME, floor)", lambda: arr.sgp4(jd, fr), work),
+        (
+            "overflight TEME, 1 process",
+            lambda: prop.propagate(times, frame="teme", workers=1),
+            work,
+        ),
+        (
+            "overflight ITRS, 1 process",
+            lambda: prop.propagate(times, frame="itrs", workers=1),
+            work,
+        ),
+        (
+            "overflight ITRS, 2 processes",
+            lambda: prop.propagate(times, frame="itrs", workers=2),
+            work,
+        ),
+        (f"Skyfield at()+frame_xyz(itrs), {len(sky_sats)} sats", skyfield_run, sky_work),
+    ]
+    load_before = os.getloadavg()
+    rows = round_robin(methods, args.repeat)
+    load_after = os.getloadavg()
+    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
+
+    floor_ns = rows[0][1] / rows[0][2] * 1e9
+    sky_ns = rows[-1][1] / rows[-1][2] * 1e9
+    print(
+        f"{'method':<46} {'median s':>9} {'ns/sat-time':>12} {'Msat-time/s':>12} "
+        f"{'x floor':>8} {'x Skyfield':>11}"
+    )
+    for name, seconds, n in rows:
+        ns = seconds / n * 1e9
+        print(
+            f"{name:<46} {seconds:>9.3f} {ns:>12.1f} {n / seconds / 1e6:>12.2f} "
+            f"{ns / floor_ns:>8.2f} {sky_ns / ns:>11.2f}"
+        )
+    print()
+    print(f"Propagator construction ({n_sats} Satrec): {t_prepare * 1e3:.1f} ms")
+
+    # Small grids: per-call cost for the overflight-window engine's repeated refinements.
+    small = Propagator(sats[:1])
+    few = Propagator(sats[:100])
+    grid10 = times[:10]
+    grid60 = times[:60]
+    n_calls = 2000
+    for label, p, g in (("1 sat x 10 times", small, grid10), ("100 sats x 60 times", few, grid60)):
+        for frame in ("teme", "itrs"):
+
+            def calls(p: Propagator = p, g: np.ndarray = g, frame: str = frame) -> None:
+                for _ in range(n_calls):
+                    p.propagate(g, frame=frame, workers=1)  # type: ignore[arg-type]
+
+            per_call = median_time(calls, args.repeat) / n_calls
+            print(f"per call, {label}, {frame}: {per_call * 1e6:.0f} us")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
