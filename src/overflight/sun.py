@@ -10,6 +10,8 @@ umbra/penumbra model).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -158,7 +160,35 @@ def sun_elevation_deg(
 
 
 def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
-    out: FloatArray = np.einsum("...i,...i->...", a, b)
+    out: FloatArray = a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
+    return out
+
+
+# Elements per chunk in the shadow kernels: keeps their temporaries in L2 cache.
+_CHUNK = 1 << 14
+
+
+def _chunked(
+    kernel: Callable[[FloatArray, FloatArray], npt.NDArray[Any]],
+    sat_itrs_km: npt.ArrayLike,
+    sun_itrs_km: npt.ArrayLike,
+    dtype: type[np.generic],
+) -> npt.NDArray[Any]:
+    """Apply ``kernel`` to broadcast satellite/Sun positions in blocks along the first axis."""
+    sat = np.asarray(sat_itrs_km, dtype=np.float64)
+    sun = np.asarray(sun_itrs_km, dtype=np.float64)
+    if sat.ndim == 0 or sat.shape[-1] != 3 or sun.ndim == 0 or sun.shape[-1] != 3:
+        raise ValueError(f"positions must have shape (..., 3), got {sat.shape} and {sun.shape}")
+    full = np.broadcast_shapes(sat.shape, sun.shape)
+    shape = full[:-1]
+    if len(shape) == 0:
+        return kernel(sat, sun)
+    sat_b = np.broadcast_to(sat, full)
+    sun_b = np.broadcast_to(sun, full)
+    out = np.empty(shape, dtype=dtype)
+    step = max(1, _CHUNK // max(1, math.prod(shape[1:])))
+    for lo in range(0, shape[0], step):
+        out[lo : lo + step] = kernel(sat_b[lo : lo + step], sun_b[lo : lo + step])
     return out
 
 
@@ -174,15 +204,20 @@ def is_sunlit(
     ``(S, T, 3)`` with ``(T, 3)``. Same test as Skyfield's ``is_sunlit``: the segment from the
     satellite to the Sun misses a sphere of ``earth_radius_km``.
     """
-    sat = np.asarray(sat_itrs_km, dtype=np.float64)
-    sun = np.asarray(sun_itrs_km, dtype=np.float64)
-    to_sun = sun - sat
-    # Distance along the satellite→Sun ray to the point nearest Earth's centre.
-    along = -_dot(sat, to_sun) / np.sqrt(_dot(to_sun, to_sun))
-    r2 = _dot(sat, sat)
-    miss = r2 - along * along > earth_radius_km * earth_radius_km
-    lit: npt.NDArray[np.bool_] = (r2 >= earth_radius_km * earth_radius_km) & ((along <= 0.0) | miss)
-    return lit
+    r_e2 = earth_radius_km * earth_radius_km
+
+    def kernel(sat: FloatArray, sun: FloatArray) -> npt.NDArray[np.bool_]:
+        to_sun = sun - sat
+        st = _dot(sat, to_sun)
+        t2 = _dot(to_sun, to_sun)
+        r2 = _dot(sat, sat)
+        # Lit if the Sun is on the satellite's side (st >= 0: the nearest approach of the ray
+        # to Earth's centre is behind the satellite) or the ray's miss distance,
+        # |sat × to_sun|² / |to_sun|² = r2 - st²/t2, exceeds the radius. No square roots.
+        lit: npt.NDArray[np.bool_] = (r2 >= r_e2) & ((st >= 0.0) | (r2 * t2 - st * st > r_e2 * t2))
+        return lit
+
+    return _chunked(kernel, sat_itrs_km, sun_itrs_km, np.bool_)
 
 
 def sunlit_fraction(
@@ -197,24 +232,27 @@ def sunlit_fraction(
 
     Shapes broadcast as in :func:`is_sunlit`.
     """
-    sat = np.asarray(sat_itrs_km, dtype=np.float64)
-    sun = np.asarray(sun_itrs_km, dtype=np.float64)
-    to_sun = sun - sat
-    r_sat = np.sqrt(_dot(sat, sat))
-    r_sun = np.sqrt(_dot(to_sun, to_sun))
-    a = np.arcsin(np.clip(sun_radius_km / r_sun, 0.0, 1.0))  # Sun's apparent radius
-    b = np.arcsin(np.clip(earth_radius_km / r_sat, 0.0, 1.0))  # Earth's apparent radius
-    cos_c = -_dot(sat, to_sun) / (r_sat * r_sun)
-    c = np.arccos(np.clip(cos_c, -1.0, 1.0))  # separation of the two centres
-    with np.errstate(invalid="ignore", divide="ignore"):
-        x = np.clip((c * c + a * a - b * b) / (2.0 * c * a), -1.0, 1.0)
-        y = np.clip((c * c + b * b - a * a) / (2.0 * c * b), -1.0, 1.0)
-        k = (-c + a + b) * (c + a - b) * (c - a + b) * (c + a + b)
-        overlap = a * a * np.arccos(x) + b * b * np.arccos(y) - 0.5 * np.sqrt(np.maximum(k, 0.0))
-    frac = 1.0 - overlap / (np.pi * a * a)
-    frac = np.where(c >= a + b, 1.0, frac)
-    frac = np.where(c <= b - a, 0.0, frac)  # Sun wholly behind Earth: umbra
-    frac = np.where(c <= a - b, 1.0 - (b / a) ** 2, frac)  # Earth inside the Sun's disc
-    frac = np.where(r_sat < earth_radius_km, 0.0, frac)
-    out: FloatArray = np.clip(frac, 0.0, 1.0)
-    return out
+    def kernel(sat: FloatArray, sun: FloatArray) -> FloatArray:
+        to_sun = sun - sat
+        r_sat = np.sqrt(_dot(sat, sat))
+        r_sun = np.sqrt(_dot(to_sun, to_sun))
+        a = np.arcsin(np.clip(sun_radius_km / r_sun, 0.0, 1.0))  # Sun's apparent radius
+        b = np.arcsin(np.clip(earth_radius_km / r_sat, 0.0, 1.0))  # Earth's apparent radius
+        cos_c = -_dot(sat, to_sun) / (r_sat * r_sun)
+        c = np.arccos(np.clip(cos_c, -1.0, 1.0))  # separation of the two centres
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x = np.clip((c * c + a * a - b * b) / (2.0 * c * a), -1.0, 1.0)
+            y = np.clip((c * c + b * b - a * a) / (2.0 * c * b), -1.0, 1.0)
+            k = (-c + a + b) * (c + a - b) * (c - a + b) * (c + a + b)
+            overlap = (a * a * np.arccos(x) + b * b * np.arccos(y)
+                       - 0.5 * np.sqrt(np.maximum(k, 0.0)))
+        frac = 1.0 - overlap / (np.pi * a * a)
+        frac = np.where(c >= a + b, 1.0, frac)
+        frac = np.where(c <= b - a, 0.0, frac)  # Sun wholly behind Earth: umbra
+        frac = np.where(c <= a - b, 1.0 - (b / a) ** 2, frac)  # Earth inside the Sun's disc
+        frac = np.where(r_sat < earth_radius_km, 0.0, frac)
+        out: FloatArray = np.clip(frac, 0.0, 1.0)
+        return out
+
+    result: FloatArray = _chunked(kernel, sat_itrs_km, sun_itrs_km, np.float64)
+    return result
