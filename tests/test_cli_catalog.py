@@ -191,3 +191,17 @@ def test_export_selection_to_stdout(capsys: pytest.CaptureFixture[str], tmp_path
     assert code == 0 and len(json.loads(out)) == 74
     code, out, err = run(capsys, "catalog", "export", "--name", "zzz*")
     assert code == 0 and out == "" and "nothing exported" in err
+
+
+def test_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from overflight.cli import catalog_cmd
+
+    bar = catalog_cmd._Progress()
+    bar.enabled = True
+    bar("store", 10, 100)  # small imports: no bar
+    assert bar._progress is None
+    bar("parse big.tle", 0, None)
+    bar("store", 20_000, 193_263)
+    bar("store", 193_263, 193_263)
+    assert set(bar._tasks) == {"parse big.tle", "store"}
+    bar.stop()

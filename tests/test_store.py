@@ -226,22 +226,26 @@ KILL_SCRIPT = textwrap.dedent(
 )
 
 
-def test_killed_import_leaves_db_unchanged(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_killed_import_leaves_db_unchanged(tmp_path: Path, sig: signal.Signals) -> None:
     path = tmp_path / "t.db"
     conn = store.connect(path)
     write(conn, [make(1, i, name="KEEP") for i in range(3)])
     conn.close()
     before = dump(path)
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILL_SCRIPT, str(path)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", KILL_SCRIPT, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     assert proc.stdout is not None
     try:
         assert proc.stdout.readline().strip() == "READY"  # three chunks written, uncommitted
-        os.kill(proc.pid, signal.SIGKILL)
+        os.kill(proc.pid, sig)  # SIGINT: KeyboardInterrupt inside the transaction (Ctrl-C)
     finally:
         proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    assert proc.returncode != 0
     conn = store.connect(path)  # recovers the WAL: the uncommitted frames are dropped
     assert conn.execute("SELECT count(*) FROM element_sets").fetchone()[0] == 3
     conn.close()
@@ -251,12 +255,14 @@ def test_killed_import_leaves_db_unchanged(tmp_path: Path) -> None:
 # ---- concurrency -----------------------------------------------------------------------------
 CONCURRENT_SCRIPT = textwrap.dedent(
     """
-    import sys
+    import sys, time
     from datetime import UTC, datetime, timedelta
+    from pathlib import Path
     from overflight import store
     from overflight.elements import ElementSet
 
-    path, first, last = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    path, first, last, marker = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
+    holder = first == 0
     t0 = datetime(2026, 5, 24, tzinfo=UTC)
     records = [ElementSet(norad_id=60000 + i % 700, epoch=t0 + timedelta(minutes=i),
                           mean_motion_rev_day=15.0 + i * 1e-9, eccentricity=0.001,
@@ -264,32 +270,45 @@ CONCURRENT_SCRIPT = textwrap.dedent(
                           mean_anomaly_deg=3.0, name=f"SAT {i % 700}")
                for i in range(first, last)]
     conn = store.connect(path, busy_timeout_s=60)
-    for _ in range(3):  # several transactions each, to interleave with the other process
+    if not holder:
+        while not marker.exists():  # until the other process holds the write lock
+            time.sleep(0.01)
+    waited = 0.0
+    for n in range(3):  # several transactions each, to interleave with the other process
+        t = time.perf_counter()
         with store.transaction(conn):
-            stats = store.write_element_sets(conn, records, groups=["both"], source=sys.argv[2])
-    print("OK", flush=True)
+            if n == 0:
+                waited = time.perf_counter() - t
+            store.write_element_sets(conn, records, groups=["both"], source=sys.argv[2])
+            if holder and n == 0:
+                marker.touch()
+                time.sleep(1.0)  # hold the lock while the other process tries to write
+    print(f"{waited:.3f}", flush=True)
     """
 )
 
 
 def test_two_processes_importing_at_once(tmp_path: Path) -> None:
     path = tmp_path / "shared.db"  # created concurrently by both processes
+    marker = tmp_path / "locked"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CONCURRENT_SCRIPT, str(path), str(a), str(b)],
+            [sys.executable, "-c", CONCURRENT_SCRIPT, str(path), str(a), str(b), str(marker)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for a, b in ((0, 60_000), (30_000, 90_000))
+        for a, b in ((0, 40_000), (20_000, 60_000))
     ]
+    waits = []
     for p in procs:
         out, err = p.communicate(timeout=240)
         assert p.returncode == 0, err
-        assert out.strip() == "OK"
+        waits.append(float(out))
+    assert waits[1] > 0.5  # the second writer waited for the first instead of failing
     conn = store.connect(path)
     n, distinct = conn.execute("SELECT count(*), count(DISTINCT key) FROM element_sets").fetchone()
-    assert n == distinct == 90_000
+    assert n == distinct == 60_000
     assert conn.execute("SELECT count(*) FROM objects").fetchone()[0] == 700
     assert conn.execute("SELECT count(*) FROM group_members").fetchone()[0] == 700
     assert conn.execute("SELECT count(*) FROM sources").fetchone()[0] == 2
