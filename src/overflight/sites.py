@@ -112,7 +112,8 @@ def _named_from_yaml(text: str, source: str) -> list[NamedSite]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise SiteError(f"{source}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        problem = getattr(exc, "problem", exc)
+        raise SiteError(f"{source}{line}: not valid YAML ({problem})") from None
     entries = doc.get("sites") if isinstance(doc, Mapping) else doc
     if not isinstance(entries, list):
         raise SiteError(f"{source}: expected a list of sites (or a mapping with key 'sites')")
@@ -158,7 +159,7 @@ def _number(entry: Mapping[str, Any], keys: Sequence[str], where: str, *, requir
 
 
 def read_sites_file(path: str | Path) -> list[NamedSite]:
-    """Sites from a YAML (as ``sites.yaml``), CSV (``name,lat_deg,lon_deg[,alt_m]``) or GeoJSON file."""
+    """Sites from YAML (as ``sites.yaml``), CSV (``name,lat_deg,lon_deg[,alt_m]``) or GeoJSON."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -252,7 +253,7 @@ def _from_geojson(text: str, source: str) -> list[NamedSite]:
 
 
 def resolve_site(text: str, extra: Sequence[NamedSite] = ()) -> Site:
-    """A site from a name (shipped list or ``extra``; case and punctuation ignored) or coordinates."""
+    """A site from a name (shipped list or ``extra``; case/punctuation ignored) or coordinates."""
     coords = parse_coordinates(text)
     if coords is not None:
         return coords

@@ -1,0 +1,1167 @@
+"""Overflight windows: when satellites see ground sites, under geometric and lighting constraints.
+
+Method (details and the no-miss guarantee in ``docs/access.md``):
+
+1. *Coarse screen.* Each satellite is sampled on a uniform grid whose step suits its orbit.
+   For a sample at time t_k, physics bounds how far the sub-satellite direction can move within
+   ±step/2 (angular momentum and radial-speed bounds from the elements, with margins for SGP4's
+   perturbations). From that we get a cap radius around the sample direction outside which no
+   site can satisfy the constraints during that half-step. Sites are grouped in spatial cells;
+   a (sample, cell) dot-product test then a (sample, site) test keep only real candidates.
+2. *Exact search.* Candidate time spans per satellite-site pair are searched with the exact
+   constraint function g(t) = min(elevation margin, off-nadir margin, range margin). A gap
+   between two evaluated times is discarded only when a Lipschitz bound on g proves it negative
+   throughout; otherwise it is split. Gaps shorter than ``RESOLUTION_S`` are not split further,
+   so any window longer than that is found.
+3. *Refinement.* Start and end are roots of g (Illinois regula falsi to 1 ms); the peak is the
+   root of the range rate (closest approach). Lighting constraints (Sun elevation at the site,
+   satellite sunlit) then clip windows, and clipped edges say why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from overflight.elements import ElementSet
+from overflight.geometry import Site, Sites
+
+__all__ = [
+    "RESOLUTION_S",
+    "AccessError",
+    "Constraints",
+    "Window",
+    "WindowTable",
+    "find_windows",
+    "iter_window_tables",
+    "table_to_windows",
+    "window_table",
+]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+RESOLUTION_S = 0.05
+"""Windows shorter than this may be missed (they are grazing passes within ~0.001° of the limit)."""
+
+_MU = 398600.8  # km^3/s^2, WGS-72 as SGP4
+_OMEGA_EARTH = 7.2921158553e-5  # rad/s
+_R_POLAR_KM = 6356.752
+# Largest angle between the geodetic vertical and the geocentric radius on WGS-84 (0.1924°).
+_DEFLECTION_RAD = math.radians(0.1925)
+_MAX_INTERVAL_DAYS = 366.0
+
+
+class AccessError(ValueError):
+    """Impossible or malformed window request (one-line message)."""
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What makes a satellite-site geometry count as a window.
+
+    ``min_elevation_deg`` at the site (geodetic, no refraction) and/or ``max_off_nadir_deg`` at
+    the satellite; ``max_range_km`` slant range; Sun elevation at the site within
+    [``sun_min_deg``, ``sun_max_deg``]; ``sunlit`` True/False requires the satellite in
+    sunlight/in Earth's shadow; windows shorter than ``min_duration_s`` are dropped.
+    """
+
+    min_elevation_deg: float | None = None
+    max_off_nadir_deg: float | None = None
+    max_range_km: float | None = None
+    sun_min_deg: float | None = None
+    sun_max_deg: float | None = None
+    sunlit: bool | None = None
+    min_duration_s: float = 0.0
+
+    def effective_min_elevation_deg(self) -> float:
+        """The elevation limit in force: the given one, else 0° (above the horizon)."""
+        if self.min_elevation_deg is not None:
+            return self.min_elevation_deg
+        return 0.0
+
+    def validate(self) -> None:
+        """Raise AccessError for impossible constraints."""
+        e = self.min_elevation_deg
+        if e is not None and not -90.0 < e < 90.0:
+            raise AccessError(f"min elevation {e}° must be in (-90, 90)")
+        o = self.max_off_nadir_deg
+        if o is not None and not 0.0 < o < 90.0:
+            raise AccessError(f"max off-nadir {o}° must be in (0, 90)")
+        if self.max_range_km is not None and self.max_range_km <= 0:
+            raise AccessError(f"max range {self.max_range_km} km must be positive")
+        lo, hi = self.sun_min_deg, self.sun_max_deg
+        for v, n in ((lo, "sun min"), (hi, "sun max")):
+            if v is not None and not -90.0 <= v <= 90.0:
+                raise AccessError(f"{n} elevation {v}° must be in [-90, 90]")
+        if lo is not None and hi is not None and lo > hi:
+            raise AccessError(f"sun elevation range is empty: min {lo}° > max {hi}°")
+        if self.min_duration_s < 0:
+            raise AccessError("min duration must not be negative")
+
+
+@dataclass(frozen=True)
+class Window:
+    """One overflight window of a satellite over a site (times aware UTC)."""
+
+    norad_id: int
+    name: str
+    site: str
+    site_lat_deg: float
+    site_lon_deg: float
+    start: datetime
+    peak: datetime
+    end: datetime
+    max_elevation_deg: float
+    min_off_nadir_deg: float
+    min_range_km: float
+    sun_elevation_deg: float
+    satellite_sunlit: bool
+    direction: str
+    gsd_m: float | None = None
+    start_clipped: str | None = None
+    end_clipped: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def duration_s(self) -> float:
+        """Window length in seconds."""
+        return (self.end - self.start).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; times ISO 8601 UTC with ``Z`` (millisecond precision)."""
+        from overflight.times import format_utc
+
+        return {
+            "norad_id": self.norad_id,
+            "name": self.name,
+            "site": self.site,
+            "site_lat_deg": self.site_lat_deg,
+            "site_lon_deg": self.site_lon_deg,
+            "start": format_utc(self.start, decimals=3),
+            "peak": format_utc(self.peak, decimals=3),
+            "end": format_utc(self.end, decimals=3),
+            "duration_s": round(self.duration_s, 3),
+            "max_elevation_deg": round(self.max_elevation_deg, 4),
+            "min_off_nadir_deg": round(self.min_off_nadir_deg, 4),
+            "min_range_km": round(self.min_range_km, 3),
+            "sun_elevation_deg": round(self.sun_elevation_deg, 3),
+            "satellite_sunlit": self.satellite_sunlit,
+            "direction": self.direction,
+            "gsd_m": None if self.gsd_m is None else round(self.gsd_m, 3),
+            "start_clipped": self.start_clipped,
+            "end_clipped": self.end_clipped,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Orbit bounds used by the screen
+
+
+@dataclass(frozen=True)
+class _OrbitBounds:
+    h_km2_s: F64  # specific angular momentum (upper bound incl. margin)
+    vr_max_km_s: F64  # radial speed bound
+    v_max_km_s: F64  # speed bound in the Earth-fixed frame
+    step_s: F64  # screening step chosen for each satellite
+
+
+def _orbit_bounds(elsets: Sequence[ElementSet]) -> _OrbitBounds:
+    n = np.array([e.mean_motion_rev_day for e in elsets]) * 2 * math.pi / 86400.0
+    ecc = np.clip(np.array([e.eccentricity for e in elsets]), 0.0, 0.999)
+    a = (_MU / n**2) ** (1.0 / 3.0)
+    p = a * (1 - ecc**2)
+    h = np.sqrt(_MU * p)
+    r_p = a * (1 - ecc)
+    r_a = a * (1 + ecc)
+    # SGP4 osculating orbits differ from these mean ones by J2 short-period terms (~0.1% in
+    # radius, tens of m/s in radial speed) and drift with drag; margins cover that generously.
+    h_bound = h * 1.03
+    vr = _MU / h * (ecc + 0.01) + 0.08
+    v_in = np.sqrt(_MU * (2.0 / (r_p * 0.99) - 1.0 / (a * 1.01)))
+    v_max = v_in * 1.02 + _OMEGA_EARTH * r_a * 1.02
+    omega_max = h_bound / (r_p * 0.98) ** 2 + _OMEGA_EARTH
+    # Step so that the sub-satellite direction moves at most ~4° between samples.
+    ideal = math.radians(12.0) / omega_max
+    classes = np.array([15.0, 30.0, 60.0, 120.0, 240.0, 480.0, 900.0])
+    idx = np.clip(np.searchsorted(classes, ideal, side="right") - 1, 0, len(classes) - 1)
+    return _OrbitBounds(h_bound, vr, v_max, classes[idx])
+
+
+def _cap_limit(r_sat: F64, r_site_min: float, elev_rad: float, off_nadir_rad: float | None) -> F64:
+    """Largest Earth-central angle (rad) at which a satellite at radius ``r_sat`` can meet the
+    constraints from a site at radius >= ``r_site_min`` (spherical model, conservative)."""
+    e0 = elev_rad - _DEFLECTION_RAD
+    ratio = np.clip(r_site_min * math.cos(e0) / r_sat, -1.0, 1.0)
+    lam = np.arccos(ratio) - e0
+    if off_nadir_rad is not None:
+        th = min(off_nadir_rad + _DEFLECTION_RAD, math.pi / 2)
+        s = r_sat * math.sin(th) / r_site_min
+        lam_o = np.where(
+            s >= 1.0,
+            np.arccos(np.clip(r_site_min / r_sat, -1, 1)),
+            np.arcsin(np.clip(s, -1.0, 1.0)) - th,
+        )
+        lam = np.minimum(lam, lam_o)
+    out: F64 = np.clip(lam, 0.0, math.pi)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# States of satellites at arbitrary (satellite, time) pairs
+
+
+class _Fleet:
+    """Satellites prepared for repeated evaluation; times are seconds from ``t0``."""
+
+    def __init__(self, elsets: Sequence[ElementSet], t0: np.datetime64) -> None:
+        self.elsets = list(elsets)
+        self.satrecs = [e.to_satrec() for e in self.elsets]
+        self.bounds = _orbit_bounds(self.elsets)
+        self.t0: Any = np.asarray(t0).astype("datetime64[ns]")
+        days = (self.t0 - np.datetime64("1970-01-01T00:00:00", "ns")) / np.timedelta64(1, "D")
+        whole = math.floor(days)
+        self.jd_whole = whole + 2440587.5
+        self.jd_frac = days - whole
+        self.errors: dict[int, int] = {}  # satellite index -> first SGP4 error code seen
+
+    def times64(self, t_s: F64) -> npt.NDArray[np.datetime64]:
+        out: npt.NDArray[np.datetime64] = self.t0 + np.round(t_s * 1e9).astype("timedelta64[ns]")
+        return out
+
+    def states(self, sat_idx: I64, t_s: F64) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
+        """ITRS position (km), velocity (km/s) and an ok mask for N (satellite, time) pairs."""
+        from overflight.frames import teme_to_itrs_matrices
+
+        n = sat_idx.size
+        r = np.full((n, 3), np.nan)
+        v = np.full((n, 3), np.nan)
+        ok = np.zeros(n, dtype=bool)
+        if n == 0:
+            return r, v, ok
+        order = np.argsort(sat_idx, kind="stable")
+        sorted_idx = sat_idx[order]
+        bounds = np.flatnonzero(np.diff(sorted_idx)) + 1
+        starts = np.concatenate(([0], bounds))
+        ends = np.concatenate((bounds, [n]))
+        fr_all = self.jd_frac + t_s / 86400.0
+        jd_all = np.full(n, self.jd_whole)
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            sel = order[lo:hi]
+            s = int(sorted_idx[lo])
+            err, rr, vv = self.satrecs[s].sgp4_array(jd_all[sel], fr_all[sel])
+            good = err == 0
+            if not good.all():
+                self.errors.setdefault(s, int(err[~good][0]))
+            r[sel] = np.where(good[:, None], rr, np.nan)
+            v[sel] = np.where(good[:, None], vv, np.nan)
+            ok[sel] = good
+        rot, rate = teme_to_itrs_matrices(self.times64(t_s))
+        r_itrs = np.einsum("nij,nj->ni", rot, r)
+        v_itrs = np.einsum("nij,nj->ni", rot, v) + np.einsum("nij,nj->ni", rate, r)
+        return r_itrs, v_itrs, ok
+
+    def grid_states(self, sats: I64, t_s: F64) -> tuple[F64, npt.NDArray[np.bool_]]:
+        """ITRS positions ``(S, T, 3)`` and ok mask of satellites ``sats`` on a common grid."""
+        from sgp4.api import SatrecArray
+
+        from overflight.frames import rotate_teme_to_itrs, teme_to_itrs_matrices
+
+        arr = SatrecArray([self.satrecs[i] for i in sats.tolist()])
+        jd = np.full(t_s.size, self.jd_whole)
+        fr = self.jd_frac + t_s / 86400.0
+        err, r, v = arr.sgp4(jd, fr)
+        rot, rate = teme_to_itrs_matrices(self.times64(t_s))
+        r_itrs, _ = rotate_teme_to_itrs(r, v, rot, rate)
+        ok = err == 0
+        for row in np.flatnonzero(~ok.all(axis=1)).tolist():
+            self.errors.setdefault(int(sats[row]), int(err[row][~ok[row]][0]))
+        r_itrs[~ok] = np.nan
+        return r_itrs, ok
+
+
+# --------------------------------------------------------------------------------------------
+# Sites and the spatial cells used by the screen
+
+
+@dataclass(frozen=True)
+class _SiteSet:
+    sites: Sites
+    unit: F64  # (M, 3) geocentric unit vectors
+    up: F64  # (M, 3) geodetic up
+    r_min_km: float
+    cell_of: I64  # (M,) cell index of each site
+    cell_unit: F64  # (C, 3)
+    cell_radius: F64  # (C,) radians
+    cell_members: I64  # sites ordered by cell
+    cell_start: I64  # (C+1,) CSR offsets into cell_members
+
+
+def _site_set(sites: Sequence[Site]) -> _SiteSet:
+    ss = Sites.from_sites(sites)
+    xyz = ss.itrs_km
+    norm = np.linalg.norm(xyz, axis=1)
+    unit = xyz / norm[:, None]
+    m = len(ss)
+    if m <= 48:
+        cell_of = np.arange(m)
+    else:
+        # ~8° cells: few enough that the (sample, cell) test is cheap, small enough to prune.
+        lat_bin = np.floor((ss.lat_deg + 90.0) / 8.0).astype(np.int64)
+        ncols = np.maximum(1, np.floor(45.0 * np.cos(np.radians((lat_bin + 0.5) * 8.0 - 90.0))))
+        lon = np.mod(ss.lon_deg + 180.0, 360.0)
+        col = np.floor(lon / 360.0 * ncols).astype(np.int64)
+        _, cell_of = np.unique(lat_bin * 1000 + col, return_inverse=True)
+    ncell = int(cell_of.max()) + 1
+    sums = np.zeros((ncell, 3))
+    np.add.at(sums, cell_of, unit)
+    cell_unit = sums / np.linalg.norm(sums, axis=1)[:, None]
+    ang = np.arccos(np.clip(np.einsum("ij,ij->i", unit, cell_unit[cell_of]), -1.0, 1.0))
+    radius = np.zeros(ncell)
+    np.maximum.at(radius, cell_of, ang)
+    members = np.argsort(cell_of, kind="stable")
+    start = np.concatenate(([0], np.cumsum(np.bincount(cell_of, minlength=ncell))))
+    return _SiteSet(
+        sites=ss,
+        unit=unit,
+        up=ss.enu[:, 2, :],
+        r_min_km=float(norm.min()) - 0.5,
+        cell_of=cell_of,
+        cell_unit=cell_unit,
+        cell_radius=radius + 1e-6,
+        cell_members=members,
+        cell_start=start,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Coarse screen
+
+
+def _screen(
+    fleet: _Fleet,
+    ss: _SiteSet,
+    group: I64,
+    step_s: float,
+    duration_s: float,
+    c: Constraints,
+) -> tuple[I64, I64, F64, F64]:
+    """Candidate spans (satellite, site, start_s, end_s) for satellites ``group`` at one step."""
+    n_steps = max(1, math.ceil(duration_s / step_s))
+    t = np.minimum(np.arange(n_steps + 1) * step_s, duration_s)
+    elev = math.radians(c.effective_min_elevation_deg())
+    off = None if c.max_off_nadir_deg is None else math.radians(c.max_off_nadir_deg)
+    ncell = ss.cell_unit.shape[0]
+    # Chunk satellites so one (samples × cells) block stays around 16 M entries.
+    per_chunk = max(1, int(16_000_000 // max(1, t.size * ncell)))
+    out_sat: list[I64] = []
+    out_site: list[I64] = []
+    out_k: list[I64] = []
+    for lo in range(0, group.size, per_chunk):
+        sats = group[lo : lo + per_chunk]
+        pos, ok = fleet.grid_states(sats, t)
+        r = np.linalg.norm(pos, axis=-1)
+        half = np.full(r.shape, step_s / 2.0)
+        # A failed sample borrows a valid neighbour's position with a 1.5-step reach.
+        bad = ~ok
+        if bad.any():
+            for shift in (1, -1):
+                nb = np.roll(np.arange(t.size), shift)
+                take = bad & ok[:, nb]
+                if shift == 1:
+                    take[:, 0] = False
+                else:
+                    take[:, -1] = False
+                pos[take] = pos[:, nb][take]
+                r[take] = r[:, nb][take]
+                half[take] = 1.5 * step_s
+                bad &= ~take
+        unit = pos / r[..., None]
+        vr = fleet.bounds.vr_max_km_s[sats][:, None]
+        h = fleet.bounds.h_km2_s[sats][:, None]
+        r_hi = r + vr * half
+        r_lo = np.maximum(r - vr * half, 6000.0)
+        omega = h / r_lo**2 + _OMEGA_EARTH
+        reach = _cap_limit(r_hi, ss.r_min_km, elev, off) + omega * half + 1e-4
+        reach = np.where(bad | ~np.isfinite(reach), -1.0, reach)
+        flat_u = unit.reshape(-1, 3)
+        flat_reach = reach.reshape(-1)
+        live = np.flatnonzero(flat_reach >= 0.0)
+        if live.size == 0:
+            continue
+        u_live = np.nan_to_num(flat_u[live])
+        # (cells, samples) layout: long inner loops; cos(reach + cell radius) by the addition
+        # theorem, so no trigonometry per (sample, cell) pair.
+        dots = ss.cell_unit @ u_live.T
+        reach_live = np.minimum(flat_reach[live], math.pi)
+        cos_a = np.cos(reach_live)
+        if ss.cell_radius.max() <= 1e-5:
+            hit = dots >= cos_a
+        else:
+            sin_a = np.sin(reach_live)
+            hit = np.empty(dots.shape, dtype=bool)
+            for ci, rad in enumerate(ss.cell_radius.tolist()):
+                limit = cos_a * math.cos(rad) - sin_a * math.sin(rad)
+                limit[reach_live + rad >= math.pi] = -2.0
+                np.greater_equal(dots[ci], limit, out=hit[ci])
+        c_idx, s_idx = np.nonzero(hit)
+        del dots, hit
+        if s_idx.size == 0:
+            continue
+        counts = ss.cell_start[c_idx + 1] - ss.cell_start[c_idx]
+        rep = np.repeat(np.arange(s_idx.size), counts)
+        offsets = np.arange(rep.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        site = ss.cell_members[ss.cell_start[c_idx][rep] + offsets]
+        sample = live[s_idx[rep]]
+        keep = np.einsum("ij,ij->i", flat_u[sample], ss.unit[site]) >= np.cos(
+            np.minimum(flat_reach[sample], math.pi)
+        )
+        sample, site = sample[keep], site[keep]
+        out_sat.append(sats[sample // t.size])
+        out_k.append(sample % t.size)
+        out_site.append(site)
+    if not out_sat:
+        empty_i = np.empty(0, dtype=np.int64)
+        return empty_i, empty_i, np.empty(0), np.empty(0)
+    sat = np.concatenate(out_sat)
+    site = np.concatenate(out_site)
+    k = np.concatenate(out_k)
+    order = np.lexsort((k, site, sat))
+    sat, site, k = sat[order], site[order], k[order]
+    new_run = np.ones(sat.size, dtype=bool)
+    new_run[1:] = (sat[1:] != sat[:-1]) | (site[1:] != site[:-1]) | (k[1:] != k[:-1] + 1)
+    starts = np.flatnonzero(new_run)
+    ends = np.concatenate((starts[1:], [sat.size])) - 1
+    a = np.maximum(t[k[starts]] - step_s / 2.0, 0.0)
+    b = np.minimum(t[k[ends]] + step_s / 2.0, duration_s)
+    return sat[starts], site[starts], a, b
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Exact constraint function
+
+
+@dataclass
+class _Points:
+    """Evaluations at (span, time) points; margins in radians (angles) and km (range)."""
+
+    span: I64
+    t: F64
+    m_el: F64
+    m_on: F64
+    m_rng: F64
+    rng: F64
+    rr: F64
+    el_rate: F64
+    gamma: F64  # Earth-central angle between the satellite's and the site's directions, rad
+    r_sat: F64  # satellite's distance from Earth's centre, km
+
+    @property
+    def g(self) -> F64:
+        out: F64 = np.minimum(
+            np.minimum(np.degrees(self.m_el), np.degrees(self.m_on)), self.m_rng / 10.0
+        )
+        return out
+
+
+class _Evaluator:
+    def __init__(self, fleet: _Fleet, ss: _SiteSet, c: Constraints) -> None:
+        self.fleet = fleet
+        self.ss = ss
+        self.c = c
+        self.elev_rad = math.radians(c.effective_min_elevation_deg())
+        self.off_rad = None if c.max_off_nadir_deg is None else math.radians(c.max_off_nadir_deg)
+        self.evaluations = 0
+
+    def raw(self, sat: I64, site: I64, t: F64) -> dict[str, F64]:
+        r, v, ok = self.fleet.states(sat, t)
+        self.evaluations += sat.size
+        xyz = self.ss.sites.itrs_km[site]
+        up = self.ss.up[site]
+        d = r - xyz
+        rng = np.sqrt(np.einsum("ij,ij->i", d, d))
+        d_up = np.einsum("ij,ij->i", d, up)
+        el = np.arcsin(np.clip(d_up / rng, -1.0, 1.0))
+        rr = np.einsum("ij,ij->i", d, v) / rng
+        # Sign of d(elevation)/dt: (v·up)·range − (d·up)·range_rate.
+        el_rate = np.einsum("ij,ij->i", v, up) * rng - d_up * rr
+        out = {
+            "r": r,
+            "v": v,
+            "ok": ok.astype(np.float64),
+            "rng": rng,
+            "el": el,
+            "rr": rr,
+            "el_rate": el_rate,
+            "r_sat": np.sqrt(np.einsum("ij,ij->i", r, r)),
+        }
+        cos_gamma = np.einsum("ij,ij->i", r, self.ss.unit[site]) / out["r_sat"]
+        out["gamma"] = np.arccos(np.clip(cos_gamma, -1.0, 1.0))
+        if self.off_rad is not None:
+            from overflight.geometry import view_geometry_arrays
+
+            out["off"] = np.radians(view_geometry_arrays(r, xyz, up).off_nadir_deg)
+        return out
+
+    def points(self, span: I64, sat: I64, site: I64, t: F64) -> _Points:
+        raw = self.raw(sat, site, t)
+        ok = raw["ok"] > 0
+        m_el = raw["el"] - self.elev_rad
+        m_on = (self.off_rad - raw["off"]) if self.off_rad is not None else np.full(t.size, np.inf)
+        max_rng = self.c.max_range_km
+        m_rng = (max_rng - raw["rng"]) if max_rng is not None else np.full(t.size, np.inf)
+        neg = -np.inf
+        return _Points(
+            span=span,
+            t=t,
+            m_el=np.where(ok, m_el, neg),
+            m_on=np.where(ok, m_on, neg),
+            m_rng=np.where(ok, m_rng, neg),
+            rng=raw["rng"],
+            rr=raw["rr"],
+            el_rate=raw["el_rate"],
+            gamma=raw["gamma"],
+            r_sat=raw["r_sat"],
+        )
+
+
+def _concat(parts: Sequence[_Points]) -> _Points:
+    return _Points(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in _Points.__dataclass_fields__)
+    )
+
+
+def _take(p: _Points, idx: I64) -> _Points:
+    return _Points(*(getattr(p, f)[idx] for f in _Points.__dataclass_fields__))
+
+
+_BRACKET_S = 20.0  # sign-change gaps are split down to this before root finding
+
+
+def _search(ev: _Evaluator, span_sat: I64, span_site: I64, a: F64, b: F64) -> _Points:
+    """Evaluate each span densely enough that g's sign structure is proven (see module doc)."""
+    n = span_sat.size
+    bounds = ev.fleet.bounds
+    v_max = bounds.v_max_km_s
+    omega = bounds.h_km2_s / (6300.0**2) + _OMEGA_EARTH
+    spans = np.arange(n)
+    pts = ev.points(
+        np.concatenate((spans, spans)),
+        np.concatenate((span_sat, span_sat)),
+        np.concatenate((span_site, span_site)),
+        np.concatenate((a, b)),
+    )
+    all_pts = [pts]
+    left = _take(pts, np.arange(n))
+    right = _take(pts, np.arange(n, 2 * n))
+    while left.t.size:
+        length = right.t - left.t
+        s = span_sat[left.span]
+        vm = v_max[s]
+        rho_lo = np.minimum(left.rng, right.rng) - vm * length / 2.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            l_el = np.where(rho_lo > 1.0, vm / rho_lo, np.inf)
+        l_on = l_el + omega[s]
+        inf = np.inf
+        with np.errstate(invalid="ignore"):
+            ub_el = (left.m_el + right.m_el + l_el * length) / 2.0
+            lb_el = (left.m_el + right.m_el - l_el * length) / 2.0
+            ub_on = (
+                (left.m_on + right.m_on + l_on * length) / 2.0 if ev.off_rad is not None else inf
+            )
+            lb_on = (
+                (left.m_on + right.m_on - l_on * length) / 2.0 if ev.off_rad is not None else inf
+            )
+            has_rng = ev.c.max_range_km is not None
+            ub_rng = (left.m_rng + right.m_rng + vm * length) / 2.0 if has_rng else inf
+            lb_rng = (left.m_rng + right.m_rng - vm * length) / 2.0 if has_rng else inf
+        ub = np.minimum(np.minimum(ub_el, ub_on), ub_rng)
+        lb = np.minimum(np.minimum(lb_el, lb_on), lb_rng)
+        # The screen's bound on the Earth-central angle, now over this gap alone: much tighter
+        # than the elevation Lipschitz bound far from the threshold.
+        vr = bounds.vr_max_km_s[s]
+        r_hi = np.maximum(left.r_sat, right.r_sat) + vr * length / 2.0
+        r_lo = np.maximum(np.minimum(left.r_sat, right.r_sat) - vr * length / 2.0, 6000.0)
+        lam = _cap_limit(r_hi, ev.ss.r_min_km, ev.elev_rad, ev.off_rad)
+        w_max = bounds.h_km2_s[s] / r_lo**2 + _OMEGA_EARTH
+        with np.errstate(invalid="ignore"):
+            far = (left.gamma + right.gamma - w_max * length) / 2.0 > lam + 1e-4
+            neg = (ub < 0.0) | far
+            pos = lb >= 0.0
+        gl, gr = left.g, right.g
+        change = (gl >= 0.0) != (gr >= 0.0)
+        done = neg | pos | (length <= RESOLUTION_S) | (change & (length <= _BRACKET_S))
+        todo = np.flatnonzero(~done)
+        if todo.size == 0:
+            break
+        lt, rt = _take(left, todo), _take(right, todo)
+        mid_t = (lt.t + rt.t) / 2.0
+        mid = ev.points(lt.span, span_sat[lt.span], span_site[lt.span], mid_t)
+        all_pts.append(mid)
+        left = _concat((lt, mid))
+        right = _concat((mid, rt))
+    result = _concat(all_pts)
+    order = np.lexsort((result.t, result.span))
+    return _take(result, order)
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Refinement and window assembly
+
+
+def _illinois(
+    f: Callable[[I64, F64], F64],
+    ta: F64,
+    tb: F64,
+    fa: F64,
+    fb: F64,
+    *,
+    tol_s: float = 1e-3,
+    max_iter: int = 40,
+) -> F64:
+    """Roots of f in [ta, tb] where f(ta), f(tb) differ in sign (Illinois regula falsi).
+
+    ``f(idx, t)`` evaluates the functions of brackets ``idx`` at times ``t``.
+    """
+    ta, tb, fa, fb = ta.copy(), tb.copy(), fa.copy(), fb.copy()
+    side = np.zeros(ta.size, dtype=np.int8)
+    active = np.flatnonzero(np.abs(tb - ta) > tol_s)
+    for _ in range(max_iter):
+        if active.size == 0:
+            break
+        a, b, fa_, fb_ = ta[active], tb[active], fa[active], fb[active]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = b - fb_ * (b - a) / (fb_ - fa_)
+        # Stay strictly inside the bracket; bisect when the secant step is useless.
+        width = b - a
+        bad = ~np.isfinite(t) | (t <= a + 1e-3 * width) | (t >= b - 1e-3 * width)
+        t = np.where(bad, (a + b) / 2.0, t)
+        ft = f(active, t)
+        sd = side[active]
+        like_b = np.sign(ft) == np.sign(fb_)
+        like_a = ~like_b & (np.sign(ft) == np.sign(fa_))
+        hit = ~like_a & ~like_b
+        # f(t) has b's sign: t replaces b, and a's value is halved if b moved last time too.
+        tb[active] = np.where(like_b, t, np.where(hit, t, b))
+        fb[active] = np.where(like_b, ft, fb_)
+        fa[active] = np.where(like_b & (sd == -1), fa_ / 2.0, fa_)
+        ta[active] = np.where(like_a | hit, t, a)
+        fa[active] = np.where(like_a, ft, fa[active])
+        fb[active] = np.where(like_a & (sd == 1), fb[active] / 2.0, fb[active])
+        side[active] = np.where(like_b, -1, np.where(like_a, 1, 0))
+        active = active[np.abs(tb[active] - ta[active]) > tol_s]
+    out: F64 = (ta + tb) / 2.0
+    return out
+
+
+@dataclass
+class WindowTable:
+    """Windows as columns (numpy arrays), the compact form for large jobs.
+
+    ``norad_id``, ``sat_index`` (into the satellites given), ``site_index`` (into the sites),
+    ``start``/``peak``/``end`` as ``datetime64[ns]`` UTC, ``max_elevation_deg``,
+    ``min_off_nadir_deg``, ``min_range_km``, ``sun_elevation_deg``, ``satellite_sunlit``,
+    ``ascending``, ``start_clip``/``end_clip`` (0 none, 1 interval, 2 sun, 3 sunlit).
+    """
+
+    sat_index: I64
+    site_index: I64
+    start: npt.NDArray[np.datetime64]
+    peak: npt.NDArray[np.datetime64]
+    end: npt.NDArray[np.datetime64]
+    max_elevation_deg: F64
+    min_off_nadir_deg: F64
+    min_range_km: F64
+    peak_range_km: F64
+    peak_incidence_deg: F64
+    sun_elevation_deg: F64
+    satellite_sunlit: npt.NDArray[np.bool_]
+    ascending: npt.NDArray[np.bool_]
+    start_clip: npt.NDArray[np.int8]
+    end_clip: npt.NDArray[np.int8]
+
+    def __len__(self) -> int:
+        return int(self.sat_index.size)
+
+    @classmethod
+    def empty(cls) -> WindowTable:
+        i = np.empty(0, dtype=np.int64)
+        f = np.empty(0)
+        t = np.empty(0, dtype="datetime64[ns]")
+        b = np.empty(0, dtype=bool)
+        c = np.empty(0, dtype=np.int8)
+        return cls(i, i, t, t, t, f, f, f, f, f, f, b, b, c, c)
+
+    def take(self, idx: npt.NDArray[Any]) -> WindowTable:
+        return WindowTable(**{k: getattr(self, k)[idx] for k in self.__dataclass_fields__})
+
+    @classmethod
+    def concat(cls, parts: Sequence[WindowTable]) -> WindowTable:
+        if not parts:
+            return cls.empty()
+        return cls(
+            **{k: np.concatenate([getattr(p, k) for p in parts]) for k in cls.__dataclass_fields__}
+        )
+
+
+_CLIP_NAMES = {0: None, 1: "interval", 2: "sun", 3: "sunlit"}
+
+
+def _first_index_at_or_after(cond: npt.NDArray[np.bool_]) -> I64:
+    """For each position k, the smallest index >= k where ``cond`` holds (size if none)."""
+    idx = np.where(cond, np.arange(cond.size), cond.size)
+    out: I64 = np.minimum.accumulate(idx[::-1])[::-1]
+    return out
+
+
+def _turning_point(
+    ev: _Evaluator,
+    key: str,
+    falling: bool,
+    sat: I64,
+    site: I64,
+    lo_t: F64,
+    hi_t: F64,
+    lo_val: F64,
+    hi_val: F64,
+    pts: _Points,
+    pts_val: F64,
+    i_lo: I64,
+    i_hi: I64,
+) -> F64:
+    """Time in [lo_t, hi_t] where ``key`` (range rate, or elevation rate) changes sign.
+
+    ``falling`` False: the function goes from negative to positive (range rate at closest
+    approach); True: positive to negative (elevation rate at maximum elevation). Interior
+    evaluated points ``pts[i_lo..i_hi]`` locate the bracket; Illinois refines it.
+    """
+    sign = -1.0 if falling else 1.0
+    cond = sign * pts_val >= 0.0
+    nxt = _first_index_at_or_after(cond)
+    first = nxt[np.minimum(i_lo, cond.size - 1)]
+    interior = first <= i_hi
+    at_start = sign * lo_val >= 0.0
+    at_end = ~at_start & ~interior & (sign * hi_val < 0.0)
+    out = np.where(at_start, lo_t, hi_t)
+    # Brackets: (lo, first) when the first interior point has turned, else (last interior, hi).
+    need = ~at_start & ~at_end
+    ta = np.where(interior & (first > i_lo), pts.t[np.maximum(first - 1, 0)], lo_t)
+    fa = np.where(interior & (first > i_lo), pts_val[np.maximum(first - 1, 0)], lo_val)
+    last = np.minimum(i_hi, cond.size - 1)
+    ta = np.where(interior, ta, np.where(i_hi >= i_lo, pts.t[last], lo_t))
+    fa = np.where(interior, fa, np.where(i_hi >= i_lo, pts_val[last], lo_val))
+    tb = np.where(interior, pts.t[np.minimum(first, cond.size - 1)], hi_t)
+    fb = np.where(interior, pts_val[np.minimum(first, cond.size - 1)], hi_val)
+    idx = np.flatnonzero(need)
+    if idx.size:
+
+        def f(sub: I64, t: F64) -> F64:
+            sel = idx[sub]
+            return ev.raw(sat[sel], site[sel], t)[key]
+
+        out[idx] = _illinois(f, ta[idx], tb[idx], fa[idx], fb[idx], tol_s=1e-2)
+    result: F64 = out
+    return result
+
+
+def _assemble(
+    ev: _Evaluator, span_sat: I64, span_site: I64, pts: _Points, duration_s: float
+) -> dict[str, Any]:
+    """Geometric windows (seconds from t0) from the proven sign structure of each span."""
+    g = pts.g
+    pos = g >= 0.0
+    sp = pts.span
+    first_of_span = np.ones(sp.size, dtype=bool)
+    first_of_span[1:] = sp[1:] != sp[:-1]
+    last_of_span = np.ones(sp.size, dtype=bool)
+    last_of_span[:-1] = sp[1:] != sp[:-1]
+    prev_pos = np.zeros(sp.size, dtype=bool)
+    prev_pos[1:] = pos[:-1]
+    prev_pos &= ~first_of_span
+    next_pos = np.zeros(sp.size, dtype=bool)
+    next_pos[:-1] = pos[1:]
+    next_pos &= ~last_of_span
+    rise = np.flatnonzero(pos & ~prev_pos)
+    fall = np.flatnonzero(pos & ~next_pos)
+    sat = span_sat[sp[rise]]
+    site = span_site[sp[rise]]
+
+    def g_of(sel: I64) -> Callable[[I64, F64], F64]:
+        def f(sub: I64, t: F64) -> F64:
+            s = sel[sub]
+            return ev.points(sp[rise][s], sat[s], site[s], t).g
+
+        return f
+
+    start = pts.t[rise].copy()
+    start_clip = np.where(first_of_span[rise] & (pts.t[rise] <= 0.0), 1, 0).astype(np.int8)
+    need = np.flatnonzero(~first_of_span[rise])
+    if need.size:
+        r = rise[need]
+        start[need] = _illinois(g_of(need), pts.t[r - 1], pts.t[r], g[r - 1], g[r])
+    end = pts.t[fall].copy()
+    end_clip = np.where(last_of_span[fall] & (pts.t[fall] >= duration_s), 1, 0).astype(np.int8)
+    need = np.flatnonzero(~last_of_span[fall])
+    if need.size:
+        f_ = fall[need]
+        end[need] = _illinois(g_of(need), pts.t[f_], pts.t[f_ + 1], g[f_], g[f_ + 1])
+    edges = ev.raw(
+        np.concatenate((sat, sat)), np.concatenate((site, site)), np.concatenate((start, end))
+    )
+    w = start.size
+    peak = _turning_point(
+        ev,
+        "rr",
+        False,
+        sat,
+        site,
+        start,
+        end,
+        edges["rr"][:w],
+        edges["rr"][w:],
+        pts,
+        pts.rr,
+        rise,
+        fall,
+    )
+    top = _turning_point(
+        ev,
+        "el_rate",
+        True,
+        sat,
+        site,
+        start,
+        end,
+        edges["el_rate"][:w],
+        edges["el_rate"][w:],
+        pts,
+        pts.el_rate,
+        rise,
+        fall,
+    )
+    return {
+        "sat": sat,
+        "site": site,
+        "start": start,
+        "end": end,
+        "peak": peak,
+        "top": top,
+        "start_clip": start_clip,
+        "end_clip": end_clip,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Lighting constraints, attributes, driver
+
+_LIGHT_STEP_S = 15.0
+
+
+def _sun_elevation_pairs(sun_km: F64, site_xyz: F64, up: F64) -> F64:
+    d = sun_km - site_xyz
+    s = np.einsum("ij,ij->i", d, up) / np.linalg.norm(d, axis=1)
+    out: F64 = np.degrees(np.arcsin(np.clip(s, -1.0, 1.0)))
+    return out
+
+
+class _Lighting:
+    def __init__(self, ev: _Evaluator) -> None:
+        self.ev = ev
+        c = ev.c
+        self.active = c.sun_min_deg is not None or c.sun_max_deg is not None or c.sunlit is not None
+
+    def sun_km(self, t: F64) -> F64:
+        from overflight.sun import sun_itrs_km
+
+        out: F64 = sun_itrs_km(self.ev.fleet.times64(t), step_s=600.0)
+        return out
+
+    def state(self, sat: I64, site: I64, t: F64) -> tuple[F64, npt.NDArray[np.bool_], F64]:
+        """Sun elevation at the site (deg), satellite sunlit, and satellite positions."""
+        from overflight.sun import is_sunlit
+
+        r, _, _ = self.ev.fleet.states(sat, t)
+        sun = self.sun_km(t)
+        ss = self.ev.ss
+        el = _sun_elevation_pairs(sun, ss.sites.itrs_km[site], ss.up[site])
+        lit = is_sunlit(r, sun)
+        return el, lit, r
+
+    def failing(self, sat: I64, site: I64, t: F64) -> npt.NDArray[np.int8]:
+        """0 where lighting constraints hold, 2 where the Sun fails them, 3 where sunlit does."""
+        c = self.ev.c
+        el, lit, _ = self.state(sat, site, t)
+        code = np.zeros(t.size, dtype=np.int8)
+        if c.sunlit is not None:
+            code[lit != c.sunlit] = 3
+        bad_sun = np.zeros(t.size, dtype=bool)
+        if c.sun_min_deg is not None:
+            bad_sun |= el < c.sun_min_deg
+        if c.sun_max_deg is not None:
+            bad_sun |= el > c.sun_max_deg
+        code[bad_sun] = 2
+        return code
+
+    def clip(self, w: dict[str, Any]) -> dict[str, Any]:
+        """Split each window into the parts where the lighting constraints hold."""
+        start, end = w["start"], w["end"]
+        n = np.maximum(np.ceil((end - start) / _LIGHT_STEP_S).astype(np.int64), 1) + 1
+        owner = np.repeat(np.arange(start.size), n)
+        first = np.cumsum(n) - n
+        frac = (np.arange(owner.size) - first[owner]) / (n[owner] - 1)
+        t = start[owner] + frac * (end - start)[owner]
+        code = self.failing(w["sat"][owner], w["site"][owner], t)
+        ok = code == 0
+        is_first = np.zeros(owner.size, dtype=bool)
+        is_first[first] = True
+        is_last = np.zeros(owner.size, dtype=bool)
+        is_last[first + n - 1] = True
+        prev_ok = np.zeros(owner.size, dtype=bool)
+        prev_ok[1:] = ok[:-1]
+        prev_ok &= ~is_first
+        next_ok = np.zeros(owner.size, dtype=bool)
+        next_ok[:-1] = ok[1:]
+        next_ok &= ~is_last
+        rises = np.flatnonzero(ok & ~prev_ok)
+        falls = np.flatnonzero(ok & ~next_ok)
+        win = owner[rises]
+        new_start = t[rises].copy()
+        s_clip = np.where(is_first[rises], w["start_clip"][win], code[np.maximum(rises - 1, 0)])
+        new_end = t[falls].copy()
+        e_clip = np.where(
+            is_last[falls], w["end_clip"][win], code[np.minimum(falls + 1, t.size - 1)]
+        )
+        inner = ~is_first[rises]
+        if inner.any():
+            new_start[inner] = self._boundary(
+                win[inner], w, t[rises[inner] - 1], t[rises[inner]], True
+            )
+        inner = ~is_last[falls]
+        if inner.any():
+            new_end[inner] = self._boundary(
+                win[inner], w, t[falls[inner]], t[falls[inner] + 1], False
+            )
+        out = {k: v[win] for k, v in w.items()}
+        out["start"], out["end"] = new_start, new_end
+        out["start_clip"], out["end_clip"] = s_clip.astype(np.int8), e_clip.astype(np.int8)
+        out["peak"] = np.clip(out["peak"], new_start, new_end)
+        out["top"] = np.clip(out["top"], new_start, new_end)
+        return out
+
+    def _boundary(self, win: I64, w: dict[str, Any], lo: F64, hi: F64, rising: bool) -> F64:
+        """Bisect the lighting change between ``lo`` (state A) and ``hi`` (state B) to 10 ms."""
+        lo, hi = lo.copy(), hi.copy()
+        sat, site = w["sat"][win], w["site"][win]
+        while True:
+            gap = hi - lo
+            if gap.max(initial=0.0) <= 0.01:
+                break
+            mid = (lo + hi) / 2.0
+            ok = self.failing(sat, site, mid) == 0
+            # rising: lo fails, hi ok; falling: lo ok, hi fails.
+            move_lo = ~ok if rising else ok
+            lo = np.where(move_lo, mid, lo)
+            hi = np.where(move_lo, hi, mid)
+        out: F64 = hi if rising else lo
+        return out
+
+
+def _finish(ev: _Evaluator, w: dict[str, Any], sensors: dict[int, Any]) -> WindowTable:
+    """Attributes at peak (closest approach) and at maximum elevation; seconds → datetime64."""
+    from overflight.geometry import view_geometry_arrays
+    from overflight.sun import is_sunlit
+
+    sat, site = w["sat"], w["site"]
+    n = sat.size
+    both_sat = np.concatenate((sat, sat))
+    both_site = np.concatenate((site, site))
+    raw = ev.raw(both_sat, both_site, np.concatenate((w["peak"], w["top"])))
+    r, v = raw["r"][:n], raw["v"][:n]
+    xyz = ev.ss.sites.itrs_km[site]
+    up = ev.ss.up[site]
+    view = view_geometry_arrays(raw["r"][n:], xyz, up)
+    light = _Lighting(ev)
+    sun = light.sun_km(w["peak"])
+    sun_el = _sun_elevation_pairs(sun, xyz, up)
+    lit = is_sunlit(r, sun)
+    # Ascending when the geocentric latitude increases: d(z/|r|)/dt > 0.
+    rn = np.linalg.norm(r, axis=1)
+    ascending = (v[:, 2] * rn * rn - r[:, 2] * np.einsum("ij,ij->i", r, v)) > 0.0
+    el_top = np.degrees(raw["el"][n:])
+    el_peak = np.degrees(raw["el"][:n])
+    fleet = ev.fleet
+    return WindowTable(
+        sat_index=sat,
+        site_index=site,
+        start=fleet.times64(w["start"]),
+        peak=fleet.times64(w["peak"]),
+        end=fleet.times64(w["end"]),
+        max_elevation_deg=np.maximum(el_top, el_peak),
+        min_off_nadir_deg=view.off_nadir_deg,
+        min_range_km=raw["rng"][:n],
+        peak_range_km=raw["rng"][:n],
+        peak_incidence_deg=90.0 - el_peak,
+        sun_elevation_deg=sun_el,
+        satellite_sunlit=lit,
+        ascending=ascending,
+        start_clip=w["start_clip"],
+        end_clip=w["end_clip"],
+    )
+
+
+def _check_request(
+    elsets: Sequence[ElementSet],
+    sites: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    c: Constraints,
+) -> None:
+    from overflight.times import utc
+
+    c.validate()
+    if not elsets:
+        raise AccessError("no satellites selected")
+    if not sites:
+        raise AccessError("no sites given")
+    s, e = utc(start), utc(end)
+    if e <= s:
+        raise AccessError(f"start {s.isoformat()} is not before end {e.isoformat()}")
+    if (e - s).total_seconds() > _MAX_INTERVAL_DAYS * 86400:
+        raise AccessError(f"interval is longer than {_MAX_INTERVAL_DAYS:.0f} days")
+
+
+def iter_window_tables(
+    elsets: Sequence[ElementSet],
+    sites: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    constraints: Constraints | None = None,
+    *,
+    batch_size: int = 512,
+    progress: Callable[[int, int], None] | None = None,
+    stats: dict[str, Any] | None = None,
+) -> Iterator[WindowTable]:
+    """Windows of ``elsets`` over ``sites`` in [start, end], one table per satellite batch.
+
+    Each table is sorted by start time. ``progress(done, total)`` is called after each batch
+    (satellites). ``stats``, if given, receives counters (candidates, evaluations, sgp4 errors).
+    """
+    from overflight.times import to_datetime64, utc
+
+    c = constraints or Constraints()
+    _check_request(elsets, sites, start, end, c)
+    t0 = to_datetime64(utc(start))[0]
+    duration = (utc(end) - utc(start)).total_seconds()
+    fleet = _Fleet(elsets, t0)
+    ss = _site_set(sites)
+    ev = _Evaluator(fleet, ss, c)
+    light = _Lighting(ev)
+    steps = fleet.bounds.step_s
+    order = np.lexsort((np.arange(len(elsets)), steps))
+    counters = {"candidate_spans": 0, "evaluations": 0, "windows": 0}
+    done = 0
+    for lo in range(0, order.size, batch_size):
+        batch = order[lo : lo + batch_size]
+        parts = []
+        for step in np.unique(steps[batch]):
+            group = batch[steps[batch] == step]
+            span_sat, span_site, a, b = _screen(fleet, ss, group, float(step), duration, c)
+            counters["candidate_spans"] += int(span_sat.size)
+            if span_sat.size == 0:
+                continue
+            pts = _search(ev, span_sat, span_site, a, b)
+            w = _assemble(ev, span_sat, span_site, pts, duration)
+            if w["sat"].size == 0:
+                continue
+            if light.active:
+                w = light.clip(w)
+            if c.min_duration_s > 0:
+                keep = (w["end"] - w["start"]) >= c.min_duration_s
+                w = {k: v[keep] for k, v in w.items()}
+            if w["sat"].size:
+                parts.append(_finish(ev, w, {}))
+        table = WindowTable.concat(parts)
+        table = table.take(np.argsort(table.start, kind="stable"))
+        counters["windows"] += len(table)
+        done += batch.size
+        if progress is not None:
+            progress(done, order.size)
+        yield table
+    counters["evaluations"] = ev.evaluations
+    if stats is not None:
+        stats.update(counters)
+        stats["sgp4_errors"] = {elsets[i].norad_id: code for i, code in fleet.errors.items()}
+
+
+def window_table(
+    elsets: Sequence[ElementSet],
+    sites: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    constraints: Constraints | None = None,
+    **kwargs: Any,
+) -> WindowTable:
+    """All windows as one :class:`WindowTable`, sorted by start time."""
+    table = WindowTable.concat(
+        list(iter_window_tables(elsets, sites, start, end, constraints, **kwargs))
+    )
+    return table.take(np.argsort(table.start, kind="stable"))
+
+
+def find_windows(
+    elsets: Sequence[ElementSet],
+    sites: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    constraints: Constraints | None = None,
+    *,
+    sensors: dict[int, Any] | None = None,
+    **kwargs: Any,
+) -> list[Window]:
+    """All windows as :class:`Window` objects, sorted by start time."""
+    table = window_table(elsets, sites, start, end, constraints, **kwargs)
+    return list(table_to_windows(table, elsets, sites, sensors=sensors))
+
+
+def table_to_windows(
+    table: WindowTable,
+    elsets: Sequence[ElementSet],
+    sites: Sequence[Site],
+    *,
+    sensors: dict[int, Any] | None = None,
+) -> Iterator[Window]:
+    """:class:`Window` objects for rows of ``table`` (GSD where ``sensors`` knows the satellite)."""
+    from overflight.times import datetime64_to_utc
+
+    for i in range(len(table)):
+        es = elsets[int(table.sat_index[i])]
+        site = sites[int(table.site_index[i])]
+        gsd_m = None
+        sensor = (sensors or {}).get(es.norad_id)
+        if sensor is not None:
+            gsd_m = sensor.gsd_m(float(table.peak_range_km[i]), float(table.peak_incidence_deg[i]))
+        yield Window(
+            norad_id=es.norad_id,
+            name=es.name,
+            site=site.name,
+            site_lat_deg=site.lat_deg,
+            site_lon_deg=site.lon_deg,
+            start=datetime64_to_utc(table.start[i]),
+            peak=datetime64_to_utc(table.peak[i]),
+            end=datetime64_to_utc(table.end[i]),
+            max_elevation_deg=float(table.max_elevation_deg[i]),
+            min_off_nadir_deg=float(table.min_off_nadir_deg[i]),
+            min_range_km=float(table.min_range_km[i]),
+            sun_elevation_deg=float(table.sun_elevation_deg[i]),
+            satellite_sunlit=bool(table.satellite_sunlit[i]),
+            direction="ascending" if table.ascending[i] else "descending",
+            gsd_m=gsd_m,
+            start_clipped=_CLIP_NAMES[int(table.start_clip[i])],
+            end_clipped=_CLIP_NAMES[int(table.end_clip[i])],
+        )
