@@ -56,7 +56,8 @@ __all__ = [
     "snapshot_paths",
 ]
 
-#: ``progress(stage, done, total)``: stage is a short text ("download URL", "store"...).
+#: ``progress(stage, done, total)``: stage ``"download URL"`` (bytes), ``"parse SOURCE"`` (called
+#: once before parsing, total = bytes), ``"store"`` (element sets stored of all sources).
 ProgressFn = Callable[[str, int, int | None], None]
 
 _ALPHA5 = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # Alpha-5 skips I and O
@@ -537,7 +538,7 @@ class Catalog:
             uri = str(path.resolve())
             res = None
         if progress is not None:
-            progress(f"parse {src}", 0, None)
+            progress(f"parse {src}", 0, len(data))  # total: bytes to parse
         try:
             parsed = formats.parse_bytes(data, src, fmt)
         except (ValueError, OSError, EOFError) as exc:

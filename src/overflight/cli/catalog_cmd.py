@@ -92,18 +92,25 @@ class _Progress:
     def __call__(self, stage: str, done: int, total: int | None) -> None:
         if not self.enabled:
             return
+        parse = stage.startswith("parse ")
         if self._progress is None:
-            if stage == "store" and (total or 0) < 20_000:
+            small = (total or 0) < (4_000_000 if parse else 20_000)
+            if small and not stage.startswith("download "):
                 return
             from rich.console import Console
             from rich.progress import Progress
 
             self._progress = Progress(console=Console(stderr=True), transient=True)
             self._progress.start()
+        if not parse:  # parsing is over once anything else happens
+            for name, task in self._tasks.items():
+                if name.startswith("parse "):
+                    self._progress.update(task, total=1, completed=1)
         task = self._tasks.get(stage)
         if task is None:
-            task = self._tasks[stage] = self._progress.add_task(stage, total=total)
-        self._progress.update(task, completed=done, total=total)
+            task = self._tasks[stage] = self._progress.add_task(stage, total=None)
+        if not parse:
+            self._progress.update(task, completed=done, total=total)
 
     def stop(self) -> None:
         if self._progress is not None:
