@@ -82,10 +82,10 @@ def _spin(xyz: FloatArray, angle_rad: FloatArray) -> FloatArray:
 def sun_itrs_km(times: Any, *, step_s: float | None = DEFAULT_STEP_S) -> FloatArray:
     """Apparent geocentric Sun position in ITRS, km, shape ``(*times.shape, 3)``.
 
-    ``times``: UTC datetimes or a ``datetime64`` array. With ``step_s`` (default 600 s) the Sun
-    is computed exactly every ``step_s`` seconds and interpolated in between (linearly, in a
-    frame that does not spin with the Earth; error < 1e-6° for 600 s); ``step_s=None`` computes
-    every time exactly (about 0.1 ms per time).
+    ``times``: UTC datetimes or a ``datetime64`` array. With ``step_s`` (default 3600 s) the
+    Sun is computed exactly every ``step_s`` seconds and interpolated in between (linearly, in
+    a frame that does not spin with the Earth; measured error 1.4e-7° for 3600 s, 4e-9° for
+    600 s); ``step_s=None`` computes every time exactly (0.1-0.3 ms per time).
     """
     t64 = _times(times)
     shape = t64.shape
