@@ -397,6 +397,12 @@ def test_format_tle_name_line_and_limits() -> None:
     line1, line2 = _iss_lines()
     assert format_tle(iss) == f"ISS (ZARYA)\n{line1}\n{line2}\n"
     assert format_tle(iss, name_line=False) == f"{line1}\n{line2}\n"
+    for name in ("1 HOPE", "0 X", "2 Y"):
+        text = format_tle(dataclasses.replace(iss, name=name))
+        assert text.startswith(f"0 {name}\n")
+        assert parse_bytes(text.encode(), "t").records[0].name == name
+    with pytest.raises(ValueError):
+        format_tle(dataclasses.replace(iss, name="A\nB"))
     for bad in (
         {"norad_id": 340000},
         {"mean_motion_rev_day": 100.0},

@@ -454,12 +454,17 @@ def tle_lines(es: ElementSet) -> tuple[str, str]:
 def format_tle(es: ElementSet, *, name_line: bool = True) -> str:
     """Three-line (name, line 1, line 2) or two-line TLE text, each line ending in '\\n'.
 
-    The name line is written as the name without padding, and omitted when the name is
-    empty. Raises ValueError for values a TLE cannot hold (see ``tle_lines``).
+    The name line is the name without padding (prefixed ``'0 '`` if it would otherwise read as
+    a prefix or an element line: ``'0 1 HOPE'``), omitted when the name is empty. Raises
+    ValueError for values a TLE cannot hold (see ``tle_lines``) or a name with control
+    characters.
     """
     line1, line2 = tle_lines(es)
     if name_line and es.name:
-        return f"{es.name}\n{line1}\n{line2}\n"
+        if not es.name.isprintable():
+            raise ValueError(f"name {es.name!r} has control characters")
+        name = f"0 {es.name}" if es.name[:2] in ("0 ", "1 ", "2 ") else es.name
+        return f"{name}\n{line1}\n{line2}\n"
     return f"{line1}\n{line2}\n"
 
 
