@@ -101,7 +101,7 @@ def to_datetime64(times: datetime | Sequence[datetime] | npt.ArrayLike) -> npt.N
 
 def datetime64_to_utc(value: np.datetime64) -> datetime:
     """One ``datetime64`` (UTC) as an aware datetime, microsecond precision."""
-    micros = int(np.datetime64(value, "us").astype(np.int64))
+    micros = int(np.asarray(value).astype("datetime64[us]").astype(np.int64))
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
 
 

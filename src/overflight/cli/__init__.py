@@ -24,9 +24,12 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from overflight.cli import catalog_cmd, demo_cmd, track_cmd
+    from overflight.cli import catalog_cmd, demo_cmd, passes_cmd, track_cmd
 
-    app.add_typer(catalog_cmd.app, name="catalog", help="Import, list, show and export element sets.")
+    app.add_typer(
+        catalog_cmd.app, name="catalog", help="Import, list, show and export element sets."
+    )
+    passes_cmd.register(app)
     track_cmd.register(app)
     demo_cmd.register(app)
 
@@ -53,3 +56,7 @@ def main(argv: list[str] | None = None) -> None:
         _common.fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         _common.fail("interrupted", 130)
+    except Exception as exc:
+        if isinstance(exc, _common.user_error_types()):
+            _common.fail(str(exc), _common.EXIT_USAGE)
+        raise

@@ -7,7 +7,7 @@ import io
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from enum import Enum
+from enum import StrEnum
 from typing import Any, NoReturn
 
 import typer
@@ -36,7 +36,7 @@ class UserError(Exception):
         self.exit_code = exit_code
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -107,3 +107,39 @@ def iter_json_lines(rows: Iterable[Mapping[str, Any]], out: Any = None) -> None:
         out.write(json.dumps(row, default=str))
         first = False
     out.write("\n]\n")
+
+
+def user_error_types() -> tuple[type[BaseException], ...]:
+    """Library exceptions that mean bad user input: printed as one line, exit status 2."""
+    from overflight.access import AccessError
+    from overflight.catalog import CatalogError
+    from overflight.selection import SelectionError
+    from overflight.sensors import SensorError
+    from overflight.sites import SiteError
+    from overflight.store import StoreError
+    from overflight.times import TimeError
+
+    return (AccessError, CatalogError, SelectionError, SensorError, SiteError, StoreError,
+            TimeError)
+
+
+def interval(
+    start: str | None, end: str | None, days: float | None, *, default_start: Any = None
+) -> tuple[Any, Any]:
+    """Resolve ``--start/--end/--days`` into aware UTC datetimes (default: now, 1 day)."""
+    from datetime import UTC, datetime, timedelta
+
+    from overflight.times import parse_time
+
+    t0 = parse_time(start) if start else (default_start or datetime.now(UTC))
+    if end and days is not None:
+        raise UserError("give --end or --days, not both")
+    t1 = parse_time(end) if end else t0 + timedelta(days=1.0 if days is None else days)
+    if days is not None and days <= 0:
+        raise UserError(f"--days must be positive, got {days}")
+    return t0, t1
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr."""
+    sys.stderr.write(f"overflight: warning: {message}\n")

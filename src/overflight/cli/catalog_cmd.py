@@ -34,8 +34,10 @@ class ExportFormat(StrEnum):
 
 
 @contextmanager
-def _open(db: str | None, *, create: bool = False) -> Iterator[Catalog]:
-    """The catalog, with library errors turned into one-line user errors."""
+def open_catalog(db: str | None, *, create: bool = False) -> Iterator[Catalog]:
+    """The catalog (``--db``, else $OVERFLIGHT_DB, else the default; the bundled snapshot if no
+    database exists and not ``create``), with catalog and store errors raised in the block
+    turned into one-line :class:`UserError`. For every command that reads the catalog."""
     from overflight.catalog import Catalog, CatalogError
     from overflight.store import StoreError
 
@@ -160,7 +162,7 @@ def import_(
         except ValueError as exc:
             raise UserError(str(exc)) from None
     progress = _Progress()
-    with _open(db, create=True) as cat:
+    with open_catalog(db, create=True) as cat:
         try:
             result = cat.import_sources(
                 paths,
@@ -207,7 +209,7 @@ def list_(
     db: str | None = DbOption,
 ) -> None:
     """List objects with their latest element set (period, inclination, perigee, apogee)."""
-    with _open(db) as cat:
+    with open_catalog(db) as cat:
         _check_group(cat, group)
         latest = cat.latest(group=group, name=name)
         objs = {o.norad_id: o for o in cat.objects(group=group, name=name)}
@@ -248,7 +250,7 @@ def show(
     from overflight.formats import format_tle
 
     now = datetime.now(UTC)
-    with _open(db) as cat:
+    with open_catalog(db) as cat:
         obj = cat.resolve(satellite)
         sets = cat.history(obj.norad_id)
         names = cat.names(obj.norad_id)
@@ -316,7 +318,7 @@ def groups(
     db: str | None = DbOption,
 ) -> None:
     """List the groups with their numbers of objects and element sets."""
-    with _open(db) as cat:
+    with open_catalog(db) as cat:
         rows = [g.to_dict() for g in cat.groups()]
         title = f"Groups in {cat.description}"
     emit(rows, fmt.value, title=title, columns=["group", "objects", "element_sets", "last_epoch"])
@@ -330,7 +332,7 @@ def info(
     """Where the catalog is and how much it holds."""
     from overflight.store import resolve_db_path
 
-    with _open(db) as cat:
+    with open_catalog(db) as cat:
         data = cat.info().to_dict()
     data["path"] = data["path"] or f"{resolve_db_path(db)} (absent: bundled snapshot in use)"
     if fmt is Format.table:
@@ -358,7 +360,7 @@ def export(
     """Export element sets as TLE, OMM JSON/XML/KVN or CSV; re-importing gives the same sets."""
     from overflight.formats import write_elements
 
-    with _open(db) as cat:
+    with open_catalog(db) as cat:
         _check_group(cat, group)
         ids = [o.norad_id for o in cat.resolve_many(sat)] if sat else None
         if history:

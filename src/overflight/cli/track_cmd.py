@@ -1,9 +1,183 @@
-"""Placeholder command module."""
+"""`overflight where` and `overflight track`: where a satellite is, and its ground track."""
 
 from __future__ import annotations
 
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from overflight.cli._common import DbOption, UserError, emit
+
+
+class TrackFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    geojson = "geojson"
+
+
+def _one_satellite(ref: str, db: Path | None, at: Any) -> Any:
+    from overflight.selection import select_elements
+
+    path = Path(ref)
+    if path.suffix.lower() in (".tle", ".txt", ".json", ".xml", ".csv", ".gz") and path.exists():
+        elsets = select_elements(files=[path], as_of=at)
+    else:
+        elsets = select_elements([ref], db=db, as_of=at)
+    if len(elsets) != 1:
+        raise UserError(f"{ref!r} selects {len(elsets)} satellites; give one")
+    return elsets[0]
+
+
+def track_rows(elset: Any, times: Any) -> list[dict[str, Any]]:
+    """Per time: nadir point, altitude, speed, sunlit (one satellite)."""
+    import numpy as np
+
+    from overflight.propagation import error_message, propagate
+    from overflight.sun import is_sunlit, sun_itrs_km
+    from overflight.times import datetime64_to_utc, format_utc
+
+    eph = propagate([elset], times, frame="itrs", workers=1)
+    lat, lon, alt = eph.geodetic()
+    lit = is_sunlit(eph.position_km[0], sun_itrs_km(eph.times))
+    speed = np.linalg.norm(eph.velocity_km_s[0], axis=-1)
+    rows: list[dict[str, Any]] = []
+    for i, t in enumerate(eph.times):
+        err = int(eph.error[0, i])
+        rows.append({
+            "time": format_utc(datetime64_to_utc(t)),
+            "lat_deg": None if err else round(float(lat[0, i]), 4),
+            "lon_deg": None if err else round(float(lon[0, i]), 4),
+            "alt_km": None if err else round(float(alt[0, i]), 3),
+            "speed_km_s": None if err else round(float(speed[i]), 4),
+            "sunlit": None if err else bool(lit[i]),
+            "error": error_message(err) if err else None,
+        })
+    return rows
+
+
+def plot_track(rows: list[dict[str, Any]], path: Path, title: str,
+               marks: list[tuple[str, float, float]] = ()) -> None:  # type: ignore[assignment]
+    """Ground track over the shipped world map; antimeridian crossings break the line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from overflight.basemap import draw_world
+
+    lon = np.array([np.nan if r["lon_deg"] is None else r["lon_deg"] for r in rows], dtype=float)
+    lat = np.array([np.nan if r["lat_deg"] is None else r["lat_deg"] for r in rows], dtype=float)
+    jump = np.abs(np.diff(lon)) > 180.0
+    lon_plot = np.insert(lon, np.flatnonzero(jump) + 1, np.nan)
+    lat_plot = np.insert(lat, np.flatnonzero(jump) + 1, np.nan)
+    fig, ax = plt.subplots(figsize=(12, 6.2))
+    draw_world(ax)
+    ax.plot(lon_plot, lat_plot, color="tab:red", linewidth=1.2, zorder=3)
+    if rows:
+        ax.plot(lon[0], lat[0], "o", color="tab:red", zorder=4)
+        ax.annotate(rows[0]["time"], (lon[0], lat[0]), fontsize=7, xytext=(4, 4),
+                    textcoords="offset points")
+    for name, mlat, mlon in marks:
+        ax.plot(mlon, mlat, "*", color="black", markersize=10, zorder=5)
+        ax.annotate(name, (mlon, mlat), fontsize=8, xytext=(5, -10), textcoords="offset points")
+    ax.set_xlim(-180, 180)
+    ax.set_ylim(-90, 90)
+    ax.set_aspect("equal")
+    ax.set_xlabel("longitude °")
+    ax.set_ylabel("latitude °")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _geojson(rows: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    lines: list[list[list[float]]] = [[]]
+    prev = None
+    for r in rows:
+        if r["lon_deg"] is None:
+            continue
+        if prev is not None and abs(r["lon_deg"] - prev) > 180.0:
+            lines.append([])
+        lines[-1].append([r["lon_deg"], r["lat_deg"], r["alt_km"] * 1000.0])
+        prev = r["lon_deg"]
+    return {
+        "type": "FeatureCollection",
+        "features": [{
+            "type": "Feature",
+            "properties": {"name": name, "start": rows[0]["time"] if rows else None,
+                           "end": rows[-1]["time"] if rows else None},
+            "geometry": {"type": "MultiLineString", "coordinates": [ln for ln in lines if ln]},
+        }],
+    }
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add `where` and `track`."""
+
+    @app.command("where")
+    def where(
+        sat: str = typer.Argument(..., help="NORAD id, name, or a TLE/OMM file with one satellite."),
+        at: str = typer.Option("now", "--at", help="Time, ISO 8601 with Z or offset; 'now'."),
+        fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+        db: Path | None = DbOption,
+    ) -> None:
+        """Where a satellite is: position, altitude, sunlit, and over which place."""
+        from overflight.basemap import describe_place
+        from overflight.times import parse_time
+
+        when = parse_time(at)
+        es = _one_satellite(sat, db, when)
+        row = track_rows(es, [when])[0]
+        info: dict[str, Any] = {"norad_id": es.norad_id, "name": es.name, **row,
+                                "elset_epoch": es.to_dict()["epoch"],
+                                "elset_age_days": round(es.age_days(when), 2)}
+        if row["lat_deg"] is not None:
+            info["over"] = describe_place(row["lat_deg"], row["lon_deg"])
+        if fmt == "json":
+            json.dump(info, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            emit([{"field": k, "value": v} for k, v in info.items()], "table",
+                 title=f"{es.name} ({es.norad_id})", columns=["field", "value"])
+
+    @app.command("track")
+    def track(
+        sat: str = typer.Argument(..., help="NORAD id, name, or a TLE/OMM file with one satellite."),
+        start: str = typer.Option("now", help="Start, ISO 8601 with Z or offset; 'now'."),
+        end: str | None = typer.Option(None, help="End, ISO 8601 (default: one orbit)."),
+        step: float = typer.Option(60.0, help="Step in seconds."),
+        fmt: TrackFormat = typer.Option(TrackFormat.table, "--format", "-f"),
+        plot: Path | None = typer.Option(None, help="Also draw the track over a world map (PNG)."),
+        db: Path | None = DbOption,
+    ) -> None:
+        """Ground track of a satellite (nadir points), as a table, JSON, CSV, GeoJSON or map."""
+        from datetime import timedelta
+
+        from overflight.times import parse_time, time_grid
+
+        t0 = parse_time(start)
+        es = _one_satellite(sat, db, t0)
+        t1 = parse_time(end) if end else t0 + timedelta(minutes=es.period_min)
+        if t1 <= t0:
+            raise UserError("--end must be after --start")
+        if step <= 0:
+            raise UserError("--step must be positive")
+        if (t1 - t0).total_seconds() / step > 200_000:
+            raise UserError("too many points: use a larger --step or a shorter interval")
+        rows = track_rows(es, time_grid(t0, t1, step))
+        if plot is not None:
+            plot_track(rows, plot, f"{es.name} ({es.norad_id}) ground track, UTC")
+            typer.echo(f"wrote {plot}", err=True)
+        if fmt == TrackFormat.geojson:
+            json.dump(_geojson(rows, es.name), sys.stdout)
+            sys.stdout.write("\n")
+        else:
+            emit(rows, fmt.value, title=f"{es.name} ({es.norad_id}) ground track (UTC)")
