@@ -22,7 +22,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -210,7 +210,11 @@ class ImportResult:
     sources: tuple[SourceReport, ...]
     stored: bool
     strict: bool = False
-    errors: tuple[ElementError, ...] = field(default=())
+
+    @property
+    def errors(self) -> list[ElementError]:
+        """Every rejected record of every source."""
+        return [e for s in self.sources for e in s.errors]
 
     @property
     def new(self) -> int:

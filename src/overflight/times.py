@@ -174,7 +174,7 @@ def parse_time(text: str, *, zone: str | None = None, now: datetime | None = Non
     try:
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise TimeError(f"unknown time zone {zone!r} (use an IANA name like Asia/Pyongyang)") from None
+        raise TimeError(f"unknown time zone {zone!r} (use an IANA name: Asia/Pyongyang)") from None
     first = value.replace(tzinfo=tz, fold=0)
     second = value.replace(tzinfo=tz, fold=1)
     if first.utcoffset() != second.utcoffset():

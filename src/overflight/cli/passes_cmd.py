@@ -210,7 +210,7 @@ def register(app: typer.Typer) -> None:
         start: str | None = typer.Option(None, help="Start, ISO 8601 with Z or offset; 'now'."),
         end: str | None = typer.Option(None, help="End, ISO 8601."),
         days: float | None = typer.Option(None, help="Length in days instead of --end."),
-        min_elevation: float | None = typer.Option(None, help="Minimum elevation at the site, deg."),
+        min_elevation: float | None = typer.Option(None, help="Min elevation at the site, deg."),
         max_off_nadir: float | None = typer.Option(None, help="Maximum off-nadir angle, deg."),
         max_range: float | None = typer.Option(None, help="Maximum slant range, km."),
         sun_min: float | None = typer.Option(None, help="Sun elevation at the site at least, deg."),

@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("where")
     def where(
-        sat: str = typer.Argument(..., help="NORAD id, name, or a TLE/OMM file with one satellite."),
+        sat: str = typer.Argument(..., help="NORAD id, name, or a TLE/OMM file of one satellite."),
         at: str = typer.Option("now", "--at", help="Time, ISO 8601 with Z or offset; 'now'."),
         fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
         db: Path | None = DbOption,
@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("track")
     def track(
-        sat: str = typer.Argument(..., help="NORAD id, name, or a TLE/OMM file with one satellite."),
+        sat: str = typer.Argument(..., help="NORAD id, name, or a TLE/OMM file of one satellite."),
         start: str = typer.Option("now", help="Start, ISO 8601 with Z or offset; 'now'."),
         end: str | None = typer.Option(None, help="End, ISO 8601 (default: one orbit)."),
         step: float = typer.Option(60.0, help="Step in seconds."),
