@@ -38,6 +38,7 @@ __all__ = [
     "Constraints",
     "Window",
     "WindowTable",
+    "check_interval",
     "find_windows",
     "iter_window_tables",
     "table_to_windows",
@@ -1022,13 +1023,19 @@ def _check_request(
     end: datetime,
     c: Constraints,
 ) -> None:
-    from overflight.times import utc
 
     c.validate()
     if not elsets:
         raise AccessError("no satellites selected")
     if not sites:
         raise AccessError("no sites given")
+    check_interval(start, end)
+
+
+def check_interval(start: datetime, end: datetime) -> None:
+    """Raise AccessError unless start < end and the interval is at most 366 days."""
+    from overflight.times import utc
+
     s, e = utc(start), utc(end)
     if e <= s:
         raise AccessError(f"start {s.isoformat()} is not before end {e.isoformat()}")

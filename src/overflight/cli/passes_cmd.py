@@ -289,9 +289,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _interval(start: str | None, end: str | None, days: float | None) -> tuple[datetime, datetime]:
+    from overflight.access import check_interval
     from overflight.cli._common import interval
 
     t0, t1 = interval(start, end, days)
+    check_interval(t0, t1)
     return t0, t1
 
 

@@ -1,0 +1,122 @@
+"""`overflight passes/watch/where/track/demo` from the command line: outputs and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from overflight.cli import main
+
+KEYS = {
+    "norad_id", "name", "site", "site_lat_deg", "site_lon_deg", "start", "peak", "end",
+    "max_elevation_deg", "min_off_nadir_deg", "min_range_km", "sun_elevation_deg",
+    "satellite_sunlit", "direction", "gsd_m",
+}
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_passes_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["passes", "--sat", "40115", "--site", "Rajin port", "--start",
+                        "2026-05-31T00:00Z", "--days", "2", "--min-elevation", "20",
+                        "-f", "json"], capsys)
+    assert code == 0
+    rows = json.loads(out)
+    assert rows and set(rows[0]) >= KEYS
+    assert rows[0]["start"].endswith("Z") and rows[0]["gsd_m"] is not None
+    assert all(r["max_elevation_deg"] >= 20 for r in rows)
+
+
+def test_passes_csv_and_ics(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["passes", "--group", "military", "--site", "Seoul", "--start", "2026-05-31T00:00Z",
+            "--days", "1", "--min-elevation", "30"]
+    code, out, _ = run([*base, "-f", "csv"], capsys)
+    assert code == 0 and out.splitlines()[0].startswith("norad_id,name,site")
+    code, out, _ = run([*base, "-f", "ics"], capsys)
+    assert code == 0 and out.startswith("BEGIN:VCALENDAR") and "BEGIN:VEVENT" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--site", "Atlantis"], "unknown site"),
+        (["--site", "Seoul", "--sat", "NO SUCH SAT"], "no satellite matching"),
+        (["--site", "Seoul", "--start", "2026-06-02T00:00Z", "--end", "2026-06-01T00:00Z"],
+         "not before"),
+        (["--site", "Seoul", "--days", "400"], "longer than 366 days"),
+        (["--site", "Seoul", "--sun-min", "20", "--sun-max", "10"], "empty"),
+        (["--site", "Seoul", "--min-elevation", "95"], "elevation"),
+        (["--site", "Seoul", "--start", "tomorrow"], "not an ISO 8601 time"),
+    ],
+)
+def test_passes_bad_input(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    full = ["passes", "--sat", "40115", "--start", "2026-05-31T00:00Z", *args]
+    if "--days" not in args and "--end" not in args:
+        full += ["--days", "1"]
+    if args.count("--start") and full.count("--start") > 1:
+        i = full.index("--start")
+        del full[i : i + 2]
+    code, _, err = run(full, capsys)
+    assert code == 2
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_malformed_sites_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "mine.csv"
+    bad.write_text("name,lat_deg,lon_deg\nX,10,\n")
+    code, _, err = run(["passes", "--sat", "40115", "--sites", str(bad), "--start",
+                        "2026-05-31T00:00Z"], capsys)
+    assert code == 2 and "mine.csv:2" in err and "lon_deg" in err
+
+
+def test_watch_ics_and_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["watch", "Najin", "--group", "military", "--start", "2026-05-31T00:00Z",
+                        "-f", "ics"], capsys)
+    assert code == 0 and out.count("BEGIN:VEVENT") >= 1
+    png = tmp_path / "w.png"
+    code, out, _ = run(["watch", "Najin", "--group", "military", "--start", "2026-05-31T00:00Z",
+                        "-f", "png", "-o", str(png)], capsys)
+    assert code == 0 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_where_and_track(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["where", "58400", "--at", "2024-06-09T12:00Z", "-f", "json"], capsys)
+    info = json.loads(out)
+    assert code == 0 and 400 < info["alt_km"] < 650 and info["over"]
+    png = tmp_path / "t.png"
+    code, out, _ = run(["track", "MALLIGYONG-1", "--start", "2024-06-09T12:00Z", "--step", "120",
+                        "-f", "geojson", "--plot", str(png)], capsys)
+    gj = json.loads(out)
+    assert code == 0 and gj["features"][0]["geometry"]["type"] == "MultiLineString"
+    assert png.exists()
+
+
+def test_help_lists_commands_fast() -> None:
+    out = subprocess.run([sys.executable, "-m", "overflight", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    for cmd in ("catalog", "passes", "watch", "where", "track", "demo", "sites"):
+        assert cmd in out
+    # Heavy libraries stay out of start-up.
+    probe = ("import sys, overflight.cli; "
+             "print(any(m in sys.modules for m in ('skyfield', 'matplotlib', 'sgp4.api')))")
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
+
+
+def test_demo_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["demo", "--hours", "3"], capsys)
+    assert code == 0 and "Overflight report" in out and "Rajin port" in out
