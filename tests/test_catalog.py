@@ -402,6 +402,10 @@ def test_two_cli_processes_import_overlapping_files(tmp_path: Path, shared_data:
 def test_catalog_open_errors(tmp_path: Path) -> None:
     with pytest.raises(store.StoreError, match="is a directory"):
         Catalog.open(tmp_path, create=True)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database" * 100)
+    with pytest.raises(CatalogError, match="cannot open"):  # StoreError is a CatalogError
+        Catalog.open(junk)
     started = time.perf_counter()
     with Catalog.open(tmp_path / "new.db", create=True) as cat:
         assert not cat.snapshot and cat.info().element_sets == 0

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from overflight import store
 from overflight.elements import ElementError, ElementSet
-from overflight.store import StoreError, WriteStats
+from overflight.store import CatalogError, StoreError, WriteStats
 
 if TYPE_CHECKING:
     from overflight.formats import ParseResult
@@ -63,10 +63,6 @@ ProgressFn = Callable[[str, int, int | None], None]
 _ALPHA5 = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # Alpha-5 skips I and O
 _ALPHA5_RE = re.compile(r"^([A-HJ-NP-Z])(\d{4})$")
 _MAX_CANDIDATES = 10
-
-
-class CatalogError(Exception):
-    """A catalog request that cannot be satisfied; the message is one readable line."""
 
 
 class SatelliteNotFound(CatalogError, LookupError):

@@ -36,6 +36,7 @@ __all__ = [
     "ELEMENT_COLUMNS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "CatalogError",
     "FetchState",
     "StoreError",
     "WriteStats",
@@ -60,7 +61,14 @@ _EPOCH_1970 = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 
 
-class StoreError(Exception):
+class CatalogError(Exception):
+    """A catalog request that cannot be satisfied; the message is one readable line.
+
+    Defined here so that :class:`StoreError` is one; import it from :mod:`overflight.catalog`.
+    """
+
+
+class StoreError(CatalogError):
     """The catalog database cannot be used (unreadable, newer schema, locked too long)."""
 
 
