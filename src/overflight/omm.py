@@ -110,7 +110,7 @@ def _float(fields: Mapping[str, Any], key: str, default: float | None = None) ->
             raise _Bad(key, f"{key} is missing")
         return default
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _Bad(key, f"{key} is not a number: {value!r}")
+        raise _Bad(key, f"{key} is not a number: {str(value)[:40]!r}")
     if isinstance(value, str) and not _NUMBER.fullmatch(value.strip()):
         raise _Bad(key, f"{key} is not a number: {value.strip()[:40]!r}")
     try:
@@ -204,13 +204,13 @@ def _element_set(fields: Mapping[str, Any]) -> ElementSet:
     for key, allowed in (("TIME_SYSTEM", ("UTC",)), ("REF_FRAME", ("TEME",))):
         value = _text(fields.get(key)).upper()
         if value and value not in allowed:
-            raise _Bad(key, f"{key} is {value!r}, only {allowed[0]} is supported")
+            raise _Bad(key, f"{key} is {value[:40]!r}, only {allowed[0]} is supported")
     theory = _text(fields.get("MEAN_ELEMENT_THEORY")).upper()
     if theory and "SGP4" not in theory:
-        raise _Bad("MEAN_ELEMENT_THEORY", f"MEAN_ELEMENT_THEORY is {theory!r}, not SGP4")
+        raise _Bad("MEAN_ELEMENT_THEORY", f"MEAN_ELEMENT_THEORY is {theory[:40]!r}, not SGP4")
     epoch_value = fields["EPOCH"]
     if not isinstance(epoch_value, str):
-        raise _Bad("EPOCH", f"EPOCH is not a date string: {epoch_value!r}")
+        raise _Bad("EPOCH", f"EPOCH is not a date string: {str(epoch_value)[:40]!r}")
     try:
         epoch = parse_epoch(epoch_value)
     except ValueError as exc:
