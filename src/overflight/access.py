@@ -623,7 +623,7 @@ def _illinois(
     fa: F64,
     fb: F64,
     *,
-    tol_s: float = 1e-3,
+    tol_s: float = 5e-3,
     max_iter: int = 40,
 ) -> F64:
     """Roots of f in [ta, tb] where f(ta), f(tb) differ in sign (Illinois regula falsi).
@@ -639,10 +639,10 @@ def _illinois(
         a, b, fa_, fb_ = ta[active], tb[active], fa[active], fb[active]
         with np.errstate(divide="ignore", invalid="ignore"):
             t = b - fb_ * (b - a) / (fb_ - fa_)
-        # Stay strictly inside the bracket; bisect when the secant step is useless.
-        width = b - a
-        bad = ~np.isfinite(t) | (t <= a + 1e-3 * width) | (t >= b - 1e-3 * width)
-        t = np.where(bad, (a + b) / 2.0, t)
+        # Bisect when the secant step is unusable; otherwise keep it at least tol/2 inside the
+        # bracket, so a root next to an endpoint collapses the bracket instead of creeping.
+        t = np.where(np.isfinite(t), t, (a + b) / 2.0)
+        t = np.clip(t, a + tol_s / 2.0, b - tol_s / 2.0)
         ft = f(active, t)
         sd = side[active]
         like_b = np.sign(ft) == np.sign(fb_)
@@ -1051,59 +1051,117 @@ def iter_window_tables(
     constraints: Constraints | None = None,
     *,
     batch_size: int = 512,
+    workers: int | None = 1,
     progress: Callable[[int, int], None] | None = None,
     stats: dict[str, Any] | None = None,
 ) -> Iterator[WindowTable]:
     """Windows of ``elsets`` over ``sites`` in [start, end], one table per satellite batch.
 
-    Each table is sorted by start time. ``progress(done, total)`` is called after each batch
-    (satellites). ``stats``, if given, receives counters (candidates, evaluations, sgp4 errors).
+    Each table is sorted by start time; ``sat_index``/``site_index`` index the given sequences.
+    ``workers``: processes (None = all CPUs; batches are shared out, results are identical to
+    one process). ``progress(done, total)`` is called after each batch (satellites).
+    ``stats``, if given, receives counters (candidate spans, evaluations, SGP4 errors).
     """
-    from overflight.times import to_datetime64, utc
-
     c = constraints or Constraints()
     _check_request(elsets, sites, start, end, c)
+    steps = _orbit_bounds(elsets).step_s
+    # Batches of satellites that share a screening step keep the grids uniform.
+    order = np.lexsort((np.arange(len(elsets)), steps))
+    batches = [order[lo : lo + batch_size] for lo in range(0, order.size, batch_size)]
+    counters: dict[str, Any] = {"candidate_spans": 0, "evaluations": 0, "windows": 0,
+                                "sgp4_errors": {}}
+    nproc = _worker_count(workers, len(batches))
+    done = 0
+
+    def account(batch: I64, table: WindowTable, part: dict[str, Any]) -> WindowTable:
+        nonlocal done
+        for key in ("candidate_spans", "evaluations", "windows"):
+            counters[key] += part[key]
+        counters["sgp4_errors"].update(part["sgp4_errors"])
+        done += batch.size
+        if progress is not None:
+            progress(done, order.size)
+        return table
+
+    if nproc <= 1:
+        for batch in batches:
+            table, part = _run_batch([elsets[i] for i in batch], batch, sites, start, end, c)
+            yield account(batch, table, part)
+    else:
+        import concurrent.futures as cf
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        with cf.ProcessPoolExecutor(max_workers=nproc, mp_context=ctx) as pool:
+            futures = [
+                pool.submit(_run_batch, [elsets[i] for i in b], b, sites, start, end, c)
+                for b in batches
+            ]
+            for batch, fut in zip(batches, futures, strict=True):
+                table, part = fut.result()
+                yield account(batch, table, part)
+    if stats is not None:
+        stats.update(counters)
+
+
+def _worker_count(workers: int | None, n_batches: int) -> int:
+    import os
+    import sys
+
+    if workers == 1 or n_batches < 2 or not sys.platform.startswith("linux"):
+        return 1
+    cpus = len(os.sched_getaffinity(0))
+    return max(1, min(cpus if workers is None else workers, n_batches))
+
+
+def _run_batch(
+    batch_elsets: Sequence[ElementSet],
+    batch_index: I64,
+    sites: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    c: Constraints,
+) -> tuple[WindowTable, dict[str, Any]]:
+    """Windows of one batch of satellites (``sat_index`` mapped back through ``batch_index``)."""
+    from overflight.times import to_datetime64, utc
+
     t0 = to_datetime64(utc(start))[0]
     duration = (utc(end) - utc(start)).total_seconds()
-    fleet = _Fleet(elsets, t0)
+    fleet = _Fleet(batch_elsets, t0)
     ss = _site_set(sites)
     ev = _Evaluator(fleet, ss, c)
     light = _Lighting(ev)
     steps = fleet.bounds.step_s
-    order = np.lexsort((np.arange(len(elsets)), steps))
-    counters = {"candidate_spans": 0, "evaluations": 0, "windows": 0}
-    done = 0
-    for lo in range(0, order.size, batch_size):
-        batch = order[lo : lo + batch_size]
-        parts = []
-        for step in np.unique(steps[batch]):
-            group = batch[steps[batch] == step]
-            span_sat, span_site, a, b = _screen(fleet, ss, group, float(step), duration, c)
-            counters["candidate_spans"] += int(span_sat.size)
-            if span_sat.size == 0:
-                continue
-            pts = _search(ev, span_sat, span_site, a, b)
-            w = _assemble(ev, span_sat, span_site, pts, duration)
-            if w["sat"].size == 0:
-                continue
-            if light.active:
-                w = light.clip(w)
-            if c.min_duration_s > 0:
-                keep = (w["end"] - w["start"]) >= c.min_duration_s
-                w = {k: v[keep] for k, v in w.items()}
-            if w["sat"].size:
-                parts.append(_finish(ev, w, {}))
-        table = WindowTable.concat(parts)
-        table = table.take(np.argsort(table.start, kind="stable"))
-        counters["windows"] += len(table)
-        done += batch.size
-        if progress is not None:
-            progress(done, order.size)
-        yield table
-    counters["evaluations"] = ev.evaluations
-    if stats is not None:
-        stats.update(counters)
-        stats["sgp4_errors"] = {elsets[i].norad_id: code for i, code in fleet.errors.items()}
+    local = np.arange(len(batch_elsets))
+    parts = []
+    spans = 0
+    for step in np.unique(steps):
+        group = local[steps == step]
+        span_sat, span_site, a, b = _screen(fleet, ss, group, float(step), duration, c)
+        spans += int(span_sat.size)
+        if span_sat.size == 0:
+            continue
+        pts = _search(ev, span_sat, span_site, a, b)
+        w = _assemble(ev, span_sat, span_site, pts, duration)
+        if w["sat"].size == 0:
+            continue
+        if light.active:
+            w = light.clip(w)
+        if c.min_duration_s > 0:
+            keep = (w["end"] - w["start"]) >= c.min_duration_s
+            w = {k: v[keep] for k, v in w.items()}
+        if w["sat"].size:
+            parts.append(_finish(ev, w, {}))
+    table = WindowTable.concat(parts)
+    table = table.take(np.argsort(table.start, kind="stable"))
+    table.sat_index = np.asarray(batch_index, dtype=np.int64)[table.sat_index]
+    part = {
+        "candidate_spans": spans,
+        "evaluations": ev.evaluations,
+        "windows": len(table),
+        "sgp4_errors": {batch_elsets[i].norad_id: code for i, code in fleet.errors.items()},
+    }
+    return table, part
 
 
 def window_table(
