@@ -24,13 +24,24 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from overflight.cli import catalog_cmd, demo_cmd, passes_cmd, track_cmd
+    from overflight.cli import (
+        catalog_cmd,
+        claims_cmd,
+        coverage_cmd,
+        demo_cmd,
+        history_cmd,
+        passes_cmd,
+        track_cmd,
+    )
 
     app.add_typer(
         catalog_cmd.app, name="catalog", help="Import, list, show and export element sets."
     )
     passes_cmd.register(app)
     track_cmd.register(app)
+    claims_cmd.register(app)
+    history_cmd.register(app)
+    coverage_cmd.register(app)
     demo_cmd.register(app)
 
 
