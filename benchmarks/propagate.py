@@ -40,17 +40,6 @@ def read_tles(path: Path) -> list[tuple[str, str, str]]:
     return [(lines[i].strip(), lines[i + 1], lines[i + 2]) for i in range(0, len(lines), 3)]
 
 
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-        del result
-    return statistics.median(times)
-
-
 def _cpu_seconds() -> float:
     """CPU time of this process and of its (joined) child processes, user + system."""
     me = resource.getrusage(resource.RUSAGE_SELF)
@@ -146,10 +135,6 @@ def main() -> None:
     skyfield_run()  # warm Skyfield's per-Time caches once, as a real loop would
     sky_work = len(sky_sats) * n_times
 
-    def skyfield_cold() -> object:
-        # A new Time per satellite: Skyfield recomputes precession-nutation for each.
-        return [s.at(skyfield_time(times)).frame_xyz(itrs).km for s in sky_sats]
-
     methods: list[tuple[str, Callable[[], object], int]] = [
         ("bare SatrecArray.sgp4 (TEME, floor)", lambda: arr.sgp4(jd, fr), work),
         (
@@ -167,8 +152,7 @@ def main() -> None:
             lambda: prop.propagate(times, frame="itrs", workers=2),
             work,
         ),
-        (f"Skyfield, new Time per sat ({len(sky_sats)} sats)", skyfield_cold, sky_work),
-        (f"Skyfield, Time reused ({len(sky_sats)} sats)", skyfield_run, sky_work),
+        (f"Skyfield at()+frame_xyz(itrs), {len(sky_sats)} sats", skyfield_run, sky_work),
     ]
     load_before = os.getloadavg()
     rows = round_robin(methods, args.repeat)
@@ -176,40 +160,49 @@ def main() -> None:
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
 
     floor_cpu = rows[0][2] / rows[0][3] * 1e9
-    sky_wall = rows[-1][1] / rows[-1][3] * 1e9  # Skyfield, Time reused (its best case)
-    cold_wall = rows[-2][1] / rows[-2][3] * 1e9
+    sky_wall = rows[-1][1] / rows[-1][3] * 1e9
     print(
         f"{'method':<44} {'wall s':>7} {'wall ns':>8} {'cpu ns':>7} {'Mst/s':>6} "
-        f"{'cpu/floor':>9} {'vs Skyfield':>11} {'vs cold':>8}"
+        f"{'cpu/floor':>9} {'vs Skyfield':>11}"
     )
     for name, wall_s, cpu_s, n in rows:
         wall_ns = wall_s / n * 1e9
         cpu_ns = cpu_s / n * 1e9
         print(
             f"{name:<44} {wall_s:>7.3f} {wall_ns:>8.1f} {cpu_ns:>7.1f} {n / wall_s / 1e6:>6.2f} "
-            f"{cpu_ns / floor_cpu:>9.2f} {sky_wall / wall_ns:>10.2f}x {cold_wall / wall_ns:>7.2f}x"
+            f"{cpu_ns / floor_cpu:>9.2f} {sky_wall / wall_ns:>10.2f}x"
         )
     print("(ns per satellite-time; Mst/s = million satellite-times per second of wall time;")
-    print(" cpu/floor = CPU time relative to bare SatrecArray.sgp4; vs Skyfield / vs cold =")
-    print(" throughput relative to Skyfield with the Time reused / a new Time per satellite)")
+    print(" cpu/floor = CPU time relative to bare SatrecArray.sgp4; vs Skyfield = throughput")
+    print(" relative to Skyfield's, wall time; Skyfield reuses one Time for all satellites)")
     print()
     print(f"Propagator construction ({n_sats} Satrec): {t_prepare * 1e3:.1f} ms")
 
-    # Small grids: per-call cost for the overflight-window engine's repeated refinements.
-    small = Propagator(sats[:1])
-    few = Propagator(sats[:100])
-    grid10 = times[:10]
-    grid60 = times[:60]
-    n_calls = 2000
-    for label, p, g in (("1 sat x 10 times", small, grid10), ("100 sats x 60 times", few, grid60)):
-        for frame in ("teme", "itrs"):
-
-            def calls(p: Propagator = p, g: np.ndarray = g, frame: str = frame) -> None:
+    # Small grids: per-call cost for the overflight-window engine's repeated refinements,
+    # compared with bare SatrecArray.sgp4 on the same grid (CPU time per call, median).
+    n_calls = 1000
+    for n_small, t_small in ((1, 10), (100, 60)):
+        p_small = Propagator(sats[:n_small])
+        a_small = SatrecArray(sats[:n_small])
+        g_small = times[:t_small]
+        prepared = prepare_times(g_small)
+        jd_s, fr_s = prepared.jd, prepared.fr
+        variants: list[tuple[str, Callable[[], object]]] = [
+            ("bare SatrecArray.sgp4", lambda a=a_small, j=jd_s, f=fr_s: a.sgp4(j, f)),
+            ("teme", lambda p=p_small, g=g_small: p.propagate(g, frame="teme", workers=1)),
+            ("itrs", lambda p=p_small, g=g_small: p.propagate(g, frame="itrs", workers=1)),
+            ("itrs, PreparedTimes", lambda p=p_small, g=prepared: p.propagate(g, workers=1)),
+        ]
+        parts = []
+        for label, fn in variants:
+            samples = []
+            for _ in range(args.repeat):
+                c0 = time.process_time()
                 for _ in range(n_calls):
-                    p.propagate(g, frame=frame, workers=1)  # type: ignore[arg-type]
-
-            per_call = median_time(calls, args.repeat) / n_calls
-            print(f"per call, {label}, {frame}: {per_call * 1e6:.0f} us")
+                    fn()
+                samples.append((time.process_time() - c0) / n_calls)
+            parts.append(f"{label} {statistics.median(samples) * 1e6:.0f} us")
+        print(f"per call, {n_small} sat x {t_small} times: " + ", ".join(parts))
     sys.stdout.flush()
 
 
