@@ -291,8 +291,10 @@ class Propagator:
     def _layout(self, n_times: int, frame: Frame) -> tuple[int, int]:
         """(satellites per block, times per chunk) for a job; depends on S, T, frame only."""
         n_sats = len(self)
-        want = max(1, -(-self.chunk_size // max(n_times, 1)))
-        block = min(max(16, 1 << (want - 1).bit_length()), n_sats)
+        # The largest power of two of satellites whose whole rows of times fit in a chunk
+        # (at least 16), so short grids are not split in time; few distinct block sizes.
+        want = max(1, self.chunk_size // max(n_times, 1))
+        block = min(max(16, 1 << (want.bit_length() - 1)), n_sats)
         if frame == "teme":
             # SGP4 writes straight into the output, which needs whole rows of times.
             return block, max(n_times, 1)
