@@ -409,6 +409,10 @@ def test_inputs_outputs_and_repeated_calls(shared_data: Path) -> None:
     assert np.abs(back.position_km - teme.position_km).max() < 1e-9
     assert np.abs(back.velocity_km_s - teme.velocity_km_s).max() < 1e-12
     assert np.allclose(teme.geodetic().alt_km, a.geodetic().alt_km, atol=1e-9)
+    assert repr(a) == (
+        "Ephemeris(frame='itrs', satellites=3, times=4, "
+        "2026-05-31T06:00:00.000000000..2026-05-31T06:21:00.000000000, errors=0)"
+    )
     # JSON.
     d = json.loads(json.dumps(a.to_dict()))
     assert d["frame"] == "itrs" and d["times"][0] == "2026-05-31T06:00:00.000000Z"

@@ -158,6 +158,12 @@ class Ephemeris:
     error: npt.NDArray[np.uint8]  # (S, T)
     frame: Frame  # "teme" or "itrs"
 
+    def __repr__(self) -> str:
+        s, t = self.shape
+        span = f", {self.times[0]}..{self.times[-1]}" if t else ""
+        bad = int(np.count_nonzero(self.error))
+        return f"Ephemeris(frame={self.frame!r}, satellites={s}, times={t}{span}, errors={bad})"
+
     @property
     def shape(self) -> tuple[int, int]:
         """``(S, T)``: satellites × times."""
