@@ -167,6 +167,12 @@ class ElementSet:
             self.mean_motion_rev_day / (minutes_per_day / (2.0 * math.pi)),
             self.raan_deg * deg,
         )
+        # One float of days since 1949 rounds the epoch by up to 0.4 µs; set the two-part Julian
+        # date exactly, as twoline2rv does (midnight + fraction of day).
+        midnight = self.epoch.replace(hour=0, minute=0, second=0, microsecond=0)
+        since_midnight = self.epoch - midnight
+        sat.jdsatepoch = (midnight - _SGP4_EPOCH0).days + 2433281.5
+        sat.jdsatepochF = (since_midnight.seconds + since_midnight.microseconds / 1e6) / 86400.0
         return sat
 
     def to_dict(self) -> dict[str, Any]:
