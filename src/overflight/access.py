@@ -597,7 +597,10 @@ def _search(ev: _Evaluator, span_sat: I64, span_site: I64, a: F64, b: F64) -> _P
             pos = lb >= 0.0
         gl, gr = left.g, right.g
         change = (gl >= 0.0) != (gr >= 0.0)
-        done = neg | pos | (length <= RESOLUTION_S) | (change & (length <= _BRACKET_S))
+        # Two positive ends within _BRACKET_S: one window (a dip would need two crossings).
+        both_in = (gl >= 0.0) & (gr >= 0.0)
+        short = length <= _BRACKET_S
+        done = neg | pos | (length <= RESOLUTION_S) | ((change | both_in) & short)
         todo = np.flatnonzero(~done)
         if todo.size == 0:
             break
