@@ -33,6 +33,7 @@ from overflight.claims import (
     ClaimsFileError,
     check_maneuver,
     claim_from_fields,
+    data_needed_summary,
     parse_claims_text,
     read_claims,
     render_html,
@@ -179,9 +180,9 @@ def test_thirty_days_from_any_element_set_cannot_be_verified(
     r = verify_claim(claim(t), catalog)
     assert r.verdict == CANNOT_VERIFY
     assert r.elset is None and r.before is not None and r.after is None
-    assert r.data_needed is not None and str(WV3) in r.data_needed
-    d0 = (t - timedelta(days=3)).date().isoformat()
-    assert d0 in r.data_needed
+    assert r.data_needed is not None and r.data_needed.satellite == str(WV3)
+    assert r.data_needed.start == (t - timedelta(days=3)).date()
+    assert f"covering {(t - timedelta(days=3)).date()}" in r.to_dict()["data_needed"]
     age = (t - EPOCH_WV3).total_seconds() / 86400.0
     assert any("2026-05-30T13:56:32Z" in x and f"{age:.2f} days before" in x for x in r.reasons)
     before = verify_claim(claim(wv3_passes["day"].culmination - timedelta(days=30)), catalog)
@@ -191,7 +192,7 @@ def test_thirty_days_from_any_element_set_cannot_be_verified(
 def test_unknown_satellite_cannot_be_verified(catalog: Catalog) -> None:
     r = verify_claim(claim("2026-05-30T12:00:00Z", sat="99999"), catalog)
     assert r.verdict == CANNOT_VERIFY and "not in" in r.reasons[0]
-    assert r.data_needed and "99999" in r.data_needed
+    assert r.data_needed and "99999" in str(r.data_needed)
 
 
 def test_interval_claim(catalog: Catalog, wv3_passes: dict) -> None:
@@ -497,7 +498,11 @@ def test_kcna_example_cannot_be_verified_with_bundled_data() -> None:
         assert r.norad_id == 58400 and r.before is None
         assert r.after is not None and r.after.epoch.date().isoformat() == "2024-06-07"
         assert "2024-06-07T23:19:06Z" in r.reasons[0]
-        assert r.data_needed and "58400" in r.data_needed and "2023-11-" in r.data_needed
+        assert r.data_needed is not None and r.data_needed.satellite == "58400"
+        assert r.data_needed.start <= r.claim.time.date() <= r.data_needed.end
+    # One line for the whole file: 3 days before the first claim to 3 days after the last.
+    (need,) = data_needed_summary(results)
+    assert need.claims == 12 and str(need.start) == "2023-11-18" and str(need.end) == "2023-11-30"
 
 
 def test_reports_render(catalog: Catalog, wv3_passes: dict) -> None:

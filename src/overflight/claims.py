@@ -17,7 +17,7 @@ import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,12 +44,14 @@ __all__ = [
     "ClaimResult",
     "ClaimsFile",
     "ClaimsFileError",
+    "DataNeeded",
     "Geometry",
     "ManeuverCheck",
     "Opportunity",
     "VerifyOptions",
     "check_maneuver",
     "claim_from_fields",
+    "data_needed_summary",
     "parse_claims_text",
     "read_claims",
     "render_html",
@@ -648,6 +650,23 @@ class ManeuverCheck:
         return abs(self.delta_a_km) > self.threshold_km
 
 
+@dataclass(frozen=True)
+class DataNeeded:
+    """Element sets that would settle a ``cannot-verify`` claim: ``satellite`` (NORAD id or the
+    claim's reference) with epochs covering ``start`` … ``end`` (UTC dates)."""
+
+    satellite: str
+    start: date
+    end: date
+    max_age_days: float = 3.0
+    claims: int = 1
+
+    def __str__(self) -> str:
+        return (f"import element sets for {self.satellite} covering {self.start.isoformat()} … "
+                f"{self.end.isoformat()} (any within {self.max_age_days:g} days of a claimed "
+                "time will do; one before and one after is best): overflight catalog import FILE")
+
+
 def _iso(t: datetime | None, decimals: int = 0) -> str | None:
     from overflight.times import format_utc
 
@@ -687,7 +706,7 @@ class ClaimResult:
     before: ElementSet | None = None
     after: ElementSet | None = None
     maneuver: ManeuverCheck | None = None
-    data_needed: str | None = None
+    data_needed: DataNeeded | None = None
     origin: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -753,7 +772,7 @@ class ClaimResult:
             "maneuver_delta_a_km": (
                 round(self.maneuver.delta_a_km, 3) if self.maneuver else None
             ),
-            "data_needed": self.data_needed,
+            "data_needed": None if self.data_needed is None else str(self.data_needed),
             "source": c.source if c else None,
             "notes": c.notes if c else None,
             "origin": self.origin,
@@ -999,12 +1018,26 @@ def _cannot(claim: Claim, reasons: list[str], **kw: Any) -> ClaimResult:
                        claim=claim, origin=claim.origin, **kw)
 
 
-def _needed(ref: str, claim: Claim, opts: VerifyOptions) -> str:
-    d0 = (claim.time - timedelta(days=opts.max_age_days)).date().isoformat()
-    d1 = (claim.end + timedelta(days=opts.max_age_days)).date().isoformat()
-    return (f"import element sets for {ref} covering {d0} … {d1} (one within "
-            f"{opts.max_age_days:g} days of the claimed time will do; before and after is best): "
-            "overflight catalog import FILE")
+def _needed(ref: str, claim: Claim, opts: VerifyOptions) -> DataNeeded:
+    return DataNeeded(ref, (claim.time - timedelta(days=opts.max_age_days)).date(),
+                      (claim.end + timedelta(days=opts.max_age_days)).date(), opts.max_age_days)
+
+
+def data_needed_summary(results: Iterable[ClaimResult]) -> list[DataNeeded]:
+    """What would settle the ``cannot-verify`` results: one date span per satellite."""
+    spans: dict[str, DataNeeded] = {}
+    for r in results:
+        need = r.data_needed
+        if need is None:
+            continue
+        old = spans.get(need.satellite)
+        if old is None:
+            spans[need.satellite] = need
+        else:
+            spans[need.satellite] = DataNeeded(need.satellite, min(old.start, need.start),
+                                               max(old.end, need.end), need.max_age_days,
+                                               old.claims + 1)
+    return list(spans.values())
 
 
 def verify_claim(
@@ -1414,6 +1447,11 @@ def render_markdown(
     for row in _summary_rows(results):
         out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
     out.append("")
+    needed = data_needed_summary(results)
+    if needed:
+        out += ["To settle the claims that cannot be verified:", ""]
+        out += [f"- {n} ({n.claims} claim{'s' if n.claims > 1 else ''})" for n in needed]
+        out.append("")
     for r in results:
         out += [f"## {r.claim_id}: {r.verdict}", ""]
         if r.confidence == "lowered":
@@ -1457,6 +1495,11 @@ def render_html(
     if preamble:
         parts.append(f"<p>{escape(preamble)}</p>")
     parts.append(table(_SUMMARY_HEAD, _summary_rows(results)))
+    needed = data_needed_summary(results)
+    if needed:
+        parts.append("<p>To settle the claims that cannot be verified:</p><ul>"
+                     + "".join(f"<li>{escape(str(n))} ({n.claims} claim(s))</li>" for n in needed)
+                     + "</ul>")
     for r in results:
         parts.append(f"<h2>{escape(r.claim_id)}: <span class='{escape(r.verdict)}'>"
                      f"{escape(r.verdict)}</span></h2>")

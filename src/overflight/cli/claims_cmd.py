@@ -260,7 +260,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _output(results: list[ClaimResult], fmt: VerifyFormat, preamble: str) -> None:
-    from overflight.claims import render_html, render_markdown
+    from overflight.claims import data_needed_summary, render_html, render_markdown
 
     if fmt == VerifyFormat.json:
         json.dump([r.to_dict() for r in results], sys.stdout, indent=2, ensure_ascii=False)
@@ -283,5 +283,8 @@ def _output(results: list[ClaimResult], fmt: VerifyFormat, preamble: str) -> Non
                        + (" (confidence lowered)" if r.confidence == "lowered" else ""))
             for reason in r.reasons:
                 typer.echo(f"  - {reason}")
-            if r.data_needed:
-                typer.echo(f"  To settle it: {r.data_needed}")
+        needed = data_needed_summary(results)
+        if needed:
+            typer.echo("\nTo settle the claims that cannot be verified:")
+            for n in needed:
+                typer.echo(f"  - {n} ({n.claims} claim{'s' if n.claims > 1 else ''})")
