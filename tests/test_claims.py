@@ -257,12 +257,37 @@ def test_maneuver_between_bracketing_sets_lowers_confidence(wv1_history: list) -
     t = a.epoch + (b.epoch - a.epoch) / 3  # nearer the earlier set
     r = verify_claim(claim(t, sat="32060", target="Rome"), cat)
     assert r.verdict in (CONSISTENT, INCONSISTENT)
-    assert r.before == a and r.after == b and r.elset == a
-    assert r.maneuver is not None and r.maneuver.detected
+    assert r.before == a and r.after == b
+    m = r.maneuver
+    assert m is not None and m.detected
+    assert m.delta_a_km == pytest.approx(
+        _mean_a_km(b.mean_motion_rev_day) - _mean_a_km(a.mean_motion_rev_day), abs=0.3)
+    if m.estimated_time is not None:
+        # The set on the claim's side of the estimated burn is used, not merely the nearest.
+        assert r.elset == (b if t >= m.estimated_time else a)
+    else:
+        assert r.elset == a
     assert r.confidence == "lowered" and "maneuver" in r.findings
+    assert any(x.startswith("Maneuver:") for x in r.reasons)
     d = r.to_dict()
     assert d["maneuver_between_elsets"] is True
     assert d["elset_before_age_days"] > 0 > d["elset_after_age_days"]
+
+
+def test_maneuver_fallback_without_history_detector(
+    wv1_history: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "overflight.maneuvers", None)  # import fails
+    a, b = next((a, b) for a, b in itertools.pairwise(wv1_history)
+                if abs(_mean_a_km(b.mean_motion_rev_day) - _mean_a_km(a.mean_motion_rev_day)) > 1)
+    cat = Catalog.memory()
+    cat.add(wv1_history, group="wv1")
+    r = verify_claim(claim(a.epoch + (b.epoch - a.epoch) / 3, sat="32060"), cat)
+    assert r.maneuver is not None and r.maneuver.method == "semi-major axis"
+    assert r.maneuver.detected and r.elset == a and r.confidence == "lowered"
+    assert any("differ in semi-major axis by +2.0" in x for x in r.reasons)
 
 
 def test_quiet_bracket_reports_no_maneuver_and_nearest_set(wv1_history: list) -> None:

@@ -636,18 +636,42 @@ class Opportunity:
 
 @dataclass(frozen=True)
 class ManeuverCheck:
-    """Semi-major-axis jump (km) between two element sets, the earlier propagated to the
-    later's epoch, against ``threshold_km``."""
+    """Whether a maneuver separates two element sets. ``delta_a_km``: semi-major-axis change
+    beyond natural motion; ``method``: ``maneuvers`` (the history detector,
+    :func:`overflight.maneuvers.detect_maneuvers`, with ``delta_v_m_s`` and ``estimated_time``)
+    or ``semi-major axis`` (:func:`check_maneuver`, with ``threshold_km``)."""
 
     earlier_epoch: datetime
     later_epoch: datetime
+    detected: bool
     delta_a_km: float
-    threshold_km: float
-    method: str = "claims.check_maneuver"
+    method: str
+    threshold_km: float | None = None
+    delta_v_m_s: float | None = None
+    estimated_time: datetime | None = None
 
-    @property
-    def detected(self) -> bool:
-        return abs(self.delta_a_km) > self.threshold_km
+    def describe(self) -> str:
+        """One sentence for the report."""
+        span = f"between the element sets before ({_iso(self.earlier_epoch)}) and after " \
+               f"({_iso(self.later_epoch)}) the claim"
+        if self.method == "maneuvers":
+            if not self.detected:
+                return (f"No maneuver detected {span} by the element-set history detector "
+                        "(docs/history.md).")
+            when = (f", estimated at {_iso(self.estimated_time)}"
+                    if self.estimated_time is not None else "")
+            return (f"Maneuver: the element-set history detector (docs/history.md) finds a "
+                    f"burn {span} (Δv ≈ {self.delta_v_m_s or 0.0:.2f} m/s, semi-major axis "
+                    f"{self.delta_a_km:+.2f} km{when}): the satellite's position at the "
+                    "claimed time is less certain; confidence lowered.")
+        if not self.detected:
+            return (f"No maneuver detected {span}: once propagated to the same instant their "
+                    f"semi-major axes differ by {self.delta_a_km:+.3f} km (threshold "
+                    f"{self.threshold_km or 0.0:.2f} km).")
+        return (f"Maneuver: {span} differ in semi-major axis by {self.delta_a_km:+.2f} km once "
+                f"propagated to the same instant (threshold {self.threshold_km or 0.0:.2f} km): "
+                "the satellite likely maneuvered in between, so its position at the claimed "
+                "time is less certain; confidence lowered.")
 
 
 @dataclass(frozen=True)
@@ -962,16 +986,49 @@ def check_maneuver(
     rn = np.linalg.norm(r, axis=1)
     a = 1.0 / (2.0 / rn - np.einsum("ij,ij->i", v, v) / MU_KM3_S2)
     gap = abs((later.epoch - earlier.epoch).total_seconds()) / 86400.0
+    delta = float(a[1] - a[0])
+    threshold = opts.maneuver_km + opts.maneuver_km_per_day * gap
     return ManeuverCheck(
         earlier_epoch=earlier.epoch,
         later_epoch=later.epoch,
-        delta_a_km=float(a[1] - a[0]),
-        threshold_km=opts.maneuver_km + opts.maneuver_km_per_day * gap,
+        detected=abs(delta) > threshold,
+        delta_a_km=delta,
+        method="semi-major axis",
+        threshold_km=threshold,
     )
 
 
-def _maneuver(before: ElementSet, after: ElementSet, opts: VerifyOptions) -> ManeuverCheck:
-    return check_maneuver(before, after, options=opts)
+_CONTEXT_DAYS = 10.0  # history either side of the bracket the maneuver detector learns from
+
+
+def _maneuver(
+    catalog: Catalog, before: ElementSet, after: ElementSet, opts: VerifyOptions
+) -> ManeuverCheck:
+    """The history detector of ``overflight.maneuvers`` on the object's element sets around the
+    bracket (it learns the object's own scatter from them); the simple semi-major-axis check
+    when that module is not installed."""
+    try:
+        from overflight.maneuvers import detect_maneuvers
+    except ImportError:
+        return check_maneuver(before, after, options=opts)
+    context = timedelta(days=_CONTEXT_DAYS)
+    history = catalog.history(before.norad_id, start=before.epoch - context,
+                              end=after.epoch + context)
+    found = [m for m in detect_maneuvers(history).maneuvers
+             if m.before_epoch >= before.epoch and m.after_epoch <= after.epoch]
+    if not found:
+        simple = check_maneuver(before, after, options=opts)
+        return ManeuverCheck(before.epoch, after.epoch, False, simple.delta_a_km, "maneuvers")
+    big = max(found, key=lambda m: m.delta_v_m_s)
+    return ManeuverCheck(
+        earlier_epoch=before.epoch,
+        later_epoch=after.epoch,
+        detected=True,
+        delta_a_km=sum(m.delta_a_km for m in found),
+        method="maneuvers",
+        delta_v_m_s=sum(m.delta_v_m_s for m in found),
+        estimated_time=big.estimated_time,
+    )
 
 
 # ---- verification ------------------------------------------------------------------------
@@ -1101,6 +1158,18 @@ def verify_claim(
             **common,
         )
     es = min(usable, key=lambda e: (distance_days(e), e is after))
+    man = _maneuver(catalog, before, after, opts) if before and after else None
+    side_note = None
+    if man is not None and man.detected and man.estimated_time is not None and len(usable) == 2:
+        # Use the element set on the claim's side of the estimated burn.
+        chosen = after if claim.midpoint >= man.estimated_time else before
+        assert chosen is not None
+        if chosen is not es:
+            side_note = (f"The element set {'after' if chosen is after else 'before'} the claim "
+                         f"is used although it is farther in time, because the burn is "
+                         f"estimated at {_iso(man.estimated_time)}, "
+                         f"{'before' if chosen is after else 'after'} the claimed time.")
+        es = chosen
     other = next((e for e in usable if e is not es), None)
 
     # 2. Sensor: reach (off-nadir limit), kind and GSD model.
@@ -1306,24 +1375,13 @@ def verify_claim(
         )
 
     # 7. Maneuver between the bracketing sets; cross-check with the other set.
-    man = None
-    if before is not None and after is not None:
-        man = _maneuver(before, after, opts)
+    if man is not None:
         if man.detected:
             lowered = True
             findings.append("maneuver")
-            reasons.append(
-                f"Maneuver: the element sets before ({_iso(before.epoch)}) and after "
-                f"({_iso(after.epoch)}) the claim differ in semi-major axis by "
-                f"{man.delta_a_km:+.2f} km once propagated to the same instant (threshold "
-                f"{man.threshold_km:.2f} km): the satellite likely maneuvered in between, so "
-                "its position at the claimed time is less certain; confidence lowered."
-            )
-        else:
-            reasons.append(
-                f"No maneuver detected between the bracketing element sets (semi-major axis "
-                f"differs by {man.delta_a_km:+.3f} km, threshold {man.threshold_km:.2f} km)."
-            )
+        reasons.append(man.describe())
+        if side_note:
+            reasons.append(side_note)
     if other is not None:
         o_reach = _reach(other, site, t0, t1, t0, t1, limit)
         o_possible = bool(o_reach.in_tolerance)
