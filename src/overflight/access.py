@@ -57,6 +57,8 @@ _R_POLAR_KM = 6356.752
 # Largest angle between the geodetic vertical and the geocentric radius on WGS-84 (0.1924°).
 _DEFLECTION_RAD = math.radians(0.1925)
 _MAX_INTERVAL_DAYS = 366.0
+# Bound on the cubic Hermite interpolation error of positions between SGP4 samples (km).
+_HERMITE_KM = 0.010
 
 
 class AccessError(ValueError):
@@ -188,9 +190,17 @@ def _orbit_bounds(elsets: Sequence[ElementSet]) -> _OrbitBounds:
     v_in = np.sqrt(_MU * (2.0 / (r_p * 0.99) - 1.0 / (a * 1.01)))
     v_max = v_in * 1.02 + _OMEGA_EARTH * r_a * 1.02
     omega_max = h_bound / (r_p * 0.98) ** 2 + _OMEGA_EARTH
-    # Step so that the sub-satellite direction moves at most ~4° between samples.
-    ideal = math.radians(12.0) / omega_max
-    classes = np.array([15.0, 30.0, 60.0, 120.0, 240.0, 480.0, 900.0])
+    # The step serves both the screen (the sub-satellite direction moves at most ~12° per
+    # step) and cubic Hermite interpolation between SGP4 samples: its error is at most
+    # step⁴/384 · max|x|, and |x| ≲ ω_p⁴ r_p (ω_p the angular rate at perigee) times a
+    # safety factor growing with eccentricity (set from measured errors, MMS at e = 0.83 the
+    # worst). The step keeps that bound under _HERMITE_KM.
+    safety = 4.0 * ((1.0 + ecc) / (1.0 - ecc)) ** 3
+    m4 = safety * omega_max**4 * r_p
+    hermite = (_HERMITE_KM * 384.0 / m4) ** 0.25
+    ideal = np.minimum(math.radians(12.0) / omega_max, hermite)
+    classes = np.array([15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 240.0, 360.0, 480.0,
+                        720.0, 900.0])
     idx = np.clip(np.searchsorted(classes, ideal, side="right") - 1, 0, len(classes) - 1)
     return _OrbitBounds(h_bound, vr, v_max, classes[idx])
 
@@ -219,9 +229,23 @@ def _cap_limit(r_sat: F64, r_site_min: float, elev_rad: float, off_nadir_rad: fl
 
 
 class _Fleet:
-    """Satellites prepared for repeated evaluation; times are seconds from ``t0``."""
+    """Satellites prepared for repeated evaluation; times are seconds from ``t0``.
 
-    def __init__(self, elsets: Sequence[ElementSet], t0: np.datetime64) -> None:
+    SGP4 runs once per satellite on a uniform grid (its screening step, covering the interval);
+    positions and velocities at any other time are cubic Hermite interpolants of the two
+    neighbouring samples, within ``_HERMITE_KM`` of SGP4 (see ``_orbit_bounds``; tested in
+    ``tests/test_access.py`` against direct SGP4 for every orbit class).
+    """
+
+    def __init__(
+        self,
+        elsets: Sequence[ElementSet],
+        t0: np.datetime64,
+        duration_s: float,
+        workers: int | None = None,
+    ) -> None:
+        from overflight.propagation import propagate
+
         self.elsets = list(elsets)
         self.satrecs = [e.to_satrec() for e in self.elsets]
         self.bounds = _orbit_bounds(self.elsets)
@@ -231,6 +255,31 @@ class _Fleet:
         self.jd_whole = whole + 2440587.5
         self.jd_frac = days - whole
         self.errors: dict[int, int] = {}  # satellite index -> first SGP4 error code seen
+        self.step = self.bounds.step_s
+        self.count = np.ceil(duration_s / self.step).astype(np.int64) + 2
+        self.offset = np.concatenate(([0], np.cumsum(self.count)[:-1]))
+        total = int(self.count.sum())
+        self.pos = np.empty((total, 3))
+        self.vel = np.empty((total, 3))
+        self.ok = np.empty(total, dtype=bool)
+        for step in np.unique(self.step):
+            group = np.flatnonzero(self.step == step)
+            t: F64 = np.arange(int(self.count[group[0]]), dtype=np.float64) * float(step)
+            times = self.times64(t)
+            for lo in range(0, group.size, 2048):
+                sats = group[lo : lo + 2048]
+                eph = propagate([self.satrecs[i] for i in sats.tolist()], times, frame="itrs",
+                                workers=workers)
+                rows = (self.offset[sats][:, None] + np.arange(t.size)[None, :]).reshape(-1)
+                self.pos[rows] = eph.position_km.reshape(-1, 3)
+                self.vel[rows] = eph.velocity_km_s.reshape(-1, 3)
+                err = eph.error
+                self.ok[rows] = (err == 0).reshape(-1)
+                for row in np.flatnonzero((err != 0).any(axis=1)).tolist():
+                    e = err[row]
+                    self.errors.setdefault(int(sats[row]), int(e[e != 0][0]))
+        self.pos[~self.ok] = np.nan
+        self.vel[~self.ok] = np.nan
 
     def times64(self, t_s: F64) -> npt.NDArray[np.datetime64]:
         out: npt.NDArray[np.datetime64] = self.t0 + np.round(t_s * 1e9).astype("timedelta64[ns]")
@@ -238,53 +287,36 @@ class _Fleet:
 
     def states(self, sat_idx: I64, t_s: F64) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
         """ITRS position (km), velocity (km/s) and an ok mask for N (satellite, time) pairs."""
-        from overflight.frames import teme_to_itrs_matrices
+        h = self.step[sat_idx]
+        x = t_s / h
+        k = np.clip(np.floor(x).astype(np.int64), 0, self.count[sat_idx] - 2)
+        u = (x - k)[:, None]
+        i0 = self.offset[sat_idx] + k
+        i1 = i0 + 1
+        r0, r1, v0, v1 = self.pos[i0], self.pos[i1], self.vel[i0], self.vel[i1]
+        hv0 = v0 * h[:, None]
+        hv1 = v1 * h[:, None]
+        u2 = u * u
+        u3 = u2 * u
+        h00 = 2 * u3 - 3 * u2 + 1
+        h10 = u3 - 2 * u2 + u
+        h01 = 1 - h00
+        h11 = u3 - u2
+        r = h00 * r0 + h10 * hv0 + h01 * r1 + h11 * hv1
+        d00 = 6 * u2 - 6 * u
+        d10 = 3 * u2 - 4 * u + 1
+        d11 = 3 * u2 - 2 * u
+        v = (d00 * (r0 - r1) + d10 * hv0 + d11 * hv1) / h[:, None]
+        ok = self.ok[i0] & self.ok[i1]
+        return r, v, ok
 
-        n = sat_idx.size
-        r = np.full((n, 3), np.nan)
-        v = np.full((n, 3), np.nan)
-        ok = np.zeros(n, dtype=bool)
-        if n == 0:
-            return r, v, ok
-        order = np.argsort(sat_idx, kind="stable")
-        sorted_idx = sat_idx[order]
-        bounds = np.flatnonzero(np.diff(sorted_idx)) + 1
-        starts = np.concatenate(([0], bounds))
-        ends = np.concatenate((bounds, [n]))
-        fr_all = self.jd_frac + t_s / 86400.0
-        jd_all = np.full(n, self.jd_whole)
-        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
-            sel = order[lo:hi]
-            s = int(sorted_idx[lo])
-            err, rr, vv = self.satrecs[s].sgp4_array(jd_all[sel], fr_all[sel])
-            good = err == 0
-            if not good.all():
-                self.errors.setdefault(s, int(err[~good][0]))
-            r[sel] = np.where(good[:, None], rr, np.nan)
-            v[sel] = np.where(good[:, None], vv, np.nan)
-            ok[sel] = good
-        rot, rate = teme_to_itrs_matrices(self.times64(t_s))
-        r_itrs = np.einsum("nij,nj->ni", rot, r)
-        v_itrs = np.einsum("nij,nj->ni", rot, v) + np.einsum("nij,nj->ni", rate, r)
-        return r_itrs, v_itrs, ok
-
-    def grid_states(self, sats: I64, t_s: F64) -> tuple[F64, npt.NDArray[np.bool_]]:
-        """ITRS positions ``(S, T, 3)`` and ok mask of satellites ``sats`` on a common grid."""
-        from sgp4.api import SatrecArray
-
-        from overflight.frames import rotate_teme_to_itrs, teme_to_itrs_matrices
-
-        arr = SatrecArray([self.satrecs[i] for i in sats.tolist()])
-        jd = np.full(t_s.size, self.jd_whole)
-        fr = self.jd_frac + t_s / 86400.0
-        err, r, v = arr.sgp4(jd, fr)
-        rot, rate = teme_to_itrs_matrices(self.times64(t_s))
-        r_itrs, _ = rotate_teme_to_itrs(r, v, rot, rate)
-        ok = err == 0
-        for row in np.flatnonzero(~ok.all(axis=1)).tolist():
-            self.errors.setdefault(int(sats[row]), int(err[row][~ok[row]][0]))
-        r_itrs[~ok] = np.nan
-        return r_itrs, ok
+    def grid(self, sats: I64) -> tuple[F64, npt.NDArray[np.bool_], F64]:
+        """Positions ``(S, T, 3)``, ok mask and times of satellites sharing one step."""
+        count = int(self.count[sats[0]])
+        rows = self.offset[sats][:, None] + np.arange(count)[None, :]
+        t: F64 = np.arange(count, dtype=np.float64) * float(self.step[sats[0]])
+        ok: npt.NDArray[np.bool_] = self.ok[rows]
+        return self.pos[rows], ok, t
 
 
 # --------------------------------------------------------------------------------------------
@@ -354,8 +386,7 @@ def _screen(
     c: Constraints,
 ) -> tuple[I64, I64, F64, F64]:
     """Candidate spans (satellite, site, start_s, end_s) for satellites ``group`` at one step."""
-    n_steps = max(1, math.ceil(duration_s / step_s))
-    t = np.minimum(np.arange(n_steps + 1) * step_s, duration_s)
+    t = fleet.grid(group[:1])[2]
     elev = math.radians(c.effective_min_elevation_deg())
     off = None if c.max_off_nadir_deg is None else math.radians(c.max_off_nadir_deg)
     ncell = ss.cell_unit.shape[0]
@@ -366,7 +397,7 @@ def _screen(
     out_k: list[I64] = []
     for lo in range(0, group.size, per_chunk):
         sats = group[lo : lo + per_chunk]
-        pos, ok = fleet.grid_states(sats, t)
+        pos, ok, _ = fleet.grid(sats)
         r = np.linalg.norm(pos, axis=-1)
         half = np.full(r.shape, step_s / 2.0)
         # A failed sample borrows a valid neighbour's position with a 1.5-step reach.
@@ -441,7 +472,8 @@ def _screen(
     ends = np.concatenate((starts[1:], [sat.size])) - 1
     a = np.maximum(t[k[starts]] - step_s / 2.0, 0.0)
     b = np.minimum(t[k[ends]] + step_s / 2.0, duration_s)
-    return sat[starts], site[starts], a, b
+    keep = a < b  # grid samples past the end of the interval
+    return sat[starts][keep], site[starts][keep], a[keep], b[keep]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1088,7 +1120,8 @@ def iter_window_tables(
 
     if nproc <= 1:
         for batch in batches:
-            table, part = _run_batch([elsets[i] for i in batch], batch, sites, start, end, c)
+            table, part = _run_batch([elsets[i] for i in batch], batch, sites, start, end, c,
+                                     None)
             yield account(batch, table, part)
     else:
         import concurrent.futures as cf
@@ -1097,7 +1130,7 @@ def iter_window_tables(
         ctx = multiprocessing.get_context("fork")
         with cf.ProcessPoolExecutor(max_workers=nproc, mp_context=ctx) as pool:
             futures = [
-                pool.submit(_run_batch, [elsets[i] for i in b], b, sites, start, end, c)
+                pool.submit(_run_batch, [elsets[i] for i in b], b, sites, start, end, c, 1)
                 for b in batches
             ]
             for batch, fut in zip(batches, futures, strict=True):
@@ -1124,13 +1157,14 @@ def _run_batch(
     start: datetime,
     end: datetime,
     c: Constraints,
+    sgp4_workers: int | None,
 ) -> tuple[WindowTable, dict[str, Any]]:
     """Windows of one batch of satellites (``sat_index`` mapped back through ``batch_index``)."""
     from overflight.times import to_datetime64, utc
 
     t0 = to_datetime64(utc(start))[0]
     duration = (utc(end) - utc(start)).total_seconds()
-    fleet = _Fleet(batch_elsets, t0)
+    fleet = _Fleet(batch_elsets, t0, duration, workers=sgp4_workers)
     ss = _site_set(sites)
     ev = _Evaluator(fleet, ss, c)
     light = _Lighting(ev)
