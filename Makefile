@@ -24,6 +24,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
 
 test: $(STAMP) lint typecheck
+	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)

@@ -31,6 +31,7 @@ def _register() -> None:
         demo_cmd,
         history_cmd,
         passes_cmd,
+        serve_cmd,
         track_cmd,
     )
 
@@ -42,6 +43,7 @@ def _register() -> None:
     claims_cmd.register(app)
     history_cmd.register(app)
     coverage_cmd.register(app)
+    serve_cmd.register(app)
     demo_cmd.register(app)
 
 
