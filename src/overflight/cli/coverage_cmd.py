@@ -1,9 +1,544 @@
-"""Placeholder command module (filled in by its owner)."""
+"""`overflight coverage` and `overflight regions`: revisit and coverage of a region by a fleet."""
 
 from __future__ import annotations
 
+import json
+import sys
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+from overflight.cli._common import DbOption, UserError, emit, warn
+
+if TYPE_CHECKING:
+    from overflight.coverage import CoverageComparison, CoverageResult
+    from overflight.elements import ElementSet
+    from overflight.regions import Grid
+
+DEFAULT_OFF_NADIR_DEG = 30.0
+_STALE_DAYS = 7.0
+
+
+class CoverageFormat(StrEnum):
+    table = "table"
+    json = "json"
+    geojson = "geojson"
+    png = "png"
+
+
+# --------------------------------------------------------------------------------------------
+# Fleet
+
+
+def _split_fleet(specs: list[str], db: Path | None) -> tuple[list[Path], list[str], list[str]]:
+    """``--fleet`` values as (files, groups, satellites): an existing file, a catalog group,
+    else a NORAD id or name."""
+    files: list[Path] = []
+    groups: list[str] = []
+    sats: list[str] = []
+    known: set[str] | None = None
+    for spec in specs:
+        p = Path(spec)
+        if p.is_file():
+            files.append(p)
+            continue
+        if known is None:
+            from overflight.catalog import Catalog
+
+            with Catalog.open(db) as cat:
+                known = {g.name for g in cat.groups()}
+        (groups if spec in known else sats).append(spec)
+    return files, groups, sats
+
+
+def _hypothetical(sso: list[str], walker: list[str], orbit: list[str],
+                  epoch: datetime) -> list[ElementSet]:
+    from overflight.hypothetical import (
+        HYPOTHETICAL_ID_BASE,
+        HypotheticalError,
+        parse_orbit_spec,
+        parse_sso_spec,
+        parse_walker_spec,
+    )
+
+    out: list[ElementSet] = []
+    for flag, specs, parse in (("--add-sso", sso, parse_sso_spec),
+                               ("--add-walker", walker, parse_walker_spec),
+                               ("--add-orbit", orbit, parse_orbit_spec)):
+        for spec in specs:
+            try:
+                out += parse(spec, epoch, HYPOTHETICAL_ID_BASE + len(out))
+            except HypotheticalError as exc:
+                raise UserError(f"{flag} {spec!r}: {exc}") from None
+    return out
+
+
+def _warn_stale(elsets: list[ElementSet], start: datetime, end: datetime) -> None:
+    worst = max(max(abs(e.age_days(start)), abs(e.age_days(end))) for e in elsets)
+    if worst > _STALE_DAYS:
+        warn(f"element sets are up to {worst:.0f} days from the requested times; predictions "
+             "degrade by kilometres per day of age (import fresh data: overflight catalog import)")
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+_PCT_ROWS = [("max_gap_h", "max gap incl. edges (h)", 2),
+             ("revisit_mean_h", "mean revisit gap (h)", 2),
+             ("revisit_max_h", "longest revisit gap (h)", 2),
+             ("first_access_h", "time to first access (h)", 2),
+             ("best_gsd_m", "best GSD (m)", 2)]
+
+
+def summary_rows(summaries: list[dict[str, Any]]) -> list[list[str]]:
+    """Figures of one or more summaries side by side (people-readable strings)."""
+    rows: list[list[str]] = []
+
+    def add(label: str, values: list[Any], digits: int = 2) -> None:
+        rows.append([label, *(_fmt(v, digits) for v in values)])
+
+    add("grid points", [s["points"] for s in summaries])
+    add("satellites", [s["satellites"] for s in summaries])
+    add("of which HYPOTHETICAL", [s["hypothetical_satellites"] for s in summaries])
+    add("satellite windows", [s["windows"] for s in summaries])
+    add("accesses per point per day (mean)", [s["accesses_per_day_mean"] for s in summaries])
+    add("points never accessed", [s["points_never_accessed"] for s in summaries])
+    add("time covered (mean %)",
+        [None if s["coverage_fraction_mean"] is None else 100 * s["coverage_fraction_mean"]
+         for s in summaries], 3)
+    for key, label, digits in _PCT_ROWS:
+        stats = ("p50", "p90", "max") if key != "best_gsd_m" else ("p50", "max")
+        for q in stats:
+            add(f"{label} {q}", [s[key][q] for s in summaries], digits)
+    return rows
+
+
+def _with_change(rows: list[list[str]]) -> list[list[str]]:
+    out = []
+    for label, a, b in rows:
+        try:
+            change = f"{int(b) - int(a):+d}"
+        except ValueError:
+            try:
+                change = f"{float(b) - float(a):+.2f}"
+            except ValueError:
+                change = "–"
+        out.append([label, a, b, change])
+    return out
+
+
+def _title(what: str, grid: Grid, result: CoverageResult) -> str:
+    from overflight.times import format_utc
+
+    hyp = result.hypothetical
+    note = f", incl. {len(hyp)} HYPOTHETICAL" if hyp else ""
+    approx = " (approximate outline)" if grid.region.approximate else ""
+    return (f"{what}, {grid.region.name}{approx}: {len(grid)} points at {grid.spacing_km:g} km, "
+            f"{len(result.satellites)} satellites{note}, {format_utc(result.start)} → "
+            f"{format_utc(result.end)}")
+
+
+def _constraint_text(result: CoverageResult) -> str:
+    c = result.constraints
+    parts = []
+    if c.max_off_nadir_deg is not None:
+        parts.append(f"off-nadir ≤ {c.max_off_nadir_deg:g}°")
+    if c.min_elevation_deg is not None:
+        parts.append(f"elevation ≥ {c.min_elevation_deg:g}°")
+    if c.max_range_km is not None:
+        parts.append(f"range ≤ {c.max_range_km:g} km")
+    if c.sun_min_deg is not None:
+        parts.append(f"Sun ≥ {c.sun_min_deg:g}°")
+    if c.sun_max_deg is not None:
+        parts.append(f"Sun ≤ {c.sun_max_deg:g}°")
+    if c.sunlit is not None:
+        parts.append("satellite sunlit" if c.sunlit else "satellite eclipsed")
+    if c.min_duration_s:
+        parts.append(f"≥ {c.min_duration_s:g} s")
+    if result.max_gsd_m is not None:
+        parts.append(f"GSD ≤ {result.max_gsd_m:g} m")
+    return ", ".join(parts) or "above the horizon"
+
+
+def _header(grid: Grid) -> dict[str, Any]:
+    return {"region": grid.region.to_dict(), "grid_km": grid.spacing_km, "points": len(grid)}
+
+
+def write_table(grid: Grid, result: CoverageResult | CoverageComparison) -> None:
+    """Region-wide figures as a table (two fleets and their change for a comparison)."""
+    from overflight.coverage import CoverageComparison
+
+    if isinstance(result, CoverageComparison):
+        rows = _with_change(summary_rows([result.baseline.summary(),
+                                          result.combined.summary()]))
+        cols = ["figure", "baseline", "with added (HYPOTHETICAL)", "change"]
+        main = result.combined
+        title = _title("Coverage comparison", grid, main)
+    else:
+        rows = summary_rows([result.summary()])
+        cols = ["figure", "value"]
+        main = result
+        title = _title("Coverage", grid, main)
+    emit([dict(zip(cols, r, strict=True)) for r in rows], "table",
+         title=f"{title}\n{_constraint_text(main)}", columns=cols)
+    if main.hypothetical:
+        names = ", ".join(f"{s.name} ({s.norad_id})" for s in main.hypothetical)
+        typer.echo(f"HYPOTHETICAL satellites (not real; elements built by overflight): {names}")
+
+
+def write_json(grid: Grid, result: CoverageResult | CoverageComparison, fmt: str,
+               output: Path | None) -> None:
+    """JSON (summary + points) or GeoJSON (points with properties) to stdout or ``output``."""
+    from overflight.coverage import CoverageComparison
+
+    head = _header(grid)
+    doc: dict[str, Any]
+    if fmt == "geojson":
+        if isinstance(result, CoverageComparison):
+            doc = result.combined.to_geojson()
+            base = result.baseline.point_rows()
+            for feat, b in zip(doc["features"], base, strict=True):
+                feat["properties"]["baseline"] = b
+            doc["baseline_summary"] = result.baseline.summary()
+            doc["difference"] = result.difference()
+        else:
+            doc = result.to_geojson()
+        doc = {"type": doc.pop("type"), **head, **doc}
+    else:
+        doc = {**head, **result.to_dict()}
+    text = json.dumps(doc, indent=1, allow_nan=False)
+    if output is None:
+        sys.stdout.write(text + "\n")
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
+def _panel(ax: Any, grid: Grid, result: CoverageResult, clim: tuple[float, float],
+           title: str) -> Any:
+    from matplotlib.collections import PolyCollection
+
+    from overflight.basemap import draw_world
+
+    hours = result.max_gap_s / 3600.0
+    coll = PolyCollection(list(grid.cells()), array=hours, cmap="viridis_r", clim=clim,
+                          edgecolors="none", zorder=2)
+    ax.add_collection(coll)
+    draw_world(ax, color="black", linewidth=0.8)
+    for poly in grid.region.polygons:
+        ax.plot(poly.exterior[:, 0], poly.exterior[:, 1], color="tab:red", linewidth=0.6,
+                linestyle="--", zorder=3)
+    lon_min, lat_min, lon_max, lat_max = grid.region.bbox
+    pad = max(0.3, 0.08 * max(lon_max - lon_min, lat_max - lat_min))
+    ax.set_xlim(lon_min - pad, lon_max + pad)
+    ax.set_ylim(lat_min - pad, lat_max + pad)
+    import math
+
+    mid = math.radians((lat_min + lat_max) / 2.0)
+    ax.set_aspect(1.0 / max(math.cos(mid), 0.05))
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.set_xlabel("longitude °")
+    ax.set_ylabel("latitude °")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    return coll
+
+
+def write_png(grid: Grid, result: CoverageResult | CoverageComparison, path: Path) -> None:
+    """Heat map of the maximum gap (hours) over the region; two panels for a comparison."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from overflight.coverage import CoverageComparison
+
+    if isinstance(result, CoverageComparison):
+        pair = [result.baseline, result.combined]
+        main = result.combined
+    else:
+        pair = [result]
+        main = result
+    import textwrap
+
+    # One colour scale for both panels, stretched over the values present.
+    lo = min(float(np.nanmin(r.max_gap_s)) for r in pair) / 3600.0
+    hi = max(float(np.nanmax(r.max_gap_s)) for r in pair) / 3600.0
+    if hi - lo < 0.1:
+        lo, hi = max(0.0, lo - 0.5), hi + 0.5
+    fig, axes = plt.subplots(1, len(pair), figsize=(6.2 * len(pair) + 1.3, 7.0),
+                             squeeze=False, layout="constrained")
+
+    def stats(r: CoverageResult) -> str:
+        s = r.summary()["max_gap_h"]
+        return f"max gap p50 {_fmt(s['p50'], 1)} h, p90 {_fmt(s['p90'], 1)} h, max " \
+               f"{_fmt(s['max'], 1)} h"
+
+    coll = None
+    for ax, r in zip(axes[0], pair, strict=True):
+        hyp = len(r.hypothetical)
+        label = (f"{len(r.satellites) - hyp} satellites"
+                 + (f" + {hyp} HYPOTHETICAL" if hyp else ""))
+        coll = _panel(ax, grid, r, (lo, hi), f"{label}\n{stats(r)}")
+    assert coll is not None
+    fig.colorbar(coll, ax=list(axes[0]), shrink=0.8, label="maximum gap without access (h)")
+    title = _title("Maximum gap" if len(pair) == 1 else "Maximum gap, baseline vs with added",
+                   grid, main)
+    width = int(fig.get_figwidth() * 13)
+    fig.suptitle("\n".join(textwrap.wrap(title, width) + [_constraint_text(main)]), fontsize=9)
+    if isinstance(result, CoverageComparison):
+        d = result.difference()
+        red = d["max_gap_reduction_h"]
+        fig.supxlabel(
+                 "HYPOTHETICAL satellites shorten the max gap at "
+                 f"{d['points_with_shorter_max_gap']} of {len(grid)} points "
+                 f"(reduction p50 {_fmt(red['p50'], 1)} h, p90 "
+                 f"{_fmt(red['p90'], 1)} h, max {_fmt(red['max'], 1)} h)", fontsize=9)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------
+# Command
+
+
+def _progress_runner(total_hint: int) -> Any:
+    """A rich progress bar on stderr (None when stderr is not a terminal)."""
+    if not sys.stderr.isatty() or total_hint < 4:
+        return None
+    from rich.console import Console
+    from rich.progress import Progress
+
+    return Progress(console=Console(file=sys.stderr), transient=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add `coverage` and `regions`."""
+
+    @app.command("coverage")
+    def coverage_cmd(
+        region: str = typer.Option(..., "--region", "-r",
+                                   help="Named region (see `overflight regions`), a box "
+                                   "S,W,N,E in degrees, or a GeoJSON polygon file."),
+        grid_km: float = typer.Option(10.0, "--grid-km", help="Grid spacing, km."),
+        fleet: list[str] = typer.Option([], "--fleet",
+                                        help="Catalog group, TLE/OMM file, or NORAD id/name "
+                                        "(repeatable; default: group 'resource')."),
+        sat: list[str] = typer.Option([], "--sat", "-s", help="NORAD id or name (repeatable)."),
+        group: list[str] = typer.Option([], "--group", "-g", help="Catalog group (repeatable)."),
+        tle: list[Path] = typer.Option([], "--tle", help="TLE/OMM file of satellites."),
+        add_sso: list[str] = typer.Option([], "--add-sso", help="HYPOTHETICAL sun-synchronous "
+                                          "satellites ALT_KM:LTAN[:COUNT], e.g. 500:10.5:3."),
+        add_walker: list[str] = typer.Option([], "--add-walker",
+                                             help="HYPOTHETICAL Walker pattern "
+                                             "ALT_KM:INC_DEG|sso:T/P/F[:RAAN0_DEG]."),
+        add_orbit: list[str] = typer.Option([], "--add-orbit", help="HYPOTHETICAL satellite "
+                                            "ALT_KM:INC:RAAN[:ECC[:ARGP[:MA]]] (deg)."),
+        hypothetical_gsd: float | None = typer.Option(
+            None, help="Nadir GSD (m) assumed for the hypothetical satellites at their altitude."),
+        compare: bool = typer.Option(False, "--compare",
+                                     help="Baseline vs with the hypothetical satellites."),
+        start: str | None = typer.Option(None, help="Start, ISO 8601 with Z or offset; default "
+                                         "now. Hypothetical satellites have this epoch."),
+        end: str | None = typer.Option(None, help="End, ISO 8601."),
+        days: float | None = typer.Option(None, help="Length in days instead of --end "
+                                          "(default 1)."),
+        min_elevation: float | None = typer.Option(None, help="Min elevation at the point, deg."),
+        max_off_nadir: float | None = typer.Option(
+            None, help=f"Max off-nadir angle, deg (default {DEFAULT_OFF_NADIR_DEG:g} unless "
+            "--min-elevation is given)."),
+        sun_min: float | None = typer.Option(None, help="Sun elevation at the point at least, "
+                                             "deg (daylight: 0 or 10)."),
+        sun_max: float | None = typer.Option(None, help="Sun elevation at most, deg."),
+        min_duration: float = typer.Option(0.0, help="Ignore windows shorter than this, s."),
+        max_gsd: float | None = typer.Option(None, help="Count only windows with GSD at "
+                                             "closest approach at most this, m."),
+        sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
+        max_altitude: float | None = typer.Option(
+            None, help="Leave out fleet satellites whose apogee is above this altitude, km "
+            "(e.g. 2000 for low orbits only: a geostationary imager sees the region all day)."),
+        scheduler: str | None = typer.Option(None, help="Dask scheduler tcp://host:port to run "
+                                             "the shards on."),
+        workers: int | None = typer.Option(None, help="Local workers: 1 = this process; N > 1 = "
+                                           "a local Dask cluster (default: a cluster for large "
+                                           "jobs only)."),
+        fmt: CoverageFormat = typer.Option(CoverageFormat.table, "--format", "-f"),
+        output: Path | None = typer.Option(None, "--output", "-o",
+                                           help="Output file (png: default "
+                                           "coverage-<region>.png; json/geojson: stdout)."),
+        db: Path | None = DbOption,
+    ) -> None:
+        """Revisit and coverage of a region by a fleet: gaps, first access, time covered."""
+        from overflight.access import Constraints
+        from overflight.coverage import CoverageError
+        from overflight.elements import EARTH_RADIUS_KM
+        from overflight.hypothetical import HypotheticalError
+        from overflight.regions import RegionError, grid, resolve_region
+        from overflight.sensors import Sensor, load_sensors
+
+        if workers is not None and workers < 1:
+            raise UserError(f"--workers must be at least 1, got {workers}")
+        if hypothetical_gsd is not None and not hypothetical_gsd > 0:
+            raise UserError(f"--hypothetical-gsd must be positive, got {hypothetical_gsd}")
+        try:
+            c = Constraints(
+                min_elevation_deg=min_elevation,
+                max_off_nadir_deg=(DEFAULT_OFF_NADIR_DEG if max_off_nadir is None
+                                   and min_elevation is None else max_off_nadir),
+                sun_min_deg=sun_min, sun_max_deg=sun_max, min_duration_s=min_duration)
+            c.validate()
+            t0, t1 = _interval(start, end, days)
+            reg = resolve_region(region)
+            g = grid(reg, grid_km)
+            added = _hypothetical(add_sso, add_walker, add_orbit, t0)
+            if compare and not added:
+                raise UserError("--compare needs hypothetical satellites: --add-sso, "
+                                "--add-walker or --add-orbit")
+            sensor_table = load_sensors(sensors)
+            if hypothetical_gsd is not None:
+                for e in added:
+                    sensor_table[e.norad_id] = Sensor(
+                        e.norad_id, e.name, hypothetical_gsd,
+                        e.semi_major_axis_km - EARTH_RADIUS_KM,
+                        source="assumed for a hypothetical satellite (--hypothetical-gsd)")
+            elsets = _fleet(fleet, sat, group, tle, db, t0, max_altitude)
+            _warn_stale(elsets, t0, t1)
+            if max_gsd is not None:
+                missing = [e for e in elsets + added if e.norad_id not in sensor_table]
+                if missing:
+                    warn(f"--max-gsd: {len(missing)} of {len(elsets) + len(added)} satellites "
+                         "have no sensor entry and count for nothing (see --sensors"
+                         + (", --hypothetical-gsd" if added else "") + ")")
+            result = _compute(elsets, added, compare, g, t0, t1, c, max_gsd, sensor_table,
+                              scheduler, workers)
+        except (RegionError, HypotheticalError, CoverageError) as exc:
+            raise UserError(str(exc)) from None
+        main = result if not hasattr(result, "combined") else result.combined
+        for norad_id, code in sorted(main.sgp4_errors.items()):
+            from overflight.propagation import error_message
+
+            warn(f"satellite {norad_id}: SGP4 failed ({error_message(code)}); those times "
+                 "count as not visible")
+        if fmt == CoverageFormat.png:
+            out = output or Path(f"coverage-{reg.name.replace(' ', '-').replace(',', '_')}.png")
+            write_png(g, result, out)
+            typer.echo(f"wrote {out}")
+        elif fmt == CoverageFormat.table:
+            write_table(g, result)
+        else:
+            write_json(g, result, fmt.value, output)
+
+    @app.command("regions")
+    def regions_cmd(
+        fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    ) -> None:
+        """The named regions shipped with overflight, with their sources."""
+        from overflight.regions import named_regions
+
+        rows = [r.to_dict() for r in named_regions().values()]
+        for row in rows:
+            row["bbox"] = ", ".join(f"{v:g}" for v in row["bbox"])
+        emit(rows, fmt, title="Named regions",
+             columns=["name", "title", "approximate", "bbox", "source"])
+
+
+def _interval(start: str | None, end: str | None, days: float | None) -> tuple[datetime, datetime]:
+    from overflight.access import check_interval
+    from overflight.cli._common import interval
+
+    t0, t1 = interval(start, end, days)
+    check_interval(t0, t1)
+    return t0, t1
+
+
+def _fleet(fleet: list[str], sat: list[str], group: list[str], tle: list[Path],
+           db: Path | None, t0: datetime, max_altitude: float | None) -> list[ElementSet]:
+    from overflight.hypothetical import is_hypothetical
+    from overflight.selection import select_elements
+
+    files, groups, sats = _split_fleet(fleet, db)
+    files += tle
+    groups += group
+    sats += sat
+    if not (files or groups or sats):
+        groups = ["resource"]
+    problems: list[str] = []
+    elsets = select_elements(sats, groups, files, db=db, as_of=t0, warnings=problems)
+    for p in problems:
+        warn(p)
+    if max_altitude is not None:
+        elsets = [e for e in elsets if e.apogee_alt_km <= max_altitude]
+        if not elsets:
+            raise UserError(f"no fleet satellite has its apogee below {max_altitude:g} km")
+    real = [e for e in elsets if not is_hypothetical(e)]
+    if len(real) != len(elsets):
+        warn(f"{len(elsets) - len(real)} element sets in the fleet use the hypothetical id "
+             "range or name; they are labelled HYPOTHETICAL")
+    return elsets
+
+
+def _compute(
+    elsets: list[ElementSet],
+    added: list[ElementSet],
+    compare: bool,
+    g: Grid,
+    t0: datetime,
+    t1: datetime,
+    c: Any,
+    max_gsd: float | None,
+    sensor_table: dict[int, Any],
+    scheduler: str | None,
+    workers: int | None,
+) -> CoverageResult | CoverageComparison:
+    import os
+    from contextlib import nullcontext
+
+    from overflight.coverage import (
+        LOCAL_CLUSTER_PAIR_DAYS,
+        compare_coverage,
+        coverage,
+        dask_client,
+        job_size,
+    )
+
+    points = g.sites()
+    size = job_size(len(elsets) + len(added), len(points), t0, t1)
+    cpus = len(os.sched_getaffinity(0))
+    if scheduler:
+        ctx: Any = dask_client(scheduler=scheduler)
+    elif (workers or 1) > 1 or (workers is None and size >= LOCAL_CLUSTER_PAIR_DAYS
+                               and cpus > 1):
+        ctx = dask_client(workers=workers or cpus)
+    else:
+        ctx = nullcontext(None)
+    bar = _progress_runner(len(points))
+    with ctx as client:
+        kwargs: dict[str, Any] = {"max_gsd_m": max_gsd, "sensors": sensor_table,
+                                  "client": client}
+        if bar is not None:
+            bar.start()
+            task = bar.add_task("coverage", total=None)
+            kwargs["progress"] = lambda done, total: bar.update(task, completed=done,
+                                                                 total=total)
+        try:
+            if compare:
+                return compare_coverage(elsets, added, points, t0, t1, c, **kwargs)
+            return coverage(elsets + added, points, t0, t1, c, **kwargs)
+        finally:
+            if bar is not None:
+                bar.stop()

@@ -1,0 +1,726 @@
+"""Revisit and coverage of a set of ground points (a region's grid) by a fleet of satellites.
+
+Accesses are overflight windows from :mod:`overflight.access` (same constraints and no-miss
+guarantee), optionally kept only when the ground sample distance at closest approach is fine
+enough. Per point, the windows of all satellites are merged into access intervals (their
+union; windows that overlap or touch become one access), and:
+
+* ``windows``: satellite windows; ``accesses``: merged access intervals;
+* ``first_access_s``: from the start of the interval to the first access (0 if in view at the
+  start; NaN if never);
+* ``revisit_mean_s`` / ``revisit_max_s``: mean / longest *revisit gap*, from the end of one
+  access to the start of the next; only gaps between two accesses count (NaN with fewer than two
+  accesses);
+* ``max_gap_s``: the longest span without access anywhere in the interval, *including* the
+  spans before the first and after the last access (the whole interval if never accessed) — the
+  longest anyone watching the point would have waited, and the figure mapped;
+* ``coverage_fraction``: time in access / interval length;
+* ``best_gsd_m``: finest GSD at closest approach over the windows of satellites with a sensor
+  entry (NaN if none).
+
+Region-wide figures are percentiles over the grid points (each stands for about the same area).
+
+Work is sharded by satellite batches × point tiles (:class:`ShardPlan`); each shard runs the
+window engine and the tiles merge their shards' windows sorted by (point, start, end,
+satellite). The plan depends only on the job's size, never on the scheduler or the number of
+workers, so running the shards in this process or on a Dask cluster gives identical results.
+Method, definitions and limits: ``docs/coverage.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from overflight.access import Constraints
+from overflight.elements import ElementSet
+from overflight.geometry import Site
+
+if TYPE_CHECKING:
+    from overflight.sensors import Sensor
+
+__all__ = [
+    "LOCAL_CLUSTER_PAIR_DAYS",
+    "CoverageComparison",
+    "CoverageError",
+    "CoverageResult",
+    "SatelliteRef",
+    "ShardPlan",
+    "compare_coverage",
+    "coverage",
+    "dask_client",
+    "job_size",
+]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+Progress = Callable[[int, int], None]
+
+LOCAL_CLUSTER_PAIR_DAYS = 500_000.0
+"""Jobs of at least this many satellite × point × day units start a local Dask cluster by
+default (about 30 s of single-process work for LEO imaging satellites; a local cluster takes
+2–3 s to start)."""
+
+_PERCENTILES = (50.0, 90.0)
+
+
+class CoverageError(ValueError):
+    """Impossible coverage request (one-line message)."""
+
+
+@dataclass(frozen=True)
+class SatelliteRef:
+    """A satellite taking part in a coverage run."""
+
+    norad_id: int
+    name: str
+    hypothetical: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"norad_id": self.norad_id, "name": self.name, "hypothetical": self.hypothetical}
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """How a job is cut: ``sat_batch`` satellites × ``tile_points`` consecutive points a shard."""
+
+    sat_batch: int = 32
+    tile_points: int = 512
+
+    def __post_init__(self) -> None:
+        if self.sat_batch < 1 or self.tile_points < 1:
+            raise CoverageError("shard sizes must be at least 1")
+
+    def batches(self, n_sats: int) -> list[tuple[int, int]]:
+        """Satellite index ranges ``[lo, hi)``."""
+        return [(lo, min(lo + self.sat_batch, n_sats)) for lo in range(0, n_sats, self.sat_batch)]
+
+    def tiles(self, n_points: int) -> list[tuple[int, int]]:
+        """Point index ranges ``[lo, hi)``."""
+        return [(lo, min(lo + self.tile_points, n_points))
+                for lo in range(0, n_points, self.tile_points)]
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+def _pct(values: F64, scale: float = 1.0) -> dict[str, float | None]:
+    v = values[np.isfinite(values)] / scale
+    if v.size == 0:
+        return {"p50": None, "p90": None, "max": None}
+    p50, p90 = np.percentile(v, _PERCENTILES)
+    return {"p50": float(p50), "p90": float(p90), "max": float(v.max())}
+
+
+def _num(x: float) -> float | None:
+    return None if not math.isfinite(x) else float(x)
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageResult:
+    """Coverage of ``M`` points over [start, end] (per-point arrays; module doc for definitions).
+
+    Merged access intervals are ``interval_start/end[interval_offsets[i]:interval_offsets[i+1]]``
+    for point ``i`` (``datetime64[ns]`` UTC). Compare results with ``==`` (exact).
+    """
+
+    start: datetime
+    end: datetime
+    constraints: Constraints
+    max_gsd_m: float | None
+    lat_deg: F64
+    lon_deg: F64
+    satellites: tuple[SatelliteRef, ...]
+    windows: I64
+    accesses: I64
+    covered_s: F64
+    first_access_s: F64
+    max_gap_s: F64
+    revisit_mean_s: F64
+    revisit_max_s: F64
+    best_gsd_m: F64
+    interval_offsets: I64
+    interval_start: npt.NDArray[np.datetime64]
+    interval_end: npt.NDArray[np.datetime64]
+    sgp4_errors: Mapping[int, int] = field(default_factory=dict)
+
+    _ARRAYS = ("lat_deg", "lon_deg", "windows", "accesses", "covered_s", "first_access_s",
+               "max_gap_s", "revisit_mean_s", "revisit_max_s", "best_gsd_m", "interval_offsets",
+               "interval_start", "interval_end")
+
+    def __len__(self) -> int:
+        return int(self.lat_deg.size)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CoverageResult):
+            return NotImplemented
+        same_meta = (
+            self.start == other.start and self.end == other.end
+            and self.constraints == other.constraints and self.max_gsd_m == other.max_gsd_m
+            and self.satellites == other.satellites
+            and dict(self.sgp4_errors) == dict(other.sgp4_errors)
+        )
+        return same_meta and all(
+            np.array_equal(getattr(self, k), getattr(other, k),
+                           equal_nan=getattr(self, k).dtype.kind == "f")
+            for k in self._ARRAYS
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def duration_s(self) -> float:
+        """Interval length, s."""
+        return (self.end - self.start).total_seconds()
+
+    @property
+    def coverage_fraction(self) -> F64:
+        """Time in access / interval length, per point."""
+        out: F64 = self.covered_s / self.duration_s
+        return out
+
+    @property
+    def hypothetical(self) -> tuple[SatelliteRef, ...]:
+        """The hypothetical satellites taking part."""
+        return tuple(s for s in self.satellites if s.hypothetical)
+
+    def intervals(self, i: int) -> list[tuple[datetime, datetime]]:
+        """Merged access intervals of point ``i`` (aware UTC)."""
+        from overflight.times import datetime64_to_utc
+
+        lo, hi = int(self.interval_offsets[i]), int(self.interval_offsets[i + 1])
+        return [(datetime64_to_utc(a), datetime64_to_utc(b))
+                for a, b in zip(self.interval_start[lo:hi], self.interval_end[lo:hi],
+                                strict=True)]
+
+    def summary(self) -> dict[str, Any]:
+        """Region-wide figures: percentiles (p50, p90, max) over the points, hours."""
+        days = self.duration_s / 86400.0
+        n = len(self)
+        return {
+            "points": n,
+            "satellites": len(self.satellites),
+            "hypothetical_satellites": len(self.hypothetical),
+            "days": days,
+            "windows": int(self.windows.sum()),
+            "accesses_per_day_mean": float(self.accesses.mean() / days) if n else None,
+            "points_never_accessed": int((self.accesses == 0).sum()),
+            "max_gap_h": _pct(self.max_gap_s, 3600.0),
+            "revisit_mean_h": _pct(self.revisit_mean_s, 3600.0),
+            "revisit_max_h": _pct(self.revisit_max_s, 3600.0),
+            "first_access_h": _pct(self.first_access_s, 3600.0),
+            "coverage_fraction_mean": float(self.coverage_fraction.mean()) if n else None,
+            "best_gsd_m": _pct(self.best_gsd_m),
+        }
+
+    def point_rows(self) -> list[dict[str, Any]]:
+        """One JSON-ready dict per point (times in seconds, NaN as null)."""
+        rows = []
+        frac = self.coverage_fraction
+        for i in range(len(self)):
+            rows.append({
+                "lat_deg": round(float(self.lat_deg[i]), 5),
+                "lon_deg": round(float(self.lon_deg[i]), 5),
+                "windows": int(self.windows[i]),
+                "accesses": int(self.accesses[i]),
+                "first_access_s": _num(round(float(self.first_access_s[i]), 3)),
+                "max_gap_s": round(float(self.max_gap_s[i]), 3),
+                "revisit_mean_s": _num(round(float(self.revisit_mean_s[i]), 3)),
+                "revisit_max_s": _num(round(float(self.revisit_max_s[i]), 3)),
+                "coverage_fraction": round(float(frac[i]), 6),
+                "best_gsd_m": _num(round(float(self.best_gsd_m[i]), 3)),
+            })
+        return rows
+
+    def metadata(self) -> dict[str, Any]:
+        """Interval, constraints and satellites (hypothetical ones listed separately)."""
+        from dataclasses import asdict
+
+        from overflight.times import format_utc
+
+        return {
+            "start": format_utc(self.start),
+            "end": format_utc(self.end),
+            "constraints": asdict(self.constraints),
+            "max_gsd_m": self.max_gsd_m,
+            "satellites": len(self.satellites),
+            "norad_ids": [s.norad_id for s in self.satellites if not s.hypothetical],
+            "hypothetical": [s.to_dict() for s in self.hypothetical],
+            "sgp4_errors": {str(k): v for k, v in sorted(self.sgp4_errors.items())},
+        }
+
+    def to_dict(self, *, points: bool = True) -> dict[str, Any]:
+        """JSON-ready: metadata, summary and (optionally) per-point rows."""
+        out = {**self.metadata(), "summary": self.summary()}
+        if points:
+            out["points"] = self.point_rows()
+        return out
+
+    def to_geojson(self) -> dict[str, Any]:
+        """Points as a GeoJSON FeatureCollection; metadata and summary as foreign members."""
+        features = [
+            {"type": "Feature",
+             "geometry": {"type": "Point", "coordinates": [row["lon_deg"], row["lat_deg"]]},
+             "properties": row}
+            for row in self.point_rows()
+        ]
+        return {"type": "FeatureCollection", **self.metadata(), "summary": self.summary(),
+                "features": features}
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageComparison:
+    """Baseline fleet vs the same fleet with hypothetical (or other added) satellites."""
+
+    baseline: CoverageResult
+    combined: CoverageResult
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CoverageComparison):
+            return NotImplemented
+        return self.baseline == other.baseline and self.combined == other.combined
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def difference(self) -> dict[str, Any]:
+        """Combined − baseline for the region-wide figures; points whose max gap shrank."""
+        b, c = self.baseline.summary(), self.combined.summary()
+        out: dict[str, Any] = {}
+        for key, bv in b.items():
+            cv = c[key]
+            if isinstance(bv, dict):
+                out[key] = {k: (None if bv[k] is None or cv[k] is None else cv[k] - bv[k])
+                            for k in bv}
+            elif isinstance(bv, int | float) and isinstance(cv, int | float):
+                out[key] = cv - bv
+        shrink = self.baseline.max_gap_s - self.combined.max_gap_s
+        out["points_with_shorter_max_gap"] = int((shrink > 0).sum())
+        out["max_gap_reduction_h"] = _pct(shrink, 3600.0)
+        return out
+
+    def to_dict(self, *, points: bool = True) -> dict[str, Any]:
+        """JSON-ready: both results and their difference."""
+        return {"baseline": self.baseline.to_dict(points=points),
+                "with_added": self.combined.to_dict(points=points),
+                "difference": self.difference()}
+
+
+# --------------------------------------------------------------------------------------------
+# Shards (run in this process or on Dask workers)
+
+
+def _shard_windows(
+    elsets: Sequence[ElementSet],
+    sat_offset: int,
+    sites: Sequence[Site],
+    site_offset: int,
+    start: datetime,
+    end: datetime,
+    constraints: Constraints,
+    sensors: Mapping[int, Sensor],
+) -> dict[str, Any]:
+    """Windows of one satellite batch over one tile: global indices, ns times, GSD at peak."""
+    from overflight.access import WindowTable, iter_window_tables
+    from overflight.gsd import gsd
+
+    stats: dict[str, Any] = {}
+    table = WindowTable.concat(list(iter_window_tables(
+        elsets, sites, start, end, constraints, batch_size=max(1, len(elsets)), workers=1,
+        stats=stats)))
+    g = np.full(len(table), np.nan)
+    if len(table) and sensors:
+        nadir = np.array([getattr(sensors.get(e.norad_id), "nadir_gsd_m", np.nan)
+                          for e in elsets])[table.sat_index]
+        ref = np.array([getattr(sensors.get(e.norad_id), "ref_alt_km", np.nan)
+                        for e in elsets])[table.sat_index]
+        known = np.isfinite(nadir)
+        if known.any():
+            g[known] = gsd(nadir[known], ref[known], table.peak_range_km[known],
+                           table.peak_incidence_deg[known]).mean_m
+    return {
+        "site": table.site_index.astype(np.int64) + site_offset,
+        "sat": table.sat_index.astype(np.int64) + sat_offset,
+        "start": table.start.astype("datetime64[ns]").view(np.int64),
+        "end": table.end.astype("datetime64[ns]").view(np.int64),
+        "gsd": g,
+        "sgp4_errors": dict(stats.get("sgp4_errors", {})),
+    }
+
+
+def _merge_point_stats(
+    site: I64, start: I64, end: I64, gsd: F64, n_points: int, t0: int, t1: int
+) -> dict[str, Any]:
+    """Per-point statistics from windows (local point indices, ns times); see module doc."""
+    windows = np.bincount(site, minlength=n_points).astype(np.int64)
+    best = np.full(n_points, np.nan)
+    np.fmin.at(best, site, gsd)
+    # Union of intervals per point by event counting: +1 at each start, −1 at each end, sorted
+    # by (point, time, starts first). Every point's events sum to zero, so the running depth is
+    # 0 between points and an access runs from a 0→1 step to the next 1→0 step.
+    times = np.concatenate((start, end))
+    kind = np.concatenate((np.zeros(start.size, np.int8), np.ones(end.size, np.int8)))
+    pts = np.concatenate((site, site))
+    order = np.lexsort((kind, times, pts))
+    times, kind, pts = times[order], kind[order], pts[order]
+    delta = np.where(kind == 0, 1, -1)
+    depth = np.cumsum(delta)
+    opens = (kind == 0) & (depth == 1)
+    closes = (kind == 1) & (depth == 0)
+    m_start, m_end, m_pt = times[opens], times[closes], pts[opens]
+    accesses = np.bincount(m_pt, minlength=n_points).astype(np.int64)
+    offsets = np.concatenate(([0], np.cumsum(accesses))).astype(np.int64)
+    covered = np.zeros(n_points, np.int64)
+    np.add.at(covered, m_pt, m_end - m_start)
+    has = accesses > 0
+    first_ns = np.full(n_points, -1, np.int64)
+    last_ns = np.full(n_points, -1, np.int64)
+    first_ns[has] = m_start[offsets[:-1][has]]
+    last_ns[has] = m_end[offsets[1:][has] - 1]
+    same = m_pt[1:] == m_pt[:-1]
+    gaps = (m_start[1:] - m_end[:-1])[same]
+    gap_pt = m_pt[1:][same]
+    n_gaps = np.bincount(gap_pt, minlength=n_points)
+    gap_sum = np.zeros(n_points, np.int64)
+    np.add.at(gap_sum, gap_pt, gaps)
+    gap_max = np.full(n_points, -1, np.int64)
+    np.maximum.at(gap_max, gap_pt, gaps)
+    lead = np.where(has, first_ns - t0, t1 - t0)
+    trail = np.where(has, t1 - last_ns, 0)
+    max_gap = np.maximum(np.maximum(lead, trail), gap_max)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_gap = np.where(n_gaps > 0, gap_sum / np.maximum(n_gaps, 1) / 1e9, np.nan)
+    return {
+        "windows": windows,
+        "accesses": accesses,
+        "covered_s": covered / 1e9,
+        "first_access_s": np.where(has, (first_ns - t0) / 1e9, np.nan),
+        "max_gap_s": max_gap / 1e9,
+        "revisit_mean_s": mean_gap,
+        "revisit_max_s": np.where(n_gaps > 0, gap_max / 1e9, np.nan),
+        "best_gsd_m": best,
+        "interval_counts": accesses,
+        "interval_start": m_start,
+        "interval_end": m_end,
+    }
+
+
+def _tile_stats(
+    n_points: int,
+    site_offset: int,
+    t0: int,
+    t1: int,
+    masks: Sequence[npt.NDArray[np.bool_]],
+    max_gsd_m: float | None,
+    *parts: dict[str, Any],
+) -> tuple[list[dict[str, Any]], dict[int, int]]:
+    """Statistics of one tile for each satellite subset (``masks`` over global indices)."""
+    keys = ("site", "sat", "start", "end", "gsd")
+    w = {k: np.concatenate([p[k] for p in parts]) if parts else np.empty(0) for k in keys}
+    # A canonical order, whatever order the shards arrived in.
+    order = np.lexsort((w["sat"], w["end"], w["start"], w["site"]))
+    w = {k: v[order] for k, v in w.items()}
+    site = w["site"].astype(np.int64) - site_offset
+    sat = w["sat"].astype(np.int64)
+    start, end = w["start"].astype(np.int64), w["end"].astype(np.int64)
+    gsd = w["gsd"].astype(np.float64)
+    ok_gsd = np.ones(sat.size, bool) if max_gsd_m is None else gsd <= max_gsd_m
+    out = []
+    for mask in masks:
+        keep = ok_gsd & mask[sat]
+        out.append(_merge_point_stats(site[keep], start[keep], end[keep], gsd[keep],
+                                      n_points, t0, t1))
+    errors: dict[int, int] = {}
+    for p in parts:
+        errors.update(p["sgp4_errors"])
+    return out, errors
+
+
+# --------------------------------------------------------------------------------------------
+# Driver
+
+
+def job_size(n_sats: int, n_points: int, start: datetime, end: datetime) -> float:
+    """Satellite × point × day units of a job (the default local-cluster threshold's unit)."""
+    return n_sats * n_points * (end - start).total_seconds() / 86400.0
+
+
+def _check(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetime,
+           end: datetime, c: Constraints, max_gsd_m: float | None) -> None:
+    from overflight.access import check_interval
+
+    c.validate()
+    check_interval(start, end)
+    if not elsets:
+        raise CoverageError("no satellites selected")
+    if not points:
+        raise CoverageError("no grid points")
+    ids = [e.norad_id for e in elsets]
+    if len(set(ids)) != len(ids):
+        raise CoverageError("a satellite appears twice in the fleet (one element set each)")
+    if max_gsd_m is not None and not max_gsd_m > 0:
+        raise CoverageError(f"max GSD {max_gsd_m} m must be positive")
+
+
+def _run(
+    elsets: Sequence[ElementSet],
+    points: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    c: Constraints,
+    masks: Sequence[npt.NDArray[np.bool_]],
+    *,
+    max_gsd_m: float | None,
+    sensors: Mapping[int, Sensor] | None,
+    client: Any,
+    plan: ShardPlan,
+    progress: Progress | None,
+) -> tuple[list[dict[str, Any]], dict[int, int]]:
+    from overflight.times import to_datetime64, utc
+
+    t0 = int(to_datetime64(utc(start))[0].astype(np.int64))
+    t1 = int(to_datetime64(utc(end))[0].astype(np.int64))
+    batches = plan.batches(len(elsets))
+    tiles = plan.tiles(len(points))
+    sens = dict(sensors or {})
+    total = len(tiles) * (len(batches) + 1)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    def batch_args(lo: int, hi: int) -> tuple[list[ElementSet], dict[int, Sensor]]:
+        chosen = list(elsets[lo:hi])
+        return chosen, {e.norad_id: sens[e.norad_id] for e in chosen if e.norad_id in sens}
+
+    tile_results: list[tuple[list[dict[str, Any]], dict[int, int]]] = []
+    if client is None:
+        for lo, hi in tiles:
+            parts = []
+            for blo, bhi in batches:
+                chosen, chosen_sens = batch_args(blo, bhi)
+                parts.append(_shard_windows(chosen, blo, points[lo:hi], lo, start, end, c,
+                                            chosen_sens))
+                tick()
+            tile_results.append(_tile_stats(hi - lo, lo, t0, t1, masks, max_gsd_m, *parts))
+            tick()
+    else:
+        tile_results = _run_dask(client, elsets, points, start, end, c, masks, t0, t1,
+                                 max_gsd_m, batches, tiles, batch_args, tick)
+    merged: list[dict[str, Any]] = []
+    for k in range(len(masks)):
+        per_tile = [tr[0][k] for tr in tile_results]
+        merged.append({key: np.concatenate([p[key] for p in per_tile]) for key in per_tile[0]})
+    errors: dict[int, int] = {}
+    for _, err in tile_results:
+        errors.update(err)
+    return merged, errors
+
+
+def _run_dask(
+    client: Any,
+    elsets: Sequence[ElementSet],
+    points: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    c: Constraints,
+    masks: Sequence[npt.NDArray[np.bool_]],
+    t0: int,
+    t1: int,
+    max_gsd_m: float | None,
+    batches: list[tuple[int, int]],
+    tiles: list[tuple[int, int]],
+    batch_args: Callable[[int, int], tuple[list[ElementSet], dict[int, Sensor]]],
+    tick: Callable[[], None],
+) -> list[tuple[list[dict[str, Any]], dict[int, int]]]:
+    as_completed = _distributed().as_completed
+    run = uuid.uuid4().hex[:12]
+    def scatter(value: Any) -> Any:
+        # A one-element list, so that sequences travel as one datum (not one per element).
+        return client.scatter([value], hash=False)[0]
+
+    batch_data = [scatter(batch_args(lo, hi)) for lo, hi in batches]
+    tile_data = [scatter(list(points[lo:hi])) for lo, hi in tiles]
+    mask_data = scatter(list(masks))
+    tile_futures = []
+    window_futures = []
+    for ti, (lo, hi) in enumerate(tiles):
+        parts = []
+        for bi, (blo, _) in enumerate(batches):
+            fut = client.submit(
+                _shard_unpack, batch_data[bi], blo, tile_data[ti], lo, start, end, c,
+                key=f"overflight-windows-{run}-{ti}-{bi}", pure=False,
+            )
+            parts.append(fut)
+        window_futures += parts
+        tile_futures.append(client.submit(
+            _tile_stats, hi - lo, lo, t0, t1, mask_data, max_gsd_m, *parts,
+            key=f"overflight-tile-{run}-{ti}", pure=False,
+        ))
+    for _ in as_completed(window_futures):
+        tick()
+    results = []
+    for fut in tile_futures:
+        results.append(fut.result())
+        tick()
+    return results
+
+
+def _shard_unpack(
+    batch: tuple[list[ElementSet], dict[int, Sensor]],
+    sat_offset: int,
+    sites: Sequence[Site],
+    site_offset: int,
+    start: datetime,
+    end: datetime,
+    c: Constraints,
+) -> dict[str, Any]:
+    """Dask task: :func:`_shard_windows` with the batch's element sets and sensors as one datum."""
+    return _shard_windows(batch[0], sat_offset, sites, site_offset, start, end, c, batch[1])
+
+
+def _result(
+    stats: dict[str, Any],
+    elsets: Sequence[ElementSet],
+    mask: npt.NDArray[np.bool_],
+    points: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    c: Constraints,
+    max_gsd_m: float | None,
+    errors: Mapping[int, int],
+) -> CoverageResult:
+    from overflight.hypothetical import is_hypothetical
+    from overflight.times import utc
+
+    chosen = [e for e, m in zip(elsets, mask.tolist(), strict=True) if m]
+    ids = {e.norad_id for e in chosen}
+    return CoverageResult(
+        start=utc(start),
+        end=utc(end),
+        constraints=c,
+        max_gsd_m=max_gsd_m,
+        lat_deg=np.array([p.lat_deg for p in points]),
+        lon_deg=np.array([p.lon_deg for p in points]),
+        satellites=tuple(SatelliteRef(e.norad_id, e.name, is_hypothetical(e)) for e in chosen),
+        windows=stats["windows"],
+        accesses=stats["accesses"],
+        covered_s=stats["covered_s"],
+        first_access_s=stats["first_access_s"],
+        max_gap_s=stats["max_gap_s"],
+        revisit_mean_s=stats["revisit_mean_s"],
+        revisit_max_s=stats["revisit_max_s"],
+        best_gsd_m=stats["best_gsd_m"],
+        interval_offsets=np.concatenate(([0], np.cumsum(stats["interval_counts"]))).astype(
+            np.int64),
+        interval_start=stats["interval_start"].view("datetime64[ns]"),
+        interval_end=stats["interval_end"].view("datetime64[ns]"),
+        sgp4_errors={k: v for k, v in errors.items() if k in ids},
+    )
+
+
+def coverage(
+    elsets: Sequence[ElementSet],
+    points: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    constraints: Constraints | None = None,
+    *,
+    max_gsd_m: float | None = None,
+    sensors: Mapping[int, Sensor] | None = None,
+    client: Any = None,
+    plan: ShardPlan | None = None,
+    progress: Progress | None = None,
+) -> CoverageResult:
+    """Coverage of ``points`` by the fleet ``elsets`` over [start, end] (aware UTC).
+
+    ``max_gsd_m``: count only windows whose GSD at closest approach (from ``sensors``, by
+    NORAD id) is at most this; satellites without a sensor entry then count for nothing.
+    ``client``: a ``distributed.Client`` to run the shards on (None: this process); the result
+    is identical either way. ``progress(done, total)`` counts finished tasks.
+    """
+    c = constraints or Constraints()
+    _check(elsets, points, start, end, c, max_gsd_m)
+    mask = np.ones(len(elsets), dtype=bool)
+    stats, errors = _run(elsets, points, start, end, c, [mask], max_gsd_m=max_gsd_m,
+                         sensors=sensors, client=client, plan=plan or ShardPlan(),
+                         progress=progress)
+    return _result(stats[0], elsets, mask, points, start, end, c, max_gsd_m, errors)
+
+
+def compare_coverage(
+    baseline: Sequence[ElementSet],
+    added: Sequence[ElementSet],
+    points: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    constraints: Constraints | None = None,
+    *,
+    max_gsd_m: float | None = None,
+    sensors: Mapping[int, Sensor] | None = None,
+    client: Any = None,
+    plan: ShardPlan | None = None,
+    progress: Progress | None = None,
+) -> CoverageComparison:
+    """Coverage by ``baseline`` and by ``baseline + added``, from one window computation."""
+    c = constraints or Constraints()
+    fleet = list(baseline) + list(added)
+    _check(fleet, points, start, end, c, max_gsd_m)
+    if not baseline or not added:
+        raise CoverageError("a comparison needs a baseline fleet and added satellites")
+    base_mask = np.zeros(len(fleet), dtype=bool)
+    base_mask[: len(baseline)] = True
+    all_mask = np.ones(len(fleet), dtype=bool)
+    stats, errors = _run(fleet, points, start, end, c, [base_mask, all_mask],
+                         max_gsd_m=max_gsd_m, sensors=sensors, client=client,
+                         plan=plan or ShardPlan(), progress=progress)
+    return CoverageComparison(
+        _result(stats[0], fleet, base_mask, points, start, end, c, max_gsd_m, errors),
+        _result(stats[1], fleet, all_mask, points, start, end, c, max_gsd_m, errors),
+    )
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
+    """A ``distributed.Client``: connected to ``scheduler`` (``tcp://host:port``), else on a
+    new local cluster of ``workers`` single-threaded processes (default: one per CPU)."""
+    import os
+
+    dist = _distributed()
+    client_cls, cluster_cls = dist.Client, dist.LocalCluster
+    if scheduler:
+        try:
+            client = client_cls(scheduler, timeout="10s")
+        except OSError as exc:
+            raise CoverageError(f"cannot connect to Dask scheduler {scheduler}: {exc}") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    n = workers or max(1, len(os.sched_getaffinity(0)))
+    with cluster_cls(n_workers=n, threads_per_worker=1, processes=True,
+                     dashboard_address=None) as cluster, client_cls(cluster) as client:
+        yield client
+
+
+def _distributed() -> Any:
+    """The ``distributed`` module (optional dependency: the ``cluster`` extra)."""
+    from importlib import import_module
+
+    try:
+        return import_module("distributed")
+    except ImportError:
+        raise CoverageError("Dask is not installed: pip install 'overflight[cluster]'") from None
