@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
         t1 = t0 + timedelta(hours=hours)
         wv3 = next((e for e in elsets if e.norad_id == 40115), elsets[0])
         from overflight.basemap import describe_place
-        from overflight.cli.track_cmd import track_rows
+        from overflight.track import track_rows
 
         row = track_rows(wv3, [t0])[0]
         console.print(

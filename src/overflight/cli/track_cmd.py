@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from overflight.cli._common import DbOption, UserError, emit
+from overflight.track import track_rows as track_rows  # re-exported for older callers
 
 
 class TrackFormat(StrEnum):
@@ -31,33 +32,6 @@ def _one_satellite(ref: str, db: Path | None, at: Any) -> Any:
     if len(elsets) != 1:
         raise UserError(f"{ref!r} selects {len(elsets)} satellites; give one")
     return elsets[0]
-
-
-def track_rows(elset: Any, times: Any) -> list[dict[str, Any]]:
-    """Per time: nadir point, altitude, speed, sunlit (one satellite)."""
-    import numpy as np
-
-    from overflight.propagation import error_message, propagate
-    from overflight.sun import is_sunlit, sun_itrs_km
-    from overflight.times import datetime64_to_utc, format_utc
-
-    eph = propagate([elset], times, frame="itrs", workers=1)
-    lat, lon, alt = eph.geodetic()
-    lit = is_sunlit(eph.position_km[0], sun_itrs_km(eph.times))
-    speed = np.linalg.norm(eph.velocity_km_s[0], axis=-1)
-    rows: list[dict[str, Any]] = []
-    for i, t in enumerate(eph.times):
-        err = int(eph.error[0, i])
-        rows.append({
-            "time": format_utc(datetime64_to_utc(t)),
-            "lat_deg": None if err else round(float(lat[0, i]), 4),
-            "lon_deg": None if err else round(float(lon[0, i]), 4),
-            "alt_km": None if err else round(float(alt[0, i]), 3),
-            "speed_km_s": None if err else round(float(speed[i]), 4),
-            "sunlit": None if err else bool(lit[i]),
-            "error": error_message(err) if err else None,
-        })
-    return rows
 
 
 def plot_track(rows: list[dict[str, Any]], path: Path, title: str,
