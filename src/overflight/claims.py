@@ -933,32 +933,48 @@ def _nearest(windows: Sequence[Window], claim: Claim) -> Window | None:
     return min(windows, key=lambda w: (abs(_offset_s(w.start, w.end, claim)), w.start))
 
 
-def _closest_approach(
-    es: ElementSet, site: Site, claim: Claim, s0: datetime, s1: datetime, gsd_model: _Gsd | None
-) -> Geometry | None:
-    """Minimum ground distance of the nadir point nearest in time to the claimed interval."""
+def _view(es: ElementSet, site: Site, t64: npt.NDArray[Any]) -> dict[str, npt.NDArray[Any]]:
+    """Geometry without the Sun (cheap): ground distance, off-nadir, elevation; NaN on error."""
     from overflight.geometry import view_geometry
+
+    pos, err = _states(es, t64)
+    vg = view_geometry(pos, site)
+    bad = err != 0
+    return {
+        "ground_km": np.where(bad, np.nan, np.radians(vg.central_angle_deg) * _GROUND_RADIUS_KM),
+        "off_nadir": np.where(bad, np.nan, vg.off_nadir_deg),
+        "elevation": np.where(bad, np.nan, vg.elevation_deg),
+    }
+
+
+def _closest_time(
+    es: ElementSet, site: Site, claim: Claim, s0: datetime, s1: datetime
+) -> np.datetime64 | None:
+    """Time of the minimum ground distance of the nadir point nearest the claimed interval:
+    local minima on a 20 s grid, refined on 1 s then 20 ms grids."""
     from overflight.times import datetime64_to_utc
 
-    coarse = _grid(s0, s1, 5.0)
-    pos, err = _states(es, coarse)
-    ca = np.asarray(view_geometry(pos, site).central_angle_deg, dtype=float)
-    ca = np.where(err == 0, ca, np.nan)
-    if not np.isfinite(ca).any():
+    coarse = _grid(s0, s1, 20.0)
+    ground = _view(es, site, coarse)["ground_km"]
+    if not np.isfinite(ground).any():
         return None
     inner = np.flatnonzero(
-        (ca[1:-1] <= ca[:-2]) & (ca[1:-1] <= ca[2:]) & np.isfinite(ca[1:-1])
+        (ground[1:-1] <= ground[:-2]) & (ground[1:-1] <= ground[2:]) & np.isfinite(ground[1:-1])
     ) + 1
-    candidates = inner if inner.size else np.array([int(np.nanargmin(ca))])
-    times = [datetime64_to_utc(coarse[i]) for i in candidates.tolist()]
-    dists = [abs(_offset_s(t, t, claim)) for t in times]
-    k = int(candidates[int(np.argmin(dists))])
-    lo = coarse[max(k - 1, 0)]
-    hi = coarse[min(k + 1, coarse.size - 1)]
-    fine = np.arange(lo, hi + np.timedelta64(1, "ns"), np.timedelta64(50, "ms"))
-    g = _geometries(es, site, fine, gsd_model)
-    gk = np.where(g["err"] == 0, g["ground_km"], np.inf)
-    return _geometry_at(g, int(np.argmin(gk)))
+    candidates = inner if inner.size else np.array([int(np.nanargmin(ground))])
+    dists = [abs(_offset_s(t, t, claim))
+             for t in (datetime64_to_utc(coarse[i]) for i in candidates.tolist())]
+    best: Any = coarse[int(candidates[int(np.argmin(dists))])]
+    for half_s, step_ms in ((20, 1000), (1, 20)):
+        half = np.timedelta64(half_s * 1000, "ms")
+        fine = np.arange(best - half, best + half + np.timedelta64(1, "ns"),
+                         np.timedelta64(step_ms, "ms")).astype("datetime64[ns]")
+        g = _view(es, site, fine)["ground_km"]
+        if not np.isfinite(g).any():
+            break
+        best = fine[int(np.nanargmin(g))]
+    out: np.datetime64 = best
+    return out
 
 
 def _ground_speed_km_s(es: ElementSet) -> float:
@@ -1052,22 +1068,29 @@ def _reach(
     return _Reach(windows, inside)
 
 
-def _best_in(
+def _best_time(
     es: ElementSet, site: Site, windows: Sequence[Window], t0: datetime, t1: datetime,
-    gsd_model: _Gsd | None, prefer_light: bool, night_sun_deg: float,
-) -> Geometry:
-    """The reachable time within [t0, t1] with the smallest off-nadir angle (in daylight first
-    for an optical sensor)."""
+    prefer_light: bool, night_sun_deg: float,
+) -> np.datetime64:
+    """The reachable time within [t0, t1] with the smallest off-nadir angle (for an optical
+    sensor, in light if any reachable time is)."""
+    from overflight.sun import sun_elevation_deg
+
     parts = []
     for w in windows:
         a, b = max(w.start, t0), min(w.end, t1)
         parts.append(_grid(a, b, max(0.25, (b - a).total_seconds() / 400.0)))
     t64 = np.unique(np.concatenate(parts))
-    g = _geometries(es, site, t64, gsd_model)
-    score = np.where(g["err"] == 0, g["off_nadir"], np.inf)
+    score = _view(es, site, t64)["off_nadir"]
+    score = np.where(np.isfinite(score), score, np.inf)
     if prefer_light:
-        score = score + np.where(g["sun"] >= night_sun_deg, 0.0, 1000.0)
-    return _geometry_at(g, int(np.argmin(score)))
+        # The Sun moves 0.25° a minute: the chosen time's Sun decides; the whole grid is looked
+        # at only when that one is dark.
+        k = int(np.argmin(score))
+        if float(sun_elevation_deg(site, t64[k : k + 1])[0]) < night_sun_deg:
+            score = score + np.where(sun_elevation_deg(site, t64) >= night_sun_deg, 0.0, 1000.0)
+    out: np.datetime64 = t64[int(np.argmin(score))]
+    return out
 
 
 def _cannot(claim: Claim, reasons: list[str], **kw: Any) -> ClaimResult:
@@ -1229,20 +1252,19 @@ def verify_claim(
 
     # 5. Opportunities and geometry.
     reach = _reach(es, site := claim.target, s0, s1, t0, t1, limit)
-    from overflight.access import Constraints, find_windows
-
-    visible = find_windows([es], [site], s0, s1, Constraints(min_elevation_deg=0.0))
-    closest = _closest_approach(es, site, claim, s0, s1, gsd_model)
-    at_claim = None
-    if claim.time_end is None:
-        at_claim = _geometry_at(
-            _geometries(es, site, _grid(claim.time, claim.time, 1.0), gsd_model), 0
-        )
     possible = bool(reach.in_tolerance)
-    best = (
-        _best_in(es, site, reach.in_tolerance, t0, t1, gsd_model, kind == "optical",
-                 opts.night_sun_deg) if possible else None
-    )
+    # The instants that matter, then their full geometry (Sun included) in one evaluation.
+    instants: dict[str, Any] = {"closest": _closest_time(es, site, claim, s0, s1)}
+    if claim.time_end is None:
+        instants["at_claim"] = _grid(claim.time, claim.time, 1.0)[0]
+    if possible:
+        instants["best"] = _best_time(es, site, reach.in_tolerance, t0, t1, kind == "optical",
+                                      opts.night_sun_deg)
+    keys = [k for k, v in instants.items() if v is not None]
+    geo = _geometries(es, site, np.array([instants[k] for k in keys], dtype="datetime64[ns]"),
+                      gsd_model)
+    found = {k: _geometry_at(geo, i) for i, k in enumerate(keys)}
+    closest, at_claim, best = found.get("closest"), found.get("at_claim"), found.get("best")
     nearest = _nearest(reach.windows, claim)
     nearest_vis = None
     offset = None if closest is None else _offset_s(closest.time, closest.time, claim)
@@ -1296,6 +1318,9 @@ def verify_claim(
                 f"±{opts.search_hours:g} h of the claimed time."
             )
         # A pass above the horizon that never came within reach, nearer than any opportunity.
+        from overflight.access import Constraints, find_windows
+
+        visible = find_windows([es], [site], s0, s1, Constraints(min_elevation_deg=0.0))
         out_of_reach = [w for w in visible
                         if not any(r.start <= w.end and r.end >= w.start for r in reach.windows)]
         nearest_vis = _nearest(out_of_reach, claim)
