@@ -173,7 +173,7 @@ def _constraint_text(result: CoverageResult) -> str:
 
 
 def _header(grid: Grid) -> dict[str, Any]:
-    return {"region": grid.region.to_dict(), "grid_km": grid.spacing_km, "points": len(grid)}
+    return {"region": grid.region.to_dict(), "grid_km": grid.spacing_km, "grid_points": len(grid)}
 
 
 def write_table(grid: Grid, result: CoverageResult | CoverageComparison) -> None:
@@ -300,7 +300,7 @@ def write_png(grid: Grid, result: CoverageResult | CoverageComparison, path: Pat
     title = _title("Maximum gap" if len(pair) == 1 else "Maximum gap, baseline vs with added",
                    grid, main)
     width = int(fig.get_figwidth() * 13)
-    fig.suptitle("\n".join(textwrap.wrap(title, width) + [_constraint_text(main)]), fontsize=9)
+    fig.suptitle("\n".join([*textwrap.wrap(title, width), _constraint_text(main)]), fontsize=9)
     if isinstance(result, CoverageComparison):
         d = result.difference()
         red = d["max_gap_reduction_h"]
