@@ -1,9 +1,385 @@
-"""Placeholder command module (filled in by its owner)."""
+"""`overflight history`, `overflight maneuvers`, `overflight decay`: orbit forensics."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
 
+from overflight.cli._common import DbOption, UserError, emit, warn
 
+if TYPE_CHECKING:
+    from overflight.elements import ElementSet
+    from overflight.history import OrbitState
+    from overflight.maneuvers import DecayEstimate, Maneuver
+
+
+class OutFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+HISTORY_COLUMNS = ["epoch", "a km", "perigee km", "apogee km", "e", "incl°", "raan°", "argp°",
+                   "n rev/d", "ndot rev/d²", "bstar", "ltan h"]
+MANEUVER_COLUMNS = ["satellite", "before", "after", "estimated (±)", "Δa km", "Δperigee km",
+                    "Δapogee km", "Δincl°", "Δv m/s", "kind"]
+MANEUVER_CSV = ["norad_id", "name", "before_epoch", "after_epoch", "estimated_time",
+                "time_uncertainty_s", "delta_a_km", "delta_perigee_km", "delta_apogee_km",
+                "delta_inclination_deg", "delta_v_m_s", "kind", "delta_v_tangential_m_s",
+                "delta_v_eccentricity_m_s", "delta_v_plane_m_s", "significance", "closest_km"]
+DECAY_COLUMNS = ["norad_id", "name", "epoch", "perigee_alt_km", "decay_rate_km_day",
+                 "estimated_date", "uncertainty_days", "label"]
+
+
+# ---- loading --------------------------------------------------------------------------------
+def _read_history_file(path: Path) -> list[ElementSet]:
+    from overflight.formats import read_path
+
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    result = read_path(path)
+    if not result.records:
+        first = f"; first problem: {result.errors[0]}" if result.errors else ""
+        raise UserError(f"{path.name}: no valid element sets{first}")
+    if result.errors:
+        warn(f"{path.name}: {len(result.errors)} invalid records skipped; first: "
+             f"{result.errors[0]}")
+    return result.records
+
+
+def _in_interval(
+    records: Sequence[ElementSet], since: datetime | None, until: datetime | None
+) -> list[ElementSet]:
+    return [es for es in records
+            if (since is None or es.epoch >= since) and (until is None or es.epoch <= until)]
+
+
+def _match_file_object(records: Sequence[ElementSet], ref: str) -> int:
+    """NORAD id of the object in a file that ``ref`` names (id or case-insensitive name)."""
+    ids = {es.norad_id for es in records}
+    text = ref.strip()
+    if text.isdigit():
+        if int(text) in ids:
+            return int(text)
+        raise UserError(f"NORAD {text} is not in the history file")
+    names: dict[int, str] = {es.norad_id: es.name for es in records}
+    exact = {n for n, nm in names.items() if nm.strip().upper() == text.upper()}
+    found = exact or {n for n, nm in names.items() if text.upper() in nm.upper()}
+    if len(found) == 1:
+        return found.pop()
+    if not found:
+        raise UserError(f"no satellite matching '{text}' in the history file")
+    shown = ", ".join(f"{n} {names[n]}" for n in sorted(found)[:10])
+    raise UserError(f"'{text}' is ambiguous in the history file: {shown}; give a NORAD id")
+
+
+def load_histories(
+    sats: Sequence[str],
+    groups: Sequence[str],
+    files: Sequence[Path],
+    since: datetime | None,
+    until: datetime | None,
+    db: Path | None,
+) -> dict[int, list[ElementSet]]:
+    """Element-set histories (NORAD id → sets by epoch) of the selection, within the interval.
+
+    With files, ``sats`` pick objects in the files; otherwise they are looked up in the catalog.
+    """
+    from overflight.history import group_histories
+
+    records: list[ElementSet] = []
+    if files:
+        for f in files:
+            records.extend(_read_history_file(f))
+        if sats:
+            wanted = {_match_file_object(records, s) for s in sats}
+            records = [es for es in records if es.norad_id in wanted]
+        records = _in_interval(records, since, until)
+    if (sats and not files) or groups:
+        from overflight.catalog import Catalog
+
+        with Catalog.open(db) as cat:
+            if sats and not files:
+                ids = [o.norad_id for o in cat.resolve_many(sats)]
+                for hist in cat.history_many(norad_ids=ids, start=since, end=until).values():
+                    records.extend(hist)
+            known = {g.name for g in cat.groups()}
+            for g in groups:
+                if g not in known:
+                    raise UserError(f"unknown group {g!r} in {cat.description}; groups: "
+                                    + ", ".join(sorted(known)))
+                for hist in cat.history_many(group=g, start=since, end=until).values():
+                    records.extend(hist)
+    if not (sats or groups or files):
+        raise UserError("nothing selected: give --sat, --group or --tle-history FILE")
+    if not records:
+        raise UserError("no element sets in the selected history"
+                        + (" and interval" if since or until else ""))
+    return group_histories(records)
+
+
+def _interval(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    from overflight.times import parse_time
+
+    t0 = parse_time(since) if since else None
+    t1 = parse_time(until) if until else None
+    if t0 is not None and t1 is not None and t1 <= t0:
+        raise UserError("--until must be after --since")
+    return t0, t1
+
+
+# ---- output ---------------------------------------------------------------------------------
+def _short(t: datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M")
+
+
+def _maneuver_row(m: Maneuver) -> dict[str, Any]:
+    est = ""
+    if m.estimated_time is not None:
+        est = f"{m.estimated_time:%m-%d %H:%M:%S} ±{(m.time_uncertainty_s or 0) / 60:.0f}m"
+        if m.passes is not None:
+            if any(p.contains_estimate for p in m.passes):
+                est += " in pass"
+            elif any(p.within_uncertainty for p in m.passes):
+                est += " pass within ±"
+    return {
+        "satellite": f"{m.name} ({m.norad_id})",
+        "before": _short(m.before_epoch),
+        "after": _short(m.after_epoch),
+        "estimated (±)": est,
+        "Δa km": f"{m.delta_a_km:+.3f}",
+        "Δperigee km": f"{m.delta_perigee_km:+.3f}",
+        "Δapogee km": f"{m.delta_apogee_km:+.3f}",
+        "Δincl°": f"{m.delta_inclination_deg:+.4f}",
+        "Δv m/s": f"{m.delta_v_m_s:.3f}",
+        "kind": m.kind,
+    }
+
+
+def _history_row(s: OrbitState) -> dict[str, Any]:
+    return {
+        "epoch": s.epoch.strftime("%Y-%m-%d %H:%M:%S"),
+        "a km": f"{s.semi_major_axis_km:.3f}",
+        "perigee km": f"{s.perigee_alt_km:.3f}",
+        "apogee km": f"{s.apogee_alt_km:.3f}",
+        "e": f"{s.eccentricity:.7f}",
+        "incl°": f"{s.inclination_deg:.4f}",
+        "raan°": f"{s.raan_deg:.4f}",
+        "argp°": f"{s.arg_perigee_deg:.4f}",
+        "n rev/d": f"{s.mean_motion_rev_day:.8f}",
+        "ndot rev/d²": f"{s.mean_motion_dot_rev_day2:.3e}",
+        "bstar": f"{s.bstar:.3e}",
+        "ltan h": "" if s.ltan_hours is None else f"{s.ltan_hours:.3f}",
+    }
+
+
+def _decay_text(d: DecayEstimate) -> str:
+    return (f"Decay (estimate): perigee {d.perigee_alt_km:.1f} km falling "
+            f"{-d.decay_rate_km_day * 1000:.0f} ± {d.decay_rate_sigma_km_day * 1000:.0f} m/day; "
+            f"below {d.threshold_alt_km:.0f} km around {d.estimated_date:%Y-%m-%d} "
+            f"± {d.uncertainty_days:.0f} days (exponential atmosphere, today's drag, "
+            "no further maneuvers)")
+
+
+def plot_history(
+    states: Sequence[OrbitState], maneuvers: Sequence[Maneuver], path: Path, title: str
+) -> None:
+    """Perigee and apogee altitude over time, maneuvers marked (vertical lines, brackets)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    date2num: Any = mdates.date2num
+    t = date2num([s.epoch for s in states])
+    fig, ax = plt.subplots(figsize=(11, 5))
+    ax.plot(t, [s.apogee_alt_km for s in states], ".-", color="tab:blue", label="apogee")
+    ax.plot(t, [s.perigee_alt_km for s in states], ".-", color="tab:red", label="perigee")
+    for k, m in enumerate(maneuvers):
+        ax.axvspan(date2num(m.before_epoch), date2num(m.after_epoch), color="tab:orange",
+                   alpha=0.12, lw=0)
+        mid = m.before_epoch + (m.after_epoch - m.before_epoch) / 2
+        when = date2num(m.estimated_time or mid)
+        ax.axvline(when, color="tab:orange", lw=1.2,
+                   label="maneuver (estimated time; bracket shaded)" if k == 0 else None)
+        ax.annotate(f"{m.kind}\n{m.delta_v_m_s:.2f} m/s", (when, 1.0),
+                    xycoords=("data", "axes fraction"), fontsize=7, ha="center", va="top")
+    formatter: Any = mdates.DateFormatter
+    ax.xaxis.set_major_formatter(formatter("%m-%d\n%H:%MZ"))
+    ax.set_ylabel("altitude above WGS-72 equatorial radius, km")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _maneuver_rows(maneuvers: Sequence[Maneuver], fmt: str) -> list[dict[str, Any]]:
+    rows = [m.to_dict() for m in maneuvers]
+    if fmt == "csv":
+        for r, m in zip(rows, maneuvers, strict=True):
+            if m.passes is not None:
+                r["passes"] = len(m.passes)
+    return rows
+
+
+# ---- commands -------------------------------------------------------------------------------
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add `history`, `maneuvers` and `decay`."""
+
+    @app.command("history")
+    def history(
+        sat: str | None = typer.Argument(
+            None, help="NORAD id or name (in the catalog, or in --tle-history)."),
+        tle_history: Path | None = typer.Option(
+            None, "--tle-history", help="Element-set history file (TLE/OMM, may be gzip)."),
+        since: str | None = typer.Option(None, help="Only element sets from this time (ISO 8601)."),
+        until: str | None = typer.Option(None, help="Only element sets up to this time."),
+        fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f"),
+        plot: Path | None = typer.Option(
+            None, help="Draw perigee/apogee altitude with maneuvers to this PNG."),
+        db: Path | None = DbOption,
+    ) -> None:
+        """Orbit history of one satellite: derived elements per element set, maneuvers, decay."""
+        from overflight.history import OrbitTable
+        from overflight.maneuvers import detect_maneuvers, estimate_decay
+
+        t0, t1 = _interval(since, until)
+        if sat is None and tle_history is None:
+            raise UserError("give a satellite (NORAD id or name) or --tle-history FILE")
+        files = [tle_history] if tle_history else []
+        hist = load_histories([sat] if sat else [], [], files, t0, t1, db)
+        if len(hist) != 1:
+            raise UserError(f"the history file holds {len(hist)} objects; name one (NORAD id)")
+        (nid, sets), = hist.items()
+        table = OrbitTable.from_histories({nid: sets})
+        states = table.states()
+        result = detect_maneuvers(table)
+        decay = estimate_decay(table, maneuvers=result.maneuvers)
+        name = sets[-1].name or str(nid)
+        title = f"{name} ({nid}): {len(states)} element sets"
+        if plot is not None:
+            plot_history(states, result.maneuvers, plot, f"{name} ({nid}) perigee and apogee")
+            typer.echo(f"wrote {plot}", err=True)
+        if fmt == OutFormat.json:
+            import json
+
+            doc = {
+                "norad_id": nid,
+                "name": name,
+                "element_sets": len(states),
+                "history": [s.to_dict() for s in states],
+                "maneuvers": [m.to_dict() for m in result.maneuvers],
+                "decay": decay.to_dict() if decay else None,
+            }
+            json.dump(doc, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        elif fmt == OutFormat.csv:
+            emit([s.to_dict() for s in states], "csv")
+        else:
+            emit([_history_row(s) for s in states], "table", title=title + " (UTC)",
+                 columns=HISTORY_COLUMNS)
+            if result.maneuvers:
+                emit([_maneuver_row(m) for m in result.maneuvers], "table",
+                     title="Maneuvers (UTC)", columns=MANEUVER_COLUMNS)
+            else:
+                typer.echo("no maneuvers detected")
+            if decay is not None:
+                typer.echo(_decay_text(decay))
+
+    @app.command("maneuvers")
+    def maneuvers(
+        sat: list[str] = typer.Option([], "--sat", "-s", help="NORAD id or name (repeatable)."),
+        group: list[str] = typer.Option([], "--group", "-g", help="Catalog group (repeatable)."),
+        tle_history: list[Path] = typer.Option(
+            [], "--tle-history", help="Element-set history file (TLE/OMM, may be gzip)."),
+        since: str | None = typer.Option(None, help="Only element sets from this time (ISO 8601)."),
+        until: str | None = typer.Option(None, help="Only element sets up to this time."),
+        station: str | None = typer.Option(
+            None, help="Also list passes over this site (name or LAT,LON) in each bracket."),
+        threshold: float = typer.Option(7.0, help="Robust sigmas a change must exceed."),
+        min_dv: float = typer.Option(0.02, help="Smallest Δv reported, m/s."),
+        fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f"),
+        db: Path | None = DbOption,
+    ) -> None:
+        """Maneuvers detected in element-set histories of satellites, groups or a file."""
+        from overflight.maneuvers import DetectionConfig, detect_maneuvers, with_passes
+
+        if threshold <= 0 or min_dv < 0:
+            raise UserError("--threshold must be positive and --min-dv not negative")
+        site = None
+        if station is not None:
+            from overflight.sites import resolve_site
+
+            site = resolve_site(station)
+        t0, t1 = _interval(since, until)
+        hist = load_histories(sat, group, tle_history, t0, t1, db)
+        config = DetectionConfig(threshold=threshold, min_delta_v_m_s=min_dv)
+        result = detect_maneuvers(hist, config=config)
+        found = result.maneuvers
+        if site is not None:
+            found = with_passes(found, result.table, site)
+        typer.echo(
+            f"{len(found)} maneuvers in {len({m.norad_id for m in found})} of {result.objects} "
+            f"objects ({result.element_sets} element sets, {result.pairs_compared} pairs "
+            f"compared, {result.glitches} outlier flags dropped)", err=True)
+        if fmt == OutFormat.table:
+            if not found:
+                typer.echo("no maneuvers detected")
+                return
+            emit([_maneuver_row(m) for m in found], "table", title="Maneuvers (UTC)",
+                 columns=MANEUVER_COLUMNS)
+            if site is not None:
+                for m in found:
+                    for p in m.passes or ():
+                        mark = ("  <- estimate" if p.contains_estimate else
+                                "  (within uncertainty)" if p.within_uncertainty else "")
+                        typer.echo(f"  {m.norad_id} pass over {p.station}: {p.start:%m-%d %H:%M:%S}"
+                                   f"–{p.end:%H:%M:%S} max {p.max_elevation_deg:.0f}°{mark}")
+        else:
+            extra = ["passes", "estimate_in_pass", "pass_within_uncertainty"]
+            cols = MANEUVER_CSV + (extra if site is not None else [])
+            emit(_maneuver_rows(found, fmt.value), fmt.value, columns=cols)
+
+    @app.command("decay")
+    def decay(
+        sat: list[str] = typer.Option([], "--sat", "-s", help="NORAD id or name (repeatable)."),
+        group: list[str] = typer.Option([], "--group", "-g", help="Catalog group (repeatable)."),
+        tle_history: list[Path] = typer.Option(
+            [], "--tle-history", help="Element-set history file (TLE/OMM, may be gzip)."),
+        since: str | None = typer.Option(None, help="Only element sets from this time (ISO 8601)."),
+        until: str | None = typer.Option(None, help="Only element sets up to this time."),
+        below: float = typer.Option(150.0, help="Perigee altitude that counts as decayed, km."),
+        fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f"),
+        db: Path | None = DbOption,
+    ) -> None:
+        """Estimated dates when decaying objects' perigees fall below --below km (estimates)."""
+        from overflight.maneuvers import detect_maneuvers, estimate_decay
+
+        if below <= 100:
+            raise UserError("--below must be above 100 km (the atmosphere model's floor)")
+        t0, t1 = _interval(since, until)
+        hist = load_histories(sat, group, tle_history, t0, t1, db)
+        result = detect_maneuvers(hist)
+        by_obj: dict[int, list[Maneuver]] = {}
+        for m in result.maneuvers:
+            by_obj.setdefault(m.norad_id, []).append(m)
+        rows = []
+        for nid, sets in hist.items():
+            d = estimate_decay(sets, maneuvers=by_obj.get(nid, []), threshold_alt_km=below)
+            if d is not None:
+                rows.append(d)
+        rows.sort(key=lambda d: d.estimated_date)
+        if fmt == OutFormat.table and not rows:
+            typer.echo("no object shows a significant drag decay")
+            return
+        emit([d.to_dict() for d in rows], fmt.value, title="Decay estimates (UTC)",
+             columns=DECAY_COLUMNS if fmt != OutFormat.json else None)
