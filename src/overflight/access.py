@@ -1008,7 +1008,7 @@ class _Lighting:
         return out
 
 
-def _finish(ev: _Evaluator, w: dict[str, Any], sensors: dict[int, Any]) -> WindowTable:
+def _finish(ev: _Evaluator, w: dict[str, Any]) -> WindowTable:
     """Attributes at peak (closest approach) and at maximum elevation; seconds → datetime64."""
     from overflight.geometry import view_geometry_arrays
     from overflight.sun import is_sunlit
@@ -1188,7 +1188,7 @@ def _run_batch(
             keep = (w["end"] - w["start"]) >= c.min_duration_s
             w = {k: v[keep] for k, v in w.items()}
         if w["sat"].size:
-            parts.append(_finish(ev, w, {}))
+            parts.append(_finish(ev, w))
     table = WindowTable.concat(parts)
     table = table.take(np.argsort(table.start, kind="stable"))
     table.sat_index = np.asarray(batch_index, dtype=np.int64)[table.sat_index]
