@@ -649,29 +649,36 @@ class ManeuverCheck:
     threshold_km: float | None = None
     delta_v_m_s: float | None = None
     estimated_time: datetime | None = None
+    time_uncertainty_s: float | None = None
 
-    def describe(self) -> str:
-        """One sentence for the report."""
+    def describe(self, *, lowers: bool = True) -> str:
+        """One sentence for the report; ``lowers``: whether the maneuver lowers confidence."""
         span = f"between the element sets before ({_iso(self.earlier_epoch)}) and after " \
                f"({_iso(self.later_epoch)}) the claim"
+        effect = ("so the satellite's position at the claimed time is less certain; confidence "
+                  "lowered." if lowers else
+                  "but the element set used is on the claim's side of the burn, so the "
+                  "claim's geometry does not depend on it.")
         if self.method == "maneuvers":
             if not self.detected:
                 return (f"No maneuver detected {span} by the element-set history detector "
                         "(docs/history.md).")
-            when = (f", estimated at {_iso(self.estimated_time)}"
-                    if self.estimated_time is not None else "")
+            when = ""
+            if self.estimated_time is not None:
+                when = f", estimated at {_iso(self.estimated_time)}"
+                if self.time_uncertainty_s is not None:
+                    when += f" ± {_span(self.time_uncertainty_s)}"
             return (f"Maneuver: the element-set history detector (docs/history.md) finds a "
                     f"burn {span} (Δv ≈ {self.delta_v_m_s or 0.0:.2f} m/s, semi-major axis "
-                    f"{self.delta_a_km:+.2f} km{when}): the satellite's position at the "
-                    "claimed time is less certain; confidence lowered.")
+                    f"{self.delta_a_km:+.2f} km{when}), {effect}")
         if not self.detected:
             return (f"No maneuver detected {span}: once propagated to the same instant their "
                     f"semi-major axes differ by {self.delta_a_km:+.3f} km (threshold "
                     f"{self.threshold_km or 0.0:.2f} km).")
-        return (f"Maneuver: {span} differ in semi-major axis by {self.delta_a_km:+.2f} km once "
-                f"propagated to the same instant (threshold {self.threshold_km or 0.0:.2f} km): "
-                "the satellite likely maneuvered in between, so its position at the claimed "
-                "time is less certain; confidence lowered.")
+        return (f"Maneuver: the element sets {span[8:]} differ in semi-major axis by "
+                f"{self.delta_a_km:+.2f} km once propagated to the same instant (threshold "
+                f"{self.threshold_km or 0.0:.2f} km): the satellite likely maneuvered in between, "
+                f"{effect}")
 
 
 @dataclass(frozen=True)
@@ -1044,6 +1051,9 @@ def _maneuver(
         method="maneuvers",
         delta_v_m_s=sum(m.delta_v_m_s for m in found),
         estimated_time=big.estimated_time,
+        time_uncertainty_s=(
+            None if big.time_uncertainty_s is None else float(big.time_uncertainty_s)
+        ),
     )
 
 
@@ -1091,6 +1101,20 @@ def _best_time(
             score = score + np.where(sun_elevation_deg(site, t64) >= night_sun_deg, 0.0, 1000.0)
     out: np.datetime64 = t64[int(np.argmin(score))]
     return out
+
+
+def _burn_clear_of_claim(
+    man: ManeuverCheck, es: ElementSet, claim: Claim, tolerance_s: float
+) -> bool:
+    """True when the estimated burn is clearly (beyond its uncertainty and the tolerance) on the
+    far side of the claim from the element set used: the set then describes the claimed time."""
+    burn = man.estimated_time
+    if burn is None:
+        return False
+    margin = timedelta(seconds=(man.time_uncertainty_s or 0.0) + tolerance_s)
+    if es.epoch >= burn:
+        return claim.time - burn > margin
+    return burn - claim.end > margin
 
 
 def _cannot(claim: Claim, reasons: list[str], **kw: Any) -> ClaimResult:
@@ -1401,10 +1425,11 @@ def verify_claim(
 
     # 7. Maneuver between the bracketing sets; cross-check with the other set.
     if man is not None:
+        lowers = man.detected and not _burn_clear_of_claim(man, es, claim, base_tol)
         if man.detected:
-            lowered = True
             findings.append("maneuver")
-        reasons.append(man.describe())
+            lowered = lowered or lowers
+        reasons.append(man.describe(lowers=lowers))
         if side_note:
             reasons.append(side_note)
     if other is not None:
