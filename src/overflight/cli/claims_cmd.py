@@ -48,8 +48,9 @@ def _safe_name(text: str, used: set[str]) -> str:
 
 
 def draw_claim_map(result: ClaimResult, path: Path) -> bool:
-    """Ground track around the claimed time (±25 min) with the target and the nadir point at
-    the claimed time marked; False when there is nothing to draw (no usable element set)."""
+    """Ground track from 25 min before to 25 min after the claimed time (stretched to take in a
+    closest approach up to an hour away), with the target, the nadir point at the claimed time
+    and at the closest approach marked; False when there is nothing to draw."""
     from datetime import timedelta
 
     from overflight.cli.track_cmd import plot_track, track_rows
@@ -59,14 +60,25 @@ def draw_claim_map(result: ClaimResult, path: Path) -> bool:
     if claim is None or es is None or result.verdict not in ("consistent", "inconsistent"):
         return False
     margin = timedelta(minutes=_MAP_MARGIN_MIN)
-    rows = track_rows(es, time_grid(claim.time - margin, claim.end + margin, _MAP_STEP_S))
+    t0, t1 = claim.time, claim.end
     marks = [(claim.target.name, claim.target.lat_deg, claim.target.lon_deg)]
     at = result.at_claimed_time
     if at is not None:
         marks.append(("nadir at claimed time", at.nadir_lat_deg, at.nadir_lon_deg))
+    ca = result.closest
+    if ca is not None and abs((ca.time - claim.time).total_seconds()) <= 3600.0:
+        t0, t1 = min(t0, ca.time), max(t1, ca.time)
+        marks.append(("closest approach", ca.nadir_lat_deg, ca.nadir_lon_deg))
+    # On a world map marks closer than a few degrees overprint each other: keep the first.
+    kept: list[tuple[str, float, float]] = []
+    for m in marks:
+        if all(abs(m[1] - k[1]) + abs(((m[2] - k[2] + 540.0) % 360.0) - 180.0) > 6.0
+               for k in kept):
+            kept.append(m)
+    marks = kept
+    rows = track_rows(es, time_grid(t0 - margin, t1 + margin, _MAP_STEP_S))
     title = (f"{result.claim_id}: {es.name or es.norad_id} ({es.norad_id}) from "
-             f"{format_utc(claim.time - margin)}, claimed {format_utc(claim.time)} — "
-             f"{result.verdict}")
+             f"{format_utc(t0 - margin)}, claimed {format_utc(claim.time)} — {result.verdict}")
     plot_track(rows, path, title, marks=marks)
     return True
 
