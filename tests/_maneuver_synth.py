@@ -12,6 +12,7 @@ applied, time of the burn) come from the construction.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -233,3 +234,84 @@ def epochs_every(start: datetime, days: float, hours: float, jitter_h: float,
         out.append(start + timedelta(hours=t + rng.uniform(-jitter_h, jitter_h) if t else 0.0))
         t += hours
     return sorted(out)
+
+
+# ---- the Malligyong-1 scenario of February 2024 ---------------------------------------------
+PYONGYANG = (39.0425, 125.7100, 50.0)  # the control centre used in the public analysis
+
+
+@dataclass(frozen=True)
+class Pass:
+    """A pass over the station from Skyfield (rise, culmination, set; elevation at culmination)."""
+
+    rise: datetime
+    peak: datetime
+    set: datetime
+    max_elevation_deg: float
+
+
+def skyfield_passes(sat: Satrec, day: datetime, lat_lon_alt: tuple[float, float, float]
+                    ) -> list[Pass]:
+    """Passes above 0° over a site during one day, from Skyfield's ``find_events``."""
+    from skyfield.api import EarthSatellite, wgs84
+
+    from overflight.times import timescale
+
+    ts = timescale()
+    site = wgs84.latlon(lat_lon_alt[0], lat_lon_alt[1], lat_lon_alt[2])
+    es = EarthSatellite.from_satrec(sat, ts)
+    t, ev = es.find_events(site, ts.from_datetime(day),
+                           ts.from_datetime(day + timedelta(days=1)), altitude_degrees=0.0)
+    out = []
+    for k in range(len(ev) - 2):
+        if (ev[k], ev[k + 1], ev[k + 2]) == (0, 1, 2):
+            alt = (es - site).at(t[k + 1]).altaz()[0].degrees
+            out.append(Pass(t[k].utc_datetime(), t[k + 1].utc_datetime(),
+                            t[k + 2].utc_datetime(), float(alt)))
+    return out
+
+
+@functools.cache
+def malligyong_february(seed: int = 11) -> tuple[tuple[ElementSet, ...], tuple[Burn, ...],
+                                                  tuple[Pass, ...]]:
+    """Five daily +0.5 m/s along-track burns, 19-23 February 2024, each at the culmination of
+    the best midday pass over Pyongyang, with apogee placed there (so each burn raises the
+    perigee by about 1.8 km: 488 km → about 497 km). Element sets every 8 ± 2.5 hours from
+    14 to 26 February with realistic scatter.
+
+    Returns (element sets, burns, the passes the burns were placed in).
+    """
+    start = datetime(2024, 2, 14, tzinfo=UTC)
+    a = RE + 500.0
+    m0 = leo_mean(500.0, e=12.0 / a, inc_deg=97.43, node_deg=100.0, argp_deg=0.0,
+                  bstar=3e-4)
+
+    def midday_pass(sat: Satrec, d: int) -> Pass:
+        day = datetime(2024, 2, d, tzinfo=UTC)
+        near_noon = [p for p in skyfield_passes(sat, day, PYONGYANG) if 9 <= p.peak.hour <= 15]
+        return max(near_noon, key=lambda p: p.max_elevation_deg)
+
+    # Put the apogee where the satellite culminates over Pyongyang on the 19th (same mean
+    # argument of latitude, so the passes stay where they are).
+    seg = make_satrec(start, m0)
+    first = midday_pass(seg, 19)
+    r, v = state(seg, first.peak)
+    h = np.cross(r, v)
+    node = np.array([-h[1], h[0], 0.0]) / math.hypot(h[0], h[1])
+    q = np.cross(h / np.linalg.norm(h), node)
+    u = math.atan2(float(r @ q), float(r @ node))
+    drift = mean_at(seg, first.peak).argp - mean_at(seg, start).argp
+    w = u - math.pi - drift
+    m1 = Mean(m0.n, m0.e, m0.i, m0.node, w, (m0.argp + m0.m) - w, m0.bstar)
+    seg = make_satrec(start, m1)
+    burns, passes = [], []
+    for d in range(19, 24):
+        p = midday_pass(seg, d)
+        b = Burn(p.peak, (0.0, 0.5, 0.0))
+        r, v = state(seg, b.time)
+        seg = fit_to_state(b.time, r, impulse(r, v, b.rtn_m_s), mean_at(seg, b.time))
+        burns.append(b)
+        passes.append(p)
+    epochs = epochs_every(start, 12, 8, 2.5, seed=3)
+    sets, _ = series(start, m1, epochs, burns, seed=seed, norad=58400, name="MALLIGYONG-1")
+    return tuple(sets), tuple(burns), tuple(passes)

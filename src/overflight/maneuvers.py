@@ -55,6 +55,7 @@ _JD_UNIX = 2440587.5
 _ORIGIN = datetime(1970, 1, 1, tzinfo=UTC)
 _MAD_TO_SIGMA = 1.4826
 _MIN_DRIFT_GAP_DAYS = 2.0 / 24.0
+_SETTLING = 0.1
 
 
 @dataclass(frozen=True)
@@ -496,7 +497,8 @@ def detect_maneuvers(
     pairs = _pair_residuals(table, own, idx, idx + 1)
     n_obj = table.objects
     scales = _object_scales(pairs, n_obj, config)
-    z, dv, total = _scores(pairs, scales, config)
+    sc = _scores(pairs, scales, config)
+    z, dv, total = sc.z, sc.dv, sc.total
     compared = pairs.ok & (pairs.gap_days * 86400.0 >= config.min_gap_s)
     flagged = compared & (np.max(z, axis=1, initial=0.0) >= config.threshold) & (
         total >= config.min_delta_v_m_s
@@ -508,7 +510,8 @@ def detect_maneuvers(
     glitch = (z >= config.threshold) & ~keep_c & flagged[:, None]
     dv_used = np.where(glitch, 0.0, dv)
     events = [_Event(pairs, k, dv_used[k], float(np.max(z[k])), int(pairs.i[k]),
-                     int(pairs.i[k]) + 1) for k in np.flatnonzero(flagged).tolist()]
+                     int(pairs.i[k]) + 1, comp=sc.comp[k], y=sc.y[k])
+              for k in np.flatnonzero(flagged).tolist()]
     events = _merge_refits(table, own, events, scales, config)
     out: list[Maneuver] = []
     for ev in events:
@@ -534,10 +537,21 @@ def detect_maneuvers(
     )
 
 
-def _scores(pairs: _Pairs, scales: _Scales, config: DetectionConfig) -> tuple[F64, F64, F64]:
-    """Tangential, eccentricity and plane changes in robust sigmas (P, 3), the drift-corrected
-    Δv triple (P, 3) and the total Δv (P,) in m/s. Two-dimensional changes combine their
-    components' sigmas."""
+@dataclass(frozen=True)
+class _Score:
+    """Per pair: ``z`` tangential / eccentricity / plane change in robust sigmas (P, 3),
+    ``dv`` the drift-corrected Δv triple (P, 3) and ``total`` (P,) in m/s, ``comp`` the
+    drift-corrected signed components (P, 5) in m/s and ``y`` the same in sigmas."""
+
+    z: F64
+    dv: F64
+    total: F64
+    comp: F64
+    y: F64
+
+
+def _scores(pairs: _Pairs, scales: _Scales, config: DetectionConfig) -> _Score:
+    """Score each pair; two-dimensional changes combine their components' sigmas."""
     f = _gap_factor(pairs.gap_days, config)
     c, dv = _corrected(pairs, scales)
     scale = np.maximum(scales.sigma[pairs.obj] * f[:, None], _quantization_m_s(pairs))
@@ -546,7 +560,7 @@ def _scores(pairs: _Pairs, scales: _Scales, config: DetectionConfig) -> tuple[F6
         [np.abs(y[:, 0]), np.hypot(y[:, 1], y[:, 2]), np.hypot(y[:, 3], y[:, 4])], axis=-1
     )
     total: F64 = np.hypot(np.maximum(np.abs(dv[:, 0]), dv[:, 1]), dv[:, 2])
-    return z, dv, total
+    return _Score(z, dv, total, c, y)
 
 
 def _quantization_m_s(pairs: _Pairs) -> F64:
@@ -572,6 +586,8 @@ class _Event:
     b1: int
     early: int = -1
     late: int = -1
+    comp: F64 = field(default_factory=lambda: np.zeros(5))
+    y: F64 = field(default_factory=lambda: np.zeros(5))
 
     def __post_init__(self) -> None:
         if self.early < 0:
@@ -618,9 +634,12 @@ def _merge_refits(
 ) -> list[_Event]:
     """One maneuver, not two, where a poorly fitted set sits next to it.
 
-    Two flagged pairs sharing set j (j-1→j, j→j+1) whose changes partly cancel — the change
-    from j-1 to j+1 is significant but smaller than the larger of the two — are one maneuver in
-    the larger pair's bracket, measured from j-1 to j+1 (set j is a short-arc refit).
+    Two flagged pairs sharing set j (j-1→j, j→j+1) are one maneuver in the larger pair's
+    bracket, measured from j-1 to j+1 (set j is a short-arc refit), when the smaller change
+    partly undoes the larger one (in the smaller change's most significant component the two
+    have opposite signs and the change from j-1 to j+1 is smaller than the larger one's) or is
+    under a tenth of it (the fit settling after a large burn; a real touch-up burn that small,
+    right after, is merged too).
     """
     if len(events) < 2:
         return events
@@ -629,18 +648,22 @@ def _merge_refits(
         return events
     mid = np.array([events[k].b1 for k in firsts], dtype=np.int64)
     skip = _pair_residuals(table, own, mid - 1, mid + 1)
-    zs, dvs, ts = _scores(skip, scales, config)
+    sk = _scores(skip, scales, config)
     dropped: set[int] = set()
     for m, k in enumerate(firsts):
         if k in dropped or k + 1 in dropped or not skip.ok[m]:
             continue
-        t1, t2 = events[k].total, events[k + 1].total
-        if np.max(zs[m]) < config.threshold or ts[m] >= max(t1, t2):
+        if np.max(sk.z[m]) < config.threshold:
             continue
-        big, small = (k, k + 1) if t1 >= t2 else (k + 1, k)
+        big, small = (k, k + 1) if events[k].total >= events[k + 1].total else (k + 1, k)
+        c = int(np.argmax(np.abs(events[small].y)))
+        undoes = (np.sign(events[small].comp[c]) == -np.sign(events[big].comp[c])
+                  and abs(sk.comp[m, c]) < abs(events[big].comp[c]))
+        if not (undoes or events[small].total < _SETTLING * events[big].total):
+            continue
         ev = events[big]
-        events[big] = _Event(skip, m, dvs[m], float(np.max(zs[m])), ev.b0, ev.b1,
-                             int(mid[m]) - 1, int(mid[m]) + 1)
+        events[big] = _Event(skip, m, sk.dv[m], float(np.max(sk.z[m])), ev.b0, ev.b1,
+                             int(mid[m]) - 1, int(mid[m]) + 1, comp=sk.comp[m], y=sk.y[m])
         dropped.add(small)
     return [ev for k, ev in enumerate(events) if k not in dropped]
 
