@@ -1226,7 +1226,7 @@ def verify_claim(
     elif sensor is not None and sensor.max_off_nadir_deg is not None:
         limit, limit_src = sensor.max_off_nadir_deg, "from the sensor table"
     else:
-        limit, limit_src = opts.default_max_off_nadir_deg, "default for optical imaging"
+        limit, limit_src = opts.default_max_off_nadir_deg, "default"
     findings: list[str] = []
     reasons: list[str] = []
     if claim.sensor:
@@ -1312,7 +1312,7 @@ def verify_claim(
             f"Within {tol_words} ({tol_detail}) {sat} had {tgt} within reach: best "
             f"{best.off_nadir_deg:.1f}° off-nadir (limit {limit:g}°, {limit_src}), elevation "
             f"{best.elevation_deg:.1f}°, nadir point {best.ground_distance_km:.0f} km from the "
-            f"target at {_iso(best.time)} ({_rel((best.time - claim.time).total_seconds())})."
+            f"target at {_iso(best.time)} ({_rel(_offset_s(best.time, best.time, claim))})."
         )
     else:
         reasons.append(
