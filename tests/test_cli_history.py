@@ -1,0 +1,156 @@
+"""`overflight history / maneuvers / decay` from the command line: outputs and one-line errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _maneuver_synth import malligyong_february
+from overflight.cli import main
+from overflight.formats import write_elements
+
+MANEUVER_KEYS = {"norad_id", "name", "before_epoch", "after_epoch", "estimated_time",
+                 "time_uncertainty_s", "delta_a_km", "delta_perigee_km", "delta_apogee_km",
+                 "delta_inclination_deg", "delta_v_m_s", "kind"}
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def february_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic Malligyong-1 February 2024 history as a gzip TLE file (TLE precision)."""
+    sets, _, _ = malligyong_february()
+    path = tmp_path_factory.mktemp("hist") / "malligyong-feb-2024.tle.gz"
+    path.write_bytes(gzip.compress(write_elements(sets, "tle").encode()))
+    return path
+
+
+def test_history_of_bundled_malligyong(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    png = tmp_path / "h.png"
+    code, out, err = run(["history", "58400", "-f", "json", "--plot", str(png)], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["norad_id"] == 58400 and doc["element_sets"] == 3
+    rows = doc["history"]
+    assert rows[0]["epoch"].startswith("2024-06-07") and rows[0]["ltan_hours"] is not None
+    assert 480 < rows[0]["perigee_alt_km"] < rows[0]["apogee_alt_km"] < 530
+    assert {"semi_major_axis_km", "inclination_deg", "raan_deg", "arg_perigee_deg",
+            "mean_motion_rev_day", "mean_motion_dot_rev_day2", "bstar"} <= set(rows[0])
+    assert "maneuvers" in doc and "decay" in doc
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_history_table_and_csv(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = shared_data / "celestrak-history-2026-05-24-to-30" / "resource.tle"
+    code, out, _ = run(["history", "WORLDVIEW-1", "--tle-history", str(path)], capsys)
+    assert code == 0 and "Maneuvers" in out and "Decay (estimate)" in out
+    code, out, _ = run(["history", "32060", "--tle-history", str(path), "-f", "csv",
+                        "--since", "2026-05-27T00:00Z", "--until", "2026-05-28T00:00Z"], capsys)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("norad_id,name,epoch,semi_major_axis_km")
+    assert all(ln.split(",")[2].startswith("2026-05-27") for ln in lines[1:]) and len(lines) > 2
+
+
+def test_maneuvers_json_from_file(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = shared_data / "celestrak-history-2026-05-24-to-30" / "resource.tle"
+    code, out, err = run(["maneuvers", "--tle-history", str(path), "-f", "json"], capsys)
+    assert code == 0
+    rows = json.loads(out)
+    assert rows and all(set(r) >= MANEUVER_KEYS for r in rows)
+    assert any(r["norad_id"] == 32060 and r["kind"] == "raise" for r in rows)
+    assert "maneuvers in" in err and "167 objects" in err
+
+
+def test_maneuvers_with_station_reproduces_the_february_analysis(
+    february_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["maneuvers", "--tle-history", str(february_file), "--station",
+                        "Pyongyang General Satellite Control Center", "-f", "json"], capsys)
+    assert code == 0
+    rows = json.loads(out)
+    assert len(rows) == 5 and all(r["kind"] == "raise" for r in rows)
+    assert all(r["passes"] and r["pass_within_uncertainty"] for r in rows)
+    assert sum(r["delta_perigee_km"] for r in rows) == pytest.approx(9.0, abs=2.0)
+    code, out, _ = run(["maneuvers", "--tle-history", str(february_file), "--station",
+                        "39.0425,125.71", "-f", "csv"], capsys)
+    assert code == 0
+    header = out.splitlines()[0].split(",")
+    assert header[:3] == ["norad_id", "name", "before_epoch"] and "passes" in header
+    code, out, _ = run(["maneuvers", "--tle-history", str(february_file), "--station",
+                        "gscc"], capsys)
+    assert code == 0 and "pass over" in out
+
+
+def test_maneuvers_from_catalog_group(
+    february_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "c.db"
+    code, _, err = run(["catalog", "import", str(february_file), "--group", "feb",
+                        "--db", str(db)], capsys)
+    assert code == 0, err
+    code, out, _ = run(["maneuvers", "--group", "feb", "--db", str(db), "-f", "json"], capsys)
+    assert code == 0 and len(json.loads(out)) == 5
+    code, out, _ = run(["maneuvers", "--sat", "58400", "--db", str(db), "--since",
+                        "2024-02-21T00:00Z", "-f", "json"], capsys)
+    assert code == 0 and len(json.loads(out)) == 3
+
+
+def test_decay_command(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = shared_data / "celestrak-history-2026-05-24-to-30" / "stations.tle"
+    code, out, _ = run(["decay", "--tle-history", str(path), "-f", "json"], capsys)
+    assert code == 0
+    rows = json.loads(out)
+    assert all(r["label"] == "estimate" and r["uncertainty_days"] > 0 for r in rows)
+    assert rows == sorted(rows, key=lambda r: r["estimated_date"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["history", "NO SUCH SAT"], "no satellite matching"),
+        (["history"], "give a satellite"),
+        (["history", "58400", "--since", "2030-01-01T00:00Z"], "no element sets"),
+        (["history", "58400", "--since", "2024-07-01T00:00Z", "--until", "2024-06-01T00:00Z"],
+         "--until must be after --since"),
+        (["history", "58400", "--since", "yesterday"], "not an ISO 8601 time"),
+        (["maneuvers"], "nothing selected"),
+        (["maneuvers", "--group", "nonexistent"], "unknown group"),
+        (["maneuvers", "--tle-history", "/nonexistent/h.tle"], "no such file"),
+        (["maneuvers", "--group", "malligyong-1", "--station", "Atlantis"], "unknown site"),
+        (["maneuvers", "--group", "malligyong-1", "--threshold", "0"], "--threshold"),
+        (["decay", "--group", "malligyong-1", "--below", "50"], "--below"),
+    ],
+)
+def test_bad_input_is_one_line(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(args, capsys)
+    assert code == 2
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_malformed_and_multi_object_files(
+    tmp_path: Path, shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.tle"
+    bad.write_text("this is not\na TLE file\n")
+    code, _, err = run(["maneuvers", "--tle-history", str(bad)], capsys)
+    assert code == 2 and "bad.tle" in err and err.count("\n") == 1
+    path = shared_data / "celestrak-history-2026-05-24-to-30" / "military.tle"
+    code, _, err = run(["history", "--tle-history", str(path)], capsys)
+    assert code == 2 and "name one" in err and err.count("\n") == 1
+    code, _, err = run(["history", "99999", "--tle-history", str(path)], capsys)
+    assert code == 2 and "NORAD 99999 is not in the history file" in err
