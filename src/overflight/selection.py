@@ -28,7 +28,7 @@ def select_elements(
 
     ``sats``: NORAD ids, Alpha-5 ids or names (see ``Catalog.resolve``); ``groups``: catalog
     groups; ``files``: TLE/OMM files (their invalid records are reported in ``warnings``).
-    ``as_of``: prefer each object's newest element set with epoch <= that time.
+    ``as_of``: for satellites named in ``sats``, the element set nearest that time.
     """
     from overflight.catalog import Catalog, CatalogError
     from overflight.formats import read_path
@@ -69,11 +69,15 @@ def select_elements(
 
 
 def _latest(cat: object, ids: list[int], as_of: datetime | None) -> list[ElementSet]:
+    """Per object: the element set nearest ``as_of`` (before or after), else the newest."""
     from overflight.catalog import Catalog
 
     assert isinstance(cat, Catalog)
     found = {e.norad_id: e for e in cat.latest(norad_ids=ids)}
     if as_of is not None:
-        # Nearest earlier element set where one exists; else the newest.
-        found.update({e.norad_id: e for e in cat.latest(norad_ids=ids, as_of=as_of)})
+        for nid in ids:
+            before, after = cat.bracket(nid, as_of)
+            near = [e for e in (before, after) if e is not None]
+            if near:
+                found[nid] = min(near, key=lambda e: abs((e.epoch - as_of).total_seconds()))
     return [found[i] for i in ids if i in found]
