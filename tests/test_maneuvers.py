@@ -319,3 +319,17 @@ def test_real_history_resource_group(shared_data: Path) -> None:
     assert l8[0].delta_inclination_deg == pytest.approx(di, abs=0.003)
     v = math.sqrt(398600.8 / _two_body_a_km(after.mean_motion_rev_day)) * 1000
     assert l8[0].delta_v_m_s == pytest.approx(v * math.radians(abs(di)), rel=0.2)
+
+
+def test_change_in_the_last_bracket_is_reported_unconfirmed() -> None:
+    mean = leo_mean(550.0, e=0.001, inc_deg=53.0, bstar=1e-4)
+    epochs = epochs_every(START, 5, 8.0, 1.0, seed=6)
+    burn = Burn(epochs[-2] + (epochs[-1] - epochs[-2]) / 2, (0.0, 1.0, 0.0))
+    sets, _ = series(START, mean, epochs, [burn], seed=7)
+    found = detect_maneuvers(sets).maneuvers
+    assert len(found) == 1 and found[0].after_epoch == sets[-1].epoch
+    assert not found[0].confirmed and found[0].to_dict()["confirmed"] is False
+    sets_more, _ = series(START, mean, [*epochs, epochs[-1] + timedelta(hours=8)], [burn],
+                          seed=7)
+    again = detect_maneuvers(sets_more).maneuvers
+    assert len(again) == 1 and again[0].confirmed

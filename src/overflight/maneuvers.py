@@ -125,7 +125,8 @@ class Maneuver:
     closest, ``time_uncertainty_s`` the half-width of the near-closest span, ``closest_km`` the
     distance there (near zero for one impulsive burn). ``delta_v_m_s`` is the smallest impulse
     that explains the change (near-circular model); ``significance`` the largest component in
-    robust sigmas.
+    robust sigmas. ``confirmed`` is False when no later element set exists to show that the
+    change persists (the last bracket of a history: it may be a bad last fit).
     """
 
     norad_id: int
@@ -145,6 +146,7 @@ class Maneuver:
     delta_v_plane_m_s: float
     significance: float
     closest_km: float | None = None
+    confirmed: bool = True
     passes: tuple[PassNote, ...] | None = field(default=None, compare=False)
 
     @property
@@ -172,6 +174,7 @@ class Maneuver:
             "delta_v_plane_m_s": round(self.delta_v_plane_m_s, 4),
             "significance": round(self.significance, 1),
             "closest_km": _round(self.closest_km, 3),
+            "confirmed": self.confirmed,
         }
         if self.passes is not None:
             out["passes"] = [p.to_dict() for p in self.passes]
@@ -301,10 +304,19 @@ def _ecc_vector(e: F64, inc: F64, raan: F64, argp: F64) -> F64:
     return out
 
 
+def _cross(a: F64, b: F64) -> F64:
+    """Cross product along the last axis (np.cross has a large per-call overhead)."""
+    out: F64 = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    out[..., 0] = a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1]
+    out[..., 1] = a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2]
+    out[..., 2] = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+    return out
+
+
 def _rtn(r: F64, v: F64) -> tuple[F64, F64, F64]:
     rh = _unit(r)
-    nh = _unit(np.cross(r, v))
-    th = np.cross(nh, rh)
+    nh = _unit(_cross(r, v))
+    th = _cross(nh, rh)
     return rh, th, nh
 
 
@@ -602,6 +614,8 @@ class _Event:
         self, table: OrbitTable, est: datetime | None, unc: float | None, closest: float | None
     ) -> Maneuver:
         before, after = table.elsets[self.b0], table.elsets[self.b1]
+        nxt = max(self.b1, self.late) + 1
+        confirmed = nxt < len(table) and int(table.norad[nxt]) == before.norad_id
         dv_t, dv_e, dv_p = (float(x) for x in self.dv)
         r, n = self.rec, self.n
         return Maneuver(
@@ -622,6 +636,7 @@ class _Event:
             delta_v_plane_m_s=dv_p,
             significance=self.significance,
             closest_km=closest,
+            confirmed=confirmed or self.late > self.b1,
         )
 
 
@@ -765,10 +780,8 @@ def _estimate_time(
     j = int(np.argmin(mf))
     best_t, best_m = float(fine[j]), float(mf[j])
     # Standard error of the crossing time: the separation's rate in sigmas per second.
-    dt = 5.0
-    around = np.clip(np.array([best_t - dt, best_t + dt]), 0.0, gap_s)
-    ca, _ = separation(around)
-    rate = (ca[1] - ca[0]) / max(around[1] - around[0], 1e-3)
+    j0, j1 = max(j - 1, 0), min(j + 1, fine.size - 1)
+    rate = (cf[j1] - cf[j0]) / max(float(fine[j1] - fine[j0]), 1e-3)
     speed = float(np.sqrt(np.sum(rate**2))) if np.all(np.isfinite(rate)) else 0.0
     se = 1.0 / speed if speed > 0 else gap_s
     # Other local minima that are nearly as close: the crossing could be there instead.

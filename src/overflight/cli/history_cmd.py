@@ -32,7 +32,8 @@ MANEUVER_COLUMNS = ["satellite", "before", "after", "estimated (±)", "Δa km", 
 MANEUVER_CSV = ["norad_id", "name", "before_epoch", "after_epoch", "estimated_time",
                 "time_uncertainty_s", "delta_a_km", "delta_perigee_km", "delta_apogee_km",
                 "delta_inclination_deg", "delta_v_m_s", "kind", "delta_v_tangential_m_s",
-                "delta_v_eccentricity_m_s", "delta_v_plane_m_s", "significance", "closest_km"]
+                "delta_v_eccentricity_m_s", "delta_v_plane_m_s", "significance", "closest_km",
+                "confirmed"]
 DECAY_COLUMNS = ["norad_id", "name", "epoch", "perigee_alt_km", "decay_rate_km_day",
                  "estimated_date", "uncertainty_days", "label"]
 
@@ -158,7 +159,7 @@ def _maneuver_row(m: Maneuver) -> dict[str, Any]:
         "Δapogee km": f"{m.delta_apogee_km:+.3f}",
         "Δincl°": f"{m.delta_inclination_deg:+.4f}",
         "Δv m/s": f"{m.delta_v_m_s:.3f}",
-        "kind": m.kind,
+        "kind": m.kind + ("" if m.confirmed else " (last set)"),
     }
 
 
