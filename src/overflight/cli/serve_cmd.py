@@ -1,9 +1,71 @@
-"""Placeholder command module (filled in by its owner)."""
+"""`overflight serve`: the web service and dashboard (FastAPI + uvicorn, one process)."""
 
 from __future__ import annotations
 
+import ipaddress
+import os
+from pathlib import Path
+
 import typer
+
+from overflight.cli._common import DbOption, UserError, warn
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add `serve`."""
+
+    @app.command("serve")
+    def serve(
+        host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: all)."),
+        port: int = typer.Option(8080, min=0, max=65535, help="TCP port (0: any free port)."),
+        db: Path | None = DbOption,
+        max_work: float = typer.Option(
+            2000.0, min=1.0, help="Satellites × sites × days one request may compute."),
+        max_job_work: float = typer.Option(
+            250_000.0, min=1.0, help="Satellites × sites × days of one background job."),
+        request_timeout: float = typer.Option(
+            30.0, min=0.1, help="Time limit per request, seconds."),
+        max_body_mb: float = typer.Option(4.0, min=0.001, help="Request body size cap, MB."),
+        threads: int = typer.Option(2, min=1, help="Computations run at once."),
+        log_level: str = typer.Option("info", help="uvicorn log level."),
+        access_log: bool = typer.Option(False, "--access-log", help="Log every request."),
+    ) -> None:
+        """Serve the HTTP API (/api, /docs) and the offline dashboard (/).
+
+        Reads are open; writes (catalog import) need the token in $OVERFLIGHT_TOKEN, sent as
+        'Authorization: Bearer TOKEN'. Without it, writes are refused.
+        """
+        try:
+            import uvicorn
+
+            from overflight.api import Limits, create_app
+        except ImportError as exc:
+            raise UserError(
+                f"the service needs FastAPI and uvicorn ({exc.name} is missing): "
+                "pip install 'overflight[service]'"
+            ) from None
+        token = os.environ.get("OVERFLIGHT_TOKEN") or None
+        limits = Limits(max_work=max_work, max_job_work=max_job_work,
+                        request_timeout_s=request_timeout,
+                        max_body_bytes=int(max_body_mb * 1024 * 1024), compute_threads=threads)
+        application = create_app(db, token, limits=limits)
+        catalog = application.state.service.describe()
+        if not _is_loopback(host):
+            warn(f"listening on {host}: anyone who can reach this address can read the "
+                 "catalog and run computations" + ("" if token else "; writes stay disabled"))
+        typer.echo(f"overflight: serving {catalog} on http://{host}:{port}/ "
+                   f"(API docs /docs; writes {'enabled' if token else 'disabled'})", err=True)
+        try:
+            uvicorn.run(application, host=host, port=port, workers=1, log_level=log_level,
+                        access_log=access_log)
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

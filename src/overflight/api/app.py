@@ -1,0 +1,502 @@
+"""The FastAPI application: JSON endpoints under ``/api``, the offline dashboard at ``/``, the
+OpenAPI description at ``/openapi.json`` and an offline docs page at ``/docs``.
+
+Guards: a request body size cap (413), a cap on satellites × sites × days per request (422,
+larger requests go to background jobs), a per-request time limit (504) and a bounded queue of
+computations (503). Writes need ``Authorization: Bearer <OVERFLIGHT_TOKEN>``. Every error is
+``{"error": "one line"}``.
+"""
+
+
+import asyncio
+import hmac
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from overflight.api.jobs import Job, JobManager, JobsBusy
+from overflight.api.models import (
+    CatalogPage,
+    ErrorOut,
+    GroupOut,
+    HistoryPage,
+    ImportRequest,
+    ImportResponse,
+    InfoOut,
+    JobAccepted,
+    JobResult,
+    JobStatus,
+    ManeuversResponse,
+    OrbitHistoryResponse,
+    PassesRequest,
+    PassesResponse,
+    SatelliteDetail,
+    SiteOut,
+    TrackResponse,
+    VerifyRequest,
+    VerifyResponse,
+    WatchQuery,
+)
+from overflight.api.service import ApiError, Limits, PassesJobResult, Service
+
+__all__ = ["Limits", "create_app"]
+
+log = logging.getLogger("overflight.api")
+STATIC = Path(__file__).resolve().parent / "static"
+T = TypeVar("T")
+
+_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "Unknown satellite, group, site or job"},
+    422: {"model": ErrorOut, "description": "Malformed input or request over a limit"},
+    503: {"model": ErrorOut, "description": "Too many computations queued; retry later"},
+    504: {"model": ErrorOut, "description": "Request time limit reached"},
+}
+
+
+# ---- ASGI guard: body size cap and security headers -------------------------------------------
+class _BodyTooLarge(StarletteHTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body larger than {limit:,} bytes")
+
+
+class _Guard:
+    """Rejects bodies over ``max_body_bytes`` (413, by Content-Length or while streaming) and
+    adds security headers (a Content-Security-Policy that only allows this origin)."""
+
+    def __init__(self, app: Any, max_body_bytes: int) -> None:
+        self.app = app
+        self.max = max_body_bytes
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                too_big = int(length) > self.max
+            except ValueError:
+                too_big = False
+            if too_big:
+                response = JSONResponse(
+                    {"error": f"request body larger than {self.max:,} bytes"}, status_code=413)
+                await response(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited_receive() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max:
+                    raise _BodyTooLarge(self.max)
+            return message
+
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                extra = [
+                    (b"content-security-policy", _CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, limited_receive, send_with_headers)
+
+
+# ---- running computations with a time limit -------------------------------------------------
+class _Runner:
+    """Runs blocking work in threads: ``heavy`` (computations, ``compute_threads`` at once,
+    at most ``max_pending`` queued) or light (catalog queries), each with the time limit."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.heavy = ThreadPoolExecutor(limits.compute_threads,
+                                        thread_name_prefix="overflight-compute")
+        self.light = ThreadPoolExecutor(4, thread_name_prefix="overflight-query")
+        self.pending = 0
+        self._lock = threading.Lock()
+
+    def _done(self, _: Any) -> None:
+        with self._lock:
+            self.pending -= 1
+
+    async def __call__(self, fn: Callable[..., T], *args: Any, heavy: bool = True) -> T:
+        if heavy:
+            with self._lock:
+                if self.pending >= self.limits.max_pending:
+                    raise ApiError(503, f"server busy: {self.pending} computations queued; "
+                                        "retry in a few seconds", {"Retry-After": "5"})
+                self.pending += 1
+        pool = self.heavy if heavy else self.light
+        try:
+            fut = pool.submit(fn, *args)
+        except RuntimeError:
+            if heavy:
+                self._done(None)
+            raise ApiError(503, "server shutting down") from None
+        if heavy:
+            fut.add_done_callback(self._done)
+        timeout = self.limits.request_timeout_s
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(fut), timeout)
+        except TimeoutError:
+            if not fut.done():
+                raise ApiError(
+                    504, f"the request took longer than {timeout:g} s and was abandoned; "
+                    "narrow it, or run passes as a background job (POST /api/jobs/passes)",
+                ) from None
+            raise
+
+    def shutdown(self) -> None:
+        self.heavy.shutdown(wait=False, cancel_futures=True)
+        self.light.shutdown(wait=False, cancel_futures=True)
+
+
+# ---- errors --------------------------------------------------------------------------------
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
+        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def _status_for(exc: BaseException) -> int:
+    from overflight.catalog import SatelliteNotFound
+    from overflight.store import StoreError
+
+    if isinstance(exc, SatelliteNotFound):
+        return 404
+    if isinstance(exc, StoreError):
+        return 503
+    return 422
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    from overflight.claims import ClaimError, ClaimsFileError
+    from overflight.cli._common import user_error_types
+
+    async def api_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return _error(exc.status, exc.message, exc.headers)
+
+    async def http_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}) or None)
+
+    async def validation_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return _error(422, _validation_message(exc))
+
+    async def user_error(_: Request, exc: Exception) -> Response:
+        return _error(_status_for(exc), str(exc).splitlines()[0] if str(exc) else
+                      exc.__class__.__name__)
+
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        log.exception("internal error on %s %s", request.method, request.url.path,
+                      exc_info=exc)
+        return _error(500, f"internal error ({exc.__class__.__name__}); it was logged on the "
+                           "server")
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    for kind in (*user_error_types(), ClaimError, ClaimsFileError):
+        app.add_exception_handler(kind, user_error)
+    app.add_exception_handler(Exception, internal_error)
+
+
+def _job_message(exc: BaseException) -> str:
+    if isinstance(exc, ApiError):
+        return exc.message
+    from overflight.cli._common import user_error_types
+
+    if isinstance(exc, user_error_types()):
+        return str(exc)
+    log.error("background job failed", exc_info=exc)
+    return f"internal error ({exc.__class__.__name__}); it was logged on the server"
+
+
+def _job_status(job: Job) -> dict[str, Any]:
+    from overflight.times import format_utc
+
+    count = None
+    if isinstance(job.result, PassesJobResult):
+        count = len(job.result.table)
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": round(job.progress, 4),
+        "created": format_utc(job.created),
+        "started": None if job.started is None else format_utc(job.started),
+        "finished": None if job.finished is None else format_utc(job.finished),
+        "error": job.error,
+        "count": count,
+        "work": round(job.work, 1),
+        "result_url": f"/api/jobs/{job.id}/result",
+    }
+
+
+# ---- the application -----------------------------------------------------------------------
+def create_app(
+    db: str | os.PathLike[str] | None = None,
+    token: str | None = None,
+    *,
+    limits: Limits | None = None,
+) -> FastAPI:
+    """The overflight web service over the catalog at ``db`` (default: ``$OVERFLIGHT_DB``, else
+    the user data directory; the bundled snapshot while no database exists).
+
+    ``token``: bearer token for writes (default ``$OVERFLIGHT_TOKEN``; none: writes refused).
+    """
+    from overflight import __version__
+
+    lim = limits or Limits()
+    svc = Service(db, token if token is not None else os.environ.get("OVERFLIGHT_TOKEN"), lim)
+    run = _Runner(lim)
+    jobs = JobManager(threads=lim.job_threads, max_queued=lim.max_queued_jobs,
+                      ttl_s=lim.job_ttl_s, max_runtime_s=lim.job_max_runtime_s,
+                      on_error=_job_message)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.shutdown()
+        run.shutdown()
+
+    app = FastAPI(
+        title="overflight",
+        version=__version__,
+        summary="Overflight windows, imaging-claim checks and orbit forensics from public "
+                "orbital element sets.",
+        docs_url=None,  # the default pulls Swagger UI from a CDN; /docs is served offline
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.service = svc
+    app.state.jobs = jobs
+    app.state.limits = lim
+    _install_error_handlers(app)
+    app.add_middleware(_Guard, max_body_bytes=lim.max_body_bytes)
+
+    def require_token(
+        authorization: Annotated[str | None, Header(description="Bearer <token>")] = None,
+    ) -> None:
+        if svc.token is None:
+            raise ApiError(403, "writes are disabled: start the server with OVERFLIGHT_TOKEN "
+                                "set")
+        if not authorization:
+            raise ApiError(401, "missing token: send 'Authorization: Bearer <token>'",
+                           {"WWW-Authenticate": "Bearer"})
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            value.strip().encode("utf-8"), svc.token.encode("utf-8")
+        ):
+            raise ApiError(403, "bad token", {"WWW-Authenticate": "Bearer"})
+
+    # ---- pages -----------------------------------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> FileResponse:
+        return FileResponse(STATIC / "docs.html", media_type="text/html")
+
+    @app.get("/api/basemap", tags=["dashboard"],
+             summary="World countries (Natural Earth 1:110m, GeoJSON) for the dashboard map")
+    async def basemap() -> FileResponse:
+        path = Path(__file__).resolve().parents[1] / "data" / "ne_110m_countries.geojson"
+        return FileResponse(path, media_type="application/geo+json",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    # ---- info, sites, groups ------------------------------------------------------------------
+    @app.get("/api/info", response_model=InfoOut, tags=["info"],
+             summary="Version, catalog in use, whether writes are enabled, and the limits")
+    async def info() -> Any:
+        return await run(svc.info, heavy=False)
+
+    @app.get("/api/sites", response_model=list[SiteOut], tags=["info"],
+             summary="The named sites shipped with overflight")
+    async def sites() -> Any:
+        from overflight.sites import named_sites
+
+        return [n.to_dict() for n in named_sites()]
+
+    @app.get("/api/groups", response_model=list[GroupOut], tags=["catalog"],
+             summary="Catalog groups with object and element-set counts")
+    async def groups() -> Any:
+        return await run(svc.groups, heavy=False)
+
+    # ---- catalog -------------------------------------------------------------------------------
+    @app.get("/api/catalog", response_model=CatalogPage, responses=_ERRORS, tags=["catalog"],
+             summary="List objects with their latest element set (overflight catalog list)")
+    async def catalog_list(
+        group: Annotated[str | None, Query(description="only this group")] = None,
+        name: Annotated[str | None, Query(description="name glob, case-insensitive")] = None,
+        limit: Annotated[int, Query(ge=1, le=lim.max_catalog_page)] = 500,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> Any:
+        return await run(svc.catalog_page, group, name, limit, offset, heavy=False)
+
+    @app.get("/api/catalog/{sat}", response_model=SatelliteDetail, responses=_ERRORS,
+             tags=["catalog"],
+             summary="Latest element set of one object with derived values (catalog show)")
+    async def catalog_show(sat: str) -> Any:
+        return await run(svc.satellite, sat, heavy=False)
+
+    @app.get("/api/catalog/{sat}/history", response_model=HistoryPage, responses=_ERRORS,
+             tags=["catalog"], summary="Every stored element set of one object, oldest first")
+    async def catalog_history(sat: str, start: str | None = None, end: str | None = None) -> Any:
+        return await run(svc.element_history, sat, start, end, heavy=False)
+
+    @app.post("/api/catalog/import", response_model=ImportResponse, tags=["catalog"],
+              responses={**_ERRORS, 401: {"model": ErrorOut}, 403: {"model": ErrorOut},
+                         413: {"model": ErrorOut}},
+              dependencies=[Depends(require_token)],
+              summary="Import element sets sent in the body (token required)")
+    async def catalog_import(body: ImportRequest) -> Any:
+        return await run(svc.import_elements, body)
+
+    # ---- passes, watch, jobs -----------------------------------------------------------------
+    async def _passes(req: PassesRequest, response: Response) -> Any:
+        out, cached = await run(svc.passes, req)
+        response.headers["X-Overflight-Cache"] = "hit" if cached else "miss"
+        return out
+
+    @app.get("/api/passes", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
+             summary="Overflight windows (overflight passes), within the per-request limit")
+    async def passes_get(q: Annotated[PassesRequest, Query()], response: Response) -> Any:
+        return await _passes(q, response)
+
+    @app.post("/api/passes", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
+              summary="Overflight windows, the request as a JSON body")
+    async def passes_post(body: PassesRequest, response: Response) -> Any:
+        return await _passes(body, response)
+
+    @app.get("/api/watch", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
+             summary="Overflight-warning timeline for one site (overflight watch)")
+    async def watch(q: Annotated[WatchQuery, Query()], response: Response) -> Any:
+        out, cached = await run(svc.watch, q)
+        response.headers["X-Overflight-Cache"] = "hit" if cached else "miss"
+        return out
+
+    @app.post("/api/jobs/passes", response_model=JobAccepted, status_code=202,
+              responses=_ERRORS, tags=["jobs"],
+              summary="Run a large passes request as a background job")
+    async def job_passes(body: PassesRequest, response: Response) -> Any:
+        plan = await run(lambda: svc.plan_passes(body, job=True), heavy=False)
+        try:
+            job = jobs.submit("passes", plan.work, svc.passes_job(plan))
+        except JobsBusy as exc:
+            raise ApiError(503, f"too many background jobs: {exc}; retry later",
+                           {"Retry-After": "30"}) from None
+        response.headers["Location"] = f"/api/jobs/{job.id}"
+        return {"id": job.id, "status": job.status, "status_url": f"/api/jobs/{job.id}",
+                "result_url": f"/api/jobs/{job.id}/result"}
+
+    def _job(job_id: str) -> Job:
+        try:
+            return jobs.get(job_id)
+        except KeyError:
+            raise ApiError(404, f"no job {job_id!r} (unknown, or finished more than "
+                                f"{lim.job_ttl_s:g} s ago)") from None
+
+    @app.get("/api/jobs/{job_id}", response_model=JobStatus, responses=_ERRORS, tags=["jobs"],
+             summary="Status and progress (0..1) of a background job")
+    async def job_status(job_id: str) -> Any:
+        return _job_status(_job(job_id))
+
+    @app.delete("/api/jobs/{job_id}", response_model=JobStatus, responses=_ERRORS,
+                tags=["jobs"], summary="Cancel a background job")
+    async def job_cancel(job_id: str) -> Any:
+        _job(job_id)
+        return _job_status(jobs.cancel(job_id))
+
+    @app.get("/api/jobs/{job_id}/result", response_model=JobResult,
+             responses={**_ERRORS, 409: {"model": ErrorOut}}, tags=["jobs"],
+             summary="Windows of a finished job, a page at a time")
+    async def job_result(
+        job_id: str,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
+    ) -> Any:
+        job = _job(job_id)
+        if job.status != "done":
+            detail = f" ({job.progress:.0%})" if job.status == "running" else ""
+            why = f": {job.error}" if job.error else ""
+            raise ApiError(409, f"job {job_id} is {job.status}{detail}{why}")
+        result = job.result
+        assert isinstance(result, PassesJobResult)
+        out = await run(result.page, offset, limit, heavy=False)
+        out["id"] = job.id
+        return out
+
+    # ---- track, history, maneuvers, claims -----------------------------------------------------
+    @app.get("/api/track", response_model=TrackResponse, responses=_ERRORS, tags=["track"],
+             summary="Ground track (nadir points) of one satellite (overflight track)")
+    async def track(
+        sat: Annotated[str, Query(description="NORAD id or name")],
+        start: Annotated[str | None, Query(description="ISO 8601; default now")] = None,
+        end: Annotated[str | None, Query(description="ISO 8601; default one orbit")] = None,
+        step_s: Annotated[float, Query(gt=0, description="seconds between points")] = 60.0,
+    ) -> Any:
+        return await run(svc.track, sat, start, end, step_s)
+
+    @app.get("/api/history", response_model=OrbitHistoryResponse, responses=_ERRORS,
+             tags=["history"], response_model_exclude_unset=True,
+             summary="Orbit history of one object: derived orbit per element set, maneuvers, "
+                     "decay estimate (overflight history)")
+    async def history(
+        sat: Annotated[str, Query(description="NORAD id or name")],
+        start: Annotated[str | None, Query(description="only element sets from")] = None,
+        end: Annotated[str | None, Query(description="only element sets up to")] = None,
+    ) -> Any:
+        return await run(svc.orbit_history, sat, start, end)
+
+    @app.get("/api/maneuvers", response_model=ManeuversResponse, responses=_ERRORS,
+             tags=["history"], response_model_exclude_unset=True,
+             summary="Maneuvers detected in stored element-set histories (overflight maneuvers)")
+    async def maneuvers(
+        sat: Annotated[list[str], Query(description="NORAD id or name (repeatable)")] = [],  # noqa: B006
+        group: Annotated[list[str], Query(description="catalog group (repeatable)")] = [],  # noqa: B006
+        start: str | None = None,
+        end: str | None = None,
+        station: Annotated[str | None, Query(
+            description="also list passes over this site in each bracket")] = None,
+        threshold: Annotated[float, Query(gt=0, description="robust sigmas")] = 7.0,
+        min_dv_m_s: Annotated[float, Query(ge=0, description="smallest Δv, m/s")] = 0.02,
+    ) -> Any:
+        return await run(svc.maneuvers, sat, group, start, end, station, threshold, min_dv_m_s)
+
+    @app.post("/api/verify", response_model=VerifyResponse, responses=_ERRORS, tags=["claims"],
+              summary="Verify imaging claims (overflight verify)")
+    async def verify(body: VerifyRequest) -> Any:
+        return await run(svc.verify, body)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,562 @@
+"""Request and response models of the HTTP API (pydantic).
+
+Response models carry exactly the fields of the library objects' ``to_dict()`` (the CLI's JSON);
+``tests/test_api_models.py`` checks that they stay in step. Times are ISO 8601 UTC strings with
+``Z``; units are in the field names.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "CatalogPage",
+    "CatalogRow",
+    "ClaimIn",
+    "ClaimResultOut",
+    "DecayOut",
+    "ErrorOut",
+    "GeometryOut",
+    "GroupOut",
+    "HistoryPage",
+    "HistoryRow",
+    "ImportRequest",
+    "ImportResponse",
+    "InfoOut",
+    "JobAccepted",
+    "JobResult",
+    "JobStatus",
+    "LimitsOut",
+    "ManeuverOut",
+    "ManeuversResponse",
+    "OpportunityOut",
+    "OrbitHistoryResponse",
+    "OrbitStateOut",
+    "PassNoteOut",
+    "PassesRequest",
+    "PassesResponse",
+    "SatelliteDetail",
+    "SiteOut",
+    "SiteRef",
+    "TrackPoint",
+    "TrackResponse",
+    "VerifyRequest",
+    "VerifyResponse",
+    "WatchQuery",
+    "WindowOut",
+]
+
+
+class _In(BaseModel):
+    """Requests: unknown fields are errors (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ErrorOut(_Out):
+    """Every error: one line, never a traceback."""
+
+    error: str
+
+
+# ---- passes ------------------------------------------------------------------------------------
+class PassesRequest(_In):
+    """Overflight windows of satellites over sites (query parameters or a JSON body).
+
+    ``sat``: NORAD ids or names; ``group``: catalog groups; ``site``: named sites or
+    ``LAT,LON[,ALT_M]``. ``start``: ISO 8601 with ``Z`` or an offset, or ``now`` (default);
+    ``end`` or ``days`` (default 1 day). The constraints are those of ``overflight passes``.
+    """
+
+    sat: list[str] = Field(default_factory=list, description="NORAD id or name (repeatable)")
+    group: list[str] = Field(default_factory=list, description="catalog group (repeatable)")
+    site: list[str] = Field(default_factory=list,
+                            description="named site or LAT,LON[,ALT_M] (repeatable)")
+    start: str | None = Field(default=None, description="ISO 8601 with Z or offset, or 'now'")
+    end: str | None = Field(default=None, description="ISO 8601 with Z or offset")
+    days: float | None = Field(default=None, gt=0, description="length in days instead of end")
+    min_elevation_deg: float | None = None
+    max_off_nadir_deg: float | None = None
+    max_range_km: float | None = None
+    sun_min_deg: float | None = None
+    sun_max_deg: float | None = None
+    sunlit: bool | None = Field(default=None,
+                                description="satellite in sunlight (true) / shadow (false)")
+    min_duration_s: float = Field(default=0.0, ge=0)
+
+
+class WatchQuery(_In):
+    """Overflight-warning timeline for one site (``overflight watch``): by default the
+    'resource' group, 45° off-nadir."""
+
+    site: str
+    sat: list[str] = Field(default_factory=list)
+    group: list[str] = Field(default_factory=list)
+    start: str | None = None
+    days: float = Field(default=1.0, gt=0)
+    min_elevation_deg: float | None = None
+    max_off_nadir_deg: float | None = 45.0
+
+
+class WindowOut(_Out):
+    norad_id: int
+    name: str
+    site: str
+    site_lat_deg: float
+    site_lon_deg: float
+    start: str
+    peak: str
+    end: str
+    duration_s: float
+    max_elevation_deg: float
+    min_off_nadir_deg: float
+    min_range_km: float
+    sun_elevation_deg: float
+    satellite_sunlit: bool
+    direction: str
+    gsd_m: float | None
+    start_clipped: str | None
+    end_clipped: str | None
+
+
+class SiteRef(_Out):
+    name: str
+    lat_deg: float
+    lon_deg: float
+    alt_m: float
+
+
+class PassesResponse(_Out):
+    """Windows sorted by start time, with what was computed and any warnings."""
+
+    start: str
+    end: str
+    satellites: int
+    sites: list[SiteRef]
+    work: float = Field(description="satellites × sites × days of this request")
+    count: int
+    windows: list[WindowOut]
+    warnings: list[str]
+
+
+# ---- jobs ----------------------------------------------------------------------------------------
+class JobAccepted(_Out):
+    id: str
+    status: str
+    status_url: str
+    result_url: str
+
+
+class JobStatus(_Out):
+    id: str
+    kind: str
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    progress: float = Field(description="0..1, satellites done / satellites")
+    created: str
+    started: str | None
+    finished: str | None
+    error: str | None
+    count: int | None = Field(description="windows found (when done)")
+    work: float
+    result_url: str
+
+
+class JobResult(_Out):
+    """One page of a finished job's windows (``offset``, ``limit`` of ``count``)."""
+
+    id: str
+    start: str
+    end: str
+    satellites: int
+    sites: list[SiteRef]
+    count: int
+    offset: int
+    limit: int
+    windows: list[WindowOut]
+    warnings: list[str]
+
+
+# ---- sites, track ----------------------------------------------------------------------------
+class SiteOut(_Out):
+    name: str
+    lat_deg: float
+    lon_deg: float
+    alt_m: float
+    precision_m: float | None
+    country: str
+    aliases: list[str]
+    source: str
+
+
+class TrackPoint(_Out):
+    time: str
+    lat_deg: float | None
+    lon_deg: float | None
+    alt_km: float | None
+    speed_km_s: float | None
+    sunlit: bool | None
+    error: str | None
+
+
+class TrackResponse(_Out):
+    norad_id: int
+    name: str
+    elset_epoch: str
+    start: str
+    end: str
+    step_s: float
+    points: list[TrackPoint]
+
+
+# ---- catalog -----------------------------------------------------------------------------------
+class CatalogRow(_Out):
+    """``overflight catalog list -f json`` row."""
+
+    norad_id: int
+    name: str
+    intl_designator: str
+    epoch: str
+    age_days: float
+    period_min: float
+    inclination_deg: float
+    eccentricity: float
+    perigee_alt_km: float
+    apogee_alt_km: float
+    orbit_class: str
+    element_sets: int
+    groups: str
+
+
+class CatalogPage(_Out):
+    catalog: str
+    total: int
+    offset: int
+    limit: int
+    items: list[CatalogRow]
+
+
+class SatelliteDetail(_Out):
+    """``overflight catalog show -f json``: the latest element set with derived values."""
+
+    norad_id: int
+    name: str
+    intl_designator: str
+    epoch: str
+    mean_motion_rev_day: float
+    eccentricity: float
+    inclination_deg: float
+    raan_deg: float
+    arg_perigee_deg: float
+    mean_anomaly_deg: float
+    bstar: float
+    mean_motion_dot: float
+    mean_motion_ddot: float
+    classification: str
+    element_set_no: int
+    rev_at_epoch: int
+    ephemeris_type: int
+    period_min: float
+    semi_major_axis_km: float
+    perigee_alt_km: float
+    apogee_alt_km: float
+    age_days: float
+    orbit_class: str
+    groups: str
+    element_sets_stored: int
+    first_epoch: str
+    former_names: str
+    tle: str
+
+
+class HistoryRow(_Out):
+    """``overflight catalog show --history -f json`` row."""
+
+    norad_id: int
+    name: str
+    intl_designator: str
+    epoch: str
+    age_days: float
+    period_min: float
+    inclination_deg: float
+    eccentricity: float
+    perigee_alt_km: float
+    apogee_alt_km: float
+    orbit_class: str
+    raan_deg: float
+    bstar: float
+    element_set_no: int
+    gap_h: float | None
+
+
+class HistoryPage(_Out):
+    norad_id: int
+    name: str
+    count: int
+    items: list[HistoryRow]
+
+
+class GroupOut(_Out):
+    group: str
+    objects: int
+    element_sets: int
+    last_epoch: str | None
+
+
+class ImportRequest(_In):
+    """Element-set text (TLE or OMM JSON/XML/CSV/KVN) in the body, filed under ``group``.
+
+    Nothing is ever read from the server's disk or fetched from a URL on a client's say-so.
+    ``include_snapshot`` also imports the snapshot bundled with overflight (useful when the
+    catalog database does not exist yet: it is created, and the snapshot would otherwise no
+    longer be served).
+    """
+
+    data: str = Field(description="element-set text")
+    group: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+    input_format: str | None = Field(default=None,
+                                     description="tle, omm-json, omm-xml, omm-csv, omm-kvn")
+    strict: bool = Field(default=False, description="store nothing if any record is bad")
+    include_snapshot: bool = False
+
+
+class ImportResponse(_Out):
+    catalog: str
+    group: str
+    received: int
+    new: int
+    duplicates: int
+    rejected: int
+    stored: bool
+    errors: list[str]
+
+
+# ---- orbit history, maneuvers -------------------------------------------------------------------
+class OrbitStateOut(_Out):
+    norad_id: int
+    name: str
+    epoch: str
+    semi_major_axis_km: float
+    perigee_alt_km: float
+    apogee_alt_km: float
+    eccentricity: float
+    inclination_deg: float
+    raan_deg: float
+    arg_perigee_deg: float
+    mean_motion_rev_day: float
+    mean_motion_dot_rev_day2: float
+    bstar: float
+    period_min: float
+    node_rate_deg_day: float
+    ltan_hours: float | None
+
+
+class PassNoteOut(_Out):
+    station: str
+    start: str
+    peak: str
+    end: str
+    max_elevation_deg: float
+    contains_estimate: bool
+    within_uncertainty: bool
+    offset_s: float
+
+
+class ManeuverOut(_Out):
+    norad_id: int
+    name: str
+    before_epoch: str
+    after_epoch: str
+    estimated_time: str | None
+    time_uncertainty_s: float | None
+    delta_a_km: float
+    delta_perigee_km: float
+    delta_apogee_km: float
+    delta_inclination_deg: float
+    delta_v_m_s: float
+    kind: str
+    delta_v_tangential_m_s: float
+    delta_v_eccentricity_m_s: float
+    delta_v_plane_m_s: float
+    significance: float
+    closest_km: float | None
+    confirmed: bool
+    passes: list[PassNoteOut] | None = None
+    estimate_in_pass: bool | None = None
+    pass_within_uncertainty: bool | None = None
+
+
+class DecayOut(_Out):
+    norad_id: int
+    name: str
+    epoch: str
+    perigee_alt_km: float
+    decay_rate_km_day: float
+    decay_rate_sigma_km_day: float
+    threshold_alt_km: float
+    estimated_date: str
+    days_left: float
+    uncertainty_days: float
+    fit_start: str
+    fit_points: int
+    label: str
+
+
+class OrbitHistoryResponse(_Out):
+    """``overflight history SAT -f json``: derived orbit per element set, maneuvers and a decay
+    estimate (None when the object is not measurably decaying)."""
+
+    norad_id: int
+    name: str
+    element_sets: int
+    history: list[OrbitStateOut]
+    maneuvers: list[ManeuverOut]
+    decay: DecayOut | None
+
+
+class ManeuversResponse(_Out):
+    """``overflight maneuvers -f json`` (the ``maneuvers`` list) with what was looked at."""
+
+    objects: int
+    element_sets: int
+    pairs: int
+    pairs_compared: int
+    sgp4_failures: int
+    glitches: int
+    maneuvers: list[ManeuverOut]
+
+
+# ---- claims ------------------------------------------------------------------------------------
+class ClaimIn(_In):
+    """One imaging claim (the fields of a claims file; see docs/claims.md)."""
+
+    id: str | None = None
+    satellite: str
+    target: str | None = Field(default=None, description="named site or LAT,LON[,ALT_M]")
+    lat: float | None = None
+    lon: float | None = None
+    time: str = Field(description="ISO 8601 with Z or offset, or local time with zone")
+    time_end: str | None = None
+    zone: str | None = Field(default=None,
+                             description="IANA zone of a local time, e.g. Asia/Pyongyang")
+    tolerance_s: float | None = None
+    max_off_nadir_deg: float | None = None
+    nadir_gsd_m: float | None = None
+    sensor: Literal["optical", "sar"] | None = None
+    source: str | None = None
+    notes: str | None = None
+
+
+class VerifyRequest(_In):
+    """Claims as a list (``claims``; a malformed claim is a 422) or as the text of a claims
+    file (``text`` + ``kind``; malformed claims become ``error`` rows, as in the CLI)."""
+
+    claims: list[ClaimIn] | None = None
+    text: str | None = None
+    kind: Literal["yaml", "csv"] = "yaml"
+    tolerance_s: float = Field(default=120.0, ge=0)
+    max_age_days: float = Field(default=3.0, gt=0)
+    search_hours: float = Field(default=3.0, gt=0, le=48)
+    include_track: bool = Field(default=False,
+                                description="ground track ±25 min around each claim")
+
+
+class GeometryOut(_Out):
+    time: str
+    ground_distance_km: float
+    off_nadir_deg: float
+    elevation_deg: float
+    range_km: float
+    sun_elevation_deg: float
+    satellite_sunlit: bool
+    nadir_lat_deg: float
+    nadir_lon_deg: float
+    gsd_m: float | None
+
+
+class OpportunityOut(_Out):
+    start: str
+    peak: str
+    end: str
+    offset_s: float
+    off_nadir_deg: float
+    max_elevation_deg: float
+    sun_elevation_deg: float
+
+
+class ClaimResultOut(_Out):
+    """``overflight verify -f json`` row, plus the ground track when asked for."""
+
+    claim_id: str
+    verdict: str
+    confidence: str | None
+    reasons: list[str]
+    findings: list[str]
+    satellite: str | None
+    norad_id: int | None
+    satellite_name: str | None
+    target: str | None
+    target_lat_deg: float | None
+    target_lon_deg: float | None
+    claimed_time: str | None
+    claimed_time_end: str | None
+    claimed_time_as_given: str | None
+    tolerance_s: float | None
+    max_off_nadir_deg: float | None
+    max_off_nadir_source: str | None
+    sensor_kind: str | None
+    closest_approach_time: str | None
+    time_offset_s: float | None
+    ground_distance_km: float | None
+    off_nadir_deg: float | None
+    elevation_deg: float | None
+    sun_elevation_deg: float | None
+    satellite_sunlit: bool | None
+    gsd_m: float | None
+    at_claimed_time: GeometryOut | None
+    best_in_tolerance: GeometryOut | None
+    nearest_opportunity: OpportunityOut | None
+    nearest_visible_pass: OpportunityOut | None
+    elset_epoch: str | None
+    elset_age_days: float | None
+    elset_before_epoch: str | None
+    elset_before_age_days: float | None
+    elset_after_epoch: str | None
+    elset_after_age_days: float | None
+    maneuver_between_elsets: bool | None
+    maneuver_delta_a_km: float | None
+    data_needed: str | None
+    source: str | None
+    notes: str | None
+    origin: str
+    track: list[TrackPoint] | None = None
+
+
+class VerifyResponse(_Out):
+    catalog: str
+    results: list[ClaimResultOut]
+    data_needed: list[str]
+
+
+# ---- info --------------------------------------------------------------------------------------
+class LimitsOut(_Out):
+    max_work: float
+    max_job_work: float
+    max_sites: int
+    max_body_bytes: int
+    request_timeout_s: float
+    max_track_points: int
+    max_claims: int
+    max_job_windows: int
+
+
+class InfoOut(_Out):
+    version: str
+    catalog: str
+    writes_enabled: bool
+    limits: LimitsOut

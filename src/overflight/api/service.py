@@ -1,0 +1,680 @@
+"""What the HTTP endpoints compute, without HTTP: catalog queries, passes, tracks, claims,
+orbit history and maneuvers, each returning JSON-ready dicts with the CLI's JSON fields.
+
+Every method runs in a worker thread (see ``app.py``); each thread keeps its own catalog
+connection. User mistakes raise :class:`ApiError` (or a library error that ``app.py`` maps
+to a status code), never anything with a traceback for the client.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from overflight.api.models import ClaimIn, ImportRequest, PassesRequest, VerifyRequest, WatchQuery
+
+if TYPE_CHECKING:
+    from overflight.access import Constraints, WindowTable
+    from overflight.api.jobs import JobContext
+    from overflight.catalog import Catalog
+    from overflight.elements import ElementSet
+    from overflight.geometry import Site
+
+__all__ = ["ApiError", "Limits", "PassPlan", "PassesJobResult", "Service"]
+
+_STALE_DAYS = 7.0
+_CLAIM_MAP_MARGIN = timedelta(minutes=25)
+_CLAIM_MAP_STEP_S = 20.0
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class ApiError(Exception):
+    """A request the service refuses: HTTP ``status`` and a one-line message."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask for.
+
+    ``max_work``: satellites × sites × days per interactive passes/watch request (larger ones
+    go to background jobs, up to ``max_job_work``); ``max_body_bytes``: request body size;
+    ``request_timeout_s``: time limit per request; ``compute_threads``: computations run at
+    once (others queue, at most ``max_pending``); ``max_job_windows``: windows a job may keep.
+    """
+
+    max_work: float = 2000.0
+    max_job_work: float = 250_000.0
+    max_sites: int = 100
+    max_body_bytes: int = 4 * 1024 * 1024
+    request_timeout_s: float = 30.0
+    compute_threads: int = 2
+    max_pending: int = 64
+    max_track_points: int = 20_000
+    max_claims: int = 100
+    max_history_sets: int = 200_000
+    max_catalog_page: int = 5000
+    max_job_windows: int = 2_000_000
+    job_threads: int = 1
+    max_queued_jobs: int = 4
+    job_ttl_s: float = 3600.0
+    job_max_runtime_s: float = 1800.0
+    cache_entries: int = 64
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "max_work": self.max_work,
+            "max_job_work": self.max_job_work,
+            "max_sites": self.max_sites,
+            "max_body_bytes": self.max_body_bytes,
+            "request_timeout_s": self.request_timeout_s,
+            "max_track_points": self.max_track_points,
+            "max_claims": self.max_claims,
+            "max_job_windows": self.max_job_windows,
+        }
+
+
+@dataclass(frozen=True)
+class PassPlan:
+    """A checked passes request: what will be computed."""
+
+    elsets: list[ElementSet]
+    sites: list[Site]
+    start: datetime
+    end: datetime
+    constraints: Constraints
+    work: float
+    warnings: list[str]
+
+    def key(self) -> tuple[Any, ...]:
+        return (
+            tuple(e.key for e in self.elsets),
+            tuple((s.name, s.lat_deg, s.lon_deg, s.alt_m) for s in self.sites),
+            self.start, self.end, self.constraints,
+        )
+
+    def header(self) -> dict[str, Any]:
+        from overflight.times import format_utc
+
+        return {
+            "start": format_utc(self.start),
+            "end": format_utc(self.end),
+            "satellites": len(self.elsets),
+            "sites": [_site_ref(s) for s in self.sites],
+            "work": round(self.work, 1),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class PassesJobResult:
+    """A passes job's windows, kept as one compact table and turned into dicts per page."""
+
+    plan: PassPlan
+    table: WindowTable
+
+    def page(self, offset: int, limit: int) -> dict[str, Any]:
+        import numpy as np
+
+        from overflight.access import table_to_windows
+        from overflight.sensors import shipped_sensors
+
+        n = len(self.table)
+        idx = np.arange(min(offset, n), min(offset + limit, n))
+        part = self.table.take(idx)
+        windows = table_to_windows(part, self.plan.elsets, self.plan.sites,
+                                   sensors=shipped_sensors())
+        out = self.plan.header()
+        del out["work"]
+        out.update(count=n, offset=offset, limit=limit, windows=[w.to_dict() for w in windows])
+        return out
+
+
+def _site_ref(s: Site) -> dict[str, Any]:
+    return {"name": s.name, "lat_deg": s.lat_deg, "lon_deg": s.lon_deg, "alt_m": s.alt_m}
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _time(text: str | None, field: str, default: datetime | None = None) -> datetime:
+    from overflight.times import TimeError, parse_time
+
+    if text is None or text == "":
+        if default is None:
+            raise ApiError(422, f"{field}: missing")
+        return default
+    try:
+        return parse_time(text)
+    except TimeError as exc:
+        raise ApiError(422, f"{field}: {exc}") from None
+
+
+def _summary(es: ElementSet, now: datetime) -> dict[str, Any]:
+    """The fields of ``overflight catalog list/show --history`` for one element set."""
+    return {
+        "norad_id": es.norad_id,
+        "name": es.name,
+        "intl_designator": es.intl_designator,
+        "epoch": _iso(es.epoch),
+        "age_days": round(es.age_days(now), 3),
+        "period_min": round(es.period_min, 3),
+        "inclination_deg": es.inclination_deg,
+        "eccentricity": es.eccentricity,
+        "perigee_alt_km": round(es.perigee_alt_km, 1),
+        "apogee_alt_km": round(es.apogee_alt_km, 1),
+        "orbit_class": es.orbit_class,
+    }
+
+
+class _Catalogs:
+    """One catalog connection per worker thread, reopened after an import (``invalidate``) or
+    when the database file appears where the bundled snapshot was being served."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self._local = threading.local()
+        self._generation = 0
+
+    def get(self) -> Catalog:
+        from overflight.catalog import Catalog
+
+        entry = getattr(self._local, "entry", None)
+        if entry is not None:
+            generation, cat = entry
+            if generation == self._generation and not (cat.snapshot and self.db_path.exists()):
+                return cat  # type: ignore[no-any-return]
+            cat.close()
+            self._local.entry = None
+        generation = self._generation
+        cat = Catalog.open(self.db_path)
+        self._local.entry = (generation, cat)
+        return cat
+
+    def invalidate(self) -> None:
+        self._generation += 1
+
+
+class _Cache:
+    """A small LRU of computed responses (keyed by the element sets' content, so an import
+    never serves stale answers)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> dict[str, Any] | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: dict[str, Any]) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class Service:
+    """The computations behind the endpoints, for one catalog database."""
+
+    def __init__(self, db: str | os.PathLike[str] | None, token: str | None,
+                 limits: Limits) -> None:
+        from overflight.store import resolve_db_path
+
+        self.db_path = resolve_db_path(db)
+        self.token = token or None
+        self.limits = limits
+        self.catalogs = _Catalogs(self.db_path)
+        self.cache = _Cache(limits.cache_entries)
+        self._write_lock = threading.Lock()
+
+    # ---- catalog ---------------------------------------------------------------------------
+    def describe(self) -> str:
+        return self.catalogs.get().description
+
+    def info(self) -> dict[str, Any]:
+        from overflight import __version__
+
+        return {
+            "version": __version__,
+            "catalog": self.describe(),
+            "writes_enabled": self.token is not None,
+            "limits": self.limits.to_dict(),
+        }
+
+    def groups(self) -> list[dict[str, Any]]:
+        return [g.to_dict() for g in self.catalogs.get().groups()]
+
+    def _check_group(self, cat: Catalog, group: str) -> None:
+        known = [g.name for g in cat.groups()]
+        if group not in known:
+            listing = ", ".join(known) if known else "none"
+            raise ApiError(404, f"no group {group!r} in {cat.description} (groups: {listing})")
+
+    def catalog_page(self, group: str | None, name: str | None, limit: int,
+                     offset: int) -> dict[str, Any]:
+        cat = self.catalogs.get()
+        if group:
+            self._check_group(cat, group)
+        latest = cat.latest(group=group or None, name=name or None)
+        total = len(latest)
+        page = latest[offset: offset + limit]
+        objs = {o.norad_id: o for o in cat.objects(norad_ids=[e.norad_id for e in page])}
+        now = datetime.now(UTC)
+        items = []
+        for es in page:
+            row = _summary(es, now)
+            obj = objs.get(es.norad_id)
+            row["name"] = obj.name if obj else es.name
+            row["element_sets"] = obj.element_sets if obj else 1
+            row["groups"] = ",".join(obj.groups) if obj else ""
+            items.append(row)
+        return {"catalog": cat.description, "total": total, "offset": offset, "limit": limit,
+                "items": items}
+
+    def satellite(self, ref: str) -> dict[str, Any]:
+        from overflight.formats import format_tle
+
+        cat = self.catalogs.get()
+        obj = cat.resolve(ref)
+        sets = cat.history(obj.norad_id)
+        if not sets:
+            raise ApiError(404, f"no element sets stored for NORAD {obj.norad_id}")
+        names = cat.names(obj.norad_id)
+        es = sets[-1]
+        info = es.to_dict()
+        info["name"] = obj.name or es.name
+        info["age_days"] = round(es.age_days(datetime.now(UTC)), 3)
+        info["orbit_class"] = es.orbit_class
+        info["groups"] = ",".join(obj.groups)
+        info["element_sets_stored"] = obj.element_sets
+        info["first_epoch"] = _iso(obj.first_epoch)
+        info["former_names"] = ",".join(n.name for n in names if n.name != info["name"])
+        try:
+            info["tle"] = format_tle(es, name_line=False)
+        except ValueError:
+            info["tle"] = ""
+        return info
+
+    def element_history(self, ref: str, start: str | None, end: str | None) -> dict[str, Any]:
+        cat = self.catalogs.get()
+        obj = cat.resolve(ref)
+        t0 = _time(start, "start") if start else None
+        t1 = _time(end, "end") if end else None
+        sets = cat.history(obj.norad_id, start=t0, end=t1)
+        if len(sets) > self.limits.max_history_sets:
+            raise ApiError(422, f"{len(sets)} element sets: more than the limit of "
+                                f"{self.limits.max_history_sets}; give start and end")
+        now = datetime.now(UTC)
+        rows = []
+        prev: ElementSet | None = None
+        for es in sets:
+            row = _summary(es, now)
+            row["raan_deg"] = es.raan_deg
+            row["bstar"] = es.bstar
+            row["element_set_no"] = es.element_set_no
+            row["gap_h"] = (
+                round((es.epoch - prev.epoch).total_seconds() / 3600.0, 2) if prev else None
+            )
+            rows.append(row)
+            prev = es
+        return {"norad_id": obj.norad_id, "name": obj.name, "count": len(rows), "items": rows}
+
+    def import_elements(self, req: ImportRequest) -> dict[str, Any]:
+        """Parse the body's element sets and store them (one transaction)."""
+        from overflight.catalog import Catalog, snapshot_paths
+        from overflight.formats import normalize_format, parse_bytes
+
+        data = req.data.encode("utf-8")
+        if data[:2] == _GZIP_MAGIC:
+            raise ApiError(422, "data: compressed data is not accepted; send the text")
+        fmt = None
+        if req.input_format:
+            try:
+                fmt = normalize_format(req.input_format)
+            except ValueError as exc:
+                raise ApiError(422, f"input_format: {exc}") from None
+        parsed = parse_bytes(data, "request", fmt)
+        errors = [str(e) for e in parsed.errors]
+        if req.strict and errors:
+            return {"catalog": str(self.db_path), "group": req.group,
+                    "received": len(parsed.records), "new": 0, "duplicates": 0,
+                    "rejected": len(errors), "stored": False, "errors": errors}
+        if not parsed.records:
+            first = errors[0] if errors else "no element sets in the data"
+            raise ApiError(422, f"no valid element sets: {first}")
+        with self._write_lock, Catalog.open(self.db_path, create=True) as cat:
+            if req.include_snapshot:
+                cat.import_sources([str(p) for p in snapshot_paths()])
+            stats = cat.add(parsed.records, group=req.group, source="api import")
+            where = cat.description
+        self.catalogs.invalidate()
+        return {"catalog": where, "group": req.group, "received": stats.received,
+                "new": stats.new, "duplicates": stats.duplicates, "rejected": len(errors),
+                "stored": True, "errors": errors[:1000]}
+
+    # ---- selection ---------------------------------------------------------------------------
+    def select(self, cat: Catalog, sats: Sequence[str], groups: Sequence[str],
+               as_of: datetime) -> list[ElementSet]:
+        """Element sets of the chosen satellites and groups, one per object, as
+        ``overflight.selection.select_elements`` chooses them (named satellites: the set nearest
+        ``as_of``; groups: each member's newest). Done here on this thread's catalog so that an
+        unknown satellite stays a SatelliteNotFound (404) instead of a SelectionError."""
+        out: dict[int, ElementSet] = {}
+        ids = [o.norad_id for o in cat.resolve_many(sats)]
+        chosen: list[ElementSet] = []
+        if ids:
+            found = {e.norad_id: e for e in cat.latest(norad_ids=ids)}
+            for nid in ids:
+                near = [e for e in cat.bracket(nid, as_of) if e is not None]
+                if near:
+                    found[nid] = min(near, key=lambda e: abs((e.epoch - as_of).total_seconds()))
+            chosen += [found[i] for i in ids if i in found]
+        for g in groups:
+            self._check_group(cat, g)
+            chosen += cat.latest(group=g)
+        for es in chosen:
+            out.setdefault(es.norad_id, es)
+        return list(out.values())
+
+    # ---- passes ------------------------------------------------------------------------------
+    def plan_passes(self, req: PassesRequest, *, job: bool = False) -> PassPlan:
+        """Check a passes request and choose what to compute; ApiError 422 when too large."""
+        from overflight.access import Constraints, check_interval
+        from overflight.sites import resolve_site
+
+        c = Constraints(
+            min_elevation_deg=req.min_elevation_deg,
+            max_off_nadir_deg=req.max_off_nadir_deg,
+            max_range_km=req.max_range_km,
+            sun_min_deg=req.sun_min_deg,
+            sun_max_deg=req.sun_max_deg,
+            sunlit=req.sunlit,
+            min_duration_s=req.min_duration_s,
+        )
+        c.validate()
+        t0 = _time(req.start, "start", default=datetime.now(UTC))
+        if req.end and req.days is not None:
+            raise ApiError(422, "give end or days, not both")
+        t1 = _time(req.end, "end") if req.end else t0 + timedelta(
+            days=1.0 if req.days is None else req.days)
+        check_interval(t0, t1)
+        if not req.site:
+            raise ApiError(422, "site: give at least one site (a named site or LAT,LON)")
+        if len(req.site) > self.limits.max_sites:
+            raise ApiError(422, f"site: {len(req.site)} sites; at most "
+                                f"{self.limits.max_sites} per request")
+        sites: list[Site] = []
+        for text in req.site:
+            s = resolve_site(text)
+            if all((s.name, s.lat_deg, s.lon_deg) != (o.name, o.lat_deg, o.lon_deg)
+                   for o in sites):
+                sites.append(s)
+        if not req.sat and not req.group:
+            raise ApiError(422, "give sat (NORAD ids or names) or group")
+        elsets = self.select(self.catalogs.get(), req.sat, req.group, t0)
+        if not elsets:
+            raise ApiError(422, "the selection holds no element sets")
+        days = (t1 - t0).total_seconds() / 86400.0
+        work = len(elsets) * len(sites) * days
+        cap = self.limits.max_job_work if job else self.limits.max_work
+        if work > cap:
+            size = (f"{len(elsets)} satellites × {len(sites)} sites × {days:.3g} days = "
+                    f"{work:,.0f} satellite-site-days")
+            if job:
+                raise ApiError(422, f"request too large: {size}; a background job may compute "
+                                    f"at most {cap:,.0f}. Use fewer satellites, sites or days")
+            raise ApiError(422, f"request too large: {size}; one request may compute at most "
+                                f"{cap:,.0f}. Use fewer satellites, sites or days, or run it "
+                                "as a background job: POST /api/jobs/passes with the same "
+                                f"fields (up to {self.limits.max_job_work:,.0f})")
+        warnings: list[str] = []
+        worst = max(max(abs(e.age_days(t0)), abs(e.age_days(t1))) for e in elsets)
+        if worst > _STALE_DAYS:
+            warnings.append(
+                f"element sets are up to {worst:.0f} days from the requested times; "
+                "predictions degrade by kilometres per day of age (import fresh data)")
+        return PassPlan(elsets, sites, t0, t1, c, work, warnings)
+
+    def passes(self, req: PassesRequest) -> tuple[dict[str, Any], bool]:
+        """Windows of a request within the interactive limit: (response, from cache)."""
+        from overflight.access import find_windows
+        from overflight.sensors import shipped_sensors
+
+        plan = self.plan_passes(req)
+        key = plan.key()
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit, True
+        windows = find_windows(plan.elsets, plan.sites, plan.start, plan.end, plan.constraints,
+                               sensors=shipped_sensors())
+        windows.sort(key=lambda w: (w.start, w.site, w.norad_id))
+        out = plan.header()
+        out["count"] = len(windows)
+        out["windows"] = [w.to_dict() for w in windows]
+        self.cache.put(key, out)
+        return out, False
+
+    def watch(self, q: WatchQuery) -> tuple[dict[str, Any], bool]:
+        req = PassesRequest(
+            sat=q.sat, group=q.group or ([] if q.sat else ["resource"]), site=[q.site],
+            start=q.start, days=q.days, min_elevation_deg=q.min_elevation_deg,
+            max_off_nadir_deg=q.max_off_nadir_deg,
+        )
+        return self.passes(req)
+
+    def passes_job(self, plan: PassPlan) -> Callable[[JobContext], PassesJobResult]:
+        """The job function computing ``plan`` with progress per batch of satellites."""
+        import numpy as np
+
+        from overflight.access import WindowTable, iter_window_tables
+
+        limit = self.limits.max_job_windows
+
+        def run(ctx: JobContext) -> PassesJobResult:
+            parts: list[WindowTable] = []
+            n = 0
+            for table in iter_window_tables(plan.elsets, plan.sites, plan.start, plan.end,
+                                            plan.constraints, batch_size=32,
+                                            progress=ctx.progress):
+                n += len(table)
+                if n > limit:
+                    raise ApiError(422, f"more than {limit:,} windows; add constraints "
+                                        "or narrow the request")
+                parts.append(table)
+            table = WindowTable.concat(parts)
+            # The CLI's order: start, then site, then satellite.
+            names = [s.name for s in plan.sites]
+            site_rank = np.argsort(np.argsort(np.array(names, dtype=str), kind="stable"))
+            sat_rank = np.array([e.norad_id for e in plan.elsets], dtype=np.int64)
+            order = np.lexsort((sat_rank[table.sat_index], site_rank[table.site_index],
+                                table.start))
+            return PassesJobResult(plan, table.take(order))
+
+        return run
+
+    # ---- tracks ------------------------------------------------------------------------------
+    def track(self, sat: str, start: str | None, end: str | None, step_s: float) -> dict[str, Any]:
+        from overflight.times import format_utc, time_grid
+        from overflight.track import track_rows
+
+        if not (math.isfinite(step_s) and step_s > 0):
+            raise ApiError(422, "step_s: must be positive")
+        t0 = _time(start, "start", default=datetime.now(UTC))
+        cat = self.catalogs.get()
+        es = self.select(cat, [sat], [], t0)[0]
+        t1 = _time(end, "end") if end else t0 + timedelta(minutes=es.period_min)
+        if t1 <= t0:
+            raise ApiError(422, "end: must be after start")
+        points = (t1 - t0).total_seconds() / step_s + 1
+        if points > self.limits.max_track_points:
+            raise ApiError(422, f"{points:,.0f} points: more than the limit of "
+                                f"{self.limits.max_track_points:,}; use a larger step_s or a "
+                                "shorter interval")
+        rows = track_rows(es, time_grid(t0, t1, step_s))
+        return {"norad_id": es.norad_id, "name": es.name, "elset_epoch": _iso(es.epoch),
+                "start": format_utc(t0), "end": format_utc(t1), "step_s": step_s,
+                "points": rows}
+
+    # ---- orbit history and maneuvers ----------------------------------------------------------
+    def _histories(self, cat: Catalog, sats: Sequence[str], groups: Sequence[str],
+                   start: str | None, end: str | None) -> dict[int, list[ElementSet]]:
+        """Stored histories of the selection within [start, end], as ``overflight history`` and
+        ``overflight maneuvers`` load them (same-epoch re-publications merged)."""
+        from overflight.history import group_histories
+
+        t0 = _time(start, "start") if start else None
+        t1 = _time(end, "end") if end else None
+        records: list[ElementSet] = []
+        if sats:
+            ids = [o.norad_id for o in cat.resolve_many(sats)]
+            for hist in cat.history_many(norad_ids=ids, start=t0, end=t1).values():
+                records.extend(hist)
+        for g in groups:
+            self._check_group(cat, g)
+            for hist in cat.history_many(group=g, start=t0, end=t1).values():
+                records.extend(hist)
+            if len(records) > self.limits.max_history_sets:
+                break
+        if len(records) > self.limits.max_history_sets:
+            raise ApiError(422, f"more than {self.limits.max_history_sets:,} element sets; "
+                                "give start and end, or fewer satellites or groups")
+        if not records:
+            raise ApiError(404, "no element sets in the selected history"
+                                + (" and interval" if start or end else ""))
+        return group_histories(records)
+
+    def orbit_history(self, sat: str, start: str | None, end: str | None) -> dict[str, Any]:
+        """``overflight history SAT -f json``."""
+        from overflight.history import OrbitTable
+        from overflight.maneuvers import detect_maneuvers, estimate_decay
+
+        cat = self.catalogs.get()
+        hist = self._histories(cat, [sat], [], start, end)
+        ((nid, sets),) = hist.items()
+        table = OrbitTable.from_histories({nid: sets})
+        states = table.states()
+        result = detect_maneuvers(table)
+        decay = estimate_decay(table, maneuvers=result.maneuvers)
+        return {
+            "norad_id": nid,
+            "name": sets[-1].name or str(nid),
+            "element_sets": len(states),
+            "history": [s.to_dict() for s in states],
+            "maneuvers": [m.to_dict() for m in result.maneuvers],
+            "decay": decay.to_dict() if decay else None,
+        }
+
+    def maneuvers(self, sats: Sequence[str], groups: Sequence[str], start: str | None,
+                  end: str | None, station: str | None, threshold: float,
+                  min_dv_m_s: float) -> dict[str, Any]:
+        """``overflight maneuvers -f json`` with the detector's counts."""
+        from overflight.maneuvers import DetectionConfig, detect_maneuvers, with_passes
+        from overflight.sites import resolve_site
+
+        if not sats and not groups:
+            raise ApiError(422, "give sat or group")
+        site = resolve_site(station) if station else None
+        cat = self.catalogs.get()
+        hist = self._histories(cat, sats, groups, start, end)
+        config = DetectionConfig(threshold=threshold, min_delta_v_m_s=min_dv_m_s)
+        result = detect_maneuvers(hist, config=config)
+        found = result.maneuvers
+        if site is not None:
+            found = with_passes(found, result.table, site)
+        out = result.to_dict()
+        out["maneuvers"] = [m.to_dict() for m in found]
+        return out
+
+    # ---- claims ------------------------------------------------------------------------------
+    def verify(self, req: VerifyRequest) -> dict[str, Any]:
+        from overflight.claims import (
+            Claim,
+            ClaimProblem,
+            VerifyOptions,
+            claim_from_fields,
+            data_needed_summary,
+            parse_claims_text,
+            verify_claims,
+        )
+        from overflight.sensors import shipped_sensors
+
+        if (req.claims is None) == (req.text is None):
+            raise ApiError(422, "give claims (a list) or text (a claims file), one of them")
+        entries: list[Claim | ClaimProblem]
+        if req.claims is not None:
+            if not req.claims:
+                raise ApiError(422, "claims: the list is empty")
+            if len(req.claims) > self.limits.max_claims:
+                raise ApiError(422, f"claims: {len(req.claims)} claims; at most "
+                                    f"{self.limits.max_claims} per request")
+            entries = []
+            for i, c in enumerate(req.claims):
+                entries.append(claim_from_fields(_claim_fields(c), source=f"claims[{i}]",
+                                                 default_id=f"claim-{i + 1}"))
+            ids = [e.id for e in entries if isinstance(e, Claim)]
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            if dup:
+                raise ApiError(422, f"claims: duplicate id {dup[0]!r}")
+        else:
+            assert req.text is not None
+            entries = list(parse_claims_text(req.text, "text", kind=req.kind).entries)
+            if not entries:
+                raise ApiError(422, "text: no claims")
+            if len(entries) > self.limits.max_claims:
+                raise ApiError(422, f"text: {len(entries)} claims; at most "
+                                    f"{self.limits.max_claims} per request")
+        options = VerifyOptions(tolerance_s=req.tolerance_s, max_age_days=req.max_age_days,
+                                search_hours=req.search_hours)
+        try:
+            options.validate()
+        except ValueError as exc:
+            raise ApiError(422, str(exc)) from None
+        cat = self.catalogs.get()
+        results = verify_claims(entries, cat, options=options, sensors=shipped_sensors())
+        rows = []
+        for r in results:
+            row = r.to_dict()
+            row["track"] = _claim_track(r) if req.include_track else None
+            rows.append(row)
+        return {"catalog": cat.description, "results": rows,
+                "data_needed": [str(d) for d in data_needed_summary(results)]}
+
+
+def _claim_fields(c: ClaimIn) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in c.model_dump(exclude_none=True).items():
+        out[k] = v if isinstance(v, str) else repr(v) if isinstance(v, float) else str(v)
+    return out
+
+
+def _claim_track(result: Any) -> list[dict[str, Any]] | None:
+    """Ground track ±25 min around the claim with the element set used (as the CLI's map)."""
+    from overflight.times import time_grid
+    from overflight.track import track_rows
+
+    claim, es = result.claim, result.elset
+    if claim is None or es is None or result.verdict not in ("consistent", "inconsistent"):
+        return None
+    return track_rows(es, time_grid(claim.time - _CLAIM_MAP_MARGIN,
+                                    claim.end + _CLAIM_MAP_MARGIN, _CLAIM_MAP_STEP_S))
