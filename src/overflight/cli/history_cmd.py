@@ -211,7 +211,8 @@ def plot_history(
         ax.axvline(when, color="tab:orange", lw=1.2,
                    label="maneuver (estimated time; bracket shaded)" if k == 0 else None)
         ax.annotate(f"{m.kind}\n{m.delta_v_m_s:.2f} m/s", (when, 1.0),
-                    xycoords=("data", "axes fraction"), fontsize=7, ha="center", va="top")
+                    xycoords=("data", "axes fraction"), fontsize=7, ha="center", va="top",
+                    bbox={"boxstyle": "round", "fc": "white", "alpha": 0.8, "lw": 0})
     formatter: Any = mdates.DateFormatter
     ax.xaxis.set_major_formatter(formatter("%m-%d\n%H:%MZ"))
     ax.set_ylabel("altitude above WGS-72 equatorial radius, km")
