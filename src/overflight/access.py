@@ -91,6 +91,11 @@ class Constraints:
 
     def validate(self) -> None:
         """Raise AccessError for impossible constraints."""
+        for name in ("min_elevation_deg", "max_off_nadir_deg", "max_range_km", "sun_min_deg",
+                     "sun_max_deg", "min_duration_s"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise AccessError(f"{name.replace('_', ' ')} must be a finite number, not {value}")
         e = self.min_elevation_deg
         if e is not None and not -90.0 < e < 90.0:
             raise AccessError(f"min elevation {e}° must be in (-90, 90)")
@@ -308,7 +313,32 @@ class _Fleet:
         d11 = 3 * u2 - 2 * u
         v = (d00 * (r0 - r1) + d10 * hv0 + d11 * hv1) / h[:, None]
         ok = self.ok[i0] & self.ok[i1]
+        if not ok.all():
+            # Next to a failed sample (e.g. decay) there is nothing to interpolate: ask SGP4.
+            bad = np.flatnonzero(~ok)
+            r[bad], v[bad], ok[bad] = self._direct(sat_idx[bad], t_s[bad])
         return r, v, ok
+
+    def _direct(self, sat_idx: I64, t_s: F64) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
+        """SGP4 itself at N (satellite, time) pairs, rotated to ITRS."""
+        from overflight.frames import teme_to_itrs_matrices
+
+        n = sat_idx.size
+        r = np.full((n, 3), np.nan)
+        v = np.full((n, 3), np.nan)
+        ok = np.zeros(n, dtype=bool)
+        fr = self.jd_frac + t_s / 86400.0
+        for s in np.unique(sat_idx).tolist():
+            sel = np.flatnonzero(sat_idx == s)
+            err, rr, vv = self.satrecs[s].sgp4_array(np.full(sel.size, self.jd_whole), fr[sel])
+            good = err == 0
+            r[sel] = np.where(good[:, None], rr, np.nan)
+            v[sel] = np.where(good[:, None], vv, np.nan)
+            ok[sel] = good
+        rot, rate = teme_to_itrs_matrices(self.times64(t_s))
+        r_itrs = np.einsum("nij,nj->ni", rot, r)
+        v_itrs = np.einsum("nij,nj->ni", rot, v) + np.einsum("nij,nj->ni", rate, r)
+        return r_itrs, v_itrs, ok
 
     def grid(self, sats: I64) -> tuple[F64, npt.NDArray[np.bool_], F64]:
         """Positions ``(S, T, 3)``, ok mask and times of satellites sharing one step."""
@@ -512,8 +542,10 @@ class _Evaluator:
         self.off_rad = None if c.max_off_nadir_deg is None else math.radians(c.max_off_nadir_deg)
         self.evaluations = 0
 
-    def raw(self, sat: I64, site: I64, t: F64) -> dict[str, F64]:
-        r, v, ok = self.fleet.states(sat, t)
+    def raw(self, sat: I64, site: I64, t: F64, *, exact: bool = False) -> dict[str, F64]:
+        """Geometry at N (satellite, site, time) triples; ``exact`` asks SGP4 itself rather
+        than the interpolant (for the values reported, not for the search)."""
+        r, v, ok = (self.fleet._direct if exact else self.fleet.states)(sat, t)
         self.evaluations += sat.size
         xyz = self.ss.sites.itrs_km[site]
         up = self.ss.up[site]
@@ -623,16 +655,21 @@ def _search(ev: _Evaluator, span_sat: I64, span_site: I64, a: F64, b: F64) -> _P
         r_lo = np.maximum(np.minimum(left.r_sat, right.r_sat) - vr * length / 2.0, 6000.0)
         lam = _cap_limit(r_hi, ev.ss.r_min_km, ev.elev_rad, ev.off_rad)
         w_max = bounds.h_km2_s[s] / r_lo**2 + _OMEGA_EARTH
+        # A gap with one failed end (margins -inf) proves nothing: split it down to where
+        # SGP4 starts failing.
+        one_failed = np.isneginf(left.m_el) != np.isneginf(right.m_el)
         with np.errstate(invalid="ignore"):
             far = (left.gamma + right.gamma - w_max * length) / 2.0 > lam + 1e-4
-            neg = (ub < 0.0) | far
+            neg = ((ub < 0.0) | far) & ~one_failed
             pos = lb >= 0.0
         gl, gr = left.g, right.g
         change = (gl >= 0.0) != (gr >= 0.0)
         # Two positive ends within _BRACKET_S: one window (a dip would need two crossings).
-        both_in = (gl >= 0.0) & (gr >= 0.0)
+        # ...unless elevation falls then rises across it: a local minimum that may dip below.
+        dip = (left.el_rate < 0.0) & (right.el_rate > 0.0)
+        both_in = (gl >= 0.0) & (gr >= 0.0) & ~dip
         short = length <= _BRACKET_S
-        done = neg | pos | (length <= RESOLUTION_S) | ((change | both_in) & short)
+        done = neg | pos | (length <= RESOLUTION_S) | ((change | both_in) & short & ~one_failed)
         todo = np.flatnonzero(~done)
         if todo.size == 0:
             break
@@ -660,6 +697,7 @@ def _illinois(
     *,
     tol_s: float = 5e-3,
     max_iter: int = 40,
+    inside: bool = False,
 ) -> F64:
     """Roots of f in [ta, tb] where f(ta), f(tb) differ in sign (Illinois regula falsi).
 
@@ -676,7 +714,8 @@ def _illinois(
             t = b - fb_ * (b - a) / (fb_ - fa_)
         # Bisect when the secant step is unusable; otherwise keep it at least tol/2 inside the
         # bracket, so a root next to an endpoint collapses the bracket instead of creeping.
-        t = np.where(np.isfinite(t), t, (a + b) / 2.0)
+        usable = np.isfinite(t) & np.isfinite(fa_) & np.isfinite(fb_)  # -inf: SGP4 failed
+        t = np.where(usable, t, (a + b) / 2.0)
         t = np.clip(t, a + tol_s / 2.0, b - tol_s / 2.0)
         ft = f(active, t)
         sd = side[active]
@@ -693,6 +732,10 @@ def _illinois(
         side[active] = np.where(like_b, -1, np.where(like_a, 1, 0))
         active = active[np.abs(tb[active] - ta[active]) > tol_s]
     out: F64 = (ta + tb) / 2.0
+    if inside:
+        # Window edges: report the bracket end where the constraints hold (f >= 0), so the
+        # edge itself is a valid time (e.g. before SGP4 starts failing).
+        out = np.where(fa >= 0.0, ta, np.where(fb >= 0.0, tb, out))
     return out
 
 
@@ -749,59 +792,66 @@ class WindowTable:
 _CLIP_NAMES = {0: None, 1: "interval", 2: "sun", 3: "sunlit"}
 
 
-def _first_index_at_or_after(cond: npt.NDArray[np.bool_]) -> I64:
-    """For each position k, the smallest index >= k where ``cond`` holds (size if none)."""
-    idx = np.where(cond, np.arange(cond.size), cond.size)
-    out: I64 = np.minimum.accumulate(idx[::-1])[::-1]
-    return out
-
-
-def _turning_point(
+def _extremum(
     ev: _Evaluator,
     key: str,
-    falling: bool,
+    sign: float,
     sat: I64,
     site: I64,
-    lo_t: F64,
-    hi_t: F64,
-    lo_val: F64,
-    hi_val: F64,
+    start: F64,
+    end: F64,
+    edges: dict[str, F64],
+    edge_val: F64,
     pts: _Points,
     pts_val: F64,
+    pts_rate: F64,
     i_lo: I64,
     i_hi: I64,
 ) -> F64:
-    """Time in [lo_t, hi_t] where ``key`` (range rate, or elevation rate) changes sign.
-
-    ``falling`` False: the function goes from negative to positive (range rate at closest
-    approach); True: positive to negative (elevation rate at maximum elevation). Interior
-    evaluated points ``pts[i_lo..i_hi]`` locate the bracket; Illinois refines it.
-    """
-    sign = -1.0 if falling else 1.0
-    cond = sign * pts_val >= 0.0
-    nxt = _first_index_at_or_after(cond)
-    first = nxt[np.minimum(i_lo, cond.size - 1)]
-    interior = first <= i_hi
-    at_start = sign * lo_val >= 0.0
-    at_end = ~at_start & ~interior & (sign * hi_val < 0.0)
-    out = np.where(at_start, lo_t, hi_t)
-    # Brackets: (lo, first) when the first interior point has turned, else (last interior, hi).
-    need = ~at_start & ~at_end
-    ta = np.where(interior & (first > i_lo), pts.t[np.maximum(first - 1, 0)], lo_t)
-    fa = np.where(interior & (first > i_lo), pts_val[np.maximum(first - 1, 0)], lo_val)
-    last = np.minimum(i_hi, cond.size - 1)
-    ta = np.where(interior, ta, np.where(i_hi >= i_lo, pts.t[last], lo_t))
-    fa = np.where(interior, fa, np.where(i_hi >= i_lo, pts_val[last], lo_val))
-    tb = np.where(interior, pts.t[np.minimum(first, cond.size - 1)], hi_t)
-    fb = np.where(interior, pts_val[np.minimum(first, cond.size - 1)], hi_val)
-    idx = np.flatnonzero(need)
+    """Time of the global extremum in each window: the least ``val`` (range for the peak, minus
+    elevation for the maximum elevation) over the window's evaluated points and edges, refined
+    where ``sign × rate`` (``key`` from the evaluator) crosses from negative to positive next
+    to that best point. Windows of long orbits can hold several local extrema."""
+    w = start.size
+    length = i_hi - i_lo + 3  # the edges, then the evaluated points inside
+    owner = np.repeat(np.arange(w), length)
+    first = np.cumsum(length) - length
+    pos = np.arange(owner.size) - first[owner]
+    src = np.clip(i_lo[owner] + pos - 1, 0, pts.t.size - 1)
+    is_start = pos == 0
+    is_end = pos == length[owner] - 1
+    t = np.where(is_start, start[owner], np.where(is_end, end[owner], pts.t[src]))
+    val = np.where(
+        is_start, edge_val[:w][owner], np.where(is_end, edge_val[w:][owner], pts_val[src])
+    )
+    rate = sign * np.where(
+        is_start, edges[key][:w][owner], np.where(is_end, edges[key][w:][owner], pts_rate[src])
+    )
+    order = np.lexsort((pos, np.nan_to_num(val, nan=np.inf), owner))
+    best = order[np.searchsorted(owner[order], np.arange(w))]
+    k = pos[best]
+    r_best = rate[best]
+    # The extremum lies before the best point when the rate has already turned, else after;
+    # the neighbour is the next evaluated time that differs (edges may repeat a point's time).
+    before = r_best > 0.0
+    top = owner.size - 1
+    step = np.where(before, -1, 1)
+    nb = np.clip(best + step, 0, top)
+    dup = t[nb] == t[best]
+    nb = np.where(dup, np.clip(best + 2 * step, 0, top), nb)
+    k_nb = k + np.where(dup, 2, 1) * step
+    lo = np.where(before, nb, best)
+    hi = np.where(before, best, nb)
+    at_edge = (k_nb < 0) | (k_nb > length[np.arange(w)] - 1) | (r_best == 0.0)
+    out = t[best].copy()
+    idx = np.flatnonzero(~at_edge & (rate[lo] < 0.0) & (rate[hi] > 0.0))
     if idx.size:
 
-        def f(sub: I64, t: F64) -> F64:
+        def f(sub: I64, tt: F64) -> F64:
             sel = idx[sub]
-            return ev.raw(sat[sel], site[sel], t)[key]
+            return sign * ev.raw(sat[sel], site[sel], tt)[key]
 
-        out[idx] = _illinois(f, ta[idx], tb[idx], fa[idx], fb[idx], tol_s=1e-2)
+        out[idx] = _illinois(f, t[lo[idx]], t[hi[idx]], rate[lo[idx]], rate[hi[idx]], tol_s=1e-2)
     result: F64 = out
     return result
 
@@ -840,47 +890,21 @@ def _assemble(
     need = np.flatnonzero(~first_of_span[rise])
     if need.size:
         r = rise[need]
-        start[need] = _illinois(g_of(need), pts.t[r - 1], pts.t[r], g[r - 1], g[r])
+        start[need] = _illinois(g_of(need), pts.t[r - 1], pts.t[r], g[r - 1], g[r], inside=True)
     end = pts.t[fall].copy()
     end_clip = np.where(last_of_span[fall] & (pts.t[fall] >= duration_s), 1, 0).astype(np.int8)
     need = np.flatnonzero(~last_of_span[fall])
     if need.size:
         f_ = fall[need]
-        end[need] = _illinois(g_of(need), pts.t[f_], pts.t[f_ + 1], g[f_], g[f_ + 1])
+        end[need] = _illinois(g_of(need), pts.t[f_], pts.t[f_ + 1], g[f_], g[f_ + 1], inside=True)
     edges = ev.raw(
         np.concatenate((sat, sat)), np.concatenate((site, site)), np.concatenate((start, end))
     )
-    w = start.size
-    peak = _turning_point(
-        ev,
-        "rr",
-        False,
-        sat,
-        site,
-        start,
-        end,
-        edges["rr"][:w],
-        edges["rr"][w:],
-        pts,
-        pts.rr,
-        rise,
-        fall,
-    )
-    top = _turning_point(
-        ev,
-        "el_rate",
-        True,
-        sat,
-        site,
-        start,
-        end,
-        edges["el_rate"][:w],
-        edges["el_rate"][w:],
-        pts,
-        pts.el_rate,
-        rise,
-        fall,
-    )
+    peak = _extremum(ev, "rr", 1.0, sat, site, start, end, edges, edges["rng"], pts, pts.rng,
+                     pts.rr, rise, fall)
+    # Maximum elevation: least elevation margin negated (points keep margins, edges angles).
+    top = _extremum(ev, "el_rate", -1.0, sat, site, start, end, edges,
+                    ev.elev_rad - edges["el"], pts, -pts.m_el, pts.el_rate, rise, fall)
     return {
         "sat": sat,
         "site": site,
@@ -911,6 +935,12 @@ class _Lighting:
         self.ev = ev
         c = ev.c
         self.active = c.sun_min_deg is not None or c.sun_max_deg is not None or c.sunlit is not None
+        # The Sun's elevation changes by at most 360°/day (0.0042°/s): sample finely enough
+        # that a narrow Sun band cannot fall between two samples.
+        step = _LIGHT_STEP_S
+        if c.sun_min_deg is not None and c.sun_max_deg is not None:
+            step = min(step, max(0.05, 0.5 * (c.sun_max_deg - c.sun_min_deg) / 0.00417))
+        self.step_s = step
 
     def sun_km(self, t: F64) -> F64:
         from overflight.sun import sun_itrs_km
@@ -947,7 +977,7 @@ class _Lighting:
     def clip(self, w: dict[str, Any]) -> dict[str, Any]:
         """Split each window into the parts where the lighting constraints hold."""
         start, end = w["start"], w["end"]
-        n = np.maximum(np.ceil((end - start) / _LIGHT_STEP_S).astype(np.int64), 1) + 1
+        n = np.maximum(np.ceil((end - start) / self.step_s).astype(np.int64), 1) + 1
         owner = np.repeat(np.arange(start.size), n)
         first = np.cumsum(n) - n
         frac = (np.arange(owner.size) - first[owner]) / (n[owner] - 1)
@@ -1017,7 +1047,7 @@ def _finish(ev: _Evaluator, w: dict[str, Any]) -> WindowTable:
     n = sat.size
     both_sat = np.concatenate((sat, sat))
     both_site = np.concatenate((site, site))
-    raw = ev.raw(both_sat, both_site, np.concatenate((w["peak"], w["top"])))
+    raw = ev.raw(both_sat, both_site, np.concatenate((w["peak"], w["top"])), exact=True)
     r, v = raw["r"][:n], raw["v"][:n]
     xyz = ev.ss.sites.itrs_km[site]
     up = ev.ss.up[site]
@@ -1031,6 +1061,21 @@ def _finish(ev: _Evaluator, w: dict[str, Any]) -> WindowTable:
     ascending = (v[:, 2] * rn * rn - r[:, 2] * np.einsum("ij,ij->i", r, v)) > 0.0
     el_top = np.degrees(raw["el"][n:])
     el_peak = np.degrees(raw["el"][:n])
+    # Near the zenith elevation peaks sharply (3°/s for a low pass), so the interpolated time
+    # of the maximum is polished with SGP4's own state: under straight-line motion the zenith
+    # angle is least where the line of sight's horizontal part is shortest.
+    d = raw["r"][n:] - xyz
+    d_perp = d - np.einsum("ij,ij->i", d, up)[:, None] * up
+    v_top = raw["v"][n:]
+    v_perp = v_top - np.einsum("ij,ij->i", v_top, up)[:, None] * up
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dt = -np.einsum("ij,ij->i", d_perp, v_perp) / np.einsum("ij,ij->i", v_perp, v_perp)
+    dt = np.where(np.isfinite(dt) & (np.abs(dt) < 0.05), dt, 0.0)
+    polish = np.clip(w["top"] + dt, w["start"], w["end"])
+    moved = np.flatnonzero(polish != w["top"])
+    if moved.size:
+        again = ev.raw(sat[moved], site[moved], polish[moved], exact=True)
+        el_top[moved] = np.fmax(el_top[moved], np.degrees(again["el"]))
     fleet = ev.fleet
     return WindowTable(
         sat_index=sat,
