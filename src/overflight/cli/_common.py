@@ -94,7 +94,9 @@ def emit(
             table.add_column(col)
         for row in rows:
             table.add_row(*(_cell(row.get(c)) for c in cols))
-        Console(file=out).print(table)
+        # Piped output (files, scripts, notebooks) gets a wide table instead of 80 columns.
+        wide = not (hasattr(out, "isatty") and out.isatty())
+        Console(file=out, width=240 if wide else None).print(table)
 
 
 def iter_json_lines(rows: Iterable[Mapping[str, Any]], out: Any = None) -> None:
@@ -113,14 +115,15 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     """Library exceptions that mean bad user input: printed as one line, exit status 2."""
     from overflight.access import AccessError
     from overflight.catalog import CatalogError
+    from overflight.claims import ClaimError, ClaimsFileError
     from overflight.selection import SelectionError
     from overflight.sensors import SensorError
     from overflight.sites import SiteError
     from overflight.store import StoreError
     from overflight.times import TimeError
 
-    return (AccessError, CatalogError, SelectionError, SensorError, SiteError, StoreError,
-            TimeError)
+    return (AccessError, CatalogError, ClaimError, ClaimsFileError, SelectionError, SensorError,
+            SiteError, StoreError, TimeError)
 
 
 def interval(
