@@ -16,6 +16,25 @@ PINNED = {
     ],
     "overflight.sensors": ["Sensor", "SensorError", "load_sensors", "shipped_sensors"],
     "overflight.selection": ["SelectionError", "select_elements"],
+    "overflight.claims": [
+        "CANNOT_VERIFY", "CONSISTENT", "Claim", "ClaimError", "ClaimProblem", "ClaimResult",
+        "ClaimsFile", "ClaimsFileError", "DataNeeded", "ERROR", "FIELDS", "Geometry",
+        "INCONSISTENT", "ManeuverCheck", "Opportunity", "VerifyOptions", "check_maneuver",
+        "claim_from_fields", "data_needed_summary", "parse_claims_text", "read_claims",
+        "render_html", "render_markdown", "verify_claim", "verify_claims",
+    ],
+    "overflight.history": [
+        "OrbitState", "OrbitTable", "SSO_NODE_RATE_TOLERANCE_DEG_DAY",
+        "SUN_MEAN_MOTION_DEG_DAY", "gmst82_rad", "group_histories", "ltan_hours",
+        "orbit_history",
+    ],
+    "overflight.maneuvers": [
+        "DEFAULT_CONFIG", "DecayEstimate", "DetectionConfig", "DetectionResult", "Maneuver",
+        "PassNote", "detect_maneuvers", "estimate_decay", "with_passes",
+    ],
+    "overflight.track": [
+        "track_rows",
+    ],
 }
 
 
