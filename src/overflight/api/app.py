@@ -164,7 +164,11 @@ class _Runner:
                     504, f"the request took longer than {timeout:g} s and was abandoned; "
                     "narrow it, or run passes as a background job (POST /api/jobs/passes)",
                 ) from None
-            raise
+            raise _unexpected(fut.exception() or TimeoutError()) from None
+        except Exception as exc:
+            if _expected(exc):
+                raise
+            raise _unexpected(exc) from None
 
     def shutdown(self) -> None:
         self.heavy.shutdown(wait=False, cancel_futures=True)
@@ -172,6 +176,22 @@ class _Runner:
 
 
 # ---- errors --------------------------------------------------------------------------------
+def _expected(exc: BaseException) -> bool:
+    """Errors that are the client's (mapped to 4xx by the handlers below)."""
+    from overflight.claims import ClaimError, ClaimsFileError
+    from overflight.cli._common import user_error_types
+
+    return isinstance(exc, (ApiError, StarletteHTTPException, ClaimError, ClaimsFileError,
+                            *user_error_types()))
+
+
+def _unexpected(exc: BaseException) -> ApiError:
+    """A bug: logged here with its traceback; the client gets one line without internals."""
+    log.error("internal error", exc_info=exc)
+    return ApiError(500, f"internal error ({exc.__class__.__name__}); it was logged on the "
+                         "server")
+
+
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from pathlib import Path
 
 import typer
@@ -62,10 +63,34 @@ def register(app: typer.Typer) -> None:
         if not _is_loopback(host):
             warn(f"listening on {host}: anyone who can reach this address can read the "
                  "catalog and run computations" + ("" if token else "; writes stay disabled"))
-        typer.echo(f"overflight: serving {catalog} on http://{host}:{port}/ "
+        sock = _bind(host, port)
+        bound = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        typer.echo(f"overflight: serving {catalog} on http://{shown}:{bound}/ "
                    f"(API docs /docs; writes {'enabled' if token else 'disabled'})", err=True)
+        config = uvicorn.Config(application, log_level=log_level, access_log=access_log,
+                                workers=1)
         try:
-            uvicorn.run(application, host=host, port=port, workers=1, log_level=log_level,
-                        access_log=access_log)
-        except OSError as exc:
-            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            sock.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket, so that a taken port or a bad address is a one-line error."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock

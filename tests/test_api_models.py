@@ -1,0 +1,90 @@
+"""The API's response models carry exactly the fields of the library objects' ``to_dict()``
+(the CLI's JSON): a field added to a library object must be added to its model too, or the
+API would silently drop it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi")
+from pydantic import BaseModel
+
+from overflight.api import models as m
+
+
+def same_fields(model: type[BaseModel], data: dict[str, Any],
+                optional: tuple[str, ...] = ()) -> None:
+    fields = set(model.model_fields)
+    assert set(data) - fields == set(), f"{model.__name__} lacks {set(data) - fields}"
+    missing = fields - set(data) - set(optional)
+    assert missing == set(), f"{model.__name__} has fields the library does not give: {missing}"
+    model.model_validate(data)  # and the values fit the declared types
+
+
+def test_window_site_group_models() -> None:
+    from overflight.access import Constraints, find_windows
+    from overflight.catalog import Catalog
+    from overflight.sites import named_sites, resolve_site
+    from overflight.track import track_rows
+
+    with Catalog.bundled() as cat:
+        elsets = cat.latest(group="military")
+        groups = cat.groups()
+    t0 = datetime(2026, 5, 31, tzinfo=UTC)
+    windows = find_windows(elsets, [resolve_site("Naval Station Norfolk")], t0,
+                           t0 + timedelta(hours=6), Constraints())
+    same_fields(m.WindowOut, windows[0].to_dict())
+    same_fields(m.SiteOut, named_sites()[0].to_dict())
+    same_fields(m.GroupOut, groups[0].to_dict())
+    same_fields(m.TrackPoint, track_rows(elsets[0], [t0])[0])
+
+
+def test_claim_models() -> None:
+    from overflight.catalog import Catalog
+    from overflight.claims import claim_from_fields, verify_claim
+
+    claim = claim_from_fields({"satellite": "58400", "target": "Rome",
+                               "time": "2024-06-09T08:40:00Z"})
+    with Catalog.bundled() as cat:
+        result = verify_claim(claim, cat)
+    d = result.to_dict()
+    same_fields(m.ClaimResultOut, d, optional=("track",))
+    assert result.at_claimed_time is not None
+    same_fields(m.GeometryOut, result.at_claimed_time.to_dict())
+    far = claim_from_fields({"satellite": "58400", "target": "White House",
+                             "time": "2024-06-09T08:40:00Z"})
+    with Catalog.bundled() as cat:
+        other = verify_claim(far, cat)
+    opp = other.nearest_opportunity or other.nearest_visible or result.nearest_opportunity
+    if opp is not None:
+        same_fields(m.OpportunityOut, opp.to_dict())
+
+
+def test_history_and_maneuver_models(shared_data: Path) -> None:
+    from overflight.formats import read_path
+    from overflight.history import group_histories, orbit_history
+    from overflight.maneuvers import detect_maneuvers, estimate_decay, with_passes
+    from overflight.sites import resolve_site
+
+    records = read_path(shared_data / "celestrak-history-2026-05-24-to-30" / "resource.tle")
+    hist = group_histories(r for r in records.records if r.norad_id == 29228)
+    states = orbit_history(hist[29228])
+    same_fields(m.OrbitStateOut, states[0].to_dict())
+    result = detect_maneuvers(hist)
+    assert result.maneuvers
+    same_fields(m.ManeuverOut, result.maneuvers[0].to_dict(),
+                optional=("passes", "estimate_in_pass", "pass_within_uncertainty"))
+    summary = result.to_dict()
+    same_fields(m.ManeuversResponse, summary)
+    noted = with_passes(result.maneuvers, result.table, resolve_site("78.23,15.39"))
+    d = noted[0].to_dict()
+    same_fields(m.ManeuverOut, d)
+    if d["passes"]:
+        same_fields(m.PassNoteOut, d["passes"][0])
+    decay = estimate_decay(hist[29228], maneuvers=result.maneuvers)
+    assert decay is not None
+    same_fields(m.DecayOut, decay.to_dict())
