@@ -34,6 +34,11 @@ def test_pick_norfolk_and_see_passes_and_tracks(page: Any, server_url: str) -> N
     assert page.locator("#passes-map polyline.track").count() >= 1
     assert page.locator("#passes-timeline rect.bar").count() >= 1
     assert page.locator("#passes-map .site-mark").count() == 1
+    # The map zooms to the site and its tracks; one button goes back to the whole world.
+    assert page.locator("#passes-map").get_attribute("viewBox") != "-180 -90 360 180"
+    page.get_by_role("button", name="Show the whole world").click()
+    assert page.locator("#passes-map").get_attribute("viewBox") == "-180 -90 360 180"
+    page.get_by_role("button", name="Zoom to the tracks").click()
     # A row's own track can be brought forward from the keyboard.
     button = page.locator("#passes-table tbody tr").nth(2).get_by_role("button")
     button.focus()

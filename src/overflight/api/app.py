@@ -403,27 +403,27 @@ def create_app(
         return await run(svc.import_elements, body)
 
     # ---- passes, watch, jobs -----------------------------------------------------------------
-    async def _passes(req: PassesRequest, response: Response) -> Any:
-        out, cached = await run(svc.passes, req)
-        response.headers["X-Overflight-Cache"] = "hit" if cached else "miss"
-        return out
+    def _json(body: bytes, cached: bool) -> Response:
+        return Response(body, media_type="application/json",
+                        headers={"X-Overflight-Cache": "hit" if cached else "miss"})
+
+    async def _passes(req: PassesRequest) -> Response:
+        return _json(*await run(svc.passes, req))
 
     @app.get("/api/passes", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
              summary="Overflight windows (overflight passes), within the per-request limit")
-    async def passes_get(q: Annotated[PassesRequest, Query()], response: Response) -> Any:
-        return await _passes(q, response)
+    async def passes_get(q: Annotated[PassesRequest, Query()]) -> Any:
+        return await _passes(q)
 
     @app.post("/api/passes", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
               summary="Overflight windows, the request as a JSON body")
-    async def passes_post(body: PassesRequest, response: Response) -> Any:
-        return await _passes(body, response)
+    async def passes_post(body: PassesRequest) -> Any:
+        return await _passes(body)
 
     @app.get("/api/watch", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
              summary="Overflight-warning timeline for one site (overflight watch)")
-    async def watch(q: Annotated[WatchQuery, Query()], response: Response) -> Any:
-        out, cached = await run(svc.watch, q)
-        response.headers["X-Overflight-Cache"] = "hit" if cached else "miss"
-        return out
+    async def watch(q: Annotated[WatchQuery, Query()]) -> Any:
+        return _json(*await run(svc.watch, q))
 
     @app.post("/api/jobs/passes", response_model=JobAccepted, status_code=202,
               responses=_ERRORS, tags=["jobs"],

@@ -209,22 +209,22 @@ class _Catalogs:
 
 
 class _Cache:
-    """A small LRU of computed responses (keyed by the element sets' content, so an import
-    never serves stale answers)."""
+    """A small LRU of computed responses as JSON bytes (keyed by the element sets' content, so
+    an import never serves stale answers)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[Any, dict[str, Any]] = OrderedDict()
+        self._items: OrderedDict[Any, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Any) -> dict[str, Any] | None:
+    def get(self, key: Any) -> bytes | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: Any, value: dict[str, Any]) -> None:
+    def put(self, key: Any, value: bytes) -> None:
         if self.size <= 0:
             return
         with self._lock:
@@ -456,9 +456,11 @@ class Service:
                 "predictions degrade by kilometres per day of age (import fresh data)")
         return PassPlan(elsets, sites, t0, t1, c, work, warnings)
 
-    def passes(self, req: PassesRequest) -> tuple[dict[str, Any], bool]:
-        """Windows of a request within the interactive limit: (response, from cache)."""
+    def passes(self, req: PassesRequest) -> tuple[bytes, bool]:
+        """Windows of a request within the interactive limit, as the JSON of
+        :class:`~overflight.api.models.PassesResponse`: (body, from cache)."""
         from overflight.access import find_windows
+        from overflight.api.models import PassesResponse
         from overflight.sensors import shipped_sensors
 
         plan = self.plan_passes(req)
@@ -472,10 +474,12 @@ class Service:
         out = plan.header()
         out["count"] = len(windows)
         out["windows"] = [w.to_dict() for w in windows]
-        self.cache.put(key, out)
-        return out, False
+        # Validated once here; a popular answer is then served as bytes from the cache.
+        body = PassesResponse.model_validate(out).model_dump_json().encode("utf-8")
+        self.cache.put(key, body)
+        return body, False
 
-    def watch(self, q: WatchQuery) -> tuple[dict[str, Any], bool]:
+    def watch(self, q: WatchQuery) -> tuple[bytes, bool]:
         req = PassesRequest(
             sat=q.sat, group=q.group or ([] if q.sat else ["resource"]), site=[q.site],
             start=q.start, days=q.days, min_elevation_deg=q.min_elevation_deg,

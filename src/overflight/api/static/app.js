@@ -166,7 +166,7 @@ class WorldMap {
   }
 
   setView(bbox) {  // [minLon, minLat, maxLon, maxLat] or null for the whole world
-    if (!bbox) { this.svg.setAttribute("viewBox", "-180 -90 360 180"); return; }
+    if (!bbox) { this.svg.setAttribute("viewBox", "-180 -90 360 180"); this.resizeDots(); return; }
     let [x0, y0, x1, y1] = bbox;
     let w = Math.max(x1 - x0, 8), h = Math.max(y1 - y0, 4);
     const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
@@ -176,6 +176,12 @@ class WorldMap {
     const left = Math.max(-180, Math.min(180 - w, cx - w / 2));
     const top = Math.max(-90, Math.min(90 - h, -cy - h / 2));
     this.svg.setAttribute("viewBox", `${left} ${top} ${w} ${h}`);
+    this.resizeDots();
+  }
+
+  resizeDots() {
+    const r = (1.1 * this.scale()).toFixed(3);
+    for (const c of this.sitesLayer.children) c.setAttribute("r", r);
   }
 
   drawNamedSites(sites) {
@@ -258,7 +264,7 @@ function loadGroups() {
 }
 
 // ---- page: passes over a site -------------------------------------------------------------------------
-const passes = { map: null, result: null, tracks: new Map(), request: null, jobTimer: null };
+const passes = { map: null, result: null, tracks: new Map(), points: [], request: null };
 
 function parseCoords(text) {
   const m = /^\s*(-?\d+(?:\.\d+)?)\s*[, ]\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text || "");
@@ -358,6 +364,7 @@ async function runPassesJob() {
 function renderPasses(data) {
   passes.result = data;
   passes.tracks.clear();
+  passes.points = [];
   passes.map.clearTracks();
   const siteNames = data.sites.map((s) => s.name).join(", ");
   $("passes-summary").textContent =
@@ -406,6 +413,7 @@ async function drawPassTrack(i) {
   if (passes.tracks.has(key)) return passes.tracks.get(key);
   const tr = await fetchPassTrack(w);
   if (passes.result !== data) return null;  // a newer search replaced this one
+  passes.points.push(...tr.points);
   const color = TRACK_COLORS[passes.tracks.size % TRACK_COLORS.length];
   const g = passes.map.track(tr.points, color, `${w.name} (${w.norad_id}) ${fmtTime(w.start)} → ${fmtClock(w.end)}`, key);
   passes.tracks.set(key, g);
@@ -422,6 +430,22 @@ async function drawFirstTracks(data) {
     }
   });
   $("passes-map").dataset.tracks = String(passes.tracks.size);
+  await zoomPasses(true);
+}
+
+/** Zoom the map to the site and the tracks drawn (or back to the whole world). */
+async function zoomPasses(toTracks) {
+  const s = resultSite();
+  const extra = s ? [[s.lat_deg, s.lon_deg]] : [];
+  passes.map.setView(toTracks ? trackBBox(passes.points, extra) : null);
+  passes.map.clearMarks();
+  if (s) passes.map.star(s.lat_deg, s.lon_deg, s.name);
+  $("passes-world").hidden = !toTracks;
+  $("passes-zoom").hidden = toTracks || !passes.points.length;
+}
+
+function resultSite() {
+  return passes.result && passes.result.sites.length ? passes.result.sites[0] : null;
 }
 
 async function focusTrack(i) {
@@ -436,6 +460,7 @@ async function focusTrack(i) {
     }
   }
   passes.map.tracks.append(g);  // on top
+  if (!$("passes-world").hidden) await zoomPasses(true);
   for (const tr of $("passes-table").querySelectorAll("tbody tr")) {
     const on = Number(tr.dataset.index) === i;
     tr.classList.toggle("focus", on);
@@ -517,6 +542,8 @@ async function initPasses() {
   $("site-coords").addEventListener("change", () => { if ($("site-coords").value) select.value = ""; markSite(); });
   $("passes-form").addEventListener("submit", submitPasses);
   $("passes-job-run").addEventListener("click", runPassesJob);
+  $("passes-world").addEventListener("click", () => zoomPasses(false));
+  $("passes-zoom").addEventListener("click", () => zoomPasses(true));
 }
 
 // ---- page: claim checker --------------------------------------------------------------------------------
@@ -763,7 +790,7 @@ async function searchCatalog(ev, more) {
     const rows = page.items.map(catalogRow);
     if (more) body.append(...rows); else body.replaceChildren(...rows);
     catalog.offset = page.offset + page.items.length;
-    $("catalog-summary").textContent = `${page.total} objects match in ${page.catalog}; showing ${catalog.offset}.`;
+    $("catalog-summary").textContent = `${page.total} object${page.total === 1 ? "" : "s"} match in ${page.catalog}; showing ${catalog.offset}.`;
     show($("catalog-table"), true);
     show($("catalog-more"), catalog.offset < page.total);
     if (!more) $("catalog-summary").focus();
