@@ -22,11 +22,12 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     import uvicorn
 
-    from overflight.api import create_app
+    from overflight.api import Limits, create_app
 
     db = tmp_path_factory.mktemp("service") / "catalog.db"
     build_catalog(db)
-    app = create_app(db, token="browser-test-token")
+    # A small work cap, so that a quick request already needs a background job.
+    app = create_app(db, token="browser-test-token", limits=Limits(max_work=400))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -49,6 +49,24 @@ def test_pick_norfolk_and_see_passes_and_tracks(page: Any, server_url: str) -> N
     assert shot.stat().st_size > 10_000
 
 
+def test_oversize_request_runs_as_background_job(page: Any, server_url: str) -> None:
+    _open(page, server_url)
+    form = page.locator("#passes-form")
+    form.get_by_label("Named site").select_option("Seoul")
+    form.get_by_label("Catalog group").select_option("military")
+    form.get_by_label("Start").fill(START)
+    form.get_by_label("Days").fill("20")  # 23 satellites × 20 days > 400: over this server's cap
+    form.get_by_role("button", name="Find passes").click()
+    alert = page.locator("#passes-error")
+    alert.wait_for()
+    assert "request too large" in alert.inner_text()
+    page.get_by_role("button", name="Run as a background job").click()
+    page.wait_for_selector("#passes-table tbody tr", timeout=60_000)
+    assert "of 23 satellites over Seoul" in page.locator("#passes-summary").inner_text()
+    assert page.locator("#passes-job-progress").get_attribute("value") in ("1", "1.0")
+    screenshot(page, "dashboard-background-job")
+
+
 def test_map_click_chooses_coordinates(page: Any, server_url: str) -> None:
     _open(page, server_url)
     page.wait_for_selector("#passes-map[data-ready='1']")
