@@ -66,6 +66,13 @@ def _timed(fn: Any, repeat: int) -> tuple[float, list[float], Any]:
     return statistics.median(times), times, out
 
 
+def _cpu_s() -> float:
+    """CPU seconds used by this process and its children so far."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _load_avg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -154,12 +161,15 @@ def main() -> None:
             return compare_coverage(leo, high, pts, T0, end, c, client=client)
 
         load0 = _load_avg()
+        cpu0 = _cpu_s()
         med, runs, single = _timed(job, args.repeat)
+        cpu_single = (_cpu_s() - cpu0) / args.repeat
         single_all = single.combined if high else single
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         full = {"what": "full job, one process pinned to 1 CPU", "points": len(pts),
                 "satellites": len(elsets), "days": args.days, "unit_count": size,
-                "seconds": med, "runs": runs, "us_per_unit": med / size * 1e6,
+                "seconds": med, "runs": runs, "cpu_s": cpu_single,
+                "us_per_unit": med / size * 1e6,
                 "windows": int(single_all.windows.sum()), "peak_rss_mb": rss_mb,
                 "load_before": load0, "load_after": _load_avg()}
         print(json.dumps(full))
@@ -168,10 +178,14 @@ def main() -> None:
         with dask_client(workers=args.workers) as client:
             startup = time.perf_counter() - t
             load1 = _load_avg()
+            w0 = client.run(_cpu_s)
             med_d, runs_d, dist = _timed(lambda: job(client), args.repeat)
+            w1 = client.run(_cpu_s)
+            cpu_workers = sum(w1[k] - w0[k] for k in w0) / args.repeat
         same = dist == single
         print(json.dumps({"what": f"full job, LocalCluster {args.workers} workers",
-                          "seconds": med_d, "runs": runs_d, "cluster_start_s": startup,
+                          "seconds": med_d, "runs": runs_d, "cpu_s_workers": cpu_workers,
+                          "cluster_start_s": startup,
                           "identical_to_single_process": same,
                           "speedup": med / med_d, "load_before": load1,
                           "load_after": _load_avg()}))
