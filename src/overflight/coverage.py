@@ -66,8 +66,8 @@ Progress = Callable[[int, int], None]
 
 LOCAL_CLUSTER_PAIR_DAYS = 500_000.0
 """Jobs of at least this many satellite × point × day units start a local Dask cluster by
-default (about 30 s of single-process work for LEO imaging satellites; a local cluster takes
-2–3 s to start)."""
+default (about 15 s of single-process work for LEO imaging satellites at ~30 µs a unit; a local
+cluster takes 1–3 s to start)."""
 
 _PERCENTILES = (50.0, 90.0)
 
