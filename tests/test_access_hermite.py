@@ -67,3 +67,18 @@ def _teme_to_itrs(sky_t: object) -> np.ndarray:
     r_itrs = itrs.rotation_at(sky_t)  # GCRS→ITRS
     r_teme = TEME.rotation_at(sky_t)  # GCRS→TEME
     return np.einsum("ijn,kjn->ikn", r_itrs, r_teme)
+
+
+def test_no_candidates_in_any_chunk_gives_no_windows() -> None:
+    """Every screening chunk empty (a satellite far from a few sites for a short time)."""
+    from datetime import UTC, datetime, timedelta
+
+    from overflight.access import Constraints, window_table
+    from overflight.geometry import Site
+
+    recs = parse_bytes(MOLNIYA, "molniya", "tle").records
+    t0 = datetime(2026, 5, 31, tzinfo=UTC)
+    sites = [Site(f"s{i}", -60.0 - 0.1 * i, 0.0, 0.0) for i in range(60)]
+    table = window_table(recs, sites, t0, t0 + timedelta(minutes=20),
+                         Constraints(max_off_nadir_deg=1.0))
+    assert len(table) == 0

@@ -488,7 +488,7 @@ def _screen(
         out_sat.append(sats[sample // t.size])
         out_k.append(sample % t.size)
         out_site.append(site)
-    if not out_sat:
+    if not any(part.size for part in out_sat):
         empty_i = np.empty(0, dtype=np.int64)
         return empty_i, empty_i, np.empty(0), np.empty(0)
     sat = np.concatenate(out_sat)
