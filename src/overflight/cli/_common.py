@@ -116,14 +116,18 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     from overflight.access import AccessError
     from overflight.catalog import CatalogError
     from overflight.claims import ClaimError, ClaimsFileError
+    from overflight.coverage import CoverageError
+    from overflight.hypothetical import HypotheticalError
+    from overflight.regions import RegionError
     from overflight.selection import SelectionError
     from overflight.sensors import SensorError
     from overflight.sites import SiteError
     from overflight.store import StoreError
     from overflight.times import TimeError
 
-    return (AccessError, CatalogError, ClaimError, ClaimsFileError, SelectionError, SensorError,
-            SiteError, StoreError, TimeError)
+    return (AccessError, CatalogError, ClaimError, ClaimsFileError, CoverageError,
+            HypotheticalError, RegionError, SelectionError, SensorError, SiteError, StoreError,
+            TimeError)
 
 
 def interval(
