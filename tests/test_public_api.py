@@ -15,7 +15,7 @@ PINNED = {
         "resolve_site", "resolve_sites",
     ],
     "overflight.sensors": ["Sensor", "SensorError", "load_sensors", "shipped_sensors"],
-    "overflight.selection": ["SelectionError", "select_elements"],
+    "overflight.selection": ["SelectionError", "select_elements", "select_from_catalog"],
     "overflight.claims": [
         "CANNOT_VERIFY", "CONSISTENT", "Claim", "ClaimError", "ClaimProblem", "ClaimResult",
         "ClaimsFile", "ClaimsFileError", "DataNeeded", "ERROR", "FIELDS", "Geometry",

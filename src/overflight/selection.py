@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from overflight.elements import ElementSet
 
-__all__ = ["SelectionError", "select_elements"]
+if TYPE_CHECKING:
+    from overflight.catalog import Catalog
+
+__all__ = ["SelectionError", "select_elements", "select_from_catalog"]
 
 
 class SelectionError(ValueError):
@@ -47,18 +51,7 @@ def select_elements(
     if sats or groups:
         try:
             with Catalog.open(db) as cat:
-                ids = [o.norad_id for o in cat.resolve_many(sats)]
-                chosen: list[ElementSet] = []
-                if ids:
-                    chosen += _latest(cat, ids, as_of)
-                for g in groups:
-                    known = {gi.name for gi in cat.groups()}
-                    if g not in known:
-                        raise SelectionError(
-                            f"unknown group {g!r} in {cat.description}; groups: "
-                            + ", ".join(sorted(known))
-                        )
-                    chosen += cat.latest(group=g)
+                chosen = select_from_catalog(cat, sats, groups, as_of=as_of)
         except CatalogError as exc:
             raise SelectionError(str(exc)) from None
         for es in chosen:
@@ -68,16 +61,32 @@ def select_elements(
     return list(out.values())
 
 
-def _latest(cat: object, ids: list[int], as_of: datetime | None) -> list[ElementSet]:
-    """Per object: the element set nearest ``as_of`` (before or after), else the newest."""
-    from overflight.catalog import Catalog
+def select_from_catalog(
+    cat: Catalog, sats: Sequence[str] = (), groups: Sequence[str] = (), *,
+    as_of: datetime | None = None,
+) -> list[ElementSet]:
+    """Element sets from an open catalog, one per object, in selection order.
 
-    assert isinstance(cat, Catalog)
-    found = {e.norad_id: e for e in cat.latest(norad_ids=ids)}
+    Named satellites get the element set nearest ``as_of`` (before or after; the newest when
+    ``as_of`` is None); groups get each member's newest. Unknown satellites raise the catalog's
+    own errors (``SatelliteNotFound``, ``AmbiguousSatellite``); unknown groups SelectionError.
+    """
+    ids = [o.norad_id for o in cat.resolve_many(sats)]
+    found = {e.norad_id: e for e in cat.latest(norad_ids=ids)} if ids else {}
     if as_of is not None:
         for nid in ids:
-            before, after = cat.bracket(nid, as_of)
-            near = [e for e in (before, after) if e is not None]
+            near = [e for e in cat.bracket(nid, as_of) if e is not None]
             if near:
                 found[nid] = min(near, key=lambda e: abs((e.epoch - as_of).total_seconds()))
-    return [found[i] for i in ids if i in found]
+    chosen = [found[i] for i in ids if i in found]
+    known = {gi.name for gi in cat.groups()} if groups else set()
+    for g in groups:
+        if g not in known:
+            raise SelectionError(
+                f"unknown group {g!r} in {cat.description}; groups: " + ", ".join(sorted(known))
+            )
+        chosen += cat.latest(group=g)
+    out: dict[int, ElementSet] = {}
+    for es in chosen:
+        out.setdefault(es.norad_id, es)
+    return list(out.values())

@@ -376,26 +376,13 @@ class Service:
     # ---- selection ---------------------------------------------------------------------------
     def select(self, cat: Catalog, sats: Sequence[str], groups: Sequence[str],
                as_of: datetime) -> list[ElementSet]:
-        """Element sets of the chosen satellites and groups, one per object, as
-        ``overflight.selection.select_elements`` chooses them (named satellites: the set nearest
-        ``as_of``; groups: each member's newest). Done here on this thread's catalog so that an
-        unknown satellite stays a SatelliteNotFound (404) instead of a SelectionError."""
-        out: dict[int, ElementSet] = {}
-        ids = [o.norad_id for o in cat.resolve_many(sats)]
-        chosen: list[ElementSet] = []
-        if ids:
-            found = {e.norad_id: e for e in cat.latest(norad_ids=ids)}
-            for nid in ids:
-                near = [e for e in cat.bracket(nid, as_of) if e is not None]
-                if near:
-                    found[nid] = min(near, key=lambda e: abs((e.epoch - as_of).total_seconds()))
-            chosen += [found[i] for i in ids if i in found]
+        """Element sets of the chosen satellites and groups (``select_from_catalog``) on this
+        thread's catalog; an unknown satellite stays a SatelliteNotFound (404)."""
+        from overflight.selection import select_from_catalog
+
         for g in groups:
             self._check_group(cat, g)
-            chosen += cat.latest(group=g)
-        for es in chosen:
-            out.setdefault(es.norad_id, es)
-        return list(out.values())
+        return select_from_catalog(cat, sats, groups, as_of=as_of)
 
     # ---- passes ------------------------------------------------------------------------------
     def plan_passes(self, req: PassesRequest, *, job: bool = False) -> PassPlan:
