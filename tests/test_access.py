@@ -594,6 +594,13 @@ def test_window_table_and_batches_agree(
 
     assert key(table) == key(WindowTable.concat(parts))
     assert len(table) == len(got)
+    # Worker processes give the same windows and the same counters.
+    one: dict[str, Any] = {}
+    two: dict[str, Any] = {}
+    solo = list(iter_window_tables(es, sites, T0, end, c, batch_size=8, workers=1, stats=one))
+    pool = list(iter_window_tables(es, sites, T0, end, c, batch_size=8, workers=2, stats=two))
+    assert key(WindowTable.concat(pool)) == key(WindowTable.concat(solo)) == key(table)
+    assert one == two
     # min_duration_s drops exactly the short windows.
     c_long = Constraints(min_elevation_deg=thr, min_duration_s=120)
     long_only = find_windows(es, sites, T0, end, c_long)
