@@ -96,11 +96,13 @@ def compute_windows(
             task = bar.add_task("overflight windows", total=len(elsets))
             for table in iter_window_tables(
                 elsets, sites, start, end, constraints,
-                batch_size=64, progress=lambda done, total: bar.update(task, completed=done),
+                batch_size=64, workers=None,
+                progress=lambda done, total: bar.update(task, completed=done),
             ):
                 windows.extend(table_to_windows(table, elsets, sites, sensors=sensors))
     else:
-        for table in iter_window_tables(elsets, sites, start, end, constraints):
+        # workers=None: large jobs (several batches) use every core; small ones stay in-process.
+        for table in iter_window_tables(elsets, sites, start, end, constraints, workers=None):
             windows.extend(table_to_windows(table, elsets, sites, sensors=sensors))
     windows.sort(key=lambda w: (w.start, w.site, w.norad_id))
     return windows
