@@ -23,7 +23,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -54,6 +54,7 @@ __all__ = [
     "alpha5_to_norad",
     "default_group",
     "snapshot_paths",
+    "summary_row",
 ]
 
 #: ``progress(stage, done, total)``: stage ``"download URL"`` (bytes), ``"parse SOURCE"`` (called
@@ -238,6 +239,24 @@ class ImportResult:
 # ---- helpers ---------------------------------------------------------------------------------
 def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def summary_row(es: ElementSet, now: datetime) -> dict[str, Any]:
+    """One element set as ``catalog list``/``show --history`` print it (derived values, age
+    in days at ``now``); the CLI and the service share it."""
+    return {
+        "norad_id": es.norad_id,
+        "name": es.name,
+        "intl_designator": es.intl_designator,
+        "epoch": _iso(es.epoch.astimezone(UTC)),
+        "age_days": round(es.age_days(now), 3),
+        "period_min": round(es.period_min, 3),
+        "inclination_deg": es.inclination_deg,
+        "eccentricity": es.eccentricity,
+        "perigee_alt_km": round(es.perigee_alt_km, 1),
+        "apogee_alt_km": round(es.apogee_alt_km, 1),
+        "orbit_class": es.orbit_class,
+    }
 
 
 def alpha5_to_norad(text: str) -> int | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from overflight.api.models import ClaimIn, ImportRequest, PassesRequest, VerifyRequest, WatchQuery
+from overflight.catalog import summary_row
 
 if TYPE_CHECKING:
     from overflight.access import Constraints, WindowTable
@@ -163,23 +164,6 @@ def _time(text: str | None, field: str, default: datetime | None = None) -> date
         raise ApiError(422, f"{field}: {exc}") from None
 
 
-def _summary(es: ElementSet, now: datetime) -> dict[str, Any]:
-    """The fields of ``overflight catalog list/show --history`` for one element set."""
-    return {
-        "norad_id": es.norad_id,
-        "name": es.name,
-        "intl_designator": es.intl_designator,
-        "epoch": _iso(es.epoch),
-        "age_days": round(es.age_days(now), 3),
-        "period_min": round(es.period_min, 3),
-        "inclination_deg": es.inclination_deg,
-        "eccentricity": es.eccentricity,
-        "perigee_alt_km": round(es.perigee_alt_km, 1),
-        "apogee_alt_km": round(es.apogee_alt_km, 1),
-        "orbit_class": es.orbit_class,
-    }
-
-
 class _Catalogs:
     """One catalog connection per worker thread, reopened after an import (``invalidate``) or
     when the database file appears where the bundled snapshot was being served."""
@@ -283,7 +267,7 @@ class Service:
         now = datetime.now(UTC)
         items = []
         for es in page:
-            row = _summary(es, now)
+            row = summary_row(es, now)
             obj = objs.get(es.norad_id)
             row["name"] = obj.name if obj else es.name
             row["element_sets"] = obj.element_sets if obj else 1
@@ -329,7 +313,7 @@ class Service:
         rows = []
         prev: ElementSet | None = None
         for es in sets:
-            row = _summary(es, now)
+            row = summary_row(es, now)
             row["raan_deg"] = es.raan_deg
             row["bstar"] = es.bstar
             row["element_set_no"] = es.element_set_no

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from overflight.catalog import summary_row
 from overflight.cli._common import EXIT_DATA, DbOption, Format, UserError, emit
 
 if TYPE_CHECKING:
@@ -64,22 +65,6 @@ def _check_group(cat: Catalog, group: str | None) -> None:
     if group not in known:
         listing = ", ".join(known) if known else "none"
         raise UserError(f"no group '{group}' in {cat.description} (groups: {listing})")
-
-
-def _summary(es: ElementSet, now: datetime) -> dict[str, Any]:
-    return {
-        "norad_id": es.norad_id,
-        "name": es.name,
-        "intl_designator": es.intl_designator,
-        "epoch": _iso(es.epoch),
-        "age_days": round(es.age_days(now), 3),
-        "period_min": round(es.period_min, 3),
-        "inclination_deg": es.inclination_deg,
-        "eccentricity": es.eccentricity,
-        "perigee_alt_km": round(es.perigee_alt_km, 1),
-        "apogee_alt_km": round(es.apogee_alt_km, 1),
-        "orbit_class": es.orbit_class,
-    }
 
 
 # ---- import ----------------------------------------------------------------------------------
@@ -217,7 +202,7 @@ def list_(
     now = datetime.now(UTC)
     rows = []
     for es in latest:
-        row = _summary(es, now)
+        row = summary_row(es, now)
         obj = objs.get(es.norad_id)
         row["name"] = obj.name if obj else es.name
         row["element_sets"] = obj.element_sets if obj else 1
@@ -260,7 +245,7 @@ def show(
         rows = []
         prev: ElementSet | None = None
         for es in sets:
-            row = _summary(es, now)
+            row = summary_row(es, now)
             row["raan_deg"] = es.raan_deg
             row["bstar"] = es.bstar
             row["element_set_no"] = es.element_set_no
