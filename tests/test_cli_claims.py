@@ -13,23 +13,13 @@ from pathlib import Path
 import pytest
 
 from _claims_reference import passes
-from overflight.cli import main
+from _cli import run
 
 REPO = Path(__file__).resolve().parents[1]
 KCNA = REPO / "examples" / "claims" / "kcna-2023-11.yaml"
 JSON_KEYS = {"claim_id", "verdict", "reasons", "closest_approach_time", "time_offset_s",
              "ground_distance_km", "off_nadir_deg", "sun_elevation_deg", "elset_epoch",
              "elset_age_days"}
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -8,22 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from overflight.cli import main
+from _cli import run
 
 # Four imaging satellites of the bundled catalog over the Russia–DPRK border box, 20 km grid.
 BASE = ["coverage", "--region", "tumen", "--grid-km", "20", "--start", "2026-05-31T00:00Z",
         "--days", "1", "--sat", "40115", "--sat", "40536", "--sat", "38338", "--sat", "41601",
         "--max-off-nadir", "40"]
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_table(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,23 +10,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _cli import run
 from _maneuver_synth import malligyong_february
-from overflight.cli import main
 from overflight.formats import write_elements
 
 MANEUVER_KEYS = {"norad_id", "name", "before_epoch", "after_epoch", "estimated_time",
                  "time_uncertainty_s", "delta_a_km", "delta_perigee_km", "delta_apogee_km",
                  "delta_inclination_deg", "delta_v_m_s", "kind"}
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -9,23 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from overflight.cli import main
+from _cli import run
 
 KEYS = {
     "norad_id", "name", "site", "site_lat_deg", "site_lon_deg", "start", "peak", "end",
     "max_elevation_deg", "min_off_nadir_deg", "min_range_km", "sun_elevation_deg",
     "satellite_sunlit", "direction", "gsd_m",
 }
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_passes_json(capsys: pytest.CaptureFixture[str]) -> None:
