@@ -53,6 +53,7 @@ __all__ = [
     "WriteStats",
     "alpha5_to_norad",
     "default_group",
+    "history_rows",
     "snapshot_paths",
     "summary_row",
 ]
@@ -257,6 +258,22 @@ def summary_row(es: ElementSet, now: datetime) -> dict[str, Any]:
         "apogee_alt_km": round(es.apogee_alt_km, 1),
         "orbit_class": es.orbit_class,
     }
+
+
+def history_rows(sets: Sequence[ElementSet], now: datetime) -> list[dict[str, Any]]:
+    """``summary_row`` of each element set (oldest first) plus RAAN, B*, element-set number
+    and the gap in hours since the previous set (``catalog show --history``, the service)."""
+    rows = []
+    prev: ElementSet | None = None
+    for es in sets:
+        row = summary_row(es, now)
+        row["raan_deg"] = es.raan_deg
+        row["bstar"] = es.bstar
+        row["element_set_no"] = es.element_set_no
+        row["gap_h"] = round((es.epoch - prev.epoch).total_seconds() / 3600.0, 2) if prev else None
+        rows.append(row)
+        prev = es
+    return rows
 
 
 def alpha5_to_norad(text: str) -> int | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from overflight.api.models import ClaimIn, ImportRequest, PassesRequest, VerifyRequest, WatchQuery
-from overflight.catalog import summary_row
+from overflight.catalog import history_rows, summary_row
 
 if TYPE_CHECKING:
     from overflight.access import Constraints, WindowTable
@@ -310,18 +310,7 @@ class Service:
             raise ApiError(422, f"{len(sets)} element sets: more than the limit of "
                                 f"{self.limits.max_history_sets}; give start and end")
         now = datetime.now(UTC)
-        rows = []
-        prev: ElementSet | None = None
-        for es in sets:
-            row = summary_row(es, now)
-            row["raan_deg"] = es.raan_deg
-            row["bstar"] = es.bstar
-            row["element_set_no"] = es.element_set_no
-            row["gap_h"] = (
-                round((es.epoch - prev.epoch).total_seconds() / 3600.0, 2) if prev else None
-            )
-            rows.append(row)
-            prev = es
+        rows = history_rows(sets, now)
         return {"norad_id": obj.norad_id, "name": obj.name, "count": len(rows), "items": rows}
 
     def import_elements(self, req: ImportRequest) -> dict[str, Any]:

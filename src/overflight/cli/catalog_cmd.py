@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from overflight.catalog import summary_row
+from overflight.catalog import history_rows, summary_row
 from overflight.cli._common import EXIT_DATA, DbOption, Format, UserError, emit
 
 if TYPE_CHECKING:
     from overflight.catalog import Catalog
-    from overflight.elements import ElementSet
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -242,18 +241,7 @@ def show(
     if not sets:
         raise UserError(f"no element sets stored for NORAD {obj.norad_id}")
     if history:
-        rows = []
-        prev: ElementSet | None = None
-        for es in sets:
-            row = summary_row(es, now)
-            row["raan_deg"] = es.raan_deg
-            row["bstar"] = es.bstar
-            row["element_set_no"] = es.element_set_no
-            row["gap_h"] = (
-                round((es.epoch - prev.epoch).total_seconds() / 3600.0, 2) if prev else None
-            )
-            rows.append(row)
-            prev = es
+        rows = history_rows(sets, now)
         columns = [
             "epoch", "age_days", "gap_h", "period_min", "inclination_deg", "eccentricity",
             "raan_deg", "perigee_alt_km", "apogee_alt_km", "bstar", "element_set_no", "name",
