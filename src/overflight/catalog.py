@@ -54,6 +54,7 @@ __all__ = [
     "alpha5_to_norad",
     "default_group",
     "history_rows",
+    "list_rows",
     "snapshot_paths",
     "summary_row",
 ]
@@ -258,6 +259,23 @@ def summary_row(es: ElementSet, now: datetime) -> dict[str, Any]:
         "apogee_alt_km": round(es.apogee_alt_km, 1),
         "orbit_class": es.orbit_class,
     }
+
+
+def list_rows(
+    latest: Sequence[ElementSet], objects: Sequence[CatalogObject], now: datetime
+) -> list[dict[str, Any]]:
+    """``summary_row`` of each object's latest set plus its current name, number of stored
+    element sets and groups (``catalog list``, the service's catalog page)."""
+    objs = {o.norad_id: o for o in objects}
+    rows = []
+    for es in latest:
+        row = summary_row(es, now)
+        obj = objs.get(es.norad_id)
+        row["name"] = obj.name if obj else es.name
+        row["element_sets"] = obj.element_sets if obj else 1
+        row["groups"] = ",".join(obj.groups) if obj else ""
+        rows.append(row)
+    return rows
 
 
 def history_rows(sets: Sequence[ElementSet], now: datetime) -> list[dict[str, Any]]:

@@ -215,8 +215,8 @@ class TrackResponse(_Out):
 
 
 # ---- catalog -----------------------------------------------------------------------------------
-class CatalogRow(_Out):
-    """``overflight catalog list -f json`` row."""
+class _SummaryRow(_Out):
+    """The fields of ``overflight.catalog.summary_row``."""
 
     norad_id: int
     name: str
@@ -229,6 +229,11 @@ class CatalogRow(_Out):
     perigee_alt_km: float
     apogee_alt_km: float
     orbit_class: str
+
+
+class CatalogRow(_SummaryRow):
+    """``overflight catalog list -f json`` row."""
+
     element_sets: int
     groups: str
 
@@ -274,20 +279,9 @@ class SatelliteDetail(_Out):
     tle: str
 
 
-class HistoryRow(_Out):
+class HistoryRow(_SummaryRow):
     """``overflight catalog show --history -f json`` row."""
 
-    norad_id: int
-    name: str
-    intl_designator: str
-    epoch: str
-    age_days: float
-    period_min: float
-    inclination_deg: float
-    eccentricity: float
-    perigee_alt_km: float
-    apogee_alt_km: float
-    orbit_class: str
     raan_deg: float
     bstar: float
     element_set_no: int

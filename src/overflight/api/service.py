@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from overflight.api.models import ClaimIn, ImportRequest, PassesRequest, VerifyRequest, WatchQuery
-from overflight.catalog import history_rows, summary_row
+from overflight.catalog import history_rows, list_rows
 
 if TYPE_CHECKING:
     from overflight.access import Constraints, WindowTable
@@ -263,16 +263,8 @@ class Service:
         latest = cat.latest(group=group or None, name=name or None)
         total = len(latest)
         page = latest[offset: offset + limit]
-        objs = {o.norad_id: o for o in cat.objects(norad_ids=[e.norad_id for e in page])}
-        now = datetime.now(UTC)
-        items = []
-        for es in page:
-            row = summary_row(es, now)
-            obj = objs.get(es.norad_id)
-            row["name"] = obj.name if obj else es.name
-            row["element_sets"] = obj.element_sets if obj else 1
-            row["groups"] = ",".join(obj.groups) if obj else ""
-            items.append(row)
+        objs = cat.objects(norad_ids=[e.norad_id for e in page])
+        items = list_rows(page, objs, datetime.now(UTC))
         return {"catalog": cat.description, "total": total, "offset": offset, "limit": limit,
                 "items": items}
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from overflight.catalog import history_rows, summary_row
+from overflight.catalog import history_rows, list_rows
 from overflight.cli._common import EXIT_DATA, DbOption, Format, UserError, emit
 
 if TYPE_CHECKING:
@@ -196,17 +196,9 @@ def list_(
     with open_catalog(db) as cat:
         _check_group(cat, group)
         latest = cat.latest(group=group, name=name)
-        objs = {o.norad_id: o for o in cat.objects(group=group, name=name)}
+        objs = cat.objects(group=group, name=name)
         title = f"{len(latest)} objects in {cat.description}"
-    now = datetime.now(UTC)
-    rows = []
-    for es in latest:
-        row = summary_row(es, now)
-        obj = objs.get(es.norad_id)
-        row["name"] = obj.name if obj else es.name
-        row["element_sets"] = obj.element_sets if obj else 1
-        row["groups"] = ",".join(obj.groups) if obj else ""
-        rows.append(row)
+    rows = list_rows(latest, objs, datetime.now(UTC))
     if fmt is Format.table:  # what fits a terminal
         columns = [
             "norad_id", "name", "epoch", "age_days", "inclination_deg", "perigee_alt_km",
