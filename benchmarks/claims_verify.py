@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
-import time
 import warnings
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from _timing import median_time
 
 from overflight.catalog import Catalog
 from overflight.claims import claim_from_fields, verify_claim
@@ -31,15 +30,6 @@ from overflight.sites import named_sites
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "celestrak-2026-05-30" / "resource.tle"
-
-
-def median_time(fn: Callable[[], Any], repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs)
 
 
 def _at_pass(triple: tuple[Any, Any, datetime]) -> tuple[Any, Any, datetime]:

@@ -16,25 +16,14 @@ import argparse
 import gzip
 import io
 import itertools
-import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from _timing import median_time
 
 from overflight.formats import parse_bytes, write_elements
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "celestrak-history-2026-05-24-to-30" / "starlink.tle.gz"
-
-
-def median_time(fn: Callable[[], Any], repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs)
 
 
 def main() -> None:

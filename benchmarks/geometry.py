@@ -11,14 +11,13 @@ subset of satellites and compared per satellite-time.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _timing import median_time
 from sgp4.api import Satrec, SatrecArray
 from skyfield.api import EarthSatellite, wgs84
 from skyfield.framelib import itrs
@@ -32,15 +31,6 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "celestrak-2026-05-30" / "starlink.tle"
 SITE = Site("Sohae", 39.66, 124.705, 30.0)
 OMEGA = 7.292115e-5  # rad/s, for the ITRS velocity of the benchmark inputs only
-
-
-def median_time(fn: Callable[[], Any], repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs)
 
 
 def load_tles(n: int) -> list[tuple[str, str, str]]:
