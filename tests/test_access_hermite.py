@@ -36,7 +36,19 @@ def test_interpolated_states_match_sgp4(shared_data: Path) -> None:
     n = 4000
     sat = rng.integers(0, len(recs), n)
     t = rng.uniform(0.0, duration, n)
+    fleet.add_fine(sat, t, t)
+    # Every time now lies between two fine samples: states() interpolates and does not fall
+    # back to SGP4 (except next to a failed sample).
+    calls: list[int] = []
+    direct = fleet._direct
+
+    def counting(s: np.ndarray, tt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        calls.append(s.size)
+        return direct(s, tt)
+
+    fleet._direct = counting  # type: ignore[method-assign]
     r, _, ok = fleet.states(sat, t)
+    assert sum(calls) < 0.05 * n
     times = fleet.times64(t)
     sky_t = skyfield_time(times)
     exact = np.full((n, 3), np.nan)
