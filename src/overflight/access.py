@@ -60,7 +60,7 @@ _MAX_INTERVAL_DAYS = 366.0
 # Bound on the cubic Hermite interpolation error of positions between SGP4 samples (km).
 _HERMITE_KM = 0.010
 # Coarse screening grid: at most this step (s) and this swept angle (rad) per step.
-_COARSE_S = 600.0
+_COARSE_S = 900.0
 _COARSE_SWEEP_RAD = 1.5
 # Margins of the arc screen: angular momentum change within one coarse step (relative; J2
 # short-period terms are ~0.05 %), angular-rate bounds (relative), the satellite's excursion
@@ -71,6 +71,8 @@ _PLANE_RAD = 2e-3
 _SPAN_PAD_S = 1.0
 # Largest dense (satellite × fine sample) index of the fine samples (8 bytes each).
 _DENSE_INDEX_MAX = 16_000_000
+# Fewest satellites worth a worker process of their own.
+_MIN_BATCH = 24
 
 
 class AccessError(ValueError):
@@ -356,6 +358,18 @@ class _Fleet:
 
     def states(self, sat_idx: I64, t_s: F64) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
         """ITRS position (km), velocity (km/s) and an ok mask for N (satellite, time) pairs."""
+        r, v, ok = self._interpolate(sat_idx, t_s, True)
+        assert v is not None
+        return r, v, ok
+
+    def positions(self, sat_idx: I64, t_s: F64) -> tuple[F64, npt.NDArray[np.bool_]]:
+        """ITRS positions (km) and an ok mask: :meth:`states` without the velocities."""
+        r, _, ok = self._interpolate(sat_idx, t_s, False)
+        return r, ok
+
+    def _interpolate(
+        self, sat_idx: I64, t_s: F64, velocity: bool
+    ) -> tuple[F64, F64 | None, npt.NDArray[np.bool_]]:
         h = self.step[sat_idx]
         x = t_s / h
         k = np.clip(np.floor(x).astype(np.int64), 0, self.count[sat_idx] - 2)
@@ -369,15 +383,15 @@ class _Fleet:
             i0 = np.minimum(np.searchsorted(self.keys, key), nkeys - 2)
             have = (self.keys[i0] == key) & (self.keys[i0 + 1] == key + 1)
         else:
-            i0 = np.zeros(key.size, dtype=np.int64)
             have = np.zeros(key.size, dtype=bool)
-        i0 = np.where(have, i0, 0)
-        i1 = i0 + 1 if nkeys >= 2 else i0
-        if nkeys == 0:
+        v: F64 | None = None
+        if not have.any():
             r = np.full((key.size, 3), np.nan)
-            v = np.full((key.size, 3), np.nan)
-            ok = np.zeros(key.size, dtype=bool)
+            v = np.full((key.size, 3), np.nan) if velocity else None
+            ok = have
         else:
+            i0 = np.where(have, i0, 0)
+            i1 = i0 + 1
             # np.take: several times faster than fancy indexing of (N, 3) rows.
             r0, r1 = np.take(self.pos, i0, axis=0), np.take(self.pos, i1, axis=0)
             v0, v1 = np.take(self.vel, i0, axis=0), np.take(self.vel, i1, axis=0)
@@ -390,15 +404,19 @@ class _Fleet:
             h01 = 1 - h00
             h11 = u3 - u2
             r = h00 * r0 + h10 * hv0 + h01 * r1 + h11 * hv1
-            d00 = 6 * u2 - 6 * u
-            d10 = 3 * u2 - 4 * u + 1
-            d11 = 3 * u2 - 2 * u
-            v = (d00 * (r0 - r1) + d10 * hv0 + d11 * hv1) / h[:, None]
+            if velocity:
+                d00 = 6 * u2 - 6 * u
+                d10 = 3 * u2 - 4 * u + 1
+                d11 = 3 * u2 - 2 * u
+                v = (d00 * (r0 - r1) + d10 * hv0 + d11 * hv1) / h[:, None]
             ok = have & self.ok[i0] & self.ok[i1]
         if not ok.all():
             # Outside the fine samples, or next to a failed one (e.g. decay): ask SGP4.
             bad = np.flatnonzero(~ok)
-            r[bad], v[bad], ok[bad] = self._direct(sat_idx[bad], t_s[bad])
+            rb, vb, okb = self._direct(sat_idx[bad], t_s[bad])
+            r[bad], ok[bad] = rb, okb
+            if v is not None:
+                v[bad] = vb
         return r, v, ok
 
     def _direct(self, sat_idx: I64, t_s: F64) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
@@ -512,8 +530,8 @@ def _screen(
     off = None if c.max_off_nadir_deg is None else math.radians(c.max_off_nadir_deg)
     ngap = t.size - 1
     ncell = ss.cell_unit.shape[0]
-    # Chunk satellites so one (gaps × cells) block stays around 4 M entries.
-    per_chunk = max(1, int(4_000_000 // max(1, ngap * ncell)))
+    # Chunk satellites so one (gaps × cells) block stays around 1 M entries.
+    per_chunk = max(1, int(1_000_000 // max(1, ngap * ncell)))
     parts: list[tuple[I64, I64, F64, F64]] = []
     for lo in range(0, group.size, per_chunk):
         sats = group[lo : lo + per_chunk]
@@ -596,7 +614,7 @@ def _screen_chunk(
         mid /= np.linalg.norm(mid, axis=1)[:, None]
         # Cells first: a cap around the arc's midpoint (widened by the cell radius).
         cap = th / 2.0 + L
-        dots = mid @ ss.cell_unit.T
+        dots = _dots(mid, ss.cell_unit)
         if ss.cell_radius.max() <= 1e-5:
             cell_hit = dots >= np.cos(np.minimum(cap + 1e-5, math.pi))[:, None]
         else:
@@ -657,6 +675,22 @@ def _screen_chunk(
     b = np.clip(np.concatenate(out_b), 0.0, duration_s)
     keep = a < b
     return np.concatenate(out_sat)[keep], np.concatenate(out_site)[keep], a[keep], b[keep]
+
+
+def _dots(a: F64, b: F64) -> F64:
+    """``a @ b.T`` for (N, 3) and (M, 3) arrays, without BLAS when M is small: OpenBLAS would
+    start threads for this thin product, and their spinning costs more than it saves."""
+    if b.shape[0] > 64:
+        out: F64 = a @ b.T
+        return out
+    cols = np.ascontiguousarray(a.T)
+    res = np.empty((b.shape[0], a.shape[0]))
+    for m in range(b.shape[0]):
+        np.multiply(cols[0], b[m, 0], out=res[m])
+        res[m] += cols[1] * b[m, 1]
+        res[m] += cols[2] * b[m, 2]
+    out = res.T
+    return out
 
 
 def _merge_spans(sat: I64, site: I64, a: F64, b: F64) -> tuple[I64, I64, F64, F64]:
@@ -754,6 +788,27 @@ class _Evaluator:
             from overflight.geometry import view_geometry_arrays
 
             out["off"] = np.radians(view_geometry_arrays(r, xyz, up).off_nadir_deg)
+        return out
+
+    def margin(self, sat: I64, site: I64, t: F64) -> F64:
+        """The constraint function g of :attr:`_Points.g` alone (positions only; -inf where
+        SGP4 fails): what root finding on window edges needs."""
+        r, ok = self.fleet.positions(sat, t)
+        self.evaluations += sat.size
+        xyz = np.take(self.ss.sites.itrs_km, site, axis=0)
+        up = np.take(self.ss.up, site, axis=0)
+        d = r - xyz
+        rng = np.sqrt(np.einsum("ij,ij->i", d, d))
+        el = np.arcsin(np.clip(np.einsum("ij,ij->i", d, up) / rng, -1.0, 1.0))
+        g = np.degrees(el - self.elev_rad)
+        if self.off_rad is not None:
+            from overflight.geometry import view_geometry_arrays
+
+            off = np.radians(view_geometry_arrays(r, xyz, up).off_nadir_deg)
+            g = np.minimum(g, np.degrees(self.off_rad - off))
+        if self.c.max_range_km is not None:
+            g = np.minimum(g, (self.c.max_range_km - rng) / 10.0)
+        out: F64 = np.where(ok, g, -np.inf)
         return out
 
     def points(self, span: I64, sat: I64, site: I64, t: F64) -> _Points:
@@ -1078,7 +1133,7 @@ def _assemble(
     def g_of(sel: I64) -> Callable[[I64, F64], F64]:
         def f(sub: I64, t: F64) -> F64:
             s = sel[sub]
-            return ev.points(sp[rise][s], sat[s], site[s], t).g
+            return ev.margin(sat[s], site[s], t)
 
         return f
 
@@ -1142,7 +1197,7 @@ class _Lighting:
     def sun_km(self, t: F64) -> F64:
         from overflight.sun import sun_itrs_km
 
-        out: F64 = sun_itrs_km(self.ev.fleet.times64(t), step_s=3600.0)
+        out: F64 = sun_itrs_km(self.ev.fleet.times64(t), step_s=21600.0)
         return out
 
     def state(self, sat: I64, site: I64, t: F64) -> tuple[F64, npt.NDArray[np.bool_], F64]:
@@ -1271,8 +1326,12 @@ def _finish(ev: _Evaluator, w: dict[str, Any]) -> WindowTable:
     polish = np.clip(w["top"] + dt, w["start"], w["end"])
     moved = np.flatnonzero(polish != w["top"])
     if moved.size:
-        again = ev.raw(sat[moved], site[moved], polish[moved], exact=True)
-        el_top[moved] = np.fmax(el_top[moved], np.degrees(again["el"]))
+        # Along the straight line itself: over < 0.05 s it leaves SGP4's curved path by ~1 cm.
+        shift = (polish - w["top"])[moved]
+        d_pol = d[moved] + v_top[moved] * shift[:, None]
+        up_m = up[moved]
+        sin_el = np.einsum("ij,ij->i", d_pol, up_m) / np.linalg.norm(d_pol, axis=1)
+        el_top[moved] = np.fmax(el_top[moved], np.degrees(np.arcsin(np.clip(sin_el, -1, 1))))
     fleet = ev.fleet
     return WindowTable(
         sat_index=sat,
@@ -1345,6 +1404,10 @@ def iter_window_tables(
     # Batches of satellites that share a screening step keep the grids uniform.
     order = np.lexsort((np.arange(len(elsets)), steps))
     batches = [order[lo : lo + batch_size] for lo in range(0, order.size, batch_size)]
+    wanted = _worker_count(workers, order.size // _MIN_BATCH)
+    if len(batches) < wanted:
+        # A small job still uses every worker: satellites dealt out in turn.
+        batches = [np.sort(order[i::wanted]) for i in range(wanted)]
     counters: dict[str, Any] = {"candidate_spans": 0, "evaluations": 0, "windows": 0,
                                 "sgp4_errors": {}}
     nproc = _worker_count(workers, len(batches))
