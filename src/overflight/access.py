@@ -52,6 +52,8 @@ RESOLUTION_S = 0.05
 """Windows shorter than this may be missed (they are grazing passes within ~0.001° of the limit)."""
 
 _MU = 398600.8  # km^3/s^2, WGS-72 as SGP4
+_J2 = 1.082616e-3  # WGS-72 as SGP4
+_RE_KM = 6378.135
 _OMEGA_EARTH = 7.2921158553e-5  # rad/s
 _R_POLAR_KM = 6356.752
 # Largest angle between the geodetic vertical and the geocentric radius on WGS-84 (0.1924°).
@@ -71,6 +73,10 @@ _PLANE_RAD = 2e-3
 _SPAN_PAD_S = 1.0
 # Largest dense (satellite × fine sample) index of the fine samples (8 bytes each).
 _DENSE_INDEX_MAX = 16_000_000
+# Windows up to this long (s) have a single elevation maximum (a LEO pass is < 20 min);
+# the time of maximum elevation is refined with at most _TOP_STEPS straight-line steps.
+_UNIMODAL_S = 1200.0
+_TOP_STEPS = 4
 # Fewest satellites worth a worker process of their own.
 _MIN_BATCH = 24
 
@@ -577,6 +583,11 @@ def _screen_chunk(
         h_lo = np.minimum(h[:, :-1], h[:, 1:]) * (1.0 - _H_MARGIN)
         w_hi = h_hi / r_lo**2
         w_lo = h_lo / r_hi**2
+        # |d²φ/dt²| ≤ 2 h |ṙ| / r³ + |ḣ| / r² (ḣ from J2's torque, tripled): the along-arc
+        # angle stays within dev of linear interpolation between the gap's ends.
+        a_j2 = 3.0 * 1.5 * _J2 * _MU * _RE_KM**2 / r_lo**4
+        curv = 2.0 * h_hi * vr_gap / r_lo**3 + r_hi * a_j2 / r_lo**2
+        dev = 1.5 * curv * step**2 / 8.0
         lam = _cap_limit(r_hi, ss.r_min_km, elev, off)
     # The site moves by up to ω⊕·step/2 in that frame; _PLANE_RAD covers the perturbations
     # that take the satellite out of the plane of A and B within one gap.
@@ -633,26 +644,25 @@ def _screen_chunk(
         g = g_idx[rep]
         s_unit = ss.unit[site]
         z = np.einsum("ij,ij->i", N[g], s_unit)
-        lg = L[g]
-        near = np.abs(z) <= np.sin(lg)
-        g, site, s_unit, z, lg = g[near], site[near], s_unit[near], z[near], lg[near]
+        near = np.abs(z) <= np.sin(np.minimum(L[g], 0.45 * math.pi))
+        g, site, s_unit, z = g[near], site[near], s_unit[near], z[near]
         x = np.einsum("ij,ij->i", A[g], s_unit)
         y = np.einsum("ij,ij->i", M[g], s_unit)
         phi = np.arctan2(y, x)
-        # A point of the circle within L of the site lies within this angle of its foot.
-        dphi = np.arccos(np.clip(np.cos(lg) / np.sqrt(np.maximum(1.0 - z * z, 1e-300)), -1, 1))
-        thg = th[g]
-        along = (phi >= -dphi) & (phi <= thg + dphi)
-        g, site, phi, dphi, thg = g[along], site[along], phi[along], dphi[along], thg[along]
         gap = flat[g]
-        whi = w_hi.reshape(-1)[gap] * (1.0 + _RATE_MARGIN)
-        wlo = w_lo.reshape(-1)[gap] * (1.0 - _RATE_MARGIN)
-        # The satellite's angle along the arc grows from 0 to θ at a rate in [wlo, whi]; it
-        # must come within dphi of the site's angle φ.
-        lo_s = np.maximum((phi - dphi) / whi, step - (thg - phi + dphi) / wlo)
-        hi_s = np.minimum((phi + dphi) / wlo, step - (thg - phi - dphi) / whi)
-        lo_s = np.clip(lo_s, 0.0, step)
-        hi_s = np.clip(hi_s, 0.0, step)
+        arc = (th[g], L[g] - _OMEGA_EARTH * half, dev.reshape(-1)[gap],
+               w_hi.reshape(-1)[gap] * (1.0 + _RATE_MARGIN),
+               w_lo.reshape(-1)[gap] * (1.0 - _RATE_MARGIN))
+        lo_s, hi_s = _along_arc(phi, z, _OMEGA_EARTH * half, step, *arc)
+        # Again with the site's motion over the times found, smaller than its largest motion
+        # in the gap (ω⊕·step/2 at the equator): the second pass only narrows the first.
+        live = np.flatnonzero(lo_s <= hi_s)
+        cos_lat = np.sqrt(np.maximum(1.0 - s_unit[live, 2] ** 2, 0.0))
+        moved = np.maximum(np.abs(lo_s[live] - half), np.abs(hi_s[live] - half))
+        lo2, hi2 = _along_arc(phi[live], z[live], _OMEGA_EARTH * moved * cos_lat, step,
+                              *(a[live] for a in arc))
+        lo_s[live] = np.maximum(lo_s[live], lo2)
+        hi_s[live] = np.minimum(hi_s[live], hi2)
         fine = lo_s <= hi_s
         k = gap[fine] % ngap
         out_sat.append(sats[gap[fine] // ngap])
@@ -675,6 +685,30 @@ def _screen_chunk(
     b = np.clip(np.concatenate(out_b), 0.0, duration_s)
     keep = a < b
     return np.concatenate(out_sat)[keep], np.concatenate(out_site)[keep], a[keep], b[keep]
+
+
+def _along_arc(
+    phi: F64, z: F64, site_motion: F64 | float, step: float, theta: F64, base_reach: F64,
+    dev: F64, w_hi: F64, w_lo: F64,
+) -> tuple[F64, F64]:
+    """Times (s from the gap's start; lo > hi when none) at which the satellite can be within
+    reach of a site at angle ``phi`` along the arc and ``z`` off its plane (sine)."""
+    reach = np.minimum(base_reach + site_motion, 0.45 * math.pi)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # A point of the circle within reach of the site lies within dphi of its foot.
+        cos_d = np.sqrt(np.maximum(1.0 - z * z, 1e-300))
+        dphi = np.where(np.abs(z) <= np.sin(reach),
+                        np.arccos(np.clip(np.cos(reach) / cos_d, -1.0, 1.0)), -1.0)
+        # The satellite's angle along the arc grows from 0 to θ at a rate in [w_lo, w_hi], and
+        # stays within dev of the straight line θ·τ/step; it must come within dphi of φ.
+        lo = np.maximum((phi - dphi) / w_hi, step - (theta - phi + dphi) / w_lo)
+        hi = np.minimum((phi + dphi) / w_lo, step - (theta - phi - dphi) / w_hi)
+        lo = np.maximum(lo, (phi - dphi - dev) * step / theta)
+        hi = np.minimum(hi, (phi + dphi + dev) * step / theta)
+    none = (dphi < 0.0) | (phi < -dphi) | (phi > theta + dphi)
+    lo = np.where(none, np.inf, np.clip(lo, 0.0, step))
+    hi = np.where(none, -np.inf, np.clip(hi, 0.0, step))
+    return lo, hi
 
 
 def _dots(a: F64, b: F64) -> F64:
@@ -1108,6 +1142,44 @@ def _extremum(
     return result
 
 
+def _straight_top_step(d: F64, v: F64, up: F64) -> F64:
+    """Seconds to the greatest elevation under straight-line motion, from line of sight ``d``
+    (km) and velocity ``v`` (km/s); 0 where undefined.
+
+    With d(t) = d + v·t, sin(elevation) = d(t)·up / |d(t)|; its derivative vanishes where
+    (v·up)·|d(t)|² = (d(t)·up)·(d(t)·v), which is linear in t."""
+    p0 = np.einsum("ij,ij->i", d, up)
+    pv = np.einsum("ij,ij->i", v, up)
+    dd = np.einsum("ij,ij->i", d, d)
+    dv = np.einsum("ij,ij->i", d, v)
+    vv = np.einsum("ij,ij->i", v, v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dt = (pv * dd - p0 * dv) / (p0 * vv - pv * dv)
+    out: F64 = np.where(np.isfinite(dt), dt, 0.0)
+    return out
+
+
+def _top_by_bracket(ev: _Evaluator, sat: I64, site: I64, start: F64, end: F64) -> F64:
+    """Time of greatest elevation in windows with a single maximum: an edge, or the root of
+    the elevation rate between them."""
+    n = sat.size
+    edges = ev.raw(np.concatenate((sat, sat)), np.concatenate((site, site)),
+                   np.concatenate((start, end)))
+    rate_s, rate_e = edges["el_rate"][:n], edges["el_rate"][n:]
+    out: F64 = np.where(edges["el"][:n] >= edges["el"][n:], start, end)
+    inner = np.flatnonzero((rate_s > 0.0) & (rate_e < 0.0))
+    if inner.size:
+
+        def f(sub: I64, t: F64) -> F64:
+            sel = inner[sub]
+            out_: F64 = -ev.raw(sat[sel], site[sel], t)["el_rate"]
+            return out_
+
+        out[inner] = _illinois(f, start[inner], end[inner], -rate_s[inner], -rate_e[inner],
+                               tol_s=1e-2)
+    return out
+
+
 def _assemble(
     ev: _Evaluator, span_sat: I64, span_site: I64, pts: _Points, duration_s: float
 ) -> dict[str, Any]:
@@ -1154,9 +1226,25 @@ def _assemble(
     )
     peak = _extremum(ev, "rr", 1.0, sat, site, start, end, edges, edges["rng"], pts, pts.rng,
                      pts.rr, rise, fall)
-    # Maximum elevation: least elevation margin negated (points keep margins, edges angles).
-    top = _extremum(ev, "el_rate", -1.0, sat, site, start, end, edges,
-                    ev.elev_rad - edges["el"], pts, -pts.m_el, pts.el_rate, rise, fall)
+    # Maximum elevation. Short windows (a LEO pass) have one maximum, next to the closest
+    # approach: a straight-line step from there, refined with SGP4 in _finish. Long ones may
+    # have several: the least elevation margin negated over the evaluated points and edges.
+    r_pk, v_pk, _ = ev.fleet.states(sat, peak)
+    top = np.clip(peak + _straight_top_step(r_pk - ev.ss.sites.itrs_km[site], v_pk,
+                                            ev.ss.up[site]), start, end)
+    # ...unless an edge is higher (elevation still rising where SGP4 fails, or the window
+    # cut by the interval or another constraint).
+    w = sat.size
+    el_top = ev.raw(sat, site, top)["el"]
+    edge_el = np.nan_to_num(edges["el"], nan=-np.inf)
+    top = np.where(edge_el[:w] > el_top, start, top)
+    top = np.where(edge_el[w:] > np.fmax(el_top, edge_el[:w]), end, top)
+    long = np.flatnonzero(end - start > _UNIMODAL_S)
+    if long.size:
+        sub = {k: np.concatenate((x[:w][long], x[w:][long])) for k, x in edges.items()}
+        top[long] = _extremum(ev, "el_rate", -1.0, sat[long], site[long], start[long],
+                              end[long], sub, ev.elev_rad - sub["el"], pts, -pts.m_el,
+                              pts.el_rate, rise[long], fall[long])
     return {
         "sat": sat,
         "site": site,
@@ -1303,7 +1391,6 @@ def _finish(ev: _Evaluator, w: dict[str, Any]) -> WindowTable:
     r, v = raw["r"][:n], raw["v"][:n]
     xyz = ev.ss.sites.itrs_km[site]
     up = ev.ss.up[site]
-    view = view_geometry_arrays(raw["r"][n:], xyz, up)
     light = _Lighting(ev)
     sun = light.sun_km(w["peak"])
     sun_el = _sun_elevation_pairs(sun, xyz, up)
@@ -1311,24 +1398,34 @@ def _finish(ev: _Evaluator, w: dict[str, Any]) -> WindowTable:
     # Ascending when the geocentric latitude increases: d(z/|r|)/dt > 0.
     rn = np.linalg.norm(r, axis=1)
     ascending = (v[:, 2] * rn * rn - r[:, 2] * np.einsum("ij,ij->i", r, v)) > 0.0
-    el_top = np.degrees(raw["el"][n:])
     el_peak = np.degrees(raw["el"][:n])
-    # Near the zenith elevation peaks sharply (3°/s for a low pass), so the interpolated time
-    # of the maximum is polished with SGP4's own state: under straight-line motion the zenith
-    # angle is least where the line of sight's horizontal part is shortest.
-    d = raw["r"][n:] - xyz
-    d_perp = d - np.einsum("ij,ij->i", d, up)[:, None] * up
-    v_top = raw["v"][n:]
-    v_perp = v_top - np.einsum("ij,ij->i", v_top, up)[:, None] * up
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dt = -np.einsum("ij,ij->i", d_perp, v_perp) / np.einsum("ij,ij->i", v_perp, v_perp)
-    dt = np.where(np.isfinite(dt) & (np.abs(dt) < 0.05), dt, 0.0)
-    polish = np.clip(w["top"] + dt, w["start"], w["end"])
-    moved = np.flatnonzero(polish != w["top"])
+    # The time of maximum elevation, refined with SGP4's own state and straight-line steps
+    # (near the zenith elevation peaks sharply, 3°/s for a low pass, so this matters).
+    top = w["top"].copy()
+    r_top, v_top = raw["r"][n:].copy(), raw["v"][n:].copy()
+    el_top = np.degrees(raw["el"][n:])
+    for step in range(_TOP_STEPS + 1):
+        dt = _straight_top_step(r_top - xyz, v_top, up)
+        new = np.clip(top + dt, w["start"], w["end"])
+        far = np.flatnonzero(np.abs(new - top) >= 0.05)
+        if far.size == 0:
+            break
+        if step == _TOP_STEPS:
+            # Strongly curved paths (a decaying object low over the horizon) make the steps
+            # overshoot: bracket the maximum instead.
+            new[far] = _top_by_bracket(ev, sat[far], site[far], w["start"][far], w["end"][far])
+        top[far] = new[far]
+        again = ev.raw(sat[far], site[far], top[far], exact=True)
+        r_top[far], v_top[far] = again["r"], again["v"]
+        el_top[far] = np.fmax(el_top[far], np.degrees(again["el"]))
+    view = view_geometry_arrays(r_top, xyz, up)
+    dt = _straight_top_step(r_top - xyz, v_top, up)
+    polish = np.clip(top + np.where(np.abs(dt) < 0.05, dt, 0.0), w["start"], w["end"])
+    moved = np.flatnonzero(polish != top)
     if moved.size:
         # Along the straight line itself: over < 0.05 s it leaves SGP4's curved path by ~1 cm.
-        shift = (polish - w["top"])[moved]
-        d_pol = d[moved] + v_top[moved] * shift[:, None]
+        shift = (polish - top)[moved]
+        d_pol = (r_top - xyz)[moved] + v_top[moved] * shift[:, None]
         up_m = up[moved]
         sin_el = np.einsum("ij,ij->i", d_pol, up_m) / np.linalg.norm(d_pol, axis=1)
         el_top[moved] = np.fmax(el_top[moved], np.degrees(np.arcsin(np.clip(sin_el, -1, 1))))
