@@ -2,20 +2,23 @@
 
 Method (details and the no-miss guarantee in ``docs/access.md``):
 
-1. *Coarse screen.* Each satellite is sampled on a uniform grid whose step suits its orbit.
-   For a sample at time t_k, physics bounds how far the sub-satellite direction can move within
-   ±step/2 (angular momentum and radial-speed bounds from the elements, with margins for SGP4's
-   perturbations). From that we get a cap radius around the sample direction outside which no
-   site can satisfy the constraints during that half-step. Sites are grouped in spatial cells;
-   a (sample, cell) dot-product test then a (sample, site) test keep only real candidates.
-2. *Exact search.* Candidate time spans per satellite-site pair are searched with the exact
-   constraint function g(t) = min(elevation margin, off-nadir margin, range margin). A gap
-   between two evaluated times is discarded only when a Lipschitz bound on g proves it negative
-   throughout; otherwise it is split. Gaps shorter than ``RESOLUTION_S`` are not split further,
-   so any window longer than that is found.
-3. *Refinement.* Start and end are roots of g (Illinois regula falsi to 1 ms); the peak is the
-   root of the range rate (closest approach). Lighting constraints (Sun elevation at the site,
-   satellite sunlit) then clip windows, and clipped edges say why.
+1. *Coarse screen.* Each satellite is propagated on a coarse grid (15 min for LEO). Between
+   two samples, in the Earth-fixed frame of the gap's midpoint (which does not rotate), the
+   satellite runs along the great-circle arc between the two sample directions; a site can
+   only be served while within reach of that arc (the visibility cap for the largest radius
+   the satellite can reach, the site's own motion, a margin for SGP4's perturbations), and the
+   satellite's angle along the arc bounds when. Sites are grouped in spatial cells; a (gap,
+   cell) test then a (gap, site) test give candidate spans of a few minutes.
+2. *Exact search.* SGP4 fills a fine grid (cubic Hermite between samples) inside the spans
+   only. Each span is searched with the exact constraint function g(t) = min(elevation margin,
+   off-nadir margin, range margin). A gap between two evaluated times is discarded only when a
+   Lipschitz or central-angle bound on g proves it negative throughout; otherwise it is split.
+   Gaps shorter than ``RESOLUTION_S`` are not split further, so any window longer than that is
+   found.
+3. *Refinement.* Start and end are roots of g (Illinois regula falsi to 5 ms); the peak is the
+   root of the range rate (closest approach); the maximum elevation comes from straight-line
+   steps with SGP4's state. Lighting constraints (Sun elevation at the site, satellite sunlit)
+   then clip windows, and clipped edges say why.
 """
 
 from __future__ import annotations
@@ -877,7 +880,7 @@ def _take(p: _Points, idx: I64) -> _Points:
     return _Points(*(getattr(p, f)[idx] for f in _Points.__dataclass_fields__))
 
 
-_BRACKET_S = 20.0  # sign-change gaps are split down to this before root finding
+_BRACKET_S = 30.0  # sign-change gaps are split down to this before root finding
 
 
 def _search(ev: _Evaluator, span_sat: I64, span_site: I64, a: F64, b: F64) -> _Points:
