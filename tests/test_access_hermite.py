@@ -94,3 +94,16 @@ def test_no_candidates_in_any_chunk_gives_no_windows() -> None:
     table = window_table(recs, sites, t0, t0 + timedelta(minutes=20),
                          Constraints(max_off_nadir_deg=1.0))
     assert len(table) == 0
+
+
+def test_interpolated_earth_rotation_matches_the_exact_one(shared_data: Path) -> None:
+    """The engine interpolates the Earth rotation angle between hourly nodes."""
+    from overflight.frames import teme_to_itrs_matrices
+
+    recs = read_path(shared_data / "celestrak-2026-05-30" / "resource.tle").records[:1]
+    fleet = _Fleet(recs, np.datetime64("2026-05-31T00:00:00", "ns"), 7 * 86400.0, workers=1)
+    t = np.random.default_rng(3).uniform(0.0, 7 * 86400.0, 3000)
+    rot, rate = fleet._rotation(t)
+    exact_rot, exact_rate = teme_to_itrs_matrices(fleet.times64(t))
+    assert np.abs(rot - exact_rot).max() < 1e-11  # ~0.1 mm at 7,000 km
+    assert np.abs(rate - exact_rate).max() < 1e-11 * 7.3e-5

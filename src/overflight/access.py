@@ -325,6 +325,8 @@ class _Fleet:
         self.vel: F64 = np.empty((0, 3))
         self.ok: npt.NDArray[np.bool_] = np.empty(0, dtype=bool)
         self._row: I64 | None = None
+        self._angle: tuple[F64, F64, F64] | None = None
+        self._angle_exact = False  # polar motion or a leap second: no interpolated angle
 
     def times64(self, t_s: F64) -> npt.NDArray[np.datetime64]:
         out: npt.NDArray[np.datetime64] = self.t0 + np.round(t_s * 1e9).astype("timedelta64[ns]")
@@ -430,8 +432,6 @@ class _Fleet:
 
     def _direct(self, sat_idx: I64, t_s: F64) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
         """SGP4 itself at N (satellite, time) pairs, rotated to ITRS."""
-        from overflight.frames import teme_to_itrs_matrices
-
         n = sat_idx.size
         r = np.full((n, 3), np.nan)
         v = np.full((n, 3), np.nan)
@@ -448,13 +448,61 @@ class _Fleet:
             r[sel] = np.where(good[:, None], rr, np.nan)
             v[sel] = np.where(good[:, None], vv, np.nan)
             ok[sel] = good
-        # Fine samples of many satellites share times: one rotation per distinct time.
-        ut, inv = np.unique(t_s, return_inverse=True)
-        rot, rate = teme_to_itrs_matrices(self.times64(ut))
-        rot, rate = rot[inv], rate[inv]
+        rot, rate = self._rotation(t_s)
         r_itrs = np.einsum("nij,nj->ni", rot, r)
         v_itrs = np.einsum("nij,nj->ni", rot, v) + np.einsum("nij,nj->ni", rate, r)
         return r_itrs, v_itrs, ok
+
+    def _rotation(self, t_s: F64) -> tuple[F64, F64]:
+        """TEME→ITRS rotation and its rate at N times (as ``frames.teme_to_itrs_matrices``).
+
+        The Earth rotation angle is computed exactly every hour and interpolated linearly in
+        between (it is linear in UT1, and UT1 − UTC drifts by ~1 ms a day: < 1e-10 rad); with
+        polar motion, or a leap second in the interval, every time is computed exactly."""
+        from overflight.frames import teme_to_itrs_matrices
+
+        if self._angle is None and not self._angle_exact:
+            self._angle = self._rotation_nodes()
+            self._angle_exact = self._angle is None
+        if self._angle is None:
+            ut, inv = np.unique(t_s, return_inverse=True)
+            rot, rate = teme_to_itrs_matrices(self.times64(ut))
+            return rot[inv], rate[inv]
+        node_t, theta, w = self._angle
+        th = np.interp(t_s, node_t, theta)
+        wt = np.interp(t_s, node_t, w)
+        c, sn = np.cos(th), np.sin(th)
+        n = t_s.size
+        rot = np.zeros((n, 3, 3))
+        rot[:, 0, 0] = c
+        rot[:, 0, 1] = sn
+        rot[:, 1, 0] = -sn
+        rot[:, 1, 1] = c
+        rot[:, 2, 2] = 1.0
+        rate = np.zeros((n, 3, 3))
+        rate[:, 0, 0] = -wt * sn
+        rate[:, 0, 1] = wt * c
+        rate[:, 1, 0] = -wt * c
+        rate[:, 1, 1] = -wt * sn
+        return rot, rate
+
+    def _rotation_nodes(self) -> tuple[F64, F64, F64] | None:
+        from skyfield.sgp4lib import theta_GMST1982
+
+        from overflight.times import skyfield_time
+
+        node_t: F64 = np.arange(-3600.0, self.duration_s + 7200.0, 3600.0)
+        t = skyfield_time(self.times64(node_t))
+        if t.ts.polar_motion_table is not None:
+            return None
+        whole = np.asarray(t.whole, dtype=np.float64)
+        theta, theta_dot = theta_GMST1982(whole, np.asarray(t.ut1_fraction, dtype=np.float64))
+        theta = np.unwrap(np.asarray(theta, dtype=np.float64))
+        w = np.asarray(theta_dot, dtype=np.float64) / 86400.0
+        # A leap second inside the interval makes UT1 jump against UTC seconds: no interpolation.
+        if np.abs(np.diff(theta) - w[:-1] * 3600.0).max(initial=0.0) > 1e-7:
+            return None
+        return node_t, theta, w
 
     def grid(self, sats: I64) -> tuple[F64, F64, npt.NDArray[np.bool_], F64]:
         """Coarse positions and velocities ``(S, T, 3)``, ok mask and times of satellites that
