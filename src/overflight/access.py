@@ -667,12 +667,10 @@ def _screen_chunk(
     out_a: list[F64] = []
     out_b: list[F64] = []
     if flat.size:
-        A = a_vec.reshape(-1, 3)[flat]
-        N = n_hat.reshape(-1, 3)[flat]
-        M = np.cross(N, A)  # in the plane, 90° ahead of A
+        A = np.take(a_vec.reshape(-1, 3), flat, axis=0)
         th = theta.reshape(-1)[flat]
         L = reach.reshape(-1)[flat]
-        mid = A + b_vec.reshape(-1, 3)[flat]
+        mid = A + np.take(b_vec.reshape(-1, 3), flat, axis=0)
         mid /= np.linalg.norm(mid, axis=1)[:, None]
         # Cells first: a cap around the arc's midpoint (widened by the cell radius).
         cap = th / 2.0 + L
@@ -693,12 +691,14 @@ def _screen_chunk(
         offsets = np.arange(rep.size) - np.repeat(np.cumsum(counts) - counts, counts)
         site = ss.cell_members[ss.cell_start[c_idx][rep] + offsets]
         g = g_idx[rep]
-        s_unit = ss.unit[site]
-        z = np.einsum("ij,ij->i", N[g], s_unit)
+        s_unit = np.take(ss.unit, site, axis=0)
+        n_g = np.take(n_hat.reshape(-1, 3), flat[g], axis=0)
+        z = np.einsum("ij,ij->i", n_g, s_unit)
         near = np.abs(z) <= np.sin(np.minimum(L[g], 0.45 * math.pi))
-        g, site, s_unit, z = g[near], site[near], s_unit[near], z[near]
-        x = np.einsum("ij,ij->i", A[g], s_unit)
-        y = np.einsum("ij,ij->i", M[g], s_unit)
+        g, site, s_unit, z, n_g = g[near], site[near], s_unit[near], z[near], n_g[near]
+        a_g = np.take(A, g, axis=0)
+        x = np.einsum("ij,ij->i", a_g, s_unit)
+        y = np.einsum("ij,ij->i", np.cross(n_g, a_g), s_unit)  # along the in-plane normal
         phi = np.arctan2(y, x)
         gap = flat[g]
         arc = (th[g], L[g] - _OMEGA_EARTH * half, dev.reshape(-1)[gap],
