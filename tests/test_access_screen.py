@@ -46,10 +46,10 @@ def _satellites(shared_data: Path) -> list:  # type: ignore[type-arg]
     return recs
 
 
-def _sites() -> list[Site]:
+def _sites(count: int = 40) -> list[Site]:
     rng = np.random.default_rng(5)
-    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, 40)))
-    lon = rng.uniform(-180, 180, 40)
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, count)))
+    lon = rng.uniform(-180, 180, count)
     sites = [Site(f"r{i}", float(a), float(o), 0.0) for i, (a, o) in enumerate(zip(lat, lon,
                                                                                  strict=True))]
     sites += [Site("north pole", 90.0, 0.0, 0.0), Site("south pole", -90.0, 0.0, 2800.0),
@@ -94,25 +94,27 @@ def _truth(recs: list, times: np.ndarray) -> np.ndarray:  # type: ignore[type-ar
 
 
 @pytest.mark.parametrize(
-    "constraints",
+    ("constraints", "n_sites"),
     [
-        Constraints(min_elevation_deg=0.0),
-        Constraints(min_elevation_deg=30.0),
-        Constraints(min_elevation_deg=75.0),
-        Constraints(max_off_nadir_deg=20.0),
-        Constraints(min_elevation_deg=-5.0),
+        (Constraints(min_elevation_deg=0.0), 40),
+        (Constraints(min_elevation_deg=30.0), 40),
+        (Constraints(min_elevation_deg=75.0), 40),
+        (Constraints(max_off_nadir_deg=20.0), 40),
+        (Constraints(min_elevation_deg=-5.0), 40),
+        (Constraints(min_elevation_deg=20.0), 400),  # sites grouped in spatial cells
     ],
-    ids=["el0", "el30", "el75", "offnadir20", "el-5"],
+    ids=["el0", "el30", "el75", "offnadir20", "el-5", "el20-cells"],
 )
 def test_screen_spans_cover_every_visible_sample(
-    shared_data: Path, constraints: Constraints
+    shared_data: Path, constraints: Constraints, n_sites: int
 ) -> None:
     recs = _satellites(shared_data)
-    sites = _sites()
+    sites = _sites(n_sites)
     duration = 86400.0
     t0 = np.datetime64(T0.replace(tzinfo=None), "ns")
     fleet = _Fleet(recs, t0, duration, workers=1)
     ss = _site_set(sites)
+    assert (ss.cell_radius.max() > 1e-3) == (n_sites > 48)
     spans: list[tuple[np.ndarray, ...]] = []
     for coarse in np.unique(fleet.coarse_s):
         group = np.flatnonzero(fleet.coarse_s == coarse)
