@@ -9,13 +9,13 @@ and looked at from a geodetic up vector built here; nothing of the engine's geom
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from overflight.access import Constraints, _Fleet, _screen, _site_set
+from overflight.access import Constraints, _Fleet, _screen, _site_set, window_table
 from overflight.formats import parse_bytes, read_path
 from overflight.geometry import Site
 
@@ -207,3 +207,61 @@ def test_screen_margins_cover_sgp4_with_headroom(shared_data: Path) -> None:
             worst_plane = max(worst_plane, float(np.abs(u[seg] @ normal).max()))
     assert 5.0 * worst_h < _H_MARGIN, worst_h
     assert 5.0 * worst_plane < _PLANE_RAD, worst_plane
+
+
+def test_second_order_elevation_bounds_hold(shared_data: Path) -> None:
+    """Where the search's second-order bounds call a gap below (above) the limit, SGP4 sampled
+    every 0.25 s agrees: no sample at or above (below) it."""
+    from overflight.access import _Evaluator, _elevation_bounds
+
+    recs = _satellites(shared_data)
+    sites = _sites(12)
+    duration = 86400.0
+    t0 = np.datetime64(T0.replace(tzinfo=None), "ns")
+    fleet = _Fleet(recs, t0, duration, workers=1)
+    ss = _site_set(sites)
+    rng = np.random.default_rng(17)
+    n = 6000
+    sat = rng.integers(0, len(recs), n)
+    site = rng.integers(0, len(sites), n)
+    length = rng.uniform(1.0, 120.0, n)
+    a = rng.uniform(0.0, duration - 120.0, n)
+    checked = {"below": 0, "above": 0, "around windows": 0}
+    for limit in (0.0, 30.0, 60.0):
+        c = Constraints(min_elevation_deg=limit)
+        ev = _Evaluator(fleet, ss, c)
+        # Gaps where the satellite is above the horizon, and gaps around whole windows (both
+        # ends below the limit, the middle above it: what a too-weak bound would lose).
+        el0 = np.degrees(ev.raw(sat, site, a, exact=True)["el"])
+        pick = np.flatnonzero(el0 > limit - 20.0)
+        wins = window_table(recs, sites, T0, T0 + timedelta(seconds=duration), c)
+        w0 = (wins.start - t0) / np.timedelta64(1, "s")
+        w1 = (wins.end - t0) / np.timedelta64(1, "s")
+        whole = ~((w0 <= 1.0) | (w1 >= duration - 1.0)) & (w1 - w0 < 100.0)
+        pad0 = rng.uniform(0.2, 300.0, int(whole.sum()))
+        pad1 = rng.uniform(0.2, 300.0, int(whole.sum()))
+        s = np.concatenate((sat[pick], wins.sat_index[whole]))
+        si = np.concatenate((site[pick], wins.site_index[whole]))
+        lo = np.concatenate((a[pick], w0[whole] - pad0))
+        ln = np.concatenate((length[pick], (w1 - w0)[whole] + pad0 + pad1))
+        fleet.add_fine(s, lo, lo + ln)
+        left = ev.points(np.arange(pick.size), s, si, lo)
+        right = ev.points(np.arange(pick.size), s, si, lo + ln)
+        v_max = fleet.bounds.v_max_km_s[s]
+        rho_min = np.minimum(left.rng, right.rng) - v_max * ln / 2.0
+        below, above = _elevation_bounds(math.radians(limit), left, right, ln, v_max, rho_min)
+        for kind, mask in (("below", below), ("above", above)):
+            idx = np.flatnonzero(mask)
+            steps = np.ceil(ln[idx] / 0.25).astype(int) + 1
+            owner = np.repeat(np.arange(idx.size), steps)
+            frac = (np.arange(owner.size) - np.repeat(np.cumsum(steps) - steps, steps)) / (
+                steps[owner] - 1
+            )
+            tt = lo[idx][owner] + frac * ln[idx][owner]
+            el = np.degrees(ev.raw(s[idx][owner], si[idx][owner], tt, exact=True)["el"])
+            bad = (el >= limit) if kind == "below" else (el < limit)
+            assert not bad.any(), (kind, limit, el[bad][:5])
+            checked[kind] += idx.size
+        checked["around windows"] += int(whole.sum())
+    assert checked["below"] > 100 and checked["above"] > 100, checked
+    assert checked["around windows"] > 300, checked

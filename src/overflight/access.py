@@ -234,6 +234,18 @@ def _orbit_bounds(elsets: Sequence[ElementSet]) -> _OrbitBounds:
     return _OrbitBounds(h_bound, vr, v_max, classes[idx], omega_max)
 
 
+def _inner_cap(r_sat: F64, r_site_max: float, elev_rad: float) -> F64:
+    """Largest Earth-central angle (rad) within which a satellite at radius >= ``r_sat`` is
+    surely above ``elev_rad`` from a site at radius <= ``r_site_max`` (geodetic vertical
+    included); -inf when there is none."""
+    e1 = elev_rad + _DEFLECTION_RAD
+    if e1 >= math.pi / 2:
+        return np.full(np.shape(r_sat), -np.inf)
+    ratio = np.clip(r_site_max * math.cos(e1) / r_sat, -1.0, 1.0)
+    out: F64 = np.arccos(ratio) - e1
+    return out
+
+
 def _cap_limit(r_sat: F64, r_site_min: float, elev_rad: float, off_nadir_rad: float | None) -> F64:
     """Largest Earth-central angle (rad) at which a satellite at radius ``r_sat`` can meet the
     constraints from a site at radius >= ``r_site_min`` (spherical model, conservative)."""
@@ -524,6 +536,7 @@ class _SiteSet:
     unit: F64  # (M, 3) geocentric unit vectors
     up: F64  # (M, 3) geodetic up
     r_min_km: float
+    r_max_km: float
     cell_of: I64  # (M,) cell index of each site
     cell_unit: F64  # (C, 3)
     cell_radius: F64  # (C,) radians
@@ -560,6 +573,7 @@ def _site_set(sites: Sequence[Site]) -> _SiteSet:
         unit=unit,
         up=ss.enu[:, 2, :],
         r_min_km=float(norm.min()) - 0.5,
+        r_max_km=float(norm.max()) + 0.5,
         cell_of=cell_of,
         cell_unit=cell_unit,
         cell_radius=radius + 1e-6,
@@ -969,7 +983,6 @@ def _search(ev: _Evaluator, span_sat: I64, span_site: I64, a: F64, b: F64) -> _P
             ub_rng = (left.m_rng + right.m_rng + vm * length) / 2.0 if has_rng else inf
             lb_rng = (left.m_rng + right.m_rng - vm * length) / 2.0 if has_rng else inf
         ub = np.minimum(np.minimum(ub_el, ub_on), ub_rng)
-        lb = np.minimum(np.minimum(lb_el, lb_on), lb_rng)
         # The screen's bound on the Earth-central angle, now over this gap alone: much tighter
         # than the elevation Lipschitz bound far from the threshold.
         vr = bounds.vr_max_km_s[s]
@@ -983,7 +996,17 @@ def _search(ev: _Evaluator, span_sat: I64, span_site: I64, a: F64, b: F64) -> _P
         with np.errstate(invalid="ignore"):
             far = (left.gamma + right.gamma - w_max * length) / 2.0 > lam + 1e-4
             neg = ((ub < 0.0) | far) & ~one_failed
-            pos = lb >= 0.0
+            # Inside for certain: the central angle stays within the cap where the elevation
+            # holds for the lowest radius the satellite can have (much tighter than the
+            # Lipschitz bound inside a long pass).
+            near = (left.gamma + right.gamma + w_max * length) / 2.0 < _inner_cap(
+                r_lo, ev.ss.r_max_km, ev.elev_rad
+            ) - 1e-4
+            # Second-order bounds on sin(elevation) from its values and rates at both ends.
+            el_neg, el_pos = _elevation_bounds(ev.elev_rad, left, right, length, vm, rho_lo)
+            neg |= el_neg & ~one_failed
+            el_in = near | el_pos
+            pos = (np.minimum(np.where(el_in, np.inf, lb_el), np.minimum(lb_on, lb_rng)) >= 0.0)
         gl, gr = left.g, right.g
         change = (gl >= 0.0) != (gr >= 0.0)
         # Two positive ends within _BRACKET_S: one window (a dip would need two crossings).
@@ -1003,6 +1026,41 @@ def _search(ev: _Evaluator, span_sat: I64, span_site: I64, a: F64, b: F64) -> _P
         right = _concat((mid, rt))
     result = _concat(all_pts)
     return _take(result, _order_by(result.span, result.t))
+
+
+_ACCEL_KM_S2 = 0.015  # bound on a satellite's acceleration in the Earth-fixed frame
+
+
+def _elevation_bounds(
+    elev_rad: float, left: _Points, right: _Points, length: F64, v_max: F64, rho_min: F64
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Gaps where the elevation is proven below / above the limit throughout.
+
+    With f = sin(elevation) = d·up/ρ, |f''| ≤ 2a/ρ + 5v²/ρ² (a the acceleration, v the speed,
+    ρ the slant range; from differentiating twice). From each end f is within M·τ²/2 of its
+    tangent; the lower (upper) envelope of the two tangent parabolas is extreme at an end or
+    where they cross, which is where it is checked against sin(limit)."""
+    s_lim = math.sin(elev_rad)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        fl = np.sin(left.m_el + elev_rad)
+        fr = np.sin(right.m_el + elev_rad)
+        dl = left.el_rate / left.rng**2
+        dr = right.el_rate / right.rng**2
+        m = np.where(rho_min > 1.0, 2.0 * _ACCEL_KM_S2 / rho_min + 5.0 * v_max**2 / rho_min**2,
+                     np.inf)
+        ln = length
+        # Upper envelope: fl + dl·τ + m·τ²/2 and fr − dr·(ln − τ) + m·(ln − τ)²/2 cross at
+        tau = (fr - fl - dr * ln + m * ln**2 / 2.0) / (dl - dr + m * ln)
+        inside = (tau > 0.0) & (tau < ln)
+        top = np.where(inside, fl + dl * tau + m * tau**2 / 2.0, np.maximum(fl, fr))
+        below = (fl < s_lim) & (fr < s_lim) & (top < s_lim)
+        # Lower envelope: fl + dl·τ − m·τ²/2 and fr − dr·(ln − τ) − m·(ln − τ)²/2.
+        tau = (fr - fl - dr * ln - m * ln**2 / 2.0) / (dl - dr - m * ln)
+        inside = (tau > 0.0) & (tau < ln)
+        low = np.where(inside, fl + dl * tau - m * tau**2 / 2.0, np.minimum(fl, fr))
+        above = (fl >= s_lim) & (fr >= s_lim) & (low >= s_lim)
+    ok = np.isfinite(fl) & np.isfinite(fr) & np.isfinite(dl) & np.isfinite(dr) & np.isfinite(m)
+    return below & ok, above & ok
 
 
 def _order_by(group: I64, t: F64) -> I64:
