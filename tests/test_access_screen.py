@@ -212,7 +212,7 @@ def test_screen_margins_cover_sgp4_with_headroom(shared_data: Path) -> None:
 def test_second_order_elevation_bounds_hold(shared_data: Path) -> None:
     """Where the search's second-order bounds call a gap below (above) the limit, SGP4 sampled
     every 0.25 s agrees: no sample at or above (below) it."""
-    from overflight.access import _Evaluator, _elevation_bounds
+    from overflight.access import _elevation_bounds, _Evaluator
 
     recs = _satellites(shared_data)
     sites = _sites(12)
