@@ -49,6 +49,7 @@ def test_passes_csv_and_ics(capsys: pytest.CaptureFixture[str]) -> None:
         (["--site", "Seoul", "--sun-min", "20", "--sun-max", "10"], "empty"),
         (["--site", "Seoul", "--min-elevation", "95"], "elevation"),
         (["--site", "Seoul", "--start", "tomorrow"], "not an ISO 8601 time"),
+        (["--site", "Seoul", "--start", "2060-01-01T00:00Z"], "outside 1900-01-01..2053-10-01"),
     ],
 )
 def test_passes_bad_input(

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -62,6 +62,8 @@ _R_POLAR_KM = 6356.752
 # Largest angle between the geodetic vertical and the geocentric radius on WGS-84 (0.1924°).
 _DEFLECTION_RAD = math.radians(0.1925)
 _MAX_INTERVAL_DAYS = 366.0
+# Where the bundled DE421 ephemeris gives the Sun (every window reports Sun elevation).
+_EPHEMERIS_SPAN = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2053, 10, 1, tzinfo=UTC))
 # Bound on the cubic Hermite interpolation error of positions between SGP4 samples (km).
 _HERMITE_KM = 0.010
 # Coarse screening grid: at most this step (s) and this swept angle (rad) per step.
@@ -1583,6 +1585,12 @@ def check_interval(start: datetime, end: datetime) -> None:
         raise AccessError(f"start {s.isoformat()} is not before end {e.isoformat()}")
     if (e - s).total_seconds() > _MAX_INTERVAL_DAYS * 86400:
         raise AccessError(f"interval is longer than {_MAX_INTERVAL_DAYS:.0f} days")
+    lo, hi = _EPHEMERIS_SPAN
+    if s < lo or e > hi:
+        raise AccessError(
+            f"interval {s:%Y-%m-%d}..{e:%Y-%m-%d} is outside {lo:%Y-%m-%d}..{hi:%Y-%m-%d}, "
+            "the span of the bundled Sun ephemeris (DE421)"
+        )
 
 
 def iter_window_tables(
