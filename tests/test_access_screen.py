@@ -265,3 +265,50 @@ def test_second_order_elevation_bounds_hold(shared_data: Path) -> None:
         checked["around windows"] += int(whole.sum())
     assert checked["below"] > 100 and checked["above"] > 100, checked
     assert checked["around windows"] > 300, checked
+
+
+def test_shadow_distance_is_the_distance_to_the_shadow_edge() -> None:
+    """Against brute force: the nearest point whose sunlit state differs, on a dense grid."""
+    from overflight.access import _shadow_distance_km
+    from overflight.sun import is_sunlit
+
+    rng = np.random.default_rng(8)
+    sun = np.array([1.496e8, 0.0, 0.0])
+    pts = rng.uniform(-15000.0, 15000.0, (60, 3))
+    pts = pts[np.linalg.norm(pts, axis=1) > 6600.0]
+    dist = _shadow_distance_km(pts, np.broadcast_to(sun, pts.shape))
+    axis = np.linspace(-16000.0, 16000.0, 161)  # 200 km grid
+    grid = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1).reshape(-1, 3)
+    grid = grid[np.linalg.norm(grid, axis=1) > 6400.0]
+    lit_grid = is_sunlit(grid, sun)
+    lit_pts = is_sunlit(pts, np.broadcast_to(sun, pts.shape))
+    for p, d, lit in zip(pts, dist, lit_pts, strict=True):
+        other = grid[lit_grid != lit]
+        brute = np.linalg.norm(other - p, axis=1).min()
+        assert d <= brute + 1.0  # never more than the true distance (a safe stride)
+        # ...and not much less (the shadow starts at Earth's disc here, not at its surface).
+        assert d >= 0.5 * brute - 200.0 * math.sqrt(3)
+
+
+def test_lighting_strides_over_long_windows(shared_data: Path) -> None:
+    """GEO windows lasting the whole interval are sampled where the Sun could cross a limit,
+    not every 15 s: a month costs a few thousand lighting samples per satellite, not 170,000."""
+    from overflight.access import _Lighting
+
+    recs = read_path(shared_data / SNAPSHOT / "geo.tle").records[:4]
+    counted: list[int] = []
+    original = _Lighting._failing
+
+    def counting(self: _Lighting, sat: np.ndarray, site: np.ndarray, t: np.ndarray):  # type: ignore[no-untyped-def]
+        counted.append(t.size)
+        return original(self, sat, site, t)
+
+    site = Site("Pyongyang", 39.02, 125.75, 0.0)
+    try:
+        _Lighting._failing = counting  # type: ignore[method-assign]
+        table = window_table(recs, [site], T0, T0 + timedelta(days=30),
+                             Constraints(min_elevation_deg=5.0, sun_min_deg=10.0))
+    finally:
+        _Lighting._failing = original  # type: ignore[method-assign]
+    assert len(table) > 40
+    assert sum(counted) < 4 * 8000, sum(counted)

@@ -1372,6 +1372,24 @@ def _assemble(
 # 4. Lighting constraints, attributes, driver
 
 _LIGHT_STEP_S = 15.0
+_LIGHT_MAX_STEP_S = 3600.0
+_SUN_RATE_DEG_S = 0.0045  # the Sun's elevation changes by at most 361°/day (0.00418°/s)
+
+
+def _shadow_distance_km(r: F64, sun: F64) -> F64:
+    """Distance (km) from each satellite to the edge of Earth's shadow as :func:`is_sunlit`
+    draws it (a cylinder of Earth's radius behind Earth, along the line to the Sun)."""
+    from overflight.geometry import WGS84
+
+    to_sun = sun - r
+    u = to_sun / np.linalg.norm(to_sun, axis=1)[:, None]
+    x = np.einsum("ij,ij->i", r, u)  # > 0: the Sun side
+    rho = np.sqrt(np.maximum(np.einsum("ij,ij->i", r, r) - x * x, 0.0))
+    radius = WGS84.a_km
+    lit_side = np.where(x >= 0.0, np.hypot(x, np.maximum(rho - radius, 0.0)), rho - radius)
+    shadow = np.minimum(radius - rho, -x)
+    out: F64 = np.abs(np.where((x < 0.0) & (rho < radius), shadow, lit_side))
+    return out
 
 
 def _sun_elevation_pairs(sun_km: F64, site_xyz: F64, up: F64) -> F64:
@@ -1392,11 +1410,17 @@ class _Lighting:
         if c.sun_min_deg is not None and c.sun_max_deg is not None:
             step = min(step, max(0.05, 0.5 * (c.sun_max_deg - c.sun_min_deg) / 0.00417))
         self.step_s = step
+        self._sun: Any = None
 
     def sun_km(self, t: F64) -> F64:
-        from overflight.sun import sun_itrs_km
+        """Sun positions (km, ITRS) at times ``t`` (s from t0) inside the interval."""
+        from overflight.sun import SunTrack
 
-        out: F64 = sun_itrs_km(self.ev.fleet.times64(t), step_s=21600.0)
+        if self._sun is None:
+            fleet = self.ev.fleet
+            self._sun = SunTrack(fleet.t0, fleet.times64(np.array([fleet.duration_s])),
+                                 step_s=21600.0)
+        out: F64 = self._sun.itrs_km(self.ev.fleet.times64(t))
         return out
 
     def state(self, sat: I64, site: I64, t: F64) -> tuple[F64, npt.NDArray[np.bool_], F64]:
@@ -1412,28 +1436,65 @@ class _Lighting:
 
     def failing(self, sat: I64, site: I64, t: F64) -> npt.NDArray[np.int8]:
         """0 where lighting constraints hold, 2 where the Sun fails them, 3 where sunlit does."""
+        return self._failing(sat, site, t)[0]
+
+    def _failing(self, sat: I64, site: I64, t: F64) -> tuple[npt.NDArray[np.int8], F64]:
+        """:meth:`failing`, and how long (s) no lighting condition can change from there."""
+        from overflight.sun import is_sunlit
+
         c = self.ev.c
-        el, lit, _ = self.state(sat, site, t)
+        r, _, _ = self.ev.fleet.states(sat, t)
+        sun = self.sun_km(t)
+        ss = self.ev.ss
         code = np.zeros(t.size, dtype=np.int8)
+        quiet = np.full(t.size, np.inf)
         if c.sunlit is not None:
+            lit = is_sunlit(r, sun)
             code[lit != c.sunlit] = 3
-        bad_sun = np.zeros(t.size, dtype=bool)
-        if c.sun_min_deg is not None:
-            bad_sun |= el < c.sun_min_deg
-        if c.sun_max_deg is not None:
-            bad_sun |= el > c.sun_max_deg
-        code[bad_sun] = 2
-        return code
+            # Distance (km) to the shadow's edge over the speed at which the satellite can
+            # move against the shadow (its own plus the Earth's turning under the Sun).
+            rate = 1.3 * self.ev.fleet.bounds.v_max_km_s[sat] + 7.5e-5 * np.linalg.norm(r, axis=1)
+            quiet = np.minimum(quiet, _shadow_distance_km(r, sun) / rate)
+        if c.sun_min_deg is not None or c.sun_max_deg is not None:
+            el = _sun_elevation_pairs(sun, ss.sites.itrs_km[site], ss.up[site])
+            bad_sun = np.zeros(t.size, dtype=bool)
+            for limit, below_fails in ((c.sun_min_deg, True), (c.sun_max_deg, False)):
+                if limit is None:
+                    continue
+                bad_sun |= (el < limit) if below_fails else (el > limit)
+                quiet = np.minimum(quiet, np.abs(el - limit) / _SUN_RATE_DEG_S)
+            code[bad_sun] = 2
+        return code, np.where(np.isfinite(quiet), quiet, _LIGHT_MAX_STEP_S)
+
+    def _march(self, w: dict[str, Any]) -> tuple[F64, I64, npt.NDArray[np.int8]]:
+        """Samples (time, window, code) through each window, sorted by window then time: every
+        ``step_s`` where a lighting condition could change, longer strides where it provably
+        cannot (up to _LIGHT_MAX_STEP_S; a GEO window can last the whole interval)."""
+        sat, site, start, end = w["sat"], w["site"], w["start"], w["end"]
+        cur = start.copy()
+        active = np.arange(start.size)
+        ts: list[F64] = []
+        owners: list[I64] = []
+        codes: list[npt.NDArray[np.int8]] = []
+        while active.size:
+            tc = cur[active]
+            code, quiet = self._failing(sat[active], site[active], tc)
+            ts.append(tc)
+            owners.append(active)
+            codes.append(code)
+            step = np.clip(0.9 * quiet, self.step_s, _LIGHT_MAX_STEP_S)
+            cur[active] = np.minimum(tc + step, end[active])
+            active = active[tc < end[active]]
+        t, owner = np.concatenate(ts), np.concatenate(owners)
+        order = _order_by(owner, t)
+        return t[order], owner[order], np.concatenate(codes)[order]
 
     def clip(self, w: dict[str, Any]) -> dict[str, Any]:
         """Split each window into the parts where the lighting constraints hold."""
-        start, end = w["start"], w["end"]
-        n = np.maximum(np.ceil((end - start) / self.step_s).astype(np.int64), 1) + 1
-        owner = np.repeat(np.arange(start.size), n)
+        start = w["start"]
+        t, owner, code = self._march(w)
+        n = np.bincount(owner, minlength=start.size)
         first = np.cumsum(n) - n
-        frac = (np.arange(owner.size) - first[owner]) / (n[owner] - 1)
-        t = start[owner] + frac * (end - start)[owner]
-        code = self.failing(w["sat"][owner], w["site"][owner], t)
         ok = code == 0
         is_first = np.zeros(owner.size, dtype=bool)
         is_first[first] = True

@@ -22,6 +22,7 @@ from overflight.times import ephemeris, skyfield_time, to_datetime64
 
 __all__ = [
     "SUN_RADIUS_KM",
+    "SunTrack",
     "is_sunlit",
     "sun_elevation_deg",
     "sun_itrs_km",
@@ -94,28 +95,50 @@ def sun_itrs_km(times: Any, *, step_s: float | None = DEFAULT_STEP_S) -> FloatAr
         return np.empty((*shape, 3))
     if step_s is not None and step_s <= 0:
         raise ValueError(f"step_s must be positive, got {step_s}")
-    step_ns = None if step_s is None else round(step_s * 1e9)
     ns = flat.astype(np.int64)
     lo, hi = int(ns.min()), int(ns.max())
-    if step_ns is None or (hi - lo) // step_ns + 2 >= flat.size:
+    if step_s is None or (hi - lo) // round(step_s * 1e9) + 2 >= flat.size:
         return _sun_exact(flat).reshape((*shape, 3))
-    first = lo - lo % step_ns
-    count = (hi - first) // step_ns + 1
-    if first + (count - 1) * step_ns < hi:
-        count += 1
-    nodes_ns = first + step_ns * np.arange(count, dtype=np.int64)
-    nodes = nodes_ns.astype("datetime64[ns]")
-    # Take the Earth's rotation out so the interpolated vector moves ~1°/day, not 360°/day.
-    inertial = _spin(_sun_exact(nodes), _rotation_angle_rad(nodes))
-    x = (ns - first).astype(np.float64)
-    xp = (nodes_ns - first).astype(np.float64)
-    # Direction and distance separately: a linearly interpolated vector would come out short
-    # by the chord's sagitta (~10 km for hourly nodes).
-    dist = np.linalg.norm(inertial, axis=1)
-    unit = inertial / dist[:, None]
-    interp = np.stack([np.interp(x, xp, unit[:, k]) for k in range(3)], axis=-1)
-    interp *= (np.interp(x, xp, dist) / np.linalg.norm(interp, axis=1))[:, None]
-    return _spin(interp, -_rotation_angle_rad(flat)).reshape((*shape, 3))
+    return SunTrack(flat.min(), flat.max(), step_s=step_s).itrs_km(flat).reshape((*shape, 3))
+
+
+class SunTrack:
+    """The Sun between two times, for many later look-ups: exact every ``step_s`` seconds
+    (computed once, here) and interpolated in between as :func:`sun_itrs_km` does."""
+
+    def __init__(self, start: Any, end: Any, *, step_s: float = DEFAULT_STEP_S) -> None:
+        if step_s <= 0:
+            raise ValueError(f"step_s must be positive, got {step_s}")
+        step_ns = round(step_s * 1e9)
+        lo = int(_times(start).reshape(-1).astype(np.int64).min())
+        hi = int(_times(end).reshape(-1).astype(np.int64).max())
+        first = lo - lo % step_ns
+        count = (hi - first) // step_ns + 1
+        if first + (count - 1) * step_ns < hi:
+            count += 1
+        count = max(count, 2)
+        self._first = first
+        self._last = first + (count - 1) * step_ns
+        nodes_ns = first + step_ns * np.arange(count, dtype=np.int64)
+        nodes = nodes_ns.astype("datetime64[ns]")
+        # Take the Earth's rotation out so the interpolated vector moves ~1°/day, not 360°/day.
+        inertial = _spin(_sun_exact(nodes), _rotation_angle_rad(nodes))
+        # Direction and distance separately: a linearly interpolated vector would come out
+        # short by the chord's sagitta (~10 km for hourly nodes).
+        self._xp = (nodes_ns - first).astype(np.float64)
+        self._dist = np.linalg.norm(inertial, axis=1)
+        self._unit = inertial / self._dist[:, None]
+
+    def itrs_km(self, times: Any) -> FloatArray:
+        """Sun positions (km, ITRS) ``(N, 3)`` for N times inside the track's span."""
+        flat = _times(times).reshape(-1)
+        ns = flat.astype(np.int64)
+        if flat.size and (int(ns.min()) < self._first or int(ns.max()) > self._last):
+            raise ValueError("times outside the Sun track's span")
+        x = (ns - self._first).astype(np.float64)
+        interp = np.stack([np.interp(x, self._xp, self._unit[:, k]) for k in range(3)], axis=-1)
+        interp *= (np.interp(x, self._xp, self._dist) / np.linalg.norm(interp, axis=1))[:, None]
+        return _spin(interp, -_rotation_angle_rad(flat))
 
 
 _sun_itrs_km = sun_itrs_km  # for functions whose parameter of that name shadows it
