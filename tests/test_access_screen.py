@@ -312,3 +312,20 @@ def test_lighting_strides_over_long_windows(shared_data: Path) -> None:
         _Lighting._failing = original  # type: ignore[method-assign]
     assert len(table) > 40
     assert sum(counted) < 4 * 8000, sum(counted)
+
+
+def test_far_side_sites_get_no_spans_from_geo_at_the_horizon(shared_data: Path) -> None:
+    """GEO at 0° minimum elevation reaches ~81° of arc: too wide for times along the arc, but a
+    site on the other side of the Earth must still get no candidate span."""
+    recs = read_path(shared_data / SNAPSHOT / "geo.tle").records[:6]
+    t0 = np.datetime64(T0.replace(tzinfo=None), "ns")
+    fleet = _Fleet(recs, t0, 86400.0, workers=1)
+    pos, _, _, _ = fleet.grid(np.array([0]))
+    lon = math.degrees(math.atan2(pos[0, 0, 1], pos[0, 0, 0]))
+    sites = [Site("below", 0.0, lon, 0.0), Site("far side", 0.0, lon + 180.0, 0.0)]
+    ss = _site_set(sites)
+    sat, site, a, b = _screen(fleet, ss, np.flatnonzero(fleet.coarse_s == fleet.coarse_s[0]),
+                              86400.0, Constraints(min_elevation_deg=0.0))
+    mine = sat == 0
+    assert set(site[mine].tolist()) == {0}
+    assert (b[mine] - a[mine]).sum() >= 86400.0 - 1.0

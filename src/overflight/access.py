@@ -76,6 +76,8 @@ _H_MARGIN = 0.01
 _RATE_MARGIN = 0.01
 _PLANE_RAD = 2e-3
 _SPAN_PAD_S = 1.0
+# Fine samples computed per block in _Fleet.add_fine.
+_FINE_BLOCK = 1_000_000
 # Largest dense (satellite × fine sample) index of the fine samples (8 bytes each).
 _DENSE_INDEX_MAX = 16_000_000
 # Windows up to this long (s) have a single elevation maximum (a LEO pass is < 20 min);
@@ -244,7 +246,8 @@ def _inner_cap(r_sat: F64, r_site_max: float, elev_rad: float) -> F64:
     if e1 >= math.pi / 2:
         return np.full(np.shape(r_sat), -np.inf)
     ratio = np.clip(r_site_max * math.cos(e1) / r_sat, -1.0, 1.0)
-    out: F64 = np.arccos(ratio) - e1
+    # (A satellite below the highest site proves nothing.)
+    out: F64 = np.where(r_sat > r_site_max, np.arccos(ratio) - e1, -np.inf)
     return out
 
 
@@ -350,21 +353,42 @@ class _Fleet:
         """Compute the fine samples that cover [a_s, b_s] for each satellite in ``sat_idx``."""
         if sat_idx.size == 0:
             return
-        h = self.step[sat_idx]
-        last = self.count[sat_idx] - 1
-        k0 = np.clip(np.floor(a_s / h).astype(np.int64), 0, last - 1)
-        k1 = np.clip(np.floor(b_s / h).astype(np.int64) + 1, k0 + 1, last)
+        # One merged interval list per satellite (spans of many sites overlap), expanded to
+        # sample indices a block at a time so a year of GEO stays small.
+        sat_m, _, a_m, b_m = _merge_spans(sat_idx, np.zeros_like(sat_idx), a_s, b_s)
+        h = self.step[sat_m]
+        last = self.count[sat_m] - 1
+        k0 = np.clip(np.floor(a_m / h).astype(np.int64), 0, last - 1)
+        k1 = np.clip(np.floor(b_m / h).astype(np.int64) + 1, k0 + 1, last)
         n = k1 - k0 + 1
-        owner = np.repeat(np.arange(sat_idx.size), n)
-        k = k0[owner] + np.arange(owner.size) - np.repeat(np.cumsum(n) - n, n)
-        keys = np.unique(sat_idx[owner] * self._base + k)
-        if self.keys.size:
-            keys = keys[~np.isin(keys, self.keys, assume_unique=True)]
+        new_keys: list[I64] = []
+        new_r: list[F64] = []
+        new_v: list[F64] = []
+        new_ok: list[npt.NDArray[np.bool_]] = []
+        ends = np.cumsum(n)
+        lo = 0
+        while lo < sat_m.size:
+            hi = max(lo + 1, int(np.searchsorted(ends, ends[lo] - n[lo] + _FINE_BLOCK, "right")))
+            nn = n[lo:hi]
+            owner = np.repeat(np.arange(lo, hi), nn)
+            k = k0[owner] + np.arange(owner.size) - np.repeat(np.cumsum(nn) - nn, nn)
+            keys = np.unique(sat_m[owner] * self._base + k)
+            if self.keys.size:
+                keys = keys[~np.isin(keys, self.keys, assume_unique=True)]
+            sat = keys // self._base
+            r, v, ok = self._direct(sat, (keys % self._base) * self.step[sat])
+            new_keys.append(keys)
+            new_r.append(r)
+            new_v.append(v)
+            new_ok.append(ok)
+            lo = hi
+        # (Neighbouring intervals in different blocks can share a sample: keep one copy.)
+        keys, first = np.unique(np.concatenate(new_keys), return_index=True)
         if keys.size == 0:
             return
-        sat = keys // self._base
-        t = (keys % self._base) * self.step[sat]
-        r, v, ok = self._direct(sat, t)
+        r = np.concatenate(new_r)[first]
+        v = np.concatenate(new_v)[first]
+        ok = np.concatenate(new_ok)[first]
         keys = np.concatenate((self.keys, keys))
         order = np.argsort(keys, kind="stable")
         self.keys = keys[order]
@@ -462,10 +486,33 @@ class _Fleet:
             r[sel] = np.where(good[:, None], rr, np.nan)
             v[sel] = np.where(good[:, None], vv, np.nan)
             ok[sel] = good
-        rot, rate = self._rotation(t_s)
-        r_itrs = np.einsum("nij,nj->ni", rot, r)
-        v_itrs = np.einsum("nij,nj->ni", rot, v) + np.einsum("nij,nj->ni", rate, r)
+        r_itrs, v_itrs = self._to_itrs(r, v, t_s)
         return r_itrs, v_itrs, ok
+
+    def _to_itrs(self, r: F64, v: F64, t_s: F64) -> tuple[F64, F64]:
+        """TEME position and velocity at times ``t_s`` rotated to ITRS (km, km/s)."""
+        if self._angle is None and not self._angle_exact:
+            self._angle = self._rotation_nodes()
+            self._angle_exact = self._angle is None
+        if self._angle is None:
+            rot, rate = self._rotation(t_s)
+            r_i = np.einsum("nij,nj->ni", rot, r)
+            return r_i, np.einsum("nij,nj->ni", rot, v) + np.einsum("nij,nj->ni", rate, r)
+        # A rotation about the pole by θ (and its rate ω), written out: no (N, 3, 3) arrays.
+        node_t, theta, w = self._angle
+        th = np.interp(t_s, node_t, theta)
+        wt = np.interp(t_s, node_t, w)
+        c, sn = np.cos(th), np.sin(th)
+        x, y = r[:, 0], r[:, 1]
+        r_i = np.empty_like(r)
+        r_i[:, 0] = c * x + sn * y
+        r_i[:, 1] = c * y - sn * x
+        r_i[:, 2] = r[:, 2]
+        v_i = np.empty_like(v)
+        v_i[:, 0] = c * v[:, 0] + sn * v[:, 1] + wt * r_i[:, 1]
+        v_i[:, 1] = c * v[:, 1] - sn * v[:, 0] - wt * r_i[:, 0]
+        v_i[:, 2] = v[:, 2]
+        return r_i, v_i
 
     def _rotation(self, t_s: F64) -> tuple[F64, F64]:
         """TEME→ITRS rotation and its rate at N times (as ``frames.teme_to_itrs_matrices``).
@@ -608,9 +655,11 @@ def _screen(
     parts: list[tuple[I64, I64, F64, F64]] = []
     for lo in range(0, group.size, per_chunk):
         sats = group[lo : lo + per_chunk]
-        parts.append(_screen_chunk(fleet, ss, sats, t, step, duration_s, elev, off))
+        # Chunks hold different satellites: merging each keeps the memory to merged spans.
+        parts.append(_merge_spans(*_screen_chunk(fleet, ss, sats, t, step, duration_s, elev,
+                                                 off)))
     sat, site, a, b = (np.concatenate([p[i] for p in parts]) for i in range(4))
-    return _merge_spans(sat.astype(np.int64), site.astype(np.int64), a, b)
+    return sat.astype(np.int64), site.astype(np.int64), a, b
 
 
 def _screen_chunk(
@@ -671,9 +720,10 @@ def _screen_chunk(
             & (w_hi * step < 0.9 * math.pi)
             & (theta >= w_lo * step * 0.999)
             & (theta <= w_hi * step * 1.001)
-            & (reach < 0.45 * math.pi)
-            & (theta + reach < 0.9 * math.pi)
         )
+        # Times along the arc need a reach well inside a hemisphere; beyond (GEO near the
+        # horizon) a site within reach of the arc gets the whole gap.
+        narrow = (reach < 0.45 * math.pi) & (theta + reach < 0.9 * math.pi)
     # Gaps the arc test cannot judge: every site over the whole gap (a failed end included).
     whole = (both | one) & ~arc_ok
     flat = np.flatnonzero(arc_ok.reshape(-1))
@@ -682,61 +732,21 @@ def _screen_chunk(
     out_site: list[I64] = []
     out_a: list[F64] = []
     out_b: list[F64] = []
-    if flat.size:
-        A = np.take(a_vec.reshape(-1, 3), flat, axis=0)
-        th = theta.reshape(-1)[flat]
-        L = reach.reshape(-1)[flat]
-        mid = A + np.take(b_vec.reshape(-1, 3), flat, axis=0)
-        mid /= np.linalg.norm(mid, axis=1)[:, None]
-        # Cells first: a cap around the arc's midpoint (widened by the cell radius).
-        cap = th / 2.0 + L
-        dots = _dots(mid, ss.cell_unit)
-        if ss.cell_radius.max() <= 1e-5:
-            cell_hit = dots >= np.cos(np.minimum(cap + 1e-5, math.pi))[:, None]
-        else:
-            # cos(cap + radius) by the addition theorem: no trigonometry per (gap, cell).
-            cap_c, cap_s = np.cos(cap)[:, None], np.sin(cap)[:, None]
-            limit = cap_c * np.cos(ss.cell_radius) - cap_s * np.sin(ss.cell_radius)
-            limit[cap[:, None] + ss.cell_radius[None, :] >= math.pi] = -2.0
-            cell_hit = dots >= limit
-        del dots
-        g_idx, c_idx = np.nonzero(cell_hit)
-        del cell_hit
-        counts = ss.cell_start[c_idx + 1] - ss.cell_start[c_idx]
-        rep = np.repeat(np.arange(g_idx.size), counts)
-        offsets = np.arange(rep.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        site = ss.cell_members[ss.cell_start[c_idx][rep] + offsets]
-        g = g_idx[rep]
-        s_unit = np.take(ss.unit, site, axis=0)
-        n_g = np.take(n_hat.reshape(-1, 3), flat[g], axis=0)
-        z = np.einsum("ij,ij->i", n_g, s_unit)
-        near = np.abs(z) <= np.sin(np.minimum(L[g], 0.45 * math.pi))
-        g, site, s_unit, z, n_g = g[near], site[near], s_unit[near], z[near], n_g[near]
-        a_g = np.take(A, g, axis=0)
-        x = np.einsum("ij,ij->i", a_g, s_unit)
-        y = np.einsum("ij,ij->i", np.cross(n_g, a_g), s_unit)  # along the in-plane normal
-        phi = np.arctan2(y, x)
-        gap = flat[g]
-        arc = (th[g], L[g] - _OMEGA_EARTH * half, dev.reshape(-1)[gap],
-               w_hi.reshape(-1)[gap] * (1.0 + _RATE_MARGIN),
-               w_lo.reshape(-1)[gap] * (1.0 - _RATE_MARGIN))
-        lo_s, hi_s = _along_arc(phi, z, _OMEGA_EARTH * half, step, *arc)
-        # Again with the site's motion over the times found, smaller than its largest motion
-        # in the gap (ω⊕·step/2 at the equator): the second pass only narrows the first.
-        live = np.flatnonzero(lo_s <= hi_s)
-        cos_lat = np.sqrt(np.maximum(1.0 - s_unit[live, 2] ** 2, 0.0))
-        moved = np.maximum(np.abs(lo_s[live] - half), np.abs(hi_s[live] - half))
-        lo2, hi2 = _along_arc(phi[live], z[live], _OMEGA_EARTH * moved * cos_lat, step,
-                              *(a[live] for a in arc))
-        lo_s[live] = np.maximum(lo_s[live], lo2)
-        hi_s[live] = np.minimum(hi_s[live], hi2)
-        fine = lo_s <= hi_s
-        k = gap[fine] % ngap
-        out_sat.append(sats[gap[fine] // ngap])
-        out_site.append(site[fine])
-        # Whole seconds: last-bit differences between batches cannot move a span's edges.
-        out_a.append(np.floor(t[k] + lo_s[fine] - _SPAN_PAD_S))
-        out_b.append(np.ceil(t[k] + hi_s[fine] + _SPAN_PAD_S))
+    # Blocks of gaps small enough that every site of a block being a candidate stays cheap.
+    block = max(16, 4_000_000 // max(ss.unit.shape[0], ss.cell_unit.shape[0]))
+    arrays = {
+        "a_vec": a_vec.reshape(-1, 3), "b_vec": b_vec.reshape(-1, 3),
+        "n_hat": n_hat.reshape(-1, 3), "theta": theta.reshape(-1), "reach": reach.reshape(-1),
+        "narrow": narrow.reshape(-1), "dev": dev.reshape(-1), "w_hi": w_hi.reshape(-1),
+        "w_lo": w_lo.reshape(-1),
+    }
+    for lo in range(0, flat.size, block):
+        gap, site, a_s, b_s = _arc_candidates(ss, flat[lo : lo + block], arrays, step, half)
+        k = gap % ngap
+        out_sat.append(sats[gap // ngap])
+        out_site.append(site)
+        out_a.append(t[k] + a_s)
+        out_b.append(t[k] + b_s)
     wg = np.flatnonzero(whole.reshape(-1))
     if wg.size:
         m = ss.unit.shape[0]
@@ -752,6 +762,73 @@ def _screen_chunk(
     b = np.clip(np.concatenate(out_b), 0.0, duration_s)
     keep = a < b
     return np.concatenate(out_sat)[keep], np.concatenate(out_site)[keep], a[keep], b[keep]
+
+
+def _arc_candidates(
+    ss: _SiteSet, flat: I64, arrays: dict[str, Any], step: float, half: float
+) -> tuple[I64, I64, F64, F64]:
+    """(gap, site, start, end) candidates of the gaps ``flat`` (times from the gap's start)."""
+    A = np.take(arrays["a_vec"], flat, axis=0)
+    th = arrays["theta"][flat]
+    L = arrays["reach"][flat]
+    mid = A + np.take(arrays["b_vec"], flat, axis=0)
+    mid /= np.linalg.norm(mid, axis=1)[:, None]
+    # Cells first: a cap around the arc's midpoint (widened by the cell radius).
+    cap = th / 2.0 + L
+    dots = _dots(mid, ss.cell_unit)
+    if ss.cell_radius.max() <= 1e-5:
+        cell_hit = dots >= np.cos(np.minimum(cap + 1e-5, math.pi))[:, None]
+    else:
+        # cos(cap + radius) by the addition theorem: no trigonometry per (gap, cell).
+        cap_c, cap_s = np.cos(cap)[:, None], np.sin(cap)[:, None]
+        limit = cap_c * np.cos(ss.cell_radius) - cap_s * np.sin(ss.cell_radius)
+        limit[cap[:, None] + ss.cell_radius[None, :] >= math.pi] = -2.0
+        cell_hit = dots >= limit
+    del dots
+    g_idx, c_idx = np.nonzero(cell_hit)
+    del cell_hit
+    counts = ss.cell_start[c_idx + 1] - ss.cell_start[c_idx]
+    rep = np.repeat(np.arange(g_idx.size), counts)
+    offsets = np.arange(rep.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    site = ss.cell_members[ss.cell_start[c_idx][rep] + offsets]
+    g = g_idx[rep]
+    s_unit = np.take(ss.unit, site, axis=0)
+    parts: list[tuple[I64, I64, F64, F64]] = []
+    wide = ~arrays["narrow"][flat[g]]
+    if wide.any():
+        w_idx = np.flatnonzero(wide)
+        cap_w = cap[g[w_idx]]
+        near_mid = np.einsum("ij,ij->i", np.take(mid, g[w_idx], axis=0), s_unit[w_idx])
+        keep = w_idx[(cap_w >= math.pi) | (near_mid >= np.cos(np.minimum(cap_w, math.pi)))]
+        parts.append((flat[g[keep]], site[keep], np.zeros(keep.size), np.full(keep.size, step)))
+        g, site, s_unit = g[~wide], site[~wide], s_unit[~wide]
+    n_g = np.take(arrays["n_hat"], flat[g], axis=0)
+    z = np.einsum("ij,ij->i", n_g, s_unit)
+    near = np.abs(z) <= np.sin(L[g])
+    g, site, s_unit, z, n_g = g[near], site[near], s_unit[near], z[near], n_g[near]
+    a_g = np.take(A, g, axis=0)
+    x = np.einsum("ij,ij->i", a_g, s_unit)
+    y = np.einsum("ij,ij->i", np.cross(n_g, a_g), s_unit)  # along the in-plane normal
+    phi = np.arctan2(y, x)
+    gap = flat[g]
+    arc = (th[g], L[g] - _OMEGA_EARTH * half, arrays["dev"][gap],
+           arrays["w_hi"][gap] * (1.0 + _RATE_MARGIN), arrays["w_lo"][gap] * (1.0 - _RATE_MARGIN))
+    lo_s, hi_s = _along_arc(phi, z, _OMEGA_EARTH * half, step, *arc)
+    # Again with the site's motion over the times found, smaller than its largest motion
+    # in the gap (ω⊕·step/2 at the equator): the second pass only narrows the first.
+    live = np.flatnonzero(lo_s <= hi_s)
+    cos_lat = np.sqrt(np.maximum(1.0 - s_unit[live, 2] ** 2, 0.0))
+    moved = np.maximum(np.abs(lo_s[live] - half), np.abs(hi_s[live] - half))
+    lo2, hi2 = _along_arc(phi[live], z[live], _OMEGA_EARTH * moved * cos_lat, step,
+                          *(a[live] for a in arc))
+    lo_s[live] = np.maximum(lo_s[live], lo2)
+    hi_s[live] = np.minimum(hi_s[live], hi2)
+    fine = lo_s <= hi_s
+    # Whole seconds (padded): last-bit differences between batches cannot move a span's edges.
+    parts.append((gap[fine], site[fine], np.floor(lo_s[fine] - _SPAN_PAD_S),
+                  np.ceil(hi_s[fine] + _SPAN_PAD_S)))
+    gap_o, site_o, a_o, b_o = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    return gap_o.astype(np.int64), site_o.astype(np.int64), a_o, b_o
 
 
 def _along_arc(
@@ -803,9 +880,11 @@ def _merge_spans(sat: I64, site: I64, a: F64, b: F64) -> tuple[I64, I64, F64, F6
     new_pair = np.ones(sat.size, dtype=bool)
     new_pair[1:] = (sat[1:] != sat[:-1]) | (site[1:] != site[:-1])
     pair_id = np.cumsum(new_pair) - 1
-    # Running maximum of the ends within each pair (offset so pairs do not mix).
-    width = float(max(b.max(), 0.0)) + 1.0
-    reach = np.maximum.accumulate(b + pair_id * width) - pair_id * width
+    # Running maximum of the ends within each pair, exactly: on integer codes pair × U +
+    # rank of the end among the U distinct ends, so pairs cannot mix.
+    ends, rank = np.unique(b, return_inverse=True)
+    code = pair_id * ends.size + rank.reshape(-1)
+    reach = ends[np.maximum.accumulate(code) - pair_id * ends.size]
     new_run = new_pair.copy()
     new_run[1:] |= a[1:] > reach[:-1]
     starts = np.flatnonzero(new_run)
@@ -1464,7 +1543,9 @@ class _Lighting:
                 bad_sun |= (el < limit) if below_fails else (el > limit)
                 quiet = np.minimum(quiet, np.abs(el - limit) / _SUN_RATE_DEG_S)
             code[bad_sun] = 2
-        return code, np.where(np.isfinite(quiet), quiet, _LIGHT_MAX_STEP_S)
+        # No lighting limit of a kind: no change to wait for; unknown (SGP4 failed): step.
+        quiet = np.where(np.isnan(quiet), 0.0, quiet)
+        return code, np.where(np.isinf(quiet), _LIGHT_MAX_STEP_S, quiet)
 
     def _march(self, w: dict[str, Any]) -> tuple[F64, I64, npt.NDArray[np.int8]]:
         """Samples (time, window, code) through each window, sorted by window then time: every
@@ -1576,20 +1657,35 @@ def _finish(ev: _Evaluator, w: dict[str, Any]) -> WindowTable:
     top = w["top"].copy()
     r_top, v_top = raw["r"][n:].copy(), raw["v"][n:].copy()
     el_top = np.degrees(raw["el"][n:])
+    start, end = w["start"], w["end"]
+
+    def adopt(idx: I64, t_new: F64) -> I64:
+        """Move the maximum of windows ``idx`` to ``t_new`` where SGP4 says it is higher there;
+        returns the windows where it was not."""
+        again = ev.raw(sat[idx], site[idx], t_new, exact=True)
+        el_new = np.degrees(again["el"])
+        better = el_new > el_top[idx]
+        up_ = idx[better]
+        top[up_], r_top[up_], v_top[up_] = t_new[better], again["r"][better], again["v"][better]
+        el_top[up_] = el_new[better]
+        out: I64 = idx[~better]
+        return out
+
+    # Steps only in short windows (one maximum); long ones come refined from _assemble.
+    pending = np.flatnonzero(end - start <= _UNIMODAL_S)
     for step in range(_TOP_STEPS + 1):
-        dt = _straight_top_step(r_top - xyz, v_top, up)
-        new = np.clip(top + dt, w["start"], w["end"])
-        far = np.flatnonzero(np.abs(new - top) >= 0.05)
-        if far.size == 0:
+        dt = _straight_top_step(r_top[pending] - xyz[pending], v_top[pending], up[pending])
+        new = np.clip(top[pending] + dt, start[pending], end[pending])
+        moving = np.abs(new - top[pending]) >= 0.05
+        pending, new = pending[moving], new[moving]
+        if pending.size == 0:
             break
-        if step == _TOP_STEPS:
-            # Strongly curved paths (a decaying object low over the horizon) make the steps
-            # overshoot: bracket the maximum instead.
-            new[far] = _top_by_bracket(ev, sat[far], site[far], w["start"][far], w["end"][far])
-        top[far] = new[far]
-        again = ev.raw(sat[far], site[far], top[far], exact=True)
-        r_top[far], v_top[far] = again["r"], again["v"]
-        el_top[far] = np.fmax(el_top[far], np.degrees(again["el"]))
+        # Steps that do not settle, or do not raise the elevation, overshoot on a strongly
+        # curved path (a decaying object low over the horizon): bracket the maximum instead.
+        stuck = pending if step == _TOP_STEPS else adopt(pending, new)
+        pending = np.setdiff1d(pending, stuck, assume_unique=True)
+        if stuck.size:
+            adopt(stuck, _top_by_bracket(ev, sat[stuck], site[stuck], start[stuck], end[stuck]))
     view = view_geometry_arrays(r_top, xyz, up)
     dt = _straight_top_step(r_top - xyz, v_top, up)
     polish = np.clip(top + np.where(np.abs(dt) < 0.05, dt, 0.0), w["start"], w["end"])
@@ -1669,6 +1765,7 @@ def iter_window_tables(
     """Windows of ``elsets`` over ``sites`` in [start, end], one table per satellite batch.
 
     Each table is sorted by start time; ``sat_index``/``site_index`` index the given sequences.
+    ``batch_size``: satellites per batch, scaled down for intervals longer than 7 days.
     ``workers``: processes (None = all CPUs; batches are shared out, results are identical to
     one process). ``progress(done, total)`` is called after each batch (satellites).
     ``stats``, if given, receives counters (candidate spans, evaluations, SGP4 errors).
@@ -1676,7 +1773,10 @@ def iter_window_tables(
     c = constraints or Constraints()
     _check_request(elsets, sites, start, end, c)
     steps = _orbit_bounds(elsets).step_s
-    # Batches of satellites that share a screening step keep the grids uniform.
+    # Batches of satellites that share a screening step keep the grids uniform; fewer
+    # satellites per batch over long intervals keep a batch's samples (and memory) bounded.
+    duration_days = (end - start).total_seconds() / 86400.0
+    batch_size = max(1, min(batch_size, max(16, int(batch_size * 7.0 / duration_days))))
     order = np.lexsort((np.arange(len(elsets)), steps))
     batches = [order[lo : lo + batch_size] for lo in range(0, order.size, batch_size)]
     wanted = _worker_count(workers, order.size // _MIN_BATCH)
