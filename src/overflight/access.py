@@ -1502,17 +1502,6 @@ class _Lighting:
         out: F64 = self._sun.itrs_km(self.ev.fleet.times64(t))
         return out
 
-    def state(self, sat: I64, site: I64, t: F64) -> tuple[F64, npt.NDArray[np.bool_], F64]:
-        """Sun elevation at the site (deg), satellite sunlit, and satellite positions."""
-        from overflight.sun import is_sunlit
-
-        r, _, _ = self.ev.fleet.states(sat, t)
-        sun = self.sun_km(t)
-        ss = self.ev.ss
-        el = _sun_elevation_pairs(sun, ss.sites.itrs_km[site], ss.up[site])
-        lit = is_sunlit(r, sun)
-        return el, lit, r
-
     def failing(self, sat: I64, site: I64, t: F64) -> npt.NDArray[np.int8]:
         """0 where lighting constraints hold, 2 where the Sun fails them, 3 where sunlit does."""
         return self._failing(sat, site, t)[0]
