@@ -277,7 +277,7 @@ def _cap_limit(r_sat: F64, r_site_min: float, elev_rad: float, off_nadir_rad: fl
 class _Fleet:
     """Satellites prepared for repeated evaluation; times are seconds from ``t0``.
 
-    SGP4 runs on two grids per satellite. The *coarse* grid (``coarse_s``, about ten minutes
+    SGP4 runs on two grids per satellite. The *coarse* grid (``coarse_s``, 15 minutes
     for LEO) covers the whole interval and feeds the screen. The *fine* grid (``step``, the
     Hermite step of ``_orbit_bounds``) is filled only where the screen found candidates
     (:meth:`add_fine`); positions and velocities at any time inside it are cubic Hermite
@@ -490,12 +490,21 @@ class _Fleet:
         return r_itrs, v_itrs, ok
 
     def _to_itrs(self, r: F64, v: F64, t_s: F64) -> tuple[F64, F64]:
-        """TEME position and velocity at times ``t_s`` rotated to ITRS (km, km/s)."""
+        """TEME position and velocity at times ``t_s`` rotated to ITRS (km, km/s), as
+        ``frames.teme_to_itrs_matrices`` does.
+
+        The Earth rotation angle is computed exactly every hour and interpolated linearly in
+        between (it is linear in UT1, and UT1 − UTC drifts by ~1 ms a day: < 1e-10 rad); with
+        polar motion, or a leap second in the interval, every time is computed exactly."""
         if self._angle is None and not self._angle_exact:
             self._angle = self._rotation_nodes()
             self._angle_exact = self._angle is None
         if self._angle is None:
-            rot, rate = self._rotation(t_s)
+            from overflight.frames import teme_to_itrs_matrices
+
+            ut, inv = np.unique(t_s, return_inverse=True)
+            rot, rate = teme_to_itrs_matrices(self.times64(ut))
+            rot, rate = rot[inv], rate[inv]
             r_i = np.einsum("nij,nj->ni", rot, r)
             return r_i, np.einsum("nij,nj->ni", rot, v) + np.einsum("nij,nj->ni", rate, r)
         # A rotation about the pole by θ (and its rate ω), written out: no (N, 3, 3) arrays.
@@ -513,39 +522,6 @@ class _Fleet:
         v_i[:, 1] = c * v[:, 1] - sn * v[:, 0] - wt * r_i[:, 0]
         v_i[:, 2] = v[:, 2]
         return r_i, v_i
-
-    def _rotation(self, t_s: F64) -> tuple[F64, F64]:
-        """TEME→ITRS rotation and its rate at N times (as ``frames.teme_to_itrs_matrices``).
-
-        The Earth rotation angle is computed exactly every hour and interpolated linearly in
-        between (it is linear in UT1, and UT1 − UTC drifts by ~1 ms a day: < 1e-10 rad); with
-        polar motion, or a leap second in the interval, every time is computed exactly."""
-        from overflight.frames import teme_to_itrs_matrices
-
-        if self._angle is None and not self._angle_exact:
-            self._angle = self._rotation_nodes()
-            self._angle_exact = self._angle is None
-        if self._angle is None:
-            ut, inv = np.unique(t_s, return_inverse=True)
-            rot, rate = teme_to_itrs_matrices(self.times64(ut))
-            return rot[inv], rate[inv]
-        node_t, theta, w = self._angle
-        th = np.interp(t_s, node_t, theta)
-        wt = np.interp(t_s, node_t, w)
-        c, sn = np.cos(th), np.sin(th)
-        n = t_s.size
-        rot = np.zeros((n, 3, 3))
-        rot[:, 0, 0] = c
-        rot[:, 0, 1] = sn
-        rot[:, 1, 0] = -sn
-        rot[:, 1, 1] = c
-        rot[:, 2, 2] = 1.0
-        rate = np.zeros((n, 3, 3))
-        rate[:, 0, 0] = -wt * sn
-        rate[:, 0, 1] = wt * c
-        rate[:, 1, 0] = -wt * c
-        rate[:, 1, 1] = -wt * sn
-        return rot, rate
 
     def _rotation_nodes(self) -> tuple[F64, F64, F64] | None:
         from skyfield.sgp4lib import theta_GMST1982
