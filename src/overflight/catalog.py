@@ -294,6 +294,30 @@ def history_rows(sets: Sequence[ElementSet], now: datetime) -> list[dict[str, An
     return rows
 
 
+def info_row(
+    obj: CatalogObject, sets: Sequence[ElementSet], names: Sequence[NameRecord], now: datetime
+) -> dict[str, Any]:
+    """An object's latest element set (``sets`` oldest first, not empty) with derived values,
+    groups, stored count, first epoch, former names and its TLE (``catalog show``, the
+    service's satellite page)."""
+    from overflight.formats import format_tle
+
+    es = sets[-1]
+    info = es.to_dict()
+    info["name"] = obj.name or es.name
+    info["age_days"] = round(es.age_days(now), 3)
+    info["orbit_class"] = es.orbit_class
+    info["groups"] = ",".join(obj.groups)
+    info["element_sets_stored"] = obj.element_sets
+    info["first_epoch"] = _iso(obj.first_epoch.astimezone(UTC))
+    info["former_names"] = ",".join(n.name for n in names if n.name != info["name"])
+    try:
+        info["tle"] = format_tle(es, name_line=False)
+    except ValueError:
+        info["tle"] = ""
+    return info
+
+
 def alpha5_to_norad(text: str) -> int | None:
     """Decode a catalog-number reference: plain digits or Alpha-5 (``A0001`` → 100001)."""
     text = text.strip()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from overflight.api.models import ClaimIn, ImportRequest, PassesRequest, VerifyRequest, WatchQuery
-from overflight.catalog import history_rows, list_rows
+from overflight.catalog import history_rows, info_row, list_rows
 
 if TYPE_CHECKING:
     from overflight.access import Constraints, WindowTable
@@ -269,28 +269,12 @@ class Service:
                 "items": items}
 
     def satellite(self, ref: str) -> dict[str, Any]:
-        from overflight.formats import format_tle
-
         cat = self.catalogs.get()
         obj = cat.resolve(ref)
         sets = cat.history(obj.norad_id)
         if not sets:
             raise ApiError(404, f"no element sets stored for NORAD {obj.norad_id}")
-        names = cat.names(obj.norad_id)
-        es = sets[-1]
-        info = es.to_dict()
-        info["name"] = obj.name or es.name
-        info["age_days"] = round(es.age_days(datetime.now(UTC)), 3)
-        info["orbit_class"] = es.orbit_class
-        info["groups"] = ",".join(obj.groups)
-        info["element_sets_stored"] = obj.element_sets
-        info["first_epoch"] = _iso(obj.first_epoch)
-        info["former_names"] = ",".join(n.name for n in names if n.name != info["name"])
-        try:
-            info["tle"] = format_tle(es, name_line=False)
-        except ValueError:
-            info["tle"] = ""
-        return info
+        return info_row(obj, sets, cat.names(obj.norad_id), datetime.now(UTC))
 
     def element_history(self, ref: str, start: str | None, end: str | None) -> dict[str, Any]:
         cat = self.catalogs.get()

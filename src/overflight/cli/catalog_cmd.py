@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from overflight.catalog import history_rows, list_rows
+from overflight.catalog import history_rows, info_row, list_rows
 from overflight.cli._common import EXIT_DATA, DbOption, Format, UserError, emit
 
 if TYPE_CHECKING:
@@ -51,10 +51,6 @@ def open_catalog(db: str | None, *, create: bool = False) -> Iterator[Catalog]:
         raise UserError(str(exc)) from None
     finally:
         cat.close()
-
-
-def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _check_group(cat: Catalog, group: str | None) -> None:
@@ -223,8 +219,6 @@ def show(
     db: str | None = DbOption,
 ) -> None:
     """Show an object's latest element set with derived values, or its whole history."""
-    from overflight.formats import format_tle
-
     now = datetime.now(UTC)
     with open_catalog(db) as cat:
         obj = cat.resolve(satellite)
@@ -241,19 +235,7 @@ def show(
         title = f"{obj.norad_id} {obj.name}: {len(sets)} element sets"
         emit(rows, fmt.value, title=title, columns=columns)
         return
-    es = sets[-1]
-    info = es.to_dict()
-    info["name"] = obj.name or es.name
-    info["age_days"] = round(es.age_days(now), 3)
-    info["orbit_class"] = es.orbit_class
-    info["groups"] = ",".join(obj.groups)
-    info["element_sets_stored"] = obj.element_sets
-    info["first_epoch"] = _iso(obj.first_epoch)
-    info["former_names"] = ",".join(n.name for n in names if n.name != info["name"])
-    try:
-        info["tle"] = format_tle(es, name_line=False)
-    except ValueError:
-        info["tle"] = ""
+    info = info_row(obj, sets, names, now)
     if fmt is Format.table:
         order = [
             "norad_id", "name", "intl_designator", "groups", "epoch", "age_days", "period_min",
