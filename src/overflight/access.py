@@ -1346,6 +1346,24 @@ def _top_by_bracket(ev: _Evaluator, sat: I64, site: I64, start: F64, end: F64) -
     return out
 
 
+def _true_runs(
+    group: I64, mask: npt.NDArray[np.bool_]
+) -> tuple[I64, I64, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """First and last index of each run of True in ``mask`` within contiguous groups, and
+    where each group starts and ends."""
+    first = np.ones(group.size, dtype=bool)
+    first[1:] = group[1:] != group[:-1]
+    last = np.ones(group.size, dtype=bool)
+    last[:-1] = first[1:]
+    prev = np.zeros(group.size, dtype=bool)
+    prev[1:] = mask[:-1]
+    nxt = np.zeros(group.size, dtype=bool)
+    nxt[:-1] = mask[1:]
+    rises = np.flatnonzero(mask & ~(prev & ~first))
+    falls = np.flatnonzero(mask & ~(nxt & ~last))
+    return rises, falls, first, last
+
+
 def _assemble(
     ev: _Evaluator, span_sat: I64, span_site: I64, pts: _Points, duration_s: float
 ) -> dict[str, Any]:
@@ -1353,18 +1371,7 @@ def _assemble(
     g = pts.g
     pos = g >= 0.0
     sp = pts.span
-    first_of_span = np.ones(sp.size, dtype=bool)
-    first_of_span[1:] = sp[1:] != sp[:-1]
-    last_of_span = np.ones(sp.size, dtype=bool)
-    last_of_span[:-1] = sp[1:] != sp[:-1]
-    prev_pos = np.zeros(sp.size, dtype=bool)
-    prev_pos[1:] = pos[:-1]
-    prev_pos &= ~first_of_span
-    next_pos = np.zeros(sp.size, dtype=bool)
-    next_pos[:-1] = pos[1:]
-    next_pos &= ~last_of_span
-    rise = np.flatnonzero(pos & ~prev_pos)
-    fall = np.flatnonzero(pos & ~next_pos)
+    rise, fall, first_of_span, last_of_span = _true_runs(sp, pos)
     sat = span_sat[sp[rise]]
     site = span_site[sp[rise]]
 
@@ -1537,23 +1544,8 @@ class _Lighting:
 
     def clip(self, w: dict[str, Any]) -> dict[str, Any]:
         """Split each window into the parts where the lighting constraints hold."""
-        start = w["start"]
         t, owner, code = self._march(w)
-        n = np.bincount(owner, minlength=start.size)
-        first = np.cumsum(n) - n
-        ok = code == 0
-        is_first = np.zeros(owner.size, dtype=bool)
-        is_first[first] = True
-        is_last = np.zeros(owner.size, dtype=bool)
-        is_last[first + n - 1] = True
-        prev_ok = np.zeros(owner.size, dtype=bool)
-        prev_ok[1:] = ok[:-1]
-        prev_ok &= ~is_first
-        next_ok = np.zeros(owner.size, dtype=bool)
-        next_ok[:-1] = ok[1:]
-        next_ok &= ~is_last
-        rises = np.flatnonzero(ok & ~prev_ok)
-        falls = np.flatnonzero(ok & ~next_ok)
+        rises, falls, is_first, is_last = _true_runs(owner, code == 0)
         win = owner[rises]
         new_start = t[rises].copy()
         s_clip = np.where(is_first[rises], w["start_clip"][win], code[np.maximum(rises - 1, 0)])
