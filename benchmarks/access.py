@@ -38,8 +38,8 @@ from skyfield.api import EarthSatellite, wgs84
 
 from overflight.access import Constraints, iter_window_tables, window_table
 from overflight.basemap import country_at
+from overflight.catalog.formats import read_path
 from overflight.elements import ElementSet
-from overflight.formats import read_path
 from overflight.geometry import Site
 from overflight.sites import named_sites
 from overflight.times import timescale

@@ -23,8 +23,8 @@ from typing import Any
 from _timing import median_time
 
 from overflight.catalog import Catalog
+from overflight.catalog.formats import read_path
 from overflight.claims import claim_from_fields, verify_claim
-from overflight.formats import read_path
 from overflight.sensors import shipped_sensors
 from overflight.sites import named_sites
 

@@ -38,7 +38,7 @@ OFF_NADIR_DEG = 30.0
 
 
 def _load(path: Path | None) -> tuple[list[Any], str]:
-    from overflight.formats import read_path
+    from overflight.catalog.formats import read_path
 
     if path is None and SHARED.exists():
         path = SHARED
@@ -83,7 +83,7 @@ def _peer(elsets: list[Any], points: list[Any], n_sats: int) -> float:
     from skyfield.api import EarthSatellite, wgs84
     from skyfield.framelib import itrs
 
-    from overflight.formats import format_tle
+    from overflight.catalog.formats import format_tle
     from overflight.times import timescale
 
     ts = timescale()

@@ -1,4 +1,4 @@
-"""Element-set parsing speed: overflight.formats against sgp4's and Skyfield's TLE readers.
+"""Element-set parsing speed: overflight.catalog.formats against sgp4's and Skyfield's TLE readers.
 
     .venv/bin/python benchmarks/formats_parse.py [--repeat 5]
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from _timing import median_time
 
-from overflight.formats import parse_bytes, write_elements
+from overflight.catalog.formats import parse_bytes, write_elements
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "celestrak-history-2026-05-24-to-30" / "starlink.tle.gz"

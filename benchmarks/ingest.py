@@ -53,8 +53,7 @@ def main() -> int:
         print(f"ingest: {args.path}: not found", file=sys.stderr)
         return 2
 
-    from overflight import formats
-    from overflight.catalog import Catalog
+    from overflight.catalog import Catalog, formats
 
     rss_start = peak_rss_mb()
     tmp = Path(tempfile.mkdtemp(prefix="overflight-ingest-"))

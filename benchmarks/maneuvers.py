@@ -46,7 +46,7 @@ def _sgp4_peer(path: Path) -> float:
 
 
 def _run(path: Path) -> dict[str, float | int]:
-    from overflight.formats import read_path
+    from overflight.catalog.formats import read_path
     from overflight.history import OrbitTable
     from overflight.maneuvers import detect_maneuvers
 

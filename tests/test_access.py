@@ -34,8 +34,8 @@ from overflight.access import (
     iter_window_tables,
     window_table,
 )
+from overflight.catalog.formats import parse_bytes
 from overflight.elements import ElementSet
-from overflight.formats import parse_bytes
 from overflight.geometry import Site
 from overflight.sensors import Sensor
 from overflight.sites import named_sites

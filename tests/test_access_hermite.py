@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from overflight.access import _HERMITE_KM, _Fleet
-from overflight.formats import parse_bytes, read_path
+from overflight.access.engine import _HERMITE_KM, _Fleet
+from overflight.catalog.formats import parse_bytes, read_path
 
 MOLNIYA = b"""MOLNIYA TEST
 1 99001U 24001A   26150.50000000  .00000000  00000-0  00000-0 0  9995
@@ -85,7 +85,7 @@ def test_no_candidates_in_any_chunk_gives_no_windows() -> None:
     """Every screening chunk empty (a satellite far from a few sites for a short time)."""
     from datetime import UTC, datetime, timedelta
 
-    from overflight.access import Constraints, window_table
+    from overflight.access.engine import Constraints, window_table
     from overflight.geometry import Site
 
     recs = parse_bytes(MOLNIYA, "molniya", "tle").records

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from overflight.access import Constraints, _Fleet, _screen, _site_set, window_table
-from overflight.formats import parse_bytes, read_path
+from overflight.access.engine import Constraints, _Fleet, _screen, _site_set, window_table
+from overflight.catalog.formats import parse_bytes, read_path
 from overflight.geometry import Site
 
 SNAPSHOT = "celestrak-2026-05-30"
@@ -180,7 +180,7 @@ def test_fine_samples_are_computed_only_where_asked(shared_data: Path) -> None:
 def test_screen_margins_cover_sgp4_with_headroom(shared_data: Path) -> None:
     """Within one coarse step, SGP4's angular momentum and orbit plane move far less than the
     screen's margins allow (measured: 1.6e-4 relative and 1.1e-4 rad when written)."""
-    from overflight.access import _H_MARGIN, _PLANE_RAD
+    from overflight.access.engine import _H_MARGIN, _PLANE_RAD
 
     recs = _satellites(shared_data)
     t0 = np.datetime64(T0.replace(tzinfo=None), "ns")
@@ -212,7 +212,7 @@ def test_screen_margins_cover_sgp4_with_headroom(shared_data: Path) -> None:
 def test_second_order_elevation_bounds_hold(shared_data: Path) -> None:
     """Where the search's second-order bounds call a gap below (above) the limit, SGP4 sampled
     every 0.25 s agrees: no sample at or above (below) it."""
-    from overflight.access import _elevation_bounds, _Evaluator
+    from overflight.access.engine import _elevation_bounds, _Evaluator
 
     recs = _satellites(shared_data)
     sites = _sites(12)
@@ -269,7 +269,7 @@ def test_second_order_elevation_bounds_hold(shared_data: Path) -> None:
 
 def test_shadow_distance_is_the_distance_to_the_shadow_edge() -> None:
     """Against brute force: the nearest point whose sunlit state differs, on a dense grid."""
-    from overflight.access import _shadow_distance_km
+    from overflight.access.engine import _shadow_distance_km
     from overflight.sun import is_sunlit
 
     rng = np.random.default_rng(8)
@@ -293,7 +293,7 @@ def test_shadow_distance_is_the_distance_to_the_shadow_edge() -> None:
 def test_lighting_strides_over_long_windows(shared_data: Path) -> None:
     """GEO windows lasting the whole interval are sampled where the Sun could cross a limit,
     not every 15 s: a month costs a few thousand lighting samples per satellite, not 170,000."""
-    from overflight.access import _Lighting
+    from overflight.access.engine import _Lighting
 
     recs = read_path(shared_data / SNAPSHOT / "geo.tle").records[:4]
     counted: list[int] = []

@@ -16,7 +16,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from overflight import store
 from overflight.catalog import (
     AmbiguousSatellite,
     Catalog,
@@ -25,6 +24,7 @@ from overflight.catalog import (
     SatelliteNotFound,
     alpha5_to_norad,
     default_group,
+    store,
 )
 from overflight.elements import ElementSet
 
@@ -302,7 +302,7 @@ def station_lines(shared_data: Path) -> list[str]:
 def test_rejected_records_leave_the_database_unchanged(
     station_lines: list[str], tmp_path: Path, bad: dict[int, int], strict: bool
 ) -> None:
-    from overflight.formats import parse_bytes
+    from overflight.catalog.formats import parse_bytes
 
     n_records = len(station_lines) // 3
     lines = list(station_lines)

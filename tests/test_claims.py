@@ -21,6 +21,7 @@ from _claims_reference import (
     sun_elevation_deg,
 )
 from overflight.catalog import Catalog
+from overflight.catalog.formats import read_path
 from overflight.claims import (
     CANNOT_VERIFY,
     CONSISTENT,
@@ -41,7 +42,6 @@ from overflight.claims import (
     verify_claim,
     verify_claims,
 )
-from overflight.formats import read_path
 from overflight.geometry import Site
 
 REPO = Path(__file__).resolve().parents[1]

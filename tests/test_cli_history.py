@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from _cli import run
 from _maneuver_synth import malligyong_february
-from overflight.formats import write_elements
+from overflight.catalog.formats import write_elements
 
 MANEUVER_KEYS = {"norad_id", "name", "before_epoch", "after_epoch", "estimated_time",
                  "time_uncertainty_s", "delta_a_km", "delta_perigee_km", "delta_apogee_km",

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from overflight.access import Constraints
+from overflight.catalog.formats import read_path
 from overflight.coverage import (
     CoverageError,
     ShardPlan,
@@ -26,7 +27,6 @@ from overflight.coverage import (
     compare_coverage,
     coverage,
 )
-from overflight.formats import read_path
 from overflight.geometry import Site
 from overflight.hypothetical import sso
 from overflight.sensors import shipped_sensors

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from overflight import fetch
+from overflight.catalog import fetch
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
 STATIONS = (FIXTURES / "stations.tle").read_bytes()

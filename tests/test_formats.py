@@ -20,8 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from overflight.elements import ElementError, ElementSet
-from overflight.formats import (
+from overflight.catalog.formats import (
     ParseResult,
     detect_format,
     format_tle,
@@ -30,8 +29,9 @@ from overflight.formats import (
     read_path,
     write_elements,
 )
-from overflight.omm import parse_epoch
-from overflight.tle import alpha5_to_int, int_to_alpha5, tle_lines
+from overflight.catalog.omm import parse_epoch
+from overflight.catalog.tle import alpha5_to_int, int_to_alpha5, tle_lines
+from overflight.elements import ElementError, ElementSet
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 SNAPSHOT = "celestrak-2026-05-30"

@@ -11,8 +11,8 @@ import pytest
 from sgp4.api import WGS72, Satrec
 from sgp4.propagation import gstime
 
+from overflight.catalog.formats import parse_bytes
 from overflight.elements import ElementSet
-from overflight.formats import parse_bytes
 from overflight.history import (
     OrbitTable,
     gmst82_rad,

@@ -29,8 +29,8 @@ from _maneuver_synth import (
     mean_at,
     series,
 )
+from overflight.catalog.formats import read_path
 from overflight.elements import ElementSet
-from overflight.formats import read_path
 from overflight.history import OrbitTable
 from overflight.maneuvers import (
     DecayEstimate,

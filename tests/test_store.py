@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from overflight import store
+from overflight.catalog import store
 from overflight.elements import ElementSet
 
 T0 = datetime(2026, 5, 24, 0, 0, 0, 123456, tzinfo=UTC)
@@ -203,7 +203,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time
     from datetime import UTC, datetime, timedelta
-    from overflight import store
+    from overflight.catalog import store
     from overflight.elements import ElementSet
 
     conn = store.connect(sys.argv[1])
@@ -258,7 +258,7 @@ CONCURRENT_SCRIPT = textwrap.dedent(
     import sys, time
     from datetime import UTC, datetime, timedelta
     from pathlib import Path
-    from overflight import store
+    from overflight.catalog import store
     from overflight.elements import ElementSet
 
     path, first, last, marker = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])

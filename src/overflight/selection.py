@@ -35,7 +35,7 @@ def select_elements(
     ``as_of``: for satellites named in ``sats``, the element set nearest that time.
     """
     from overflight.catalog import Catalog, CatalogError
-    from overflight.formats import read_path
+    from overflight.catalog.formats import read_path
 
     out: dict[int, ElementSet] = {}
     for f in files:

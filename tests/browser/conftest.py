@@ -22,7 +22,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     import uvicorn
 
-    from overflight.api import Limits, create_app
+    from overflight.server import Limits, create_app
 
     db = tmp_path_factory.mktemp("service") / "catalog.db"
     build_catalog(db)

@@ -115,6 +115,7 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     """Library exceptions that mean bad user input: printed as one line, exit status 2."""
     from overflight.access import AccessError
     from overflight.catalog import CatalogError
+    from overflight.catalog.store import StoreError
     from overflight.claims import ClaimError, ClaimsFileError
     from overflight.coverage import CoverageError
     from overflight.hypothetical import HypotheticalError
@@ -122,7 +123,6 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     from overflight.selection import SelectionError
     from overflight.sensors import SensorError
     from overflight.sites import SiteError
-    from overflight.store import StoreError
     from overflight.times import TimeError
 
     return (AccessError, CatalogError, ClaimError, ClaimsFileError, CoverageError,

@@ -39,7 +39,7 @@ def open_catalog(db: str | None, *, create: bool = False) -> Iterator[Catalog]:
     database exists and not ``create``), with catalog and store errors raised in the block
     turned into one-line :class:`UserError`. For every command that reads the catalog."""
     from overflight.catalog import Catalog, CatalogError
-    from overflight.store import StoreError
+    from overflight.catalog.store import StoreError
 
     try:
         cat = Catalog.open(db, create=create)
@@ -135,7 +135,7 @@ def import_(
     if not paths:
         raise UserError("give at least one file or URL to import (or --snapshot)")
     if input_format is not None:
-        from overflight.formats import normalize_format
+        from overflight.catalog.formats import normalize_format
 
         try:
             input_format = normalize_format(input_format)
@@ -277,7 +277,7 @@ def info(
     db: str | None = DbOption,
 ) -> None:
     """Where the catalog is and how much it holds."""
-    from overflight.store import resolve_db_path
+    from overflight.catalog.store import resolve_db_path
 
     with open_catalog(db) as cat:
         data = cat.info().to_dict()
@@ -305,7 +305,7 @@ def export(
     db: str | None = DbOption,
 ) -> None:
     """Export element sets as TLE, OMM JSON/XML/KVN or CSV; re-importing gives the same sets."""
-    from overflight.formats import write_elements
+    from overflight.catalog.formats import write_elements
 
     with open_catalog(db) as cat:
         _check_group(cat, group)

@@ -40,7 +40,7 @@ DECAY_COLUMNS = ["norad_id", "name", "epoch", "perigee_alt_km", "decay_rate_km_d
 
 # ---- loading --------------------------------------------------------------------------------
 def _read_history_file(path: Path) -> list[ElementSet]:
-    from overflight.formats import read_path
+    from overflight.catalog.formats import read_path
 
     if not path.exists():
         raise UserError(f"{path}: no such file")

@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
         try:
             import uvicorn
 
-            from overflight.api import Limits, create_app
+            from overflight.server import Limits, create_app
         except ImportError as exc:
             raise UserError(
                 f"the service needs FastAPI and uvicorn ({exc.name} is missing): "

@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("fastapi")
 from pydantic import BaseModel
 
-from overflight.api import models as m
+from overflight.server import models as m
 
 
 def same_fields(model: type[BaseModel], data: dict[str, Any],
@@ -65,7 +65,7 @@ def test_claim_models() -> None:
 
 
 def test_history_and_maneuver_models(shared_data: Path) -> None:
-    from overflight.formats import read_path
+    from overflight.catalog.formats import read_path
     from overflight.history import group_histories, orbit_history
     from overflight.maneuvers import detect_maneuvers, estimate_decay, with_passes
     from overflight.sites import resolve_site

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from overflight.elements import ElementError, ElementSet
-from overflight.omm import (
+from overflight.catalog.omm import (
     format_omm_csv,
     format_omm_json,
     format_omm_kvn,
@@ -27,7 +26,8 @@ from overflight.omm import (
     parse_omm_kvn,
     parse_omm_xml,
 )
-from overflight.tle import format_tle, format_tles, parse_tle
+from overflight.catalog.tle import format_tle, format_tles, parse_tle
+from overflight.elements import ElementError, ElementSet
 
 __all__ = [
     "FORMATS",

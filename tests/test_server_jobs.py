@@ -12,8 +12,8 @@ import pytest
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
-from overflight.api import Limits, create_app
-from overflight.api.jobs import JobCancelled, JobContext, JobManager, JobsBusy
+from overflight.server import Limits, create_app
+from overflight.server.jobs import JobCancelled, JobContext, JobManager, JobsBusy
 
 NORFOLK = "Naval Station Norfolk"
 PASSES = {"group": ["military"], "site": [NORFOLK, "Seoul"], "start": "2026-05-31T00:00Z",
@@ -189,7 +189,7 @@ def test_job_manager_queue_bound_and_cancel_before_start() -> None:
 def test_job_context_raises_when_cancelled() -> None:
     from datetime import UTC, datetime
 
-    from overflight.api.jobs import Job
+    from overflight.server.jobs import Job
 
     job = Job(id="x", kind="t", work=1.0, created=datetime.now(UTC))
     ctx = JobContext(job, deadline=time.monotonic() + 60)

@@ -1,7 +1,7 @@
 """Request and response models of the HTTP API (pydantic).
 
 Response models carry exactly the fields of the library objects' ``to_dict()`` (the CLI's JSON);
-``tests/test_api_models.py`` checks that they stay in step. Times are ISO 8601 UTC strings with
+``tests/test_server_models.py`` checks that they stay in step. Times are ISO 8601 UTC strings with
 ``Z``; units are in the field names.
 """
 

@@ -28,12 +28,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from overflight import store
+from overflight.catalog import store
+from overflight.catalog.store import CatalogError, StoreError, WriteStats
 from overflight.elements import ElementError, ElementSet
-from overflight.store import CatalogError, StoreError, WriteStats
 
 if TYPE_CHECKING:
-    from overflight.formats import ParseResult
+    from overflight.catalog.formats import ParseResult
 
 __all__ = [
     "AmbiguousSatellite",
@@ -54,6 +54,7 @@ __all__ = [
     "alpha5_to_norad",
     "default_group",
     "history_rows",
+    "info_row",
     "list_rows",
     "snapshot_paths",
     "summary_row",
@@ -300,7 +301,7 @@ def info_row(
     """An object's latest element set (``sets`` oldest first, not empty) with derived values,
     groups, stored count, first epoch, former names and its TLE (``catalog show``, the
     service's satellite page)."""
-    from overflight.formats import format_tle
+    from overflight.catalog.formats import format_tle
 
     es = sets[-1]
     info = es.to_dict()
@@ -332,7 +333,7 @@ def alpha5_to_norad(text: str) -> int | None:
 def default_group(source: str) -> str | None:
     """The group an import lands in by default: the file stem (``stations.tle.gz`` →
     ``stations``), or for a URL CelesTrak's ``GROUP=`` or the URL's file stem."""
-    from overflight import fetch
+    from overflight.catalog import fetch
 
     if fetch.is_url(source):
         return fetch.group_hint(source)
@@ -379,7 +380,7 @@ _snapshot_template: sqlite3.Connection | None = None
 def _snapshot_connection() -> sqlite3.Connection:
     """A fresh in-memory copy of the bundled snapshot (parsed once per process)."""
     global _snapshot_template
-    from overflight import formats
+    from overflight.catalog import formats
 
     with _snapshot_lock:
         if _snapshot_template is None:
@@ -575,7 +576,7 @@ class Catalog:
         progress: ProgressFn | None,
     ) -> tuple[str, str, str | None, ParseResult | None, Any]:
         """Read or download and parse one source: (source, uri, group, parsed, fetch result)."""
-        from overflight import fetch, formats
+        from overflight.catalog import fetch, formats
 
         grp = group if group else default_group(src)
         if fetch.is_url(src):

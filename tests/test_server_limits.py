@@ -1,5 +1,5 @@
 """What keeps one request from taking the service down: body size cap (413), time limit (504),
-bounded queue (503), work cap (422, in test_api.py); and bugs answered as one JSON line (500)."""
+bounded queue (503), work cap (422, in test_server.py); and bugs answered as one JSON line (500)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
-from overflight.api import Limits, create_app
+from overflight.server import Limits, create_app
 
 NORFOLK = "Naval Station Norfolk"
 PASSES = {"group": ["military"], "site": [NORFOLK], "start": "2026-05-31T00:00Z", "days": 1}

@@ -14,8 +14,8 @@ import pytest
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
-from overflight.api import Limits, create_app
 from overflight.cli import main
+from overflight.server import Limits, create_app
 
 START = "2026-05-31T00:00Z"  # the bundled snapshot's epochs are 2026-05-29/30
 NORFOLK = "Naval Station Norfolk"

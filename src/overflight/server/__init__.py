@@ -6,7 +6,7 @@ Endpoints, limits and the token: ``docs/service.md``.
 
 from __future__ import annotations
 
-from overflight.api.app import create_app
-from overflight.api.service import Limits
+from overflight.server.app import create_app
+from overflight.server.service import Limits
 
 __all__ = ["Limits", "create_app"]

@@ -25,8 +25,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from overflight.api.jobs import Job, JobManager, JobsBusy
-from overflight.api.models import (
+from overflight.server.jobs import Job, JobManager, JobsBusy
+from overflight.server.models import (
     CatalogPage,
     ErrorOut,
     GroupOut,
@@ -48,11 +48,11 @@ from overflight.api.models import (
     VerifyResponse,
     WatchQuery,
 )
-from overflight.api.service import ApiError, Limits, PassesJobResult, Service
+from overflight.server.service import ApiError, Limits, PassesJobResult, Service
 
 __all__ = ["Limits", "create_app"]
 
-log = logging.getLogger("overflight.api")
+log = logging.getLogger("overflight.server")
 STATIC = Path(__file__).resolve().parent / "static"
 T = TypeVar("T")
 
@@ -206,7 +206,7 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 def _status_for(exc: BaseException) -> int:
     from overflight.catalog import SatelliteNotFound
-    from overflight.store import StoreError
+    from overflight.catalog.store import StoreError
 
     if isinstance(exc, SatelliteNotFound):
         return 404

@@ -18,15 +18,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from overflight.api.models import ClaimIn, ImportRequest, PassesRequest, VerifyRequest, WatchQuery
 from overflight.catalog import history_rows, info_row, list_rows
+from overflight.server.models import (
+    ClaimIn,
+    ImportRequest,
+    PassesRequest,
+    VerifyRequest,
+    WatchQuery,
+)
 
 if TYPE_CHECKING:
     from overflight.access import Constraints, WindowTable
-    from overflight.api.jobs import JobContext
     from overflight.catalog import Catalog
     from overflight.elements import ElementSet
     from overflight.geometry import Site
+    from overflight.server.jobs import JobContext
 
 __all__ = ["ApiError", "Limits", "PassPlan", "PassesJobResult", "Service"]
 
@@ -223,7 +229,7 @@ class Service:
 
     def __init__(self, db: str | os.PathLike[str] | None, token: str | None,
                  limits: Limits) -> None:
-        from overflight.store import resolve_db_path
+        from overflight.catalog.store import resolve_db_path
 
         self.db_path = resolve_db_path(db)
         self.token = token or None
@@ -292,7 +298,7 @@ class Service:
     def import_elements(self, req: ImportRequest) -> dict[str, Any]:
         """Parse the body's element sets and store them (one transaction)."""
         from overflight.catalog import Catalog, snapshot_paths
-        from overflight.formats import normalize_format, parse_bytes
+        from overflight.catalog.formats import normalize_format, parse_bytes
 
         data = req.data.encode("utf-8")
         if data[:2] == _GZIP_MAGIC:
@@ -394,10 +400,10 @@ class Service:
 
     def passes(self, req: PassesRequest) -> tuple[bytes, bool]:
         """Windows of a request within the interactive limit, as the JSON of
-        :class:`~overflight.api.models.PassesResponse`: (body, from cache)."""
+        :class:`~overflight.server.models.PassesResponse`: (body, from cache)."""
         from overflight.access import find_windows
-        from overflight.api.models import PassesResponse
         from overflight.sensors import shipped_sensors
+        from overflight.server.models import PassesResponse
 
         plan = self.plan_passes(req)
         key = plan.key()
