@@ -42,6 +42,7 @@ import numpy.typing as npt
 
 from overflight.access import Constraints
 from overflight.elements import ElementSet
+from overflight.errors import OverflightError
 from overflight.geometry import Site
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ unmapped again: the window engine then spent 8× the system time and ran ~2× sl
 docs/coverage.md). Large thresholds keep the temporaries in the heap."""
 
 
-class CoverageError(ValueError):
+class CoverageError(OverflightError):
     """Impossible coverage request (one-line message)."""
 
 

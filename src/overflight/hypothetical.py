@@ -25,6 +25,7 @@ import math
 from datetime import datetime
 
 from overflight.elements import EARTH_RADIUS_KM, MU_KM3_S2, ElementSet
+from overflight.errors import OverflightError
 
 __all__ = [
     "HYPOTHETICAL_ID_BASE",
@@ -50,7 +51,7 @@ _MIN_ALT_KM = 150.0
 _MAX_ALT_KM = 50_000.0
 
 
-class HypotheticalError(ValueError):
+class HypotheticalError(OverflightError):
     """Impossible orbit or malformed specification (one-line message)."""
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from overflight.errors import OverflightError
 from overflight.geometry import Site
 
 __all__ = [
@@ -45,7 +46,7 @@ MAX_GRID_POINTS = 250_000
 """Largest grid :func:`grid` builds (a 10 km grid of a 2.5 million km² region)."""
 
 
-class RegionError(ValueError):
+class RegionError(OverflightError):
     """Unknown region, malformed region file or impossible grid (one-line message)."""
 
 

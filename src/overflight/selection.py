@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from overflight.elements import ElementSet
+from overflight.errors import OverflightError
 
 if TYPE_CHECKING:
     from overflight.catalog import Catalog
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["SelectionError", "select_elements", "select_from_catalog"]
 
 
-class SelectionError(ValueError):
+class SelectionError(OverflightError):
     """Nothing or something unknown selected (one-line message)."""
 
 

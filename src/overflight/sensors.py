@@ -15,10 +15,12 @@ from typing import Any
 
 import yaml
 
+from overflight.errors import OverflightError
+
 __all__ = ["Sensor", "SensorError", "load_sensors", "shipped_sensors"]
 
 
-class SensorError(ValueError):
+class SensorError(OverflightError):
     """A malformed sensors file (one-line message)."""
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from overflight.errors import OverflightError
 from overflight.geometry import Site
 
 __all__ = [
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-class SiteError(ValueError):
+class SiteError(OverflightError):
     """A site that cannot be found or a malformed sites file (one-line message)."""
 
 

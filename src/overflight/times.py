@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import numpy.typing as npt
 
+from overflight.errors import OverflightError
+
 if TYPE_CHECKING:
     from skyfield.jpllib import SpiceKernel
     from skyfield.timelib import Time, Timescale
@@ -37,7 +39,7 @@ __all__ = [
 ]
 
 
-class TimeError(ValueError):
+class TimeError(OverflightError):
     """A time given by a user that cannot be understood unambiguously."""
 
 

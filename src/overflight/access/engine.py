@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from overflight.elements import ElementSet
+from overflight.errors import OverflightError
 from overflight.geometry import Site, Sites
 
 __all__ = [
@@ -88,7 +89,7 @@ _TOP_STEPS = 4
 _MIN_BATCH = 24
 
 
-class AccessError(ValueError):
+class AccessError(OverflightError):
     """Impossible or malformed window request (one-line message)."""
 
 

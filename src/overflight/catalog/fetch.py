@@ -18,6 +18,8 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
+from overflight.errors import OverflightError
+
 if TYPE_CHECKING:
     import httpx
 
@@ -52,7 +54,7 @@ _URL_FORMATS = {
 _HTML_MESSAGE = "the server sent an HTML page, not element sets (a login, error or landing page?)"
 
 
-class FetchError(Exception):
+class FetchError(OverflightError):
     """A download that did not yield usable data; the message is one line naming the URL."""
 
 

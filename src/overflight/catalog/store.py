@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from overflight.elements import ElementSet
+from overflight.errors import OverflightError
 
 __all__ = [
     "ELEMENT_COLUMNS",
@@ -61,7 +62,7 @@ _EPOCH_1970 = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 
 
-class CatalogError(Exception):
+class CatalogError(OverflightError):
     """A catalog request that cannot be satisfied; the message is one readable line.
 
     Defined here so that :class:`StoreError` is one; import it from :mod:`overflight.catalog`.

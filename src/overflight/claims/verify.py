@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from overflight.elements import MU_KM3_S2, ElementSet
+from overflight.errors import OverflightError
 from overflight.geometry import Site
 
 if TYPE_CHECKING:
@@ -75,11 +76,11 @@ _MAX_INTERVAL = timedelta(days=7)
 _GROUND_RADIUS_KM = 6371.0088  # mean Earth radius, for ground distances on a sphere
 
 
-class ClaimError(ValueError):
+class ClaimError(OverflightError):
     """One malformed claim: ``file:line: claim 'id': field: problem`` on one line."""
 
 
-class ClaimsFileError(ValueError):
+class ClaimsFileError(OverflightError):
     """A claims file that cannot be used at all (unreadable, not YAML/CSV, wrong shape)."""
 
 

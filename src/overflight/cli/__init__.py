@@ -11,6 +11,7 @@ import sys
 import typer
 
 from overflight.cli import _common
+from overflight.errors import OverflightError
 
 app = typer.Typer(
     name="overflight",
@@ -69,7 +70,5 @@ def main(argv: list[str] | None = None) -> None:
         _common.fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         _common.fail("interrupted", 130)
-    except Exception as exc:
-        if isinstance(exc, _common.user_error_types()):
-            _common.fail(str(exc), _common.EXIT_USAGE)
-        raise
+    except OverflightError as exc:
+        _common.fail(str(exc), _common.EXIT_USAGE)

@@ -111,25 +111,6 @@ def iter_json_lines(rows: Iterable[Mapping[str, Any]], out: Any = None) -> None:
     out.write("\n]\n")
 
 
-def user_error_types() -> tuple[type[BaseException], ...]:
-    """Library exceptions that mean bad user input: printed as one line, exit status 2."""
-    from overflight.access import AccessError
-    from overflight.catalog import CatalogError
-    from overflight.catalog.store import StoreError
-    from overflight.claims import ClaimError, ClaimsFileError
-    from overflight.coverage import CoverageError
-    from overflight.hypothetical import HypotheticalError
-    from overflight.regions import RegionError
-    from overflight.selection import SelectionError
-    from overflight.sensors import SensorError
-    from overflight.sites import SiteError
-    from overflight.times import TimeError
-
-    return (AccessError, CatalogError, ClaimError, ClaimsFileError, CoverageError,
-            HypotheticalError, RegionError, SelectionError, SensorError, SiteError, StoreError,
-            TimeError)
-
-
 def interval(
     start: str | None, end: str | None, days: float | None, *, default_start: Any = None
 ) -> tuple[Any, Any]:

@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from overflight.errors import OverflightError
 from overflight.server.jobs import Job, JobManager, JobsBusy
 from overflight.server.models import (
     CatalogPage,
@@ -178,11 +179,7 @@ class _Runner:
 # ---- errors --------------------------------------------------------------------------------
 def _expected(exc: BaseException) -> bool:
     """Errors that are the client's (mapped to 4xx by the handlers below)."""
-    from overflight.claims import ClaimError, ClaimsFileError
-    from overflight.cli._common import user_error_types
-
-    return isinstance(exc, (ApiError, StarletteHTTPException, ClaimError, ClaimsFileError,
-                            *user_error_types()))
+    return isinstance(exc, (ApiError, StarletteHTTPException, OverflightError))
 
 
 def _unexpected(exc: BaseException) -> ApiError:
@@ -216,9 +213,6 @@ def _status_for(exc: BaseException) -> int:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    from overflight.claims import ClaimError, ClaimsFileError
-    from overflight.cli._common import user_error_types
-
     async def api_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
         return _error(exc.status, exc.message, exc.headers)
@@ -244,17 +238,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
-    for kind in (*user_error_types(), ClaimError, ClaimsFileError):
-        app.add_exception_handler(kind, user_error)
+    app.add_exception_handler(OverflightError, user_error)
     app.add_exception_handler(Exception, internal_error)
 
 
 def _job_message(exc: BaseException) -> str:
     if isinstance(exc, ApiError):
         return exc.message
-    from overflight.cli._common import user_error_types
-
-    if isinstance(exc, user_error_types()):
+    if isinstance(exc, OverflightError):
         return str(exc)
     log.error("background job failed", exc_info=exc)
     return f"internal error ({exc.__class__.__name__}); it was logged on the server"
