@@ -1,0 +1,219 @@
+"""Tabular output at engine speed: columns written as JSON, NDJSON, CSV or Parquet in one pass.
+
+A result is handed over as :data:`Columns` (column name → equal-length list of Python values,
+``None`` for missing), built from the engine's arrays without one object per row; each writer
+then encodes the whole table at once (orjson, pyarrow) and writes it with a few large writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from overflight.access import WindowTable
+    from overflight.elements import ElementSet
+    from overflight.geometry import Site
+    from overflight.sensors import Sensor
+
+__all__ = [
+    "FORMATS",
+    "Columns",
+    "columns_from_rows",
+    "iso_ms",
+    "rows_from_columns",
+    "window_columns",
+    "write_columns",
+]
+
+Columns = dict[str, list[Any]]
+FORMATS = ("json", "ndjson", "csv", "parquet")
+# NDJSON/CSV are written in blocks of this many rows, so a huge table is never one string.
+_BLOCK_ROWS = 50_000
+_CLIP_NAMES = (None, "interval", "sun", "sunlit")
+
+
+def iso_ms(times: npt.NDArray[np.datetime64]) -> list[str]:
+    """ISO 8601 UTC strings with ``Z`` and milliseconds (truncated, as ``format_utc``)."""
+    import numpy as np
+
+    us = np.asarray(times).astype("datetime64[us]")
+    text = np.datetime_as_string(us.astype("datetime64[ms]"), unit="ms")
+    return [s + "Z" for s in text.tolist()]
+
+
+def _rounded(values: Any, digits: int) -> list[Any]:
+    # Python's round() on each value, so the numbers equal ``Window.to_dict``'s to the last digit.
+    return [round(v, digits) for v in values.tolist()]
+
+
+def window_columns(
+    table: WindowTable,
+    elsets: Sequence[ElementSet],
+    sites: Sequence[Site],
+    *,
+    sensors: Mapping[int, Sensor] | None = None,
+) -> Columns:
+    """The fields of :meth:`overflight.access.Window.to_dict` for every row of ``table``."""
+    import numpy as np
+
+    sat = table.sat_index
+    site = table.site_index
+    norad = np.array([e.norad_id for e in elsets], dtype=np.int64)
+    sat_names = np.array([e.name for e in elsets], dtype=object)
+    site_names = np.array([s.name for s in sites], dtype=object)
+    site_lat = np.array([s.lat_deg for s in sites], dtype=np.float64)
+    site_lon = np.array([s.lon_deg for s in sites], dtype=np.float64)
+    start_us = table.start.astype("datetime64[us]")
+    end_us = table.end.astype("datetime64[us]")
+    duration_s = (end_us - start_us).astype(np.int64) / 1e6
+    gsd: list[float | None] = [None] * len(table)
+    if sensors:
+        known = [k for k, e in enumerate(elsets) if e.norad_id in sensors]
+        for k in known:
+            sensor = sensors[elsets[k].norad_id]
+            for i in np.flatnonzero(sat == k).tolist():
+                gsd[i] = sensor.gsd_m(float(table.peak_range_km[i]),
+                                      float(table.peak_incidence_deg[i]))
+    clip = np.array(_CLIP_NAMES, dtype=object)
+    return {
+        "norad_id": norad[sat].tolist(),
+        "name": sat_names[sat].tolist(),
+        "site": site_names[site].tolist(),
+        "site_lat_deg": site_lat[site].tolist(),
+        "site_lon_deg": site_lon[site].tolist(),
+        "start": iso_ms(table.start),
+        "peak": iso_ms(table.peak),
+        "end": iso_ms(table.end),
+        "duration_s": _rounded(duration_s, 3),
+        "max_elevation_deg": _rounded(table.max_elevation_deg, 4),
+        "min_off_nadir_deg": _rounded(table.min_off_nadir_deg, 4),
+        "min_range_km": _rounded(table.min_range_km, 3),
+        "sun_elevation_deg": _rounded(table.sun_elevation_deg, 3),
+        "satellite_sunlit": table.satellite_sunlit.tolist(),
+        "direction": np.where(table.ascending, "ascending", "descending").tolist(),
+        "gsd_m": [None if g is None else round(g, 3) for g in gsd],
+        "start_clipped": clip[table.start_clip.astype(np.intp)].tolist(),
+        "end_clipped": clip[table.end_clip.astype(np.intp)].tolist(),
+    }
+
+
+def columns_from_rows(rows: Sequence[Mapping[str, Any]], names: Sequence[str] | None = None
+                      ) -> Columns:
+    """Columns of a list of row mappings (missing keys become ``None``)."""
+    keys = list(names) if names is not None else (list(rows[0]) if rows else [])
+    return {k: [r.get(k) for r in rows] for k in keys}
+
+
+def rows_from_columns(cols: Columns) -> Iterator[dict[str, Any]]:
+    """Row dicts of ``cols``, one at a time."""
+    names = list(cols)
+    for values in zip(*(cols[n] for n in names), strict=True):
+        yield dict(zip(names, values, strict=True))
+
+
+def _length(cols: Columns) -> int:
+    return len(next(iter(cols.values()))) if cols else 0
+
+
+def _blocks(cols: Columns) -> Iterator[Columns]:
+    n = _length(cols)
+    for lo in range(0, max(n, 1), _BLOCK_ROWS):
+        yield {k: v[lo:lo + _BLOCK_ROWS] for k, v in cols.items()}
+
+
+def _dumps() -> Callable[..., bytes]:
+    import orjson
+
+    return orjson.dumps
+
+
+def _write_json(cols: Columns, out: IO[bytes]) -> None:
+    import orjson
+
+    rows = list(rows_from_columns(cols))
+    out.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) if rows else b"[]")
+    out.write(b"\n")
+
+
+def _write_ndjson(cols: Columns, out: IO[bytes]) -> None:
+    dumps = _dumps()
+    for block in _blocks(cols):
+        out.write(b"".join(dumps(r) + b"\n" for r in rows_from_columns(block)))
+
+
+def _csv_cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _write_csv(cols: Columns, out: IO[bytes]) -> None:
+    names = list(cols)
+    for first, block in enumerate(_blocks(cols)):
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        if first == 0:
+            writer.writerow(names)
+        writer.writerows(
+            [_csv_cell(v) for v in row]
+            for row in zip(*(block[n] for n in names), strict=True)
+        )
+        out.write(buf.getvalue().encode("utf-8"))
+
+
+def _write_parquet(cols: Columns, out: IO[bytes]) -> None:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        from overflight.errors import OverflightError
+
+        raise OverflightError(
+            "parquet output needs pyarrow: pip install 'overflight[data]'"
+        ) from None
+    pq.write_table(pa.table(cols), out)
+
+
+_WRITERS: dict[str, Callable[[Columns, IO[bytes]], None]] = {
+    "json": _write_json,
+    "ndjson": _write_ndjson,
+    "csv": _write_csv,
+    "parquet": _write_parquet,
+}
+
+
+def write_columns(cols: Columns | Iterable[Columns], fmt: str, out: IO[bytes]) -> None:
+    """Write ``cols`` (one table, or blocks of the same columns) as ``fmt`` to a binary stream.
+
+    JSON is one array (2-space indent); NDJSON one object per line; CSV a header and rows, empty
+    cells for ``None`` and ``True``/``False`` for booleans; Parquet a single file (blocks are
+    concatenated first). Blocks stream for NDJSON and CSV.
+    """
+    if fmt not in _WRITERS:
+        from overflight.errors import OverflightError
+
+        raise OverflightError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    if isinstance(cols, dict):
+        _WRITERS[fmt](cols, out)
+        return
+    blocks = iter(cols)
+    if fmt in ("json", "parquet"):
+        merged: Columns = {}
+        for block in blocks:
+            for k, v in block.items():
+                merged.setdefault(k, []).extend(v)
+        _WRITERS[fmt](merged, out)
+        return
+    header_done = False
+    for block in blocks:
+        if fmt == "csv" and header_done:
+            buf = io.BytesIO()
+            _write_csv(block, buf)
+            out.write(buf.getvalue().split(b"\n", 1)[1])
+        else:
+            _WRITERS[fmt](block, out)
+        header_done = True

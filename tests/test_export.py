@@ -1,0 +1,100 @@
+"""Column writers: the same rows as ``Window.to_dict`` and the standard-library encoders."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from overflight.access import Constraints, table_to_windows, window_table
+from overflight.catalog import Catalog
+from overflight.errors import OverflightError
+from overflight.export import (
+    columns_from_rows,
+    rows_from_columns,
+    window_columns,
+    write_columns,
+)
+from overflight.sensors import shipped_sensors
+from overflight.sites import named_sites
+
+T0 = datetime(2026, 5, 31, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def job() -> tuple[object, list[object], list[object]]:
+    with Catalog.open() as cat:
+        elsets = cat.latest(group="resource")[:40]
+    sites = [n.site for n in named_sites()][:8]
+    table = window_table(elsets, sites, T0, T0 + timedelta(days=2),
+                         Constraints(min_elevation_deg=20, sun_min_deg=0))
+    assert len(table) > 50
+    return table, elsets, sites
+
+
+def test_window_columns_equal_window_to_dict(job: tuple[object, list[object], list[object]]
+                                             ) -> None:
+    table, elsets, sites = job
+    sensors = shipped_sensors()
+    expected = [w.to_dict() for w in table_to_windows(table, elsets, sites,  # type: ignore[arg-type]
+                                                      sensors=sensors)]
+    got = list(rows_from_columns(window_columns(table, elsets, sites,  # type: ignore[arg-type]
+                                                sensors=sensors)))
+    assert got == expected
+    assert any(r["gsd_m"] is not None for r in got)
+
+
+def test_json_and_ndjson_decode_to_the_rows(job: tuple[object, list[object], list[object]]
+                                            ) -> None:
+    table, elsets, sites = job
+    cols = window_columns(table, elsets, sites)  # type: ignore[arg-type]
+    rows = list(rows_from_columns(cols))
+    out = io.BytesIO()
+    write_columns(cols, "json", out)
+    assert json.loads(out.getvalue()) == rows
+    assert out.getvalue().startswith(b"[\n  {\n    \"norad_id\": ")
+    out = io.BytesIO()
+    write_columns(cols, "ndjson", out)
+    lines = out.getvalue().decode().splitlines()
+    assert [json.loads(x) for x in lines] == rows
+
+
+def test_csv_equals_the_standard_writer(job: tuple[object, list[object], list[object]]) -> None:
+    table, elsets, sites = job
+    cols = window_columns(table, elsets, sites)  # type: ignore[arg-type]
+    rows = list(rows_from_columns(cols))
+    ref = io.StringIO()
+    writer = csv.DictWriter(ref, fieldnames=list(cols), lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: "" if v is None else v for k, v in r.items()})
+    out = io.BytesIO()
+    write_columns(cols, "csv", out)
+    assert out.getvalue().decode() == ref.getvalue()
+    # Blocks stream with one header.
+    out = io.BytesIO()
+    half = len(rows) // 2
+    write_columns(iter([columns_from_rows(rows[:half]), columns_from_rows(rows[half:])]),
+                  "csv", out)
+    assert out.getvalue().decode() == ref.getvalue()
+
+
+def test_parquet_round_trip(job: tuple[object, list[object], list[object]]) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    table, elsets, sites = job
+    cols = window_columns(table, elsets, sites)  # type: ignore[arg-type]
+    out = io.BytesIO()
+    write_columns(cols, "parquet", out)
+    back = pq.read_table(io.BytesIO(out.getvalue())).to_pydict()
+    assert back == cols
+
+
+def test_empty_and_unknown_format() -> None:
+    out = io.BytesIO()
+    write_columns({}, "json", out)
+    assert json.loads(out.getvalue()) == []
+    with pytest.raises(OverflightError, match="format 'xml'"):
+        write_columns({}, "xml", out)
