@@ -9,6 +9,10 @@
     streamed to a temporary CSV in a fresh process per repetition (wall time, windows per second,
     peak RSS); Skyfield timed on 200 random satellite-site pairs and scaled to all pairs, its
     passes compared with overflight's for those pairs.
+(c) the user-facing path of (a) at 60°: ``overflight passes --tle resource.tle --all-sites
+    --days 7 --min-elevation 60 --format json|csv`` as a whole process (wall time, output to a
+    file), next to its start-up (the same command over one minute) and the engine's in-process
+    time (``workers=None``, as the CLI); Skyfield's figure is (a)'s from the same run.
 
 Medians of ``--repeat`` runs (3); the load average is printed next to each figure because the
 2-core machine is shared.
@@ -162,7 +166,7 @@ def fmt_runs(xs: Sequence[float]) -> str:
 # (a) resource × named sites × 7 days
 
 
-def workload_a(args: argparse.Namespace) -> None:
+def workload_a(args: argparse.Namespace) -> float:
     elsets = read_path(SNAPSHOT / "resource.tle").records
     sites = [n.site for n in named_sites()]
     sats = satellites(elsets, SNAPSHOT / "resource.tle")
@@ -173,6 +177,7 @@ def workload_a(args: argparse.Namespace) -> None:
     pairs = [(i, j) for i in range(len(elsets)) for j in range(len(sites))]
     print(f"(a) {len(elsets)} resource satellites × {len(sites)} named sites × {days} days")
 
+    skyfield_60_s = 0.0
     for thr, repeat in ((60.0, args.repeat), (30.0, 1)):
         if thr == 30.0 and args.skip_compare30:
             continue
@@ -205,6 +210,56 @@ def workload_a(args: argparse.Namespace) -> None:
             f"{median(sc) / median(oc):.0f}× CPU; all CPUs {median(sw) / median(pw):.0f}× wall"
         )
         print(f"  {thr:.0f}° agreement: {json.dumps(cmp)}", flush=True)
+        if thr == 60.0:
+            skyfield_60_s = median(sw)
+    return skyfield_60_s
+
+
+# ---------------------------------------------------------------------------------------------
+# (c) the CLI path of (a) at 60°
+
+
+def cli_wall_s(extra: Sequence[str], days: float, fmt: str, repeat: int) -> list[float]:
+    """Wall seconds of whole ``overflight passes`` processes writing ``fmt`` to a file."""
+    cmd = [str(Path(sys.executable).with_name("overflight")), "passes", "--tle",
+           str(SNAPSHOT / "resource.tle"), "--all-sites", "--start", "2026-05-31T00:00Z",
+           "--days", str(days), "--min-elevation", "60", "--format", fmt, *extra]
+    env = {k: v for k, v in os.environ.items() if k != "OVERFLIGHT_DB"}
+    walls = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env["OVERFLIGHT_DB"] = str(Path(tmp) / "none.db")
+        for _ in range(repeat):
+            with open(Path(tmp) / "out", "wb") as out:
+                t = time.perf_counter()
+                subprocess.run(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env, check=True)
+                walls.append(time.perf_counter() - t)
+    return walls
+
+
+def workload_c(args: argparse.Namespace, skyfield_s: float | None) -> None:
+    elsets = read_path(SNAPSHOT / "resource.tle").records
+    sites = [n.site for n in named_sites()]
+    end = T0 + timedelta(days=7)
+    c = Constraints(min_elevation_deg=60.0)
+    repeat = max(args.repeat, 5)
+    print(f"(c) CLI: overflight passes, {len(elsets)} satellites × {len(sites)} sites × 7 days "
+          f"at 60° ({load()})")
+    engine, _, table = timed(lambda: window_table(elsets, sites, T0, end, c, workers=None),
+                             repeat, "engine (workers=None)")
+    startup = cli_wall_s([], 1.0 / 1440.0, "json", repeat)
+    print(f"  start-up (same command over 1 min): median {median(startup):.3f} s "
+          f"({fmt_runs(startup)})")
+    budget = 1.3 * median(engine) + median(startup)
+    for fmt in ("json", "csv", "ndjson"):
+        walls = cli_wall_s([], 7.0, fmt, repeat)
+        verdict = "within" if median(walls) <= budget else "OVER"
+        line = (f"  --format {fmt}: median {median(walls):.3f} s wall ({fmt_runs(walls)}); "
+                f"engine {median(engine):.3f} s + start-up {median(startup):.3f} s; "
+                f"1.3×engine+start-up = {budget:.3f} s ({verdict}); {len(table)} windows")
+        if skyfield_s:
+            line += (f"; Skyfield find_events (a) {skyfield_s:.1f} s = "
+                     f"{skyfield_s / median(walls):.0f}× the whole process")
+        print(line, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -369,7 +424,7 @@ def workload_b(args: argparse.Namespace) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--only", choices=["a", "b"], help="run one workload")
+    ap.add_argument("--only", choices=["a", "b", "c"], help="run one workload")
     ap.add_argument("--skip-compare30", action="store_true", help="(a): skip the 30° comparison")
     ap.add_argument("--starlink-satellites", type=int, default=0, help="(b): first N (0 = all)")
     ap.add_argument("--skyfield-pairs", type=int, default=200)
@@ -384,8 +439,11 @@ def main() -> None:
         child_b(args)
         return
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M}Z, {os.cpu_count()} CPUs, {load()}")
+    skyfield_s = None
     if args.only in (None, "a"):
-        workload_a(args)
+        skyfield_s = workload_a(args)
+    if args.only in (None, "c"):
+        workload_c(args, skyfield_s)
     if args.only in (None, "b"):
         workload_b(args)
 
