@@ -86,7 +86,7 @@ def test_claim_at_skyfield_culmination_is_consistent(catalog: Catalog, wv3_passe
     day = wv3_passes["day"]
     r = verify_claim(claim(day.culmination), catalog)
     assert r.verdict == CONSISTENT, r.reasons
-    assert r.confidence == "normal" and "night" not in r.findings
+    assert r.confidence == "normal" and "night" not in r.codes
     # Closest approach (minimum ground distance) of a 74° pass is within seconds of Skyfield's
     # maximum elevation.
     assert abs(r.time_offset_s) < 3.0
@@ -164,13 +164,13 @@ def test_night_pass_carries_the_night_finding(catalog: Catalog, wv3_passes: dict
     night = wv3_passes["night"]
     assert sun_elevation_deg(*WH, night.culmination) < -12  # Skyfield: dark at the target
     r = verify_claim(claim(night.culmination), catalog)
-    assert "night" in r.findings
+    assert "night" in r.codes
     assert r.verdict == INCONSISTENT
     assert any(x.startswith("Night:") and "geometry allowed it" in x for x in r.reasons)
     assert r.best_in_tolerance is not None  # the geometry itself was fine
     # A radar satellite images at night: same pass, claimed as SAR, is consistent.
     sar = verify_claim(claim(night.culmination, sensor="sar"), catalog)
-    assert sar.verdict == CONSISTENT and "night" not in sar.findings
+    assert sar.verdict == CONSISTENT and "night" not in sar.codes
 
 
 def test_thirty_days_from_any_element_set_cannot_be_verified(
@@ -215,7 +215,7 @@ def test_sensor_assumed_for_unknown_satellite(catalog: Catalog, snapshot_tle: Pa
     ids = [r.norad_id for r in read_path(snapshot_tle).records
            if r.norad_id not in shipped_sensors() and r.mean_motion_rev_day > 14]
     r = verify_claim(claim("2026-05-30T16:00:00Z", sat=str(ids[0])), catalog)
-    assert "sensor-assumed" in r.findings and r.max_off_nadir_deg == 30.0
+    assert "sensor-assumed" in r.codes and r.max_off_nadir_deg == 30.0
     assert any("No sensor is known" in x for x in r.reasons)
 
 
@@ -258,7 +258,7 @@ def test_maneuver_between_bracketing_sets(wv1_history: list) -> None:
     assert r.verdict in (CONSISTENT, INCONSISTENT)
     assert r.before == a and r.after == b
     m = r.maneuver
-    assert m is not None and m.detected and "maneuver" in r.findings
+    assert m is not None and m.detected and "maneuver" in r.codes
     assert m.delta_a_km == pytest.approx(
         _mean_a_km(b.mean_motion_rev_day) - _mean_a_km(a.mean_motion_rev_day), abs=0.3)
     assert any(x.startswith("Maneuver:") for x in r.reasons)
@@ -272,7 +272,7 @@ def test_maneuver_between_bracketing_sets(wv1_history: list) -> None:
         assert any("on the claim's side of the burn" in x for x in r.reasons)
         # A claim at the estimated burn time itself is uncertain.
         at_burn = verify_claim(claim(m.estimated_time, sat="32060", target="Rome"), cat)
-        assert at_burn.confidence == "lowered" and "maneuver" in at_burn.findings
+        assert at_burn.confidence == "lowered" and "maneuver" in at_burn.codes
     else:
         assert r.elset == a and r.confidence == "lowered"
 

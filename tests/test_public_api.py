@@ -18,10 +18,10 @@ PINNED = {
     "overflight.selection": ["SelectionError", "select_elements", "select_from_catalog"],
     "overflight.claims": [
         "CANNOT_VERIFY", "CONSISTENT", "Claim", "ClaimError", "ClaimProblem", "ClaimResult",
-        "ClaimsFile", "ClaimsFileError", "DataNeeded", "ERROR", "FIELDS", "Geometry",
+        "ClaimsFile", "ClaimsFileError", "DataNeeded", "ERROR", "FIELDS", "Finding", "Geometry",
         "INCONSISTENT", "ManeuverCheck", "Opportunity", "VerifyOptions", "check_maneuver",
         "claim_from_fields", "data_needed_summary", "parse_claims_text", "read_claims",
-        "render_html", "render_markdown", "verify_claim", "verify_claims",
+        "render_html", "render_markdown", "verdict", "verify_claim", "verify_claims",
     ],
     "overflight.history": [
         "OrbitState", "OrbitTable", "SSO_NODE_RATE_TOLERANCE_DEG_DAY",
