@@ -111,23 +111,6 @@ def iter_json_lines(rows: Iterable[Mapping[str, Any]], out: Any = None) -> None:
     out.write("\n]\n")
 
 
-def interval(
-    start: str | None, end: str | None, days: float | None, *, default_start: Any = None
-) -> tuple[Any, Any]:
-    """Resolve ``--start/--end/--days`` into aware UTC datetimes (default: now, 1 day)."""
-    from datetime import UTC, datetime, timedelta
-
-    from overflight.times import parse_time
-
-    t0 = parse_time(start) if start else (default_start or datetime.now(UTC))
-    if end and days is not None:
-        raise UserError("give --end or --days, not both")
-    t1 = parse_time(end) if end else t0 + timedelta(days=1.0 if days is None else days)
-    if days is not None and days <= 0:
-        raise UserError(f"--days must be positive, got {days}")
-    return t0, t1
-
-
 def warn(message: str) -> None:
     """One warning line on stderr."""
     sys.stderr.write(f"overflight: warning: {message}\n")
