@@ -210,6 +210,14 @@ def test_watch_defaults_to_resource_group_and_45_deg(client: TestClient) -> None
          422, "not both"),
         ({"group": "military", "site": NORFOLK, "days": -1}, 422, "days"),
         ({"group": "military", "site": NORFOLK, "days": "many"}, 422, "days"),
+        ({"group": "military", "site": NORFOLK, "days": "inf"}, 422, "days: must be a positive"),
+        ({"group": "military", "site": NORFOLK, "days": "nan"}, 422, "days"),
+        ({"group": "military", "site": NORFOLK, "days": "1e9"}, 422,
+         "days: 1e+09 is longer than 366 days"),
+        ({"group": "military", "site": NORFOLK, "start": "2060-01-01T00:00Z"}, 422,
+         "start: 2060-01-01 is outside"),
+        ({"group": "military", "site": NORFOLK, "start": START, "end": "2027-07-01T00:00Z"},
+         422, "end: the interval of"),
         ({"group": "military", "site": NORFOLK, "min_elevation_deg": 95}, 422, "elevation"),
         ({"group": "military", "site": NORFOLK, "sun_min_deg": 20, "sun_max_deg": 10},
          422, "empty"),
@@ -226,6 +234,15 @@ def test_watch_defaults_to_resource_group_and_45_deg(client: TestClient) -> None
 def test_passes_bad_inputs(client: TestClient, params: dict[str, Any], status: int,
                            words: str) -> None:
     assert_error(client.get("/api/passes", params=params), status, words)
+
+
+@pytest.mark.parametrize("days", ["inf", "1e9"])
+def test_bad_days_are_422_everywhere(client: TestClient, days: str) -> None:
+    assert_error(client.get("/api/watch", params={"site": NORFOLK, "days": days}), 422, "days")
+    # JSON has no inf: the bodies carry a huge number instead.
+    body = {"group": ["military"], "site": [NORFOLK], "start": START, "days": 1e9}
+    assert_error(client.post("/api/jobs/passes", json=body), 422, "days: 1e+09")
+    assert_error(client.post("/api/passes", json=body), 422, "days: 1e+09")
 
 
 def test_oversize_request_explains_the_limit(client: TestClient) -> None:
