@@ -138,3 +138,9 @@ def test_help_lists_commands_fast() -> None:
 def test_demo_runs(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["demo", "--hours", "3"], capsys)
     assert code == 0 and "Overflight report" in out and "Rajin port" in out
+
+
+def test_selection_errors_name_the_options(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["passes", "--site", "Seoul", "--start", "2026-05-31T00:00Z"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "give sats, groups or files (options: --sat, --group or --tle)" in err

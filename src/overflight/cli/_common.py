@@ -111,6 +111,23 @@ def iter_json_lines(rows: Iterable[Mapping[str, Any]], out: Any = None) -> None:
     out.write("\n]\n")
 
 
+# Library messages name the library's arguments; where a message asks for a selection, the
+# CLI adds the options that give it.
+_FLAG_HINTS = (
+    ("give sats, groups or files", "--sat, --group or --tle"),
+    ("give sats or groups", "--sat or --group"),
+    ("site_files or all_sites", "--site, --sites FILE or --all-sites"),
+)
+
+
+def with_flags(message: str) -> str:
+    """A library error message with the CLI options it refers to, where that helps."""
+    for phrase, flags in _FLAG_HINTS:
+        if phrase in message:
+            return f"{message} (options: {flags})"
+    return message
+
+
 def warn(message: str) -> None:
     """One warning line on stderr."""
     sys.stderr.write(f"overflight: warning: {message}\n")
