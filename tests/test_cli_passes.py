@@ -50,6 +50,15 @@ def test_passes_csv_and_ics(capsys: pytest.CaptureFixture[str]) -> None:
         (["--site", "Seoul", "--min-elevation", "95"], "elevation"),
         (["--site", "Seoul", "--start", "tomorrow"], "not an ISO 8601 time"),
         (["--site", "Seoul", "--start", "2060-01-01T00:00Z"], "outside 1900-01-01..2053-10-01"),
+        (["--site", "Seoul", "--days", "inf"], "days: must be a positive finite number"),
+        (["--site", "Seoul", "--days", "nan"], "days: must be a positive finite number"),
+        (["--site", "Seoul", "--days", "1e9"], "days: 1e+09 is longer than 366 days"),
+        (["--site", "Seoul", "--days", "-1"], "days: must be a positive"),
+        (["--site", "Seoul", "--days", "1", "--end", "2026-06-01T00:00Z"], "not both"),
+        (["--site", "Seoul", "--end", "2027-07-01T00:00Z"], "end: the interval of"),
+        (["--site", "Seoul", "--end", "2026-06-01T00:00"], "end: time"),
+        (["--sites", "/dev/null/none.csv"], "none.csv"),
+        ([], "sites: give at least one site"),
     ],
 )
 def test_passes_bad_input(
@@ -64,6 +73,24 @@ def test_passes_bad_input(
     code, _, err = run(full, capsys)
     assert code == 2
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("days", ["inf", "nan", "1e9", "0"])
+def test_watch_and_coverage_reject_bad_days(days: str, capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (["watch", "Najin", "--group", "military"],
+                 ["coverage", "--region", "tumen", "--sat", "40115"]):
+        code, out, err = run([*args, "--start", "2026-05-31T00:00Z", "--days", days], capsys)
+        assert code == 2 and out == ""
+        assert err.startswith("overflight: error: days: ") and err.count("\n") == 1
+
+
+def test_stale_element_sets_warn_once(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["passes", "--sat", "58400", "--site", "Seoul", "--start",
+                        "2026-05-31T00:00Z", "--days", "1", "-f", "json"], capsys)
+    assert code == 0
+    lines = [x for x in err.splitlines() if "days from the requested times" in x]
+    assert len(lines) == 1 and lines[0].startswith("overflight: warning: element sets are up to")
+    assert "overflight catalog import" in lines[0]
 
 
 def test_malformed_sites_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -111,3 +138,9 @@ def test_help_lists_commands_fast() -> None:
 def test_demo_runs(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["demo", "--hours", "3"], capsys)
     assert code == 0 and "Overflight report" in out and "Rajin port" in out
+
+
+def test_selection_errors_name_the_options(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["passes", "--site", "Seoul", "--start", "2026-05-31T00:00Z"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "give sats, groups or files (options: --sat, --group or --tle)" in err

@@ -15,7 +15,17 @@ PINNED = {
         "resolve_site", "resolve_sites",
     ],
     "overflight.sensors": ["Sensor", "SensorError", "load_sensors", "shipped_sensors"],
-    "overflight.selection": ["SelectionError", "select_elements", "select_from_catalog"],
+    "overflight.selection": [
+        "GroupNotFound", "NoElementSets", "SelectionError", "check_groups", "select_elements",
+        "select_from_catalog", "select_histories",
+    ],
+    "overflight.freshness": [
+        "STALE_AFTER_DAYS", "StaleElementSet", "StaleReport", "stale_elements",
+    ],
+    "overflight.passes": [
+        "WATCH_GROUP", "WATCH_MAX_OFF_NADIR_DEG", "WINDOW_DISPLAY_COLUMNS", "PassPlan",
+        "PassesError", "checked_constraints", "plan_passes", "span_text", "window_display_row",
+    ],
     "overflight.claims": [
         "CANNOT_VERIFY", "CONSISTENT", "Claim", "ClaimError", "ClaimProblem", "ClaimResult",
         "ClaimsFile", "ClaimsFileError", "DataNeeded", "ERROR", "FIELDS", "Finding", "Geometry",

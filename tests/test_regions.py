@@ -167,7 +167,7 @@ def test_bad_spacing(km: float) -> None:
 
 
 def test_grid_limits() -> None:
-    with pytest.raises(RegionError, match="larger --grid-km"):
+    with pytest.raises(RegionError, match="larger spacing_km"):
         grid(box_region(-60, -180, 60, 179.9), 1.0)
     # A region smaller than the spacing keeps its centre when that lies inside it...
     tiny = grid(box_region(42.0, 130.0, 42.01, 130.01), 10.0)
@@ -178,5 +178,5 @@ def test_grid_limits() -> None:
     from overflight.regions import Polygon, Region
 
     frame = Region("frame", (Polygon(np.array(ring, float), (np.array(hole, float),)),))
-    with pytest.raises(RegionError, match="smaller --grid-km"):
+    with pytest.raises(RegionError, match="smaller spacing_km"):
         grid(frame, 200.0)

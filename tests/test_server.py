@@ -108,7 +108,7 @@ def test_catalog_list_name_glob_and_paging(client: TestClient) -> None:
     assert first["total"] == second["total"] == 167
     ids = [r["norad_id"] for r in first["items"] + second["items"]]
     assert len(set(ids)) == 20 and ids == sorted(ids)
-    assert_error(client.get("/api/catalog", params={"group": "nope"}), 404, "no group 'nope'")
+    assert_error(client.get("/api/catalog", params={"group": "nope"}), 404, "unknown group 'nope'")
     assert_error(client.get("/api/catalog", params={"limit": 0}), 422, "limit")
 
 
@@ -210,6 +210,14 @@ def test_watch_defaults_to_resource_group_and_45_deg(client: TestClient) -> None
          422, "not both"),
         ({"group": "military", "site": NORFOLK, "days": -1}, 422, "days"),
         ({"group": "military", "site": NORFOLK, "days": "many"}, 422, "days"),
+        ({"group": "military", "site": NORFOLK, "days": "inf"}, 422, "days: must be a positive"),
+        ({"group": "military", "site": NORFOLK, "days": "nan"}, 422, "days"),
+        ({"group": "military", "site": NORFOLK, "days": "1e9"}, 422,
+         "days: 1e+09 is longer than 366 days"),
+        ({"group": "military", "site": NORFOLK, "start": "2060-01-01T00:00Z"}, 422,
+         "start: 2060-01-01 is outside"),
+        ({"group": "military", "site": NORFOLK, "start": START, "end": "2027-07-01T00:00Z"},
+         422, "end: the interval of"),
         ({"group": "military", "site": NORFOLK, "min_elevation_deg": 95}, 422, "elevation"),
         ({"group": "military", "site": NORFOLK, "sun_min_deg": 20, "sun_max_deg": 10},
          422, "empty"),
@@ -217,7 +225,7 @@ def test_watch_defaults_to_resource_group_and_45_deg(client: TestClient) -> None
         ({"group": "military", "site": "91,10"}, 422, "latitude"),
         ({"group": "military"}, 422, "site"),
         ({"site": NORFOLK}, 422, "give sat"),
-        ({"group": "nope", "site": NORFOLK}, 404, "no group 'nope'"),
+        ({"group": "nope", "site": NORFOLK}, 404, "unknown group 'nope'"),
         ({"sat": "99999", "site": NORFOLK}, 404, "99999"),
         ({"group": "military", "site": NORFOLK, "colour": "red"}, 422, "colour"),
         ({"group": "geo", "site": NORFOLK, "days": 7}, 422, "background job"),
@@ -226,6 +234,15 @@ def test_watch_defaults_to_resource_group_and_45_deg(client: TestClient) -> None
 def test_passes_bad_inputs(client: TestClient, params: dict[str, Any], status: int,
                            words: str) -> None:
     assert_error(client.get("/api/passes", params=params), status, words)
+
+
+@pytest.mark.parametrize("days", ["inf", "1e9"])
+def test_bad_days_are_422_everywhere(client: TestClient, days: str) -> None:
+    assert_error(client.get("/api/watch", params={"site": NORFOLK, "days": days}), 422, "days")
+    # JSON has no inf: the bodies carry a huge number instead.
+    body = {"group": ["military"], "site": [NORFOLK], "start": START, "days": 1e9}
+    assert_error(client.post("/api/jobs/passes", json=body), 422, "days: 1e+09")
+    assert_error(client.post("/api/passes", json=body), 422, "days: 1e+09")
 
 
 def test_oversize_request_explains_the_limit(client: TestClient) -> None:
@@ -262,7 +279,7 @@ def test_track_matches_cli(client: TestClient, capsys: pytest.CaptureFixture[str
     ("params", "words"),
     [
         ({"sat": "58400", "step_s": 0}, "step_s"),
-        ({"sat": "58400", "start": "2024-06-09T10:00Z", "end": "2024-06-09T09:00Z"}, "after"),
+        ({"sat": "58400", "start": "2024-06-09T10:00Z", "end": "2024-06-09T09:00Z"}, "not before"),
         ({"sat": "58400", "start": "2024-06-01T00:00Z", "end": "2024-07-01T00:00Z",
           "step_s": 1}, "points"),
         ({"sat": "58400", "start": "soon"}, "start:"),
@@ -295,7 +312,7 @@ def test_maneuvers_of_a_group_match_cli(client: TestClient,
     data = client.get("/api/maneuvers", params={"group": "military"}).json()
     assert data["objects"] == 23 and data["element_sets"] == 23
     assert data["maneuvers"] == cli_json(["maneuvers", "--group", "military"], capsys) == []
-    assert_error(client.get("/api/maneuvers"), 422, "give sat or group")
+    assert_error(client.get("/api/maneuvers"), 422, "give sats or groups")
     assert_error(client.get("/api/maneuvers", params={"sat": "58400", "threshold": 0}), 422,
                  "threshold")
     assert_error(client.get("/api/maneuvers", params={"sat": "58400", "station": "Atlantis"}),

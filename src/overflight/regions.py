@@ -167,7 +167,7 @@ def grid(region: Region, spacing_km: float) -> Grid:
     if est > 4 * MAX_GRID_POINTS:
         raise RegionError(
             f"a {spacing_km:g} km grid of {region.name} would have about {est:,.0f} points "
-            f"(at most {MAX_GRID_POINTS:,}); use a larger --grid-km"
+            f"(at most {MAX_GRID_POINTS:,}); use a larger spacing_km"
         )
     lats: list[F64] = []
     lons: list[F64] = []
@@ -183,14 +183,14 @@ def grid(region: Region, spacing_km: float) -> Grid:
     if lat_in.size > MAX_GRID_POINTS:
         raise RegionError(
             f"a {spacing_km:g} km grid of {region.name} has {lat_in.size:,} points "
-            f"(at most {MAX_GRID_POINTS:,}); use a larger --grid-km"
+            f"(at most {MAX_GRID_POINTS:,}); use a larger spacing_km"
         )
     if lat_in.size == 0:
         clat, clon = (lat_min + lat_max) / 2.0, (lon_min + lon_max) / 2.0
         if not region.contains(clat, clon)[0]:
             raise RegionError(
                 f"no {spacing_km:g} km grid point falls inside {region.name}; use a smaller "
-                "--grid-km"
+                "spacing_km"
             )
         lat_in, lon_in = np.array([clat]), np.array([clon])
     # Longitudes back into [-180, 180) for regions given across the antimeridian.

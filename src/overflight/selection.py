@@ -1,8 +1,15 @@
-"""Turn a user's satellite selection (ids/names, groups, element-set files) into element sets."""
+"""Turn a user's satellite selection (ids/names, groups, element-set files, an open catalog)
+into element sets: the one place the CLI and the service both use.
+
+Errors name the arguments (``sats``, ``groups``, ``files``); unknown groups raise
+:class:`GroupNotFound` and empty selections :class:`NoElementSets` (the service answers both
+with 404).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,11 +20,47 @@ from overflight.errors import OverflightError
 if TYPE_CHECKING:
     from overflight.catalog import Catalog
 
-__all__ = ["SelectionError", "select_elements", "select_from_catalog"]
+__all__ = [
+    "GroupNotFound",
+    "NoElementSets",
+    "SelectionError",
+    "check_groups",
+    "select_elements",
+    "select_from_catalog",
+    "select_histories",
+]
 
 
 class SelectionError(OverflightError):
     """Nothing or something unknown selected (one-line message)."""
+
+
+class GroupNotFound(SelectionError, LookupError):
+    """A group that the catalog does not have."""
+
+
+class NoElementSets(SelectionError, LookupError):
+    """The selection is valid but holds no element sets (within the interval asked for)."""
+
+
+@contextmanager
+def _open(catalog: Catalog | None, db: str | Path | None) -> Iterator[Catalog]:
+    """``catalog`` itself (left open), or the catalog at ``db`` opened for the block."""
+    from overflight.catalog import Catalog
+
+    with nullcontext(catalog) if catalog is not None else Catalog.open(db) as cat:
+        yield cat
+
+
+def check_groups(cat: Catalog, groups: Sequence[str]) -> None:
+    """Raise GroupNotFound (listing the known groups) unless ``cat`` has every group."""
+    if not groups:
+        return
+    known = sorted(g.name for g in cat.groups())
+    for g in groups:
+        if g not in known:
+            listing = ", ".join(known) if known else "none"
+            raise GroupNotFound(f"unknown group {g!r} in {cat.description} (groups: {listing})")
 
 
 def select_elements(
@@ -26,18 +69,25 @@ def select_elements(
     files: Sequence[str | Path] = (),
     *,
     db: str | Path | None = None,
+    catalog: Catalog | None = None,
     as_of: datetime | None = None,
+    default_groups: Sequence[str] = (),
     warnings: list[str] | None = None,
 ) -> list[ElementSet]:
     """Latest element sets of the selected satellites, one per object, in selection order.
 
     ``sats``: NORAD ids, Alpha-5 ids or names (see ``Catalog.resolve``); ``groups``: catalog
     groups; ``files``: TLE/OMM files (their invalid records are reported in ``warnings``).
+    ``catalog``: an open catalog to use (else the one at ``db`` is opened when needed).
     ``as_of``: for satellites named in ``sats``, the element set nearest that time.
+    ``default_groups``: the groups used when nothing else is selected.
     """
-    from overflight.catalog import Catalog, CatalogError
     from overflight.catalog.formats import read_path
 
+    if not (sats or groups or files):
+        groups = default_groups
+    if not (sats or groups or files):
+        raise SelectionError("no satellites selected: give sats, groups or files")
     out: dict[int, ElementSet] = {}
     for f in files:
         result = read_path(f)
@@ -50,15 +100,12 @@ def select_elements(
             if es.norad_id not in out or es.epoch > out[es.norad_id].epoch:
                 out[es.norad_id] = es
     if sats or groups:
-        try:
-            with Catalog.open(db) as cat:
-                chosen = select_from_catalog(cat, sats, groups, as_of=as_of)
-        except CatalogError as exc:
-            raise SelectionError(str(exc)) from None
+        with _open(catalog, db) as cat:
+            chosen = select_from_catalog(cat, sats, groups, as_of=as_of)
         for es in chosen:
             out.setdefault(es.norad_id, es)
     if not out:
-        raise SelectionError("no satellites selected: give --sat, --group or --tle")
+        raise NoElementSets("the selection holds no element sets")
     return list(out.values())
 
 
@@ -70,8 +117,9 @@ def select_from_catalog(
 
     Named satellites get the element set nearest ``as_of`` (before or after; the newest when
     ``as_of`` is None); groups get each member's newest. Unknown satellites raise the catalog's
-    own errors (``SatelliteNotFound``, ``AmbiguousSatellite``); unknown groups SelectionError.
+    own errors (``SatelliteNotFound``, ``AmbiguousSatellite``); unknown groups GroupNotFound.
     """
+    check_groups(cat, groups)
     ids = [o.norad_id for o in cat.resolve_many(sats)]
     found = {e.norad_id: e for e in cat.latest(norad_ids=ids)} if ids else {}
     if as_of is not None:
@@ -80,14 +128,54 @@ def select_from_catalog(
             if near:
                 found[nid] = min(near, key=lambda e: abs((e.epoch - as_of).total_seconds()))
     chosen = [found[i] for i in ids if i in found]
-    known = {gi.name for gi in cat.groups()} if groups else set()
     for g in groups:
-        if g not in known:
-            raise SelectionError(
-                f"unknown group {g!r} in {cat.description}; groups: " + ", ".join(sorted(known))
-            )
         chosen += cat.latest(group=g)
     out: dict[int, ElementSet] = {}
     for es in chosen:
         out.setdefault(es.norad_id, es)
     return list(out.values())
+
+
+def select_histories(
+    sats: Sequence[str] = (),
+    groups: Sequence[str] = (),
+    *,
+    extra: Sequence[ElementSet] | None = None,
+    db: str | Path | None = None,
+    catalog: Catalog | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    max_sets: int | None = None,
+) -> dict[int, list[ElementSet]]:
+    """Stored element-set histories (NORAD id → sets by epoch, same-epoch re-publications
+    merged) of ``sats`` and ``groups`` with epochs within [start, end], plus ``extra`` records
+    (e.g. read from files; None: no files given).
+
+    Raises SelectionError when nothing is selected or more than ``max_sets`` element sets
+    would be loaded, NoElementSets when the selection holds none.
+    """
+    from overflight.history import group_histories
+
+    if not (sats or groups or extra is not None):
+        raise SelectionError("no satellites selected: give sats or groups")
+    records: list[ElementSet] = list(extra or ())
+    too_many = SelectionError(f"more than {max_sets or 0:,} element sets; give start and end, "
+                              "or fewer sats or groups")
+    if sats or groups:
+        with _open(catalog, db) as cat:
+            check_groups(cat, groups)
+            if sats:
+                ids = [o.norad_id for o in cat.resolve_many(sats)]
+                for hist in cat.history_many(norad_ids=ids, start=start, end=end).values():
+                    records.extend(hist)
+            for g in groups:
+                if max_sets is not None and len(records) > max_sets:
+                    raise too_many
+                for hist in cat.history_many(group=g, start=start, end=end).values():
+                    records.extend(hist)
+    if max_sets is not None and len(records) > max_sets:
+        raise too_many
+    if not records:
+        interval = " and interval" if start or end else ""
+        raise NoElementSets(f"no element sets in the selected history{interval}")
+    return group_histories(records)

@@ -193,3 +193,73 @@ def parse_time(text: str, *, zone: str | None = None, now: datetime | None = Non
 def as_utc_list(times: Iterable[datetime]) -> list[datetime]:
     """Every time as aware UTC (naive ones rejected)."""
     return [utc(t) for t in times]
+
+
+# ---- intervals given by users (one resolution for every frontend) --------------------------
+
+__all__ += ["EPHEMERIS_SPAN", "MAX_INTERVAL_DAYS", "resolve_interval", "resolve_time"]
+
+MAX_INTERVAL_DAYS = 366.0
+"""Longest interval :func:`resolve_interval` accepts by default, days."""
+
+EPHEMERIS_SPAN = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2053, 10, 1, tzinfo=UTC))
+"""Times the bundled DE421 ephemeris covers (the Sun for lighting), UTC."""
+
+
+def resolve_time(value: datetime | str, name: str = "time", *,
+                 now: datetime | None = None) -> datetime:
+    """A user's time as aware UTC: an aware datetime, or text for :func:`parse_time`
+    (``now`` or ISO 8601 with ``Z``/offset; naive text is rejected). Errors start ``name:``."""
+    try:
+        if isinstance(value, datetime):
+            return utc(value)
+        return parse_time(value, now=now)
+    except TimeError as exc:
+        raise TimeError(f"{name}: {exc}") from None
+
+
+def resolve_interval(
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+    days: float | None = None,
+    *,
+    default_days: float = 1.0,
+    max_days: float = MAX_INTERVAL_DAYS,
+    now: datetime | None = None,
+) -> tuple[datetime, datetime]:
+    """``(start, end)`` as aware UTC from a start (default now) and an ``end`` or a length in
+    ``days`` (default ``default_days``).
+
+    Raises :class:`TimeError` naming ``start``, ``end`` or ``days`` unless ``days`` is finite
+    and positive, start < end, the interval is at most ``max_days`` long (366 by default) and
+    both ends lie within :data:`EPHEMERIS_SPAN`.
+    """
+    import math
+
+    lo, hi = EPHEMERIS_SPAN
+    t0 = (utc(now or datetime.now(UTC)) if start is None or start == ""
+          else resolve_time(start, "start", now=now))
+    if end is not None and end != "" and days is not None:
+        raise TimeError("give end or days, not both")
+    if not lo <= t0 < hi:
+        raise TimeError(f"start: {t0:%Y-%m-%d} is outside {lo:%Y-%m-%d}..{hi:%Y-%m-%d}, the span "
+                        "of the bundled Sun ephemeris (DE421)")
+    if days is not None:
+        if not (isinstance(days, int | float) and math.isfinite(days) and days > 0):
+            raise TimeError(f"days: must be a positive finite number of days, got {days!r}")
+        if days > max_days:
+            raise TimeError(f"days: {days:g} is longer than {max_days:g} days")
+        t1 = t0 + timedelta(days=days)
+    elif end is not None and end != "":
+        t1 = resolve_time(end, "end", now=now)
+    else:
+        t1 = t0 + timedelta(days=default_days)
+    if t1 <= t0:
+        raise TimeError(f"start: {format_utc(t0)} is not before end {format_utc(t1)}")
+    length = (t1 - t0).total_seconds() / 86400.0
+    if length > max_days:
+        raise TimeError(f"end: the interval of {length:.6g} days is longer than {max_days:g} days")
+    if t1 > hi:
+        raise TimeError(f"end: {t1:%Y-%m-%d} is outside {lo:%Y-%m-%d}..{hi:%Y-%m-%d}, the span of "
+                        "the bundled Sun ephemeris (DE421)")
+    return t0, t1

@@ -71,4 +71,4 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         _common.fail("interrupted", 130)
     except OverflightError as exc:
-        _common.fail(str(exc), _common.EXIT_USAGE)
+        _common.fail(_common.with_flags(str(exc)), _common.EXIT_USAGE)

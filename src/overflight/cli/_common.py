@@ -111,21 +111,21 @@ def iter_json_lines(rows: Iterable[Mapping[str, Any]], out: Any = None) -> None:
     out.write("\n]\n")
 
 
-def interval(
-    start: str | None, end: str | None, days: float | None, *, default_start: Any = None
-) -> tuple[Any, Any]:
-    """Resolve ``--start/--end/--days`` into aware UTC datetimes (default: now, 1 day)."""
-    from datetime import UTC, datetime, timedelta
+# Library messages name the library's arguments; where a message asks for a selection, the
+# CLI adds the options that give it.
+_FLAG_HINTS = (
+    ("give sats, groups or files", "--sat, --group or --tle"),
+    ("give sats or groups", "--sat or --group"),
+    ("site_files or all_sites", "--site, --sites FILE or --all-sites"),
+)
 
-    from overflight.times import parse_time
 
-    t0 = parse_time(start) if start else (default_start or datetime.now(UTC))
-    if end and days is not None:
-        raise UserError("give --end or --days, not both")
-    t1 = parse_time(end) if end else t0 + timedelta(days=1.0 if days is None else days)
-    if days is not None and days <= 0:
-        raise UserError(f"--days must be positive, got {days}")
-    return t0, t1
+def with_flags(message: str) -> str:
+    """A library error message with the CLI options it refers to, where that helps."""
+    for phrase, flags in _FLAG_HINTS:
+        if phrase in message:
+            return f"{message} (options: {flags})"
+    return message
 
 
 def warn(message: str) -> None:

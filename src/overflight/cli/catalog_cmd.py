@@ -54,12 +54,9 @@ def open_catalog(db: str | None, *, create: bool = False) -> Iterator[Catalog]:
 
 
 def _check_group(cat: Catalog, group: str | None) -> None:
-    if group is None:
-        return
-    known = [g.name for g in cat.groups()]
-    if group not in known:
-        listing = ", ".join(known) if known else "none"
-        raise UserError(f"no group '{group}' in {cat.description} (groups: {listing})")
+    from overflight.selection import check_groups
+
+    check_groups(cat, [group] if group else [])
 
 
 # ---- import ----------------------------------------------------------------------------------

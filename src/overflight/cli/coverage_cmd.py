@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from overflight.regions import Grid
 
 DEFAULT_OFF_NADIR_DEG = 30.0
-_STALE_DAYS = 7.0
+DEFAULT_FLEET_GROUP = "resource"
 
 
 class CoverageFormat(StrEnum):
@@ -74,13 +74,6 @@ def _hypothetical(sso: list[str], walker: list[str], orbit: list[str],
             except HypotheticalError as exc:
                 raise UserError(f"{flag} {spec!r}: {exc}") from None
     return out
-
-
-def _warn_stale(elsets: list[ElementSet], start: datetime, end: datetime) -> None:
-    worst = max(max(abs(e.age_days(start)), abs(e.age_days(end))) for e in elsets)
-    if worst > _STALE_DAYS:
-        warn(f"element sets are up to {worst:.0f} days from the requested times; predictions "
-             "degrade by kilometres per day of age (import fresh data: overflight catalog import)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -387,9 +380,11 @@ def register(app: typer.Typer) -> None:
         from overflight.access import Constraints
         from overflight.coverage import CoverageError
         from overflight.elements import EARTH_RADIUS_KM
+        from overflight.freshness import stale_elements
         from overflight.hypothetical import HypotheticalError
         from overflight.regions import RegionError, grid, resolve_region
         from overflight.sensors import Sensor, load_sensors
+        from overflight.times import resolve_interval
 
         if workers is not None and workers < 1:
             raise UserError(f"--workers must be at least 1, got {workers}")
@@ -402,7 +397,7 @@ def register(app: typer.Typer) -> None:
                                    and min_elevation is None else max_off_nadir),
                 sun_min_deg=sun_min, sun_max_deg=sun_max, min_duration_s=min_duration)
             c.validate()
-            t0, t1 = _interval(start, end, days)
+            t0, t1 = resolve_interval(start, end, days)
             reg = resolve_region(region)
             g = grid(reg, grid_km)
             added = _hypothetical(add_sso, add_walker, add_orbit, t0)
@@ -417,7 +412,9 @@ def register(app: typer.Typer) -> None:
                         e.semi_major_axis_km - EARTH_RADIUS_KM,
                         source="assumed for a hypothetical satellite (--hypothetical-gsd)")
             elsets = _fleet(fleet, sat, group, tle, db, t0, max_altitude)
-            _warn_stale(elsets, t0, t1)
+            stale = stale_elements(elsets, t0, t1)
+            if stale:
+                warn(stale.message("overflight catalog import"))
             if max_gsd is not None:
                 missing = [e for e in elsets + added if e.norad_id not in sensor_table]
                 if missing:
@@ -457,15 +454,6 @@ def register(app: typer.Typer) -> None:
              columns=["name", "title", "approximate", "bbox", "source"])
 
 
-def _interval(start: str | None, end: str | None, days: float | None) -> tuple[datetime, datetime]:
-    from overflight.access import check_interval
-    from overflight.cli._common import interval
-
-    t0, t1 = interval(start, end, days)
-    check_interval(t0, t1)
-    return t0, t1
-
-
 def _fleet(fleet: list[str], sat: list[str], group: list[str], tle: list[Path],
            db: Path | None, t0: datetime, max_altitude: float | None) -> list[ElementSet]:
     from overflight.hypothetical import is_hypothetical
@@ -475,10 +463,9 @@ def _fleet(fleet: list[str], sat: list[str], group: list[str], tle: list[Path],
     files += tle
     groups += group
     sats += sat
-    if not (files or groups or sats):
-        groups = ["resource"]
     problems: list[str] = []
-    elsets = select_elements(sats, groups, files, db=db, as_of=t0, warnings=problems)
+    elsets = select_elements(sats, groups, files, db=db, as_of=t0,
+                             default_groups=[DEFAULT_FLEET_GROUP], warnings=problems)
     for p in problems:
         warn(p)
     if max_altitude is not None:

@@ -28,7 +28,9 @@ def register(app: typer.Typer) -> None:
 
         from overflight.access import Constraints
         from overflight.catalog import Catalog
-        from overflight.cli.passes_cmd import compute_windows
+        from overflight.cli.passes_cmd import plan_windows
+        from overflight.freshness import stale_elements
+        from overflight.passes import PassPlan
         from overflight.sensors import shipped_sensors
         from overflight.sites import named_sites
 
@@ -62,7 +64,8 @@ def register(app: typer.Typer) -> None:
             f"of {len(elsets)} Earth-observation satellites over {len(sites)} named sites, "
             f"{t0:%Y-%m-%d %H:%M}Z + {hours:g} h"
         )
-        windows = compute_windows(elsets, sites, t0, t1, c, progress=True)
+        plan = PassPlan(elsets, sites, t0, t1, c, stale_elements(elsets, t0, t1))
+        windows = plan_windows(plan, warnings=False)
         sensors = shipped_sensors()
         per_site: dict[str, list[Any]] = defaultdict(list)
         for w in windows:

@@ -92,44 +92,28 @@ def load_histories(
 
     With files, ``sats`` pick objects in the files; otherwise they are looked up in the catalog.
     """
-    from overflight.history import group_histories
+    from overflight.selection import select_histories
 
-    records: list[ElementSet] = []
-    if files:
-        for f in files:
-            records.extend(_read_history_file(f))
-        if sats:
-            wanted = {_match_file_object(records, s) for s in sats}
-            records = [es for es in records if es.norad_id in wanted]
-        records = _in_interval(records, since, until)
-    if (sats and not files) or groups:
-        from overflight.catalog import Catalog
-
-        with Catalog.open(db) as cat:
-            if sats and not files:
-                ids = [o.norad_id for o in cat.resolve_many(sats)]
-                for hist in cat.history_many(norad_ids=ids, start=since, end=until).values():
-                    records.extend(hist)
-            known = {g.name for g in cat.groups()}
-            for g in groups:
-                if g not in known:
-                    raise UserError(f"unknown group {g!r} in {cat.description}; groups: "
-                                    + ", ".join(sorted(known)))
-                for hist in cat.history_many(group=g, start=since, end=until).values():
-                    records.extend(hist)
     if not (sats or groups or files):
         raise UserError("nothing selected: give --sat, --group or --tle-history FILE")
-    if not records:
-        raise UserError("no element sets in the selected history"
-                        + (" and interval" if since or until else ""))
-    return group_histories(records)
+    extra: list[ElementSet] | None = None
+    if files:
+        extra = []
+        for f in files:
+            extra.extend(_read_history_file(f))
+        if sats:
+            wanted = {_match_file_object(extra, s) for s in sats}
+            extra = [es for es in extra if es.norad_id in wanted]
+            sats = []  # with files, sats pick objects in the files
+        extra = _in_interval(extra, since, until)
+    return select_histories(sats, groups, extra=extra, db=db, start=since, end=until)
 
 
 def _interval(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
-    from overflight.times import parse_time
+    from overflight.times import resolve_time
 
-    t0 = parse_time(since) if since else None
-    t1 = parse_time(until) if until else None
+    t0 = resolve_time(since, "since") if since else None
+    t1 = resolve_time(until, "until") if until else None
     if t0 is not None and t1 is not None and t1 <= t0:
         raise UserError("--until must be after --since")
     return t0, t1

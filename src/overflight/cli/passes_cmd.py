@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from overflight.cli._common import DbOption, UserError, emit, warn
+from overflight.cli._common import DbOption, emit, warn
+from overflight.passes import WATCH_MAX_OFF_NADIR_DEG
 
 if TYPE_CHECKING:
-    from overflight.access import Constraints, Window
-    from overflight.elements import ElementSet
-    from overflight.geometry import Site
+    from overflight.access import Window
+    from overflight.passes import PassPlan
 
 
 class PassFormat(StrEnum):
@@ -33,79 +33,25 @@ class WatchFormat(StrEnum):
     png = "png"
 
 
-TABLE_COLUMNS = ["satellite", "site", "start", "peak", "end", "max el°", "off-nadir°",
-                 "range km", "sun°", "lit", "dir", "gsd m"]
-_STALE_DAYS = 7.0
-
-
-def _constraints(
-    min_elevation: float | None,
-    max_off_nadir: float | None,
-    max_range: float | None,
-    sun_min: float | None,
-    sun_max: float | None,
-    sunlit: bool | None,
-    min_duration: float,
-) -> Constraints:
-    from overflight.access import Constraints
-
-    c = Constraints(
-        min_elevation_deg=min_elevation,
-        max_off_nadir_deg=max_off_nadir,
-        max_range_km=max_range,
-        sun_min_deg=sun_min,
-        sun_max_deg=sun_max,
-        sunlit=sunlit,
-        min_duration_s=min_duration,
-    )
-    c.validate()
-    return c
-
-
-def _warn_stale(elsets: list[ElementSet], start: datetime, end: datetime) -> None:
-    ages = [abs(e.age_days(start)) for e in elsets] + [abs(e.age_days(end)) for e in elsets]
-    worst = max(ages)
-    if worst > _STALE_DAYS:
-        warn(
-            f"element sets are up to {worst:.0f} days from the requested times; predictions "
-            "degrade by kilometres per day of age (import fresh data: overflight catalog import)"
-        )
-
-
-def compute_windows(
-    elsets: list[ElementSet],
-    sites: list[Site],
-    start: datetime,
-    end: datetime,
-    constraints: Constraints,
-    *,
-    sensors_file: Path | None = None,
-    progress: bool = True,
-) -> list[Window]:
-    """Windows with a rich progress bar on stderr for long jobs."""
-    from overflight.access import iter_window_tables, table_to_windows
+def plan_windows(plan: PassPlan, *, sensors_file: Path | None = None,
+                 progress: bool = True, warnings: bool = True) -> list[Window]:
+    """Warn about the plan's problems and stale element sets on stderr (unless ``warnings``
+    is false), then compute its windows (a rich progress bar on stderr for long jobs)."""
     from overflight.sensors import load_sensors
 
+    for line in plan.warnings("overflight catalog import") if warnings else []:
+        warn(line)
     sensors = load_sensors(sensors_file)
-    windows: list[Window] = []
-    show = progress and sys.stderr.isatty() and len(elsets) * len(sites) > 200
-    if show:
-        from rich.progress import Progress
+    # workers=None: large jobs (several batches) use every core; small ones stay in-process.
+    show = progress and sys.stderr.isatty() and len(plan.elsets) * len(plan.sites) > 200
+    if not show:
+        return plan.windows(sensors=sensors, workers=None)
+    from rich.progress import Progress
 
-        with Progress(transient=True) as bar:
-            task = bar.add_task("overflight windows", total=len(elsets))
-            for table in iter_window_tables(
-                elsets, sites, start, end, constraints,
-                batch_size=64, workers=None,
-                progress=lambda done, total: bar.update(task, completed=done),
-            ):
-                windows.extend(table_to_windows(table, elsets, sites, sensors=sensors))
-    else:
-        # workers=None: large jobs (several batches) use every core; small ones stay in-process.
-        for table in iter_window_tables(elsets, sites, start, end, constraints, workers=None):
-            windows.extend(table_to_windows(table, elsets, sites, sensors=sensors))
-    windows.sort(key=lambda w: (w.start, w.site, w.norad_id))
-    return windows
+    with Progress(transient=True) as bar:
+        task = bar.add_task("overflight windows", total=len(plan.elsets))
+        return plan.windows(sensors=sensors, workers=None, batch_size=64,
+                            progress=lambda done, total: bar.update(task, completed=done))
 
 
 def _ics(windows: list[Window]) -> str:
@@ -144,24 +90,10 @@ def write_windows(windows: list[Window], fmt: str, title: str) -> None:
         if not rows:
             typer.echo("no windows")
             return
-        people = [
-            {
-                "satellite": f"{w.name} ({w.norad_id})",
-                "site": w.site,
-                "start": w.start.strftime("%m-%d %H:%M:%S"),
-                "peak": w.peak.strftime("%H:%M:%S"),
-                "end": w.end.strftime("%H:%M:%S"),
-                "max el°": f"{w.max_elevation_deg:.1f}",
-                "off-nadir°": f"{w.min_off_nadir_deg:.1f}",
-                "range km": f"{w.min_range_km:.0f}",
-                "sun°": f"{w.sun_elevation_deg:.0f}",
-                "lit": "yes" if w.satellite_sunlit else "no",
-                "dir": w.direction[:3],
-                "gsd m": "" if w.gsd_m is None else f"{w.gsd_m:.2f}",
-            }
-            for w in windows
-        ]
-        emit(people, "table", title=title + " (UTC)", columns=TABLE_COLUMNS)
+        from overflight.passes import WINDOW_DISPLAY_COLUMNS, window_display_row
+
+        people = [window_display_row(w) for w in windows]
+        emit(people, "table", title=title + " (UTC)", columns=WINDOW_DISPLAY_COLUMNS)
     else:
         emit(rows, fmt)
 
@@ -225,22 +157,17 @@ def register(app: typer.Typer) -> None:
         db: Path | None = DbOption,
     ) -> None:
         """Overflight windows of satellites over sites, with sensor and lighting constraints."""
-        from overflight.selection import select_elements
-        from overflight.sites import resolve_sites
+        from overflight.passes import checked_constraints, plan_passes, span_text
 
-        c = _constraints(min_elevation, max_off_nadir, max_range, sun_min, sun_max, sunlit,
-                         min_duration)
-        t0, t1 = _interval(start, end, days)
-        site_list = resolve_sites(site, sites, all_named=all_sites)
-        if not site_list:
-            raise UserError("no sites given: use --site, --sites FILE or --all-sites")
-        problems: list[str] = []
-        elsets = select_elements(sat, group, tle, db=db, as_of=t0, warnings=problems)
-        for p in problems:
-            warn(p)
-        _warn_stale(elsets, t0, t1)
-        windows = compute_windows(elsets, site_list, t0, t1, c, sensors_file=sensors)
-        write_windows(windows, fmt.value, f"Overflight windows {_span(t0, t1)}")
+        c = checked_constraints(
+            min_elevation_deg=min_elevation, max_off_nadir_deg=max_off_nadir,
+            max_range_km=max_range, sun_min_deg=sun_min, sun_max_deg=sun_max, sunlit=sunlit,
+            min_duration_s=min_duration)
+        plan = plan_passes(sats=sat, groups=group, files=tle, sites=site, site_files=sites,
+                           all_sites=all_sites, start=start, end=end, days=days,
+                           constraints=c, db=db)
+        windows = plan_windows(plan, sensors_file=sensors)
+        write_windows(windows, fmt.value, f"Overflight windows {span_text(plan.start, plan.end)}")
 
     @app.command("watch")
     def watch(
@@ -251,29 +178,24 @@ def register(app: typer.Typer) -> None:
         start: str | None = typer.Option(None, help="Start, ISO 8601; default now."),
         days: float = typer.Option(1.0, help="Length of the timeline in days."),
         min_elevation: float | None = typer.Option(None, help="Minimum elevation, deg."),
-        max_off_nadir: float | None = typer.Option(45.0, help="Maximum off-nadir, deg."),
+        max_off_nadir: float | None = typer.Option(WATCH_MAX_OFF_NADIR_DEG,
+                                                   help="Maximum off-nadir, deg."),
         fmt: WatchFormat = typer.Option(WatchFormat.table, "--format", "-f"),
         output: Path | None = typer.Option(None, "--output", "-o", help="File for --format png."),
         db: Path | None = DbOption,
     ) -> None:
         """Overflight-warning timeline for one site: who can image it, and when."""
-        from overflight.selection import select_elements
-        from overflight.sites import resolve_site
+        from overflight.passes import WATCH_GROUP, checked_constraints, plan_passes, span_text
 
-        target = resolve_site(site)
-        t0, t1 = _interval(start, None, days)
-        c = _constraints(min_elevation, max_off_nadir, None, None, None, None, 0.0)
-        problems: list[str] = []
-        elsets = select_elements(sat, group or ([] if (sat or tle) else ["resource"]), tle,
-                                 db=db, as_of=t0, warnings=problems)
-        for p in problems:
-            warn(p)
-        _warn_stale(elsets, t0, t1)
-        windows = compute_windows(elsets, [target], t0, t1, c)
-        title = f"Overflight warning for {target.name} {_span(t0, t1)}"
+        c = checked_constraints(min_elevation_deg=min_elevation, max_off_nadir_deg=max_off_nadir)
+        plan = plan_passes(sats=sat, groups=group, files=tle, sites=[site], start=start,
+                           days=days, constraints=c, default_groups=[WATCH_GROUP], db=db)
+        windows = plan_windows(plan)
+        target = plan.sites[0]
+        title = f"Overflight warning for {target.name} {span_text(plan.start, plan.end)}"
         if fmt == WatchFormat.png:
             out = output or Path(f"watch-{_slug(target.name)}.png")
-            gantt_png(windows, out, title, t0, t1)
+            gantt_png(windows, out, title, plan.start, plan.end)
             typer.echo(f"wrote {out} ({len(windows)} windows)")
             return
         write_windows(windows, fmt.value, title)
@@ -288,19 +210,6 @@ def register(app: typer.Typer) -> None:
         rows: list[dict[str, Any]] = [n.to_dict() for n in named_sites()]
         emit(rows, fmt, title="Named sites",
              columns=["name", "lat_deg", "lon_deg", "precision_m", "country", "source"])
-
-
-def _interval(start: str | None, end: str | None, days: float | None) -> tuple[datetime, datetime]:
-    from overflight.access import check_interval
-    from overflight.cli._common import interval
-
-    t0, t1 = interval(start, end, days)
-    check_interval(t0, t1)
-    return t0, t1
-
-
-def _span(t0: datetime, t1: datetime) -> str:
-    return f"{t0:%Y-%m-%d %H:%M}Z → {t1:%Y-%m-%d %H:%M}Z"
 
 
 def _slug(text: str) -> str:

@@ -105,9 +105,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Where a satellite is: position, altitude, sunlit, and over which place."""
         from overflight.basemap import describe_place
-        from overflight.times import parse_time
+        from overflight.times import resolve_time
 
-        when = parse_time(at)
+        when = resolve_time(at, "at")
         es = _one_satellite(sat, db, when)
         row = track_rows(es, [when])[0]
         info: dict[str, Any] = {"norad_id": es.norad_id, "name": es.name, **row,
@@ -133,15 +133,11 @@ def register(app: typer.Typer) -> None:
         db: Path | None = DbOption,
     ) -> None:
         """Ground track of a satellite (nadir points), as a table, JSON, CSV, GeoJSON or map."""
-        from datetime import timedelta
+        from overflight.times import resolve_interval, resolve_time, time_grid
 
-        from overflight.times import parse_time, time_grid
-
-        t0 = parse_time(start)
+        t0 = resolve_time(start, "start")
         es = _one_satellite(sat, db, t0)
-        t1 = parse_time(end) if end else t0 + timedelta(minutes=es.period_min)
-        if t1 <= t0:
-            raise UserError("--end must be after --start")
+        t0, t1 = resolve_interval(t0, end, default_days=es.period_min / 1440.0)
         if step <= 0:
             raise UserError("--step must be positive")
         if (t1 - t0).total_seconds() / step > 200_000:

@@ -204,8 +204,9 @@ def _validation_message(exc: RequestValidationError) -> str:
 def _status_for(exc: BaseException) -> int:
     from overflight.catalog import SatelliteNotFound
     from overflight.catalog.store import StoreError
+    from overflight.selection import GroupNotFound, NoElementSets
 
-    if isinstance(exc, SatelliteNotFound):
+    if isinstance(exc, SatelliteNotFound | GroupNotFound | NoElementSets):
         return 404
     if isinstance(exc, StoreError):
         return 503

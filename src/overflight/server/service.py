@@ -28,15 +28,14 @@ from overflight.server.models import (
 )
 
 if TYPE_CHECKING:
-    from overflight.access import Constraints, WindowTable
+    from overflight.access import WindowTable
     from overflight.catalog import Catalog
     from overflight.elements import ElementSet
-    from overflight.geometry import Site
+    from overflight.passes import PassPlan
     from overflight.server.jobs import JobContext
 
-__all__ = ["ApiError", "Limits", "PassPlan", "PassesJobResult", "Service"]
+__all__ = ["ApiError", "Limits", "PassesJobResult", "Service"]
 
-_STALE_DAYS = 7.0
 _CLAIM_MAP_MARGIN = timedelta(minutes=25)
 _CLAIM_MAP_STEP_S = 20.0
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -93,36 +92,18 @@ class Limits:
         }
 
 
-@dataclass(frozen=True)
-class PassPlan:
-    """A checked passes request: what will be computed."""
+def _header(plan: PassPlan) -> dict[str, Any]:
+    """What a passes answer says about the request (before its windows)."""
+    from overflight.times import format_utc
 
-    elsets: list[ElementSet]
-    sites: list[Site]
-    start: datetime
-    end: datetime
-    constraints: Constraints
-    work: float
-    warnings: list[str]
-
-    def key(self) -> tuple[Any, ...]:
-        return (
-            tuple(e.key for e in self.elsets),
-            tuple((s.name, s.lat_deg, s.lon_deg, s.alt_m) for s in self.sites),
-            self.start, self.end, self.constraints,
-        )
-
-    def header(self) -> dict[str, Any]:
-        from overflight.times import format_utc
-
-        return {
-            "start": format_utc(self.start),
-            "end": format_utc(self.end),
-            "satellites": len(self.elsets),
-            "sites": [_site_ref(s) for s in self.sites],
-            "work": round(self.work, 1),
-            "warnings": list(self.warnings),
-        }
+    return {
+        "start": format_utc(plan.start),
+        "end": format_utc(plan.end),
+        "satellites": len(plan.elsets),
+        "sites": [s.to_dict() for s in plan.sites],
+        "work": round(plan.work, 1),
+        "warnings": plan.warnings(),
+    }
 
 
 @dataclass(frozen=True)
@@ -135,39 +116,19 @@ class PassesJobResult:
     def page(self, offset: int, limit: int) -> dict[str, Any]:
         import numpy as np
 
-        from overflight.access import table_to_windows
         from overflight.sensors import shipped_sensors
 
         n = len(self.table)
         idx = np.arange(min(offset, n), min(offset + limit, n))
-        part = self.table.take(idx)
-        windows = table_to_windows(part, self.plan.elsets, self.plan.sites,
-                                   sensors=shipped_sensors())
-        out = self.plan.header()
+        windows = self.plan.to_windows(self.table.take(idx), sensors=shipped_sensors())
+        out = _header(self.plan)
         del out["work"]
         out.update(count=n, offset=offset, limit=limit, windows=[w.to_dict() for w in windows])
         return out
 
 
-def _site_ref(s: Site) -> dict[str, Any]:
-    return {"name": s.name, "lat_deg": s.lat_deg, "lon_deg": s.lon_deg, "alt_m": s.alt_m}
-
-
 def _iso(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _time(text: str | None, field: str, default: datetime | None = None) -> datetime:
-    from overflight.times import TimeError, parse_time
-
-    if text is None or text == "":
-        if default is None:
-            raise ApiError(422, f"{field}: missing")
-        return default
-    try:
-        return parse_time(text)
-    except TimeError as exc:
-        raise ApiError(422, f"{field}: {exc}") from None
 
 
 class _Catalogs:
@@ -255,17 +216,12 @@ class Service:
     def groups(self) -> list[dict[str, Any]]:
         return [g.to_dict() for g in self.catalogs.get().groups()]
 
-    def _check_group(self, cat: Catalog, group: str) -> None:
-        known = [g.name for g in cat.groups()]
-        if group not in known:
-            listing = ", ".join(known) if known else "none"
-            raise ApiError(404, f"no group {group!r} in {cat.description} (groups: {listing})")
-
     def catalog_page(self, group: str | None, name: str | None, limit: int,
                      offset: int) -> dict[str, Any]:
+        from overflight.selection import check_groups
+
         cat = self.catalogs.get()
-        if group:
-            self._check_group(cat, group)
+        check_groups(cat, [group] if group else [])
         latest = cat.latest(group=group or None, name=name or None)
         total = len(latest)
         page = latest[offset: offset + limit]
@@ -283,10 +239,12 @@ class Service:
         return info_row(obj, sets, cat.names(obj.norad_id), datetime.now(UTC))
 
     def element_history(self, ref: str, start: str | None, end: str | None) -> dict[str, Any]:
+        from overflight.times import resolve_time
+
         cat = self.catalogs.get()
         obj = cat.resolve(ref)
-        t0 = _time(start, "start") if start else None
-        t1 = _time(end, "end") if end else None
+        t0 = resolve_time(start, "start") if start else None
+        t1 = resolve_time(end, "end") if end else None
         sets = cat.history(obj.norad_id, start=t0, end=t1)
         if len(sets) > self.limits.max_history_sets:
             raise ApiError(422, f"{len(sets)} element sets: more than the limit of "
@@ -329,60 +287,25 @@ class Service:
                 "stored": True, "errors": errors[:1000]}
 
     # ---- selection ---------------------------------------------------------------------------
-    def select(self, cat: Catalog, sats: Sequence[str], groups: Sequence[str],
-               as_of: datetime) -> list[ElementSet]:
-        """Element sets of the chosen satellites and groups (``select_from_catalog``) on this
-        thread's catalog; an unknown satellite stays a SatelliteNotFound (404)."""
-        from overflight.selection import select_from_catalog
-
-        for g in groups:
-            self._check_group(cat, g)
-        return select_from_catalog(cat, sats, groups, as_of=as_of)
-
     # ---- passes ------------------------------------------------------------------------------
-    def plan_passes(self, req: PassesRequest, *, job: bool = False) -> PassPlan:
-        """Check a passes request and choose what to compute; ApiError 422 when too large."""
-        from overflight.access import Constraints, check_interval
-        from overflight.sites import resolve_site
+    def plan_passes(self, req: PassesRequest, *, job: bool = False,
+                    default_groups: Sequence[str] = ()) -> PassPlan:
+        """Check a passes request (:func:`overflight.passes.plan_passes` on this thread's
+        catalog) and its size; ApiError 422 when too large."""
+        from overflight.passes import checked_constraints, plan_passes
 
-        c = Constraints(
-            min_elevation_deg=req.min_elevation_deg,
-            max_off_nadir_deg=req.max_off_nadir_deg,
-            max_range_km=req.max_range_km,
-            sun_min_deg=req.sun_min_deg,
-            sun_max_deg=req.sun_max_deg,
-            sunlit=req.sunlit,
-            min_duration_s=req.min_duration_s,
-        )
-        c.validate()
-        t0 = _time(req.start, "start", default=datetime.now(UTC))
-        if req.end and req.days is not None:
-            raise ApiError(422, "give end or days, not both")
-        t1 = _time(req.end, "end") if req.end else t0 + timedelta(
-            days=1.0 if req.days is None else req.days)
-        check_interval(t0, t1)
-        if not req.site:
-            raise ApiError(422, "site: give at least one site (a named site or LAT,LON)")
-        if len(req.site) > self.limits.max_sites:
-            raise ApiError(422, f"site: {len(req.site)} sites; at most "
-                                f"{self.limits.max_sites} per request")
-        sites: list[Site] = []
-        for text in req.site:
-            s = resolve_site(text)
-            if all((s.name, s.lat_deg, s.lon_deg) != (o.name, o.lat_deg, o.lon_deg)
-                   for o in sites):
-                sites.append(s)
-        if not req.sat and not req.group:
-            raise ApiError(422, "give sat (NORAD ids or names) or group")
-        elsets = self.select(self.catalogs.get(), req.sat, req.group, t0)
-        if not elsets:
-            raise ApiError(422, "the selection holds no element sets")
-        days = (t1 - t0).total_seconds() / 86400.0
-        work = len(elsets) * len(sites) * days
+        c = checked_constraints(
+            min_elevation_deg=req.min_elevation_deg, max_off_nadir_deg=req.max_off_nadir_deg,
+            max_range_km=req.max_range_km, sun_min_deg=req.sun_min_deg,
+            sun_max_deg=req.sun_max_deg, sunlit=req.sunlit, min_duration_s=req.min_duration_s)
+        plan = plan_passes(sats=req.sat, groups=req.group, sites=req.site, start=req.start,
+                           end=req.end, days=req.days, constraints=c,
+                           default_groups=default_groups, catalog=self.catalogs.get(),
+                           max_sites=self.limits.max_sites)
         cap = self.limits.max_job_work if job else self.limits.max_work
-        if work > cap:
-            size = (f"{len(elsets)} satellites × {len(sites)} sites × {days:.3g} days = "
-                    f"{work:,.0f} satellite-site-days")
+        if plan.work > cap:
+            size = (f"{len(plan.elsets)} satellites × {len(plan.sites)} sites × "
+                    f"{plan.days:.3g} days = {plan.work:,.0f} satellite-site-days")
             if job:
                 raise ApiError(422, f"request too large: {size}; a background job may compute "
                                     f"at most {cap:,.0f}. Use fewer satellites, sites or days")
@@ -390,30 +313,22 @@ class Service:
                                 f"{cap:,.0f}. Use fewer satellites, sites or days, or run it "
                                 "as a background job: POST /api/jobs/passes with the same "
                                 f"fields (up to {self.limits.max_job_work:,.0f})")
-        warnings: list[str] = []
-        worst = max(max(abs(e.age_days(t0)), abs(e.age_days(t1))) for e in elsets)
-        if worst > _STALE_DAYS:
-            warnings.append(
-                f"element sets are up to {worst:.0f} days from the requested times; "
-                "predictions degrade by kilometres per day of age (import fresh data)")
-        return PassPlan(elsets, sites, t0, t1, c, work, warnings)
+        return plan
 
-    def passes(self, req: PassesRequest) -> tuple[bytes, bool]:
+    def passes(self, req: PassesRequest,
+               default_groups: Sequence[str] = ()) -> tuple[bytes, bool]:
         """Windows of a request within the interactive limit, as the JSON of
         :class:`~overflight.server.models.PassesResponse`: (body, from cache)."""
-        from overflight.access import find_windows
         from overflight.sensors import shipped_sensors
         from overflight.server.models import PassesResponse
 
-        plan = self.plan_passes(req)
+        plan = self.plan_passes(req, default_groups=default_groups)
         key = plan.key()
         hit = self.cache.get(key)
         if hit is not None:
             return hit, True
-        windows = find_windows(plan.elsets, plan.sites, plan.start, plan.end, plan.constraints,
-                               sensors=shipped_sensors())
-        windows.sort(key=lambda w: (w.start, w.site, w.norad_id))
-        out = plan.header()
+        windows = plan.windows(sensors=shipped_sensors())
+        out = _header(plan)
         out["count"] = len(windows)
         out["windows"] = [w.to_dict() for w in windows]
         # Validated once here; a popular answer is then served as bytes from the cache.
@@ -422,56 +337,45 @@ class Service:
         return body, False
 
     def watch(self, q: WatchQuery) -> tuple[bytes, bool]:
+        from overflight.passes import WATCH_GROUP
+
         req = PassesRequest(
-            sat=q.sat, group=q.group or ([] if q.sat else ["resource"]), site=[q.site],
-            start=q.start, days=q.days, min_elevation_deg=q.min_elevation_deg,
-            max_off_nadir_deg=q.max_off_nadir_deg,
+            sat=q.sat, group=q.group, site=[q.site], start=q.start, days=q.days,
+            min_elevation_deg=q.min_elevation_deg, max_off_nadir_deg=q.max_off_nadir_deg,
         )
-        return self.passes(req)
+        return self.passes(req, default_groups=[WATCH_GROUP])
 
     def passes_job(self, plan: PassPlan) -> Callable[[JobContext], PassesJobResult]:
         """The job function computing ``plan`` with progress per batch of satellites."""
-        import numpy as np
-
-        from overflight.access import WindowTable, iter_window_tables
+        from overflight.access import WindowTable
 
         limit = self.limits.max_job_windows
 
         def run(ctx: JobContext) -> PassesJobResult:
             parts: list[WindowTable] = []
             n = 0
-            for table in iter_window_tables(plan.elsets, plan.sites, plan.start, plan.end,
-                                            plan.constraints, batch_size=32,
-                                            progress=ctx.progress):
+            for table in plan.tables(batch_size=32, progress=ctx.progress):
                 n += len(table)
                 if n > limit:
                     raise ApiError(422, f"more than {limit:,} windows; add constraints "
                                         "or narrow the request")
                 parts.append(table)
             table = WindowTable.concat(parts)
-            # The CLI's order: start, then site, then satellite.
-            names = [s.name for s in plan.sites]
-            site_rank = np.argsort(np.argsort(np.array(names, dtype=str), kind="stable"))
-            sat_rank = np.array([e.norad_id for e in plan.elsets], dtype=np.int64)
-            order = np.lexsort((sat_rank[table.sat_index], site_rank[table.site_index],
-                                table.start))
-            return PassesJobResult(plan, table.take(order))
+            return PassesJobResult(plan, table.take(plan.display_order(table)))
 
         return run
 
     # ---- tracks ------------------------------------------------------------------------------
     def track(self, sat: str, start: str | None, end: str | None, step_s: float) -> dict[str, Any]:
-        from overflight.times import format_utc, time_grid
+        from overflight.selection import select_elements
+        from overflight.times import format_utc, resolve_interval, resolve_time, time_grid
         from overflight.track import track_rows
 
         if not (math.isfinite(step_s) and step_s > 0):
             raise ApiError(422, "step_s: must be positive")
-        t0 = _time(start, "start", default=datetime.now(UTC))
-        cat = self.catalogs.get()
-        es = self.select(cat, [sat], [], t0)[0]
-        t1 = _time(end, "end") if end else t0 + timedelta(minutes=es.period_min)
-        if t1 <= t0:
-            raise ApiError(422, "end: must be after start")
+        t0 = resolve_time(start or "now", "start")
+        es = select_elements([sat], catalog=self.catalogs.get(), as_of=t0)[0]
+        t0, t1 = resolve_interval(t0, end, default_days=es.period_min / 1440.0)
         points = (t1 - t0).total_seconds() / step_s + 1
         if points > self.limits.max_track_points:
             raise ApiError(422, f"{points:,.0f} points: more than the limit of "
@@ -487,28 +391,13 @@ class Service:
                    start: str | None, end: str | None) -> dict[int, list[ElementSet]]:
         """Stored histories of the selection within [start, end], as ``overflight history`` and
         ``overflight maneuvers`` load them (same-epoch re-publications merged)."""
-        from overflight.history import group_histories
+        from overflight.selection import select_histories
+        from overflight.times import resolve_time
 
-        t0 = _time(start, "start") if start else None
-        t1 = _time(end, "end") if end else None
-        records: list[ElementSet] = []
-        if sats:
-            ids = [o.norad_id for o in cat.resolve_many(sats)]
-            for hist in cat.history_many(norad_ids=ids, start=t0, end=t1).values():
-                records.extend(hist)
-        for g in groups:
-            self._check_group(cat, g)
-            for hist in cat.history_many(group=g, start=t0, end=t1).values():
-                records.extend(hist)
-            if len(records) > self.limits.max_history_sets:
-                break
-        if len(records) > self.limits.max_history_sets:
-            raise ApiError(422, f"more than {self.limits.max_history_sets:,} element sets; "
-                                "give start and end, or fewer satellites or groups")
-        if not records:
-            raise ApiError(404, "no element sets in the selected history"
-                                + (" and interval" if start or end else ""))
-        return group_histories(records)
+        return select_histories(sats, groups, catalog=cat,
+                                start=resolve_time(start, "start") if start else None,
+                                end=resolve_time(end, "end") if end else None,
+                                max_sets=self.limits.max_history_sets)
 
     def orbit_history(self, sat: str, start: str | None, end: str | None) -> dict[str, Any]:
         """``overflight history SAT -f json``."""
@@ -538,8 +427,6 @@ class Service:
         from overflight.maneuvers import DetectionConfig, detect_maneuvers, with_passes
         from overflight.sites import resolve_site
 
-        if not sats and not groups:
-            raise ApiError(422, "give sat or group")
         site = resolve_site(station) if station else None
         cat = self.catalogs.get()
         hist = self._histories(cat, sats, groups, start, end)
