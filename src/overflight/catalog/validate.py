@@ -73,7 +73,8 @@ def _show(value: object) -> str:
 
 
 def _out(attribute: str, value: object, low: float, high: float, closed: bool) -> Problem:
-    return Problem(attribute, value, f"is out of range [{low:g}, {high:g}{']' if closed else ')'}")
+    lo, hi = (f"{x}" if isinstance(x, int) else f"{x:g}" for x in (low, high))
+    return Problem(attribute, value, f"is out of range [{lo}, {hi}{']' if closed else ')'}")
 
 
 def check_element_set(es: ElementSet) -> Problem | None:
