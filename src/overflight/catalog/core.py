@@ -587,9 +587,7 @@ class Catalog:
                     done += stats.received
                     # A fully rejected download leaves no trace, so that it is fetched again.
                     if fetched is not None and stats.received:
-                        store.put_fetch_state(
-                            self._conn, uri, fetched.etag, fetched.last_modified
-                        )
+                        store.put_fetch_state(self._conn, uri, fetched.etag, fetched.last_modified)
                     reports_list.append(
                         SourceReport(
                             src,

@@ -100,8 +100,10 @@ def store_error(exc: sqlite3.Error, path: object = None, doing: str = "") -> Sto
     text = str(exc).lower()
     if code == _SQLITE_FULL or "disk is full" in text:
         reason = "disk full: free space and retry (nothing of this write was stored)"
-    elif code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text or (
-        "not a database" in text
+    elif (
+        code in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+        or "malformed" in text
+        or ("not a database" in text)
     ):
         reason = f"database is corrupt ({exc}): restore or delete {where}"
     elif code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in text:
