@@ -206,3 +206,29 @@ def test_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     bar("store", 193_263, 193_263)
     assert set(bar._tasks) == {"parse big.tle", "store"}
     bar.stop()
+
+
+def test_storage_errors_and_poisoned_rows_without_traceback(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    fixture = Path(__file__).parent / "fixtures" / "formats" / "four.tle"
+    poisoned = str(tmp_path / "poisoned.db")
+    assert run(capsys, "catalog", "import", str(fixture), "--db", poisoned)[0] == 0
+    conn = sqlite3.connect(poisoned)
+    with conn:
+        conn.execute("UPDATE element_sets SET mean_motion_rev_day = 1e-200 WHERE norad_id = 25544")
+    conn.close()
+    code, out, err = run(capsys, "catalog", "list", "--db", poisoned, "--format", "json")
+    assert code == 0 and "Traceback" not in err and "25544" not in out
+    # One line on the overflight.catalog logger (stderr when logging is not configured).
+    assert any("skipped a stored element set of NORAD 25544" in m for m in caplog.messages)
+    code, _, err = run(capsys, "catalog", "show", "25544", "--db", poisoned)
+    assert code == 2 and err.count("\n") == 1 and "no element sets stored" in err
+
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(Path(poisoned).read_bytes()[:4096] + b"\xa5" * 40960)
+    code, _, err = run(capsys, "catalog", "list", "--db", str(corrupt))
+    assert code == 2 and "Traceback" not in err and err.count("\n") == 1
+    assert "database is corrupt" in err and f"restore or delete {corrupt}" in err

@@ -56,7 +56,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
-        form = parse_qs(self.rfile.read(length).decode())
+        body = self.rfile.read(length)
+        self.server.posts.append((self.path, body))
+        form = parse_qs(body.decode())
         if self.path == "/ajaxauth/login":
             if form.get("identity") == ["analyst"] and form.get("password") == ["secret"]:
                 self._send(200, b'""', "application/json", Set_Cookie="chocolatechip=ok; Path=/")
@@ -131,6 +133,24 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, gzip.compress(STATIONS), "application/gzip")
         elif path == "/empty.tle":
             self._send(200, b"")
+        elif path == "/redirect-away.tle":
+            self._send(302, b"", Location="http://localhost:1/stations.tle")
+        elif path == "/redirect-here.tle":
+            self._send(302, b"", Location="/lm/stations.tle")
+        elif path == "/trickle.tle":  # every read is quick, the whole takes ~3 s
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.close_connection = True
+            for line in STATIONS.splitlines(keepends=True)[:30]:
+                self.wfile.write(line)
+                self.wfile.flush()
+                time.sleep(0.1)
+            self.server.log.add("GET", path, 200, 0)
+        elif path == "/bomb.tle.gz":
+            self._send(200, self.server.bomb, "application/gzip")
+        elif path == "/rejected.json":
+            self._send(200, b'[{"NORAD_CAT_ID": 1, "MEAN_MOTION": 1e300}]', "application/json")
         elif path.startswith("/basicspacedata/"):
             if "chocolatechip=ok" not in (self.headers.get("Cookie") or ""):
                 self._send(401, b'{"error":"You must be logged in"}', "application/json")
@@ -147,6 +167,8 @@ class Server(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.log = Log()
+        self.posts: list[tuple[str, bytes]] = []
+        self.bomb = b""
         self.etag = ETAG
         self.body = STATIONS
 
@@ -247,15 +269,106 @@ def test_http_errors_and_unreachable(server: Server) -> None:
 
 def test_spacetrack_login(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"{server.base}/basicspacedata/query/class/gp/NORAD_CAT_ID/25544/format/3le"
+    trusted = server.base  # stands in for https://www.space-track.org (tests only)
     monkeypatch.delenv(fetch.ENV_SPACETRACK_USER, raising=False)
     with pytest.raises(fetch.FetchError, match="login required; set OVERFLIGHT_SPACETRACK_USER"):
-        fetch.fetch(url)
+        fetch.fetch(url, spacetrack_origin=trusted)
     monkeypatch.setenv(fetch.ENV_SPACETRACK_USER, "analyst")
     monkeypatch.setenv(fetch.ENV_SPACETRACK_PASSWORD, "wrong")
     with pytest.raises(fetch.FetchError, match="login failed"):
-        fetch.fetch(url)
+        fetch.fetch(url, spacetrack_origin=trusted)
     monkeypatch.setenv(fetch.ENV_SPACETRACK_PASSWORD, "secret")
-    assert fetch.fetch(url).data == STATIONS
+    assert fetch.fetch(url, spacetrack_origin=trusted).data == STATIONS
+
+
+def test_spacetrack_credentials_go_to_the_trusted_origin_only(
+    server: Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Issue 18.1: any URL with /basicspacedata/ got identity=u&password=p POSTed to its host.
+    monkeypatch.setenv(fetch.ENV_SPACETRACK_USER, "u")
+    monkeypatch.setenv(fetch.ENV_SPACETRACK_PASSWORD, "p")
+    url = f"{server.base}/basicspacedata/query/class/gp/format/3le"
+    with pytest.raises(fetch.FetchError, match="HTTP 401") as exc:
+        fetch.fetch(url)
+    assert "OVERFLIGHT_SPACETRACK" not in str(exc.value)  # no hint: not Space-Track
+    from overflight.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["catalog", "import", url, "--db", str(tmp_path / "c.db")])
+    assert server.posts == []  # nothing was sent: not a login, not the password
+    assert fetch.SPACETRACK_ORIGIN == "https://www.space-track.org"
+    assert fetch._is_spacetrack("https://www.space-track.org/basicspacedata/query")
+    for other in (
+        "http://www.space-track.org/basicspacedata/query",  # plain http
+        "https://www.space-track.org.evil.example/basicspacedata/query",
+        "https://space-track.org/basicspacedata/query",
+        "https://www.space-track.org:8443/basicspacedata/query",
+    ):
+        assert not fetch._is_spacetrack(other), other
+
+
+def test_redirects_only_to_the_same_host(server: Server) -> None:
+    with pytest.raises(fetch.FetchError, match="another host: not followed"):
+        fetch.fetch(f"{server.base}/redirect-away.tle")
+    assert fetch.fetch(f"{server.base}/redirect-here.tle").data == STATIONS
+    assert fetch._redirect_allowed("http://a.org/x", "https://a.org/y")
+    assert not fetch._redirect_allowed("https://a.org/x", "http://a.org/y")
+    assert not fetch._redirect_allowed("https://a.org/x", "https://b.org/y")
+
+
+def test_timeout_is_a_total_deadline(server: Server) -> None:
+    # Issue 18.9: a server sending a line every 0.1 s never hit the per-read timeout.
+    start = time.monotonic()
+    with pytest.raises(fetch.FetchError, match=r"timed out after 0\.5 s"):
+        fetch.fetch(f"{server.base}/trickle.tle", timeout_s=0.5)
+    assert time.monotonic() - start < 1.2
+
+
+def test_password_in_url_is_redacted(server: Server, tmp_path: Path) -> None:
+    from overflight.catalog import Catalog, ImportFailed
+
+    port = server.server_address[1]
+    assert fetch.redact_url("https://u:pw@h.org/a?b=1") == "https://***@h.org/a?b=1"
+    with pytest.raises(fetch.FetchError) as exc:
+        fetch.fetch(f"http://agent:hunter2@127.0.0.1:{port}/nothing")
+    assert "hunter2" not in str(exc.value) and "***@127.0.0.1" in str(exc.value)
+    db = tmp_path / "c.db"
+    with Catalog.open(db, create=True) as cat:
+        res = cat.import_sources([f"http://agent:hunter2@127.0.0.1:{port}/lm/stations.tle"])
+        assert res.new == 25 and "hunter2" not in res.sources[0].source
+        with pytest.raises(ImportFailed) as failed:
+            cat.import_sources([f"http://agent:hunter2@127.0.0.1:{port}/nothing"])
+        assert "hunter2" not in str(failed.value)
+    dump = "\n".join(sqlite3.connect(db).iterdump())
+    assert "hunter2" not in dump and "***@127.0.0.1" in dump
+
+
+def test_gzip_bomb_through_a_url_is_capped(server: Server, tmp_path: Path) -> None:
+    from overflight.catalog import Catalog
+
+    server.bomb = gzip.compress(b"0" * (8 * 1024 * 1024), 9)
+    with Catalog.open(tmp_path / "c.db", create=True) as cat:
+        res = cat.import_sources(
+            [f"{server.base}/bomb.tle.gz"], max_decompressed_bytes=2 * 1024 * 1024
+        )
+    assert res.new == 0
+    assert [str(e) for e in res.errors] == [
+        f"{server.base}/bomb.tle.gz: gzip data expands to more than 2 MB, the decompression "
+        "limit (max_decompressed_bytes, $OVERFLIGHT_MAX_DECOMPRESSED_MB); not read"
+    ]
+
+
+def test_fully_rejected_url_leaves_no_rows(server: Server, tmp_path: Path) -> None:
+    from overflight.catalog import Catalog
+
+    db = tmp_path / "c.db"
+    with Catalog.open(db, create=True) as cat:
+        res = cat.import_sources([f"{server.base}/rejected.json"], group="junk")
+        assert res.rejected == 1 and res.new == 0
+        assert cat.groups() == []
+    conn = sqlite3.connect(db)
+    for table in ("sources", "fetch_state", "groups", "objects"):
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
 
 
 def test_url_hints() -> None:

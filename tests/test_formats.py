@@ -768,3 +768,85 @@ def test_binary_junk_gives_errors(data: bytes, fmt: str | None) -> None:
         result = parse_bytes(blob, "junk.bin", fmt)
         for error in result.errors:
             one_line(error, "junk.bin")
+
+
+# ---- hardening (issue 18) ---------------------------------------------------------------------
+
+
+def test_gzip_bomb_is_capped_while_streaming(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 18.2: the whole output was collected (10 MB -> 10 GB died with MemoryError). A bomb of
+    # 32 MB of zeros (~32 KB compressed) against a 4 MB cap: refused after ~4 MB of output.
+    bomb = gzip.compress(b"\0" * (32 * 1024 * 1024), 9)
+    assert len(bomb) < 64 * 1024
+    path = tmp_path / "bomb.tle.gz"
+    path.write_bytes(bomb)
+    result = read_path(path, max_decompressed_bytes=4 * 1024 * 1024)
+    assert result.records == []
+    assert [str(e) for e in result.errors] == [
+        "bomb.tle.gz: gzip data expands to more than 4 MB, the decompression limit "
+        "(max_decompressed_bytes, $OVERFLIGHT_MAX_DECOMPRESSED_MB); not read"
+    ]
+    monkeypatch.setenv("OVERFLIGHT_MAX_DECOMPRESSED_MB", "1.5")
+    (error,) = read_path(path).errors
+    assert "more than 2 MB" in str(error) or "more than 1,572,864 bytes" in str(error)
+    # Under the cap (and a multi-member file) nothing changes.
+    four = (FIXTURES / "four.tle").read_bytes()
+    two_members = gzip.compress(four[:300]) + gzip.compress(four[300:])
+    assert len(parse_bytes(two_members, "x", max_decompressed_bytes=len(four)).records) == 4
+    assert parse_bytes(two_members, "x", max_decompressed_bytes=len(four) - 1).errors
+    monkeypatch.setenv("OVERFLIGHT_MAX_DECOMPRESSED_MB", "lots")
+    with pytest.raises(ValueError, match="OVERFLIGHT_MAX_DECOMPRESSED_MB='lots'"):
+        read_path(path)
+
+
+def test_utf8_bom_does_not_cost_the_first_record() -> None:
+    four = (FIXTURES / "four.tle").read_bytes()
+    for data in (b"\xef\xbb\xbf" + four, gzip.compress(b"\xef\xbb\xbf" + four)):
+        result = parse_bytes(data, "bom.tle")
+        assert [es.name for es in result.records] == [es.name for es in FOUR]
+        assert result.errors == []
+    json_bom = b"\xef\xbb\xbf" + (FIXTURES / "four.json").read_bytes()
+    assert len(parse_bytes(json_bom, "bom.json").records) == 4
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"MEAN_MOTION": 1e300}, "MEAN_MOTION 1e+300 is out of range [0.01, 20] rev/day"),
+        ({"MEAN_MOTION": 1e-200}, "MEAN_MOTION 1e-200 is out of range [0.01, 20] rev/day"),
+        ({"BSTAR": 1e300}, "BSTAR 1e+300 is out of range [-10, 10]"),
+        ({"MEAN_MOTION_DOT": 5}, "MEAN_MOTION_DOT 5.0 is out of range (-1, 1)"),
+        ({"EPOCH": "1900-01-01T00:00:00"}, "EPOCH 1900-01-01T00:00:00+00:00 is out of range"),
+        ({"EPOCH": "2200-01-01T00:00:00"}, "EPOCH 2200-01-01T00:00:00+00:00 is out of range"),
+        ({"NORAD_CAT_ID": 10**12}, "NORAD_CAT_ID 1000000000000 is out of range [0, 999999999]"),
+        ({"OBJECT_NAME": "X" * 201}, "OBJECT_NAME (201 characters) is longer than 200"),
+    ],
+)
+def test_omm_values_out_of_physical_range(changes: dict[str, object], message: str) -> None:
+    # 18.3: MEAN_MOTION 1e300 was stored; list/show/passes then died with OverflowError.
+    result = parse_bytes(_json_record(**changes), "gp.json")
+    assert [es.norad_id for es in result.records] == [39265]
+    (error,) = result.errors
+    assert str(error).startswith(f"gp.json: record 2: {message}")
+    assert error.record_index == 2
+
+
+def test_tle_values_out_of_physical_range_and_long_names() -> None:
+    line1, line2 = _iss_lines()
+    fast = _with_checksum(line2[:52] + "25.00000000" + line2[63:])
+    result = parse_bytes(f"ISS\n{line1}\n{fast}\n".encode(), "t.tle")
+    assert [str(e) for e in result.errors] == [
+        "t.tle:3: line 2 mean motion 25.00000000 is out of range [0.01, 20] rev/day"
+    ]
+    assert result.errors[0].field == "mean_motion"
+    long_name = "N" * 10_000
+    result = parse_bytes(f"{long_name}\n{line1}\n{line2}\n".encode(), "t.tle")
+    assert [str(e) for e in result.errors] == [
+        "t.tle:1: name (10000 characters) is longer than 200 characters"
+    ]
+    for fmt in ("omm-csv", "omm-kvn", "omm-xml"):
+        text = write_elements([dataclasses.replace(FOUR[0], name="N" * 201)], fmt)
+        (error,) = parse_bytes(text.encode(), f"t.{fmt}", fmt).errors
+        assert "OBJECT_NAME (201 characters) is longer than 200 characters" in str(error)

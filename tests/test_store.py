@@ -410,3 +410,145 @@ def test_fetch_state(db: sqlite3.Connection) -> None:
         store.put_fetch_state(db, "http://x/", '"def"', None)
     state = store.get_fetch_state(db, "http://x/")
     assert state is not None and (state.etag, state.last_modified) == ('"def"', None)
+
+
+# ---- hardening (issue 18) ---------------------------------------------------------------------
+def _catalog_with(tmp_path: Path, n: int = 3) -> Path:
+    from overflight.catalog import Catalog
+
+    db = tmp_path / "h.db"
+    with Catalog.open(db, create=True) as cat:
+        cat.add([make(25544, i, name="ISS") for i in range(n)] + [make(43013, 0, name="X")])
+    return db
+
+
+def test_poisoned_stored_rows_are_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 18.3: a database written before validation could hold MEAN_MOTION 1e300; list, show and
+    # passes then died with OverflowError / ZeroDivisionError.
+    from overflight.catalog import Catalog, list_rows
+
+    db = _catalog_with(tmp_path)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE element_sets SET mean_motion_rev_day = 1e300 WHERE norad_id = 43013")
+        conn.execute(
+            "UPDATE element_sets SET eccentricity = 5 WHERE norad_id = 25544 AND epoch_us = "
+            "(SELECT max(epoch_us) FROM element_sets WHERE norad_id = 25544)"
+        )
+    conn.close()
+    with caplog.at_level("WARNING", logger="overflight.catalog"), Catalog.open(db) as cat:
+        latest = cat.latest()
+        rows = list_rows(latest, cat.objects(), datetime.now(UTC))
+        history = cat.history(25544)
+        streamed = list(cat.iter_element_sets())
+        bracket = cat.bracket(43013, T0)
+    assert [r["norad_id"] for r in rows] == []  # both newest sets are poisoned
+    assert len(history) == 2 and len(streamed) == 2 and bracket == (None, None)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(
+        "NORAD 43013" in m and "mean_motion_rev_day 1e+300 is out of range" in m for m in messages
+    )
+    assert all("\n" not in m for m in messages)
+
+
+def test_add_rejects_out_of_range_values(tmp_path: Path) -> None:
+    from overflight.catalog import Catalog, CatalogError
+
+    with Catalog.open(tmp_path / "a.db", create=True) as cat:
+        with pytest.raises(CatalogError, match=r"record 2 \(NORAD 7\): mean_motion_rev_day 0"):
+            cat.add([make(7, 0), make(7, 1, mean_motion_rev_day=0.0)], group="g")
+        assert cat.info().element_sets == 0 and cat.groups() == []
+        cat.add([], group="empty", source="nothing.tle")
+        assert cat.groups() == []
+        assert cat.connection.execute("SELECT count(*) FROM sources").fetchone()[0] == 0
+
+
+def test_disk_full_is_one_line_and_rolls_back(tmp_path: Path) -> None:
+    # 18.4: disk full during an import printed a 47-line traceback.
+    from overflight.catalog import Catalog, StoreError
+
+    db = _catalog_with(tmp_path)
+    with Catalog.open(db) as cat:
+        pages = cat.connection.execute("PRAGMA page_count").fetchone()[0]
+        cat.connection.execute(f"PRAGMA max_page_count = {pages + 2}")
+        many = [make(40000 + k, k % 7, name=f"OBJ {k}") for k in range(5000)]
+        with pytest.raises(StoreError) as exc:
+            cat.add(many, group="big")
+        assert str(exc.value).count("\n") == 0
+        assert "disk full: free space and retry" in str(exc.value)
+        assert isinstance(exc.value, ValueError)  # an OverflightError: CLI exit 2, server 4xx
+        assert cat.info().element_sets == 4 and [g.name for g in cat.groups()] == []
+    with Catalog.open(db) as cat:  # intact
+        assert cat.connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert len(cat.history(25544)) == 3
+
+
+def _corrupt(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    size = db.stat().st_size
+    with db.open("r+b") as f:  # garbage over every page but the first (the header)
+        f.seek(4096)
+        f.write(b"\xa5" * (size - 4096))
+
+
+def test_corrupted_database_is_one_line(tmp_path: Path) -> None:
+    from overflight.catalog import Catalog, StoreError
+
+    db = _catalog_with(tmp_path)
+    _corrupt(db)
+    # Opening may already notice; else the first query does.
+    with pytest.raises(StoreError) as exc, Catalog.open(db) as cat:
+        cat.latest()
+    message = str(exc.value)
+    assert "database is corrupt" in message and f"restore or delete {db}" in message
+    assert "\n" not in message
+
+
+def test_interrupt_as_commit_completes_reports_the_import_stored(tmp_path: Path) -> None:
+    # 18.9: Ctrl-C during COMMIT reported failure although the import was stored.
+    from overflight.catalog import Catalog
+
+    class InterruptAfterCommit(sqlite3.Connection):
+        armed = False
+
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+            cur = super().execute(sql, *args)
+            if sql == "COMMIT" and self.armed:
+                type(self).armed = False
+                raise KeyboardInterrupt  # as if Ctrl-C arrived while SQLite committed
+            return cur
+
+    src = tmp_path / "four.tle"
+    src.write_bytes((Path(__file__).parent / "fixtures" / "formats" / "four.tle").read_bytes())
+    db = tmp_path / "k.db"
+    store.connect(db).close()
+    conn = sqlite3.connect(db, isolation_level=None, factory=InterruptAfterCommit)
+    cat = Catalog(conn, db, snapshot=False)
+    InterruptAfterCommit.armed = True
+    result = cat.import_sources([src])
+    assert result.stored and result.new == 4
+    cat.close()
+    with Catalog.open(db) as again:
+        assert again.info().element_sets == 4
+
+    # An interrupt before the COMMIT ran is a real one: nothing stored, KeyboardInterrupt.
+    class InterruptBeforeCommit(sqlite3.Connection):
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+            if sql == "COMMIT":
+                raise KeyboardInterrupt
+            return super().execute(sql, *args)
+
+    db2 = tmp_path / "k2.db"
+    store.connect(db2).close()
+    cat = Catalog(sqlite3.connect(db2, isolation_level=None, factory=InterruptBeforeCommit),
+                  db2, snapshot=False)  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        cat.import_sources([src])
+    cat.close()
+    with Catalog.open(db2) as again:
+        assert again.info().element_sets == 0 and again.groups() == []

@@ -16,9 +16,11 @@ into an in-memory database; it is read-only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from overflight.catalog import store
 from overflight.catalog.store import CatalogError, StoreError, WriteStats
@@ -67,6 +69,8 @@ ProgressFn = Callable[[str, int, int | None], None]
 _ALPHA5 = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # Alpha-5 skips I and O
 _ALPHA5_RE = re.compile(r"^([A-HJ-NP-Z])(\d{4})$")
 _MAX_CANDIDATES = 10
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class SatelliteNotFound(CatalogError, LookupError):
@@ -397,6 +401,20 @@ def _snapshot_connection() -> sqlite3.Connection:
     return conn
 
 
+def _sqlite_errors(
+    method: Callable[Concatenate[Catalog, _P], _R],
+) -> Callable[Concatenate[Catalog, _P], _R]:
+    """A :class:`Catalog` method whose ``sqlite3`` errors (disk full, corrupt pages, locked)
+    become one-line :class:`StoreError` s; transactions roll back on the way out."""
+
+    @functools.wraps(method)
+    def wrapper(self: Catalog, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with store.sqlite_errors(self.path):
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 # ---- the catalog -----------------------------------------------------------------------------
 class Catalog:
     """A catalog database (or the bundled snapshot). Use :meth:`open`; close when done."""
@@ -468,6 +486,7 @@ class Catalog:
         if self.snapshot:
             raise CatalogError("the bundled snapshot is read-only; open with create=True")
 
+    @_sqlite_errors
     def add(
         self,
         records: Iterable[ElementSet],
@@ -487,6 +506,7 @@ class Catalog:
                 progress=progress,
             )
 
+    @_sqlite_errors
     def import_sources(
         self,
         sources: Sequence[str | os.PathLike[str]],
@@ -496,20 +516,32 @@ class Catalog:
         fmt: str | None = None,
         timeout_s: float | None = None,
         max_bytes: int | None = None,
+        max_decompressed_bytes: int | None = None,
         progress: ProgressFn | None = None,
     ) -> ImportResult:
         """Import files and http(s) URLs in ONE transaction.
 
         Each source lands in ``group`` (default: :func:`default_group` of the source). Invalid
-        records are reported in the result and skipped; with ``strict`` nothing is stored if
-        any record is invalid. URLs are fetched conditionally (ETag / Last-Modified from the
-        previous import); an unchanged URL downloads nothing. Raises :class:`ImportFailed` if a
-        source cannot be read or downloaded; then nothing is stored.
+        records (unreadable, or values out of their physical ranges: :mod:`validate`) are
+        reported in the result and skipped; with ``strict`` nothing is stored if any record is
+        invalid. A source without any valid record creates no group, source or fetch state.
+        URLs are fetched conditionally (ETag / Last-Modified from the previous import); an
+        unchanged URL downloads nothing; a ``user:password@`` part is never shown or stored.
+        ``timeout_s`` limits each whole download, ``max_bytes`` its size, and
+        ``max_decompressed_bytes`` what gzip data may expand to (see
+        :func:`formats.decompression_limit`). Raises :class:`ImportFailed` if a source cannot
+        be read or downloaded, :class:`StoreError` if the database fails (disk full, corrupt);
+        then nothing is stored. A Ctrl-C that arrives as the COMMIT completes does not undo it:
+        the import returns its (stored) result.
         """
         self._writable()
         loaded: list[tuple[str, str, str | None, ParseResult | None, Any]] = []
         for src in sources:
-            loaded.append(self._load(str(src), group, fmt, timeout_s, max_bytes, progress))
+            loaded.append(
+                self._load(
+                    str(src), group, fmt, timeout_s, max_bytes, max_decompressed_bytes, progress
+                )
+            )
 
         any_errors = any(p is not None and p.errors for _, _, _, p, _ in loaded)
         if strict and any_errors:
@@ -530,41 +562,65 @@ class Catalog:
         reports_list: list[SourceReport] = []
         total = sum(len(p.records) for _, _, _, p, _ in loaded if p is not None)
         done = 0
-        with store.transaction(self._conn):
-            for src, uri, grp, parsed, fetched in loaded:
-                if parsed is None:
+        mark = secrets.token_hex(8)
+        try:
+            with store.transaction(self._conn):
+                for src, uri, grp, parsed, fetched in loaded:
+                    if parsed is None:
+                        reports_list.append(
+                            SourceReport(src, grp, 0, 0, 0, (), not_modified=True, stored=True)
+                        )
+                        continue
+                    base = done
+
+                    def step(n: int, base: int = base) -> None:
+                        if progress is not None:
+                            progress("store", base + n, total)
+
+                    stats = store.write_element_sets(
+                        self._conn,
+                        parsed.records,
+                        groups=[grp] if grp else [],
+                        source=uri,
+                        progress=step,
+                    )
+                    done += stats.received
+                    # A fully rejected download leaves no trace, so that it is fetched again.
+                    if fetched is not None and stats.received:
+                        store.put_fetch_state(self._conn, uri, fetched.etag, fetched.last_modified)
                     reports_list.append(
-                        SourceReport(src, grp, 0, 0, 0, (), not_modified=True, stored=True)
+                        SourceReport(
+                            src,
+                            grp,
+                            stats.received,
+                            stats.new,
+                            stats.duplicates,
+                            tuple(parsed.errors),
+                            stored=True,
+                        )
                     )
-                    continue
-                base = done
-
-                def step(n: int, base: int = base) -> None:
-                    if progress is not None:
-                        progress("store", base + n, total)
-
-                stats = store.write_element_sets(
-                    self._conn,
-                    parsed.records,
-                    groups=[grp] if grp else [],
-                    source=uri,
-                    progress=step,
-                )
-                done += stats.received
-                if fetched is not None:
-                    store.put_fetch_state(self._conn, uri, fetched.etag, fetched.last_modified)
-                reports_list.append(
-                    SourceReport(
-                        src,
-                        grp,
-                        stats.received,
-                        stats.new,
-                        stats.duplicates,
-                        tuple(parsed.errors),
-                        stored=True,
-                    )
-                )
+                self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_marks (mark TEXT)")
+                self._conn.execute("INSERT INTO temp.import_marks VALUES (?)", (mark,))
+        except KeyboardInterrupt:
+            # Ctrl-C while COMMIT ran: SQLite finished it, Python raised right after. The mark
+            # (written last, in the same transaction) tells whether the import is stored; if
+            # it is, say so rather than report a failure.
+            if not self._committed(mark):
+                raise
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("DELETE FROM temp.import_marks WHERE mark = ?", (mark,))
         return ImportResult(tuple(reports_list), stored=True, strict=strict)
+
+    def _committed(self, mark: str) -> bool:
+        """Whether the transaction that wrote ``mark`` into ``temp.import_marks`` committed."""
+        try:
+            row = self._conn.execute(
+                "SELECT count(*) FROM temp.import_marks WHERE mark = ?", (mark,)
+            ).fetchone()
+        except sqlite3.Error:  # the table does not exist: it was rolled back with the rest
+            return False
+        return bool(row[0])
 
     def _load(
         self,
@@ -573,13 +629,19 @@ class Catalog:
         fmt: str | None,
         timeout_s: float | None,
         max_bytes: int | None,
+        max_decompressed_bytes: int | None,
         progress: ProgressFn | None,
     ) -> tuple[str, str, str | None, ParseResult | None, Any]:
-        """Read or download and parse one source: (source, uri, group, parsed, fetch result)."""
+        """Read or download and parse one source: (source, uri, group, parsed, fetch result).
+
+        A URL's source and uri are redacted (no password): that is what is shown and stored.
+        """
         from overflight.catalog import fetch, formats
 
         grp = group if group else default_group(src)
         if fetch.is_url(src):
+            url = src
+            src = fetch.redact_url(url)
             state = store.get_fetch_state(self._conn, src)
 
             def dl(received: int, total: int | None) -> None:
@@ -588,7 +650,7 @@ class Catalog:
 
             try:
                 res = fetch.fetch(
-                    src,
+                    url,
                     etag=state.etag if state else None,
                     last_modified=state.last_modified if state else None,
                     timeout_s=timeout_s or fetch.DEFAULT_TIMEOUT_S,
@@ -601,7 +663,7 @@ class Catalog:
                 return src, src, grp, None, res
             data = res.data
             uri = src
-            fmt = fmt or fetch.format_hint(src)
+            fmt = fmt or fetch.format_hint(url)
         else:
             path = Path(src).expanduser()
             try:
@@ -619,7 +681,9 @@ class Catalog:
         if progress is not None:
             progress(f"parse {src}", 0, len(data))  # total: bytes to parse
         try:
-            parsed = formats.parse_bytes(data, src, fmt)
+            parsed = formats.parse_bytes(
+                data, src, fmt, max_decompressed_bytes=max_decompressed_bytes
+            )
         except (ValueError, OSError, EOFError) as exc:
             raise ImportFailed(f"{src}: {exc}; nothing was imported") from exc
         return src, uri, grp, parsed, res
@@ -650,6 +714,7 @@ class Catalog:
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         return where, params
 
+    @_sqlite_errors
     def latest(
         self,
         *,
@@ -675,7 +740,7 @@ class Catalog:
             f"SELECT id FROM element_sets WHERE norad_id = o.norad_id{cond} "
             f"ORDER BY epoch_us DESC, id DESC LIMIT 1){where} ORDER BY o.norad_id"
         )
-        return [store.row_to_element_set(r) for r in self._conn.execute(sql, params)]
+        return list(store.read_element_sets(self._conn.execute(sql, params)))
 
     def history(
         self,
@@ -687,6 +752,7 @@ class Catalog:
         """Every element set of one object, oldest epoch first (``start <= epoch <= end``)."""
         return self.history_many(norad_ids=[norad_id], start=start, end=end).get(norad_id, [])
 
+    @_sqlite_errors
     def history_many(
         self,
         *,
@@ -715,7 +781,9 @@ class Catalog:
         )
         out: dict[int, list[ElementSet]] = {}
         for row in self._conn.execute(sql, [*params, *extra]):
-            out.setdefault(row[1], []).append(store.row_to_element_set(row))
+            es = store.checked_element_set(row)
+            if es is not None:
+                out.setdefault(row[1], []).append(es)
         return out
 
     def iter_element_sets(
@@ -731,9 +799,10 @@ class Catalog:
             f"SELECT {store.ELEMENT_COLUMNS} FROM element_sets WHERE norad_id IN "
             f"(SELECT o.norad_id FROM objects o{where}) ORDER BY norad_id, epoch_us, id"
         )
-        for row in self._conn.execute(sql, params):
-            yield store.row_to_element_set(row)
+        with store.sqlite_errors(self.path):
+            yield from store.read_element_sets(self._conn.execute(sql, params))
 
+    @_sqlite_errors
     def bracket(self, norad_id: int, at: datetime) -> Bracket:
         """The element sets of one object around ``at``: latest epoch <= at, earliest > at."""
         t = store.datetime_to_us(at)
@@ -745,8 +814,8 @@ class Catalog:
             base + "epoch_us > ? ORDER BY epoch_us ASC, id DESC LIMIT 1", (norad_id, t)
         ).fetchone()
         return Bracket(
-            store.row_to_element_set(before) if before else None,
-            store.row_to_element_set(after) if after else None,
+            store.checked_element_set(before) if before else None,
+            store.checked_element_set(after) if after else None,
         )
 
     def objects(
@@ -760,6 +829,7 @@ class Catalog:
         where, params = self._filters(group, name, norad_ids)
         return self._objects(where, params)
 
+    @_sqlite_errors
     def _objects(self, where: str, params: Sequence[Any]) -> list[CatalogObject]:
         sql = (
             "SELECT o.norad_id, o.name, o.intl_designator, o.last_epoch_us, "
@@ -791,6 +861,7 @@ class Catalog:
             raise SatelliteNotFound(f"NORAD {norad_id} is not in {self.description}")
         return found[0]
 
+    @_sqlite_errors
     def names(self, norad_id: int) -> list[NameRecord]:
         """Every name the object was published under, by first epoch."""
         rows = self._conn.execute(
@@ -800,6 +871,7 @@ class Catalog:
         )
         return [NameRecord(n, store.us_to_datetime(a), store.us_to_datetime(b)) for n, a, b in rows]
 
+    @_sqlite_errors
     def groups(self) -> list[GroupInfo]:
         """All groups with member and element-set counts, by name."""
         rows = self._conn.execute(
@@ -815,6 +887,7 @@ class Catalog:
             for name, n_obj, n_es, last in rows
         ]
 
+    @_sqlite_errors
     def info(self) -> CatalogInfo:
         """Location, schema version and sizes."""
         q = self._conn.execute

@@ -9,6 +9,8 @@ See docs/formats.md.
 
 from __future__ import annotations
 
+import math
+import os
 import re
 import zlib
 from collections.abc import Iterable
@@ -28,10 +30,14 @@ from overflight.catalog.omm import (
 )
 from overflight.catalog.tle import format_tle, format_tles, parse_tle
 from overflight.elements import ElementError, ElementSet
+from overflight.errors import OverflightError
 
 __all__ = [
+    "DEFAULT_MAX_DECOMPRESSED_MB",
+    "ENV_MAX_DECOMPRESSED_MB",
     "FORMATS",
     "ParseResult",
+    "decompression_limit",
     "detect_format",
     "format_tle",
     "normalize_format",
@@ -51,6 +57,12 @@ _ALIASES = {
     "2le": "tle",
 }
 _GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
+_MIB = 1024 * 1024
+_GUNZIP_STEP = 16 * _MIB
+#: What gzip input may expand to, MiB (settable per call and by the environment variable).
+DEFAULT_MAX_DECOMPRESSED_MB = 1024
+ENV_MAX_DECOMPRESSED_MB = "OVERFLIGHT_MAX_DECOMPRESSED_MB"
 _SNIFF_BYTES = 64 * 1024
 _KVN_START = re.compile(rb"(?:CCSDS_OMM_VERS|COMMENT\b|[A-Z][A-Z0-9_]*\s*=)")
 _PARSERS = {
@@ -89,7 +101,7 @@ def normalize_format(fmt: str) -> str:
 
 
 def _sniff(head: bytes) -> str | None:
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    text = head.removeprefix(_BOM).lstrip()
     if not text:
         return None
     if text[:1] in (b"[", b"{"):
@@ -121,35 +133,84 @@ def detect_format(data: bytes) -> str | None:
     return _sniff(head)
 
 
-def _gunzip(data: bytes) -> bytes:
-    """All gzip members decompressed; ValueError with a readable reason if corrupt."""
-    out = []
+def decompression_limit(value: int | None = None) -> int:
+    """The decompression cap in bytes: ``value`` if given, else ``$OVERFLIGHT_MAX_DECOMPRESSED_MB``
+    (MiB), else :data:`DEFAULT_MAX_DECOMPRESSED_MB`. Raises OverflightError for a bad setting."""
+    if value is not None:
+        if value <= 0:
+            raise OverflightError(f"max_decompressed_bytes must be > 0, not {value}")
+        return int(value)
+    env = os.environ.get(ENV_MAX_DECOMPRESSED_MB, "").strip()
+    if not env:
+        return DEFAULT_MAX_DECOMPRESSED_MB * _MIB
+    try:
+        mb = float(env)
+    except ValueError:
+        mb = math.nan
+    if not (math.isfinite(mb) and mb > 0):
+        raise OverflightError(f"{ENV_MAX_DECOMPRESSED_MB}={env[:40]!r} is not a size in MB > 0")
+    return max(1, int(mb * _MIB))
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """All gzip members decompressed, streaming, at most ``limit`` bytes of output;
+    ValueError with a readable reason if corrupt or over the limit."""
+    out: list[bytes] = []
+    total = 0
     while data[:2] == _GZIP_MAGIC:
         decomp = zlib.decompressobj(wbits=31)
-        try:
-            out.append(decomp.decompress(data))
-        except zlib.error as exc:
-            raise ValueError(f"gzip data is corrupt ({exc})") from None
-        if not decomp.eof:
-            raise ValueError("gzip data is truncated")
+        pending = data
+        while True:
+            try:
+                # max_length bounds the memory: one byte over the cap is enough to know.
+                chunk = decomp.decompress(pending, min(limit - total + 1, _GUNZIP_STEP))
+            except zlib.error as exc:
+                raise ValueError(f"gzip data is corrupt ({exc})") from None
+            total += len(chunk)
+            if total > limit:
+                raise ValueError(
+                    f"gzip data expands to more than {_size(limit)}, the decompression limit "
+                    f"(max_decompressed_bytes, ${ENV_MAX_DECOMPRESSED_MB}); not read"
+                )
+            out.append(chunk)
+            if decomp.eof:
+                break
+            pending = decomp.unconsumed_tail
+            if not pending and not chunk:
+                raise ValueError("gzip data is truncated")
         data = decomp.unused_data
     if data.strip(b"\0"):
         raise ValueError("unexpected data after the gzip stream")
     return b"".join(out)
 
 
-def parse_bytes(data: bytes, source: str, fmt: str | None = None) -> ParseResult:
-    """Parse element sets from bytes; ``fmt`` None sniffs the content (gzip is transparent).
+def _size(n: int) -> str:
+    return f"{n / _MIB:,.0f} MB" if n >= _MIB else f"{n:,} bytes"
+
+
+def parse_bytes(
+    data: bytes,
+    source: str,
+    fmt: str | None = None,
+    *,
+    max_decompressed_bytes: int | None = None,
+) -> ParseResult:
+    """Parse element sets from bytes; ``fmt`` None sniffs the content (gzip is transparent,
+    its output capped at ``max_decompressed_bytes``, see :func:`decompression_limit`).
 
     ``source`` names the input in error messages. Bad data never raises: it becomes errors.
-    Raises ValueError only for an unknown ``fmt`` name.
+    A UTF-8 byte order mark is ignored. Raises ValueError only for an unknown ``fmt`` name or
+    a bad decompression cap.
     """
     name = normalize_format(fmt) if fmt is not None else None
     if data[:2] == _GZIP_MAGIC:
         try:
-            data = _gunzip(data)
+            data = _gunzip(data, decompression_limit(max_decompressed_bytes))
+        except OverflightError:
+            raise
         except ValueError as exc:
             return ParseResult([], [ElementError(source, None, "gzip", str(exc))], name)
+    data = data.removeprefix(_BOM)
     if name is None:
         if not data.strip():
             return ParseResult([], [ElementError(source, None, "file", "no data (empty input)")])
@@ -168,10 +229,13 @@ def parse_bytes(data: bytes, source: str, fmt: str | None = None) -> ParseResult
     return ParseResult(records, errors, name)
 
 
-def read_path(path: str | Path, fmt: str | None = None) -> ParseResult:
+def read_path(
+    path: str | Path, fmt: str | None = None, *, max_decompressed_bytes: int | None = None
+) -> ParseResult:
     """Parse an element-set file; errors name it by its file name (``path.name``).
 
-    An unreadable file gives a single error, not an exception.
+    An unreadable file gives a single error, not an exception. ``max_decompressed_bytes``
+    caps what a gzip file may expand to (see :func:`parse_bytes`).
     """
     path = Path(path)
     try:
@@ -179,7 +243,7 @@ def read_path(path: str | Path, fmt: str | None = None) -> ParseResult:
     except OSError as exc:
         reason = exc.strerror or exc.__class__.__name__
         return ParseResult([], [ElementError(path.name, None, "file", f"cannot read: {reason}")])
-    return parse_bytes(data, path.name, fmt)
+    return parse_bytes(data, path.name, fmt, max_decompressed_bytes=max_decompressed_bytes)
 
 
 def write_elements(records: Iterable[ElementSet], fmt: str) -> str:

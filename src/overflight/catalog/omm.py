@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 import defusedxml
 import defusedxml.ElementTree as DET
 
+from overflight.catalog.validate import MAX_NAME_CHARS, check_element_set
 from overflight.elements import ElementError, ElementSet
 
 __all__ = [
@@ -85,6 +86,21 @@ _MEAN_ELEMENT_KEYS = OMM_KEYS[2:9]
 _METADATA_KEYS = ("OBJECT_NAME", "OBJECT_ID", "CENTER_NAME", "REF_FRAME", "TIME_SYSTEM",
                   "MEAN_ELEMENT_THEORY")  # fmt: skip
 _TLE_PARAMETER_KEYS = OMM_KEYS[9:]
+#: ElementSet attribute -> OMM keyword, to name the field of a range error.
+_OMM_KEY = {
+    "norad_id": "NORAD_CAT_ID",
+    "epoch": "EPOCH",
+    "mean_motion_rev_day": "MEAN_MOTION",
+    "eccentricity": "ECCENTRICITY",
+    "inclination_deg": "INCLINATION",
+    "raan_deg": "RA_OF_ASC_NODE",
+    "arg_perigee_deg": "ARG_OF_PERICENTER",
+    "mean_anomaly_deg": "MEAN_ANOMALY",
+    "bstar": "BSTAR",
+    "mean_motion_dot": "MEAN_MOTION_DOT",
+    "mean_motion_ddot": "MEAN_MOTION_DDOT",
+    "name": "OBJECT_NAME",
+}
 
 
 class _Bad(Exception):
@@ -216,22 +232,11 @@ def _element_set(fields: Mapping[str, Any]) -> ElementSet:
     except ValueError as exc:
         raise _Bad("EPOCH", str(exc)) from None
     norad = _int(fields, "NORAD_CAT_ID")
-    if not 0 <= norad <= 999_999_999:
-        raise _Bad("NORAD_CAT_ID", f"NORAD_CAT_ID {norad} is out of range [0, 999999999]")
-    mean_motion = _float(fields, "MEAN_MOTION")
-    if not mean_motion > 0:
-        raise _Bad("MEAN_MOTION", f"MEAN_MOTION {mean_motion!r} must be > 0")
-    ecc = _float(fields, "ECCENTRICITY")
-    if not 0.0 <= ecc < 1.0:
-        raise _Bad("ECCENTRICITY", f"ECCENTRICITY {ecc!r} is out of range [0, 1)")
-    inc = _float(fields, "INCLINATION")
-    if not 0.0 <= inc <= 180.0:
-        raise _Bad("INCLINATION", f"INCLINATION {inc!r} is out of range [0, 180]")
-    angles = {}
-    for key in ("RA_OF_ASC_NODE", "ARG_OF_PERICENTER", "MEAN_ANOMALY"):
-        angles[key] = _float(fields, key)
-        if not 0.0 <= angles[key] < 360.0:
-            raise _Bad(key, f"{key} {angles[key]!r} is out of range [0, 360)")
+    values = {
+        key: _float(fields, key)
+        for key in ("MEAN_MOTION", "ECCENTRICITY", "INCLINATION", "RA_OF_ASC_NODE",
+                    "ARG_OF_PERICENTER", "MEAN_ANOMALY")
+    }  # fmt: skip
     classification = _text(fields.get("CLASSIFICATION_TYPE")) or "U"
     if classification not in ("U", "C", "S"):
         raise _Bad(
@@ -251,17 +256,17 @@ def _element_set(fields: Mapping[str, Any]) -> ElementSet:
     except ValueError as exc:
         raise _Bad("OBJECT_ID", str(exc)) from None
     name = _text(fields.get("OBJECT_NAME"))
-    if not name.isprintable():
+    if len(name) <= MAX_NAME_CHARS and not name.isprintable():
         raise _Bad("OBJECT_NAME", "OBJECT_NAME contains control characters")
-    return ElementSet(
+    es = ElementSet(
         norad_id=norad,
         epoch=epoch,
-        mean_motion_rev_day=mean_motion,
-        eccentricity=ecc,
-        inclination_deg=inc,
-        raan_deg=angles["RA_OF_ASC_NODE"],
-        arg_perigee_deg=angles["ARG_OF_PERICENTER"],
-        mean_anomaly_deg=angles["MEAN_ANOMALY"],
+        mean_motion_rev_day=values["MEAN_MOTION"],
+        eccentricity=values["ECCENTRICITY"],
+        inclination_deg=values["INCLINATION"],
+        raan_deg=values["RA_OF_ASC_NODE"],
+        arg_perigee_deg=values["ARG_OF_PERICENTER"],
+        mean_anomaly_deg=values["MEAN_ANOMALY"],
         bstar=_float(fields, "BSTAR", 0.0),
         mean_motion_dot=_float(fields, "MEAN_MOTION_DOT", 0.0),
         mean_motion_ddot=_float(fields, "MEAN_MOTION_DDOT", 0.0),
@@ -272,6 +277,11 @@ def _element_set(fields: Mapping[str, Any]) -> ElementSet:
         rev_at_epoch=counters["REV_AT_EPOCH"],
         ephemeris_type=counters["EPHEMERIS_TYPE"],
     )
+    problem = check_element_set(es)
+    if problem is not None:
+        key = _OMM_KEY[problem.attribute]
+        raise _Bad(key, problem.message({problem.attribute: key}))
+    return es
 
 
 _Results = tuple[list[ElementSet], list[ElementError]]

@@ -20,16 +20,18 @@ version *i* to *i + 1*, each step in its own transaction.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from overflight.catalog.validate import check_element_set
 from overflight.elements import ElementSet
 from overflight.errors import OverflightError
 
@@ -41,20 +43,25 @@ __all__ = [
     "FetchState",
     "StoreError",
     "WriteStats",
+    "checked_element_set",
     "connect",
     "datetime_to_us",
     "default_db_path",
     "get_fetch_state",
     "migrate",
     "put_fetch_state",
+    "read_element_sets",
     "resolve_db_path",
     "row_to_element_set",
     "schema_version",
+    "sqlite_errors",
+    "store_error",
     "transaction",
     "us_to_datetime",
     "write_element_sets",
 ]
 
+_log = logging.getLogger("overflight.catalog")
 ENV_DB = "OVERFLIGHT_DB"
 DEFAULT_BUSY_TIMEOUT_S = 120.0
 _CHUNK = 20_000
@@ -70,7 +77,57 @@ class CatalogError(OverflightError):
 
 
 class StoreError(CatalogError):
-    """The catalog database cannot be used (unreadable, newer schema, locked too long)."""
+    """The catalog database cannot be used (unreadable, corrupt, disk full, newer schema,
+    locked too long); the message says what to do."""
+
+
+# SQLite primary result codes (sqlite3.h); the extended codes keep them in the low byte.
+_SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_NOTADB = 26
+
+
+def store_error(exc: sqlite3.Error, path: object = None, doing: str = "") -> StoreError:
+    """The one-line :class:`StoreError` for an ``sqlite3`` error, saying what to do
+    (``doing``: what failed, e.g. ``cannot open the catalog``)."""
+    where = str(path) if path not in (None, "") else "the catalog database"
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    text = str(exc).lower()
+    if code == _SQLITE_FULL or "disk is full" in text:
+        reason = "disk full: free space and retry (nothing of this write was stored)"
+    elif (
+        code in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+        or "malformed" in text
+        or ("not a database" in text)
+    ):
+        reason = f"database is corrupt ({exc}): restore or delete {where}"
+    elif code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in text:
+        reason = "the database is locked by another process: retry when it has finished"
+    elif code == _SQLITE_READONLY or "readonly" in text:
+        reason = f"the database is read-only: check the permissions of {where} and its folder"
+    elif code == _SQLITE_IOERR or "disk i/o" in text:
+        reason = f"disk I/O error ({exc}): check the disk holding {where}"
+    elif code == _SQLITE_CANTOPEN:
+        reason = f"cannot open {where}: check that its folder exists and is writable"
+    else:
+        reason = f"database error: {exc}"
+    if where not in reason:
+        reason = f"{where}: {reason}"
+    return StoreError(f"{doing}: {reason}" if doing else reason)
+
+
+@contextmanager
+def sqlite_errors(path: object = None) -> Iterator[None]:
+    """Turn any ``sqlite3.Error`` raised inside into a one-line :class:`StoreError`."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise store_error(exc, path) from exc
 
 
 # ---- location ------------------------------------------------------------------------------
@@ -243,6 +300,7 @@ def connect(
     memory = str(path) == ":memory:"
     if not memory:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(
             str(path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
@@ -259,27 +317,46 @@ def connect(
         conn.execute("PRAGMA temp_store = MEMORY")
         if upgrade:
             migrate(conn)
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: cannot open the catalog database: {exc}") from exc
+    except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
+        raise store_error(exc, path, "cannot open the catalog") from exc
     return conn
 
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction (``BEGIN IMMEDIATE``): committed on success, rolled back on any
-    exception including KeyboardInterrupt. Waits up to the busy timeout for other writers."""
+    exception including KeyboardInterrupt and a failed COMMIT (disk full). Waits up to the
+    busy timeout for other writers. SQLite errors become :class:`StoreError`.
+
+    After it, ``conn.in_transaction`` is False either way: an exception raised while the COMMIT
+    returns (Ctrl-C) leaves the data committed, and callers can tell by that.
+    """
     try:
         conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        raise StoreError(f"cannot lock the catalog database for writing: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise store_error(exc, _db_file(conn)) from exc
     try:
         yield conn
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    else:
         conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:
+            # SQLite may have rolled back already (e.g. after SQLITE_FULL): report the cause.
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise store_error(exc, _db_file(conn)) from exc
+        raise
+
+
+def _db_file(conn: sqlite3.Connection) -> str | None:
+    """The main database file of ``conn`` (None in memory), for messages."""
+    try:
+        row = conn.execute("PRAGMA database_list").fetchone()
+    except sqlite3.Error:
+        return None
+    return str(row[2]) if row and row[2] else None
 
 
 # ---- element sets ----------------------------------------------------------------------------
@@ -313,6 +390,38 @@ def row_to_element_set(row: Sequence[Any]) -> ElementSet:
         ephemeris_type=row[17],
         _key=row[0],
     )
+
+
+def checked_element_set(row: Sequence[Any]) -> ElementSet | None:
+    """:func:`row_to_element_set`, or None (with a one-line warning on the
+    ``overflight.catalog`` logger) for a row whose values are out of their physical ranges:
+    databases written before import validation may hold such rows."""
+    try:
+        es = row_to_element_set(row)
+    except (OverflowError, ValueError, TypeError) as exc:
+        reason = f"unreadable values ({type(exc).__name__})"
+    else:
+        problem = check_element_set(es)
+        if problem is None:
+            return es
+        reason = problem.message()
+    _log.warning(
+        "catalog: skipped a stored element set of NORAD %s (key %s): %s; "
+        "re-import the object's element sets or delete the row",
+        row[1],
+        row[0],
+        reason,
+    )
+    return None
+
+
+def read_element_sets(rows: Iterable[Sequence[Any]]) -> Iterator[ElementSet]:
+    """Element sets from rows selected with :data:`ELEMENT_COLUMNS`, skipping (with a
+    warning) rows out of their physical ranges: see :func:`checked_element_set`."""
+    for row in rows:
+        es = checked_element_set(row)
+        if es is not None:
+            yield es
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,10 +476,15 @@ def write_element_sets(
 
     Must run inside :func:`transaction`, so that a batch is stored entirely or not at all.
     Element sets already stored (same key) are skipped; ``progress(n)`` is called after each
-    chunk with the number of records handled so far.
+    chunk with the number of records handled so far. An empty batch writes nothing (no source
+    or group row); a record out of its physical ranges (:mod:`validate`) raises CatalogError.
     """
     if not conn.in_transaction:
         raise StoreError("write_element_sets must run inside store.transaction()")
+    it = iter(records)
+    first = list(islice(it, _CHUNK))
+    if not first:  # nothing valid: no source, group or any other row is created
+        return WriteStats(received=0, new=0, duplicates=0, objects=0)
     now_us = datetime_to_us(datetime.now(UTC))
     source_id: int | None = None
     if source is not None:
@@ -391,8 +505,14 @@ def write_element_sets(
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS stage_objects (norad_id INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM temp.stage_objects")
     received = new = 0
-    it = iter(records)
-    while chunk := list(islice(it, _CHUNK)):
+    chunk = first
+    while chunk:
+        for i, es in enumerate(chunk, received + 1):
+            problem = check_element_set(es)
+            if problem is not None:
+                raise CatalogError(
+                    f"record {i} (NORAD {es.norad_id}): {problem.message()}; nothing was stored"
+                )
         conn.execute("DELETE FROM temp.stage")
         conn.executemany(_STAGE_SQL, _stage_rows(chunk))
         new += conn.execute(
@@ -421,6 +541,7 @@ def write_element_sets(
         received += len(chunk)
         if progress is not None:
             progress(received)
+        chunk = list(islice(it, _CHUNK))
 
     # The current name (designator) is that of the newest element set carrying one.
     conn.execute(

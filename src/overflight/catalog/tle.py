@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from datetime import UTC
 
+from overflight.catalog.validate import check_element_set
 from overflight.elements import ElementError, ElementSet, epoch_from_tle, epoch_to_tle
 
 __all__ = [
@@ -82,6 +83,21 @@ _LINE1_FIELDS: tuple[_Spec, ...] = (
     (62, 63, "ephemeris_type", "ephemeris type", rb"[0-9]", "a digit"),
     (64, 68, "element_set_no", "element set number", rb"[ 0-9]{3}[0-9]", "up to 4 digits"),
 )
+#: ElementSet attribute -> (TLE line, error field, label) for range errors found after parsing.
+_TLE_FIELDS = {
+    "norad_id": (1, "catalog_number", "line 1 catalog number"),
+    "epoch": (1, "epoch", "line 1 epoch"),
+    "mean_motion_rev_day": (2, "mean_motion", "line 2 mean motion"),
+    "eccentricity": (2, "eccentricity", "line 2 eccentricity"),
+    "inclination_deg": (2, "inclination", "line 2 inclination"),
+    "raan_deg": (2, "raan", "line 2 right ascension of the ascending node"),
+    "arg_perigee_deg": (2, "arg_perigee", "line 2 argument of perigee"),
+    "mean_anomaly_deg": (2, "mean_anomaly", "line 2 mean anomaly"),
+    "bstar": (1, "bstar", "line 1 BSTAR"),
+    "mean_motion_dot": (1, "mean_motion_dot", "line 1 mean motion derivative"),
+    "mean_motion_ddot": (1, "mean_motion_ddot", "line 1 mean motion second derivative"),
+    "name": (0, "name", "name"),
+}
 _LINE1_BLANKS = (1, 8, 17, 32, 43, 52, 61, 63)
 _LINE2_FIELDS: tuple[_Spec, ...] = (
     (2, 7, "catalog_number", "catalog number", _CAT, "5 digits, or a letter and 4 digits"),
@@ -185,24 +201,7 @@ def _build(m1: re.Match[bytes], m2: re.Match[bytes], name: str) -> ElementSet:
             f"line 1 epoch day of year {day.decode().strip()} is not a day of "
             f"{year2 + (1900 if year2 >= 57 else 2000)}",
         )
-    if inc_f > 180.0:
-        raise _Reject(
-            2, "inclination", f"line 2 inclination {inc.decode().strip()} is out of range [0, 180]"
-        )
-    if raan_f >= 360.0 or argp_f >= 360.0 or ma_f >= 360.0:
-        key, label, text = next(
-            item
-            for item in (
-                ("raan", "right ascension of the ascending node", raan),
-                ("arg_perigee", "argument of perigee", argp),
-                ("mean_anomaly", "mean anomaly", ma),
-            )
-            if float(item[2]) >= 360.0
-        )
-        raise _Reject(2, key, f"line 2 {label} {text.decode().strip()} is out of range [0, 360)")
-    if not mm_f > 0.0:
-        raise _Reject(2, "mean_motion", f"line 2 mean motion {mm.decode().strip()} must be > 0")
-    return ElementSet(
+    es = ElementSet(
         norad_id=norad,
         epoch=epoch_from_tle(year2, day_f),
         mean_motion_rev_day=mm_f,
@@ -221,6 +220,16 @@ def _build(m1: re.Match[bytes], m2: re.Match[bytes], name: str) -> ElementSet:
         rev_at_epoch=rev_i,
         ephemeris_type=int(eph),
     )
+    problem = check_element_set(es)
+    if problem is not None:
+        which, key, label = _TLE_FIELDS[problem.attribute]
+        texts = {"mean_motion_rev_day": mm, "eccentricity": ecc, "inclination_deg": inc,
+                 "raan_deg": raan, "arg_perigee_deg": argp, "mean_anomaly_deg": ma,
+                 "bstar": bstar, "mean_motion_dot": ndot, "mean_motion_ddot": nddot}  # fmt: skip
+        text = texts.get(problem.attribute)
+        shown = text.decode().strip() if text is not None else None
+        raise _Reject(which, key, problem.message({problem.attribute: label}, shown))
+    return es
 
 
 def _show(data: bytes) -> str:
