@@ -47,7 +47,8 @@ _DEFINITION_FIELDS = frozenset({
     "incidence_max_deg", "look_side", "sun_min_deg", "source", "sources", "note",
 })
 _ENTRY_FIELDS = _DEFINITION_FIELDS | {"norad_id", "name", "sensor", "in_snapshot"}
-_MODE_FIELDS = frozenset({"name", "gsd_m", "ref_alt_km", "kind", "swath_km", "source", "note"})
+_MODE_FIELDS = frozenset({"name", "gsd_m", "ref_alt_km", "kind", "swath_km", "source", "note",
+                          "max_off_nadir_deg", "incidence_min_deg", "incidence_max_deg"})
 
 
 class SensorError(ValueError):
@@ -60,7 +61,9 @@ class SensorMode:
 
     Optical/infrared: ground sample distance at nadir. SAR: the resolution the operator quotes
     for the mode (ground range × azimuth, best figure). ``kind``: the mode's own kind where it
-    differs from the satellite's (a thermal band of an optical imager images at night).
+    differs from the satellite's (a thermal band of an optical imager images at night). The
+    mode's own reach (``max_off_nadir_deg`` or the incidence range) where it differs from the
+    satellite's (None: as the satellite).
     """
 
     name: str
@@ -70,12 +73,17 @@ class SensorMode:
     swath_km: float | None = None
     source: str = ""
     note: str = ""
+    max_off_nadir_deg: float | None = None
+    incidence_min_deg: float | None = None
+    incidence_max_deg: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {"name": self.name, "gsd_m": self.gsd_m, "ref_alt_km": self.ref_alt_km,
                 "kind": self.kind, "swath_km": self.swath_km, "source": self.source,
-                "note": self.note}
+                "note": self.note, "max_off_nadir_deg": self.max_off_nadir_deg,
+                "incidence_min_deg": self.incidence_min_deg,
+                "incidence_max_deg": self.incidence_max_deg}
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,9 +344,15 @@ def _modes(row: Mapping[str, Any], w: _Where, kind: str, ref_alt: float | None,
         assert gsd is not None
         mkind = _choice(m, "kind", mw, KINDS, kind)
         assert mkind is not None
-        out.append(SensorMode(name, gsd, alt, mkind,
-                              _number(m, "swath_km", mw, positive=True),
-                              _text(m, "source", mw), _text(m, "note", mw)))
+        lo = _number(m, "incidence_min_deg", mw, lo=0.0, hi=90.0)
+        hi = _number(m, "incidence_max_deg", mw, lo=0.0, hi=90.0)
+        if lo is not None and hi is not None and not lo < hi:
+            raise mw.error("incidence_min_deg",
+                           f"must be less than incidence_max_deg ({lo:g} ≥ {hi:g})")
+        out.append(SensorMode(
+            name, gsd, alt, mkind, _number(m, "swath_km", mw, positive=True),
+            _text(m, "source", mw), _text(m, "note", mw),
+            _number(m, "max_off_nadir_deg", mw, lo=0.0, hi=MAX_OFF_NADIR_LIMIT_DEG), lo, hi))
     return tuple(out)
 
 
@@ -383,7 +397,7 @@ def _entry(row: Mapping[str, Any], w: _Where, *, strict: bool, snapshot_default:
         if not reason:
             raise w.error("reason", "is missing (say why the satellite does not image)")
         return Sensor(norad_id=norad_id, name=name, nadir_gsd_m=math.nan, ref_alt_km=math.nan,
-                      kind=kind or "optical", images=False, reason=reason, **common)
+                      kind=kind or "", images=False, reason=reason, **common)
 
     if kind is None:
         raise w.error("kind", f"is missing (one of {', '.join(KINDS)})")
