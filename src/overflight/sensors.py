@@ -454,8 +454,18 @@ def _load_yaml(text: str, source: str) -> Any:
         raise SensorError(f"{source}: not valid YAML ({_one_line(str(exc))})") from None
 
 
-def _parse(text: str, source: str) -> dict[int, Sensor]:
-    """Every entry of a sensors file by NORAD id.
+def _parse(text: str, source: str,
+           base_definitions: Mapping[str, Any] | None = None) -> dict[int, Sensor]:
+    """Every entry of a sensors file by NORAD id (see :func:`_parse_doc`)."""
+    return _parse_doc(text, source, base_definitions)[0]
+
+
+def _parse_doc(text: str, source: str, base_definitions: Mapping[str, Any] | None = None
+               ) -> tuple[dict[int, Sensor], dict[str, Any]]:
+    """Every entry of a sensors file by NORAD id, and the file's shared definitions.
+
+    ``base_definitions`` (the shipped ones, for a user file) can be referenced by ``sensor:``
+    too; the file's own definitions of the same name take precedence.
 
     New form: a mapping with ``satellites`` (list) and optional ``definitions`` (shared sensor
     definitions by name, referenced by ``sensor:``); strict validation. Old form: a list, or a
@@ -463,7 +473,7 @@ def _parse(text: str, source: str) -> dict[int, Sensor]:
     required, unknown fields ignored), but still checked for kinds, ranges and duplicates.
     """
     doc = _load_yaml(text, source)
-    definitions: Mapping[str, Any] = {}
+    definitions: dict[str, Any] = dict(base_definitions or {})
     if isinstance(doc, Mapping) and "satellites" in doc:
         strict, rows = True, doc.get("satellites")
         raw_defs = doc.get("definitions") or {}
@@ -475,7 +485,7 @@ def _parse(text: str, source: str) -> dict[int, Sensor]:
             unknown = sorted(set(map(str, d)) - _DEFINITION_FIELDS)
             if unknown:
                 raise SensorError(f"{source}: definition {dname!r}: {unknown[0]}: unknown field")
-        definitions = raw_defs
+            definitions[str(dname)] = d
     else:
         strict = False
         rows = doc.get("sensors") if isinstance(doc, Mapping) else doc
@@ -498,17 +508,28 @@ def _parse(text: str, source: str) -> dict[int, Sensor]:
             raise w.error("norad_id", f"duplicate NORAD id {sensor.norad_id} "
                           f"(also {out[sensor.norad_id].name or 'an earlier entry'})")
         out[sensor.norad_id] = sensor
-    return out
+    return out, definitions
 
 
 # ---- the table -------------------------------------------------------------------------------
 
 
 @functools.cache
-def shipped_table() -> dict[int, Sensor]:
-    """Every entry of the shipped table by NORAD id, non-imaging ones included (parsed once)."""
+def _shipped() -> tuple[dict[int, Sensor], dict[str, Any]]:
     text = resources.files("overflight").joinpath("data/sensors.yaml").read_text("utf-8")
-    return _parse(text, "sensors.yaml")
+    return _parse_doc(text, "sensors.yaml")
+
+
+def shipped_table() -> dict[int, Sensor]:
+    """Every entry of the shipped table by NORAD id, non-imaging ones included (parsed once;
+    the dict is shared: copy it before changing it)."""
+    return _shipped()[0]
+
+
+def shipped_definitions() -> dict[str, Any]:
+    """The shipped shared sensor definitions by name (raw mappings), which a user file can
+    reference with ``sensor:`` (e.g. ``sensor: iceye`` with the NORAD id of an ICEYE)."""
+    return dict(_shipped()[1])
 
 
 @functools.cache
@@ -526,7 +547,7 @@ def load_table(path: str | Path | None = None) -> dict[int, Sensor]:
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
             raise SensorError(f"{p}: cannot read sensors file ({exc.strerror})") from None
-        table.update(_parse(text, p.name))
+        table.update(_parse(text, p.name, _shipped()[1]))
     return table
 
 
