@@ -8,6 +8,7 @@ The CLI's ``--plot`` / ``--format png`` outputs are these figures.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Sequence
 from datetime import datetime
@@ -49,6 +50,13 @@ def _wrap(title: str, fig: Figure, fontsize: float) -> str:
 
 
 # ---- timeline ---------------------------------------------------------------------------------
+_FAMILY = re.compile(r"[\s\-_/(]*[0-9][0-9A-Z\-_ ()/]*$")
+
+
+def _family(name: str) -> str:
+    """A satellite name without its trailing serial: ``SENTINEL-6A`` -> ``SENTINEL``."""
+    return _FAMILY.sub("", name.upper()).strip() or name
+
 def timeline(
     windows: Passes | Sequence[Window],
     *,
@@ -79,29 +87,35 @@ def timeline(
         start = start or min(w.start for w in wins)
         end = end or max(w.end for w in wins)
     several_sites = len({w.site for w in wins}) > 1
+    max_rows = max(2, max_rows)
+    # Too many satellites for a page: one row per family (name up to its first number:
+    # "PRAETORIAN SDA_606" -> "PRAETORIAN SDA"), so constellations share a row.
+    by_family = len({w.norad_id for w in wins}) > max_rows
 
     def key(w: Window) -> str:
         name = w.name or str(w.norad_id)
+        if by_family:
+            name = _family(name)
         return f"{name} — {w.site}" if several_sites else name
 
     first: dict[str, datetime] = {}
     count: dict[str, int] = {}
+    members: dict[str, set[int]] = {}
     for w in wins:
         k = key(w)
         first[k] = min(first.get(k, w.start), w.start)
         count[k] = count.get(k, 0) + 1
+        members.setdefault(k, set()).add(w.norad_id)
     labels = sorted(first, key=lambda k: (first[k], k))
-    max_rows = max(2, max_rows)
+    row_of = {k: i for i, k in enumerate(labels)}
     if len(labels) > max_rows:
         keep = set(sorted(labels, key=lambda k: (-count[k], first[k], k))[: max_rows - 1])
-        rest = len(labels) - len(keep)
+        rest = {n for k in labels if k not in keep for n in members[k]}
         labels = [k for k in labels if k in keep]
-        other = f"{rest} other satellites"
-        labels.append(other)
-        row = {k: i for i, k in enumerate(labels)}
-        row_of = {k: row.get(k, row[other]) for k in first}
-    else:
-        row_of = {k: i for i, k in enumerate(labels)}
+        row_of = {k: (labels.index(k) if k in keep else max_rows - 1) for k in first}
+        labels.append(f"{len(rest)} other satellites")
+    shown = [f"{k} ×{len(members[k])}" if by_family and len(members.get(k, ())) > 1 else k
+             for k in labels]
 
     height = min(MAX_TIMELINE_HEIGHT_IN, 1.9 + _ROW_IN * max(len(labels), 3))
     fig = Figure(figsize=(12, height), layout="constrained")
@@ -113,13 +127,13 @@ def timeline(
         color = _DAY_COLOR if w.sun_elevation_deg > 0 else _NIGHT_COLOR
         ax.broken_barh([(x0, width)], (row_of[key(w)] - 0.35, 0.7), color=color)
     fontsize = 7 if len(labels) <= 30 else max(4.0, 7 * 30 / len(labels))
-    ax.set_yticks(range(len(labels)), labels, fontsize=fontsize)
+    ax.set_yticks(range(len(labels)), shown, fontsize=fontsize)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.set_xlim(date2num(start), date2num(end))
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(handles=[Patch(color=_DAY_COLOR, label="Sun above the site's horizon"),
-                       Patch(color=_NIGHT_COLOR, label="Sun below")],
-              loc="upper right", fontsize=7, ncols=2, framealpha=0.9)
+    fig.legend(handles=[Patch(color=_DAY_COLOR, label="Sun above the site's horizon"),
+                        Patch(color=_NIGHT_COLOR, label="Sun below the site's horizon")],
+               loc="outside lower center", fontsize=7, ncols=2, frameon=False)
     text = title or f"Overflight windows: {len(wins)}"
     ax.set_title(_wrap(text, fig, 10), fontsize=10)
     return fig
