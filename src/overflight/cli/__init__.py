@@ -64,7 +64,7 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
-    """Eager ``--version`` runs before typer asks for a command."""
+    del version  # handled by _print_version, eagerly: before typer asks for a command
 
 
 def main(argv: list[str] | None = None) -> None:
