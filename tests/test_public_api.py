@@ -5,7 +5,18 @@ import importlib
 import pytest
 
 PINNED = {
-    "overflight": ["__version__"],
+    "overflight": [
+        "OverflightError", "__version__", "coverage", "history", "maneuvers", "open_catalog",
+        "passes", "plot", "site", "track", "verify",
+    ],
+    "overflight.api": [
+        "coverage", "history", "maneuvers", "open_catalog", "passes", "site", "track", "verify",
+    ],
+    "overflight.plot": ["coverage", "history", "timeline", "track"],
+    "overflight.results": [
+        "Coverage", "CoveragePoint", "History", "Maneuvers", "Passes", "Track", "TrackPoint",
+        "Verification",
+    ],
     "overflight.access": [
         "RESOLUTION_S", "AccessError", "Constraints", "Window", "WindowTable", "check_interval",
         "find_windows", "iter_window_tables", "table_to_windows", "window_table",

@@ -969,3 +969,17 @@ class Catalog:
                 seen.add(obj.norad_id)
                 out.append(obj)
         return out
+
+    def select(
+        self,
+        *,
+        group: str | Sequence[str] = (),
+        sats: Sequence[str | int] = (),
+        as_of: datetime | None = None,
+    ) -> list[ElementSet]:
+        """Element sets of the named satellites (NORAD ids, names) and group members, one per
+        object: see :func:`overflight.selection.select_from_catalog`."""
+        from overflight.selection import select_from_catalog
+
+        groups = [group] if isinstance(group, str) else list(group)
+        return select_from_catalog(self, [str(s) for s in sats], groups, as_of=as_of)

@@ -133,36 +133,15 @@ def _with_change(rows: list[list[str]]) -> list[list[str]]:
 
 
 def _title(what: str, grid: Grid, result: CoverageResult) -> str:
-    from overflight.times import format_utc
+    from overflight.plot import coverage_title
 
-    hyp = result.hypothetical
-    note = f", incl. {len(hyp)} HYPOTHETICAL" if hyp else ""
-    approx = " (approximate outline)" if grid.region.approximate else ""
-    return (f"{what}, {grid.region.name}{approx}: {len(grid)} points at {grid.spacing_km:g} km, "
-            f"{len(result.satellites)} satellites{note}, {format_utc(result.start)} → "
-            f"{format_utc(result.end)}")
+    return coverage_title(what, grid, result)
 
 
 def _constraint_text(result: CoverageResult) -> str:
-    c = result.constraints
-    parts = []
-    if c.max_off_nadir_deg is not None:
-        parts.append(f"off-nadir ≤ {c.max_off_nadir_deg:g}°")
-    if c.min_elevation_deg is not None:
-        parts.append(f"elevation ≥ {c.min_elevation_deg:g}°")
-    if c.max_range_km is not None:
-        parts.append(f"range ≤ {c.max_range_km:g} km")
-    if c.sun_min_deg is not None:
-        parts.append(f"Sun ≥ {c.sun_min_deg:g}°")
-    if c.sun_max_deg is not None:
-        parts.append(f"Sun ≤ {c.sun_max_deg:g}°")
-    if c.sunlit is not None:
-        parts.append("satellite sunlit" if c.sunlit else "satellite eclipsed")
-    if c.min_duration_s:
-        parts.append(f"≥ {c.min_duration_s:g} s")
-    if result.max_gsd_m is not None:
-        parts.append(f"GSD ≤ {result.max_gsd_m:g} m")
-    return ", ".join(parts) or "above the horizon"
+    from overflight.plot import constraint_text
+
+    return constraint_text(result)
 
 
 def _header(grid: Grid) -> dict[str, Any]:
@@ -219,91 +198,11 @@ def write_json(grid: Grid, result: CoverageResult | CoverageComparison, fmt: str
         typer.echo(f"wrote {output}")
 
 
-def _panel(ax: Any, grid: Grid, result: CoverageResult, clim: tuple[float, float],
-           title: str) -> Any:
-    from matplotlib.collections import PolyCollection
-
-    from overflight.basemap import draw_world
-
-    hours = result.max_gap_s / 3600.0
-    coll = PolyCollection(list(grid.cells()), array=hours, cmap="viridis_r", clim=clim,
-                          edgecolors="none", zorder=2)
-    ax.add_collection(coll)
-    draw_world(ax, color="black", linewidth=0.8)
-    for poly in grid.region.polygons:
-        ax.plot(poly.exterior[:, 0], poly.exterior[:, 1], color="tab:red", linewidth=0.6,
-                linestyle="--", zorder=3)
-    lon_min, lat_min, lon_max, lat_max = grid.region.bbox
-    pad = max(0.3, 0.08 * max(lon_max - lon_min, lat_max - lat_min))
-    ax.set_xlim(lon_min - pad, lon_max + pad)
-    ax.set_ylim(lat_min - pad, lat_max + pad)
-    import math
-
-    mid = math.radians((lat_min + lat_max) / 2.0)
-    ax.set_aspect(1.0 / max(math.cos(mid), 0.05))
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.set_xlabel("longitude °")
-    ax.set_ylabel("latitude °")
-    ax.set_title(title, fontsize=9)
-    ax.grid(alpha=0.3)
-    return coll
-
-
 def write_png(grid: Grid, result: CoverageResult | CoverageComparison, path: Path) -> None:
-    """Heat map of the maximum gap (hours) over the region; two panels for a comparison."""
-    import matplotlib
+    """Heat map of the maximum gap (``overflight.plot.coverage``) saved as a PNG."""
+    from overflight.plot import coverage
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from overflight.coverage import CoverageComparison
-
-    if isinstance(result, CoverageComparison):
-        pair = [result.baseline, result.combined]
-        main = result.combined
-    else:
-        pair = [result]
-        main = result
-    import textwrap
-
-    # One colour scale for both panels, stretched over the values present.
-    lo = min(float(np.nanmin(r.max_gap_s)) for r in pair) / 3600.0
-    hi = max(float(np.nanmax(r.max_gap_s)) for r in pair) / 3600.0
-    if hi - lo < 0.1:
-        lo, hi = max(0.0, lo - 0.5), hi + 0.5
-    fig, axes = plt.subplots(1, len(pair), figsize=(6.2 * len(pair) + 1.3, 7.0),
-                             squeeze=False, layout="constrained")
-
-    def stats(r: CoverageResult) -> str:
-        s = r.summary()["max_gap_h"]
-        return f"max gap p50 {_fmt(s['p50'], 1)} h, p90 {_fmt(s['p90'], 1)} h, max " \
-               f"{_fmt(s['max'], 1)} h"
-
-    coll = None
-    for ax, r in zip(axes[0], pair, strict=True):
-        hyp = len(r.hypothetical)
-        label = (f"{len(r.satellites) - hyp} satellites"
-                 + (f" + {hyp} HYPOTHETICAL" if hyp else ""))
-        coll = _panel(ax, grid, r, (lo, hi), f"{label}\n{stats(r)}")
-    assert coll is not None
-    fig.colorbar(coll, ax=list(axes[0]), shrink=0.8, label="maximum gap without access (h)")
-    title = _title("Maximum gap" if len(pair) == 1 else "Maximum gap, baseline vs with added",
-                   grid, main)
-    width = int(fig.get_figwidth() * 13)
-    fig.suptitle("\n".join([*textwrap.wrap(title, width), _constraint_text(main)]), fontsize=9)
-    if isinstance(result, CoverageComparison):
-        d = result.difference()
-        red = d["max_gap_reduction_h"]
-        fig.supxlabel(
-                 "HYPOTHETICAL satellites shorten the max gap at "
-                 f"{d['points_with_shorter_max_gap']} of {len(grid)} points "
-                 f"(reduction p50 {_fmt(red['p50'], 1)} h, p90 "
-                 f"{_fmt(red['p90'], 1)} h, max {_fmt(red['max'], 1)} h)", fontsize=9)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    coverage(result, grid).savefig(path, dpi=110)
 
 
 # --------------------------------------------------------------------------------------------

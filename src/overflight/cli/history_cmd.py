@@ -175,37 +175,10 @@ def _decay_text(d: DecayEstimate) -> str:
 def plot_history(
     states: Sequence[OrbitState], maneuvers: Sequence[Maneuver], path: Path, title: str
 ) -> None:
-    """Perigee and apogee altitude over time, maneuvers marked (vertical lines, brackets)."""
-    import matplotlib
+    """Perigee/apogee with maneuvers (``overflight.plot.history``) saved as a PNG."""
+    from overflight.plot import history
 
-    matplotlib.use("Agg")
-    import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
-
-    date2num: Any = mdates.date2num
-    t = date2num([s.epoch for s in states])
-    fig, ax = plt.subplots(figsize=(11, 5))
-    ax.plot(t, [s.apogee_alt_km for s in states], ".-", color="tab:blue", label="apogee")
-    ax.plot(t, [s.perigee_alt_km for s in states], ".-", color="tab:red", label="perigee")
-    for k, m in enumerate(maneuvers):
-        ax.axvspan(date2num(m.before_epoch), date2num(m.after_epoch), color="tab:orange",
-                   alpha=0.12, lw=0)
-        mid = m.before_epoch + (m.after_epoch - m.before_epoch) / 2
-        when = date2num(m.estimated_time or mid)
-        ax.axvline(when, color="tab:orange", lw=1.2,
-                   label="maneuver (estimated time; bracket shaded)" if k == 0 else None)
-        ax.annotate(f"{m.kind}\n{m.delta_v_m_s:.2f} m/s", (when, 1.0),
-                    xycoords=("data", "axes fraction"), fontsize=7, ha="center", va="top",
-                    bbox={"boxstyle": "round", "fc": "white", "alpha": 0.8, "lw": 0})
-    formatter: Any = mdates.DateFormatter
-    ax.xaxis.set_major_formatter(formatter("%m-%d\n%H:%MZ"))
-    ax.set_ylabel("altitude above WGS-72 equatorial radius, km")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    history(states, maneuvers, title=title).savefig(path, dpi=110)
 
 
 def _maneuver_rows(maneuvers: Sequence[Maneuver], fmt: str) -> list[dict[str, Any]]:

@@ -101,33 +101,10 @@ def write_windows(windows: list[Window], fmt: str, title: str) -> None:
 def gantt_png(
     windows: list[Window], path: Path, title: str, start: datetime, end: datetime
 ) -> None:
-    """Overflight-warning timeline: one row per satellite, a bar per window."""
-    import matplotlib
+    """Overflight-warning timeline (``overflight.plot.timeline``) saved as a PNG."""
+    from overflight.plot import timeline
 
-    matplotlib.use("Agg")
-    import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
-
-    date2num: Any = mdates.date2num
-
-    names = sorted({w.name or str(w.norad_id) for w in windows})
-    row = {n: i for i, n in enumerate(names)}
-    fig, ax = plt.subplots(figsize=(12, max(2.5, 0.28 * len(names) + 1.5)))
-    for w in windows:
-        y = row[w.name or str(w.norad_id)]
-        x0 = date2num(w.start)
-        width = date2num(w.end) - x0
-        color = "tab:orange" if w.sun_elevation_deg > 0 else "tab:blue"
-        ax.broken_barh([(x0, max(width, 1 / 1440))], (y - 0.35, 0.7), color=color)
-    ax.set_yticks(range(len(names)), names, fontsize=7)
-    ax.set_xlim(date2num(start), date2num(end))
-    formatter: Any = mdates.DateFormatter
-    ax.xaxis.set_major_formatter(formatter("%m-%d\n%H:%MZ"))
-    ax.set_title(title + "  (orange: Sun above horizon at the site)")
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    timeline(windows, title=title, start=start, end=end).savefig(path, dpi=110)
 
 
 def register(app: typer.Typer) -> None:

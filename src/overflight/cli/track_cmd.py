@@ -36,40 +36,10 @@ def _one_satellite(ref: str, db: Path | None, at: Any) -> Any:
 
 def plot_track(rows: list[dict[str, Any]], path: Path, title: str,
                marks: list[tuple[str, float, float]] = ()) -> None:  # type: ignore[assignment]
-    """Ground track over the shipped world map; antimeridian crossings break the line."""
-    import matplotlib
+    """Ground track over the world map (``overflight.plot.track``) saved as a PNG."""
+    from overflight.plot import track
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from overflight.basemap import draw_world
-
-    lon = np.array([np.nan if r["lon_deg"] is None else r["lon_deg"] for r in rows], dtype=float)
-    lat = np.array([np.nan if r["lat_deg"] is None else r["lat_deg"] for r in rows], dtype=float)
-    jump = np.abs(np.diff(lon)) > 180.0
-    lon_plot = np.insert(lon, np.flatnonzero(jump) + 1, np.nan)
-    lat_plot = np.insert(lat, np.flatnonzero(jump) + 1, np.nan)
-    fig, ax = plt.subplots(figsize=(12, 6.2))
-    draw_world(ax)
-    ax.plot(lon_plot, lat_plot, color="tab:red", linewidth=1.2, zorder=3)
-    if rows:
-        ax.plot(lon[0], lat[0], "o", color="tab:red", zorder=4)
-        ax.annotate(rows[0]["time"], (lon[0], lat[0]), fontsize=7, xytext=(4, 4),
-                    textcoords="offset points")
-    for name, mlat, mlon in marks:
-        ax.plot(mlon, mlat, "*", color="black", markersize=10, zorder=5)
-        ax.annotate(name, (mlon, mlat), fontsize=8, xytext=(5, -10), textcoords="offset points")
-    ax.set_xlim(-180, 180)
-    ax.set_ylim(-90, 90)
-    ax.set_aspect("equal")
-    ax.set_xlabel("longitude °")
-    ax.set_ylabel("latitude °")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    track(rows, title=title, marks=marks).savefig(path, dpi=110)
 
 
 def _geojson(rows: list[dict[str, Any]], name: str) -> dict[str, Any]:

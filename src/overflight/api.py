@@ -1,0 +1,432 @@
+"""The public Python API: one call per question, results ready for pandas and Jupyter.
+
+::
+
+    import overflight as ovf
+
+    cat = ovf.open_catalog()                     # your catalog, or the bundled snapshot
+    sats = cat.select(group="resource")
+    win = ovf.passes(sats, "Rajin port", start="2026-05-31T00:00Z", days=1, max_off_nadir_deg=30)
+    win.to_pandas()                              # one row per window, UTC timestamps
+    ovf.plot.timeline(win)                       # a matplotlib Figure
+
+Conventions: times are aware datetimes or ISO 8601 strings with ``Z`` or an offset; an interval
+is ``start`` plus ``end`` or ``days``. Satellites are element sets, a catalog selection, NORAD
+ids or names (looked up in ``catalog``, default :func:`open_catalog`'s). Sites are
+:class:`~overflight.geometry.Site` objects, names of shipped sites, or ``(lat_deg, lon_deg)`` /
+``(lat_deg, lon_deg, alt_m)`` tuples. Mistakes raise
+:class:`~overflight.errors.OverflightError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from os import PathLike
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
+
+from overflight.errors import OverflightError
+
+if TYPE_CHECKING:
+    from overflight.catalog import Catalog
+    from overflight.elements import ElementSet
+    from overflight.geometry import Site
+    from overflight.regions import Region
+    from overflight.results import Coverage, History, Maneuvers, Passes, Track, Verification
+    from overflight.sites import NamedSite
+
+__all__ = [
+    "coverage",
+    "history",
+    "maneuvers",
+    "open_catalog",
+    "passes",
+    "site",
+    "track",
+    "verify",
+]
+
+#: A satellite: an element set, or a NORAD id / name / Alpha-5 id to look up in the catalog.
+SatelliteLike: TypeAlias = "ElementSet | str | int"
+#: One or many satellites (a catalog selection is a list of element sets).
+Satellites: TypeAlias = "SatelliteLike | Sequence[SatelliteLike]"
+#: A site: a Site, a NamedSite, a shipped site's name, or (lat_deg, lon_deg[, alt_m]).
+SiteLike: TypeAlias = "Site | NamedSite | str | tuple[float, float] | tuple[float, float, float]"
+TimeLike: TypeAlias = "datetime | str"
+
+_DEFAULT_DAYS = 1.0
+
+
+# ---- arguments --------------------------------------------------------------------------------
+def _time(value: TimeLike, name: str) -> datetime:
+    from overflight.times import TimeError, parse_time, utc
+
+    try:
+        if isinstance(value, datetime):
+            return utc(value)
+        if isinstance(value, str):
+            return parse_time(value)
+    except TimeError as exc:
+        raise OverflightError(f"{name}: {exc}") from None
+    raise OverflightError(f"{name}: expected a datetime or an ISO 8601 string, "
+                          f"not {type(value).__name__}")
+
+
+def _interval(start: TimeLike, end: TimeLike | None, days: float | None,
+              default_days: float | None = _DEFAULT_DAYS) -> tuple[datetime, datetime | None]:
+    """``(start, end)`` in aware UTC; end None only when nothing was given and no default."""
+    t0 = _time(start, "start")
+    if end is not None and days is not None:
+        raise OverflightError("give end or days, not both")
+    if end is not None:
+        t1 = _time(end, "end")
+    elif days is not None or default_days is not None:
+        d = days if days is not None else default_days
+        assert d is not None
+        if not d > 0:
+            raise OverflightError(f"days must be positive, got {d}")
+        t1 = t0 + timedelta(days=d)
+    else:
+        return t0, None
+    if t1 <= t0:
+        raise OverflightError(f"end {t1.isoformat()} is not after start {t0.isoformat()}")
+    return t0, t1
+
+
+def _is_coords(value: object) -> bool:
+    return (isinstance(value, tuple) and len(value) in (2, 3)
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value))
+
+
+def site(value: SiteLike) -> Site:
+    """A ground site from a shipped site's name (``"White House"``, case and punctuation
+    ignored), ``"LAT,LON[,ALT_M]"`` text, a ``(lat_deg, lon_deg[, alt_m])`` tuple, or a
+    :class:`~overflight.geometry.Site` / :class:`~overflight.sites.NamedSite`."""
+    from overflight.geometry import Site
+    from overflight.sites import NamedSite, parse_coordinates, resolve_site
+
+    if isinstance(value, Site):
+        return value
+    if isinstance(value, NamedSite):
+        return value.site
+    if isinstance(value, str):
+        return resolve_site(value)
+    if _is_coords(value):
+        parsed = parse_coordinates(",".join(repr(float(v)) for v in value))
+        assert parsed is not None
+        return parsed
+    raise OverflightError(f"site: expected a name, (lat_deg, lon_deg[, alt_m]) or a Site, "
+                          f"not {value!r}")
+
+
+def _sites(value: SiteLike | Sequence[SiteLike]) -> list[Site]:
+    if isinstance(value, str) or _is_coords(value) or not isinstance(value, Sequence):
+        return [site(value)]  # type: ignore[arg-type]
+    out = [site(v) for v in cast("Sequence[SiteLike]", value)]
+    if not out:
+        raise OverflightError("sites: no sites given")
+    return out
+
+
+@contextmanager
+def _catalog(catalog: Catalog | None) -> Iterator[Catalog]:
+    """The given catalog (left open), or the default one opened for the call."""
+    if catalog is not None:
+        yield catalog
+        return
+    from overflight.catalog import Catalog
+
+    with Catalog.open() as cat:
+        yield cat
+
+
+def _split(satellites: Satellites) -> tuple[list[ElementSet], list[str]]:
+    from overflight.elements import ElementSet
+
+    items: Sequence[Any] = (
+        [satellites] if isinstance(satellites, ElementSet | str | int) else satellites
+    )
+    elsets: list[ElementSet] = []
+    refs: list[str] = []
+    for item in items:
+        if isinstance(item, ElementSet):
+            elsets.append(item)
+        elif isinstance(item, str | int) and not isinstance(item, bool):
+            refs.append(str(item))
+        else:
+            raise OverflightError(f"satellites: expected element sets, NORAD ids or names, "
+                                  f"not {item!r}")
+    return elsets, refs
+
+
+def _elsets(satellites: Satellites, catalog: Catalog | None,
+            as_of: datetime | None) -> list[ElementSet]:
+    """Element sets of the satellites (named ones: the set nearest ``as_of``), one per object."""
+    from overflight.selection import select_from_catalog
+
+    elsets, refs = _split(satellites)
+    if refs:
+        with _catalog(catalog) as cat:
+            elsets += select_from_catalog(cat, refs, as_of=as_of)
+    out: dict[int, ElementSet] = {}
+    for es in elsets:
+        out.setdefault(es.norad_id, es)
+    if not out:
+        raise OverflightError("satellites: none given")
+    return list(out.values())
+
+
+def _one(satellite: SatelliteLike, catalog: Catalog | None, as_of: datetime | None
+         ) -> ElementSet:
+    found = _elsets(satellite, catalog, as_of)
+    if len(found) != 1:
+        raise OverflightError(f"satellite: {len(found)} satellites given; give one")
+    return found[0]
+
+
+# ---- the calls --------------------------------------------------------------------------------
+def open_catalog(path: str | PathLike[str] | None = None) -> Catalog:
+    """The element-set catalog at ``path`` (default: ``$OVERFLIGHT_DB``, else the user data
+    dir); where no database exists yet, the snapshot bundled with overflight (read-only).
+
+    ``catalog.select(group=..., sats=[...])`` gives element sets for the other calls."""
+    from overflight.catalog import Catalog
+
+    return Catalog.open(path)
+
+
+def passes(
+    satellites: Satellites,
+    sites: SiteLike | Sequence[SiteLike],
+    *,
+    start: TimeLike,
+    end: TimeLike | None = None,
+    days: float | None = None,
+    min_elevation_deg: float = 0.0,
+    max_off_nadir_deg: float | None = None,
+    sun_min_deg: float | None = None,
+    catalog: Catalog | None = None,
+) -> Passes:
+    """Overflight windows of ``satellites`` over ``sites`` in [start, end] (default one day).
+
+    A window is where the satellite is at least ``min_elevation_deg`` above the site's horizon,
+    at most ``max_off_nadir_deg`` off its nadir (if given), with the Sun at least
+    ``sun_min_deg`` above the site's horizon (if given). Ground sample distance (``gsd_m``)
+    where the shipped sensor table knows the satellite. Named satellites use the element set
+    nearest ``start``.
+    """
+    from overflight.access import Constraints, check_interval, find_windows
+    from overflight.results import Passes
+    from overflight.sensors import load_sensors
+
+    t0, t1 = _interval(start, end, days)
+    assert t1 is not None
+    check_interval(t0, t1)
+    c = Constraints(min_elevation_deg=min_elevation_deg, max_off_nadir_deg=max_off_nadir_deg,
+                    sun_min_deg=sun_min_deg)
+    c.validate()
+    site_list = _sites(sites)
+    elsets = _elsets(satellites, catalog, t0)
+    windows = find_windows(elsets, site_list, t0, t1, c, sensors=load_sensors())
+    windows.sort(key=lambda w: (w.start, w.site, w.norad_id))
+    return Passes(windows, start=t0, end=t1, constraints=c, satellites=elsets, sites=site_list)
+
+
+def verify(
+    satellite: str | int,
+    target: SiteLike,
+    time: TimeLike,
+    *,
+    catalog: Catalog | None = None,
+    zone: str | None = None,
+    time_end: TimeLike | None = None,
+) -> Verification:
+    """Could ``satellite`` have imaged ``target`` at ``time``? The verdict (``consistent``,
+    ``inconsistent`` or ``cannot-verify``), its reasons and the evidence.
+
+    ``time``: an aware datetime or ISO 8601 text; text without an offset is local time in
+    ``zone`` (an IANA name such as ``Asia/Pyongyang``). ``time_end`` makes it an interval.
+    Rules and evidence: ``docs/claims.md``.
+    """
+    from overflight.claims import claim_from_fields, verify_claim
+    from overflight.results import Verification
+
+    fields: dict[str, Any] = {"satellite": str(satellite)}
+    if isinstance(target, str):
+        fields["target"] = target
+    else:
+        s = site(target)
+        fields["target"] = {"name": s.name, "lat": repr(s.lat_deg), "lon": repr(s.lon_deg),
+                            "alt_m": repr(s.alt_m)}
+    for key, value in (("time", time), ("time_end", time_end)):
+        if value is None:
+            continue
+        fields[key] = value.isoformat() if isinstance(value, datetime) else value
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise OverflightError(f"{key}: {value.isoformat()} has no time zone; give an aware "
+                                  "datetime or ISO 8601 text with Z or an offset")
+    if zone is not None:
+        fields["zone"] = zone
+    claim = claim_from_fields(fields, source="verify()")
+    with _catalog(catalog) as cat:
+        return Verification(verify_claim(claim, cat))
+
+
+def track(
+    satellite: SatelliteLike,
+    *,
+    start: TimeLike,
+    end: TimeLike | None = None,
+    days: float | None = None,
+    step_s: float = 60.0,
+    catalog: Catalog | None = None,
+) -> Track:
+    """Ground track of one satellite every ``step_s`` seconds from ``start`` to ``end``
+    (default: one orbital period): nadir latitude/longitude (WGS-84), altitude, speed,
+    sunlight."""
+    from overflight.results import Track, TrackPoint
+    from overflight.times import datetime64_to_utc, time_grid
+    from overflight.track import track_rows
+
+    if not step_s > 0:
+        raise OverflightError(f"step_s must be positive, got {step_s}")
+    t0, t1 = _interval(start, end, days, default_days=None)
+    es = _one(satellite, catalog, t0)
+    if t1 is None:
+        t1 = t0 + timedelta(minutes=es.period_min)
+    if (t1 - t0).total_seconds() / step_s > 200_000:
+        raise OverflightError("too many points: use a larger step_s or a shorter interval")
+    grid = time_grid(t0, t1, step_s)
+    points = [
+        TrackPoint(time=datetime64_to_utc(t), lat_deg=r["lat_deg"], lon_deg=r["lon_deg"],
+                   alt_km=r["alt_km"], speed_km_s=r["speed_km_s"], sunlit=r["sunlit"],
+                   error=r["error"])
+        for t, r in zip(grid, track_rows(es, grid), strict=True)
+    ]
+    return Track(points, satellite=es, step_s=step_s)
+
+
+def _histories(
+    satellite_or_elsets: Satellites | None,
+    group: str | None,
+    catalog: Catalog | None,
+    start: TimeLike | None,
+    end: TimeLike | None,
+) -> Mapping[int, list[ElementSet]]:
+    from overflight.history import group_histories
+    from overflight.selection import SelectionError
+
+    t0 = None if start is None else _time(start, "start")
+    t1 = None if end is None else _time(end, "end")
+    elsets, refs = ([], []) if satellite_or_elsets is None else _split(satellite_or_elsets)
+    records = [es for es in elsets
+               if (t0 is None or es.epoch >= t0) and (t1 is None or es.epoch <= t1)]
+    if refs or group:
+        with _catalog(catalog) as cat:
+            if refs:
+                ids = [o.norad_id for o in cat.resolve_many(refs)]
+                for hist in cat.history_many(norad_ids=ids, start=t0, end=t1).values():
+                    records += hist
+            if group:
+                known = {g.name for g in cat.groups()}
+                if group not in known:
+                    raise SelectionError(f"unknown group {group!r} in {cat.description}; "
+                                         "groups: " + ", ".join(sorted(known)))
+                for hist in cat.history_many(group=group, start=t0, end=t1).values():
+                    records += hist
+    if not records:
+        raise OverflightError("no element sets: give satellites (ids, names or element sets) "
+                              "or a group" + (" with epochs in [start, end]" if t0 or t1 else ""))
+    return group_histories(records)
+
+
+def history(
+    satellite_or_elsets: Satellites | None = None,
+    *,
+    group: str | None = None,
+    catalog: Catalog | None = None,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+) -> History:
+    """Orbit history: the mean orbit (perigee, apogee, inclination, ...) of every element set,
+    and the maneuvers found in it (``.maneuvers``).
+
+    ``satellite_or_elsets``: NORAD ids or names, whose stored history is read from ``catalog``;
+    element sets are taken as the history itself (e.g. read from a history file). ``group``:
+    every member of a catalog group. ``start``/``end`` keep epochs in that interval.
+    """
+    from overflight.history import OrbitTable
+    from overflight.maneuvers import detect_maneuvers
+    from overflight.results import History, Maneuvers
+
+    table = OrbitTable.from_histories(_histories(satellite_or_elsets, group, catalog, start, end))
+    return History(table.states(), Maneuvers(detect_maneuvers(table)))
+
+
+def maneuvers(
+    satellite_or_elsets: Satellites | None = None,
+    *,
+    group: str | None = None,
+    catalog: Catalog | None = None,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+) -> Maneuvers:
+    """Maneuvers detected in element-set histories (arguments as for :func:`history`):
+    bracketing epochs, estimated time, changes of orbit and the smallest delta-v (m/s)."""
+    from overflight.maneuvers import detect_maneuvers
+    from overflight.results import Maneuvers
+
+    return Maneuvers(detect_maneuvers(_histories(satellite_or_elsets, group, catalog, start,
+                                                 end)))
+
+
+def coverage(
+    satellites: Satellites,
+    region: str | Region,
+    *,
+    start: TimeLike,
+    end: TimeLike | None = None,
+    days: float | None = None,
+    grid_km: float = 10.0,
+    min_elevation_deg: float | None = None,
+    max_off_nadir_deg: float | None = 30.0,
+    sun_min_deg: float | None = None,
+    max_gsd_m: float | None = None,
+    max_altitude_km: float | None = None,
+    catalog: Catalog | None = None,
+) -> Coverage:
+    """How often ``satellites`` can see ``region`` (a shipped region's name, a box
+    ``"S,W,N,E"``, a GeoJSON file or a :class:`~overflight.regions.Region`) in [start, end]
+    (default one day): per point of a ``grid_km`` grid, the maximum gap, revisit times, time
+    to first access and coverage fraction.
+
+    Access means at most ``max_off_nadir_deg`` off nadir (default 30°; None to drop it),
+    at least ``min_elevation_deg`` above the horizon and the Sun at least ``sun_min_deg`` up,
+    where given. ``max_gsd_m`` counts only windows that fine (satellites without a sensor entry
+    then count for nothing). ``max_altitude_km`` leaves out satellites whose apogee is higher
+    (a geostationary imager sees a region all day).
+    """
+    from overflight.access import Constraints, check_interval
+    from overflight.coverage import coverage as run_coverage
+    from overflight.regions import grid, resolve_region
+    from overflight.results import Coverage
+    from overflight.sensors import load_sensors
+
+    t0, t1 = _interval(start, end, days)
+    assert t1 is not None
+    check_interval(t0, t1)
+    c = Constraints(min_elevation_deg=min_elevation_deg, max_off_nadir_deg=max_off_nadir_deg,
+                    sun_min_deg=sun_min_deg)
+    c.validate()
+    reg = resolve_region(region) if isinstance(region, str) else region
+    g = grid(reg, grid_km)
+    elsets = _elsets(satellites, catalog, t0)
+    if max_altitude_km is not None:
+        elsets = [e for e in elsets if e.apogee_alt_km <= max_altitude_km]
+        if not elsets:
+            raise OverflightError(f"no satellite has its apogee below max_altitude_km = "
+                                  f"{max_altitude_km:g}")
+    result = run_coverage(elsets, g.sites(), t0, t1, c, max_gsd_m=max_gsd_m,
+                          sensors=load_sensors())
+    return Coverage(result, g)
