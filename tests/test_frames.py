@@ -6,16 +6,21 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from sgp4.propagation import gstime
 from skyfield.api import load, wgs84
 from skyfield.framelib import itrs
 from skyfield.sgp4lib import TEME
 from skyfield.toposlib import ITRSPosition
 from skyfield.units import Distance
 
+from overflight.constants import WGS84_A_KM
 from overflight.frames import (
-    WGS84_A_KM,
+    Ellipsoid,
     _matrices_from_skyfield_time,
+    earth_rotation_angle_rad,
     geodetic_from_itrs,
+    gmst82_rad,
+    gmst82_rate_rad_s,
     itrs_from_geodetic,
     rotate_teme_to_itrs,
     teme_to_itrs_matrices,
@@ -163,3 +168,89 @@ def test_geodetic_shapes_nan_and_errors() -> None:
     assert pole.alt_km == pytest.approx(100.0, abs=1e-8)
     with pytest.raises(ValueError, match="shape"):
         geodetic_from_itrs(np.zeros((4, 2)))
+
+
+def test_geodetic_sub_millimetre_against_skyfield() -> None:
+    """Both directions against Skyfield's WGS-84, from the ground to beyond GEO.
+
+    Skyfield's forward formula (``wgs84.latlon``) is inverted to a micrometre; Skyfield's own
+    inverse (``geographic_position_of``, a fixed number of iterations) agrees on the height to
+    well under a millimetre. Its latitude is off by up to 3 mm near the ground (measured
+    against its own forward formula), so it is checked against the forward formula instead.
+    """
+    lat, lon, alt = _points()
+    keep = alt < 40_000.0
+    lat, lon, alt = lat[keep][::4], lon[keep][::4], alt[keep][::4]
+    xyz = np.stack([wgs84.latlon(a, b, elevation_m=c * 1000.0).itrs_xyz.km
+                    for a, b, c in zip(lat, lon, alt, strict=True)])
+    got = geodetic_from_itrs(xyz)
+    back = np.stack([wgs84.latlon(a, b, elevation_m=c * 1000.0).itrs_xyz.km
+                     for a, b, c in zip(got.lat_deg, got.lon_deg, got.alt_km, strict=True)])
+    assert np.abs(back - xyz).max() < 1e-9  # km: a micrometre
+    sky = _skyfield_geodetic(xyz)
+    assert np.abs(got.alt_km - sky[2]).max() < 1e-7  # 0.1 mm
+    # Our forward formula equals Skyfield's, so the round trip is closed on both sides.
+    assert np.abs(itrs_from_geodetic(got.lat_deg, got.lon_deg, got.alt_km) - xyz).max() < 1e-9
+
+
+def test_geodetic_on_a_sphere_is_geocentric() -> None:
+    sphere = Ellipsoid("sphere", 6371.0, 0.0)
+    rng = np.random.default_rng(2)
+    xyz = rng.normal(size=(500, 3))
+    xyz *= ((6371.0 + rng.uniform(0.0, 40_000.0, 500)) / np.linalg.norm(xyz, axis=1))[:, None]
+    got = geodetic_from_itrs(xyz, ellipsoid=sphere)
+    r = np.linalg.norm(xyz, axis=1)
+    np.testing.assert_allclose(got.lat_deg, np.degrees(np.arcsin(xyz[:, 2] / r)), atol=1e-10)
+    np.testing.assert_allclose(got.alt_km, r - 6371.0, atol=1e-9)
+    np.testing.assert_allclose(itrs_from_geodetic(*got, ellipsoid=sphere), xyz, atol=1e-9)
+
+
+def test_gmst82_matches_sgp4_and_skyfield_teme() -> None:
+    """GMST (IAU 1982) against sgp4's own ``gstime`` and against the angle of Skyfield's
+    TEME→ITRS rotation (composed through GCRS)."""
+    jd = np.linspace(2440000.5, 2470000.5, 301) + 0.3712
+    expected = np.array([gstime(x) for x in jd])
+    got = gmst82_rad(jd)
+    assert got.shape == jd.shape and np.all((got >= 0.0) & (got < 2.0 * np.pi))
+    # gstime sums ~1e9 s of sidereal time in one float: its own rounding is ~3e-11 rad.
+    assert np.abs((got - expected + np.pi) % (2.0 * np.pi) - np.pi).max() < 1e-10
+    # Two-part dates: the same angle.
+    whole = np.floor(jd)
+    np.testing.assert_allclose(gmst82_rad(whole, jd - whole), got, rtol=0, atol=1e-12)
+    t = skyfield_time(_times())
+    m = _skyfield_teme_to_itrs(t)
+    theta_sky = np.arctan2(m[:, 0, 1], m[:, 0, 0]) % (2.0 * np.pi)
+    theta = gmst82_rad(t.whole, t.ut1_fraction)
+    assert np.abs((theta - theta_sky + np.pi) % (2.0 * np.pi) - np.pi).max() < 1e-13
+    # Its rate, by central differences over one day (one turn plus ~1°; the cubic term of the
+    # polynomial is negligible).
+    rate = gmst82_rate_rad_s(jd)
+    turn_plus = (gmst82_rad(jd + 0.5) - gmst82_rad(jd - 0.5)) % (2.0 * np.pi) + 2.0 * np.pi
+    np.testing.assert_allclose(rate, turn_plus / 86400.0, rtol=1e-12)
+    assert float(gmst82_rate_rad_s(2451545.0)) == pytest.approx(7.2921158553e-5, rel=1e-9)
+
+
+def test_earth_rotation_angle_is_the_iau2000_formula() -> None:
+    """ERA = 2π (0.7790572732640 + 1.00273781191135448 (JD_UT1 − 2451545)), and Skyfield's
+    IAU 2006 GMST is ERA plus the precession polynomial in TT."""
+    times = _times()
+    era = earth_rotation_angle_rad(times)
+    assert era.shape == times.shape and np.all((era >= 0.0) & (era < 2.0 * np.pi))
+    t = skyfield_time(times)
+    du = (t.whole - 2451545.0) + t.ut1_fraction
+    turns = (0.7790572732640 + 0.00273781191135448 * du + du % 1.0) % 1.0
+    assert np.abs((era - 2.0 * np.pi * turns + np.pi) % (2.0 * np.pi) - np.pi).max() < 1e-9
+    tc = (t.tt - 2451545.0) / 36525.0
+    poly_arcsec = (0.014506 + (4612.156534 + (1.3915817 + (-0.00000044 + (-0.000029956
+                   - 0.0000000368 * tc) * tc) * tc) * tc) * tc)
+    gmst06 = np.radians(15.0 * np.asarray(t.gmst))
+    expected = era + np.radians(poly_arcsec / 3600.0)
+    assert np.abs((gmst06 - expected + np.pi) % (2.0 * np.pi) - np.pi).max() < 1e-9
+    when = datetime(2026, 5, 30, 22, 50, tzinfo=UTC)
+    assert earth_rotation_angle_rad(when).shape == (1,)
+    assert earth_rotation_angle_rad(when)[0] == _era_at(when)
+
+
+def _era_at(when: datetime) -> float:
+    """ERA at one time through a one-element datetime64 array (same path, other input type)."""
+    return float(earth_rotation_angle_rad(np.array([np.datetime64(when.replace(tzinfo=None))]))[0])

@@ -317,3 +317,20 @@ def test_nadir_point_inverts_the_forward_formula_everywhere() -> None:
     np.testing.assert_allclose(got.alt_km, alt_km, atol=1e-8)
     on_axis = np.abs(lat) == 90.0
     np.testing.assert_allclose(_wrap(got.lon_deg - lon)[~on_axis], 0.0, atol=1e-10)
+
+
+def test_nadir_point_is_the_frames_conversion() -> None:
+    """One geodetic inversion: the nadir point is :func:`overflight.frames.geodetic_from_itrs`
+    (longitudes here in (-180, 180], there in [-180, 180))."""
+    from overflight.frames import geodetic_from_itrs
+
+    rng = np.random.default_rng(21)
+    xyz = rng.normal(size=(2000, 3))
+    xyz *= ((6500.0 + rng.uniform(0.0, 40_000.0, 2000)) / np.linalg.norm(xyz, axis=1))[:, None]
+    got = nadir_point(xyz)
+    ref = geodetic_from_itrs(xyz)
+    assert np.array_equal(got.lat_deg, ref.lat_deg)
+    assert np.array_equal(got.alt_km, ref.alt_km)
+    np.testing.assert_allclose(_wrap(got.lon_deg - ref.lon_deg), 0.0, atol=0)
+    edge = nadir_point(np.array([-7000.0, 0.0, 0.0]))
+    assert edge.lon_deg == 180.0 and geodetic_from_itrs([-7000.0, 0.0, 0.0]).lon_deg == -180.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -62,6 +62,13 @@ def test_datetime64_round_trip_and_format() -> None:
     assert datetime64_to_utc(arr[0]) == t
     assert format_utc(t) == "2026-05-30T22:50:01Z"
     assert format_utc(t, decimals=3) == "2026-05-30T22:50:01.123Z"
+    # Microseconds, as element sets and orbit histories write their epochs (whole seconds keep
+    # their six zeros); other zones are converted to UTC.
+    assert format_utc(t, decimals=6) == "2026-05-30T22:50:01.123456Z"
+    midnight = datetime(2026, 5, 30, tzinfo=UTC)
+    assert format_utc(midnight, decimals=6) == "2026-05-30T00:00:00.000000Z"
+    tokyo = t.astimezone(timezone(timedelta(hours=9)))
+    assert format_utc(tokyo, decimals=6) == "2026-05-30T22:50:01.123456Z"
 
 
 def test_skyfield_time_matches_from_datetime_and_leap_seconds() -> None:

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from overflight.constants import DAY_S, WGS72_MU_KM3_S2, WGS72_RADIUS_KM
+from overflight.times import format_utc
+
 if TYPE_CHECKING:
     from sgp4.api import Satrec
 
@@ -24,9 +27,9 @@ __all__ = [
     "epoch_to_tle",
 ]
 
-# WGS-72, the constants SGP4 element sets are fitted with.
-MU_KM3_S2 = 398600.8
-EARTH_RADIUS_KM = 6378.135
+# Re-exported from overflight.constants (WGS-72, as SGP4) for code that imports them from here.
+MU_KM3_S2 = WGS72_MU_KM3_S2
+EARTH_RADIUS_KM = WGS72_RADIUS_KM
 _SGP4_EPOCH0 = datetime(1949, 12, 31, tzinfo=UTC)
 
 
@@ -114,23 +117,23 @@ class ElementSet:
     @property
     def semi_major_axis_km(self) -> float:
         """Semi-major axis in km from the mean motion (two-body, WGS-72 mu)."""
-        n_rad_s = self.mean_motion_rev_day * 2.0 * math.pi / 86400.0
-        return float((MU_KM3_S2 / n_rad_s**2) ** (1.0 / 3.0))
+        n_rad_s = self.mean_motion_rev_day * 2.0 * math.pi / DAY_S
+        return float((WGS72_MU_KM3_S2 / n_rad_s**2) ** (1.0 / 3.0))
 
     @property
     def perigee_alt_km(self) -> float:
         """Perigee altitude above the WGS-72 equatorial radius, km."""
-        return self.semi_major_axis_km * (1.0 - self.eccentricity) - EARTH_RADIUS_KM
+        return self.semi_major_axis_km * (1.0 - self.eccentricity) - WGS72_RADIUS_KM
 
     @property
     def apogee_alt_km(self) -> float:
         """Apogee altitude above the WGS-72 equatorial radius, km."""
-        return self.semi_major_axis_km * (1.0 + self.eccentricity) - EARTH_RADIUS_KM
+        return self.semi_major_axis_km * (1.0 + self.eccentricity) - WGS72_RADIUS_KM
 
     def age_days(self, at: datetime | None = None) -> float:
         """Days from the epoch to ``at`` (default: now, UTC)."""
         at = at or datetime.now(UTC)
-        return (at - self.epoch).total_seconds() / 86400.0
+        return (at - self.epoch).total_seconds() / DAY_S
 
     @property
     def orbit_class(self) -> str:
@@ -151,7 +154,7 @@ class ElementSet:
         sat = Satrec()
         deg = math.pi / 180.0
         minutes_per_day = 1440.0
-        days = (self.epoch - _SGP4_EPOCH0).total_seconds() / 86400.0
+        days = (self.epoch - _SGP4_EPOCH0).total_seconds() / DAY_S
         sat.sgp4init(
             WGS72,
             "i",
@@ -172,7 +175,7 @@ class ElementSet:
         midnight = self.epoch.replace(hour=0, minute=0, second=0, microsecond=0)
         since_midnight = self.epoch - midnight
         sat.jdsatepoch = (midnight - _SGP4_EPOCH0).days + 2433281.5
-        sat.jdsatepochF = (since_midnight.seconds + since_midnight.microseconds / 1e6) / 86400.0
+        sat.jdsatepochF = (since_midnight.seconds + since_midnight.microseconds / 1e6) / DAY_S
         return sat
 
     def to_dict(self) -> dict[str, Any]:
@@ -181,7 +184,7 @@ class ElementSet:
             "norad_id": self.norad_id,
             "name": self.name,
             "intl_designator": self.intl_designator,
-            "epoch": self.epoch.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "epoch": format_utc(self.epoch, decimals=6),
             "mean_motion_rev_day": self.mean_motion_rev_day,
             "eccentricity": self.eccentricity,
             "inclination_deg": self.inclination_deg,

@@ -1,4 +1,5 @@
-"""Reference frames: TEME (SGP4's output) to the Earth-fixed ITRS, and WGS-84 geodetic coordinates.
+"""Reference frames: TEME (SGP4's output) to the Earth-fixed ITRS, Earth rotation, and geodetic
+coordinates on WGS-84 (or any :class:`Ellipsoid`).
 
 The TEME→ITRS rotation is the one Skyfield applies in ``EarthSatellite.at(t).frame_xyz(itrs)``:
 a rotation about the z axis by Greenwich mean sidereal time (IAU 1982 formula, from UT1, AIAA
@@ -7,17 +8,24 @@ The timescale from :func:`overflight.times.timescale` has none, so, like Skyfiel
 polar motion (about 10 m on the ground) is neglected. UT1 comes from Skyfield's timescale with
 the offline Earth-orientation data of ``skyfield-data``.
 
+This module is the one home of the Earth's rotation (:func:`gmst82_rad`, the angle SGP4's TEME
+needs, and :func:`earth_rotation_angle_rad`, the IAU 2000 angle) and of the geodetic conversions
+(:func:`geodetic_from_itrs`, :func:`itrs_from_geodetic`); the constants are in
+:mod:`overflight.constants`.
+
 Array conventions: times are ``datetime64[ns]`` UTC arrays of shape ``(T,)``; vectors are
 ``(..., 3)`` float64 arrays in km and km/s.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from overflight.constants import DAY_S, WGS84_A_KM, WGS84_F
 from overflight.times import skyfield_time, to_datetime64
 
 if TYPE_CHECKING:
@@ -26,34 +34,102 @@ if TYPE_CHECKING:
     from skyfield.timelib import Time
 
 __all__ = [
-    "WGS84_A_KM",
-    "WGS84_E2",
-    "WGS84_F",
+    "WGS84",
+    "Ellipsoid",
     "Geodetic",
+    "earth_rotation_angle_rad",
     "geodetic_from_itrs",
+    "gmst82_rad",
+    "gmst82_rate_rad_s",
     "itrs_from_geodetic",
     "rotate_teme_to_itrs",
     "teme_to_itrs_matrices",
 ]
 
 FloatArray = npt.NDArray[np.float64]
-
-# WGS-84 ellipsoid (the geodetic datum; SGP4 itself uses WGS-72 internally).
-WGS84_A_KM = 6378.137
-WGS84_F = 1.0 / 298.257223563
-WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
-
-_DAY_S = 86400.0
 # Up to this many vector components (satellite-times x 3) the rotation uses einsum.
 _SMALL_KERNEL_MAX = 768
 
 
+@dataclass(frozen=True, slots=True)
+class Ellipsoid:
+    """A reference ellipsoid: equatorial radius ``a_km`` and flattening ``f`` (0 for a sphere)."""
+
+    name: str
+    a_km: float
+    f: float
+
+    @property
+    def b_km(self) -> float:
+        """Polar radius, km."""
+        return self.a_km * (1.0 - self.f)
+
+    @property
+    def e2(self) -> float:
+        """First eccentricity squared."""
+        return self.f * (2.0 - self.f)
+
+
+WGS84 = Ellipsoid("WGS-84", WGS84_A_KM, WGS84_F)
+"""The WGS-84 ellipsoid (values from :mod:`overflight.constants`)."""
+
+
 class Geodetic(NamedTuple):
-    """Geodetic coordinates on WGS-84: latitude and longitude in degrees, altitude in km."""
+    """Geodetic coordinates: latitude and longitude in degrees, altitude in km."""
 
     lat_deg: FloatArray
     lon_deg: FloatArray
     alt_km: FloatArray
+
+
+# ---------------------------------------------------------------------------------------------
+# Earth rotation
+
+
+def _gmst82(
+    jd_ut1: npt.ArrayLike, fraction_ut1: npt.ArrayLike = 0.0
+) -> tuple[FloatArray, FloatArray]:
+    """GMST (IAU 1982) in radians and its rate in rad per second of UT1 (broadcast shape).
+
+    Skyfield's ``theta_GMST1982`` (AIAA 2006-6753 appendix C, the angle of SGP4's TEME): using
+    it keeps the TEME→ITRS rotation identical to Skyfield's.
+    """
+    from skyfield.sgp4lib import theta_GMST1982
+
+    whole = np.asarray(jd_ut1, dtype=np.float64)
+    fraction = np.asarray(fraction_ut1, dtype=np.float64)
+    theta, theta_dot_per_day = theta_GMST1982(whole, fraction)
+    return (
+        np.asarray(theta, dtype=np.float64),
+        np.asarray(theta_dot_per_day, dtype=np.float64) / DAY_S,
+    )
+
+
+def gmst82_rad(jd_ut1: npt.ArrayLike, fraction_ut1: npt.ArrayLike = 0.0) -> FloatArray:
+    """Greenwich mean sidereal time, IAU 1982 formula (the angle of SGP4's TEME), radians in
+    [0, 2π), for Julian dates of UT1 given as ``jd_ut1 + fraction_ut1`` (two parts for precision;
+    UTC for UT1 is within a second, 0.004°). Arrays broadcast."""
+    return _gmst82(jd_ut1, fraction_ut1)[0]
+
+
+def gmst82_rate_rad_s(jd_ut1: npt.ArrayLike, fraction_ut1: npt.ArrayLike = 0.0) -> FloatArray:
+    """Rate of :func:`gmst82_rad`, radians per second of UT1 (about 7.2921158e-5)."""
+    return _gmst82(jd_ut1, fraction_ut1)[1]
+
+
+def earth_rotation_angle_rad(times: datetime | npt.ArrayLike) -> FloatArray:
+    """Earth rotation angle (IAU 2000, from UT1), radians in [0, 2π), one per time.
+
+    ``times`` are ``datetime64`` UTC or aware datetimes; the result has their shape (a single
+    datetime gives shape ``(1,)``). UT1 from the offline Earth-orientation data.
+    """
+    from skyfield.earthlib import earth_rotation_angle
+
+    t64 = to_datetime64(times)
+    t = skyfield_time(t64.reshape(-1))
+    turns = np.asarray(earth_rotation_angle(t.whole, t.ut1_fraction), dtype=np.float64)
+    out: FloatArray = (turns * (2.0 * np.pi)).reshape(t64.shape)
+    return out
 
 
 def teme_to_itrs_matrices(
@@ -70,15 +146,11 @@ def teme_to_itrs_matrices(
 
 def _matrices_from_skyfield_time(t: Time) -> tuple[FloatArray, FloatArray]:
     """``(R, dR)`` for a Skyfield ``Time`` array, exactly as Skyfield rotates TEME to ITRS."""
-    from skyfield.sgp4lib import theta_GMST1982
-
-    whole = np.atleast_1d(np.asarray(t.whole, dtype=np.float64))
-    ut1_fraction = np.atleast_1d(np.asarray(t.ut1_fraction, dtype=np.float64))
-    theta, theta_dot_per_day = theta_GMST1982(whole, ut1_fraction)
-    theta = np.asarray(theta, dtype=np.float64)
-    n = theta.shape[0]
     # d(theta)/dt in rad per second of UT1 (Skyfield's TEME_to_ITRF uses the same rate).
-    w = np.asarray(theta_dot_per_day, dtype=np.float64) / _DAY_S
+    theta_any, w_any = _gmst82(t.whole, t.ut1_fraction)
+    theta = np.atleast_1d(theta_any)
+    w = np.atleast_1d(w_any)
+    n = theta.shape[0]
     c = np.cos(theta)
     s = np.sin(theta)
     zero = np.zeros(n)
@@ -166,19 +238,21 @@ def _rotate_into(
         vi += acc
 
 
-def geodetic_from_itrs(xyz_km: npt.ArrayLike) -> Geodetic:
-    """WGS-84 geodetic latitude, longitude (degrees, east positive, [-180, 180)) and altitude (km).
+class _Vermeille(NamedTuple):
+    """Intermediate results of the closed-form inversion (Vermeille 2004), for callers that need
+    more than latitude and height (the ellipsoid normal) without trigonometric calls."""
 
-    ``xyz_km`` has shape ``(..., 3)`` in ITRS; each output has shape ``(...)``. Closed form
-    (Vermeille 2004), exact to well below a millimetre for any point above the Earth's centre
-    region; NaN in gives NaN out.
-    """
-    xyz = np.asarray(xyz_km, dtype=np.float64)
-    if xyz.shape[-1:] != (3,):
-        raise ValueError(f"expected an array of shape (..., 3), got {xyz.shape}")
-    x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
-    a2 = WGS84_A_KM * WGS84_A_KM
-    e2 = WGS84_E2
+    lat_rad: FloatArray
+    alt_km: FloatArray
+    # The normal's direction is (x * k / (k + e2), y * k / (k + e2), z) / dz.
+    k: FloatArray
+    dz: FloatArray
+
+
+def _vermeille(x: FloatArray, y: FloatArray, z: FloatArray, ellipsoid: Ellipsoid) -> _Vermeille:
+    """Geodetic latitude (rad) and height (km) of ITRS points, closed form (Vermeille 2004)."""
+    a2 = ellipsoid.a_km * ellipsoid.a_km
+    e2 = ellipsoid.e2
     e4 = e2 * e2
     rho2 = x * x + y * y
     rho = np.sqrt(rho2)
@@ -195,29 +269,48 @@ def geodetic_from_itrs(xyz_km: npt.ArrayLike) -> Geodetic:
     dz = np.hypot(d, z)
     lat = 2.0 * np.arctan2(z, d + dz)
     alt = (k + e2 - 1.0) / k * dz
+    return _Vermeille(lat, np.asarray(alt, dtype=np.float64), k, dz)
+
+
+def geodetic_from_itrs(xyz_km: npt.ArrayLike, *, ellipsoid: Ellipsoid = WGS84) -> Geodetic:
+    """Geodetic latitude, longitude (degrees, east positive, [-180, 180)) and altitude (km).
+
+    ``xyz_km`` has shape ``(..., 3)`` in ITRS; each output has shape ``(...)``. Closed form
+    (Vermeille 2004), exact to well below a millimetre for any point above the Earth's centre
+    region; NaN in gives NaN out. WGS-84 unless another ``ellipsoid`` is given.
+    """
+    xyz = np.asarray(xyz_km, dtype=np.float64)
+    if xyz.shape[-1:] != (3,):
+        raise ValueError(f"expected an array of shape (..., 3), got {xyz.shape}")
+    x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
+    sol = _vermeille(x, y, z, ellipsoid)
     lon = np.arctan2(y, x)
-    lat_deg: FloatArray = np.degrees(lat)
+    lat_deg: FloatArray = np.degrees(sol.lat_rad)
     lon_deg: FloatArray = np.degrees(lon)
     # arctan2 gives (-180, 180]; fold +180 onto -180 so longitudes are in [-180, 180).
     lon_deg = np.where(lon_deg >= 180.0, lon_deg - 360.0, lon_deg)
-    return Geodetic(lat_deg, lon_deg, np.asarray(alt, dtype=np.float64))
+    return Geodetic(lat_deg, lon_deg, sol.alt_km)
 
 
 def itrs_from_geodetic(
-    lat_deg: npt.ArrayLike, lon_deg: npt.ArrayLike, alt_km: npt.ArrayLike = 0.0
+    lat_deg: npt.ArrayLike,
+    lon_deg: npt.ArrayLike,
+    alt_km: npt.ArrayLike = 0.0,
+    *,
+    ellipsoid: Ellipsoid = WGS84,
 ) -> FloatArray:
-    """ITRS position (km, shape ``(..., 3)``) of WGS-84 latitude, longitude (deg), altitude (km)."""
+    """ITRS position (km, shape ``(..., 3)``) of geodetic latitude, longitude (deg) and altitude
+    (km) on WGS-84, or on another ``ellipsoid``."""
     lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
     lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
     alt = np.asarray(alt_km, dtype=np.float64)
+    e2 = ellipsoid.e2
     sin_lat = np.sin(lat)
     cos_lat = np.cos(lat)
-    n = WGS84_A_KM / np.sqrt(1.0 - WGS84_E2 * sin_lat * sin_lat)
+    n = ellipsoid.a_km / np.sqrt(1.0 - e2 * sin_lat * sin_lat)
     xy = (n + alt) * cos_lat
     out: FloatArray = np.stack(
-        np.broadcast_arrays(
-            xy * np.cos(lon), xy * np.sin(lon), (n * (1.0 - WGS84_E2) + alt) * sin_lat
-        ),
+        np.broadcast_arrays(xy * np.cos(lon), xy * np.sin(lon), (n * (1.0 - e2) + alt) * sin_lat),
         axis=-1,
     )
     return out

@@ -4,7 +4,8 @@ Every function takes plain numpy arrays: satellite positions ``(..., 3)`` in km 
 ``(..., 3)`` in km/s, both Earth-fixed (ITRS, as Skyfield's ``frame_xyz(itrs)`` or overflight's
 propagator gives them). Sites are WGS-84 geodetic (latitude, longitude, height above the
 ellipsoid). Elevation is geometric (no refraction); "up" is the ellipsoid normal (geodetic).
-Definitions and formulas: docs/geometry.md.
+The ellipsoid and the geodetic conversions are :mod:`overflight.frames`' (re-exported here as
+``WGS84`` and ``Ellipsoid``). Definitions and formulas: docs/geometry.md.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from overflight.frames import WGS84, Ellipsoid, _vermeille, itrs_from_geodetic
 
 __all__ = [
     "WGS84",
@@ -46,28 +49,6 @@ IndexArray = npt.ArrayLike
 _CHUNK = 1 << 14
 
 
-@dataclass(frozen=True, slots=True)
-class Ellipsoid:
-    """A reference ellipsoid: equatorial radius ``a_km`` and flattening ``f`` (0 for a sphere)."""
-
-    name: str
-    a_km: float
-    f: float
-
-    @property
-    def b_km(self) -> float:
-        """Polar radius, km."""
-        return self.a_km * (1.0 - self.f)
-
-    @property
-    def e2(self) -> float:
-        """First eccentricity squared."""
-        return self.f * (2.0 - self.f)
-
-
-WGS84 = Ellipsoid("WGS-84", 6378.137, 1.0 / 298.257223563)
-
-
 def _as_float(x: npt.ArrayLike) -> FloatArray:
     return np.asarray(x, dtype=np.float64)
 
@@ -79,17 +60,11 @@ def sites_itrs_km(
     *,
     ellipsoid: Ellipsoid = WGS84,
 ) -> FloatArray:
-    """ITRS positions ``(..., 3)`` in km of geodetic sites (degrees; height above ellipsoid, m)."""
-    lat = np.radians(_as_float(lat_deg))
-    lon = np.radians(_as_float(lon_deg))
-    h_km = _as_float(alt_m) / 1000.0
-    sin_lat = np.sin(lat)
-    cos_lat = np.cos(lat)
-    n = ellipsoid.a_km / np.sqrt(1.0 - ellipsoid.e2 * sin_lat * sin_lat)
-    x = (n + h_km) * cos_lat * np.cos(lon)
-    y = (n + h_km) * cos_lat * np.sin(lon)
-    z = (n * (1.0 - ellipsoid.e2) + h_km) * sin_lat
-    return np.stack(np.broadcast_arrays(x, y, z), axis=-1)
+    """ITRS positions ``(..., 3)`` in km of geodetic sites (degrees; height above ellipsoid, m).
+
+    :func:`overflight.frames.itrs_from_geodetic` with the height in metres.
+    """
+    return itrs_from_geodetic(lat_deg, lon_deg, _as_float(alt_m) / 1000.0, ellipsoid=ellipsoid)
 
 
 def up_vectors(lat_deg: npt.ArrayLike, lon_deg: npt.ArrayLike) -> FloatArray:
@@ -523,67 +498,43 @@ def nadir_point(sat_itrs_km: npt.ArrayLike, *, ellipsoid: Ellipsoid = WGS84) -> 
 
 
 class _Geodetic:
-    """Geodetic coordinates of ITRS points ``(..., 3)`` by Bowring's iteration, kept as sines and
-    cosines (no trigonometric calls inside the iteration)."""
+    """Geodetic coordinates of ITRS points ``(..., 3)`` and their ellipsoid normals, from the
+    closed-form inversion of :mod:`overflight.frames` (the normal without trigonometric calls)."""
 
     def __init__(self, xyz: FloatArray, ell: Ellipsoid) -> None:
-        x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
-        a, b, e2 = ell.a_km, ell.b_km, ell.e2
-        ep2 = e2 / (1.0 - e2)
-        p = np.sqrt(x * x + y * y)
-        # Reduced latitude beta: tan(beta) = (a/b) z / p at the start, then (b/a) tan(lat).
-        sb, cb = _unit2(z * a, p * b)
-        for _ in range(3):  # converges to < 1e-12 rad from the ground to beyond GEO
-            num = z + ep2 * b * (sb * sb * sb)
-            den = p - e2 * a * (cb * cb * cb)
-            sb, cb = _unit2(b * num, a * den)
-        self.sin_lat, self.cos_lat = _unit2(num, den)
-        on_axis = p == 0.0
-        safe_p = np.where(on_axis, 1.0, p)
-        # On the polar axis the longitude is arbitrary: call it 0.
-        self.cos_lon = np.where(on_axis, 1.0, x / safe_p)
-        self.sin_lon = np.where(on_axis, 0.0, y / safe_p)
-        self._num, self._den = num, den
-        self._x, self._y, self._z, self._p = x, y, z, p
-        self._ell = ell
+        self._xyz = xyz
+        self._sol = _vermeille(xyz[..., 0], xyz[..., 1], xyz[..., 2], ell)
+        self._e2 = ell.e2
+        self._normal: FloatArray | None = None
 
     def lat_deg(self) -> FloatArray:
-        out: FloatArray = np.degrees(np.arctan2(self._num, self._den))
+        out: FloatArray = np.degrees(self._sol.lat_rad)
         return out
 
     def lon_deg(self) -> FloatArray:
-        out: FloatArray = np.degrees(np.arctan2(self._y, self._x))
-        return out
-
-    def _n(self) -> FloatArray:
-        e2 = self._ell.e2
-        out: FloatArray = self._ell.a_km / np.sqrt(1.0 - e2 * self.sin_lat * self.sin_lat)
+        out: FloatArray = np.degrees(np.arctan2(self._xyz[..., 1], self._xyz[..., 0]))
         return out
 
     def height_km(self) -> FloatArray:
-        n = self._n()
-        sl, cl = self.sin_lat, self.cos_lat
-        out: FloatArray = self._p * cl + (self._z + self._ell.e2 * n * sl) * sl - n
-        return out
+        return self._sol.alt_km
 
     def normal(self) -> FloatArray:
         """Ellipsoid normal (geodetic up) unit vectors ``(..., 3)``."""
-        cl = self.cos_lat
-        return np.stack([cl * self.cos_lon, cl * self.sin_lon, self.sin_lat], axis=-1)
+        if self._normal is None:
+            k, dz = self._sol.k, self._sol.dz
+            # (cos lat cos lon, cos lat sin lon, sin lat) with cos lat = d / dz, sin lat = z / dz
+            # and d = k rho / (k + e2): no division by rho, so the polar axis needs no care.
+            horiz = k / ((k + self._e2) * dz)
+            xyz = self._xyz
+            self._normal = np.stack(
+                [xyz[..., 0] * horiz, xyz[..., 1] * horiz, xyz[..., 2] / dz], axis=-1
+            )
+        return self._normal
 
     def surface(self) -> FloatArray:
         """The sub-point on the ellipsoid surface (height 0), ITRS km ``(..., 3)``."""
-        n = self._n()
-        cl = self.cos_lat
-        return np.stack([n * cl * self.cos_lon, n * cl * self.sin_lon,
-                         n * (1.0 - self._ell.e2) * self.sin_lat], axis=-1)
-
-
-def _unit2(s: FloatArray, c: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """(sin, cos) of atan2(s, c) without calling trigonometric functions."""
-    norm = np.sqrt(s * s + c * c)
-    norm = np.where(norm == 0.0, 1.0, norm)
-    return s / norm, c / norm
+        out: FloatArray = self._xyz - self._sol.alt_km[..., None] * self.normal()
+        return out
 
 
 def view_geometry_arrays(

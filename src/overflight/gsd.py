@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from overflight.constants import MEAN_EARTH_RADIUS_KM
+
 __all__ = [
-    "MEAN_EARTH_RADIUS_KM",
     "GroundSampleDistance",
     "SlantGeometry",
     "gsd",
@@ -26,8 +27,6 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
-
-MEAN_EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius, for the spherical-Earth helper
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from overflight.elements import EARTH_RADIUS_KM, MU_KM3_S2, ElementSet
+from overflight.constants import SUN_MEAN_MOTION_DEG_DAY, WGS72_RADIUS_KM
+from overflight.elements import ElementSet
+from overflight.frames import gmst82_rad
+from overflight.times import format_utc
 
 if TYPE_CHECKING:
     from sgp4.api import Satrec
@@ -36,12 +39,10 @@ __all__ = [
 
 F64 = npt.NDArray[np.float64]
 
-# sgp4's WGS-72 constants (sgp4.earth_gravity.wgs72).
-_XKE = 60.0 / math.sqrt(EARTH_RADIUS_KM**3 / MU_KM3_S2)  # sqrt(mu) in earth radii^1.5 / min
 _RAD_MIN_TO_DEG_DAY = 1440.0 * 180.0 / math.pi
 
-SUN_MEAN_MOTION_DEG_DAY = 360.0 / 365.2421897
-"""The mean Sun's motion in right ascension, degrees per day (tropical year)."""
+# SUN_MEAN_MOTION_DEG_DAY (overflight.constants) and gmst82_rad (overflight.frames) are
+# re-exported: they are part of this module's public names.
 
 SSO_NODE_RATE_TOLERANCE_DEG_DAY = 0.05
 """An orbit counts as sun-synchronous when its J2 node rate is this close to the Sun's motion
@@ -83,7 +84,7 @@ class OrbitState:
         return {
             "norad_id": self.norad_id,
             "name": self.name,
-            "epoch": self.epoch.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "epoch": format_utc(self.epoch, decimals=6),
             "semi_major_axis_km": round(self.semi_major_axis_km, 4),
             "perigee_alt_km": round(self.perigee_alt_km, 4),
             "apogee_alt_km": round(self.apogee_alt_km, 4),
@@ -119,22 +120,6 @@ def group_histories(records: Iterable[ElementSet]) -> dict[int, list[ElementSet]
             else:
                 kept.append(es)
         out[nid] = kept
-    return out
-
-
-def gmst82_rad(jd_ut1: F64) -> F64:
-    """Greenwich mean sidereal time (IAU 1982, as SGP4's TEME uses), radians in [0, 2 pi).
-
-    ``jd_ut1``: Julian dates (UT1; UTC is within a second, 0.004 degrees).
-    """
-    tut1 = (np.asarray(jd_ut1, dtype=float) - 2451545.0) / 36525.0
-    seconds = (
-        -6.2e-6 * tut1**3
-        + 0.093104 * tut1**2
-        + (876600.0 * 3600.0 + 8640184.812866) * tut1
-        + 67310.54841
-    )
-    out: F64 = np.mod(np.radians(seconds / 240.0), 2.0 * np.pi)
     return out
 
 
@@ -205,7 +190,7 @@ class OrbitTable:
             start=np.array([*starts, n], dtype=np.int64),
             jd=col("jdsatepoch"),
             fr=col("jdsatepochF"),
-            a_km=col("a") * EARTH_RADIUS_KM,
+            a_km=col("a") * WGS72_RADIUS_KM,
             ecc=col("ecco"),
             inc=col("inclo"),
             raan=col("nodeo"),
@@ -228,12 +213,12 @@ class OrbitTable:
     @property
     def perigee_alt_km(self) -> F64:
         """Mean perigee altitude per row, km."""
-        return self.a_km * (1.0 - self.ecc) - EARTH_RADIUS_KM
+        return self.a_km * (1.0 - self.ecc) - WGS72_RADIUS_KM
 
     @property
     def apogee_alt_km(self) -> F64:
         """Mean apogee altitude per row, km."""
-        return self.a_km * (1.0 + self.ecc) - EARTH_RADIUS_KM
+        return self.a_km * (1.0 + self.ecc) - WGS72_RADIUS_KM
 
     @property
     def days(self) -> F64:

@@ -11,7 +11,8 @@ orbit built at 500 km reports ``perigee_alt_km == 500``.
   360°/365.2422 d (J2 closed form, then refined on SGP4's own rate, which includes J4); the
   RAAN puts the ascending node at the given *mean* local solar time at the epoch:
   ``RAAN = GMST − 15°·UT1_h + 15°·LTAN_h`` (the node's longitude is RAAN − GMST in SGP4's TEME
-  convention, and mean local time is UT1 + longitude/15°). True (apparent) local time differs by
+  convention, GMST of the IAU 1982 formula as :func:`overflight.frames.gmst82_rad`, and mean local
+  time is UT1 + longitude/15°). True (apparent) local time differs by
   the equation of time, up to ±16 minutes.
 * :func:`walker`: a Walker delta pattern i:t/p/f.
 
@@ -24,12 +25,18 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from overflight.elements import EARTH_RADIUS_KM, MU_KM3_S2, ElementSet
+from overflight.constants import (
+    DAY_S,
+    SUN_MEAN_MOTION_DEG_DAY,
+    WGS72_J2,
+    WGS72_MU_KM3_S2,
+    WGS72_RADIUS_KM,
+)
+from overflight.elements import ElementSet
 from overflight.errors import OverflightError
 
 __all__ = [
     "HYPOTHETICAL_ID_BASE",
-    "SUN_MEAN_MOTION_DEG_DAY",
     "HypotheticalError",
     "from_classical",
     "is_hypothetical",
@@ -44,9 +51,7 @@ __all__ = [
 
 HYPOTHETICAL_ID_BASE = 900_000
 """NORAD ids from here up are reserved for hypothetical satellites (real ids are < 340,000)."""
-SUN_MEAN_MOTION_DEG_DAY = 360.0 / 365.2421897  # tropical year
 PREFIX = "HYPOTHETICAL-"
-_J2_WGS72 = 0.001082616
 _MIN_ALT_KM = 150.0
 _MAX_ALT_KM = 50_000.0
 
@@ -68,8 +73,8 @@ def _check_alt(altitude_km: float) -> None:
 
 
 def _mean_motion_rev_day(semi_major_axis_km: float) -> float:
-    n_rad_s = math.sqrt(MU_KM3_S2 / semi_major_axis_km**3)
-    return n_rad_s * 86400.0 / (2.0 * math.pi)
+    n_rad_s = math.sqrt(WGS72_MU_KM3_S2 / semi_major_axis_km**3)
+    return n_rad_s * DAY_S / (2.0 * math.pi)
 
 
 def from_classical(
@@ -90,10 +95,10 @@ def from_classical(
         raise HypotheticalError(f"inclination {inclination_deg:g}° must be in 0..180")
     if not 0.0 <= eccentricity < 0.9:
         raise HypotheticalError(f"eccentricity {eccentricity:g} must be in [0, 0.9)")
-    a = EARTH_RADIUS_KM + altitude_km
-    if a * (1.0 - eccentricity) - EARTH_RADIUS_KM < 100.0:
+    a = WGS72_RADIUS_KM + altitude_km
+    if a * (1.0 - eccentricity) - WGS72_RADIUS_KM < 100.0:
         raise HypotheticalError(
-            f"perigee {a * (1 - eccentricity) - EARTH_RADIUS_KM:.0f} km is below 100 km"
+            f"perigee {a * (1 - eccentricity) - WGS72_RADIUS_KM:.0f} km is below 100 km"
         )
     if norad_id < HYPOTHETICAL_ID_BASE:
         raise HypotheticalError(
@@ -122,7 +127,7 @@ def _node_rate_deg_day(altitude_km: float, inclination_deg: float, eccentricity:
     es = ElementSet(
         norad_id=HYPOTHETICAL_ID_BASE,
         epoch=datetime(2026, 1, 1, tzinfo=UTC),
-        mean_motion_rev_day=_mean_motion_rev_day(EARTH_RADIUS_KM + altitude_km),
+        mean_motion_rev_day=_mean_motion_rev_day(WGS72_RADIUS_KM + altitude_km),
         eccentricity=eccentricity,
         inclination_deg=inclination_deg,
         raan_deg=0.0,
@@ -135,11 +140,11 @@ def _node_rate_deg_day(altitude_km: float, inclination_deg: float, eccentricity:
 def sso_inclination_deg(altitude_km: float, eccentricity: float = 0.0) -> float:
     """Inclination (deg) that makes the orbit sun-synchronous under SGP4 (see module doc)."""
     _check_alt(altitude_km)
-    a = EARTH_RADIUS_KM + altitude_km
-    n = math.sqrt(MU_KM3_S2 / a**3)  # rad/s
+    a = WGS72_RADIUS_KM + altitude_km
+    n = math.sqrt(WGS72_MU_KM3_S2 / a**3)  # rad/s
     p = a * (1.0 - eccentricity**2)
-    target_rad_s = math.radians(SUN_MEAN_MOTION_DEG_DAY) / 86400.0
-    cos_i = -target_rad_s / (1.5 * n * _J2_WGS72 * (EARTH_RADIUS_KM / p) ** 2)
+    target_rad_s = math.radians(SUN_MEAN_MOTION_DEG_DAY) / DAY_S
+    cos_i = -target_rad_s / (1.5 * n * WGS72_J2 * (WGS72_RADIUS_KM / p) ** 2)
     if cos_i < -1.0:
         raise HypotheticalError(
             f"no sun-synchronous orbit at {altitude_km:g} km (J2 precession too weak above "
@@ -162,6 +167,7 @@ def sso_inclination_deg(altitude_km: float, eccentricity: float = 0.0) -> float:
 
 def ltan_raan_deg(ltan_hours: float, epoch: datetime) -> float:
     """RAAN (deg, TEME) that puts the ascending node at mean local time ``ltan_hours`` at epoch."""
+    from overflight.frames import gmst82_rad
     from overflight.times import timescale, utc
 
     if not (math.isfinite(ltan_hours) and 0.0 <= ltan_hours < 24.0):
@@ -169,7 +175,8 @@ def ltan_raan_deg(ltan_hours: float, epoch: datetime) -> float:
                                 "[0, 24)")
     t = timescale().from_datetime(utc(epoch))
     ut1_hours = ((float(t.ut1) - 0.5) % 1.0) * 24.0
-    return (15.0 * float(t.gmst) - 15.0 * ut1_hours + 15.0 * ltan_hours) % 360.0
+    gmst_deg = math.degrees(float(gmst82_rad(t.whole, t.ut1_fraction)))
+    return (gmst_deg - 15.0 * ut1_hours + 15.0 * ltan_hours) % 360.0
 
 
 def _hhmm(hours: float) -> str:

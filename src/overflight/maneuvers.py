@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from overflight.elements import EARTH_RADIUS_KM, MU_KM3_S2, ElementSet
+from overflight.constants import DAY_S, WGS72_MU_KM3_S2, WGS72_RADIUS_KM
+from overflight.elements import ElementSet
 from overflight.history import OrbitTable
 
 if TYPE_CHECKING:
@@ -233,7 +234,7 @@ class DecayEstimate:
 
     @property
     def days_left(self) -> float:
-        return (self.estimated_date - self.epoch).total_seconds() / 86400.0
+        return (self.estimated_date - self.epoch).total_seconds() / DAY_S
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -365,10 +366,10 @@ def _pair_residuals(table: OrbitTable, own: _Own, early: I64, late: I64) -> _Pai
     ok = (pred_err == 0) & (own.err[late] == 0) & (own.err[early] == 0)
     m1 = own.mean[late]
     with np.errstate(invalid="ignore", divide="ignore"):
-        a1 = m1[:, 0] * EARTH_RADIUS_KM
-        a0 = pred[:, 0] * EARTH_RADIUS_KM
+        a1 = m1[:, 0] * WGS72_RADIUS_KM
+        a0 = pred[:, 0] * WGS72_RADIUS_KM
         e1, e0 = m1[:, 1], pred[:, 1]
-        v = np.sqrt(MU_KM3_S2 / a1) * 1000.0  # circular speed, m/s
+        v = np.sqrt(WGS72_MU_KM3_S2 / a1) * 1000.0  # circular speed, m/s
         da = a1 - a0
         dv_t = 0.5 * v * da / a1
         ev1 = _ecc_vector(e1, m1[:, 2], m1[:, 3], m1[:, 4])
@@ -429,7 +430,7 @@ class _Scales:
 
 def _object_scales(pairs: _Pairs, n_obj: int, cfg: DetectionConfig) -> _Scales:
     f = _gap_factor(pairs.gap_days, cfg)
-    usable = pairs.ok & (pairs.gap_days * 86400.0 >= cfg.min_gap_s)
+    usable = pairs.ok & (pairs.gap_days * DAY_S >= cfg.min_gap_s)
     drift = np.zeros((n_obj, 5))
     sig = np.full((n_obj, 5), np.nan)
     pos = np.full((n_obj, 3), np.nan)
@@ -511,7 +512,7 @@ def detect_maneuvers(
     scales = _object_scales(pairs, n_obj, config)
     sc = _scores(pairs, scales, config)
     z, dv, total = sc.z, sc.dv, sc.total
-    compared = pairs.ok & (pairs.gap_days * 86400.0 >= config.min_gap_s)
+    compared = pairs.ok & (pairs.gap_days * DAY_S >= config.min_gap_s)
     flagged = compared & (np.max(z, axis=1, initial=0.0) >= config.threshold) & (
         total >= config.min_delta_v_m_s
     )
@@ -730,7 +731,7 @@ def _kind(dv_t: float, dv_e: float, dv_p: float) -> str:
 
 
 def _jd_to_datetime(jd: float, fr: float) -> datetime:
-    seconds = ((jd - _JD_UNIX) + fr) * 86400.0
+    seconds = ((jd - _JD_UNIX) + fr) * DAY_S
     return _ORIGIN + timedelta(microseconds=round(seconds * 1e6))
 
 
@@ -747,8 +748,8 @@ def _estimate_time(
     """
     sb, sa = table.satrecs[early], table.satrecs[late]
     jd0, fr0 = float(table.jd[b0]), float(table.fr[b0])
-    gap_s = ((float(table.jd[b1]) - jd0) + (float(table.fr[b1]) - fr0)) * 86400.0
-    period_s = 2.0 * math.pi * math.sqrt(float(table.a_km[late]) ** 3 / MU_KM3_S2)
+    gap_s = ((float(table.jd[b1]) - jd0) + (float(table.fr[b1]) - fr0)) * DAY_S
+    period_s = 2.0 * math.pi * math.sqrt(float(table.a_km[late]) ** 3 / WGS72_MU_KM3_S2)
     step = float(np.clip(period_s / 40.0, 10.0, 600.0))
     step = max(step, gap_s / 5000.0)
     t = np.linspace(0.0, gap_s, max(3, math.ceil(gap_s / step) + 1))
@@ -756,7 +757,7 @@ def _estimate_time(
     def separation(ts: F64) -> tuple[F64, F64]:
         """(T, 3) radial/along/cross separation in sigmas, and the distance in km."""
         jd = np.full(ts.size, jd0)
-        fr = fr0 + ts / 86400.0
+        fr = fr0 + ts / DAY_S
         eb, rb, _vb = sb.sgp4_array(jd, fr)
         ea, ra, va = sa.sgp4_array(jd, fr)
         rh, th, nh = _rtn(ra, va)
@@ -790,7 +791,7 @@ def _estimate_time(
     rival = local[m[local] <= max(3.0 * best_m, best_m + 3.0)]
     spread = float(np.max(np.abs(t[rival] - best_t))) if rival.size else 0.0
     unc = min(max(2.0 * se + spread, 0.5 * h if spread else 0.0, 1.0), gap_s)
-    when = _jd_to_datetime(jd0, fr0 + best_t / 86400.0)
+    when = _jd_to_datetime(jd0, fr0 + best_t / DAY_S)
     return when, unc, float(df[j])
 
 
@@ -872,8 +873,8 @@ def _days_to_fall(h0_km: float, rate_km_day: float, floor_km: float) -> float:
     da/dt is proportional to rho(h) sqrt(a) (circular orbit, constant ballistic coefficient).
     """
     h = np.linspace(floor_km, h0_km, max(50, int((h0_km - floor_km) * 2) + 1))
-    rel = density_kg_m3(h) * np.sqrt(EARTH_RADIUS_KM + h)
-    rel0 = float(density_kg_m3(h0_km) * math.sqrt(EARTH_RADIUS_KM + h0_km))
+    rel = density_kg_m3(h) * np.sqrt(WGS72_RADIUS_KM + h)
+    rel0 = float(density_kg_m3(h0_km) * math.sqrt(WGS72_RADIUS_KM + h0_km))
     inv = rel0 / (abs(rate_km_day) * rel)
     return float(np.sum(0.5 * (inv[1:] + inv[:-1]) * np.diff(h)))
 

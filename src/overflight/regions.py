@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from overflight.constants import MEAN_EARTH_RADIUS_KM
 from overflight.errors import OverflightError
 from overflight.geometry import Site
 
@@ -41,7 +42,6 @@ __all__ = [
 
 F64 = npt.NDArray[np.float64]
 
-MEAN_EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius, for grid spacing only
 MAX_GRID_POINTS = 250_000
 """Largest grid :func:`grid` builds (a 10 km grid of a 2.5 million km² region)."""
 

@@ -3,7 +3,7 @@
 The Sun is the apparent geocentric Sun of Skyfield (DE421, light time, aberration and deflection)
 rotated into ITRS, in km. Over dense time grids it is computed exactly on a coarse grid (every
 ``step_s`` seconds) and interpolated with the Earth's rotation taken out (error below 1e-6°,
-see docs/geometry.md). Shadow: a spherical Earth (radius ``WGS84.a_km``) and either a point Sun
+see docs/geometry.md). Shadow: a spherical Earth (radius ``WGS84_A_KM``) and either a point Sun
 (:func:`is_sunlit`, Skyfield's test) or the Sun's disc (:func:`sunlit_fraction`, conical
 umbra/penumbra model).
 """
@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from overflight.geometry import WGS84, Site, Sites
+from overflight.constants import WGS84_A_KM
+from overflight.frames import earth_rotation_angle_rad
+from overflight.geometry import Site, Sites
 from overflight.times import ephemeris, skyfield_time, to_datetime64
 
 __all__ = [
@@ -59,15 +61,6 @@ def _sun_exact(t64: npt.NDArray[np.datetime64]) -> FloatArray:
         ) from None
     xyz: FloatArray = np.asarray(apparent.frame_xyz(itrs).km, dtype=np.float64)
     return np.ascontiguousarray(xyz.T)
-
-
-def _rotation_angle_rad(t64: npt.NDArray[np.datetime64]) -> FloatArray:
-    """Earth rotation angle (IAU 2000), radians, from UT1."""
-    from skyfield.earthlib import earth_rotation_angle
-
-    t = skyfield_time(t64)
-    era: FloatArray = np.asarray(earth_rotation_angle(t.whole, t.ut1_fraction), dtype=np.float64)
-    return era * (2.0 * np.pi)
 
 
 def _spin(xyz: FloatArray, angle_rad: FloatArray) -> FloatArray:
@@ -122,7 +115,7 @@ class SunTrack:
         nodes_ns = first + step_ns * np.arange(count, dtype=np.int64)
         nodes = nodes_ns.astype("datetime64[ns]")
         # Take the Earth's rotation out so the interpolated vector moves ~1°/day, not 360°/day.
-        inertial = _spin(_sun_exact(nodes), _rotation_angle_rad(nodes))
+        inertial = _spin(_sun_exact(nodes), earth_rotation_angle_rad(nodes))
         # Direction and distance separately: a linearly interpolated vector would come out
         # short by the chord's sagitta (~10 km for hourly nodes).
         self._xp = (nodes_ns - first).astype(np.float64)
@@ -138,7 +131,7 @@ class SunTrack:
         x = (ns - self._first).astype(np.float64)
         interp = np.stack([np.interp(x, self._xp, self._unit[:, k]) for k in range(3)], axis=-1)
         interp *= (np.interp(x, self._xp, self._dist) / np.linalg.norm(interp, axis=1))[:, None]
-        return _spin(interp, -_rotation_angle_rad(flat))
+        return _spin(interp, -earth_rotation_angle_rad(flat))
 
 
 _sun_itrs_km = sun_itrs_km  # for functions whose parameter of that name shadows it
@@ -219,7 +212,7 @@ def is_sunlit(
     sat_itrs_km: npt.ArrayLike,
     sun_itrs_km: npt.ArrayLike,
     *,
-    earth_radius_km: float = WGS84.a_km,
+    earth_radius_km: float = WGS84_A_KM,
 ) -> npt.NDArray[np.bool_]:
     """Whether the Sun's centre is visible from each satellite (point Sun, spherical Earth).
 
@@ -247,7 +240,7 @@ def sunlit_fraction(
     sat_itrs_km: npt.ArrayLike,
     sun_itrs_km: npt.ArrayLike,
     *,
-    earth_radius_km: float = WGS84.a_km,
+    earth_radius_km: float = WGS84_A_KM,
     sun_radius_km: float = SUN_RADIUS_KM,
 ) -> FloatArray:
     """Fraction of the solar disc's area visible from each satellite: 1 sunlit, 0 umbra, between

@@ -77,7 +77,10 @@ def utc(value: datetime) -> datetime:
 
 
 def format_utc(value: datetime, *, decimals: int = 0) -> str:
-    """ISO 8601 UTC with ``Z``: ``2026-05-30T22:50:00Z`` (``decimals`` digits of seconds)."""
+    """ISO 8601 UTC with ``Z``: ``2026-05-30T22:50:00Z``, rounded to the second, or with
+    ``decimals`` (1-6) digits of seconds, truncated: ``decimals=6`` gives the microseconds,
+    ``2026-05-30T22:50:00.123456Z``, as element-set epochs are written. The one formatter of
+    times for output."""
     value = utc(value)
     if decimals <= 0:
         return (value + timedelta(microseconds=500_000)).strftime("%Y-%m-%dT%H:%M:%SZ")
