@@ -98,3 +98,43 @@ def test_empty_and_unknown_format() -> None:
     assert json.loads(out.getvalue()) == []
     with pytest.raises(OverflightError, match="format 'xml'"):
         write_columns({}, "xml", out)
+
+
+def _run_binary(args: list[str], capsysbinary: pytest.CaptureFixture[bytes]) -> bytes:
+    from overflight.cli import main
+
+    try:
+        main(args)
+    except SystemExit as exc:
+        assert not exc.code
+    return capsysbinary.readouterr().out
+
+
+PASSES = ["passes", "--sat", "40115", "--sat", "38012", "--site", "Rajin port", "--site",
+          "Sohae", "--start", "2026-05-31T00:00Z", "--days", "2"]
+
+
+def test_cli_passes_ndjson_and_parquet_equal_json(capsysbinary: pytest.CaptureFixture[bytes]
+                                                   ) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = json.loads(_run_binary([*PASSES, "-f", "json"], capsysbinary))
+    assert len(rows) > 4
+    nd = _run_binary([*PASSES, "-f", "ndjson"], capsysbinary).decode().splitlines()
+    assert [json.loads(x) for x in nd] == rows
+    table = pq.read_table(io.BytesIO(_run_binary([*PASSES, "-f", "parquet"], capsysbinary)))
+    assert table.to_pylist() == rows
+    watch = ["watch", "Sohae", "--sat", "40115", "--start", "2026-05-31T00:00Z", "--days", "2"]
+    nd = _run_binary([*watch, "-f", "ndjson"], capsysbinary).decode().splitlines()
+    assert [json.loads(x) for x in nd] == json.loads(_run_binary([*watch, "-f", "json"],
+                                                                 capsysbinary))
+
+
+def test_cli_coverage_point_formats(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    base = ["coverage", "--region", "korean-peninsula", "--sat", "40115", "--start",
+            "2026-05-31T00:00Z", "--days", "0.5", "--grid-km", "100"]
+    doc = json.loads(_run_binary([*base, "-f", "json"], capsysbinary))
+    points = doc["points"]
+    nd = [json.loads(x) for x in _run_binary([*base, "-f", "ndjson"], capsysbinary).splitlines()]
+    assert nd == points
+    text = _run_binary([*base, "-f", "csv"], capsysbinary).decode()
+    assert len(list(csv.DictReader(io.StringIO(text)))) == len(points)

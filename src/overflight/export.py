@@ -27,6 +27,7 @@ __all__ = [
     "columns_from_rows",
     "iso_ms",
     "rows_from_columns",
+    "window_column_blocks",
     "window_columns",
     "write_columns",
 ]
@@ -74,12 +75,20 @@ def window_columns(
     duration_s = (end_us - start_us).astype(np.int64) / 1e6
     gsd: list[float | None] = [None] * len(table)
     if sensors:
-        known = [k for k, e in enumerate(elsets) if e.norad_id in sensors]
-        for k in known:
-            sensor = sensors[elsets[k].norad_id]
-            for i in np.flatnonzero(sat == k).tolist():
-                gsd[i] = sensor.gsd_m(float(table.peak_range_km[i]),
-                                      float(table.peak_incidence_deg[i]))
+        from overflight.gsd import gsd as gsd_model
+
+        for k, e in enumerate(elsets):
+            sensor = sensors.get(e.norad_id)
+            if sensor is None or not sensor.is_imager:
+                continue
+            rows = np.flatnonzero(sat == k)
+            if rows.size == 0:
+                continue
+            # Sensor.gsd_m's model, for all of this satellite's rows at once.
+            mean_m = gsd_model(sensor.nadir_gsd_m, sensor.ref_alt_km, table.peak_range_km[rows],
+                               table.peak_incidence_deg[rows]).mean_m
+            for i, value in zip(rows.tolist(), np.asarray(mean_m).tolist(), strict=True):
+                gsd[i] = None if value != value else value
     clip = np.array(_CLIP_NAMES, dtype=object)
     return {
         "norad_id": norad[sat].tolist(),
@@ -101,6 +110,26 @@ def window_columns(
         "start_clipped": clip[table.start_clip.astype(np.intp)].tolist(),
         "end_clipped": clip[table.end_clip.astype(np.intp)].tolist(),
     }
+
+
+def window_column_blocks(
+    table: WindowTable,
+    elsets: Sequence[ElementSet],
+    sites: Sequence[Site],
+    *,
+    sensors: Mapping[int, Sensor] | None = None,
+    block_rows: int = _BLOCK_ROWS,
+) -> Iterator[Columns]:
+    """:func:`window_columns` of ``table`` in blocks of ``block_rows`` rows, in its order, so a
+    table of millions of windows is never held as Python objects all at once."""
+    import numpy as np
+
+    n = len(table)
+    for lo in range(0, n, block_rows):
+        part = table.take(np.arange(lo, min(n, lo + block_rows)))
+        yield window_columns(part, elsets, sites, sensors=sensors)
+    if n == 0:
+        yield window_columns(table, elsets, sites, sensors=sensors)
 
 
 def columns_from_rows(rows: Sequence[Mapping[str, Any]], names: Sequence[str] | None = None
@@ -134,11 +163,24 @@ def _dumps() -> Callable[..., bytes]:
 
 
 def _write_json(cols: Columns, out: IO[bytes]) -> None:
+    _write_json_blocks([cols], out)
+
+
+def _write_json_blocks(blocks: Iterable[Columns], out: IO[bytes]) -> None:
+    """One JSON array over all blocks, laid out as ``json.dump(rows, indent=2)``."""
     import orjson
 
-    rows = list(rows_from_columns(cols))
-    out.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) if rows else b"[]")
-    out.write(b"\n")
+    first = True
+    for block in blocks:
+        rows = list(rows_from_columns(block))
+        if not rows:
+            continue
+        # orjson indents an array as "[\n  {...},\n  {...}\n]": keep the inside of each block.
+        body = orjson.dumps(rows, option=orjson.OPT_INDENT_2)[2:-2]
+        out.write(b"[\n" if first else b",\n")
+        out.write(body)
+        first = False
+    out.write(b"[]\n" if first else b"\n]\n")
 
 
 def _write_ndjson(cols: Columns, out: IO[bytes]) -> None:
@@ -165,7 +207,7 @@ def _write_csv(cols: Columns, out: IO[bytes]) -> None:
         out.write(buf.getvalue().encode("utf-8"))
 
 
-def _write_parquet(cols: Columns, out: IO[bytes]) -> None:
+def _pyarrow() -> tuple[Any, Any]:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -175,7 +217,26 @@ def _write_parquet(cols: Columns, out: IO[bytes]) -> None:
         raise OverflightError(
             "parquet output needs pyarrow: pip install 'overflight[data]'"
         ) from None
-    pq.write_table(pa.table(cols), out)
+    return pa, pq
+
+
+def _write_parquet(cols: Columns, out: IO[bytes]) -> None:
+    _write_parquet_blocks([cols], out)
+
+
+def _write_parquet_blocks(blocks: Iterable[Columns], out: IO[bytes]) -> None:
+    """One Parquet file, a row group per block (the schema of the first block)."""
+    pa, pq = _pyarrow()
+    writer = None
+    schema = None
+    for block in blocks:
+        table = pa.table(block) if schema is None else pa.table(block, schema=schema)
+        if writer is None:
+            schema = table.schema
+            writer = pq.ParquetWriter(out, schema)
+        writer.write_table(table)
+    if writer is not None:
+        writer.close()
 
 
 _WRITERS: dict[str, Callable[[Columns, IO[bytes]], None]] = {
@@ -201,12 +262,11 @@ def write_columns(cols: Columns | Iterable[Columns], fmt: str, out: IO[bytes]) -
         _WRITERS[fmt](cols, out)
         return
     blocks = iter(cols)
-    if fmt in ("json", "parquet"):
-        merged: Columns = {}
-        for block in blocks:
-            for k, v in block.items():
-                merged.setdefault(k, []).extend(v)
-        _WRITERS[fmt](merged, out)
+    if fmt == "json":
+        _write_json_blocks(blocks, out)
+        return
+    if fmt == "parquet":
+        _write_parquet_blocks(blocks, out)
         return
     header_done = False
     for block in blocks:

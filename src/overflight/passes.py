@@ -128,15 +128,21 @@ class PassPlan:
 
         return list(table_to_windows(table, self.elsets, self.sites, sensors=sensors))
 
-    def windows(self, *, sensors: dict[int, Any] | None = None, batch_size: int = 512,
-                workers: int | None = 1,
-                progress: Callable[[int, int], None] | None = None) -> list[Window]:
-        """Every window in display order (GSD where ``sensors`` knows the satellite)."""
+    def table(self, *, batch_size: int = 512, workers: int | None = 1,
+              progress: Callable[[int, int], None] | None = None) -> WindowTable:
+        """Every window as one :class:`~overflight.access.WindowTable`, in display order."""
         from overflight.access import WindowTable
 
         table = WindowTable.concat(list(self.tables(batch_size=batch_size, workers=workers,
                                                     progress=progress)))
-        return self.to_windows(table.take(self.display_order(table)), sensors=sensors)
+        return table.take(self.display_order(table))
+
+    def windows(self, *, sensors: dict[int, Any] | None = None, batch_size: int = 512,
+                workers: int | None = 1,
+                progress: Callable[[int, int], None] | None = None) -> list[Window]:
+        """Every window in display order (GSD where ``sensors`` knows the satellite)."""
+        table = self.table(batch_size=batch_size, workers=workers, progress=progress)
+        return self.to_windows(table, sensors=sensors)
 
 
 def plan_passes(

@@ -26,7 +26,14 @@ class CoverageFormat(StrEnum):
     table = "table"
     json = "json"
     geojson = "geojson"
+    csv = "csv"
+    ndjson = "ndjson"
+    parquet = "parquet"
     png = "png"
+
+
+# One row per grid point, written from columns (``CoverageResult.point_rows``).
+POINT_FORMATS = ("csv", "ndjson", "parquet")
 
 
 # --------------------------------------------------------------------------------------------
@@ -198,6 +205,23 @@ def write_json(grid: Grid, result: CoverageResult | CoverageComparison, fmt: str
         typer.echo(f"wrote {output}")
 
 
+def write_points(result: CoverageResult | CoverageComparison, fmt: str,
+                 output: Path | None) -> None:
+    """One row per grid point as CSV, NDJSON or Parquet, to stdout or ``output``."""
+    from overflight.coverage import CoverageComparison
+    from overflight.export import columns_from_rows, write_columns
+
+    main = result.combined if isinstance(result, CoverageComparison) else result
+    cols = columns_from_rows(main.point_rows())
+    if output is None:
+        write_columns(cols, fmt, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return
+    with output.open("wb") as out:
+        write_columns(cols, fmt, out)
+    typer.echo(f"wrote {output}")
+
+
 def write_png(grid: Grid, result: CoverageResult | CoverageComparison, path: Path) -> None:
     """Heat map of the maximum gap (``overflight.plot.coverage``) saved as a PNG."""
     from overflight.plot import coverage
@@ -336,6 +360,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"wrote {out}")
         elif fmt == CoverageFormat.table:
             write_table(g, result)
+        elif fmt.value in POINT_FORMATS:
+            write_points(result, fmt.value, output)
         else:
             write_json(g, result, fmt.value, output)
 

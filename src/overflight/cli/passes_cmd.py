@@ -14,7 +14,7 @@ from overflight.cli._common import DbOption, emit, warn
 from overflight.passes import WATCH_MAX_OFF_NADIR_DEG
 
 if TYPE_CHECKING:
-    from overflight.access import Window
+    from overflight.access import Window, WindowTable
     from overflight.passes import PassPlan
 
 
@@ -22,6 +22,8 @@ class PassFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    ndjson = "ndjson"
+    parquet = "parquet"
     ics = "ics"
 
 
@@ -29,29 +31,54 @@ class WatchFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    ndjson = "ndjson"
+    parquet = "parquet"
     ics = "ics"
     png = "png"
 
 
-def plan_windows(plan: PassPlan, *, sensors_file: Path | None = None,
-                 progress: bool = True, warnings: bool = True) -> list[Window]:
-    """Warn about the plan's problems and stale element sets on stderr (unless ``warnings``
-    is false), then compute its windows (a rich progress bar on stderr for long jobs)."""
-    from overflight.sensors import load_sensors
+# Formats written straight from the engine's columns (no Window object per row).
+COLUMN_FORMATS = ("json", "csv", "ndjson", "parquet")
 
+
+def plan_table(plan: PassPlan, *, progress: bool = True, warnings: bool = True
+               ) -> WindowTable:
+    """Warn about the plan's problems and stale element sets on stderr (unless ``warnings``
+    is false), then compute its windows in display order (a rich progress bar on stderr for
+    long jobs)."""
     for line in plan.warnings("overflight catalog import") if warnings else []:
         warn(line)
-    sensors = load_sensors(sensors_file)
     # workers=None: large jobs (several batches) use every core; small ones stay in-process.
     show = progress and sys.stderr.isatty() and len(plan.elsets) * len(plan.sites) > 200
     if not show:
-        return plan.windows(sensors=sensors, workers=None)
+        return plan.table(workers=None)
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
         task = bar.add_task("overflight windows", total=len(plan.elsets))
-        return plan.windows(sensors=sensors, workers=None, batch_size=64,
-                            progress=lambda done, total: bar.update(task, completed=done))
+        return plan.table(workers=None, batch_size=64,
+                          progress=lambda done, total: bar.update(task, completed=done))
+
+
+def plan_windows(plan: PassPlan, *, sensors_file: Path | None = None,
+                 progress: bool = True, warnings: bool = True) -> list[Window]:
+    """:func:`plan_table` as :class:`~overflight.access.Window` objects."""
+    from overflight.sensors import load_sensors
+
+    table = plan_table(plan, progress=progress, warnings=warnings)
+    return plan.to_windows(table, sensors=load_sensors(sensors_file))
+
+
+def write_window_table(plan: PassPlan, table: WindowTable, fmt: str, *,
+                       sensors_file: Path | None = None) -> None:
+    """JSON, CSV, NDJSON or Parquet of ``table``'s rows on stdout, written from columns."""
+    from overflight.export import window_column_blocks, write_columns
+    from overflight.sensors import load_sensors
+
+    blocks = window_column_blocks(table, plan.elsets, plan.sites,
+                                  sensors=load_sensors(sensors_file))
+    write_columns(blocks, fmt, sys.stdout.buffer)
+    sys.stdout.buffer.flush()
 
 
 def _ics(windows: list[Window]) -> str:
@@ -143,6 +170,9 @@ def register(app: typer.Typer) -> None:
         plan = plan_passes(sats=sat, groups=group, files=tle, sites=site, site_files=sites,
                            all_sites=all_sites, start=start, end=end, days=days,
                            constraints=c, db=db)
+        if fmt.value in COLUMN_FORMATS:
+            write_window_table(plan, plan_table(plan), fmt.value, sensors_file=sensors)
+            return
         windows = plan_windows(plan, sensors_file=sensors)
         write_windows(windows, fmt.value, f"Overflight windows {span_text(plan.start, plan.end)}")
 
@@ -167,6 +197,9 @@ def register(app: typer.Typer) -> None:
         c = checked_constraints(min_elevation_deg=min_elevation, max_off_nadir_deg=max_off_nadir)
         plan = plan_passes(sats=sat, groups=group, files=tle, sites=[site], start=start,
                            days=days, constraints=c, default_groups=[WATCH_GROUP], db=db)
+        if fmt.value in COLUMN_FORMATS:
+            write_window_table(plan, plan_table(plan), fmt.value)
+            return
         windows = plan_windows(plan)
         target = plan.sites[0]
         title = f"Overflight warning for {target.name} {span_text(plan.start, plan.end)}"
