@@ -308,7 +308,7 @@ def _run_batch(
         # Fine samples over each satellite's spans, merged across sites (they overlap).
         per_sat = merge_spans(spans._replace(site_index=np.zeros_like(spans.site_index)))
         fleet.add_fine(per_sat.sat_index, per_sat.start_s, per_sat.end_s)
-        pts = search_spans(ev, spans.sat_index, spans.site_index, spans.start_s, spans.end_s)
+        pts = search_spans(ev, spans)
         w = assemble(ev, spans, pts, duration)
         if len(w) and light.active:
             w = light.clip(w)

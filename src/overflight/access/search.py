@@ -21,7 +21,7 @@ import numpy as np
 
 from overflight.access.fleet import Fleet
 from overflight.access.model import F64, I64, RESOLUTION_S, Constraints, Mask, WindowTimes
-from overflight.access.screen import DEFLECTION_RAD, SiteSet, cap_limit
+from overflight.access.screen import DEFLECTION_RAD, SiteSet, Spans, cap_limit
 from overflight.constants import EARTH_ROTATION_RAD_S
 
 _BRACKET_S = 30.0  # sign-change gaps are split down to this before root finding
@@ -200,16 +200,17 @@ def _take(p: Points, idx: I64) -> Points:
     return Points(*(getattr(p, f)[idx] for f in _POINT_FIELDS))
 
 
-def search_spans(ev: Evaluator, span_sat: I64, span_site: I64, a: F64, b: F64) -> Points:
-    """Evaluate each span [a, b] (of satellite ``span_sat``, site ``span_site``) densely
-    enough that g's sign structure is proven (see module doc); sorted by span then time."""
+def search_spans(ev: Evaluator, spans: Spans) -> Points:
+    """Evaluate each span densely enough that g's sign structure is proven (see module doc);
+    ``Points.span`` indexes ``spans``, sorted by span then time."""
+    span_sat, span_site, a, b = spans
     n = span_sat.size
     bounds = ev.fleet.bounds
     v_max = bounds.v_max_km_s
     omega = bounds.h_km2_s / (6300.0**2) + EARTH_ROTATION_RAD_S
-    spans = np.arange(n)
+    idx = np.arange(n)
     pts = ev.points(
-        np.concatenate((spans, spans)),
+        np.concatenate((idx, idx)),
         np.concatenate((span_sat, span_sat)),
         np.concatenate((span_site, span_site)),
         np.concatenate((a, b)),
