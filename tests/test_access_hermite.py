@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from overflight.access.engine import _HERMITE_KM, _Fleet
+from overflight.access.fleet import _HERMITE_KM, Fleet
 from overflight.catalog.formats import parse_bytes, read_path
 
 MOLNIYA = b"""MOLNIYA TEST
@@ -31,7 +31,7 @@ def test_interpolated_states_match_sgp4(shared_data: Path) -> None:
     recs += parse_bytes(MOLNIYA, "molniya", "tle").records
     t0 = np.datetime64("2026-05-31T00:00:00", "ns")
     duration = 86400.0
-    fleet = _Fleet(recs, t0, duration, workers=1)
+    fleet = Fleet(recs, t0, duration, workers=1)
     rng = np.random.default_rng(7)
     n = 4000
     sat = rng.integers(0, len(recs), n)
@@ -40,13 +40,13 @@ def test_interpolated_states_match_sgp4(shared_data: Path) -> None:
     # Every time now lies between two fine samples: states() interpolates and does not fall
     # back to SGP4 (except next to a failed sample).
     calls: list[int] = []
-    direct = fleet._direct
+    direct = fleet.direct
 
     def counting(s: np.ndarray, tt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         calls.append(s.size)
         return direct(s, tt)
 
-    fleet._direct = counting  # type: ignore[method-assign]
+    fleet.direct = counting  # type: ignore[method-assign]
     r, _, ok = fleet.states(sat, t)
     assert sum(calls) < 0.05 * n
     times = fleet.times64(t)
@@ -85,7 +85,7 @@ def test_no_candidates_in_any_chunk_gives_no_windows() -> None:
     """Every screening chunk empty (a satellite far from a few sites for a short time)."""
     from datetime import UTC, datetime, timedelta
 
-    from overflight.access.engine import Constraints, window_table
+    from overflight.access import Constraints, window_table
     from overflight.geometry import Site
 
     recs = parse_bytes(MOLNIYA, "molniya", "tle").records
@@ -97,12 +97,12 @@ def test_no_candidates_in_any_chunk_gives_no_windows() -> None:
 
 
 def test_rotation_written_out_matches_the_matrices(shared_data: Path) -> None:
-    """_Fleet._to_itrs (the Earth rotation angle interpolated between hourly nodes, the
+    """Fleet._to_itrs (the Earth rotation angle interpolated between hourly nodes, the
     rotation about the pole written out) against the (N, 3, 3) matrices of overflight.frames."""
     from overflight.frames import teme_to_itrs_matrices
 
     recs = read_path(shared_data / "celestrak-2026-05-30" / "resource.tle").records[:1]
-    fleet = _Fleet(recs, np.datetime64("2026-05-31T00:00:00", "ns"), 86400.0, workers=1)
+    fleet = Fleet(recs, np.datetime64("2026-05-31T00:00:00", "ns"), 86400.0, workers=1)
     rng = np.random.default_rng(4)
     t = rng.uniform(0.0, 86400.0, 500)
     r = rng.normal(0.0, 7000.0, (500, 3))

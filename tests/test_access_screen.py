@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from overflight.access.engine import Constraints, _Fleet, _screen, _site_set, window_table
+from overflight.access import Constraints, window_table
+from overflight.access.fleet import Fleet
+from overflight.access.screen import screen_spans, site_set
 from overflight.catalog.formats import parse_bytes, read_path
 from overflight.geometry import Site
 
@@ -112,13 +114,13 @@ def test_screen_spans_cover_every_visible_sample(
     sites = _sites(n_sites)
     duration = 86400.0
     t0 = np.datetime64(T0.replace(tzinfo=None), "ns")
-    fleet = _Fleet(recs, t0, duration, workers=1)
-    ss = _site_set(sites)
+    fleet = Fleet(recs, t0, duration, workers=1)
+    ss = site_set(sites)
     assert (ss.cell_radius.max() > 1e-3) == (n_sites > 48)
     spans: list[tuple[np.ndarray, ...]] = []
     for coarse in np.unique(fleet.coarse_s):
         group = np.flatnonzero(fleet.coarse_s == coarse)
-        spans.append(_screen(fleet, ss, group, duration, constraints))
+        spans.append(screen_spans(fleet, ss, group, duration, constraints))
     sat, site, a, b = (np.concatenate([s[i] for s in spans]) for i in range(4))
 
     t_s = np.arange(0.0, duration + 1e-9, STEP_S)
@@ -161,7 +163,7 @@ def test_screen_spans_cover_every_visible_sample(
 def test_fine_samples_are_computed_only_where_asked(shared_data: Path) -> None:
     recs = read_path(shared_data / SNAPSHOT / "resource.tle").records[:3]
     t0 = np.datetime64(T0.replace(tzinfo=None), "ns")
-    fleet = _Fleet(recs, t0, 86400.0, workers=1)
+    fleet = Fleet(recs, t0, 86400.0, workers=1)
     assert fleet.keys.size == 0
     fleet.add_fine(np.array([0, 0, 2]), np.array([100.0, 150.0, 1000.0]), np.array([200.0, 260.0,
                                                                                      1000.0]))
@@ -180,11 +182,11 @@ def test_fine_samples_are_computed_only_where_asked(shared_data: Path) -> None:
 def test_screen_margins_cover_sgp4_with_headroom(shared_data: Path) -> None:
     """Within one coarse step, SGP4's angular momentum and orbit plane move far less than the
     screen's margins allow (measured: 1.6e-4 relative and 1.1e-4 rad when written)."""
-    from overflight.access.engine import _H_MARGIN, _PLANE_RAD
+    from overflight.access.screen import _H_MARGIN, _PLANE_RAD
 
     recs = _satellites(shared_data)
     t0 = np.datetime64(T0.replace(tzinfo=None), "ns")
-    fleet = _Fleet(recs, t0, 86400.0, workers=1)
+    fleet = Fleet(recs, t0, 86400.0, workers=1)
     days = (t0 - np.datetime64("1970-01-01T00:00:00", "ns")) / np.timedelta64(1, "D")
     tt = np.arange(0.0, 86400.0, 1.0)
     jd = np.full(tt.size, math.floor(days) + 2440587.5)
@@ -212,14 +214,14 @@ def test_screen_margins_cover_sgp4_with_headroom(shared_data: Path) -> None:
 def test_second_order_elevation_bounds_hold(shared_data: Path) -> None:
     """Where the search's second-order bounds call a gap below (above) the limit, SGP4 sampled
     every 0.25 s agrees: no sample at or above (below) it."""
-    from overflight.access.engine import _elevation_bounds, _Evaluator
+    from overflight.access.search import Evaluator, _elevation_bounds
 
     recs = _satellites(shared_data)
     sites = _sites(12)
     duration = 86400.0
     t0 = np.datetime64(T0.replace(tzinfo=None), "ns")
-    fleet = _Fleet(recs, t0, duration, workers=1)
-    ss = _site_set(sites)
+    fleet = Fleet(recs, t0, duration, workers=1)
+    ss = site_set(sites)
     rng = np.random.default_rng(17)
     n = 6000
     sat = rng.integers(0, len(recs), n)
@@ -229,10 +231,10 @@ def test_second_order_elevation_bounds_hold(shared_data: Path) -> None:
     checked = {"below": 0, "above": 0, "around windows": 0}
     for limit in (0.0, 30.0, 60.0):
         c = Constraints(min_elevation_deg=limit)
-        ev = _Evaluator(fleet, ss, c)
+        ev = Evaluator(fleet, ss, c)
         # Gaps where the satellite is above the horizon, and gaps around whole windows (both
         # ends below the limit, the middle above it: what a too-weak bound would lose).
-        el0 = np.degrees(ev.raw(sat, site, a, exact=True)["el"])
+        el0 = np.degrees(ev.raw(sat, site, a, exact=True).elevation_rad)
         pick = np.flatnonzero(el0 > limit - 20.0)
         wins = window_table(recs, sites, T0, T0 + timedelta(seconds=duration), c)
         w0 = (wins.start - t0) / np.timedelta64(1, "s")
@@ -248,7 +250,7 @@ def test_second_order_elevation_bounds_hold(shared_data: Path) -> None:
         left = ev.points(np.arange(pick.size), s, si, lo)
         right = ev.points(np.arange(pick.size), s, si, lo + ln)
         v_max = fleet.bounds.v_max_km_s[s]
-        rho_min = np.minimum(left.rng, right.rng) - v_max * ln / 2.0
+        rho_min = np.minimum(left.range_km, right.range_km) - v_max * ln / 2.0
         below, above = _elevation_bounds(math.radians(limit), left, right, ln, v_max, rho_min)
         for kind, mask in (("below", below), ("above", above)):
             idx = np.flatnonzero(mask)
@@ -258,7 +260,7 @@ def test_second_order_elevation_bounds_hold(shared_data: Path) -> None:
                 steps[owner] - 1
             )
             tt = lo[idx][owner] + frac * ln[idx][owner]
-            el = np.degrees(ev.raw(s[idx][owner], si[idx][owner], tt, exact=True)["el"])
+            el = np.degrees(ev.raw(s[idx][owner], si[idx][owner], tt, exact=True).elevation_rad)
             bad = (el >= limit) if kind == "below" else (el < limit)
             assert not bad.any(), (kind, limit, el[bad][:5])
             checked[kind] += idx.size
@@ -269,7 +271,7 @@ def test_second_order_elevation_bounds_hold(shared_data: Path) -> None:
 
 def test_shadow_distance_is_the_distance_to_the_shadow_edge() -> None:
     """Against brute force: the nearest point whose sunlit state differs, on a dense grid."""
-    from overflight.access.engine import _shadow_distance_km
+    from overflight.access.lighting import _shadow_distance_km
     from overflight.sun import is_sunlit
 
     rng = np.random.default_rng(8)
@@ -293,23 +295,23 @@ def test_shadow_distance_is_the_distance_to_the_shadow_edge() -> None:
 def test_lighting_strides_over_long_windows(shared_data: Path) -> None:
     """GEO windows lasting the whole interval are sampled where the Sun could cross a limit,
     not every 15 s: a month costs a few thousand lighting samples per satellite, not 170,000."""
-    from overflight.access.engine import _Lighting
+    from overflight.access.lighting import Lighting
 
     recs = read_path(shared_data / SNAPSHOT / "geo.tle").records[:4]
     counted: list[int] = []
-    original = _Lighting._failing
+    original = Lighting._failing
 
-    def counting(self: _Lighting, sat: np.ndarray, site: np.ndarray, t: np.ndarray):  # type: ignore[no-untyped-def]
+    def counting(self: Lighting, sat: np.ndarray, site: np.ndarray, t: np.ndarray):  # type: ignore[no-untyped-def]
         counted.append(t.size)
         return original(self, sat, site, t)
 
     site = Site("Pyongyang", 39.02, 125.75, 0.0)
     try:
-        _Lighting._failing = counting  # type: ignore[method-assign]
+        Lighting._failing = counting  # type: ignore[method-assign]
         table = window_table(recs, [site], T0, T0 + timedelta(days=30),
                              Constraints(min_elevation_deg=5.0, sun_min_deg=10.0))
     finally:
-        _Lighting._failing = original  # type: ignore[method-assign]
+        Lighting._failing = original  # type: ignore[method-assign]
     assert len(table) > 40
     assert sum(counted) < 4 * 8000, sum(counted)
 
@@ -319,12 +321,12 @@ def test_far_side_sites_get_no_spans_from_geo_at_the_horizon(shared_data: Path) 
     site on the other side of the Earth must still get no candidate span."""
     recs = read_path(shared_data / SNAPSHOT / "geo.tle").records[:6]
     t0 = np.datetime64(T0.replace(tzinfo=None), "ns")
-    fleet = _Fleet(recs, t0, 86400.0, workers=1)
+    fleet = Fleet(recs, t0, 86400.0, workers=1)
     pos, _, _, _ = fleet.grid(np.array([0]))
     lon = math.degrees(math.atan2(pos[0, 0, 1], pos[0, 0, 0]))
     sites = [Site("below", 0.0, lon, 0.0), Site("far side", 0.0, lon + 180.0, 0.0)]
-    ss = _site_set(sites)
-    sat, site, a, b = _screen(fleet, ss, np.flatnonzero(fleet.coarse_s == fleet.coarse_s[0]),
+    ss = site_set(sites)
+    sat, site, a, b = screen_spans(fleet, ss, np.flatnonzero(fleet.coarse_s == fleet.coarse_s[0]),
                               86400.0, Constraints(min_elevation_deg=0.0))
     mine = sat == 0
     assert set(site[mine].tolist()) == {0}

@@ -1,27 +1,10 @@
 """Overflight windows: when satellites see ground sites, under geometric and lighting constraints.
 
-The search itself lives in ``engine``; ``docs/access.md`` describes the method."""
+The request and result types live in ``model``, the calls in ``engine``, which runs the stages
+``fleet`` → ``screen`` → ``search`` → ``lighting``; ``docs/access.md`` describes the method."""
 
 from __future__ import annotations
 
-from overflight.access.engine import (
-    RESOLUTION_S as RESOLUTION_S,
-)
-from overflight.access.engine import (
-    AccessError as AccessError,
-)
-from overflight.access.engine import (
-    Constraints as Constraints,
-)
-from overflight.access.engine import (
-    Window as Window,
-)
-from overflight.access.engine import (
-    WindowTable as WindowTable,
-)
-from overflight.access.engine import (
-    check_interval as check_interval,
-)
 from overflight.access.engine import (
     find_windows as find_windows,
 )
@@ -33,6 +16,24 @@ from overflight.access.engine import (
 )
 from overflight.access.engine import (
     window_table as window_table,
+)
+from overflight.access.model import (
+    RESOLUTION_S as RESOLUTION_S,
+)
+from overflight.access.model import (
+    AccessError as AccessError,
+)
+from overflight.access.model import (
+    Constraints as Constraints,
+)
+from overflight.access.model import (
+    Window as Window,
+)
+from overflight.access.model import (
+    WindowTable as WindowTable,
+)
+from overflight.access.model import (
+    check_interval as check_interval,
 )
 
 __all__ = [
