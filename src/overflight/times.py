@@ -25,12 +25,16 @@ if TYPE_CHECKING:
     from skyfield.timelib import Time, Timescale
 
 __all__ = [
+    "EPHEMERIS_SPAN",
+    "MAX_INTERVAL_DAYS",
     "TimeError",
     "datetime64_to_utc",
     "ephemeris",
     "format_utc",
     "parse_duration",
     "parse_time",
+    "resolve_interval",
+    "resolve_time",
     "skyfield_time",
     "time_grid",
     "timescale",
@@ -199,8 +203,6 @@ def as_utc_list(times: Iterable[datetime]) -> list[datetime]:
 
 
 # ---- intervals given by users (one resolution for every frontend) --------------------------
-
-__all__ += ["EPHEMERIS_SPAN", "MAX_INTERVAL_DAYS", "resolve_interval", "resolve_time"]
 
 MAX_INTERVAL_DAYS = 366.0
 """Longest interval :func:`resolve_interval` accepts by default, days."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -31,9 +31,6 @@ Mask = npt.NDArray[np.bool_]
 RESOLUTION_S = 0.05
 """Windows shorter than this may be missed (they are grazing passes within ~0.001° of the limit)."""
 
-_MAX_INTERVAL_DAYS = 366.0
-# Where the bundled DE421 ephemeris gives the Sun (every window reports Sun elevation).
-_EPHEMERIS_SPAN = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2053, 10, 1, tzinfo=UTC))
 # Clip codes of WindowTable.start_clip / end_clip and their names in Window.
 CLIP_NAMES = {0: None, 1: "interval", 2: "sun", 3: "sunlit"}
 
@@ -240,14 +237,15 @@ def check_request(
 
 def check_interval(start: datetime, end: datetime) -> None:
     """Raise AccessError unless start < end and the interval is at most 366 days."""
-    from overflight.times import utc
+    from overflight.times import EPHEMERIS_SPAN, MAX_INTERVAL_DAYS, utc
 
     s, e = utc(start), utc(end)
     if e <= s:
         raise AccessError(f"start {s.isoformat()} is not before end {e.isoformat()}")
-    if (e - s).total_seconds() > _MAX_INTERVAL_DAYS * DAY_S:
-        raise AccessError(f"interval is longer than {_MAX_INTERVAL_DAYS:.0f} days")
-    lo, hi = _EPHEMERIS_SPAN
+    if (e - s).total_seconds() > MAX_INTERVAL_DAYS * DAY_S:
+        raise AccessError(f"interval is longer than {MAX_INTERVAL_DAYS:.0f} days")
+    # Every window reports the Sun's elevation: the interval must lie inside the ephemeris.
+    lo, hi = EPHEMERIS_SPAN
     if s < lo or e > hi:
         raise AccessError(
             f"interval {s:%Y-%m-%d}..{e:%Y-%m-%d} is outside {lo:%Y-%m-%d}..{hi:%Y-%m-%d}, "
