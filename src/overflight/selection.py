@@ -18,13 +18,18 @@ from overflight.elements import ElementSet
 from overflight.errors import OverflightError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from overflight.catalog import Catalog
+    from overflight.freshness import Skipped
+    from overflight.sensors import Sensor
 
 __all__ = [
     "GroupNotFound",
     "NoElementSets",
     "SelectionError",
     "check_groups",
+    "filter_by_sensor",
     "select_elements",
     "select_from_catalog",
     "select_histories",
@@ -107,6 +112,57 @@ def select_elements(
     if not out:
         raise NoElementSets("the selection holds no element sets")
     return list(out.values())
+
+
+def filter_by_sensor(
+    elsets: Sequence[ElementSet],
+    table: Mapping[int, Sensor],
+    *,
+    kinds: Sequence[str] = (),
+    max_gsd_m: float | None = None,
+    countries: Sequence[str] = (),
+    operators: Sequence[str] = (),
+) -> tuple[list[ElementSet], list[Skipped]]:
+    """The element sets whose sensor entry matches every filter given, and the others.
+
+    ``kinds``: the entry's kind (``optical``, ``sar``…); ``max_gsd_m``: best nominal resolution
+    at most this, m; ``countries``: ISO alpha-3 codes (a joint mission matches each of its
+    countries); ``operators``: text found in the operator's name (case-insensitive). With no
+    filter everything is kept; with any, satellites without an imaging entry are left out.
+    """
+    from overflight.freshness import Skipped
+    from overflight.sensors import KINDS
+
+    bad = sorted({k for k in kinds if k.lower() not in KINDS})
+    if bad:
+        raise SelectionError(f"kinds: {bad[0]!r} is not one of {', '.join(KINDS)}")
+    if max_gsd_m is not None and not max_gsd_m > 0:
+        raise SelectionError(f"max_gsd_m: must be positive, not {max_gsd_m}")
+    want_kinds = {k.lower() for k in kinds}
+    want_countries = {c.upper() for c in countries}
+    want_ops = [o.lower() for o in operators]
+    if not (want_kinds or want_countries or want_ops or max_gsd_m is not None):
+        return list(elsets), []
+    kept: list[ElementSet] = []
+    dropped: list[Skipped] = []
+    for e in elsets:
+        s = table.get(e.norad_id)
+        why = ""
+        if s is None or not s.is_imager:
+            why = "no imaging sensor entry (sensor filters given)"
+        elif want_kinds and s.kind not in want_kinds:
+            why = f"kind {s.kind} not selected"
+        elif max_gsd_m is not None and s.nadir_gsd_m > max_gsd_m:
+            why = f"best resolution {s.nadir_gsd_m:g} m coarser than {max_gsd_m:g} m"
+        elif want_countries and not want_countries & set(s.country.upper().split("/")):
+            why = f"country {s.country or 'unknown'} not selected"
+        elif want_ops and not any(o in s.operator.lower() for o in want_ops):
+            why = f"operator {s.operator or 'unknown'} not selected"
+        if why:
+            dropped.append(Skipped(e.norad_id, e.name, f"filtered out: {why}"))
+        else:
+            kept.append(e)
+    return kept, dropped
 
 
 def select_from_catalog(
