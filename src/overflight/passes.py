@@ -39,6 +39,7 @@ __all__ = [
     "PassesError",
     "SatelliteRule",
     "checked_constraints",
+    "plan_elements",
     "plan_passes",
     "span_text",
     "window_dict",
@@ -242,9 +243,9 @@ class PassPlan:
 
     def extra_columns(self, table: WindowTable) -> dict[str, list[Any]]:
         """Columns beyond :meth:`Window.to_dict`'s: ``elset_age_days`` (peak − element-set
-        epoch, days; negative before the epoch) always; in imaging mode ``sensor``,
-        ``sensor_kind``, ``resolution_m`` (:meth:`Sensor.resolution_m` at the peak), and for
-        radar ``incidence_deg`` (at the peak) and ``look_side``."""
+        epoch, days; negative before the epoch); where the sensor table knows an imager
+        ``sensor``, ``sensor_kind``, ``resolution_m`` (:meth:`Sensor.resolution_m` at the
+        peak), and for radar ``incidence_deg`` (at the peak) and ``look_side`` (else None)."""
         import numpy as np
 
         epochs = np.array([np.datetime64(e.epoch.replace(tzinfo=None), "us")
@@ -252,8 +253,6 @@ class PassPlan:
         k = table.sat_index
         age = (table.peak.astype("datetime64[us]") - epochs[k]).astype(np.int64) / 86.4e9
         cols: dict[str, list[Any]] = {"elset_age_days": [round(a, 3) for a in age.tolist()]}
-        if not self.imaging:
-            return cols
         n = len(table)
         sensor: list[Any] = [None] * n
         kind: list[Any] = [None] * n
@@ -378,10 +377,38 @@ def plan_passes(
     problems: list[str] = []
     elsets = select_elements(sats, groups, files, db=db, catalog=catalog, as_of=t0,
                              default_groups=default_groups, warnings=problems)
+    return plan_elements(elsets, site_list, t0, t1, c, problems=problems,
+                         max_age_days=max_age_days, warn_age_days=warn_age_days,
+                         imaging=imaging, include_unknown=include_unknown, sensors=sensors,
+                         kinds=kinds, max_gsd_m=max_gsd_m, countries=countries,
+                         operators=operators)
+
+
+def plan_elements(
+    elsets: Sequence[ElementSet],
+    sites: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    constraints: Constraints,
+    *,
+    problems: Sequence[str] = (),
+    max_age_days: float = REFUSE_AFTER_DAYS,
+    warn_age_days: float = STALE_AFTER_DAYS,
+    imaging: bool = False,
+    include_unknown: bool = False,
+    sensors: Mapping[int, Sensor] | None = None,
+    kinds: Sequence[str] = (),
+    max_gsd_m: float | None = None,
+    countries: Sequence[str] = (),
+    operators: Sequence[str] = (),
+) -> PassPlan:
+    """:func:`plan_passes` for satellites and sites already resolved (the library API's
+    path); the keywords as there."""
     from overflight.freshness import usable_spans
-    from overflight.selection import NoElementSets, filter_by_sensor
+    from overflight.selection import filter_by_sensor
     from overflight.sensors import load_table
 
+    c, t0, t1, site_list = constraints, start, end, list(sites)
     if not max_age_days > 0:
         raise PassesError(f"max_age_days: must be positive, not {max_age_days}")
     table = load_table() if sensors is None else sensors
@@ -405,16 +432,14 @@ def plan_passes(
                 kept.append(e)
                 rules.append(imaging_rule(s, c))
         elsets = kept
+    stale = stale_elements(elsets, t0, t1, max_age_days=warn_age_days)
     spans, refused = usable_spans(elsets, t0, t1, max_age_days=max_age_days)
     skipped += refused
     keep = [i for i, sp in enumerate(spans) if sp is not None]
     if imaging:
         rules = [rules[i] for i in keep]
     elsets = [elsets[i] for i in keep]
-    if not elsets and not skipped:
-        raise NoElementSets("the selection holds no element sets")
-    stale = stale_elements(elsets, t0, t1, max_age_days=warn_age_days)
-    return PassPlan(elsets, site_list, t0, t1, c, stale, tuple(problems), imaging, table,
+    return PassPlan(list(elsets), site_list, t0, t1, c, stale, tuple(problems), imaging, table,
                     tuple(rules), tuple(spans[i] for i in keep), tuple(skipped), max_age_days)
 
 
@@ -541,8 +566,9 @@ WINDOW_DISPLAY_COLUMNS = ["satellite", "site", "start", "peak", "end", "max el°
 """The keys of :func:`window_display_row`, in table order."""
 
 
-def window_display_row(w: Window) -> dict[str, str]:
-    """A window as people read it in a table (rounded, short times; UTC)."""
+def window_display_row(w: Window, *, imaging: bool = False) -> dict[str, str]:
+    """A window as people read it in a table (rounded, short times; UTC); ``imaging``: with
+    the sensor, resolution, incidence and look side."""
     return {
         "satellite": f"{w.name} ({w.norad_id})",
         "site": w.site,
@@ -556,17 +582,17 @@ def window_display_row(w: Window) -> dict[str, str]:
         "lit": "yes" if w.satellite_sunlit else "no",
         "dir": w.direction[:3],
         "gsd m": "" if w.gsd_m is None else f"{w.gsd_m:.2f}",
-        **_imaging_cells(w.extra),
+        **_imaging_cells(w.extra, imaging),
     }
 
 
-def _imaging_cells(x: Mapping[str, Any]) -> dict[str, str]:
+def _imaging_cells(x: Mapping[str, Any], imaging: bool) -> dict[str, str]:
     def num(key: str, fmt: str) -> str:
         v = x.get(key)
         return "" if v is None else format(v, fmt)
 
     out = {"age d": num("elset_age_days", "+.1f")} if "elset_age_days" in x else {}
-    if "sensor" in x:
+    if imaging:
         kind = x.get("sensor_kind")
         out.update({"sensor": f"{x.get('sensor') or ''}" + (f" ({kind})" if kind else ""),
                     "res m": num("resolution_m", ".2f"), "inc°": num("incidence_deg", ".1f"),

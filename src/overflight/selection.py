@@ -131,33 +131,18 @@ def filter_by_sensor(
     filter everything is kept; with any, satellites without an imaging entry are left out.
     """
     from overflight.freshness import Skipped
-    from overflight.sensors import KINDS
+    from overflight.sensors import check_filters, sensor_matches
 
-    bad = sorted({k for k in kinds if k.lower() not in KINDS})
-    if bad:
-        raise SelectionError(f"kinds: {bad[0]!r} is not one of {', '.join(KINDS)}")
-    if max_gsd_m is not None and not max_gsd_m > 0:
-        raise SelectionError(f"max_gsd_m: must be positive, not {max_gsd_m}")
-    want_kinds = {k.lower() for k in kinds}
-    want_countries = {c.upper() for c in countries}
-    want_ops = [o.lower() for o in operators]
-    if not (want_kinds or want_countries or want_ops or max_gsd_m is not None):
+    check_filters(kinds, max_gsd_m)
+    if not (kinds or countries or operators or max_gsd_m is not None):
         return list(elsets), []
     kept: list[ElementSet] = []
     dropped: list[Skipped] = []
     for e in elsets:
         s = table.get(e.norad_id)
-        why = ""
-        if s is None or not s.is_imager:
-            why = "no imaging sensor entry (sensor filters given)"
-        elif want_kinds and s.kind not in want_kinds:
-            why = f"kind {s.kind} not selected"
-        elif max_gsd_m is not None and s.nadir_gsd_m > max_gsd_m:
-            why = f"best resolution {s.nadir_gsd_m:g} m coarser than {max_gsd_m:g} m"
-        elif want_countries and not want_countries & set(s.country.upper().split("/")):
-            why = f"country {s.country or 'unknown'} not selected"
-        elif want_ops and not any(o in s.operator.lower() for o in want_ops):
-            why = f"operator {s.operator or 'unknown'} not selected"
+        why = ("no sensor entry" if s is None else
+               sensor_matches(s, kinds=kinds, max_gsd_m=max_gsd_m, countries=countries,
+                              operators=operators))
         if why:
             dropped.append(Skipped(e.norad_id, e.name, f"filtered out: {why}"))
         else:

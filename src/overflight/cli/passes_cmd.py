@@ -112,7 +112,8 @@ def _ics(windows: list[Window]) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def write_windows(windows: list[Window], fmt: str, title: str) -> None:
+def write_windows(windows: list[Window], fmt: str, title: str, *,
+                  imaging: bool = False) -> None:
     """Windows in the chosen format on stdout."""
     from overflight.passes import window_dict
 
@@ -129,7 +130,7 @@ def write_windows(windows: list[Window], fmt: str, title: str) -> None:
             window_display_row,
         )
 
-        people = [window_display_row(w) for w in windows]
+        people = [window_display_row(w, imaging=imaging) for w in windows]
         extra = [c for c in IMAGING_DISPLAY_COLUMNS if c in people[0]]
         cols = WINDOW_DISPLAY_COLUMNS
         if "sensor" in people[0]:
@@ -206,7 +207,8 @@ def register(app: typer.Typer) -> None:
             write_window_table(plan, plan_table(plan), fmt.value, sensors_file=sensors)
             return
         windows = plan_windows(plan, sensors_file=sensors)
-        write_windows(windows, fmt.value, f"Overflight windows {span_text(plan.start, plan.end)}")
+        write_windows(windows, fmt.value, f"Overflight windows {span_text(plan.start, plan.end)}",
+                      imaging=plan.imaging)
 
     @app.command("watch")
     def watch(
@@ -259,7 +261,7 @@ def register(app: typer.Typer) -> None:
             gantt_png(windows, out, title, plan.start, plan.end)
             typer.echo(f"wrote {out} ({len(windows)} windows)")
             return
-        write_windows(windows, fmt.value, title)
+        write_windows(windows, fmt.value, title, imaging=plan.imaging)
 
     @app.command("sites")
     def sites_cmd(
