@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from overflight.sensors import Sensor
 
 __all__ = [
+    "IMAGING_DISPLAY_COLUMNS",
     "WATCH_GROUP",
     "WATCH_MAX_OFF_NADIR_DEG",
     "WINDOW_DISPLAY_COLUMNS",
@@ -39,6 +40,8 @@ __all__ = [
     "PassesError",
     "SatelliteRule",
     "checked_constraints",
+    "imaging_rule",
+    "look_sides",
     "plan_elements",
     "plan_passes",
     "span_text",
