@@ -9,15 +9,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests._access_reference import RefSite, look, satellite
+from tests._claims_reference import ts_eph
+from tests._cli import run
 
 from overflight.access import Constraints
 from overflight.catalog import Catalog
 from overflight.catalog.tle import tle_lines
 from overflight.passes import plan_elements
 from overflight.sites import resolve_site
-from tests._access_reference import RefSite, look, satellite
-from tests._claims_reference import ts_eph
-from tests._cli import run
 
 T0 = datetime(2026, 5, 31, tzinfo=UTC)
 TOL_DEG = 0.05
