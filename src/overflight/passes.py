@@ -594,10 +594,10 @@ def _imaging_cells(x: Mapping[str, Any], imaging: bool) -> dict[str, str]:
         v = x.get(key)
         return "" if v is None else format(v, fmt)
 
-    out = {"age d": num("elset_age_days", "+.1f")} if "elset_age_days" in x else {}
+    out: dict[str, str] = {}
     if imaging:
         kind = x.get("sensor_kind")
         out.update({"sensor": f"{x.get('sensor') or ''}" + (f" ({kind})" if kind else ""),
                     "res m": num("resolution_m", ".2f"), "inc°": num("incidence_deg", ".1f"),
-                    "look": x.get("look_side") or ""})
+                    "look": x.get("look_side") or "", "age d": num("elset_age_days", "+.1f")})
     return out
