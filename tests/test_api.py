@@ -199,7 +199,7 @@ def test_passes_exports() -> None:
     assert f"{len(win)} windows" in html and "more" in html
     doc = json.loads(win.to_json())
     assert doc["count"] == len(win) and doc["rows"][0]["start"].endswith("Z")
-    assert doc["rows"][0] == {**win[0].to_dict()}
+    assert doc["rows"][0] == {**win[0].to_dict(), **win[0].extra}
 
 
 def test_empty_passes_still_have_columns() -> None:

@@ -27,15 +27,18 @@ PINNED = {
     ],
     "overflight.sensors": ["Sensor", "SensorError", "load_sensors", "shipped_sensors"],
     "overflight.selection": [
-        "GroupNotFound", "NoElementSets", "SelectionError", "check_groups", "select_elements",
-        "select_from_catalog", "select_histories",
+        "GroupNotFound", "NoElementSets", "SelectionError", "check_groups", "filter_by_sensor",
+        "select_elements", "select_from_catalog", "select_histories",
     ],
     "overflight.freshness": [
-        "STALE_AFTER_DAYS", "StaleElementSet", "StaleReport", "stale_elements",
+        "REFUSE_AFTER_DAYS", "STALE_AFTER_DAYS", "Skipped", "StaleElementSet", "StaleReport",
+        "launch_year", "stale_elements", "usable_spans",
     ],
     "overflight.passes": [
-        "WATCH_GROUP", "WATCH_MAX_OFF_NADIR_DEG", "WINDOW_DISPLAY_COLUMNS", "PassPlan",
-        "PassesError", "checked_constraints", "plan_passes", "span_text", "window_display_row",
+        "IMAGING_DISPLAY_COLUMNS", "WATCH_GROUP", "WATCH_MAX_OFF_NADIR_DEG",
+        "WINDOW_DISPLAY_COLUMNS", "PassPlan", "PassesError", "SatelliteRule",
+        "checked_constraints", "imaging_rule", "look_sides", "plan_elements", "plan_passes",
+        "span_text", "window_dict", "window_display_row",
     ],
     "overflight.claims": [
         "CANNOT_VERIFY", "CONSISTENT", "Claim", "ClaimError", "ClaimProblem", "ClaimResult",

@@ -37,7 +37,18 @@ def test_window_site_group_models() -> None:
     t0 = datetime(2026, 5, 31, tzinfo=UTC)
     windows = find_windows(elsets, [resolve_site("Naval Station Norfolk")], t0,
                            t0 + timedelta(hours=6), Constraints())
-    same_fields(m.WindowOut, windows[0].to_dict())
+    same_fields(m.WindowOut, windows[0].to_dict(), optional=(
+        "elset_age_days", "sensor", "sensor_kind", "resolution_m", "incidence_deg", "look_side"))
+    from overflight.passes import plan_elements, window_dict
+
+    with Catalog.bundled() as cat:
+        radar = cat.latest(norad_ids=[31598])  # COSMO-SKYMED 1: every imaging field filled
+    plan = plan_elements(radar, [resolve_site("Naval Station Norfolk")], t0,
+                         t0 + timedelta(hours=48), Constraints(), imaging=True)
+    same_fields(m.WindowOut, window_dict(plan.windows()[0]))
+    from overflight.freshness import Skipped
+
+    same_fields(m.SkippedOut, Skipped(1, "X", "stale", t0, t0).to_dict())
     same_fields(m.SiteOut, named_sites()[0].to_dict())
     same_fields(m.GroupOut, groups[0].to_dict())
     same_fields(m.TrackPoint, track_rows(elsets[0], [t0])[0])

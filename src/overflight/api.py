@@ -207,6 +207,13 @@ def passes(
     max_off_nadir_deg: float | None = None,
     sun_min_deg: float | None = None,
     catalog: Catalog | None = None,
+    imaging: bool = False,
+    include_unknown: bool = False,
+    kinds: Sequence[str] = (),
+    max_gsd_m: float | None = None,
+    countries: Sequence[str] = (),
+    operators: Sequence[str] = (),
+    max_age_days: float = 14.0,
 ) -> Passes:
     """Overflight windows of ``satellites`` over ``sites`` in [start, end] (default one day).
 
@@ -215,8 +222,16 @@ def passes(
     ``sun_min_deg`` above the site's horizon (if given). Ground sample distance (``gsd_m``)
     where the shipped sensor table knows the satellite. Named satellites use the element set
     nearest ``start``.
+
+    ``imaging``: each satellite's own sensor reach, lighting rule and resolution instead
+    (``docs/sensors.md``, imaging mode); non-imagers and satellites the table does not know are
+    left out (``include_unknown`` keeps the unknown ones, geometry only). ``kinds``,
+    ``max_gsd_m``, ``countries``, ``operators``: sensor filters. Windows whose peak is more
+    than ``max_age_days`` from the element set's epoch, or before launch, are refused; the
+    satellites left out are in the result's ``skipped``.
     """
-    from overflight.access import Constraints, check_interval, find_windows
+    from overflight.access import Constraints, check_interval
+    from overflight.passes import plan_elements
     from overflight.results import Passes
     from overflight.sensors import load_sensors
 
@@ -228,9 +243,13 @@ def passes(
     c.validate()
     site_list = _sites(sites)
     elsets = _elsets(satellites, catalog, t0)
-    windows = find_windows(elsets, site_list, t0, t1, c, sensors=load_sensors())
+    plan = plan_elements(elsets, site_list, t0, t1, c, imaging=imaging,
+                         include_unknown=include_unknown, kinds=kinds, max_gsd_m=max_gsd_m,
+                         countries=countries, operators=operators, max_age_days=max_age_days)
+    windows = plan.windows(sensors=load_sensors())
     windows.sort(key=lambda w: (w.start, w.site, w.norad_id))
-    return Passes(windows, start=t0, end=t1, constraints=c, satellites=elsets, sites=site_list)
+    return Passes(windows, start=t0, end=t1, constraints=c, satellites=plan.elsets,
+                  sites=site_list, skipped=plan.skipped)
 
 
 def verify(

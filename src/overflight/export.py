@@ -59,8 +59,10 @@ def window_columns(
     sites: Sequence[Site],
     *,
     sensors: Mapping[int, Sensor] | None = None,
+    extra: Callable[[WindowTable], Columns] | None = None,
 ) -> Columns:
-    """The fields of :meth:`overflight.access.Window.to_dict` for every row of ``table``."""
+    """The fields of :meth:`overflight.access.Window.to_dict` for every row of ``table``, then
+    the columns ``extra(table)`` adds (``PassPlan.extra_columns``: element-set age, imaging)."""
     import numpy as np
 
     sat = table.sat_index
@@ -90,7 +92,7 @@ def window_columns(
             for i, value in zip(rows.tolist(), np.asarray(mean_m).tolist(), strict=True):
                 gsd[i] = None if value != value else value
     clip = np.array(_CLIP_NAMES, dtype=object)
-    return {
+    cols: Columns = {
         "norad_id": norad[sat].tolist(),
         "name": sat_names[sat].tolist(),
         "site": site_names[site].tolist(),
@@ -110,6 +112,9 @@ def window_columns(
         "start_clipped": clip[table.start_clip.astype(np.intp)].tolist(),
         "end_clipped": clip[table.end_clip.astype(np.intp)].tolist(),
     }
+    if extra is not None:
+        cols.update(extra(table))
+    return cols
 
 
 def window_column_blocks(
@@ -118,6 +123,7 @@ def window_column_blocks(
     sites: Sequence[Site],
     *,
     sensors: Mapping[int, Sensor] | None = None,
+    extra: Callable[[WindowTable], Columns] | None = None,
     block_rows: int = _BLOCK_ROWS,
 ) -> Iterator[Columns]:
     """:func:`window_columns` of ``table`` in blocks of ``block_rows`` rows, in its order, so a
@@ -127,9 +133,9 @@ def window_column_blocks(
     n = len(table)
     for lo in range(0, n, block_rows):
         part = table.take(np.arange(lo, min(n, lo + block_rows)))
-        yield window_columns(part, elsets, sites, sensors=sensors)
+        yield window_columns(part, elsets, sites, sensors=sensors, extra=extra)
     if n == 0:
-        yield window_columns(table, elsets, sites, sensors=sensors)
+        yield window_columns(table, elsets, sites, sensors=sensors, extra=extra)
 
 
 def columns_from_rows(rows: Sequence[Mapping[str, Any]], names: Sequence[str] | None = None

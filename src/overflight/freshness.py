@@ -2,23 +2,37 @@
 
 SGP4 predictions degrade by kilometres per day of element-set age, so overflight windows more
 than a week from the element sets' epochs deserve a warning (the CLI prints it, the service
-returns it in ``warnings``).
+returns it in ``warnings``), and windows more than :data:`REFUSE_AFTER_DAYS` from them are
+refused (:func:`usable_spans`): the satellite is listed as skipped with the reason. Times before
+an object's launch (the year of its international designator) give no windows either.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from overflight.elements import ElementSet
 
-__all__ = ["STALE_AFTER_DAYS", "StaleElementSet", "StaleReport", "stale_elements"]
+__all__ = [
+    "REFUSE_AFTER_DAYS",
+    "STALE_AFTER_DAYS",
+    "Skipped",
+    "StaleElementSet",
+    "StaleReport",
+    "launch_year",
+    "stale_elements",
+    "usable_spans",
+]
 
 STALE_AFTER_DAYS = 7.0
 """Element sets further than this from a requested time are reported, days."""
+REFUSE_AFTER_DAYS = 14.0
+"""Windows whose peak is further than this from the element set's epoch are refused, days
+(along-track error of roughly 1–3 km per day in LEO: 14–40 km, 2–6 s of timing, at 14 days)."""
 
 
 @dataclass(frozen=True)
@@ -76,3 +90,78 @@ def stale_elements(
             found.append(StaleElementSet(e.norad_id, e.name, e.epoch, age))
     found.sort(key=lambda s: (-s.age_days, s.norad_id))
     return StaleReport(max_age_days, tuple(found))
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A satellite left out of a result (wholly, or from ``start`` to ``end`` only), and why."""
+
+    norad_id: int
+    name: str
+    reason: str
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        from overflight.times import format_utc
+
+        return {"norad_id": self.norad_id, "name": self.name, "reason": self.reason,
+                "start": None if self.start is None else format_utc(self.start),
+                "end": None if self.end is None else format_utc(self.end)}
+
+
+def launch_year(designator: str) -> int | None:
+    """Launch year of an international designator (``98067A`` or ``1998-067A``; TLE two-digit
+    years 57–99 are 19xx), None when it is missing or malformed."""
+    text = designator.strip()
+    if len(text) >= 4 and text[:4].isdigit() and text[4:5] == "-":
+        return int(text[:4])
+    if len(text) >= 2 and text[:2].isdigit():
+        yy = int(text[:2])
+        return 1900 + yy if yy >= 57 else 2000 + yy
+    return None
+
+
+def usable_spans(
+    elsets: Sequence[ElementSet], start: datetime, end: datetime, *,
+    max_age_days: float = REFUSE_AFTER_DAYS,
+) -> tuple[list[tuple[datetime, datetime] | None], list[Skipped]]:
+    """For each element set, the part of [start, end] where its windows may be given (None:
+    none), and the satellites left out wholly or partly, with the reason.
+
+    A window is given when its peak is within ``max_age_days`` of the element set's epoch and
+    not before 1 January of the launch year (international designator).
+    """
+    from datetime import timedelta
+
+    from overflight.times import format_utc
+
+    spans: list[tuple[datetime, datetime] | None] = []
+    skipped: list[Skipped] = []
+    limit = timedelta(days=max_age_days)
+    for e in elsets:
+        lo, hi = max(start, e.epoch - limit), min(end, e.epoch + limit)
+        year = launch_year(e.intl_designator)
+        launch = datetime(year, 1, 1, tzinfo=UTC) if year is not None else None
+        if launch is not None and end <= launch:
+            spans.append(None)
+            skipped.append(Skipped(e.norad_id, e.name, f"before launch (launched in {year})"))
+            continue
+        if launch is not None and lo < launch:
+            lo = launch
+            skipped.append(Skipped(e.norad_id, e.name, f"before launch (launched in {year})",
+                                   start, launch))
+        age = f"element set epoch {format_utc(e.epoch)}"
+        why = f"more than {max_age_days:g} days from the {age}; import fresh data"
+        if lo >= hi:
+            spans.append(None)
+            days = min(abs(e.age_days(start)), abs(e.age_days(end)))
+            skipped.append(Skipped(e.norad_id, e.name, f"stale: the interval is {days:.0f} "
+                                   f"days from the {age} (limit {max_age_days:g} days)"))
+            continue
+        if lo > start and (launch is None or lo > launch):
+            skipped.append(Skipped(e.norad_id, e.name, f"stale: {why}", start, lo))
+        if hi < end:
+            skipped.append(Skipped(e.norad_id, e.name, f"stale: {why}", hi, end))
+        spans.append((lo, hi))
+    return spans, skipped

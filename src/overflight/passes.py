@@ -6,14 +6,20 @@ windows in one display order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from overflight.errors import OverflightError
-from overflight.freshness import STALE_AFTER_DAYS, StaleReport, stale_elements
+from overflight.freshness import (
+    REFUSE_AFTER_DAYS,
+    STALE_AFTER_DAYS,
+    Skipped,
+    StaleReport,
+    stale_elements,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -23,16 +29,23 @@ if TYPE_CHECKING:
     from overflight.catalog import Catalog
     from overflight.elements import ElementSet
     from overflight.geometry import Site
+    from overflight.sensors import Sensor
 
 __all__ = [
+    "IMAGING_DISPLAY_COLUMNS",
     "WATCH_GROUP",
     "WATCH_MAX_OFF_NADIR_DEG",
     "WINDOW_DISPLAY_COLUMNS",
     "PassPlan",
     "PassesError",
+    "SatelliteRule",
     "checked_constraints",
+    "imaging_rule",
+    "look_sides",
+    "plan_elements",
     "plan_passes",
     "span_text",
+    "window_dict",
     "window_display_row",
 ]
 
@@ -67,6 +80,51 @@ def checked_constraints(
 
 
 @dataclass(frozen=True)
+class SatelliteRule:
+    """How one satellite's windows are found: the engine's ``constraints``, and for radar the
+    highest elevation of its incidence band (``90° − incidence_min_deg``; the engine has no
+    upper elevation limit, so windows are cut there afterwards) and the side it looks to."""
+
+    constraints: Constraints
+    max_elevation_deg: float | None = None
+    look_side: str | None = None
+
+
+def imaging_rule(sensor: Sensor, base: Constraints) -> SatelliteRule:
+    """A sensor's own window rule on top of ``base`` (the request's constraints).
+
+    Optical kinds: off-nadir at most the sensor's reach (and ``base``'s limit), Sun elevation at
+    the site at least its ``sun_rule_deg`` (and ``base``'s ``sun_min_deg``). Radar: incidence
+    (≈ 90° − elevation at the site) within its band on its look side; no lighting rule (the
+    request's Sun limits are for daylight sensors only). Thermal infrared: reach, no Sun rule.
+    """
+    c = base
+    if sensor.is_radar:
+        c = replace(c, sun_min_deg=None, sun_max_deg=None, sunlit=None)
+        lo, hi = sensor.incidence_min_deg, sensor.incidence_max_deg
+        if lo is None and hi is None:
+            return SatelliteRule(replace(c, max_off_nadir_deg=_tighter(
+                c.max_off_nadir_deg, sensor.max_off_nadir_deg)))
+        min_el = c.effective_min_elevation_deg()
+        if hi is not None:
+            min_el = max(min_el, 90.0 - hi)
+        side = sensor.look_side if sensor.look_side in ("left", "right") else None
+        return SatelliteRule(replace(c, min_elevation_deg=min_el),
+                             None if lo is None or lo <= 0 else 90.0 - lo, side)
+    c = replace(c, max_off_nadir_deg=_tighter(c.max_off_nadir_deg, sensor.max_off_nadir_deg))
+    rule = sensor.sun_rule_deg
+    if rule is None:
+        c = replace(c, sun_min_deg=None, sun_max_deg=None)
+    elif c.sun_min_deg is None or c.sun_min_deg < rule:
+        c = replace(c, sun_min_deg=rule)
+    return SatelliteRule(c)
+
+
+def _tighter(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+@dataclass(frozen=True)
 class PassPlan:
     """A checked passes request: what will be computed, and what to warn about."""
 
@@ -77,6 +135,12 @@ class PassPlan:
     constraints: Constraints
     stale: StaleReport
     problems: tuple[str, ...] = ()
+    imaging: bool = False
+    sensors: Mapping[int, Sensor] = field(default_factory=dict)
+    rules: tuple[SatelliteRule, ...] = ()
+    spans: tuple[tuple[datetime, datetime] | None, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    max_age_days: float = REFUSE_AFTER_DAYS
 
     @property
     def days(self) -> float:
@@ -93,7 +157,7 @@ class PassPlan:
         return (
             tuple(e.key for e in self.elsets),
             tuple((s.name, s.lat_deg, s.lon_deg, s.alt_m) for s in self.sites),
-            self.start, self.end, self.constraints,
+            self.start, self.end, self.constraints, self.imaging, self.rules, self.spans,
         )
 
     def warnings(self, how: str | None = None) -> list[str]:
@@ -101,14 +165,123 @@ class PassPlan:
         frontend's hint for importing fresh data)."""
         return [*self.problems, *([self.stale.message(how)] if self.stale else [])]
 
+    def skipped_note(self) -> str | None:
+        """One line counting the satellites left out (wholly or partly) by reason, or None."""
+        if not self.skipped:
+            return None
+        if len({k.norad_id for k in self.skipped}) <= 3:
+            return "left out: " + "; ".join(
+                f"{k.name} ({k.norad_id}): {k.reason}" + (
+                    f" ({k.start:%Y-%m-%d %H:%M}Z → {k.end:%Y-%m-%d %H:%M}Z)"
+                    if k.start is not None and k.end is not None else "")
+                for k in self.skipped)
+        counts: dict[str, set[int]] = {}
+        for k in self.skipped:
+            counts.setdefault(k.reason.split(":")[0].split(" (")[0], set()).add(k.norad_id)
+        parts = ", ".join(f"{len(ids)} {why}" for why, ids in sorted(counts.items()))
+        return f"satellites left out (wholly or partly): {parts}"
+
+    def rule(self, i: int) -> SatelliteRule:
+        """The window rule of ``elsets[i]``."""
+        return self.rules[i] if self.rules else SatelliteRule(self.constraints)
+
     def tables(self, *, batch_size: int = 512, workers: int | None = 1,
                progress: Callable[[int, int], None] | None = None) -> Any:
         """The windows as :class:`~overflight.access.WindowTable` parts, one per batch."""
+        return self._tables(batch_size, workers, progress)
+
+    def _tables(self, batch_size: int, workers: int | None,
+                progress: Callable[[int, int], None] | None) -> Iterator[WindowTable]:
+        import numpy as np
+
         from overflight.access import iter_window_tables
 
-        return iter_window_tables(self.elsets, self.sites, self.start, self.end,
-                                  self.constraints, batch_size=batch_size, workers=workers,
-                                  progress=progress)
+        groups: dict[SatelliteRule, list[int]] = {}
+        for i in range(len(self.elsets)):
+            groups.setdefault(self.rule(i), []).append(i)
+        done = 0
+        total = len(self.elsets)
+        for rule, members in groups.items():
+            idx = np.array(members, dtype=np.int64)
+            sub = [self.elsets[i] for i in members]
+            base = done
+
+            def step(d: int, _t: int, base: int = base) -> None:
+                if progress is not None:
+                    progress(base + d, total)
+
+            inner = None
+            if rule.max_elevation_deg is not None:
+                inner = _window_table(sub, self.sites, self.start, self.end,
+                                      _geometry_only(rule.max_elevation_deg))
+                inner.sat_index = idx[inner.sat_index]
+            for part in iter_window_tables(sub, self.sites, self.start, self.end,
+                                           rule.constraints, batch_size=batch_size,
+                                           workers=workers, progress=step):
+                part.sat_index = idx[part.sat_index]
+                if inner is not None:
+                    part = _cut_band(part, inner, self.elsets, self.sites,
+                                     rule.constraints.min_duration_s)
+                if rule.look_side is not None and len(part):
+                    part = part.take(np.flatnonzero(
+                        look_sides(part, self.elsets, self.sites) == rule.look_side))
+                yield self._within_spans(part)
+            done += len(members)
+
+    def _within_spans(self, table: WindowTable) -> WindowTable:
+        """Rows whose peak is inside its satellite's usable span (element-set age, launch)."""
+        import numpy as np
+
+        if not self.spans or not len(table):
+            return table
+        from overflight.times import to_datetime64
+
+        far = np.datetime64("1900-01-01T00:00:00", "ns")
+        lo = np.array([far if sp is None else to_datetime64(sp[0])[0] for sp in self.spans],
+                      dtype="datetime64[ns]")
+        hi = np.array([far if sp is None else to_datetime64(sp[1])[0] for sp in self.spans],
+                      dtype="datetime64[ns]")
+        k = table.sat_index
+        return table.take(np.flatnonzero((table.peak >= lo[k]) & (table.peak <= hi[k])))
+
+    def extra_columns(self, table: WindowTable) -> dict[str, list[Any]]:
+        """Columns beyond :meth:`Window.to_dict`'s: ``elset_age_days`` (peak − element-set
+        epoch, days; negative before the epoch); where the sensor table knows an imager
+        ``sensor``, ``sensor_kind``, ``resolution_m`` (:meth:`Sensor.resolution_m` at the
+        peak), and for radar ``incidence_deg`` (at the peak) and ``look_side`` (else None)."""
+        import numpy as np
+
+        epochs = np.array([np.datetime64(e.epoch.replace(tzinfo=None), "us")
+                           for e in self.elsets], dtype="datetime64[us]")
+        k = table.sat_index
+        age = (table.peak.astype("datetime64[us]") - epochs[k]).astype(np.int64) / 86.4e9
+        cols: dict[str, list[Any]] = {"elset_age_days": [round(a, 3) for a in age.tolist()]}
+        n = len(table)
+        sensor: list[Any] = [None] * n
+        kind: list[Any] = [None] * n
+        res: list[Any] = [None] * n
+        inc: list[Any] = [None] * n
+        side: list[Any] = [None] * n
+        radar_rows = [i for i in range(n)
+                      if (s := self.sensors.get(self.elsets[int(k[i])].norad_id)) is not None
+                      and s.is_radar]
+        sides = (look_sides(table.take(np.array(radar_rows, dtype=np.int64)), self.elsets,
+                            self.sites) if radar_rows else np.empty(0, dtype=object))
+        side_of = dict(zip(radar_rows, sides.tolist(), strict=True))
+        for i in range(n):
+            s = self.sensors.get(self.elsets[int(k[i])].norad_id)
+            if s is None or not s.is_imager:
+                continue
+            sensor[i] = s.sensor or s.name
+            kind[i] = s.kind
+            r = s.resolution_m(float(table.peak_range_km[i]), float(table.peak_incidence_deg[i]))
+            res[i] = None if r is None else round(r, 3)
+            if s.is_radar:
+                inc[i] = round(float(table.peak_incidence_deg[i]), 3)
+                side[i] = side_of[i]
+        cols.update({"sensor": sensor, "sensor_kind": kind, "resolution_m": res,
+                     "incidence_deg": inc, "look_side": side})
+        return cols
 
     def display_order(self, table: WindowTable) -> npt.NDArray[np.int64]:
         """Row order of ``table`` for display: by start, then site name, then NORAD id."""
@@ -125,8 +298,11 @@ class PassPlan:
                    sensors: dict[int, Any] | None = None) -> list[Window]:
         """:class:`~overflight.access.Window` objects of ``table``'s rows, in their order."""
         from overflight.access import table_to_windows
+        from overflight.export import rows_from_columns
 
-        return list(table_to_windows(table, self.elsets, self.sites, sensors=sensors))
+        windows = table_to_windows(table, self.elsets, self.sites, sensors=sensors)
+        extras = rows_from_columns(self.extra_columns(table))
+        return [replace(w, extra=x) for w, x in zip(windows, extras, strict=True)]
 
     def table(self, *, batch_size: int = 512, workers: int | None = 1,
               progress: Callable[[int, int], None] | None = None) -> WindowTable:
@@ -161,7 +337,15 @@ def plan_passes(
     db: str | Path | None = None,
     catalog: Catalog | None = None,
     max_sites: int | None = None,
-    max_age_days: float = STALE_AFTER_DAYS,
+    max_age_days: float = REFUSE_AFTER_DAYS,
+    warn_age_days: float = STALE_AFTER_DAYS,
+    imaging: bool = False,
+    include_unknown: bool = False,
+    sensors: Mapping[int, Sensor] | None = None,
+    kinds: Sequence[str] = (),
+    max_gsd_m: float | None = None,
+    countries: Sequence[str] = (),
+    operators: Sequence[str] = (),
 ) -> PassPlan:
     """Check a passes request and resolve what to compute.
 
@@ -169,7 +353,15 @@ def plan_passes(
     :func:`overflight.selection.select_elements`; ``sites`` named sites or ``LAT,LON[,ALT_M]``,
     ``site_files`` sites files, ``all_sites`` every shipped named site (duplicates dropped);
     ``start``/``end``/``days`` as in :func:`overflight.times.resolve_interval`. Element sets
-    more than ``max_age_days`` from the interval are reported in ``stale``.
+    more than ``warn_age_days`` from the interval are reported in ``stale``; windows whose peak
+    is more than ``max_age_days`` from the element set's epoch, or before the launch year, are
+    refused (the satellite listed in ``skipped``).
+
+    ``imaging``: each satellite's own sensor rule (:func:`imaging_rule`, ``sensors`` or the
+    shipped table); satellites that do not image, or that the table does not know, are left
+    out and listed in ``skipped`` (``include_unknown`` keeps the unknown ones, geometry only).
+    ``kinds``/``max_gsd_m``/``countries``/``operators``: sensor filters
+    (:func:`overflight.selection.filter_by_sensor`), in either mode.
     """
     from overflight.access import Constraints
     from overflight.selection import select_elements
@@ -188,8 +380,175 @@ def plan_passes(
     problems: list[str] = []
     elsets = select_elements(sats, groups, files, db=db, catalog=catalog, as_of=t0,
                              default_groups=default_groups, warnings=problems)
-    stale = stale_elements(elsets, t0, t1, max_age_days=max_age_days)
-    return PassPlan(elsets, site_list, t0, t1, c, stale, tuple(problems))
+    return plan_elements(elsets, site_list, t0, t1, c, problems=problems,
+                         max_age_days=max_age_days, warn_age_days=warn_age_days,
+                         imaging=imaging, include_unknown=include_unknown, sensors=sensors,
+                         kinds=kinds, max_gsd_m=max_gsd_m, countries=countries,
+                         operators=operators)
+
+
+def plan_elements(
+    elsets: Sequence[ElementSet],
+    sites: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    constraints: Constraints,
+    *,
+    problems: Sequence[str] = (),
+    max_age_days: float = REFUSE_AFTER_DAYS,
+    warn_age_days: float = STALE_AFTER_DAYS,
+    imaging: bool = False,
+    include_unknown: bool = False,
+    sensors: Mapping[int, Sensor] | None = None,
+    kinds: Sequence[str] = (),
+    max_gsd_m: float | None = None,
+    countries: Sequence[str] = (),
+    operators: Sequence[str] = (),
+) -> PassPlan:
+    """:func:`plan_passes` for satellites and sites already resolved (the library API's
+    path); the keywords as there."""
+    from overflight.freshness import usable_spans
+    from overflight.selection import filter_by_sensor
+    from overflight.sensors import load_table
+
+    c, t0, t1, site_list = constraints, start, end, list(sites)
+    if not max_age_days > 0:
+        raise PassesError(f"max_age_days: must be positive, not {max_age_days}")
+    table = load_table() if sensors is None else sensors
+    elsets, skipped = filter_by_sensor(elsets, table, kinds=kinds, max_gsd_m=max_gsd_m,
+                                       countries=countries, operators=operators)
+    rules: list[SatelliteRule] = []
+    if imaging:
+        kept = []
+        for e in elsets:
+            s = table.get(e.norad_id)
+            if s is None:
+                if include_unknown:
+                    kept.append(e)
+                    rules.append(SatelliteRule(c))
+                else:
+                    skipped.append(Skipped(e.norad_id, e.name, "not in the sensor table"))
+            elif not s.is_imager:
+                skipped.append(Skipped(e.norad_id, e.name,
+                                       f"does not image ({s.reason or 'no imaging sensor'})"))
+            else:
+                kept.append(e)
+                rules.append(imaging_rule(s, c))
+        elsets = kept
+    stale = stale_elements(elsets, t0, t1, max_age_days=warn_age_days)
+    spans, refused = usable_spans(elsets, t0, t1, max_age_days=max_age_days)
+    skipped += refused
+    keep = [i for i, sp in enumerate(spans) if sp is not None]
+    if imaging:
+        rules = [rules[i] for i in keep]
+    elsets = [elsets[i] for i in keep]
+    return PassPlan(list(elsets), site_list, t0, t1, c, stale, tuple(problems), imaging, table,
+                    tuple(rules), tuple(spans[i] for i in keep), tuple(skipped), max_age_days)
+
+
+def _geometry_only(min_elevation_deg: float) -> Constraints:
+    from overflight.access import Constraints
+
+    return Constraints(min_elevation_deg=min_elevation_deg)
+
+
+def _window_table(elsets: Sequence[ElementSet], sites: Sequence[Site], start: datetime,
+                  end: datetime, c: Constraints) -> WindowTable:
+    from overflight.access import window_table
+
+    return window_table(elsets, sites, start, end, c)
+
+
+def _states(es: ElementSet, t: npt.NDArray[np.datetime64]) -> tuple[Any, Any]:
+    """ITRS position and velocity (km, km/s) of ``es`` at times ``t``, ``(T, 3)``."""
+    from overflight.propagation import propagate
+
+    eph = propagate([es], t, frame="itrs", workers=1)
+    return eph.position_km[0], eph.velocity_km_s[0]
+
+
+def look_sides(table: WindowTable, elsets: Sequence[ElementSet],
+               sites: Sequence[Site]) -> npt.NDArray[np.str_]:
+    """``left``/``right``: on which side of the satellite's Earth-fixed velocity each window's
+    site lies at the peak (the side a side-looking radar must look to)."""
+    import numpy as np
+
+    out = np.empty(len(table), dtype="<U5")
+    for k in np.unique(table.sat_index).tolist():
+        rows = np.flatnonzero(table.sat_index == k)
+        r, v = _states(elsets[k], table.peak[rows])
+        site_xyz = np.array([sites[int(j)].itrs_km for j in table.site_index[rows]])
+        left = np.einsum("ij,ij->i", np.cross(r, v), site_xyz - r) > 0
+        out[rows] = np.where(left, "left", "right")
+    return out
+
+
+def _cut_band(table: WindowTable, inner: WindowTable, elsets: Sequence[ElementSet],
+              sites: Sequence[Site], min_duration_s: float) -> WindowTable:
+    """``table``'s windows minus the spans of ``inner`` (same satellite and site): the parts
+    where the site is above a radar's highest elevation are cut out, a pass that rises above
+    it becoming two windows whose peak is the cut (geometry recomputed there)."""
+    import numpy as np
+
+    from overflight.access import WindowTable
+
+    keep: list[int] = []
+    new: list[dict[str, Any]] = []
+    for i in range(len(table)):
+        sat, site = table.sat_index[i], table.site_index[i]
+        a, b = table.start[i], table.end[i]
+        m = np.flatnonzero((inner.sat_index == sat) & (inner.site_index == site)
+                           & (inner.start < b) & (inner.end > a))
+        if m.size == 0:
+            keep.append(i)
+            continue
+        cur = a
+        cur_clip = int(table.start_clip[i])
+        cur_cut = False
+        for j in m[np.argsort(inner.start[m])].tolist():
+            ia, ib = inner.start[j], inner.end[j]
+            if ia > cur:
+                new.append({"row": i, "start": cur, "end": ia, "peak": ia,
+                            "start_clip": 0 if cur_cut else cur_clip, "end_clip": 0})
+            cur, cur_clip, cur_cut = max(cur, ib), 0, True
+        if b > cur:
+            new.append({"row": i, "start": cur, "end": b, "peak": cur, "start_clip": 0,
+                        "end_clip": int(table.end_clip[i])})
+    kept = table.take(np.array(keep, dtype=np.int64))
+    new = [p for p in new
+           if (p["end"] - p["start"]) / np.timedelta64(1, "s") >= max(min_duration_s, 1e-3)]
+    if not new:
+        return kept
+    from overflight.geometry import view_geometry
+    from overflight.sun import is_sunlit, sun_elevation_deg, sun_itrs_km
+
+    rows = np.array([p["row"] for p in new], dtype=np.int64)
+    peak = np.array([p["peak"] for p in new], dtype="datetime64[ns]")
+    n = rows.size
+    el, off, rng, sun_el = (np.empty(n) for _ in range(4))
+    lit = np.empty(n, dtype=bool)
+    for k in np.unique(table.sat_index[rows]).tolist():
+        sel = np.flatnonzero(table.sat_index[rows] == k)
+        pos, _ = _states(elsets[k], peak[sel])
+        sun = sun_itrs_km(peak[sel])
+        lit[sel] = is_sunlit(pos, sun)
+        for n_in, q in enumerate(sel.tolist()):
+            st = sites[int(table.site_index[rows[q]])]
+            g = view_geometry(pos[n_in], st)
+            el[q], off[q] = float(g.elevation_deg), float(g.off_nadir_deg)
+            rng[q] = float(g.range_km)
+            sun_el[q] = float(sun_elevation_deg(st, sun_itrs_km=sun[n_in][None])[0])
+    cut = WindowTable(
+        sat_index=table.sat_index[rows], site_index=table.site_index[rows],
+        start=np.array([p["start"] for p in new], dtype="datetime64[ns]"), peak=peak,
+        end=np.array([p["end"] for p in new], dtype="datetime64[ns]"),
+        max_elevation_deg=el, min_off_nadir_deg=off, min_range_km=rng, peak_range_km=rng.copy(),
+        peak_incidence_deg=90.0 - el, sun_elevation_deg=sun_el,
+        satellite_sunlit=lit, ascending=table.ascending[rows],
+        start_clip=np.array([p["start_clip"] for p in new], dtype=np.int8),
+        end_clip=np.array([p["end_clip"] for p in new], dtype=np.int8))
+    both = WindowTable.concat([kept, cut])
+    return both.take(np.argsort(both.start, kind="stable"))
 
 
 def span_text(start: datetime, end: datetime) -> str:
@@ -197,13 +556,22 @@ def span_text(start: datetime, end: datetime) -> str:
     return f"{start:%Y-%m-%d %H:%M}Z → {end:%Y-%m-%d %H:%M}Z"
 
 
+def window_dict(w: Window) -> dict[str, Any]:
+    """:meth:`Window.to_dict` plus the plan's extra fields (``elset_age_days``, imaging)."""
+    return {**w.to_dict(), **w.extra}
+
+
+IMAGING_DISPLAY_COLUMNS = ["sensor", "res m", "inc°", "look", "age d"]
+"""Further keys of :func:`window_display_row` for imaging plans."""
+
 WINDOW_DISPLAY_COLUMNS = ["satellite", "site", "start", "peak", "end", "max el°", "off-nadir°",
                           "range km", "sun°", "lit", "dir", "gsd m"]
 """The keys of :func:`window_display_row`, in table order."""
 
 
-def window_display_row(w: Window) -> dict[str, str]:
-    """A window as people read it in a table (rounded, short times; UTC)."""
+def window_display_row(w: Window, *, imaging: bool = False) -> dict[str, str]:
+    """A window as people read it in a table (rounded, short times; UTC); ``imaging``: with
+    the sensor, resolution, incidence and look side."""
     return {
         "satellite": f"{w.name} ({w.norad_id})",
         "site": w.site,
@@ -217,4 +585,19 @@ def window_display_row(w: Window) -> dict[str, str]:
         "lit": "yes" if w.satellite_sunlit else "no",
         "dir": w.direction[:3],
         "gsd m": "" if w.gsd_m is None else f"{w.gsd_m:.2f}",
+        **_imaging_cells(w.extra, imaging),
     }
+
+
+def _imaging_cells(x: Mapping[str, Any], imaging: bool) -> dict[str, str]:
+    def num(key: str, fmt: str) -> str:
+        v = x.get(key)
+        return "" if v is None else format(v, fmt)
+
+    out: dict[str, str] = {}
+    if imaging:
+        kind = x.get("sensor_kind")
+        out.update({"sensor": f"{x.get('sensor') or ''}" + (f" ({kind})" if kind else ""),
+                    "res m": num("resolution_m", ".2f"), "inc°": num("incidence_deg", ".1f"),
+                    "look": x.get("look_side") or "", "age d": num("elset_age_days", "+.1f")})
+    return out

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from overflight.claims import ClaimResult
     from overflight.coverage import CoverageResult
     from overflight.elements import ElementSet
+    from overflight.freshness import Skipped
     from overflight.geometry import Site
     from overflight.history import OrbitState
     from overflight.maneuvers import DetectionResult, Maneuver
@@ -170,8 +171,9 @@ class Passes(_Table["Window"]):
 
     def __init__(self, windows: Sequence[Window], *, start: datetime, end: datetime,
                  constraints: Constraints, satellites: Sequence[ElementSet],
-                 sites: Sequence[Site]) -> None:
+                 sites: Sequence[Site], skipped: Sequence[Skipped] = ()) -> None:
         super().__init__(windows)
+        self.skipped = list(skipped)
         self.start = start
         self.end = end
         self.constraints = constraints
@@ -179,18 +181,20 @@ class Passes(_Table["Window"]):
         self.sites = list(sites)
 
     def _row(self, rec: Window) -> dict[str, Any]:
-        row = rec.to_dict()
+        row = {**rec.to_dict(), **rec.extra}
         row.update({k: getattr(rec, k) for k in _WINDOW_TIMES})
         return row
 
     def _columns(self) -> list[str]:
-        return list(_WINDOW_COLUMNS)
+        extra = [k for k in self._records[0].extra if k not in _WINDOW_COLUMNS] if len(self) else []
+        return [*_WINDOW_COLUMNS, *extra]
 
     def _meta(self) -> dict[str, Any]:
         from dataclasses import asdict
 
         return {"start": self.start, "end": self.end, "constraints": asdict(self.constraints),
-                "satellites": len(self.satellites), "sites": [s.name for s in self.sites]}
+                "satellites": len(self.satellites), "sites": [s.name for s in self.sites],
+                "skipped": [k.to_dict() for k in self.skipped]}
 
     def _caption(self) -> str:
         return (f"{len(self)} windows of {len(self.satellites)} satellites over "

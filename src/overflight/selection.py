@@ -18,13 +18,18 @@ from overflight.elements import ElementSet
 from overflight.errors import OverflightError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from overflight.catalog import Catalog
+    from overflight.freshness import Skipped
+    from overflight.sensors import Sensor
 
 __all__ = [
     "GroupNotFound",
     "NoElementSets",
     "SelectionError",
     "check_groups",
+    "filter_by_sensor",
     "select_elements",
     "select_from_catalog",
     "select_histories",
@@ -107,6 +112,42 @@ def select_elements(
     if not out:
         raise NoElementSets("the selection holds no element sets")
     return list(out.values())
+
+
+def filter_by_sensor(
+    elsets: Sequence[ElementSet],
+    table: Mapping[int, Sensor],
+    *,
+    kinds: Sequence[str] = (),
+    max_gsd_m: float | None = None,
+    countries: Sequence[str] = (),
+    operators: Sequence[str] = (),
+) -> tuple[list[ElementSet], list[Skipped]]:
+    """The element sets whose sensor entry matches every filter given, and the others.
+
+    ``kinds``: the entry's kind (``optical``, ``sar``…); ``max_gsd_m``: best nominal resolution
+    at most this, m; ``countries``: ISO alpha-3 codes (a joint mission matches each of its
+    countries); ``operators``: text found in the operator's name (case-insensitive). With no
+    filter everything is kept; with any, satellites without an imaging entry are left out.
+    """
+    from overflight.freshness import Skipped
+    from overflight.sensors import check_filters, sensor_matches
+
+    check_filters(kinds, max_gsd_m)
+    if not (kinds or countries or operators or max_gsd_m is not None):
+        return list(elsets), []
+    kept: list[ElementSet] = []
+    dropped: list[Skipped] = []
+    for e in elsets:
+        s = table.get(e.norad_id)
+        why = ("no sensor entry" if s is None else
+               sensor_matches(s, kinds=kinds, max_gsd_m=max_gsd_m, countries=countries,
+                              operators=operators))
+        if why:
+            dropped.append(Skipped(e.norad_id, e.name, f"filtered out: {why}"))
+        else:
+            kept.append(e)
+    return kept, dropped
 
 
 def select_from_catalog(

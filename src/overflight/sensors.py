@@ -561,6 +561,52 @@ def load_sensors(path: str | Path | None = None) -> dict[int, Sensor]:
     return {k: s for k, s in load_table(path).items() if s.is_imager}
 
 
+def sensor_matches(s: Sensor, *, kinds: Iterable[str] = (), max_gsd_m: float | None = None,
+                   countries: Iterable[str] = (), operators: Iterable[str] = ()) -> str:
+    """Why ``s`` fails the filters ("" when it passes; no filter: everything passes).
+
+    ``kinds``: the entry's kind; ``max_gsd_m``: best nominal resolution at most, m;
+    ``countries``: ISO alpha-3 (a joint mission matches each); ``operators``: text in the
+    operator's name (case-insensitive). With any filter, non-imagers fail.
+    """
+    want_kinds = {k.lower() for k in kinds}
+    want_countries = {c.upper() for c in countries}
+    want_ops = [o.lower() for o in operators]
+    if not (want_kinds or want_countries or want_ops or max_gsd_m is not None):
+        return ""
+    if not s.is_imager:
+        return "does not image"
+    if want_kinds and s.kind not in want_kinds:
+        return f"kind {s.kind} not selected"
+    if max_gsd_m is not None and s.nadir_gsd_m > max_gsd_m:
+        return f"best resolution {s.nadir_gsd_m:g} m coarser than {max_gsd_m:g} m"
+    if want_countries and not want_countries & set(s.country.upper().split("/")):
+        return f"country {s.country or 'unknown'} not selected"
+    if want_ops and not any(o in s.operator.lower() for o in want_ops):
+        return f"operator {s.operator or 'unknown'} not selected"
+    return ""
+
+
+def check_filters(kinds: Iterable[str] = (), max_gsd_m: float | None = None) -> None:
+    """Raise SensorError for an unknown kind or a non-positive ``max_gsd_m``."""
+    bad = sorted({k for k in kinds if k.lower() not in KINDS})
+    if bad:
+        raise SensorError(f"kinds: {bad[0]!r} is not one of {', '.join(KINDS)}")
+    if max_gsd_m is not None and not max_gsd_m > 0:
+        raise SensorError(f"max_gsd_m: must be positive, not {max_gsd_m}")
+
+
+def filter_table(table: Mapping[int, Sensor], *, kinds: Iterable[str] = (),
+                 max_gsd_m: float | None = None, countries: Iterable[str] = (),
+                 operators: Iterable[str] = ()) -> dict[int, Sensor]:
+    """The entries of ``table`` passing :func:`sensor_matches`."""
+    kinds = list(kinds)
+    check_filters(kinds, max_gsd_m)
+    return {k: s for k, s in table.items()
+            if not sensor_matches(s, kinds=kinds, max_gsd_m=max_gsd_m, countries=countries,
+                                  operators=operators)}
+
+
 def _modes_text(s: Sensor) -> str:
     return "; ".join(f"{m.name} {m.gsd_m:g} m @ {m.ref_alt_km:g} km"
                      + (f" ({m.kind})" if m.kind != s.kind else "") for m in s.modes)

@@ -32,6 +32,7 @@ def _register() -> None:
         demo_cmd,
         history_cmd,
         passes_cmd,
+        sensors_cmd,
         serve_cmd,
         track_cmd,
     )
@@ -40,6 +41,7 @@ def _register() -> None:
         catalog_cmd.app, name="catalog", help="Import, list, show and export element sets."
     )
     passes_cmd.register(app)
+    sensors_cmd.register(app)
     track_cmd.register(app)
     claims_cmd.register(app)
     history_cmd.register(app)

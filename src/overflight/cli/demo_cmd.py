@@ -44,7 +44,11 @@ def register(app: typer.Typer) -> None:
         if not elsets:
             console.print("no 'resource' group in this catalog; nothing to report")
             raise typer.Exit(0)
-        t0 = max(e.epoch for e in elsets).replace(second=0, microsecond=0)
+        first, last = min(e.epoch for e in elsets), max(e.epoch for e in elsets)
+        console.print(f"Element-set epochs of the 'resource' group: {first:%Y-%m-%d %H:%M}Z → "
+                      f"{last:%Y-%m-%d %H:%M}Z (the report starts at the newest; windows more "
+                      "than 14 days from a satellite's epoch are refused)")
+        t0 = last.replace(second=0, microsecond=0)
         t1 = t0 + timedelta(hours=hours)
         wv3 = next((e for e in elsets if e.norad_id == 40115), elsets[0])
         from overflight.basemap import describe_place

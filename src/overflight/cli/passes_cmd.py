@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from overflight.cli._common import DbOption, emit, warn
+from overflight.freshness import REFUSE_AFTER_DAYS
 from overflight.passes import WATCH_MAX_OFF_NADIR_DEG
 
 if TYPE_CHECKING:
@@ -48,6 +49,9 @@ def plan_table(plan: PassPlan, *, progress: bool = True, warnings: bool = True
     long jobs)."""
     for line in plan.warnings("overflight catalog import") if warnings else []:
         warn(line)
+    note = plan.skipped_note()
+    if warnings and note:
+        warn(note)
     # workers=None: large jobs (several batches) use every core; small ones stay in-process.
     show = progress and sys.stderr.isatty() and len(plan.elsets) * len(plan.sites) > 200
     if not show:
@@ -76,7 +80,7 @@ def write_window_table(plan: PassPlan, table: WindowTable, fmt: str, *,
     from overflight.sensors import load_sensors
 
     blocks = window_column_blocks(table, plan.elsets, plan.sites,
-                                  sensors=load_sensors(sensors_file))
+                                  sensors=load_sensors(sensors_file), extra=plan.extra_columns)
     write_columns(blocks, fmt, sys.stdout.buffer)
     sys.stdout.buffer.flush()
 
@@ -108,19 +112,30 @@ def _ics(windows: list[Window]) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def write_windows(windows: list[Window], fmt: str, title: str) -> None:
+def write_windows(windows: list[Window], fmt: str, title: str, *,
+                  imaging: bool = False) -> None:
     """Windows in the chosen format on stdout."""
-    rows = [w.to_dict() for w in windows]
+    from overflight.passes import window_dict
+
+    rows = [window_dict(w) for w in windows]
     if fmt == "ics":
         sys.stdout.write(_ics(windows))
     elif fmt == "table":
         if not rows:
             typer.echo("no windows")
             return
-        from overflight.passes import WINDOW_DISPLAY_COLUMNS, window_display_row
+        from overflight.passes import (
+            IMAGING_DISPLAY_COLUMNS,
+            WINDOW_DISPLAY_COLUMNS,
+            window_display_row,
+        )
 
-        people = [window_display_row(w) for w in windows]
-        emit(people, "table", title=title + " (UTC)", columns=WINDOW_DISPLAY_COLUMNS)
+        people = [window_display_row(w, imaging=imaging) for w in windows]
+        extra = [c for c in IMAGING_DISPLAY_COLUMNS if c in people[0]]
+        cols = WINDOW_DISPLAY_COLUMNS
+        if "sensor" in people[0]:
+            cols = [c for c in cols if c != "gsd m"]
+        emit(people, "table", title=title + " (UTC)", columns=[*cols, *extra])
     else:
         emit(rows, fmt)
 
@@ -156,6 +171,22 @@ def register(app: typer.Typer) -> None:
         sunlit: bool | None = typer.Option(None, "--sunlit/--eclipsed",
                                            help="Satellite in sunlight / in Earth's shadow."),
         min_duration: float = typer.Option(0.0, help="Drop windows shorter than this, s."),
+        imaging: bool = typer.Option(False, "--imaging/--no-imaging",
+                                     help="Each satellite's own sensor reach, lighting "
+                                     "rule and resolution."),
+        include_unknown: bool = typer.Option(False, "--include-unknown",
+                                             help="Imaging: keep satellites the sensor table "
+                                             "does not know (geometry only)."),
+        kind: str | None = typer.Option(None, "--kind", help="Sensor kinds, e.g. optical,sar."),
+        max_gsd: float | None = typer.Option(None, "--max-gsd",
+                                             help="Best nominal resolution at most, m."),
+        country: str | None = typer.Option(None, "--country",
+                                           help="Operator countries (ISO alpha-3), e.g. CHN,RUS."),
+        operator: str | None = typer.Option(None, "--operator",
+                                            help="Text in the operator's name (comma-separated)."),
+        max_age_days: float = typer.Option(REFUSE_AFTER_DAYS, "--max-age-days",
+                                           help="Refuse windows further than this from the "
+                                           "element set's epoch, days."),
         sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
         fmt: PassFormat = typer.Option(PassFormat.table, "--format", "-f"),
         db: Path | None = DbOption,
@@ -169,12 +200,15 @@ def register(app: typer.Typer) -> None:
             min_duration_s=min_duration)
         plan = plan_passes(sats=sat, groups=group, files=tle, sites=site, site_files=sites,
                            all_sites=all_sites, start=start, end=end, days=days,
-                           constraints=c, db=db)
+                           constraints=c, db=db, **imaging_args(
+                               imaging, include_unknown, kind, max_gsd, country, operator,
+                               max_age_days, sensors))
         if fmt.value in COLUMN_FORMATS:
             write_window_table(plan, plan_table(plan), fmt.value, sensors_file=sensors)
             return
         windows = plan_windows(plan, sensors_file=sensors)
-        write_windows(windows, fmt.value, f"Overflight windows {span_text(plan.start, plan.end)}")
+        write_windows(windows, fmt.value, f"Overflight windows {span_text(plan.start, plan.end)}",
+                      imaging=plan.imaging)
 
     @app.command("watch")
     def watch(
@@ -187,6 +221,23 @@ def register(app: typer.Typer) -> None:
         min_elevation: float | None = typer.Option(None, help="Minimum elevation, deg."),
         max_off_nadir: float | None = typer.Option(WATCH_MAX_OFF_NADIR_DEG,
                                                    help="Maximum off-nadir, deg."),
+        imaging: bool = typer.Option(True, "--imaging/--no-imaging",
+                                     help="Each satellite's own sensor rule (default); "
+                                     "--no-imaging: geometry only."),
+        include_unknown: bool = typer.Option(False, "--include-unknown",
+                                             help="Imaging: keep satellites the sensor table "
+                                             "does not know (geometry only)."),
+        kind: str | None = typer.Option(None, "--kind", help="Sensor kinds, e.g. optical,sar."),
+        max_gsd: float | None = typer.Option(None, "--max-gsd",
+                                             help="Best nominal resolution at most, m."),
+        country: str | None = typer.Option(None, "--country",
+                                           help="Operator countries (ISO alpha-3), e.g. CHN,RUS."),
+        operator: str | None = typer.Option(None, "--operator",
+                                            help="Text in the operator's name (comma-separated)."),
+        max_age_days: float = typer.Option(REFUSE_AFTER_DAYS, "--max-age-days",
+                                           help="Refuse windows further than this from the "
+                                           "element set's epoch, days."),
+        sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
         fmt: WatchFormat = typer.Option(WatchFormat.table, "--format", "-f"),
         output: Path | None = typer.Option(None, "--output", "-o", help="File for --format png."),
         db: Path | None = DbOption,
@@ -196,11 +247,13 @@ def register(app: typer.Typer) -> None:
 
         c = checked_constraints(min_elevation_deg=min_elevation, max_off_nadir_deg=max_off_nadir)
         plan = plan_passes(sats=sat, groups=group, files=tle, sites=[site], start=start,
-                           days=days, constraints=c, default_groups=[WATCH_GROUP], db=db)
+                           days=days, constraints=c, default_groups=[WATCH_GROUP], db=db,
+                           **imaging_args(imaging, include_unknown, kind, max_gsd, country,
+                                          operator, max_age_days, sensors))
         if fmt.value in COLUMN_FORMATS:
-            write_window_table(plan, plan_table(plan), fmt.value)
+            write_window_table(plan, plan_table(plan), fmt.value, sensors_file=sensors)
             return
-        windows = plan_windows(plan)
+        windows = plan_windows(plan, sensors_file=sensors)
         target = plan.sites[0]
         title = f"Overflight warning for {target.name} {span_text(plan.start, plan.end)}"
         if fmt == WatchFormat.png:
@@ -208,7 +261,7 @@ def register(app: typer.Typer) -> None:
             gantt_png(windows, out, title, plan.start, plan.end)
             typer.echo(f"wrote {out} ({len(windows)} windows)")
             return
-        write_windows(windows, fmt.value, title)
+        write_windows(windows, fmt.value, title, imaging=plan.imaging)
 
     @app.command("sites")
     def sites_cmd(
@@ -220,6 +273,23 @@ def register(app: typer.Typer) -> None:
         rows: list[dict[str, Any]] = [n.to_dict() for n in named_sites()]
         emit(rows, fmt, title="Named sites",
              columns=["name", "lat_deg", "lon_deg", "precision_m", "country", "source"])
+
+
+def split_list(text: str | None) -> list[str]:
+    """``"optical, sar"`` → ``["optical", "sar"]`` (None → [])."""
+    return [p.strip() for p in (text or "").split(",") if p.strip()]
+
+
+def imaging_args(imaging: bool, include_unknown: bool, kind: str | None,
+                 max_gsd: float | None, country: str | None, operator: str | None,
+                 max_age_days: float, sensors: Path | None) -> dict[str, Any]:
+    """The imaging, sensor-filter and age keywords of :func:`overflight.passes.plan_passes`."""
+    from overflight.sensors import load_table
+
+    return {"imaging": imaging, "include_unknown": include_unknown,
+            "kinds": split_list(kind), "max_gsd_m": max_gsd, "countries": split_list(country),
+            "operators": split_list(operator), "max_age_days": max_age_days,
+            "sensors": load_table(sensors)}
 
 
 def _slug(text: str) -> str:

@@ -40,6 +40,7 @@ __all__ = [
     "SatelliteDetail",
     "SiteOut",
     "SiteRef",
+    "SkippedOut",
     "TrackPoint",
     "TrackResponse",
     "VerifyRequest",
@@ -89,6 +90,15 @@ class PassesRequest(_In):
     sunlit: bool | None = Field(default=None,
                                 description="satellite in sunlight (true) / shadow (false)")
     min_duration_s: float = Field(default=0.0, ge=0)
+    imaging: bool = Field(default=False, description="each satellite's own sensor rule")
+    include_unknown: bool = Field(default=False,
+                                  description="imaging: keep satellites without a sensor entry")
+    kind: list[str] = Field(default_factory=list, description="sensor kinds (optical, sar…)")
+    max_gsd_m: float | None = Field(default=None, gt=0, description="best resolution at most")
+    country: list[str] = Field(default_factory=list, description="operator country, alpha-3")
+    operator: list[str] = Field(default_factory=list, description="text in operator's name")
+    max_age_days: float = Field(default=14.0, gt=0,
+                                description="refuse windows further from the element set")
 
 
 class WatchQuery(_In):
@@ -102,6 +112,15 @@ class WatchQuery(_In):
     days: float = Field(default=1.0, gt=0)
     min_elevation_deg: float | None = None
     max_off_nadir_deg: float | None = 45.0
+    imaging: bool = Field(default=True, description="each satellite's own sensor rule")
+    include_unknown: bool = Field(default=False,
+                                  description="imaging: keep satellites without a sensor entry")
+    kind: list[str] = Field(default_factory=list, description="sensor kinds (optical, sar…)")
+    max_gsd_m: float | None = Field(default=None, gt=0, description="best resolution at most")
+    country: list[str] = Field(default_factory=list, description="operator country, alpha-3")
+    operator: list[str] = Field(default_factory=list, description="text in operator's name")
+    max_age_days: float = Field(default=14.0, gt=0,
+                                description="refuse windows further from the element set")
 
 
 class WindowOut(_Out):
@@ -123,6 +142,23 @@ class WindowOut(_Out):
     gsd_m: float | None
     start_clipped: str | None
     end_clipped: str | None
+    elset_age_days: float | None = Field(
+        default=None, description="window peak − element-set epoch, days")
+    sensor: str | None = None
+    sensor_kind: str | None = None
+    resolution_m: float | None = None
+    incidence_deg: float | None = None
+    look_side: str | None = None
+
+
+class SkippedOut(_Out):
+    """A satellite left out of the answer, wholly or from ``start`` to ``end``."""
+
+    norad_id: int
+    name: str
+    reason: str
+    start: str | None
+    end: str | None
 
 
 class SiteRef(_Out):
@@ -143,6 +179,8 @@ class PassesResponse(_Out):
     count: int
     windows: list[WindowOut]
     warnings: list[str]
+    skipped: list[SkippedOut] = Field(default_factory=list)
+    imaging: bool = False
 
 
 # ---- jobs ----------------------------------------------------------------------------------------
@@ -180,6 +218,8 @@ class JobResult(_Out):
     limit: int
     windows: list[WindowOut]
     warnings: list[str]
+    skipped: list[SkippedOut] = Field(default_factory=list)
+    imaging: bool = False
 
 
 # ---- sites, track ----------------------------------------------------------------------------

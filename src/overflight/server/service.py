@@ -103,6 +103,8 @@ def _header(plan: PassPlan) -> dict[str, Any]:
         "sites": [s.to_dict() for s in plan.sites],
         "work": round(plan.work, 1),
         "warnings": plan.warnings(),
+        "skipped": [k.to_dict() for k in plan.skipped],
+        "imaging": plan.imaging,
     }
 
 
@@ -116,6 +118,7 @@ class PassesJobResult:
     def page(self, offset: int, limit: int) -> dict[str, Any]:
         import numpy as np
 
+        from overflight.passes import window_dict
         from overflight.sensors import shipped_sensors
 
         n = len(self.table)
@@ -123,7 +126,8 @@ class PassesJobResult:
         windows = self.plan.to_windows(self.table.take(idx), sensors=shipped_sensors())
         out = _header(self.plan)
         del out["work"]
-        out.update(count=n, offset=offset, limit=limit, windows=[w.to_dict() for w in windows])
+        out.update(count=n, offset=offset, limit=limit,
+                   windows=[window_dict(w) for w in windows])
         return out
 
 
@@ -301,7 +305,10 @@ class Service:
         plan = plan_passes(sats=req.sat, groups=req.group, sites=req.site, start=req.start,
                            end=req.end, days=req.days, constraints=c,
                            default_groups=default_groups, catalog=self.catalogs.get(),
-                           max_sites=self.limits.max_sites)
+                           max_sites=self.limits.max_sites, imaging=req.imaging,
+                           include_unknown=req.include_unknown, kinds=req.kind,
+                           max_gsd_m=req.max_gsd_m, countries=req.country,
+                           operators=req.operator, max_age_days=req.max_age_days)
         cap = self.limits.max_job_work if job else self.limits.max_work
         if plan.work > cap:
             size = (f"{len(plan.elsets)} satellites × {len(plan.sites)} sites × "
@@ -319,6 +326,7 @@ class Service:
                default_groups: Sequence[str] = ()) -> tuple[bytes, bool]:
         """Windows of a request within the interactive limit, as the JSON of
         :class:`~overflight.server.models.PassesResponse`: (body, from cache)."""
+        from overflight.passes import window_dict
         from overflight.sensors import shipped_sensors
         from overflight.server.models import PassesResponse
 
@@ -330,7 +338,7 @@ class Service:
         windows = plan.windows(sensors=shipped_sensors())
         out = _header(plan)
         out["count"] = len(windows)
-        out["windows"] = [w.to_dict() for w in windows]
+        out["windows"] = [window_dict(w) for w in windows]
         # Validated once here; a popular answer is then served as bytes from the cache.
         body = PassesResponse.model_validate(out).model_dump_json().encode("utf-8")
         self.cache.put(key, body)
@@ -342,6 +350,9 @@ class Service:
         req = PassesRequest(
             sat=q.sat, group=q.group, site=[q.site], start=q.start, days=q.days,
             min_elevation_deg=q.min_elevation_deg, max_off_nadir_deg=q.max_off_nadir_deg,
+            imaging=q.imaging, include_unknown=q.include_unknown, kind=q.kind,
+            max_gsd_m=q.max_gsd_m, country=q.country, operator=q.operator,
+            max_age_days=q.max_age_days,
         )
         return self.passes(req, default_groups=[WATCH_GROUP])
 

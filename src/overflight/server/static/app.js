@@ -370,7 +370,11 @@ function renderPasses(data) {
   $("passes-summary").textContent =
     `${data.count} passes of ${data.satellites} satellites over ${siteNames}, ${fmtTime(data.start)} → ${fmtTime(data.end)}`;
   const warn = $("passes-warnings");
-  warn.replaceChildren(...(data.warnings || []).map((w) => el("li", { text: w })));
+  const skipped = (data.skipped || []).map((k) =>
+    `left out: ${k.name} (${k.norad_id}): ${k.reason}${k.start ? ` (${fmtTime(k.start)} → ${fmtTime(k.end)})` : ""}`);
+  warn.replaceChildren(...[...(data.warnings || []), ...skipped.slice(0, 20),
+    ...(skipped.length > 20 ? [`… and ${skipped.length - 20} more left out`] : [])]
+    .map((w) => el("li", { text: w })));
   renderTimeline(data);
   const body = $("passes-table").querySelector("tbody");
   const rows = [];
@@ -386,6 +390,7 @@ function renderPasses(data) {
       el("td", { className: "num" }, num(w.min_off_nadir_deg, 1)), el("td", { className: "num" }, num(w.min_range_km, 0)),
       el("td", { className: "num" }, num(w.sun_elevation_deg, 0)), el("td", {}, w.satellite_sunlit ? "yes" : "no"),
       el("td", {}, w.direction.slice(0, 3)), el("td", { className: "num" }, w.gsd_m === null ? "—" : num(w.gsd_m, 2)),
+      el("td", { className: "num" }, w.elset_age_days == null ? "—" : num(w.elset_age_days, 1)),
       el("td", {}, btn)));
   });
   body.replaceChildren(...rows);
