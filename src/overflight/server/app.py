@@ -50,6 +50,7 @@ from overflight.server.models import (
     WatchQuery,
 )
 from overflight.server.service import ApiError, Limits, PassesJobResult, Service
+from overflight.times import MAX_STEP_S
 
 __all__ = ["Limits", "create_app"]
 
@@ -57,6 +58,7 @@ log = logging.getLogger("overflight.server")
 STATIC = Path(__file__).resolve().parent / "static"
 T = TypeVar("T")
 
+_MAX_OFFSET = 10**9
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
         "form-action 'self'")
@@ -196,7 +198,10 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
-        loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
+        where = [str(x) for x in err.get("loc", ())]
+        if where and where[0] in ("body", "query", "path", "header"):
+            where = where[1:] or where
+        loc = ".".join(where) or "body"
         parts.append(f"{loc}: {err.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
 
@@ -371,7 +376,7 @@ def create_app(
         group: Annotated[str | None, Query(description="only this group")] = None,
         name: Annotated[str | None, Query(description="name glob, case-insensitive")] = None,
         limit: Annotated[int, Query(ge=1, le=lim.max_catalog_page)] = 500,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
     ) -> Any:
         return await run(svc.catalog_page, group, name, limit, offset, heavy=False)
 
@@ -454,7 +459,7 @@ def create_app(
              summary="Windows of a finished job, a page at a time")
     async def job_result(
         job_id: str,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
     ) -> Any:
         job = _job(job_id)
@@ -475,7 +480,8 @@ def create_app(
         sat: Annotated[str, Query(description="NORAD id or name")],
         start: Annotated[str | None, Query(description="ISO 8601; default now")] = None,
         end: Annotated[str | None, Query(description="ISO 8601; default one orbit")] = None,
-        step_s: Annotated[float, Query(gt=0, description="seconds between points")] = 60.0,
+        step_s: Annotated[float, Query(ge=1e-6, le=MAX_STEP_S, allow_inf_nan=False,
+                                       description="seconds between points")] = 60.0,
     ) -> Any:
         return await run(svc.track, sat, start, end, step_s)
 
@@ -500,8 +506,10 @@ def create_app(
         end: str | None = None,
         station: Annotated[str | None, Query(
             description="also list passes over this site in each bracket")] = None,
-        threshold: Annotated[float, Query(gt=0, description="robust sigmas")] = 7.0,
-        min_dv_m_s: Annotated[float, Query(ge=0, description="smallest Δv, m/s")] = 0.02,
+        threshold: Annotated[float, Query(gt=0, le=1e6, allow_inf_nan=False,
+                                          description="robust sigmas")] = 7.0,
+        min_dv_m_s: Annotated[float, Query(ge=0, le=1e5, allow_inf_nan=False,
+                                           description="smallest Δv, m/s")] = 0.02,
     ) -> Any:
         return await run(svc.maneuvers, sat, group, start, end, station, threshold, min_dv_m_s)
 

@@ -11,6 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from overflight.claims.model import MAX_AGE_DAYS, MAX_TOLERANCE_S
+from overflight.times import MAX_INTERVAL_DAYS
+
+MAX_RANGE_KM = 1_000_000.0
+"""Largest ``max_range_km`` a request may give (beyond the Moon's distance)."""
+
 __all__ = [
     "CatalogPage",
     "CatalogRow",
@@ -50,9 +56,10 @@ __all__ = [
 
 
 class _In(BaseModel):
-    """Requests: unknown fields are errors (a typo must not be silently ignored)."""
+    """Requests: unknown fields are errors (a typo must not be silently ignored); every number
+    is finite and within the bounds given on its field (a 422 naming the field otherwise)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class _Out(BaseModel):
@@ -80,15 +87,16 @@ class PassesRequest(_In):
                             description="named site or LAT,LON[,ALT_M] (repeatable)")
     start: str | None = Field(default=None, description="ISO 8601 with Z or offset, or 'now'")
     end: str | None = Field(default=None, description="ISO 8601 with Z or offset")
-    days: float | None = Field(default=None, gt=0, description="length in days instead of end")
-    min_elevation_deg: float | None = None
-    max_off_nadir_deg: float | None = None
-    max_range_km: float | None = None
-    sun_min_deg: float | None = None
-    sun_max_deg: float | None = None
+    days: float | None = Field(default=None, gt=0, le=MAX_INTERVAL_DAYS,
+                               description="length in days instead of end")
+    min_elevation_deg: float | None = Field(default=None, gt=-90, lt=90)
+    max_off_nadir_deg: float | None = Field(default=None, gt=0, lt=90)
+    max_range_km: float | None = Field(default=None, gt=0, le=MAX_RANGE_KM)
+    sun_min_deg: float | None = Field(default=None, ge=-90, le=90)
+    sun_max_deg: float | None = Field(default=None, ge=-90, le=90)
     sunlit: bool | None = Field(default=None,
                                 description="satellite in sunlight (true) / shadow (false)")
-    min_duration_s: float = Field(default=0.0, ge=0)
+    min_duration_s: float = Field(default=0.0, ge=0, le=86_400)
 
 
 class WatchQuery(_In):
@@ -99,9 +107,9 @@ class WatchQuery(_In):
     sat: list[str] = Field(default_factory=list)
     group: list[str] = Field(default_factory=list)
     start: str | None = None
-    days: float = Field(default=1.0, gt=0)
-    min_elevation_deg: float | None = None
-    max_off_nadir_deg: float | None = 45.0
+    days: float = Field(default=1.0, gt=0, le=MAX_INTERVAL_DAYS)
+    min_elevation_deg: float | None = Field(default=None, gt=-90, lt=90)
+    max_off_nadir_deg: float | None = Field(default=45.0, gt=0, lt=90)
 
 
 class WindowOut(_Out):
@@ -432,15 +440,15 @@ class ClaimIn(_In):
     id: str | None = None
     satellite: str
     target: str | None = Field(default=None, description="named site or LAT,LON[,ALT_M]")
-    lat: float | None = None
-    lon: float | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=360)
     time: str = Field(description="ISO 8601 with Z or offset, or local time with zone")
     time_end: str | None = None
     zone: str | None = Field(default=None,
                              description="IANA zone of a local time, e.g. Asia/Pyongyang")
-    tolerance_s: float | None = None
-    max_off_nadir_deg: float | None = None
-    nadir_gsd_m: float | None = None
+    tolerance_s: float | None = Field(default=None, ge=0, lt=MAX_TOLERANCE_S)
+    max_off_nadir_deg: float | None = Field(default=None, gt=0, lt=90)
+    nadir_gsd_m: float | None = Field(default=None, gt=0, le=1e6)
     sensor: Literal["optical", "sar"] | None = None
     source: str | None = None
     notes: str | None = None
@@ -453,8 +461,8 @@ class VerifyRequest(_In):
     claims: list[ClaimIn] | None = None
     text: str | None = None
     kind: Literal["yaml", "csv"] = "yaml"
-    tolerance_s: float = Field(default=120.0, ge=0)
-    max_age_days: float = Field(default=3.0, gt=0)
+    tolerance_s: float = Field(default=120.0, ge=0, le=MAX_TOLERANCE_S)
+    max_age_days: float = Field(default=3.0, gt=0, le=MAX_AGE_DAYS)
     search_hours: float = Field(default=3.0, gt=0, le=48)
     include_track: bool = Field(default=False,
                                 description="ground track ±25 min around each claim")
