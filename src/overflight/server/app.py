@@ -13,6 +13,7 @@ import hmac
 import logging
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -135,6 +136,8 @@ class _Runner:
         self.heavy = ThreadPoolExecutor(limits.compute_threads,
                                         thread_name_prefix="overflight-compute")
         self.light = ThreadPoolExecutor(4, thread_name_prefix="overflight-query")
+        # Catalog writes, one at a time: never abandoned once started (see import_elements).
+        self.writes = ThreadPoolExecutor(1, thread_name_prefix="overflight-write")
         self.pending = 0
         self._lock = threading.Lock()
 
@@ -142,14 +145,18 @@ class _Runner:
         with self._lock:
             self.pending -= 1
 
-    async def __call__(self, fn: Callable[..., T], *args: Any, heavy: bool = True) -> T:
+    async def __call__(self, fn: Callable[..., T], *args: Any, heavy: bool = True,
+                       pool: ThreadPoolExecutor | None = None,
+                       timeout: float | None = -1.0) -> T:
+        """``fn(*args)`` in a thread; ``pool`` overrides the heavy/light choice; ``timeout``
+        (default: the request time limit; None: none) ends the wait with a 504."""
         if heavy:
             with self._lock:
                 if self.pending >= self.limits.max_pending:
                     raise ApiError(503, f"server busy: {self.pending} computations queued; "
                                         "retry in a few seconds", {"Retry-After": "5"})
                 self.pending += 1
-        pool = self.heavy if heavy else self.light
+        pool = pool or (self.heavy if heavy else self.light)
         try:
             fut = pool.submit(fn, *args)
         except RuntimeError:
@@ -158,13 +165,13 @@ class _Runner:
             raise ApiError(503, "server shutting down") from None
         if heavy:
             fut.add_done_callback(self._done)
-        timeout = self.limits.request_timeout_s
+        limit = self.limits.request_timeout_s if timeout == -1.0 else timeout
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(fut), timeout)
+            return await asyncio.wait_for(asyncio.wrap_future(fut), limit)
         except TimeoutError:
             if not fut.done():
                 raise ApiError(
-                    504, f"the request took longer than {timeout:g} s and was abandoned; "
+                    504, f"the request took longer than {limit:g} s and was abandoned; "
                     "narrow it, or run passes as a background job (POST /api/jobs/passes)",
                 ) from None
             raise _unexpected(fut.exception() or TimeoutError()) from None
@@ -176,6 +183,7 @@ class _Runner:
     def shutdown(self) -> None:
         self.heavy.shutdown(wait=False, cancel_futures=True)
         self.light.shutdown(wait=False, cancel_futures=True)
+        self.writes.shutdown(wait=True, cancel_futures=True)
 
 
 # ---- errors --------------------------------------------------------------------------------
@@ -297,7 +305,8 @@ def create_app(
     run = _Runner(lim)
     jobs = JobManager(threads=lim.job_threads, max_queued=lim.max_queued_jobs,
                       ttl_s=lim.job_ttl_s, max_runtime_s=lim.job_max_runtime_s,
-                      on_error=_job_message)
+                      on_error=_job_message, max_result_bytes=lim.max_job_bytes,
+                      size_of=lambda r: r.nbytes if isinstance(r, PassesJobResult) else 0)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -397,7 +406,11 @@ def create_app(
               dependencies=[Depends(require_token)],
               summary="Import element sets sent in the body (token required)")
     async def catalog_import(body: ImportRequest) -> Any:
-        return await run(svc.import_elements, body)
+        # The lock wait ends at the deadline (503, nothing stored); a started write is
+        # awaited to its end, so an answered failure never hides a stored import.
+        deadline = time.monotonic() + svc.import_budget_s()
+        return await run(svc.import_elements, body, deadline, heavy=False, pool=run.writes,
+                         timeout=None)
 
     # ---- passes, watch, jobs -----------------------------------------------------------------
     def _json(body: bytes, cached: bool) -> Response:

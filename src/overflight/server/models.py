@@ -164,7 +164,7 @@ class JobAccepted(_Out):
 class JobStatus(_Out):
     id: str
     kind: str
-    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    status: Literal["queued", "running", "done", "failed", "cancelled", "expired"]
     progress: float = Field(description="0..1, satellites done / satellites")
     created: str
     started: str | None
@@ -555,6 +555,7 @@ class LimitsOut(_Out):
     max_track_points: int
     max_claims: int
     max_job_windows: int
+    max_job_bytes: int = Field(description="memory all kept job results may hold, bytes")
 
 
 class InfoOut(_Out):

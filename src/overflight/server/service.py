@@ -57,7 +57,9 @@ class Limits:
     ``max_work``: satellites × sites × days per interactive passes/watch request (larger ones
     go to background jobs, up to ``max_job_work``); ``max_body_bytes``: request body size;
     ``request_timeout_s``: time limit per request; ``compute_threads``: computations run at
-    once (others queue, at most ``max_pending``); ``max_job_windows``: windows a job may keep.
+    once (others queue, at most ``max_pending``); ``max_job_windows``: windows a job may keep;
+    ``max_job_bytes``: memory all finished jobs' results may hold together (older results are
+    dropped first; one larger result fails its job).
     """
 
     max_work: float = 2000.0
@@ -76,6 +78,7 @@ class Limits:
     max_queued_jobs: int = 4
     job_ttl_s: float = 3600.0
     job_max_runtime_s: float = 1800.0
+    max_job_bytes: int = 256 * 1024 * 1024
     cache_entries: int = 64
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,6 +91,7 @@ class Limits:
             "max_track_points": self.max_track_points,
             "max_claims": self.max_claims,
             "max_job_windows": self.max_job_windows,
+            "max_job_bytes": self.max_job_bytes,
         }
 
 
@@ -105,12 +109,25 @@ def _header(plan: PassPlan) -> dict[str, Any]:
     }
 
 
+def table_bytes(table: WindowTable) -> int:
+    """Memory held by a window table's columns, bytes."""
+    import dataclasses
+
+    return sum(int(getattr(getattr(table, f.name), "nbytes", 0))
+               for f in dataclasses.fields(table))
+
+
 @dataclass(frozen=True)
 class PassesJobResult:
     """A passes job's windows, kept as one compact table and turned into dicts per page."""
 
     plan: PassPlan
     table: WindowTable
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the windows (the plan's element sets are small beside them), bytes."""
+        return table_bytes(self.table)
 
     def page(self, offset: int, limit: int) -> dict[str, Any]:
         import numpy as np
@@ -252,10 +269,29 @@ class Service:
         rows = history_rows(sets, now)
         return {"norad_id": obj.norad_id, "name": obj.name, "count": len(rows), "items": rows}
 
-    def import_elements(self, req: ImportRequest) -> dict[str, Any]:
-        """Parse the body's element sets and store them (one transaction)."""
+    def import_budget_s(self) -> float:
+        """How long an import may wait for the write lock: the request time limit less a
+        margin for the write itself (which is never abandoned once started)."""
+        t = self.limits.request_timeout_s
+        return max(0.05, t - min(10.0, t / 3.0))
+
+    def import_elements(self, req: ImportRequest,
+                        deadline: float | None = None) -> dict[str, Any]:
+        """Parse the body's element sets and store them (one transaction).
+
+        ``deadline`` (``time.monotonic()``): the latest moment to start writing. Waiting for
+        the write lock (this server's, or SQLite's while another process writes) ends there
+        with ApiError 503 and nothing written; a write that started is finished and answered,
+        never reported as failed (the caller waits for it without a time limit).
+        """
+        import time
+
         from overflight.catalog import Catalog, snapshot_paths
         from overflight.catalog.formats import normalize_format, parse_bytes
+        from overflight.catalog.store import StoreError
+
+        if deadline is None:
+            deadline = time.monotonic() + self.import_budget_s()
 
         data = req.data.encode("utf-8")
         if data[:2] == _GZIP_MAGIC:
@@ -275,11 +311,25 @@ class Service:
         if not parsed.records:
             first = errors[0] if errors else "no element sets in the data"
             raise ApiError(422, f"no valid element sets: {first}")
-        with self._write_lock, Catalog.open(self.db_path, create=True) as cat:
-            if req.include_snapshot:
-                cat.import_sources([str(p) for p in snapshot_paths()])
-            stats = cat.add(parsed.records, group=req.group, source="api import")
-            where = cat.description
+        busy = ApiError(503, "the catalog is busy with another write: nothing was stored; "
+                             "retry in a few seconds", {"Retry-After": "5"})
+        if not self._write_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise busy
+        try:
+            # SQLite's own lock (another process writing) is waited for until the deadline.
+            wait_s = max(0.05, deadline - time.monotonic())
+            try:
+                with Catalog.open(self.db_path, create=True, busy_timeout_s=wait_s) as cat:
+                    if req.include_snapshot:
+                        cat.import_sources([str(p) for p in snapshot_paths()])
+                    stats = cat.add(parsed.records, group=req.group, source="api import")
+                    where = cat.description
+            except StoreError as exc:
+                if "locked" in str(exc):
+                    raise busy from None
+                raise
+        finally:
+            self._write_lock.release()
         self.catalogs.invalidate()
         return {"catalog": where, "group": req.group, "received": stats.received,
                 "new": stats.new, "duplicates": stats.duplicates, "rejected": len(errors),
@@ -349,14 +399,20 @@ class Service:
         from overflight.access import WindowTable
 
         limit = self.limits.max_job_windows
+        cap = self.limits.max_job_bytes
 
         def run(ctx: JobContext) -> PassesJobResult:
             parts: list[WindowTable] = []
-            n = 0
+            n = size = 0
             for table in plan.tables(batch_size=32, progress=ctx.progress):
                 n += len(table)
+                size += table_bytes(table)
                 if n > limit:
                     raise ApiError(422, f"more than {limit:,} windows; add constraints "
+                                        "or narrow the request")
+                if size > cap:
+                    raise ApiError(422, f"the windows take more than {cap / 2**20:,.0f} MiB, "
+                                        "what a server keeps of job results; add constraints "
                                         "or narrow the request")
                 parts.append(table)
             table = WindowTable.concat(parts)
