@@ -226,10 +226,11 @@ def _status_for(exc: BaseException) -> int:
     return 422
 
 
-def _install_error_handlers(app: FastAPI) -> None:
+def _install_error_handlers(app: FastAPI, svc: Service) -> None:
+    # Messages may name the database file (catalog errors): its directory is not shown.
     async def api_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
-        return _error(exc.status, exc.message, exc.headers)
+        return _error(exc.status, svc.redact(exc.message), exc.headers)
 
     async def http_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -240,8 +241,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(422, _validation_message(exc))
 
     async def user_error(_: Request, exc: Exception) -> Response:
-        return _error(_status_for(exc), str(exc).splitlines()[0] if str(exc) else
-                      exc.__class__.__name__)
+        text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        return _error(_status_for(exc), svc.redact(text))
 
     async def internal_error(request: Request, exc: Exception) -> Response:
         log.exception("internal error on %s %s", request.method, request.url.path,
@@ -305,7 +306,8 @@ def create_app(
     run = _Runner(lim)
     jobs = JobManager(threads=lim.job_threads, max_queued=lim.max_queued_jobs,
                       ttl_s=lim.job_ttl_s, max_runtime_s=lim.job_max_runtime_s,
-                      on_error=_job_message, max_result_bytes=lim.max_job_bytes,
+                      on_error=lambda exc: svc.redact(_job_message(exc)),
+                      max_result_bytes=lim.max_job_bytes,
                       size_of=lambda r: r.nbytes if isinstance(r, PassesJobResult) else 0)
 
     @asynccontextmanager
@@ -326,8 +328,13 @@ def create_app(
     app.state.service = svc
     app.state.jobs = jobs
     app.state.limits = lim
-    _install_error_handlers(app)
+    _install_error_handlers(app, svc)
     app.add_middleware(_Guard, max_body_bytes=lim.max_body_bytes)
+
+    def has_token(authorization: str | None) -> bool:
+        scheme, _, value = (authorization or "").partition(" ")
+        return svc.token is not None and scheme.lower() == "bearer" and hmac.compare_digest(
+            value.strip().encode("utf-8"), svc.token.encode("utf-8"))
 
     def require_token(
         authorization: Annotated[str | None, Header(description="Bearer <token>")] = None,
@@ -363,8 +370,11 @@ def create_app(
     # ---- info, sites, groups ------------------------------------------------------------------
     @app.get("/api/info", response_model=InfoOut, tags=["info"],
              summary="Version, catalog in use, whether writes are enabled, and the limits")
-    async def info() -> Any:
-        return await run(svc.info, heavy=False)
+    async def info(
+        authorization: Annotated[str | None, Header(
+            description="Bearer <token>: also shows the database's full path")] = None,
+    ) -> Any:
+        return await run(svc.info, has_token(authorization), heavy=False)
 
     @app.get("/api/sites", response_model=list[SiteOut], tags=["info"],
              summary="The named sites shipped with overflight")

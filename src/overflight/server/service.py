@@ -217,14 +217,24 @@ class Service:
 
     # ---- catalog ---------------------------------------------------------------------------
     def describe(self) -> str:
+        """The catalog in use, with its full path (for the operator's console)."""
         return self.catalogs.get().description
 
-    def info(self) -> dict[str, Any]:
+    def redact(self, text: str) -> str:
+        """``text`` with the database's directory removed (only the file name stays): what a
+        caller without the token may see of the server's file system."""
+        full = str(self.db_path)
+        return text.replace(full, self.db_path.name) if full in text else text
+
+    def info(self, trusted: bool = False) -> dict[str, Any]:
+        """Version, catalog, writes, limits; the database's full path only when ``trusted``
+        (the caller sent the token)."""
         from overflight import __version__
 
+        described = self.describe()
         return {
             "version": __version__,
-            "catalog": self.describe(),
+            "catalog": described if trusted else self.redact(described),
             "writes_enabled": self.token is not None,
             "limits": self.limits.to_dict(),
         }
@@ -243,8 +253,8 @@ class Service:
         page = latest[offset: offset + limit]
         objs = cat.objects(norad_ids=[e.norad_id for e in page])
         items = list_rows(page, objs, datetime.now(UTC))
-        return {"catalog": cat.description, "total": total, "offset": offset, "limit": limit,
-                "items": items}
+        return {"catalog": self.redact(cat.description), "total": total, "offset": offset,
+                "limit": limit, "items": items}
 
     def satellite(self, ref: str) -> dict[str, Any]:
         cat = self.catalogs.get()
@@ -545,7 +555,7 @@ class Service:
             row = r.to_dict()
             row["track"] = _claim_track(r) if req.include_track else None
             rows.append(row)
-        return {"catalog": cat.description, "results": rows,
+        return {"catalog": self.redact(cat.description), "results": rows,
                 "data_needed": [str(d) for d in data_needed_summary(results)]}
 
 
