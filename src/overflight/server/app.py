@@ -77,13 +77,20 @@ class _BodyTooLarge(StarletteHTTPException):
         super().__init__(413, f"request body larger than {limit:,} bytes")
 
 
-class _Guard:
-    """Rejects bodies over ``max_body_bytes`` (413, by Content-Length or while streaming) and
-    adds security headers (a Content-Security-Policy that only allows this origin)."""
+class _BodyTimeout(StarletteHTTPException):
+    def __init__(self, limit: float) -> None:
+        super().__init__(408, f"request body not received within {limit:g} s")
 
-    def __init__(self, app: Any, max_body_bytes: int) -> None:
+
+class _Guard:
+    """Rejects bodies over ``max_body_bytes`` (413, by Content-Length or while streaming) or
+    slower than ``body_timeout_s`` for the whole body (408), and adds security headers (a
+    Content-Security-Policy that only allows this origin)."""
+
+    def __init__(self, app: Any, max_body_bytes: int, body_timeout_s: float = 30.0) -> None:
         self.app = app
         self.max = max_body_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -102,14 +109,27 @@ class _Guard:
                 await response(scope, receive, send)
                 return
         seen = 0
+        body_done = False
+        deadline: float | None = None
 
         async def limited_receive() -> Any:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, body_done, deadline
+            if body_done:  # afterwards receive() only reports a disconnect: no time limit
+                return await receive()
+            loop = asyncio.get_running_loop()
+            if deadline is None:
+                deadline = loop.time() + self.body_timeout_s
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                raise _BodyTimeout(self.body_timeout_s) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max:
                     raise _BodyTooLarge(self.max)
+                body_done = not message.get("more_body", False)
+            else:
+                body_done = True
             return message
 
         async def send_with_headers(message: MutableMapping[str, Any]) -> None:
@@ -203,9 +223,18 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+_BODY_UNPARSABLE = "There was an error parsing the body"  # FastAPI's 400 detail
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
+        if err.get("type") == "json_invalid":
+            pos = [x for x in err.get("loc", ()) if isinstance(x, int)]
+            reason = str((err.get("ctx") or {}).get("error") or "malformed")
+            at = f" at character {pos[0]}" if pos else ""
+            parts.append(f"body: not valid JSON{at}: {reason}")
+            continue
         where = [str(x) for x in err.get("loc", ())]
         if where and where[0] in ("body", "query", "path", "header"):
             where = where[1:] or where
@@ -234,6 +263,9 @@ def _install_error_handlers(app: FastAPI, svc: Service) -> None:
 
     async def http_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.detail == _BODY_UNPARSABLE:
+            # Not UTF-8, or nested deeper than the JSON parser goes: a malformed body (422).
+            return _error(422, "body: not valid JSON (not UTF-8 text, or nested too deeply)")
         return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}) or None)
 
     async def validation_error(_: Request, exc: Exception) -> Response:
@@ -329,7 +361,8 @@ def create_app(
     app.state.jobs = jobs
     app.state.limits = lim
     _install_error_handlers(app, svc)
-    app.add_middleware(_Guard, max_body_bytes=lim.max_body_bytes)
+    app.add_middleware(_Guard, max_body_bytes=lim.max_body_bytes,
+                       body_timeout_s=lim.body_timeout_s)
 
     def has_token(authorization: str | None) -> bool:
         scheme, _, value = (authorization or "").partition(" ")

@@ -56,7 +56,8 @@ class Limits:
 
     ``max_work``: satellites × sites × days per interactive passes/watch request (larger ones
     go to background jobs, up to ``max_job_work``); ``max_body_bytes``: request body size;
-    ``request_timeout_s``: time limit per request; ``compute_threads``: computations run at
+    ``body_timeout_s``: time to receive a whole body (408 after); ``request_timeout_s``:
+    time limit per request; ``compute_threads``: computations run at
     once (others queue, at most ``max_pending``); ``max_job_windows``: windows a job may keep;
     ``max_job_bytes``: memory all finished jobs' results may hold together (older results are
     dropped first; one larger result fails its job).
@@ -66,6 +67,7 @@ class Limits:
     max_job_work: float = 250_000.0
     max_sites: int = 100
     max_body_bytes: int = 4 * 1024 * 1024
+    body_timeout_s: float = 30.0
     request_timeout_s: float = 30.0
     compute_threads: int = 2
     max_pending: int = 64
