@@ -153,13 +153,22 @@ class _Runner:
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self.heavy = ThreadPoolExecutor(limits.compute_threads,
+        self.pending = 0
+        self._lock = threading.Lock()
+        self.closed = True
+        self.open()
+
+    def open(self) -> None:
+        """Start the thread pools (again, after a shutdown: an app may see several lifespans,
+        as under a test client)."""
+        if not self.closed:
+            return
+        self.heavy = ThreadPoolExecutor(self.limits.compute_threads,
                                         thread_name_prefix="overflight-compute")
         self.light = ThreadPoolExecutor(4, thread_name_prefix="overflight-query")
         # Catalog writes, one at a time: never abandoned once started (see import_elements).
         self.writes = ThreadPoolExecutor(1, thread_name_prefix="overflight-write")
-        self.pending = 0
-        self._lock = threading.Lock()
+        self.closed = False
 
     def _done(self, _: Any) -> None:
         with self._lock:
@@ -201,6 +210,7 @@ class _Runner:
             raise _unexpected(exc) from None
 
     def shutdown(self) -> None:
+        self.closed = True
         self.heavy.shutdown(wait=False, cancel_futures=True)
         self.light.shutdown(wait=False, cancel_futures=True)
         self.writes.shutdown(wait=True, cancel_futures=True)
@@ -344,6 +354,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        run.open()
+        jobs.open()
         yield
         jobs.shutdown()
         run.shutdown()

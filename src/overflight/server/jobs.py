@@ -84,7 +84,9 @@ class JobManager:
         max_result_bytes: int | None = None,
         size_of: Callable[[Any], int] | None = None,
     ) -> None:
+        self._threads = threads
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="overflight-job")
+        self._closed = False
         self._jobs: dict[str, Job] = {}
         self._futures: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
@@ -201,9 +203,18 @@ class JobManager:
         self._jobs.pop(job_id, None)
         self._futures.pop(job_id, None)
 
+    def open(self) -> None:
+        """Start the threads again after :meth:`shutdown` (a new lifespan of the app)."""
+        with self._lock:
+            if self._closed:
+                self._pool = ThreadPoolExecutor(max_workers=self._threads,
+                                                thread_name_prefix="overflight-job")
+                self._closed = False
+
     def shutdown(self) -> None:
         """Cancel everything and stop the threads (without waiting for running jobs)."""
         with self._lock:
             for job in self._jobs.values():
                 job.cancel_event.set()
+            self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
