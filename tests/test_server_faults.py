@@ -20,7 +20,7 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from overflight.catalog.store import ELEMENT_COLUMNS, checked_element_set  # noqa: E402
+from overflight.catalog.store import ELEMENT_COLUMNS, checked_element_set
 
 TOKEN = "fault-token"
 SNAPSHOT = Path(__file__).resolve().parents[1] / "src" / "overflight" / "data" / "snapshot"
