@@ -215,14 +215,15 @@ def as_utc_list(times: Iterable[datetime]) -> list[datetime]:
 
 # ---- intervals given by users (one resolution for every frontend) --------------------------
 
-__all__ += ["EPHEMERIS_SPAN", "MAX_INTERVAL_DAYS", "MAX_STEP_S", "TIME_SPAN", "check_time",
-            "resolve_interval", "resolve_time"]
+__all__ += ["EPHEMERIS_SPAN", "MAX_INTERVAL_DAYS", "resolve_interval", "resolve_time"]
 
 MAX_INTERVAL_DAYS = 366.0
 """Longest interval :func:`resolve_interval` accepts by default, days."""
 
 EPHEMERIS_SPAN = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2053, 10, 1, tzinfo=UTC))
 """Times the bundled DE421 ephemeris covers (the Sun for lighting), UTC."""
+
+__all__ += ["MAX_STEP_S", "TIME_SPAN", "check_time"]
 
 TIME_SPAN = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2101, 1, 1, tzinfo=UTC))
 """Times a user may give at all (element-set epochs run 1957..2100), UTC; end excluded."""
