@@ -211,10 +211,11 @@ def test_watch_defaults_to_resource_group_and_45_deg(client: TestClient) -> None
          422, "not both"),
         ({"group": "military", "site": NORFOLK, "days": -1}, 422, "days"),
         ({"group": "military", "site": NORFOLK, "days": "many"}, 422, "days"),
-        ({"group": "military", "site": NORFOLK, "days": "inf"}, 422, "days: must be a positive"),
+        ({"group": "military", "site": NORFOLK, "days": "inf"}, 422,
+         "days: Input should be a finite"),
         ({"group": "military", "site": NORFOLK, "days": "nan"}, 422, "days"),
         ({"group": "military", "site": NORFOLK, "days": "1e9"}, 422,
-         "days: 1e+09 is longer than 366 days"),
+         "days: Input should be less than or equal to 366"),
         ({"group": "military", "site": NORFOLK, "start": "2060-01-01T00:00Z"}, 422,
          "start: 2060-01-01 is outside"),
         ({"group": "military", "site": NORFOLK, "start": START, "end": "2027-07-01T00:00Z"},
@@ -242,8 +243,8 @@ def test_bad_days_are_422_everywhere(client: TestClient, days: str) -> None:
     assert_error(client.get("/api/watch", params={"site": NORFOLK, "days": days}), 422, "days")
     # JSON has no inf: the bodies carry a huge number instead.
     body = {"group": ["military"], "site": [NORFOLK], "start": START, "days": 1e9}
-    assert_error(client.post("/api/jobs/passes", json=body), 422, "days: 1e+09")
-    assert_error(client.post("/api/passes", json=body), 422, "days: 1e+09")
+    assert_error(client.post("/api/jobs/passes", json=body), 422, "days: Input should be less")
+    assert_error(client.post("/api/passes", json=body), 422, "days: Input should be less")
 
 
 def test_oversize_request_explains_the_limit(client: TestClient) -> None:

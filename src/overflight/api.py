@@ -314,9 +314,7 @@ def track(
     es = _one(satellite, catalog, t0)
     if t1 is None:
         t1 = t0 + timedelta(minutes=es.period_min)
-    if (t1 - t0).total_seconds() / step_s > 200_000:
-        raise OverflightError("too many points: use a larger step_s or a shorter interval")
-    grid = time_grid(t0, t1, step_s)
+    grid = time_grid(t0, t1, step_s, max_points=200_000)
     points = [
         TrackPoint(time=datetime64_to_utc(t), lat_deg=r["lat_deg"], lon_deg=r["lon_deg"],
                    alt_km=r["alt_km"], speed_km_s=r["speed_km_s"], sunlit=r["sunlit"],

@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 __all__ = [
     "EPHEMERIS_SPAN",
     "MAX_INTERVAL_DAYS",
+    "MAX_STEP_S",
+    "TIME_SPAN",
     "TimeError",
+    "check_time",
     "datetime64_to_utc",
     "ephemeris",
     "format_utc",
@@ -127,13 +130,31 @@ def skyfield_time(times: datetime | Sequence[datetime] | npt.ArrayLike) -> Time:
     return t
 
 
-def time_grid(start: datetime, end: datetime, step_s: float) -> npt.NDArray[Any]:
-    """``datetime64[ns]`` grid from ``start`` to ``end`` inclusive-ish, every ``step_s`` seconds."""
+MAX_STEP_S = 86_400.0 * 366
+"""Largest time step :func:`time_grid` accepts, seconds (one year)."""
+
+
+def time_grid(start: datetime, end: datetime, step_s: float, *,
+              max_points: int | None = None) -> npt.NDArray[Any]:
+    """``datetime64[ns]`` grid from ``start`` to ``end`` inclusive-ish, every ``step_s`` seconds.
+
+    :class:`TimeError` naming ``step_s`` unless it is finite in [1 µs, :data:`MAX_STEP_S`], or
+    when the grid would have more than ``max_points`` points.
+    """
+    import math
+
+    if not (isinstance(step_s, int | float) and math.isfinite(step_s)
+            and 1e-6 <= step_s <= MAX_STEP_S):
+        raise TimeError(f"step_s: must be a finite number of seconds in [1e-06, {MAX_STEP_S:g}],"
+                        f" got {step_s!r}")
+    if max_points is not None:
+        points = (utc(end) - utc(start)).total_seconds() / step_s + 1
+        if points > max_points:
+            raise TimeError(f"step_s: {points:,.0f} points, more than the limit of "
+                            f"{max_points:,}; use a larger step_s or a shorter interval")
     start64 = to_datetime64(start)[0]
     end64 = to_datetime64(end)[0]
     step = np.timedelta64(round(step_s * 1e9), "ns")
-    if step <= np.timedelta64(0, "ns"):
-        raise TimeError("step must be positive")
     grid = np.arange(start64, end64, step)
     if grid.size == 0 or grid[-1] != end64:
         grid = np.append(grid, end64)
@@ -211,16 +232,35 @@ EPHEMERIS_SPAN = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2053, 10, 1, tzinfo
 """Times the bundled DE421 ephemeris covers (the Sun for lighting), UTC."""
 
 
+TIME_SPAN = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2101, 1, 1, tzinfo=UTC))
+"""Times a user may give at all (element-set epochs run 1957..2100), UTC; end excluded."""
+
+
+def check_time(value: datetime, name: str = "time",
+               span: tuple[datetime, datetime] = TIME_SPAN) -> datetime:
+    """``value`` (aware) as UTC if it lies in ``span`` (end excluded); else :class:`TimeError`
+    naming ``name`` and the span. Use :data:`EPHEMERIS_SPAN` where the Sun is computed."""
+    t = utc(value)
+    lo, hi = span
+    if not lo <= t < hi:
+        what = (", the span of the bundled Sun ephemeris (DE421)" if span == EPHEMERIS_SPAN
+                else "")
+        raise TimeError(f"{name}: {t.date().isoformat()} is outside "
+                        f"{lo:%Y-%m-%d}..{hi:%Y-%m-%d}{what}")
+    return t
+
+
 def resolve_time(value: datetime | str, name: str = "time", *,
-                 now: datetime | None = None) -> datetime:
+                 now: datetime | None = None,
+                 span: tuple[datetime, datetime] = TIME_SPAN) -> datetime:
     """A user's time as aware UTC: an aware datetime, or text for :func:`parse_time`
-    (``now`` or ISO 8601 with ``Z``/offset; naive text is rejected). Errors start ``name:``."""
+    (``now`` or ISO 8601 with ``Z``/offset; naive text is rejected), within ``span``
+    (:func:`check_time`). Errors start ``name:``."""
     try:
-        if isinstance(value, datetime):
-            return utc(value)
-        return parse_time(value, now=now)
+        t = utc(value) if isinstance(value, datetime) else parse_time(value, now=now)
     except TimeError as exc:
         raise TimeError(f"{name}: {exc}") from None
+    return check_time(t, name, span)
 
 
 def resolve_interval(
@@ -243,12 +283,10 @@ def resolve_interval(
 
     lo, hi = EPHEMERIS_SPAN
     t0 = (utc(now or datetime.now(UTC)) if start is None or start == ""
-          else resolve_time(start, "start", now=now))
+          else resolve_time(start, "start", now=now, span=EPHEMERIS_SPAN))
     if end is not None and end != "" and days is not None:
         raise TimeError("give end or days, not both")
-    if not lo <= t0 < hi:
-        raise TimeError(f"start: {t0:%Y-%m-%d} is outside {lo:%Y-%m-%d}..{hi:%Y-%m-%d}, the span "
-                        "of the bundled Sun ephemeris (DE421)")
+    check_time(t0, "start", EPHEMERIS_SPAN)
     if days is not None:
         if not (isinstance(days, int | float) and math.isfinite(days) and days > 0):
             raise TimeError(f"days: must be a positive finite number of days, got {days!r}")
@@ -256,7 +294,7 @@ def resolve_interval(
             raise TimeError(f"days: {days:g} is longer than {max_days:g} days")
         t1 = t0 + timedelta(days=days)
     elif end is not None and end != "":
-        t1 = resolve_time(end, "end", now=now)
+        t1 = resolve_time(end, "end", now=now, span=(lo, datetime.max.replace(tzinfo=UTC)))
     else:
         t1 = t0 + timedelta(days=default_days)
     if t1 <= t0:

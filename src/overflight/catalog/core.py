@@ -67,7 +67,7 @@ __all__ = [
 ProgressFn = Callable[[str, int, int | None], None]
 
 _ALPHA5 = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # Alpha-5 skips I and O
-_ALPHA5_RE = re.compile(r"^([A-HJ-NP-Z])(\d{4})$")
+_ALPHA5_RE = re.compile(r"^([A-HJ-NP-Z])([0-9]{4})$")
 _MAX_CANDIDATES = 10
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -324,10 +324,18 @@ def info_row(
 
 
 def alpha5_to_norad(text: str) -> int | None:
-    """Decode a catalog-number reference: plain digits or Alpha-5 (``A0001`` → 100001)."""
+    """Decode a catalog-number reference: plain ASCII digits or Alpha-5 (``A0001`` → 100001);
+    None for anything else (a name). Digits beyond the NORAD range are a :class:`CatalogError`
+    (one line), never an overflow in SQLite."""
+    from overflight.catalog.validate import NORAD_ID_MAX
+
     text = text.strip()
-    if text.isdigit():
-        return int(text)
+    if text.isascii() and text.isdigit():
+        digits = text.lstrip("0") or "0"
+        if len(digits) > len(str(NORAD_ID_MAX)) or int(digits) > NORAD_ID_MAX:
+            shown = text if len(text) <= 24 else text[:20] + "..."
+            raise CatalogError(f"NORAD id {shown} is out of range [0, {NORAD_ID_MAX}]")
+        return int(digits)
     m = _ALPHA5_RE.match(text.upper())
     if m is None:
         return None
@@ -856,6 +864,10 @@ class Catalog:
 
     def get(self, norad_id: int) -> CatalogObject:
         """The catalog entry of one NORAD id; :class:`SatelliteNotFound` if absent."""
+        from overflight.catalog.validate import NORAD_ID_MAX
+
+        if not 0 <= norad_id <= NORAD_ID_MAX:
+            raise CatalogError(f"NORAD id {norad_id} is out of range [0, {NORAD_ID_MAX}]")
         found = self._objects(" WHERE o.norad_id = ?", [norad_id])
         if not found:
             raise SatelliteNotFound(f"NORAD {norad_id} is not in {self.description}")

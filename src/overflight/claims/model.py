@@ -43,6 +43,12 @@ CANNOT_VERIFY = "cannot-verify"
 ERROR = "error"  # the claim itself could not be read (not a verdict about the satellite)
 
 
+MAX_TOLERANCE_S = 86_400.0
+"""Largest claimed-time tolerance, seconds (one day)."""
+MAX_AGE_DAYS = 366.0
+"""Largest ``max_age_days`` (element sets farther from a claim are not used), days."""
+
+
 class ClaimError(OverflightError):
     """One malformed claim: ``file:line: claim 'id': field: problem`` on one line."""
 
@@ -172,12 +178,13 @@ class VerifyOptions:
 
     def validate(self) -> None:
         """Raise ValueError for impossible settings."""
-        if self.tolerance_s < 0:
-            raise ValueError(f"tolerance {self.tolerance_s} s must not be negative")
-        if self.max_age_days <= 0:
-            raise ValueError(f"max age {self.max_age_days} days must be positive")
-        if not 0 < self.search_hours <= 48:
-            raise ValueError(f"search span {self.search_hours} h must be in (0, 48]")
+        from overflight.errors import check_number
+
+        check_number(self.tolerance_s, "tolerance_s", 0.0, MAX_TOLERANCE_S)
+        check_number(self.max_age_days, "max_age_days (max age)", 0.0, MAX_AGE_DAYS,
+                     low_open=True)
+        check_number(self.search_hours, "search_hours (search span)", 0.0, 48.0,
+                     low_open=True)
         if not 0 < self.default_max_off_nadir_deg < 90:
             raise ValueError("default max off-nadir must be in (0, 90) degrees")
         if self.night_sun_deg > self.twilight_sun_deg:

@@ -14,7 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from overflight.claims.model import Claim, ClaimError, ClaimProblem, ClaimsFile, ClaimsFileError
+from overflight.claims.model import (
+    MAX_TOLERANCE_S,
+    Claim,
+    ClaimError,
+    ClaimProblem,
+    ClaimsFile,
+    ClaimsFileError,
+)
 from overflight.geometry import Site
 
 __all__ = ["FIELDS", "FieldValue", "claim_from_fields", "parse_claims_text", "read_claims"]
@@ -110,7 +117,7 @@ def claim_from_fields(
 
     Raises :class:`ClaimError` with ``source:line: claim 'id': field: problem``.
     """
-    from overflight.times import TimeError, parse_time
+    from overflight.times import EPHEMERIS_SPAN, TimeError, check_time, parse_time
 
     lines = field_lines or {}
     cid = _text(values.get("id"), "id", source) or default_id
@@ -144,6 +151,10 @@ def claim_from_fields(
         t0 = parse_time(time_text, zone=zone)
     except TimeError as exc:
         raise ClaimError(f"{where('time')}: time: {exc}") from None
+    try:
+        check_time(t0, "time", EPHEMERIS_SPAN)
+    except TimeError as exc:
+        raise ClaimError(f"{where('time')}: {exc}") from None
     t1 = None
     end_text = _text(values.get("time_end"), "time_end", where("time_end"))
     if end_text:
@@ -151,6 +162,10 @@ def claim_from_fields(
             t1 = parse_time(end_text, zone=zone)
         except TimeError as exc:
             raise ClaimError(f"{where('time_end')}: time_end: {exc}") from None
+        try:
+            check_time(t1, "time_end", EPHEMERIS_SPAN)
+        except TimeError as exc:
+            raise ClaimError(f"{where('time_end')}: {exc}") from None
         if t1 < t0:
             raise ClaimError(f"{where('time_end')}: time_end: before time ({end_text} < "
                              f"{time_text})")
@@ -175,7 +190,8 @@ def claim_from_fields(
         time_text=time_text,
         zone=zone,
         tolerance_s=_number(_text(values.get("tolerance_s"), "tolerance_s", where()),
-                            "tolerance_s", where("tolerance_s"), low=0.0),
+                            "tolerance_s", where("tolerance_s"), low=0.0,
+                            high=MAX_TOLERANCE_S),
         max_off_nadir_deg=_number(
             _text(values.get("max_off_nadir_deg"), "max_off_nadir_deg", where()),
             "max_off_nadir_deg", where("max_off_nadir_deg"), low=0.0, high=90.0, low_open=True,

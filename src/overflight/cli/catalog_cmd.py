@@ -114,8 +114,10 @@ def import_(
     snapshot: bool = typer.Option(
         False, "--snapshot", help="Also import the snapshot bundled with overflight."
     ),
-    timeout: float = typer.Option(30.0, "--timeout", help="URL timeout, seconds.", min=0.01),
-    max_size_mb: float = typer.Option(200.0, "--max-size", help="URL size cap, MB.", min=0.001),
+    timeout: float = typer.Option(30.0, "--timeout", help="URL timeout, seconds.", min=0.01,
+                                  max=86_400.0),
+    max_size_mb: float = typer.Option(200.0, "--max-size", help="URL size cap, MB.", min=0.001,
+                                      max=1_000_000.0),
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Summary format.")] = Format.table,
     db: str | None = DbOption,
 ) -> None:

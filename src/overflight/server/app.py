@@ -13,6 +13,7 @@ import hmac
 import logging
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -50,6 +51,7 @@ from overflight.server.models import (
     WatchQuery,
 )
 from overflight.server.service import ApiError, Limits, PassesJobResult, Service
+from overflight.times import MAX_STEP_S
 
 __all__ = ["Limits", "create_app"]
 
@@ -57,6 +59,7 @@ log = logging.getLogger("overflight.server")
 STATIC = Path(__file__).resolve().parent / "static"
 T = TypeVar("T")
 
+_MAX_OFFSET = 10**9
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
         "form-action 'self'")
@@ -74,13 +77,20 @@ class _BodyTooLarge(StarletteHTTPException):
         super().__init__(413, f"request body larger than {limit:,} bytes")
 
 
-class _Guard:
-    """Rejects bodies over ``max_body_bytes`` (413, by Content-Length or while streaming) and
-    adds security headers (a Content-Security-Policy that only allows this origin)."""
+class _BodyTimeout(StarletteHTTPException):
+    def __init__(self, limit: float) -> None:
+        super().__init__(408, f"request body not received within {limit:g} s")
 
-    def __init__(self, app: Any, max_body_bytes: int) -> None:
+
+class _Guard:
+    """Rejects bodies over ``max_body_bytes`` (413, by Content-Length or while streaming) or
+    slower than ``body_timeout_s`` for the whole body (408), and adds security headers (a
+    Content-Security-Policy that only allows this origin)."""
+
+    def __init__(self, app: Any, max_body_bytes: int, body_timeout_s: float = 30.0) -> None:
         self.app = app
         self.max = max_body_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -99,14 +109,27 @@ class _Guard:
                 await response(scope, receive, send)
                 return
         seen = 0
+        body_done = False
+        deadline: float | None = None
 
         async def limited_receive() -> Any:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, body_done, deadline
+            if body_done:  # afterwards receive() only reports a disconnect: no time limit
+                return await receive()
+            loop = asyncio.get_running_loop()
+            if deadline is None:
+                deadline = loop.time() + self.body_timeout_s
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                raise _BodyTimeout(self.body_timeout_s) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max:
                     raise _BodyTooLarge(self.max)
+                body_done = not message.get("more_body", False)
+            else:
+                body_done = True
             return message
 
         async def send_with_headers(message: MutableMapping[str, Any]) -> None:
@@ -130,24 +153,39 @@ class _Runner:
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self.heavy = ThreadPoolExecutor(limits.compute_threads,
-                                        thread_name_prefix="overflight-compute")
-        self.light = ThreadPoolExecutor(4, thread_name_prefix="overflight-query")
         self.pending = 0
         self._lock = threading.Lock()
+        self.closed = True
+        self.open()
+
+    def open(self) -> None:
+        """Start the thread pools (again, after a shutdown: an app may see several lifespans,
+        as under a test client)."""
+        if not self.closed:
+            return
+        self.heavy = ThreadPoolExecutor(self.limits.compute_threads,
+                                        thread_name_prefix="overflight-compute")
+        self.light = ThreadPoolExecutor(4, thread_name_prefix="overflight-query")
+        # Catalog writes, one at a time: never abandoned once started (see import_elements).
+        self.writes = ThreadPoolExecutor(1, thread_name_prefix="overflight-write")
+        self.closed = False
 
     def _done(self, _: Any) -> None:
         with self._lock:
             self.pending -= 1
 
-    async def __call__(self, fn: Callable[..., T], *args: Any, heavy: bool = True) -> T:
+    async def __call__(self, fn: Callable[..., T], *args: Any, heavy: bool = True,
+                       pool: ThreadPoolExecutor | None = None,
+                       timeout: float | None = -1.0) -> T:
+        """``fn(*args)`` in a thread; ``pool`` overrides the heavy/light choice; ``timeout``
+        (default: the request time limit; None: none) ends the wait with a 504."""
         if heavy:
             with self._lock:
                 if self.pending >= self.limits.max_pending:
                     raise ApiError(503, f"server busy: {self.pending} computations queued; "
                                         "retry in a few seconds", {"Retry-After": "5"})
                 self.pending += 1
-        pool = self.heavy if heavy else self.light
+        pool = pool or (self.heavy if heavy else self.light)
         try:
             fut = pool.submit(fn, *args)
         except RuntimeError:
@@ -156,13 +194,13 @@ class _Runner:
             raise ApiError(503, "server shutting down") from None
         if heavy:
             fut.add_done_callback(self._done)
-        timeout = self.limits.request_timeout_s
+        limit = self.limits.request_timeout_s if timeout == -1.0 else timeout
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(fut), timeout)
+            return await asyncio.wait_for(asyncio.wrap_future(fut), limit)
         except TimeoutError:
             if not fut.done():
                 raise ApiError(
-                    504, f"the request took longer than {timeout:g} s and was abandoned; "
+                    504, f"the request took longer than {limit:g} s and was abandoned; "
                     "narrow it, or run passes as a background job (POST /api/jobs/passes)",
                 ) from None
             raise _unexpected(fut.exception() or TimeoutError()) from None
@@ -172,8 +210,10 @@ class _Runner:
             raise _unexpected(exc) from None
 
     def shutdown(self) -> None:
+        self.closed = True
         self.heavy.shutdown(wait=False, cancel_futures=True)
         self.light.shutdown(wait=False, cancel_futures=True)
+        self.writes.shutdown(wait=True, cancel_futures=True)
 
 
 # ---- errors --------------------------------------------------------------------------------
@@ -193,10 +233,22 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+_BODY_UNPARSABLE = "There was an error parsing the body"  # FastAPI's 400 detail
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
-        loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
+        if err.get("type") == "json_invalid":
+            pos = [x for x in err.get("loc", ()) if isinstance(x, int)]
+            reason = str((err.get("ctx") or {}).get("error") or "malformed")
+            at = f" at character {pos[0]}" if pos else ""
+            parts.append(f"body: not valid JSON{at}: {reason}")
+            continue
+        where = [str(x) for x in err.get("loc", ())]
+        if where and where[0] in ("body", "query", "path", "header"):
+            where = where[1:] or where
+        loc = ".".join(where) or "body"
         parts.append(f"{loc}: {err.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
 
@@ -213,13 +265,17 @@ def _status_for(exc: BaseException) -> int:
     return 422
 
 
-def _install_error_handlers(app: FastAPI) -> None:
+def _install_error_handlers(app: FastAPI, svc: Service) -> None:
+    # Messages may name the database file (catalog errors): its directory is not shown.
     async def api_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
-        return _error(exc.status, exc.message, exc.headers)
+        return _error(exc.status, svc.redact(exc.message), exc.headers)
 
     async def http_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.detail == _BODY_UNPARSABLE:
+            # Not UTF-8, or nested deeper than the JSON parser goes: a malformed body (422).
+            return _error(422, "body: not valid JSON (not UTF-8 text, or nested too deeply)")
         return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}) or None)
 
     async def validation_error(_: Request, exc: Exception) -> Response:
@@ -227,8 +283,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(422, _validation_message(exc))
 
     async def user_error(_: Request, exc: Exception) -> Response:
-        return _error(_status_for(exc), str(exc).splitlines()[0] if str(exc) else
-                      exc.__class__.__name__)
+        text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        return _error(_status_for(exc), svc.redact(text))
 
     async def internal_error(request: Request, exc: Exception) -> Response:
         log.exception("internal error on %s %s", request.method, request.url.path,
@@ -292,10 +348,14 @@ def create_app(
     run = _Runner(lim)
     jobs = JobManager(threads=lim.job_threads, max_queued=lim.max_queued_jobs,
                       ttl_s=lim.job_ttl_s, max_runtime_s=lim.job_max_runtime_s,
-                      on_error=_job_message)
+                      on_error=lambda exc: svc.redact(_job_message(exc)),
+                      max_result_bytes=lim.max_job_bytes,
+                      size_of=lambda r: r.nbytes if isinstance(r, PassesJobResult) else 0)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        run.open()
+        jobs.open()
         yield
         jobs.shutdown()
         run.shutdown()
@@ -312,8 +372,14 @@ def create_app(
     app.state.service = svc
     app.state.jobs = jobs
     app.state.limits = lim
-    _install_error_handlers(app)
-    app.add_middleware(_Guard, max_body_bytes=lim.max_body_bytes)
+    _install_error_handlers(app, svc)
+    app.add_middleware(_Guard, max_body_bytes=lim.max_body_bytes,
+                       body_timeout_s=lim.body_timeout_s)
+
+    def has_token(authorization: str | None) -> bool:
+        scheme, _, value = (authorization or "").partition(" ")
+        return svc.token is not None and scheme.lower() == "bearer" and hmac.compare_digest(
+            value.strip().encode("utf-8"), svc.token.encode("utf-8"))
 
     def require_token(
         authorization: Annotated[str | None, Header(description="Bearer <token>")] = None,
@@ -349,8 +415,11 @@ def create_app(
     # ---- info, sites, groups ------------------------------------------------------------------
     @app.get("/api/info", response_model=InfoOut, tags=["info"],
              summary="Version, catalog in use, whether writes are enabled, and the limits")
-    async def info() -> Any:
-        return await run(svc.info, heavy=False)
+    async def info(
+        authorization: Annotated[str | None, Header(
+            description="Bearer <token>: also shows the database's full path")] = None,
+    ) -> Any:
+        return await run(svc.info, has_token(authorization), heavy=False)
 
     @app.get("/api/sites", response_model=list[SiteOut], tags=["info"],
              summary="The named sites shipped with overflight")
@@ -371,7 +440,7 @@ def create_app(
         group: Annotated[str | None, Query(description="only this group")] = None,
         name: Annotated[str | None, Query(description="name glob, case-insensitive")] = None,
         limit: Annotated[int, Query(ge=1, le=lim.max_catalog_page)] = 500,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
     ) -> Any:
         return await run(svc.catalog_page, group, name, limit, offset, heavy=False)
 
@@ -392,7 +461,11 @@ def create_app(
               dependencies=[Depends(require_token)],
               summary="Import element sets sent in the body (token required)")
     async def catalog_import(body: ImportRequest) -> Any:
-        return await run(svc.import_elements, body)
+        # The lock wait ends at the deadline (503, nothing stored); a started write is
+        # awaited to its end, so an answered failure never hides a stored import.
+        deadline = time.monotonic() + svc.import_budget_s()
+        return await run(svc.import_elements, body, deadline, heavy=False, pool=run.writes,
+                         timeout=None)
 
     # ---- passes, watch, jobs -----------------------------------------------------------------
     def _json(body: bytes, cached: bool) -> Response:
@@ -454,7 +527,7 @@ def create_app(
              summary="Windows of a finished job, a page at a time")
     async def job_result(
         job_id: str,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
     ) -> Any:
         job = _job(job_id)
@@ -475,7 +548,8 @@ def create_app(
         sat: Annotated[str, Query(description="NORAD id or name")],
         start: Annotated[str | None, Query(description="ISO 8601; default now")] = None,
         end: Annotated[str | None, Query(description="ISO 8601; default one orbit")] = None,
-        step_s: Annotated[float, Query(gt=0, description="seconds between points")] = 60.0,
+        step_s: Annotated[float, Query(ge=1e-6, le=MAX_STEP_S, allow_inf_nan=False,
+                                       description="seconds between points")] = 60.0,
     ) -> Any:
         return await run(svc.track, sat, start, end, step_s)
 
@@ -500,8 +574,10 @@ def create_app(
         end: str | None = None,
         station: Annotated[str | None, Query(
             description="also list passes over this site in each bracket")] = None,
-        threshold: Annotated[float, Query(gt=0, description="robust sigmas")] = 7.0,
-        min_dv_m_s: Annotated[float, Query(ge=0, description="smallest Δv, m/s")] = 0.02,
+        threshold: Annotated[float, Query(gt=0, le=1e6, allow_inf_nan=False,
+                                          description="robust sigmas")] = 7.0,
+        min_dv_m_s: Annotated[float, Query(ge=0, le=1e5, allow_inf_nan=False,
+                                           description="smallest Δv, m/s")] = 0.02,
     ) -> Any:
         return await run(svc.maneuvers, sat, group, start, end, station, threshold, min_dv_m_s)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = ["Job", "JobCancelled", "JobContext", "JobManager", "JobsBusy"]
 
-_FINISHED = ("done", "failed", "cancelled")
+_FINISHED = ("done", "failed", "cancelled", "expired")
 
 
 class JobsBusy(Exception):
@@ -41,6 +41,7 @@ class Job:
     result: Any = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
     finished_at_monotonic: float | None = None
+    result_bytes: int = 0
 
 
 class JobContext:
@@ -65,7 +66,11 @@ class JobContext:
 
 class JobManager:
     """Runs jobs on ``threads`` threads; at most ``max_queued`` wait; finished jobs are kept
-    ``ttl_s`` seconds (and at most ``max_kept``); each job may run ``max_runtime_s``."""
+    ``ttl_s`` seconds (and at most ``max_kept``); each job may run ``max_runtime_s``.
+
+    Memory: the results of finished jobs together hold at most ``max_result_bytes`` (as
+    measured by ``size_of``); a larger result fails its job, and older results are dropped
+    (their jobs become ``expired``) to make room for a new one."""
 
     def __init__(
         self,
@@ -76,8 +81,12 @@ class JobManager:
         ttl_s: float = 3600.0,
         max_runtime_s: float = 1800.0,
         on_error: Callable[[BaseException], str] | None = None,
+        max_result_bytes: int | None = None,
+        size_of: Callable[[Any], int] | None = None,
     ) -> None:
+        self._threads = threads
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="overflight-job")
+        self._closed = False
         self._jobs: dict[str, Job] = {}
         self._futures: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
@@ -86,6 +95,8 @@ class JobManager:
         self.ttl_s = ttl_s
         self.max_runtime_s = max_runtime_s
         self._on_error = on_error or (lambda exc: f"{exc.__class__.__name__}: {exc}")
+        self.max_result_bytes = max_result_bytes
+        self._size_of = size_of or (lambda _: 0)
 
     def submit(self, kind: str, work: float, fn: Callable[[JobContext], Any]) -> Job:
         """Queue ``fn(context)``; raises :class:`JobsBusy` when too many jobs are waiting."""
@@ -120,8 +131,19 @@ class JobManager:
         except Exception as exc:  # reported on the job, never raised into the pool
             self._finish(job, "failed", self._on_error(exc))
             return
-        job.progress = 1.0
-        self._finish(job, "done", None)
+        size = self._size_of(job.result)
+        cap = self.max_result_bytes
+        if cap is not None and size > cap:
+            job.result = None
+            self._finish(job, "failed", f"the result takes {size / 2**20:,.0f} MiB, more than "
+                                        f"the {cap / 2**20:,.0f} MiB a server keeps; add "
+                                        "constraints or narrow the request")
+            return
+        with self._lock:
+            job.result_bytes = size
+            job.progress = 1.0
+            self._finish(job, "done", None)
+            self._bound_memory()
 
     def _finish(self, job: Job, status: str, error: str | None) -> None:
         job.error = error
@@ -158,13 +180,41 @@ class JobManager:
         while len(self._jobs) > self.max_kept and done:
             self._forget(done.pop(0).id)
 
+    def held_bytes(self) -> int:
+        """Bytes held by the results of finished jobs."""
+        return sum(j.result_bytes for j in self._jobs.values() if j.status == "done")
+
+    def _bound_memory(self) -> None:
+        """Drop the oldest results until the rest fit in ``max_result_bytes`` (lock held)."""
+        cap = self.max_result_bytes
+        if cap is None:
+            return
+        done = sorted((j for j in self._jobs.values() if j.status == "done"),
+                      key=lambda j: j.finished_at_monotonic or 0.0)
+        total = sum(j.result_bytes for j in done)
+        while total > cap and done:
+            old = done.pop(0)
+            total -= old.result_bytes
+            old.result, old.result_bytes, old.status = None, 0, "expired"
+            old.error = (f"its result was dropped to keep the server's job results under "
+                         f"{cap / 2**20:,.0f} MiB; run the job again")
+
     def _forget(self, job_id: str) -> None:
         self._jobs.pop(job_id, None)
         self._futures.pop(job_id, None)
+
+    def open(self) -> None:
+        """Start the threads again after :meth:`shutdown` (a new lifespan of the app)."""
+        with self._lock:
+            if self._closed:
+                self._pool = ThreadPoolExecutor(max_workers=self._threads,
+                                                thread_name_prefix="overflight-job")
+                self._closed = False
 
     def shutdown(self) -> None:
         """Cancel everything and stop the threads (without waiting for running jobs)."""
         with self._lock:
             for job in self._jobs.values():
                 job.cancel_event.set()
+            self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -11,6 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from overflight.claims.model import MAX_AGE_DAYS, MAX_TOLERANCE_S
+from overflight.times import MAX_INTERVAL_DAYS
+
+MAX_RANGE_KM = 1_000_000.0
+"""Largest ``max_range_km`` a request may give (beyond the Moon's distance)."""
+
 __all__ = [
     "CatalogPage",
     "CatalogRow",
@@ -51,9 +57,10 @@ __all__ = [
 
 
 class _In(BaseModel):
-    """Requests: unknown fields are errors (a typo must not be silently ignored)."""
+    """Requests: unknown fields are errors (a typo must not be silently ignored); every number
+    is finite and within the bounds given on its field (a 422 naming the field otherwise)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class _Out(BaseModel):
@@ -67,7 +74,22 @@ class ErrorOut(_Out):
 
 
 # ---- passes ------------------------------------------------------------------------------------
-class PassesRequest(_In):
+class _ImagingIn(_In):
+    """Sensor rules and filters shared by passes and watch requests."""
+
+    imaging: bool = Field(default=False, description="each satellite's own sensor rule")
+    include_unknown: bool = Field(default=False,
+                                  description="imaging: keep satellites without a sensor entry")
+    kind: list[str] = Field(default_factory=list, description="sensor kinds (optical, sar…)")
+    max_gsd_m: float | None = Field(default=None, gt=0, le=10_000,
+                                    description="best resolution at most")
+    country: list[str] = Field(default_factory=list, description="operator country, alpha-3")
+    operator: list[str] = Field(default_factory=list, description="text in operator's name")
+    max_age_days: float = Field(default=14.0, gt=0, le=36_525,
+                                description="refuse windows further from the element set")
+
+
+class PassesRequest(_ImagingIn):
     """Overflight windows of satellites over sites (query parameters or a JSON body).
 
     ``sat``: NORAD ids or names; ``group``: catalog groups; ``site``: named sites or
@@ -81,27 +103,19 @@ class PassesRequest(_In):
                             description="named site or LAT,LON[,ALT_M] (repeatable)")
     start: str | None = Field(default=None, description="ISO 8601 with Z or offset, or 'now'")
     end: str | None = Field(default=None, description="ISO 8601 with Z or offset")
-    days: float | None = Field(default=None, gt=0, description="length in days instead of end")
-    min_elevation_deg: float | None = None
-    max_off_nadir_deg: float | None = None
-    max_range_km: float | None = None
-    sun_min_deg: float | None = None
-    sun_max_deg: float | None = None
+    days: float | None = Field(default=None, gt=0, le=MAX_INTERVAL_DAYS,
+                               description="length in days instead of end")
+    min_elevation_deg: float | None = Field(default=None, gt=-90, lt=90)
+    max_off_nadir_deg: float | None = Field(default=None, gt=0, lt=90)
+    max_range_km: float | None = Field(default=None, gt=0, le=MAX_RANGE_KM)
+    sun_min_deg: float | None = Field(default=None, ge=-90, le=90)
+    sun_max_deg: float | None = Field(default=None, ge=-90, le=90)
     sunlit: bool | None = Field(default=None,
                                 description="satellite in sunlight (true) / shadow (false)")
-    min_duration_s: float = Field(default=0.0, ge=0)
-    imaging: bool = Field(default=False, description="each satellite's own sensor rule")
-    include_unknown: bool = Field(default=False,
-                                  description="imaging: keep satellites without a sensor entry")
-    kind: list[str] = Field(default_factory=list, description="sensor kinds (optical, sar…)")
-    max_gsd_m: float | None = Field(default=None, gt=0, description="best resolution at most")
-    country: list[str] = Field(default_factory=list, description="operator country, alpha-3")
-    operator: list[str] = Field(default_factory=list, description="text in operator's name")
-    max_age_days: float = Field(default=14.0, gt=0,
-                                description="refuse windows further from the element set")
+    min_duration_s: float = Field(default=0.0, ge=0, le=86_400)
 
 
-class WatchQuery(_In):
+class WatchQuery(_ImagingIn):
     """Overflight-warning timeline for one site (``overflight watch``): by default the
     'resource' group, 45° off-nadir."""
 
@@ -109,18 +123,10 @@ class WatchQuery(_In):
     sat: list[str] = Field(default_factory=list)
     group: list[str] = Field(default_factory=list)
     start: str | None = None
-    days: float = Field(default=1.0, gt=0)
-    min_elevation_deg: float | None = None
-    max_off_nadir_deg: float | None = 45.0
+    days: float = Field(default=1.0, gt=0, le=MAX_INTERVAL_DAYS)
+    min_elevation_deg: float | None = Field(default=None, gt=-90, lt=90)
+    max_off_nadir_deg: float | None = Field(default=45.0, gt=0, lt=90)
     imaging: bool = Field(default=True, description="each satellite's own sensor rule")
-    include_unknown: bool = Field(default=False,
-                                  description="imaging: keep satellites without a sensor entry")
-    kind: list[str] = Field(default_factory=list, description="sensor kinds (optical, sar…)")
-    max_gsd_m: float | None = Field(default=None, gt=0, description="best resolution at most")
-    country: list[str] = Field(default_factory=list, description="operator country, alpha-3")
-    operator: list[str] = Field(default_factory=list, description="text in operator's name")
-    max_age_days: float = Field(default=14.0, gt=0,
-                                description="refuse windows further from the element set")
 
 
 class WindowOut(_Out):
@@ -194,7 +200,7 @@ class JobAccepted(_Out):
 class JobStatus(_Out):
     id: str
     kind: str
-    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    status: Literal["queued", "running", "done", "failed", "cancelled", "expired"]
     progress: float = Field(description="0..1, satellites done / satellites")
     created: str
     started: str | None
@@ -472,15 +478,15 @@ class ClaimIn(_In):
     id: str | None = None
     satellite: str
     target: str | None = Field(default=None, description="named site or LAT,LON[,ALT_M]")
-    lat: float | None = None
-    lon: float | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=360)
     time: str = Field(description="ISO 8601 with Z or offset, or local time with zone")
     time_end: str | None = None
     zone: str | None = Field(default=None,
                              description="IANA zone of a local time, e.g. Asia/Pyongyang")
-    tolerance_s: float | None = None
-    max_off_nadir_deg: float | None = None
-    nadir_gsd_m: float | None = None
+    tolerance_s: float | None = Field(default=None, ge=0, lt=MAX_TOLERANCE_S)
+    max_off_nadir_deg: float | None = Field(default=None, gt=0, lt=90)
+    nadir_gsd_m: float | None = Field(default=None, gt=0, le=1e6)
     sensor: Literal["optical", "sar"] | None = None
     source: str | None = None
     notes: str | None = None
@@ -493,8 +499,8 @@ class VerifyRequest(_In):
     claims: list[ClaimIn] | None = None
     text: str | None = None
     kind: Literal["yaml", "csv"] = "yaml"
-    tolerance_s: float = Field(default=120.0, ge=0)
-    max_age_days: float = Field(default=3.0, gt=0)
+    tolerance_s: float = Field(default=120.0, ge=0, le=MAX_TOLERANCE_S)
+    max_age_days: float = Field(default=3.0, gt=0, le=MAX_AGE_DAYS)
     search_hours: float = Field(default=3.0, gt=0, le=48)
     include_track: bool = Field(default=False,
                                 description="ground track ±25 min around each claim")
@@ -587,6 +593,7 @@ class LimitsOut(_Out):
     max_track_points: int
     max_claims: int
     max_job_windows: int
+    max_job_bytes: int = Field(description="memory all kept job results may hold, bytes")
 
 
 class InfoOut(_Out):

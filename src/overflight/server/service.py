@@ -8,7 +8,6 @@ to a status code), never anything with a traceback for the client.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from collections import OrderedDict
@@ -57,14 +56,18 @@ class Limits:
 
     ``max_work``: satellites × sites × days per interactive passes/watch request (larger ones
     go to background jobs, up to ``max_job_work``); ``max_body_bytes``: request body size;
-    ``request_timeout_s``: time limit per request; ``compute_threads``: computations run at
-    once (others queue, at most ``max_pending``); ``max_job_windows``: windows a job may keep.
+    ``body_timeout_s``: time to receive a whole body (408 after); ``request_timeout_s``:
+    time limit per request; ``compute_threads``: computations run at
+    once (others queue, at most ``max_pending``); ``max_job_windows``: windows a job may keep;
+    ``max_job_bytes``: memory all finished jobs' results may hold together (older results are
+    dropped first; one larger result fails its job).
     """
 
     max_work: float = 2000.0
     max_job_work: float = 250_000.0
     max_sites: int = 100
     max_body_bytes: int = 4 * 1024 * 1024
+    body_timeout_s: float = 30.0
     request_timeout_s: float = 30.0
     compute_threads: int = 2
     max_pending: int = 64
@@ -77,6 +80,7 @@ class Limits:
     max_queued_jobs: int = 4
     job_ttl_s: float = 3600.0
     job_max_runtime_s: float = 1800.0
+    max_job_bytes: int = 256 * 1024 * 1024
     cache_entries: int = 64
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,6 +93,7 @@ class Limits:
             "max_track_points": self.max_track_points,
             "max_claims": self.max_claims,
             "max_job_windows": self.max_job_windows,
+            "max_job_bytes": self.max_job_bytes,
         }
 
 
@@ -108,12 +113,25 @@ def _header(plan: PassPlan) -> dict[str, Any]:
     }
 
 
+def table_bytes(table: WindowTable) -> int:
+    """Memory held by a window table's columns, bytes."""
+    import dataclasses
+
+    return sum(int(getattr(getattr(table, f.name), "nbytes", 0))
+               for f in dataclasses.fields(table))
+
+
 @dataclass(frozen=True)
 class PassesJobResult:
     """A passes job's windows, kept as one compact table and turned into dicts per page."""
 
     plan: PassPlan
     table: WindowTable
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the windows (the plan's element sets are small beside them), bytes."""
+        return table_bytes(self.table)
 
     def page(self, offset: int, limit: int) -> dict[str, Any]:
         import numpy as np
@@ -205,14 +223,24 @@ class Service:
 
     # ---- catalog ---------------------------------------------------------------------------
     def describe(self) -> str:
+        """The catalog in use, with its full path (for the operator's console)."""
         return self.catalogs.get().description
 
-    def info(self) -> dict[str, Any]:
+    def redact(self, text: str) -> str:
+        """``text`` with the database's directory removed (only the file name stays): what a
+        caller without the token may see of the server's file system."""
+        full = str(self.db_path)
+        return text.replace(full, self.db_path.name) if full in text else text
+
+    def info(self, trusted: bool = False) -> dict[str, Any]:
+        """Version, catalog, writes, limits; the database's full path only when ``trusted``
+        (the caller sent the token)."""
         from overflight import __version__
 
+        described = self.describe()
         return {
             "version": __version__,
-            "catalog": self.describe(),
+            "catalog": described if trusted else self.redact(described),
             "writes_enabled": self.token is not None,
             "limits": self.limits.to_dict(),
         }
@@ -231,8 +259,8 @@ class Service:
         page = latest[offset: offset + limit]
         objs = cat.objects(norad_ids=[e.norad_id for e in page])
         items = list_rows(page, objs, datetime.now(UTC))
-        return {"catalog": cat.description, "total": total, "offset": offset, "limit": limit,
-                "items": items}
+        return {"catalog": self.redact(cat.description), "total": total, "offset": offset,
+                "limit": limit, "items": items}
 
     def satellite(self, ref: str) -> dict[str, Any]:
         cat = self.catalogs.get()
@@ -257,10 +285,29 @@ class Service:
         rows = history_rows(sets, now)
         return {"norad_id": obj.norad_id, "name": obj.name, "count": len(rows), "items": rows}
 
-    def import_elements(self, req: ImportRequest) -> dict[str, Any]:
-        """Parse the body's element sets and store them (one transaction)."""
+    def import_budget_s(self) -> float:
+        """How long an import may wait for the write lock: the request time limit less a
+        margin for the write itself (which is never abandoned once started)."""
+        t = self.limits.request_timeout_s
+        return max(0.05, t - min(10.0, t / 3.0))
+
+    def import_elements(self, req: ImportRequest,
+                        deadline: float | None = None) -> dict[str, Any]:
+        """Parse the body's element sets and store them (one transaction).
+
+        ``deadline`` (``time.monotonic()``): the latest moment to start writing. Waiting for
+        the write lock (this server's, or SQLite's while another process writes) ends there
+        with ApiError 503 and nothing written; a write that started is finished and answered,
+        never reported as failed (the caller waits for it without a time limit).
+        """
+        import time
+
         from overflight.catalog import Catalog, snapshot_paths
         from overflight.catalog.formats import normalize_format, parse_bytes
+        from overflight.catalog.store import StoreError
+
+        if deadline is None:
+            deadline = time.monotonic() + self.import_budget_s()
 
         data = req.data.encode("utf-8")
         if data[:2] == _GZIP_MAGIC:
@@ -280,11 +327,25 @@ class Service:
         if not parsed.records:
             first = errors[0] if errors else "no element sets in the data"
             raise ApiError(422, f"no valid element sets: {first}")
-        with self._write_lock, Catalog.open(self.db_path, create=True) as cat:
-            if req.include_snapshot:
-                cat.import_sources([str(p) for p in snapshot_paths()])
-            stats = cat.add(parsed.records, group=req.group, source="api import")
-            where = cat.description
+        busy = ApiError(503, "the catalog is busy with another write: nothing was stored; "
+                             "retry in a few seconds", {"Retry-After": "5"})
+        if not self._write_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise busy
+        try:
+            # SQLite's own lock (another process writing) is waited for until the deadline.
+            wait_s = max(0.05, deadline - time.monotonic())
+            try:
+                with Catalog.open(self.db_path, create=True, busy_timeout_s=wait_s) as cat:
+                    if req.include_snapshot:
+                        cat.import_sources([str(p) for p in snapshot_paths()])
+                    stats = cat.add(parsed.records, group=req.group, source="api import")
+                    where = cat.description
+            except StoreError as exc:
+                if "locked" in str(exc):
+                    raise busy from None
+                raise
+        finally:
+            self._write_lock.release()
         self.catalogs.invalidate()
         return {"catalog": where, "group": req.group, "received": stats.received,
                 "new": stats.new, "duplicates": stats.duplicates, "rejected": len(errors),
@@ -361,14 +422,20 @@ class Service:
         from overflight.access import WindowTable
 
         limit = self.limits.max_job_windows
+        cap = self.limits.max_job_bytes
 
         def run(ctx: JobContext) -> PassesJobResult:
             parts: list[WindowTable] = []
-            n = 0
+            n = size = 0
             for table in plan.tables(batch_size=32, progress=ctx.progress):
                 n += len(table)
+                size += table_bytes(table)
                 if n > limit:
                     raise ApiError(422, f"more than {limit:,} windows; add constraints "
+                                        "or narrow the request")
+                if size > cap:
+                    raise ApiError(422, f"the windows take more than {cap / 2**20:,.0f} MiB, "
+                                        "what a server keeps of job results; add constraints "
                                         "or narrow the request")
                 parts.append(table)
             table = WindowTable.concat(parts)
@@ -379,20 +446,20 @@ class Service:
     # ---- tracks ------------------------------------------------------------------------------
     def track(self, sat: str, start: str | None, end: str | None, step_s: float) -> dict[str, Any]:
         from overflight.selection import select_elements
-        from overflight.times import format_utc, resolve_interval, resolve_time, time_grid
+        from overflight.times import (
+            EPHEMERIS_SPAN,
+            format_utc,
+            resolve_interval,
+            resolve_time,
+            time_grid,
+        )
         from overflight.track import track_rows
 
-        if not (math.isfinite(step_s) and step_s > 0):
-            raise ApiError(422, "step_s: must be positive")
-        t0 = resolve_time(start or "now", "start")
+        t0 = resolve_time(start or "now", "start", span=EPHEMERIS_SPAN)
         es = select_elements([sat], catalog=self.catalogs.get(), as_of=t0)[0]
         t0, t1 = resolve_interval(t0, end, default_days=es.period_min / 1440.0)
-        points = (t1 - t0).total_seconds() / step_s + 1
-        if points > self.limits.max_track_points:
-            raise ApiError(422, f"{points:,.0f} points: more than the limit of "
-                                f"{self.limits.max_track_points:,}; use a larger step_s or a "
-                                "shorter interval")
-        rows = track_rows(es, time_grid(t0, t1, step_s))
+        grid = time_grid(t0, t1, step_s, max_points=self.limits.max_track_points)
+        rows = track_rows(es, grid)
         return {"norad_id": es.norad_id, "name": es.name, "elset_epoch": _iso(es.epoch),
                 "start": format_utc(t0), "end": format_utc(t1), "step_s": step_s,
                 "points": rows}
@@ -501,7 +568,7 @@ class Service:
             row = r.to_dict()
             row["track"] = _claim_track(r) if req.include_track else None
             rows.append(row)
-        return {"catalog": cat.description, "results": rows,
+        return {"catalog": self.redact(cat.description), "results": rows,
                 "data_needed": [str(d) for d in data_needed_summary(results)]}
 
 
