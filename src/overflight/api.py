@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 from overflight.errors import OverflightError
 
 if TYPE_CHECKING:
+    from overflight.areas import Area
     from overflight.catalog import Catalog
     from overflight.elements import ElementSet
     from overflight.geometry import Site
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from overflight.sites import NamedSite
 
 __all__ = [
+    "area_passes",
     "coverage",
     "history",
     "maneuvers",
@@ -198,7 +200,7 @@ def open_catalog(path: str | PathLike[str] | None = None) -> Catalog:
 
 def passes(
     satellites: Satellites,
-    sites: SiteLike | Sequence[SiteLike],
+    sites: SiteLike | Area | Sequence[SiteLike | Area],
     *,
     start: TimeLike,
     end: TimeLike | None = None,
@@ -207,6 +209,7 @@ def passes(
     max_off_nadir_deg: float | None = None,
     sun_min_deg: float | None = None,
     catalog: Catalog | None = None,
+    area_mode: str = "any",
 ) -> Passes:
     """Overflight windows of ``satellites`` over ``sites`` in [start, end] (default one day).
 
@@ -215,8 +218,14 @@ def passes(
     ``sun_min_deg`` above the site's horizon (if given). Ground sample distance (``gsd_m``)
     where the shipped sensor table knows the satellite. Named satellites use the element set
     nearest ``start``.
+
+    :class:`~overflight.areas.Area` targets (see :func:`area_passes`) may be mixed with sites;
+    their windows are :class:`~overflight.areas.AreaWindow` records (``area``,
+    ``area_fraction``), in ``area_mode`` "any" or "all".
     """
     from overflight.access import Constraints, check_interval, find_windows
+    from overflight.areas import Area, area_windows
+    from overflight.geometry import Site
     from overflight.results import Passes
     from overflight.sensors import load_sensors
 
@@ -226,11 +235,47 @@ def passes(
     c = Constraints(min_elevation_deg=min_elevation_deg, max_off_nadir_deg=max_off_nadir_deg,
                     sun_min_deg=sun_min_deg)
     c.validate()
-    site_list = _sites(sites)
+    items: list[Any] = (
+        [sites] if isinstance(sites, Area | str) or _is_coords(sites)
+        or not isinstance(sites, Sequence) else list(sites)
+    )
+    areas = [a for a in items if isinstance(a, Area)]
+    points = [x for x in items if not isinstance(x, Area)]
+    site_list = _sites(points) if points or not areas else []
     elsets = _elsets(satellites, catalog, t0)
-    windows = find_windows(elsets, site_list, t0, t1, c, sensors=load_sensors())
+    sensors = load_sensors()
+    windows = find_windows(elsets, site_list, t0, t1, c, sensors=sensors) if site_list else []
+    for a in areas:
+        windows += area_windows(elsets, a, t0, t1, c, mode=area_mode, sensors=sensors)
+        lat, lon = a.centroid
+        site_list.append(Site(a.name, lat, lon))
     windows.sort(key=lambda w: (w.start, w.site, w.norad_id))
     return Passes(windows, start=t0, end=t1, constraints=c, satellites=elsets, sites=site_list)
+
+
+def area_passes(
+    satellites: Satellites,
+    area: str | Area,
+    *,
+    start: TimeLike,
+    end: TimeLike | None = None,
+    days: float | None = None,
+    mode: str = "any",
+    min_elevation_deg: float = 0.0,
+    max_off_nadir_deg: float | None = None,
+    sun_min_deg: float | None = None,
+    catalog: Catalog | None = None,
+) -> Passes:
+    """Overflight windows of ``satellites`` over an area target: a shipped area's name
+    (``"Najin port"``, see ``overflight areas``), a GeoJSON file or an
+    :class:`~overflight.areas.Area`. ``mode`` "any": some of the area within reach; "all": all
+    of it. Each window carries ``area`` and ``area_fraction`` (the share of the area within
+    reach at its best moment). Constraints as in :func:`passes`; method: ``docs/areas.md``."""
+    from overflight.areas import resolve_area
+
+    return passes(satellites, resolve_area(area), start=start, end=end, days=days,
+                  min_elevation_deg=min_elevation_deg, max_off_nadir_deg=max_off_nadir_deg,
+                  sun_min_deg=sun_min_deg, catalog=catalog, area_mode=mode)
 
 
 def verify(

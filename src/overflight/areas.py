@@ -206,10 +206,10 @@ def _ring(coords: Any, where: str) -> F64:
         raise AreaError(f"{where}: ring is not closed (its last position must equal the first)")
     if (np.abs(np.diff(arr[:, 0])) > 180).any():
         raise AreaError(f"{where}: ring crosses the antimeridian; split it into two polygons")
-    if _signed_area(arr) == 0:
-        raise AreaError(f"{where}: ring has zero area")
     if _self_intersects(arr):
         raise AreaError(f"{where}: ring intersects itself")
+    if _signed_area(arr) == 0:
+        raise AreaError(f"{where}: ring has zero area")
     return arr
 
 

@@ -40,8 +40,9 @@ F64 = npt.NDArray[np.float64]
 
 DEFAULT_STEP_S = 5.0
 """Time between the strip's edge points, s (about 35 km of LEO ground track)."""
+_MAX_EDGE_POINTS = 241  # per side: long (high-orbit) windows get a coarser step
 _CAP_POINTS = 12  # points on each round end, between the two side edges
-_HORIZON_MARGIN_DEG = 0.05  # look no closer to the limb than this (the ray must hit the ground)
+_HORIZON_MARGIN_DEG = 0.5  # look no closer to the limb than this (the ray must hit the ground)
 
 
 class FootprintError(OverflightError):
@@ -111,7 +112,8 @@ def footprint(
 ) -> Footprint:
     """The ground ``elset`` could image between ``start`` and ``end``: every point it sees at
     most ``max_off_nadir_deg`` off nadir (and, on a spherical Earth of the local radius, at
-    least ``min_elevation_deg`` above the horizon), as a :class:`Footprint`."""
+    least ``min_elevation_deg`` above the horizon), as a :class:`Footprint`. Positions every
+    ``step_s`` seconds (at most 241 per side: longer windows get a coarser step)."""
     from overflight.frames import geodetic_from_itrs
     from overflight.geometry import nadir_point, up_vectors
     from overflight.propagation import propagate
@@ -123,7 +125,7 @@ def footprint(
         raise FootprintError(f"footprint: end {t1.isoformat()} is before start {t0.isoformat()}")
     if not step_s > 0:
         raise FootprintError(f"footprint: step_s must be positive, got {step_s}")
-    n = max(2, math.ceil(duration / step_s) + 1)
+    n = min(_MAX_EDGE_POINTS, max(2, math.ceil(duration / step_s) + 1))
     times = [t0 + timedelta(seconds=duration * k / (n - 1)) for k in range(n)]
     eph = propagate(elset, times, frame="itrs", workers=1)
     if not eph.ok.all():

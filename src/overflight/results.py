@@ -184,6 +184,8 @@ class Passes(_Table["Window"]):
         return row
 
     def _columns(self) -> list[str]:
+        if any(hasattr(w, "area_fraction") for w in self._records):  # area targets
+            return [*_WINDOW_COLUMNS, "area", "area_mode", "area_fraction"]
         return list(_WINDOW_COLUMNS)
 
     def _meta(self) -> dict[str, Any]:

@@ -26,6 +26,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from overflight.cli import (
+        areas_cmd,
         catalog_cmd,
         claims_cmd,
         coverage_cmd,
@@ -40,6 +41,7 @@ def _register() -> None:
         catalog_cmd.app, name="catalog", help="Import, list, show and export element sets."
     )
     passes_cmd.register(app)
+    areas_cmd.register(app)
     track_cmd.register(app)
     claims_cmd.register(app)
     history_cmd.register(app)
