@@ -336,7 +336,9 @@ def resolve_area(text: str | Area) -> Area:
         return read_area_file(spec)
     import difflib
 
-    close = difflib.get_close_matches(spec, list(areas), n=3, cutoff=0.4)
+    close = [aliases[k] for k in difflib.get_close_matches(_slug(spec), list(aliases), n=6,
+                                                           cutoff=0.6)]
+    close = list(dict.fromkeys(close))[:3]
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise AreaError(f"unknown area {spec!r}{hint} (give a name from 'overflight areas' or a "
                     "GeoJSON file)")
