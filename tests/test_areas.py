@@ -9,6 +9,7 @@ compared with overflight's area windows, and the largest share of a uniform grid
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from datetime import UTC, datetime, timedelta
@@ -43,7 +44,7 @@ T0 = datetime(2026, 5, 31, tzinfo=UTC)
 def inside(ring: list[list[float]], x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Even-odd ray casting (written here, independent of matplotlib/regions)."""
     out = np.zeros(x.shape, dtype=bool)
-    for (x0, y0), (x1, y1) in zip(ring[:-1], ring[1:], strict=True):
+    for (x0, y0), (x1, y1) in itertools.pairwise(ring):
         crosses = (y0 > y) != (y1 > y)
         with np.errstate(divide="ignore", invalid="ignore"):
             xc = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
@@ -60,7 +61,7 @@ def dense_points(ring: list[list[float]], n: int, edge_step_deg: float
     gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
     keep = inside(ring, gx, gy)
     ex, ey = [], []
-    for (x0, y0), (x1, y1) in zip(r[:-1], r[1:], strict=True):
+    for (x0, y0), (x1, y1) in itertools.pairwise(r):
         k = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / edge_step_deg))
         f = np.arange(k) / k
         ex.append(x0 + f * (x1 - x0))
@@ -161,7 +162,7 @@ def test_area_file_and_errors(tmp_path: Path) -> None:
     assert "intersects itself" in err(bowtie)
     assert "latitude" in err({"type": "Polygon",
                               "coordinates": [[[0, 0], [1, 95], [1, 0], [0, 0]]]})
-    with pytest.raises(AreaError, match="unknown area 'Sohaee'.*did you mean"):
+    with pytest.raises(AreaError, match=r"unknown area 'Sohaee'.*did you mean"):
         resolve_area("Sohaee")
     bad = tmp_path / "bad.geojson"
     bad.write_text("{nope")

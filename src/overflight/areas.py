@@ -15,6 +15,7 @@ at the window's best moment.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -394,7 +395,7 @@ def _densify(ring: F64, spacing_km: float) -> F64:
     lat0 = math.radians(float(ring[:, 1].mean()))
     km_per_deg = math.radians(1.0) * MEAN_EARTH_RADIUS_KM
     out: list[F64] = []
-    for a, b in zip(ring[:-1], ring[1:], strict=True):
+    for a, b in itertools.pairwise(ring):
         dx = (b[0] - a[0]) * km_per_deg * math.cos(lat0)
         dy = (b[1] - a[1]) * km_per_deg
         n = max(1, math.ceil(math.hypot(dx, dy) / spacing_km))

@@ -40,6 +40,9 @@ class WatchFormat(StrEnum):
     parquet = "parquet"
     ics = "ics"
     png = "png"
+    geojson = "geojson"
+    kml = "kml"
+    czml = "czml"
 
 
 # Formats written straight from the engine's columns (no Window object per row).
@@ -234,6 +237,9 @@ def register(app: typer.Typer) -> None:
                 return
             areas_cmd.run_passes(plan, areas, area_mode.value, fmt.value, title,
                                  point_sites=False)
+            return
+        if fmt.value in areas_cmd.GEO_FORMATS:
+            areas_cmd.run_passes(plan, [], area_mode.value, fmt.value, "")
             return
         if fmt.value in COLUMN_FORMATS:
             write_window_table(plan, plan_table(plan), fmt.value)
