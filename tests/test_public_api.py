@@ -10,7 +10,8 @@ PINNED = {
         "passes", "plot", "site", "track", "verify",
     ],
     "overflight.api": [
-        "coverage", "history", "maneuvers", "open_catalog", "passes", "site", "track", "verify",
+        "area_passes", "coverage", "history", "maneuvers", "open_catalog", "passes", "site",
+        "track", "verify",
     ],
     "overflight.plot": ["coverage", "history", "timeline", "track"],
     "overflight.results": [
@@ -58,6 +59,19 @@ PINNED = {
     ],
     "overflight.track": [
         "track_rows",
+    ],
+    "overflight.areas": [
+        "AREA_MODES", "Area", "AreaError", "AreaSample", "AreaWindow", "area_from_geojson",
+        "area_windows", "combine_point_windows", "default_spacing_km", "named_areas",
+        "read_area_file", "resolve_area", "sample_area",
+    ],
+    "overflight.footprints": [
+        "DEFAULT_STEP_S", "Footprint", "FootprintError", "footprint", "reach_off_nadir_deg",
+        "window_footprints",
+    ],
+    "overflight.geoformats": [
+        "GEO_FORMATS", "KML_NAMESPACE", "czml_document", "geo_document", "geojson_document",
+        "kml_document", "window_properties",
     ],
 }
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 from overflight.errors import OverflightError
 
 if TYPE_CHECKING:
+    from overflight.areas import Area
     from overflight.catalog import Catalog
     from overflight.elements import ElementSet
     from overflight.geometry import Site
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from overflight.sites import NamedSite
 
 __all__ = [
+    "area_passes",
     "coverage",
     "history",
     "maneuvers",
@@ -198,7 +200,7 @@ def open_catalog(path: str | PathLike[str] | None = None) -> Catalog:
 
 def passes(
     satellites: Satellites,
-    sites: SiteLike | Sequence[SiteLike],
+    sites: SiteLike | Area | Sequence[SiteLike | Area],
     *,
     start: TimeLike,
     end: TimeLike | None = None,
@@ -214,6 +216,7 @@ def passes(
     countries: Sequence[str] = (),
     operators: Sequence[str] = (),
     max_age_days: float = 14.0,
+    area_mode: str = "any",
 ) -> Passes:
     """Overflight windows of ``satellites`` over ``sites`` in [start, end] (default one day).
 
@@ -229,8 +232,15 @@ def passes(
     ``max_gsd_m``, ``countries``, ``operators``: sensor filters. Windows whose peak is more
     than ``max_age_days`` from the element set's epoch, or before launch, are refused; the
     satellites left out are in the result's ``skipped``.
+
+    :class:`~overflight.areas.Area` targets (see :func:`area_passes`) may be mixed with sites;
+    their windows are :class:`~overflight.areas.AreaWindow` records (``area``,
+    ``area_fraction``), in ``area_mode`` "any" or "all" (geometric constraints only: not with
+    ``imaging``).
     """
     from overflight.access import Constraints, check_interval
+    from overflight.areas import Area, area_windows
+    from overflight.geometry import Site
     from overflight.passes import plan_elements
     from overflight.results import Passes
     from overflight.sensors import load_sensors
@@ -241,15 +251,55 @@ def passes(
     c = Constraints(min_elevation_deg=min_elevation_deg, max_off_nadir_deg=max_off_nadir_deg,
                     sun_min_deg=sun_min_deg)
     c.validate()
-    site_list = _sites(sites)
+    items: list[Any] = (
+        [sites] if isinstance(sites, Area | str) or _is_coords(sites)
+        or not isinstance(sites, Sequence) else list(sites)
+    )
+    areas = [a for a in items if isinstance(a, Area)]
+    points = [x for x in items if not isinstance(x, Area)]
+    site_list = _sites(points) if points or not areas else []
     elsets = _elsets(satellites, catalog, t0)
+    if areas and imaging:
+        raise OverflightError("imaging: not available for area targets yet; give "
+                              "max_off_nadir_deg and sun_min_deg instead")
     plan = plan_elements(elsets, site_list, t0, t1, c, imaging=imaging,
                          include_unknown=include_unknown, kinds=kinds, max_gsd_m=max_gsd_m,
                          countries=countries, operators=operators, max_age_days=max_age_days)
-    windows = plan.windows(sensors=load_sensors())
+    sensors = load_sensors()
+    windows = plan.windows(sensors=sensors) if site_list else []
+    for a in areas:
+        # Satellites the plan refused (stale, before launch, filtered) are left out here too.
+        windows += area_windows(plan.elsets, a, t0, t1, c, mode=area_mode, sensors=sensors)
+        lat, lon = a.centroid
+        site_list.append(Site(a.name, lat, lon))
     windows.sort(key=lambda w: (w.start, w.site, w.norad_id))
     return Passes(windows, start=t0, end=t1, constraints=c, satellites=plan.elsets,
                   sites=site_list, skipped=plan.skipped)
+
+
+def area_passes(
+    satellites: Satellites,
+    area: str | Area,
+    *,
+    start: TimeLike,
+    end: TimeLike | None = None,
+    days: float | None = None,
+    mode: str = "any",
+    min_elevation_deg: float = 0.0,
+    max_off_nadir_deg: float | None = None,
+    sun_min_deg: float | None = None,
+    catalog: Catalog | None = None,
+) -> Passes:
+    """Overflight windows of ``satellites`` over an area target: a shipped area's name
+    (``"Najin port"``, see ``overflight areas``), a GeoJSON file or an
+    :class:`~overflight.areas.Area`. ``mode`` "any": some of the area within reach; "all": all
+    of it. Each window carries ``area`` and ``area_fraction`` (the share of the area within
+    reach at its best moment). Constraints as in :func:`passes`; method: ``docs/areas.md``."""
+    from overflight.areas import resolve_area
+
+    return passes(satellites, resolve_area(area), start=start, end=end, days=days,
+                  min_elevation_deg=min_elevation_deg, max_off_nadir_deg=max_off_nadir_deg,
+                  sun_min_deg=sun_min_deg, catalog=catalog, area_mode=mode)
 
 
 def verify(

@@ -187,6 +187,8 @@ class Passes(_Table["Window"]):
 
     def _columns(self) -> list[str]:
         extra = [k for k in self._records[0].extra if k not in _WINDOW_COLUMNS] if len(self) else []
+        if any(hasattr(w, "area_fraction") for w in self._records):  # area targets
+            extra += ["area", "area_mode", "area_fraction"]
         return [*_WINDOW_COLUMNS, *extra]
 
     def _meta(self) -> dict[str, Any]:

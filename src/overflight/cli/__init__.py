@@ -26,6 +26,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from overflight.cli import (
+        areas_cmd,
         catalog_cmd,
         claims_cmd,
         coverage_cmd,
@@ -42,6 +43,7 @@ def _register() -> None:
     )
     passes_cmd.register(app)
     sensors_cmd.register(app)
+    areas_cmd.register(app)
     track_cmd.register(app)
     claims_cmd.register(app)
     history_cmd.register(app)

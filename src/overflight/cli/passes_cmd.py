@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from overflight.cli import areas_cmd
 from overflight.cli._common import DbOption, emit, warn
+from overflight.cli.areas_cmd import AreaMode
 from overflight.freshness import REFUSE_AFTER_DAYS
 from overflight.passes import WATCH_MAX_OFF_NADIR_DEG
 
@@ -26,6 +28,9 @@ class PassFormat(StrEnum):
     ndjson = "ndjson"
     parquet = "parquet"
     ics = "ics"
+    geojson = "geojson"
+    kml = "kml"
+    czml = "czml"
 
 
 class WatchFormat(StrEnum):
@@ -36,6 +41,9 @@ class WatchFormat(StrEnum):
     parquet = "parquet"
     ics = "ics"
     png = "png"
+    geojson = "geojson"
+    kml = "kml"
+    czml = "czml"
 
 
 # Formats written straight from the engine's columns (no Window object per row).
@@ -190,6 +198,9 @@ def register(app: typer.Typer) -> None:
         sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
         fmt: PassFormat = typer.Option(PassFormat.table, "--format", "-f"),
         db: Path | None = DbOption,
+        area: list[str] = typer.Option([], "--area", help="Area target: name or GeoJSON file."),
+        area_mode: AreaMode = typer.Option(AreaMode.any, "--area-mode",
+                                           help="Some (any) or all of the area in reach."),
     ) -> None:
         """Overflight windows of satellites over sites, with sensor and lighting constraints."""
         from overflight.passes import checked_constraints, plan_passes, span_text
@@ -198,11 +209,19 @@ def register(app: typer.Typer) -> None:
             min_elevation_deg=min_elevation, max_off_nadir_deg=max_off_nadir,
             max_range_km=max_range, sun_min_deg=sun_min, sun_max_deg=sun_max, sunlit=sunlit,
             min_duration_s=min_duration)
-        plan = plan_passes(sats=sat, groups=group, files=tle, sites=site, site_files=sites,
-                           all_sites=all_sites, start=start, end=end, days=days,
-                           constraints=c, db=db, **imaging_args(
-                               imaging, include_unknown, kind, max_gsd, country, operator,
-                               max_age_days, sensors))
+        areas = areas_cmd.resolve_areas(area)
+        only_areas = bool(areas) and not (site or sites or all_sites)
+        plan = plan_passes(sats=sat, groups=group, files=tle,
+                           sites=areas_cmd.area_site_texts(areas) if only_areas else site,
+                           site_files=sites, all_sites=all_sites, start=start, end=end,
+                           days=days, constraints=c, db=db, **imaging_args(
+                               areas_cmd.imaging_for_areas(imaging, areas), include_unknown,
+                               kind, max_gsd, country, operator, max_age_days, sensors))
+        if areas or fmt.value in areas_cmd.GEO_FORMATS:
+            areas_cmd.run_passes(plan, areas, area_mode.value, fmt.value,
+                                 f"Overflight windows {span_text(plan.start, plan.end)}",
+                                 sensors_file=sensors, point_sites=not only_areas)
+            return
         if fmt.value in COLUMN_FORMATS:
             write_window_table(plan, plan_table(plan), fmt.value, sensors_file=sensors)
             return
@@ -212,7 +231,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("watch")
     def watch(
-        site: str = typer.Argument(..., help="Named site or LAT,LON[,ALT_M]."),
+        site: str | None = typer.Argument(None, help="Named site or LAT,LON[,ALT_M]."),
         sat: list[str] = typer.Option([], "--sat", "-s", help="NORAD id or name (repeatable)."),
         group: list[str] = typer.Option([], "--group", "-g", help="Catalog group (repeatable)."),
         tle: list[Path] = typer.Option([], "--tle", help="TLE/OMM file of satellites."),
@@ -241,15 +260,41 @@ def register(app: typer.Typer) -> None:
         fmt: WatchFormat = typer.Option(WatchFormat.table, "--format", "-f"),
         output: Path | None = typer.Option(None, "--output", "-o", help="File for --format png."),
         db: Path | None = DbOption,
+        area: str | None = typer.Option(None, "--area", help="Area target instead of a site."),
+        area_mode: AreaMode = typer.Option(AreaMode.any, "--area-mode",
+                                           help="Some (any) or all of the area in reach."),
     ) -> None:
         """Overflight-warning timeline for one site: who can image it, and when."""
         from overflight.passes import WATCH_GROUP, checked_constraints, plan_passes, span_text
 
+        if (site is None) == (area is None):
+            from overflight.passes import PassesError
+
+            raise PassesError("watch: give a site or --area (one of them)")
+        areas = areas_cmd.resolve_areas([area] if area else [])
         c = checked_constraints(min_elevation_deg=min_elevation, max_off_nadir_deg=max_off_nadir)
-        plan = plan_passes(sats=sat, groups=group, files=tle, sites=[site], start=start,
-                           days=days, constraints=c, default_groups=[WATCH_GROUP], db=db,
-                           **imaging_args(imaging, include_unknown, kind, max_gsd, country,
-                                          operator, max_age_days, sensors))
+        plan = plan_passes(sats=sat, groups=group, files=tle,
+                           sites=areas_cmd.area_site_texts(areas) if areas else [str(site)],
+                           start=start, days=days, constraints=c,
+                           default_groups=[WATCH_GROUP], db=db,
+                           **imaging_args(areas_cmd.imaging_for_areas(imaging, areas),
+                                          include_unknown, kind, max_gsd, country, operator,
+                                          max_age_days, sensors))
+        if areas:
+            title = f"Overflight warning for {areas[0].name} {span_text(plan.start, plan.end)}"
+            if fmt == WatchFormat.png:
+                windows = areas_cmd.plan_area_windows(plan, areas, area_mode.value,
+                                                      point_sites=False)[0]
+                out = output or Path(f"watch-{_slug(areas[0].name)}.png")
+                gantt_png(windows, out, title, plan.start, plan.end)
+                typer.echo(f"wrote {out} ({len(windows)} windows)")
+                return
+            areas_cmd.run_passes(plan, areas, area_mode.value, fmt.value, title,
+                                 point_sites=False)
+            return
+        if fmt.value in areas_cmd.GEO_FORMATS:
+            areas_cmd.run_passes(plan, [], area_mode.value, fmt.value, "")
+            return
         if fmt.value in COLUMN_FORMATS:
             write_window_table(plan, plan_table(plan), fmt.value, sensors_file=sensors)
             return

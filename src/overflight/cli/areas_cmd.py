@@ -1,0 +1,163 @@
+"""`overflight areas` and the area/map branch of `passes` and `watch`: area targets, their
+windows, and windows with footprints as GeoJSON, KML or CZML."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from overflight.cli._common import emit
+
+if TYPE_CHECKING:
+    from overflight.access import Window
+    from overflight.areas import Area
+    from overflight.geometry import Site
+    from overflight.passes import PassPlan
+
+
+class AreaMode(StrEnum):
+    any = "any"
+    all = "all"
+
+
+GEO_FORMATS = ("geojson", "kml", "czml")
+_AREA_COLUMNS = ("area %",)
+
+
+def resolve_areas(names: list[str]) -> list[Area]:
+    """The areas of ``--area`` options (names or GeoJSON files)."""
+    from overflight.areas import resolve_area
+
+    return [resolve_area(n) for n in names]
+
+
+def imaging_for_areas(imaging: bool, areas: list[Area]) -> bool:
+    """Imaging rules are not applied to area targets yet: say so once, then use the geometric
+    constraints (``--max-off-nadir``, ``--sun-min``) for them."""
+    if imaging and areas:
+        from overflight.cli._common import warn
+
+        warn("sensor rules (--imaging) are not applied to area targets yet; using the "
+             "geometric limits (--max-off-nadir, --sun-min)")
+        return False
+    return imaging
+
+
+def area_site_texts(areas: list[Area]) -> list[str]:
+    """``LAT,LON`` of each area's centroid (what a passes plan needs as its sites)."""
+    return [f"{a.centroid[0]:.6f},{a.centroid[1]:.6f}" for a in areas]
+
+
+def plan_area_windows(plan: PassPlan, areas: list[Area], mode: str, *,
+                      sensors_file: Path | None = None, point_sites: bool = True
+                      ) -> tuple[list[Window], list[Area | Site]]:
+    """Windows of ``plan`` over its sites (if ``point_sites``) and over ``areas``, in display
+    order, and the targets they are over."""
+    from overflight.areas import area_windows
+    from overflight.cli.passes_cmd import plan_windows
+    from overflight.sensors import load_sensors
+
+    sensors = load_sensors(sensors_file)
+    windows: list[Window] = []
+    targets: list[Area | Site] = []
+    if point_sites:
+        windows += plan_windows(plan, sensors_file=sensors_file)
+        targets += plan.sites
+    else:
+        for line in plan.warnings("overflight catalog import"):
+            from overflight.cli._common import warn
+
+            warn(line)
+    for a in areas:
+        windows += area_windows(plan.elsets, a, plan.start, plan.end, plan.constraints,
+                                mode=mode, sensors=sensors, workers=None)
+        targets.append(a)
+    windows.sort(key=lambda w: (w.start, w.site, w.norad_id))
+    return windows, targets
+
+
+def write_geo(plan: PassPlan, windows: list[Window], targets: list[Area | Site], fmt: str, *,
+              sensors_file: Path | None = None) -> None:
+    """Windows with their footprints as GeoJSON, KML or CZML on stdout."""
+    from overflight.footprints import window_footprints
+    from overflight.geoformats import geo_document
+    from overflight.sensors import load_sensors
+
+    fps = window_footprints(windows, plan.elsets, plan.constraints,
+                            sensors=load_sensors(sensors_file))
+    sys.stdout.write(geo_document(fmt, targets, windows, fps))
+
+
+def write_area_windows(windows: list[Window], fmt: str, title: str) -> None:
+    """Area windows as a table (with the share of the area in reach), JSON, CSV, NDJSON,
+    Parquet or iCalendar on stdout."""
+    if fmt == "table":
+        if not windows:
+            typer.echo("no windows")
+            return
+        from overflight.passes import WINDOW_DISPLAY_COLUMNS, window_display_row
+
+        rows = []
+        for w in windows:
+            row = window_display_row(w)
+            fraction = getattr(w, "area_fraction", None)
+            row["area %"] = "" if fraction is None else f"{100 * fraction:.0f}"
+            rows.append(row)
+        emit(rows, "table", title=title + " (UTC)",
+             columns=[*WINDOW_DISPLAY_COLUMNS, *_AREA_COLUMNS])
+        return
+    if fmt == "ics":
+        from overflight.cli.passes_cmd import write_windows
+
+        write_windows(windows, fmt, title)
+        return
+    from overflight.export import columns_from_rows, write_columns
+
+    dicts = [w.to_dict() for w in windows]
+    names: list[str] = []
+    for d in dicts:
+        names += [k for k in d if k not in names]
+    write_columns(columns_from_rows(dicts, names or None), fmt, sys.stdout.buffer)
+    sys.stdout.buffer.flush()
+
+
+def run_passes(plan: PassPlan, areas: list[Area], mode: str, fmt: str, title: str, *,
+               sensors_file: Path | None = None, point_sites: bool = True) -> None:
+    """The area/map branch of `passes`: windows over sites and areas, written as ``fmt``."""
+    windows, targets = plan_area_windows(plan, areas, mode, sensors_file=sensors_file,
+                                         point_sites=point_sites)
+    if fmt in GEO_FORMATS:
+        write_geo(plan, windows, targets, fmt, sensors_file=sensors_file)
+    else:
+        write_area_windows(windows, fmt, title)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `areas`."""
+
+    @app.command("areas")
+    def areas_cmd(
+        fmt: str = typer.Option("table", "--format", "-f", help="table, json, csv or geojson."),
+    ) -> None:
+        """The area targets shipped with overflight (for --area), with outline precision and
+        source."""
+        from overflight.areas import named_areas
+
+        shipped = list(named_areas().values())
+        if fmt == "geojson":
+            import json
+
+            doc = {"type": "FeatureCollection", "features": [
+                {"type": "Feature", "properties": {k: v for k, v in a.to_dict().items()
+                                                   if k != "bbox"},
+                 "geometry": a.geometry()} for a in shipped]}
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+            return
+        rows: list[dict[str, Any]] = [a.to_dict() for a in shipped]
+        emit(rows, fmt, title="Area targets",
+             columns=["name", "centroid_lat_deg", "centroid_lon_deg", "area_km2", "precision",
+                      "source"])
