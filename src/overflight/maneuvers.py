@@ -654,15 +654,15 @@ def detect_maneuvers(
     )
     pairs = _pair_residuals(table, own, idx, idx + 1)
     n_obj = table.objects
-    gap = pairs.gap_days > config.max_gap_days
+    long_gap = pairs.gap_days > config.max_gap_days
     # Runs of an object's sets without a data gap: nothing is compared across a gap.
     new_run = np.ones(n, dtype=np.int64)
-    new_run[idx + 1] = gap.astype(np.int64)
+    new_run[idx + 1] = long_gap.astype(np.int64)
     segment: I64 = np.cumsum(new_run).astype(np.int64)
     scales = _object_scales(pairs, n_obj, config)
     sc = _scores(pairs, scales, config)
     z, dv, total = sc.z, sc.dv, sc.total
-    compared = pairs.ok & (pairs.gap_days * DAY_S >= config.min_gap_s) & ~gap
+    compared = pairs.ok & (pairs.gap_days * DAY_S >= config.min_gap_s) & ~long_gap
     flagged = compared & (np.max(z, axis=1, initial=0.0) >= config.threshold) & (
         total >= config.min_delta_v_m_s
     )
@@ -697,7 +697,7 @@ def detect_maneuvers(
         sgp4_failures=int(np.count_nonzero(~pairs.ok)),
         glitches=int(np.count_nonzero(candidates & ~flagged)),
         table=table,
-        statuses=_statuses(table, pairs, compared, gap, config),
+        statuses=_statuses(table, pairs, compared, long_gap, config),
         max_gap_days=config.max_gap_days,
     )
 
