@@ -32,6 +32,7 @@ import numpy.typing as npt
 from overflight.constants import DAY_S, WGS72_MU_KM3_S2, WGS72_RADIUS_KM
 from overflight.elements import ElementSet
 from overflight.history import OrbitTable
+from overflight.times import format_uncertainty, format_utc
 
 if TYPE_CHECKING:
     from overflight.access import Window
@@ -186,7 +187,8 @@ class Maneuver:
         return (self.after_epoch - self.before_epoch).total_seconds()
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (times ISO 8601 UTC with ``Z``)."""
+        """JSON-ready dict (times ISO 8601 UTC with ``Z``; ``time_uncertainty`` the
+        uncertainty written out with its unit, e.g. ``±14 min``)."""
         out: dict[str, Any] = {
             "norad_id": self.norad_id,
             "name": self.name,
@@ -194,6 +196,8 @@ class Maneuver:
             "after_epoch": _iso(self.after_epoch),
             "estimated_time": None if self.estimated_time is None else _iso(self.estimated_time),
             "time_uncertainty_s": _round(self.time_uncertainty_s, 0),
+            "time_uncertainty": (None if self.time_uncertainty_s is None
+                                 else format_uncertainty(self.time_uncertainty_s)),
             "delta_a_km": round(self.delta_a_km, 4),
             "delta_perigee_km": round(self.delta_perigee_km, 4),
             "delta_apogee_km": round(self.delta_apogee_km, 4),
@@ -399,8 +403,6 @@ class DecayEstimate:
 
 
 def _iso(t: datetime) -> str:
-    from overflight.times import format_utc
-
     return format_utc(t)
 
 
