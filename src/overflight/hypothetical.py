@@ -32,7 +32,7 @@ from overflight.constants import (
     WGS72_MU_KM3_S2,
     WGS72_RADIUS_KM,
 )
-from overflight.elements import ElementSet, kozai_mean_motion_rev_day
+from overflight.elements import ElementSet, apsis_altitudes_km, kozai_mean_motion_rev_day
 from overflight.errors import OverflightError
 
 __all__ = [
@@ -97,10 +97,9 @@ def from_classical(
     if not 0.0 <= eccentricity < 0.9:
         raise HypotheticalError(f"eccentricity {eccentricity:g} must be in [0, 0.9)")
     a = WGS72_RADIUS_KM + altitude_km
-    if a * (1.0 - eccentricity) - WGS72_RADIUS_KM < 100.0:
-        raise HypotheticalError(
-            f"perigee {a * (1 - eccentricity) - WGS72_RADIUS_KM:.0f} km is below 100 km"
-        )
+    perigee_km = float(apsis_altitudes_km(a, eccentricity)[0])
+    if perigee_km < 100.0:
+        raise HypotheticalError(f"perigee {perigee_km:.0f} km is below 100 km")
     if norad_id < HYPOTHETICAL_ID_BASE:
         raise HypotheticalError(
             f"hypothetical NORAD ids start at {HYPOTHETICAL_ID_BASE}, got {norad_id}"

@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from overflight.constants import DAY_S, WGS72_MU_KM3_S2, WGS72_RADIUS_KM
-from overflight.elements import ElementSet
+from overflight.elements import ElementSet, apsis_altitudes_km
 from overflight.history import OrbitTable
 from overflight.times import format_uncertainty, format_utc
 
@@ -546,8 +546,8 @@ def _pair_residuals(table: OrbitTable, own: _Own, early: I64, late: I64) -> _Pai
         comp=comp,
         speed_m_s=v.reshape(p),
         da_km=da,
-        dhp_km=a1 * (1.0 - e1) - a0 * (1.0 - e0),
-        dha_km=a1 * (1.0 + e1) - a0 * (1.0 + e0),
+        dhp_km=apsis_altitudes_km(a1, e1)[0] - apsis_altitudes_km(a0, e0)[0],
+        dha_km=apsis_altitudes_km(a1, e1)[1] - apsis_altitudes_km(a0, e0)[1],
         di_deg=np.degrees(m1[:, 2] - pred[:, 2]),
         rtn_km=rtn,
     )
