@@ -297,6 +297,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Maneuvers detected in element-set histories of satellites, groups or a file."""
         from overflight.maneuvers import DetectionConfig, detect_maneuvers, with_passes
+        from overflight.times import format_utc
 
         if threshold <= 0 or min_dv < 0:
             raise UserError("--threshold must be positive and --min-dv not negative")
@@ -338,8 +339,8 @@ def register(app: typer.Typer) -> None:
                     for p in m.passes or ():
                         mark = ("  <- estimate" if p.contains_estimate else
                                 "  (within uncertainty)" if p.within_uncertainty else "")
-                        typer.echo(f"  {m.norad_id} pass over {p.station}: {p.start:%m-%d %H:%M:%S}"
-                                   f"–{p.end:%H:%M:%S} max {p.max_elevation_deg:.0f}°{mark}")
+                        typer.echo(f"  {m.norad_id} pass over {p.station}: {format_utc(p.start)}"
+                                   f"–{p.end:%H:%M:%S}Z max {p.max_elevation_deg:.0f}°{mark}")
         else:
             extra = ["passes", "estimate_in_pass", "pass_within_uncertainty"]
             cols = MANEUVER_CSV + (extra if site is not None else [])
