@@ -722,6 +722,12 @@ function renderHistoryChart(hist) {
   svg.append(sv("text", { x: 14, y: top + (height - top - bottom) / 2, "text-anchor": "middle",
                           transform: `rotate(-90 14 ${top + (height - top - bottom) / 2})` }, "altitude km"));
   svg.append(sv("text", { x: width - right, y: height - 6, "text-anchor": "end" }, "epoch (UTC)"));
+  // data gaps: spans where no maneuver could be bracketed (shaded, not a "quiet" stretch)
+  for (const g of hist.data_gaps || []) {
+    const gx0 = x(Date.parse(g.start)), gx1 = x(Date.parse(g.end));
+    svg.append(svgTitle(sv("rect", { class: "data-gap", x: gx0, y: top, width: Math.max(gx1 - gx0, 1), height: height - top - bottom }),
+                        `data gap ${fmtTime(g.start)} → ${fmtTime(g.end)} (${num(g.days, 1)} days): maneuvers there cannot be bracketed`));
+  }
   // maneuvers
   for (const m of hist.maneuvers) {
     const t = m.estimated_time ? Date.parse(m.estimated_time)
@@ -747,6 +753,7 @@ function renderHistoryChart(hist) {
   svg.append(lg);
   svg.dataset.points = String(states.length);
   svg.dataset.maneuvers = String(hist.maneuvers.length);
+  svg.dataset.status = hist.status || "";
 }
 
 function niceStep(raw) {
