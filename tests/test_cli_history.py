@@ -58,7 +58,11 @@ def test_maneuvers_json_from_file(shared_data: Path, capsys: pytest.CaptureFixtu
     path = shared_data / "celestrak-history-2026-05-24-to-30" / "resource.tle"
     code, out, err = run(["maneuvers", "--tle-history", str(path), "-f", "json"], capsys)
     assert code == 0
-    rows = json.loads(out)
+    doc = json.loads(out)
+    rows = doc["maneuvers"]
+    assert doc["objects"] == 167 and doc["status"] in ("ok", "not-enough-history", "data-gap")
+    assert sum(doc["status_counts"].values()) == 167
+    assert len(doc["objects_not_ok"]) == 167 - doc["status_counts"]["ok"]
     assert rows and all(set(r) >= MANEUVER_KEYS for r in rows)
     assert any(r["norad_id"] == 32060 and r["kind"] == "raise" for r in rows)
     assert "maneuvers in" in err and "167 objects" in err
@@ -70,7 +74,9 @@ def test_maneuvers_with_station_reproduces_the_february_analysis(
     code, out, _ = run(["maneuvers", "--tle-history", str(february_file), "--station",
                         "Pyongyang General Satellite Control Center", "-f", "json"], capsys)
     assert code == 0
-    rows = json.loads(out)
+    doc = json.loads(out)
+    rows = doc["maneuvers"]
+    assert doc["status"] == "ok" and doc["data_gaps"] == []
     assert len(rows) == 5 and all(r["kind"] == "raise" for r in rows)
     assert all(r["passes"] and r["pass_within_uncertainty"] for r in rows)
     assert sum(r["delta_perigee_km"] for r in rows) == pytest.approx(9.0, abs=2.0)
@@ -92,17 +98,22 @@ def test_maneuvers_from_catalog_group(
                         "--db", str(db)], capsys)
     assert code == 0, err
     code, out, _ = run(["maneuvers", "--group", "feb", "--db", str(db), "-f", "json"], capsys)
-    assert code == 0 and len(json.loads(out)) == 5
+    assert code == 0 and len(json.loads(out)["maneuvers"]) == 5
     code, out, _ = run(["maneuvers", "--sat", "58400", "--db", str(db), "--since",
                         "2024-02-21T00:00Z", "-f", "json"], capsys)
-    assert code == 0 and len(json.loads(out)) == 3
+    assert code == 0 and len(json.loads(out)["maneuvers"]) == 3
 
 
 def test_decay_command(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = shared_data / "celestrak-history-2026-05-24-to-30" / "stations.tle"
     code, out, _ = run(["decay", "--tle-history", str(path), "-f", "json"], capsys)
     assert code == 0
-    rows = json.loads(out)
+    answers = json.loads(out)
+    assert answers and all(a["status"] in ("ok", "not-enough-history", "data-gap",
+                                           "no-significant-decay", "eccentric",
+                                           "below-threshold") for a in answers)
+    assert all((a["estimate"] is not None) == (a["status"] == "ok") for a in answers)
+    rows = [a["estimate"] for a in answers if a["estimate"]]
     assert all(r["label"] == "estimate" and r["uncertainty_days"] > 0 for r in rows)
     assert rows == sorted(rows, key=lambda r: r["estimated_date"])
 

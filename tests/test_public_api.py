@@ -54,8 +54,10 @@ PINNED = {
         "orbit_history",
     ],
     "overflight.maneuvers": [
-        "DEFAULT_CONFIG", "DecayEstimate", "DetectionConfig", "DetectionResult", "Maneuver",
-        "PassNote", "detect_maneuvers", "estimate_decay", "with_passes",
+        "DEFAULT_CONFIG", "MAX_BRACKET_DAYS", "MIN_DECAY_SETS", "MIN_DECAY_SPAN_DAYS",
+        "MIN_MANEUVER_SETS", "DataGap", "DecayAssessment", "DecayEstimate", "DetectionConfig",
+        "DetectionResult", "HistoryStatus", "Maneuver", "PassNote", "Status", "assess_decay",
+        "detect_maneuvers", "estimate_decay", "history_document", "with_passes",
     ],
     "overflight.track": [
         "track_rows",

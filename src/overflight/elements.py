@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from overflight.constants import DAY_S, WGS72_MU_KM3_S2, WGS72_RADIUS_KM
+from overflight.constants import DAY_S, WGS72_J2, WGS72_MU_KM3_S2, WGS72_RADIUS_KM, XKE_PER_MIN
 from overflight.times import format_utc
 
 if TYPE_CHECKING:
@@ -23,8 +23,11 @@ __all__ = [
     "MU_KM3_S2",
     "ElementError",
     "ElementSet",
+    "apsis_altitudes_km",
     "epoch_from_tle",
     "epoch_to_tle",
+    "kozai_mean_motion_rev_day",
+    "sgp4_semi_major_axis_km",
 ]
 
 # Re-exported from overflight.constants (WGS-72, as SGP4) for code that imports them from here.
@@ -116,19 +119,21 @@ class ElementSet:
 
     @property
     def semi_major_axis_km(self) -> float:
-        """Semi-major axis in km from the mean motion (two-body, WGS-72 mu)."""
-        n_rad_s = self.mean_motion_rev_day * 2.0 * math.pi / DAY_S
-        return float((WGS72_MU_KM3_S2 / n_rad_s**2) ** (1.0 / 3.0))
+        """SGP4's mean semi-major axis, km (:func:`sgp4_semi_major_axis_km`: from the
+        un-Kozai'd mean motion, as ``Satrec.a`` × 6378.135 km)."""
+        return sgp4_semi_major_axis_km(self.mean_motion_rev_day, self.eccentricity,
+                                       self.inclination_deg)
 
     @property
     def perigee_alt_km(self) -> float:
-        """Perigee altitude above the WGS-72 equatorial radius, km."""
-        return self.semi_major_axis_km * (1.0 - self.eccentricity) - WGS72_RADIUS_KM
+        """Mean perigee altitude, km: :func:`apsis_altitudes_km` of SGP4's mean semi-major
+        axis (above the WGS-72 equatorial radius, a sphere)."""
+        return float(apsis_altitudes_km(self.semi_major_axis_km, self.eccentricity)[0])
 
     @property
     def apogee_alt_km(self) -> float:
-        """Apogee altitude above the WGS-72 equatorial radius, km."""
-        return self.semi_major_axis_km * (1.0 + self.eccentricity) - WGS72_RADIUS_KM
+        """Mean apogee altitude, km (as :attr:`perigee_alt_km`)."""
+        return float(apsis_altitudes_km(self.semi_major_axis_km, self.eccentricity)[1])
 
     def age_days(self, at: datetime | None = None) -> float:
         """Days from the epoch to ``at`` (default: now, UTC)."""
@@ -203,6 +208,55 @@ class ElementSet:
             "perigee_alt_km": self.perigee_alt_km,
             "apogee_alt_km": self.apogee_alt_km,
         }
+
+
+# ---- the one definition of semi-major axis, perigee and apogee ---------------------------------
+def _unkozai_ratio(n_kozai_rad_min: float, eccentricity: float, inclination_deg: float) -> float:
+    """SGP4's initialisation (``initl``): un-Kozai'd over published (Kozai) mean motion."""
+    cosio = math.cos(math.radians(inclination_deg))
+    omeosq = 1.0 - eccentricity * eccentricity
+    ak = (XKE_PER_MIN / n_kozai_rad_min) ** (2.0 / 3.0)
+    d1 = 0.75 * WGS72_J2 * (3.0 * cosio * cosio - 1.0) / (math.sqrt(omeosq) * omeosq)
+    de = d1 / (ak * ak)
+    adel = ak * (1.0 - de * de - de * (1.0 / 3.0 + 134.0 * de * de / 81.0))
+    de = d1 / (adel * adel)
+    return float(1.0 / (1.0 + de))
+
+
+def sgp4_semi_major_axis_km(
+    mean_motion_rev_day: float, eccentricity: float, inclination_deg: float
+) -> float:
+    """SGP4's mean semi-major axis, km: ``(ke / n)^(2/3)`` earth radii with ``n`` the mean
+    motion SGP4 un-Kozai's at initialisation (``Satrec.a`` × 6378.135 km, WGS-72). A few km
+    from the two-body value of the published (Kozai) mean motion, by inclination."""
+    n_kozai = mean_motion_rev_day * 2.0 * math.pi / 1440.0
+    n = n_kozai * _unkozai_ratio(n_kozai, eccentricity, inclination_deg)
+    return float((XKE_PER_MIN / n) ** (2.0 / 3.0) * WGS72_RADIUS_KM)
+
+
+def kozai_mean_motion_rev_day(
+    semi_major_axis_km: float, eccentricity: float, inclination_deg: float
+) -> float:
+    """The published (Kozai) mean motion, rev/day, whose :func:`sgp4_semi_major_axis_km` is
+    ``semi_major_axis_km`` (inverse, by fixed-point iteration to 1e-15 relative)."""
+    n_unkozai = XKE_PER_MIN / (semi_major_axis_km / WGS72_RADIUS_KM) ** 1.5
+    n = n_unkozai
+    for _ in range(50):
+        nxt = n_unkozai / _unkozai_ratio(n, eccentricity, inclination_deg)
+        if abs(nxt - n) <= 1e-15 * n:
+            n = nxt
+            break
+        n = nxt
+    return float(n * 1440.0 / (2.0 * math.pi))
+
+
+def apsis_altitudes_km(semi_major_axis_km: Any, eccentricity: Any) -> tuple[Any, Any]:
+    """Mean perigee and apogee altitudes ``a (1 ∓ e) − 6378.135 km``: above the WGS-72
+    equatorial radius (a sphere, as SGP4), of SGP4's *mean* elements. Scalars or numpy arrays.
+    The one definition used by the catalog, history, maneuvers and the server
+    (docs/history.md, "Perigee and apogee")."""
+    return (semi_major_axis_km * (1.0 - eccentricity) - WGS72_RADIUS_KM,
+            semi_major_axis_km * (1.0 + eccentricity) - WGS72_RADIUS_KM)
 
 
 def epoch_from_tle(year2: int, day_of_year: float) -> datetime:

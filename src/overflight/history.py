@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from overflight.constants import SUN_MEAN_MOTION_DEG_DAY, WGS72_RADIUS_KM
-from overflight.elements import ElementSet
+from overflight.constants import SUN_MEAN_MOTION_DEG_DAY
+from overflight.elements import ElementSet, apsis_altitudes_km
 from overflight.frames import gmst82_rad
 from overflight.times import format_utc
 
@@ -190,7 +190,8 @@ class OrbitTable:
             start=np.array([*starts, n], dtype=np.int64),
             jd=col("jdsatepoch"),
             fr=col("jdsatepochF"),
-            a_km=col("a") * WGS72_RADIUS_KM,
+            # The one definition (elements.sgp4_semi_major_axis_km), equal to Satrec.a × R.
+            a_km=np.fromiter((es.semi_major_axis_km for es in elsets), dtype=float, count=n),
             ecc=col("ecco"),
             inc=col("inclo"),
             raan=col("nodeo"),
@@ -212,13 +213,15 @@ class OrbitTable:
 
     @property
     def perigee_alt_km(self) -> F64:
-        """Mean perigee altitude per row, km."""
-        return self.a_km * (1.0 - self.ecc) - WGS72_RADIUS_KM
+        """Mean perigee altitude per row, km (:func:`overflight.elements.apsis_altitudes_km`)."""
+        out: F64 = apsis_altitudes_km(self.a_km, self.ecc)[0]
+        return out
 
     @property
     def apogee_alt_km(self) -> F64:
-        """Mean apogee altitude per row, km."""
-        return self.a_km * (1.0 + self.ecc) - WGS72_RADIUS_KM
+        """Mean apogee altitude per row, km (:func:`overflight.elements.apsis_altitudes_km`)."""
+        out: F64 = apsis_altitudes_km(self.a_km, self.ecc)[1]
+        return out
 
     @property
     def days(self) -> F64:

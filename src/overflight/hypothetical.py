@@ -2,7 +2,7 @@
 
 Built as SGP4 mean elements (WGS-72, no drag: ``bstar = 0``) so the propagator treats them like
 any published element set. Altitudes are ``a − 6378.135 km`` with ``a`` the semi-major axis
-from the mean motion (two-body, as :attr:`ElementSet.semi_major_axis_km`), so a circular
+SGP4 derives from the mean motion (:attr:`ElementSet.semi_major_axis_km`), so a circular
 orbit built at 500 km reports ``perigee_alt_km == 500``.
 
 * :func:`from_classical`: any classical elements.
@@ -32,7 +32,7 @@ from overflight.constants import (
     WGS72_MU_KM3_S2,
     WGS72_RADIUS_KM,
 )
-from overflight.elements import ElementSet
+from overflight.elements import ElementSet, apsis_altitudes_km, kozai_mean_motion_rev_day
 from overflight.errors import OverflightError
 
 __all__ = [
@@ -72,9 +72,10 @@ def _check_alt(altitude_km: float) -> None:
         )
 
 
-def _mean_motion_rev_day(semi_major_axis_km: float) -> float:
-    n_rad_s = math.sqrt(WGS72_MU_KM3_S2 / semi_major_axis_km**3)
-    return n_rad_s * DAY_S / (2.0 * math.pi)
+def _mean_motion_rev_day(semi_major_axis_km: float, eccentricity: float,
+                         inclination_deg: float) -> float:
+    # SGP4's mean semi-major axis is the one altitudes are reported from (docs/history.md).
+    return kozai_mean_motion_rev_day(semi_major_axis_km, eccentricity, inclination_deg)
 
 
 def from_classical(
@@ -96,10 +97,9 @@ def from_classical(
     if not 0.0 <= eccentricity < 0.9:
         raise HypotheticalError(f"eccentricity {eccentricity:g} must be in [0, 0.9)")
     a = WGS72_RADIUS_KM + altitude_km
-    if a * (1.0 - eccentricity) - WGS72_RADIUS_KM < 100.0:
-        raise HypotheticalError(
-            f"perigee {a * (1 - eccentricity) - WGS72_RADIUS_KM:.0f} km is below 100 km"
-        )
+    perigee_km = float(apsis_altitudes_km(a, eccentricity)[0])
+    if perigee_km < 100.0:
+        raise HypotheticalError(f"perigee {perigee_km:.0f} km is below 100 km")
     if norad_id < HYPOTHETICAL_ID_BASE:
         raise HypotheticalError(
             f"hypothetical NORAD ids start at {HYPOTHETICAL_ID_BASE}, got {norad_id}"
@@ -110,7 +110,7 @@ def from_classical(
     return ElementSet(
         norad_id=norad_id,
         epoch=epoch,
-        mean_motion_rev_day=_mean_motion_rev_day(a),
+        mean_motion_rev_day=_mean_motion_rev_day(a, eccentricity, inclination_deg),
         eccentricity=eccentricity,
         inclination_deg=inclination_deg,
         raan_deg=raan_deg % 360.0,
@@ -127,7 +127,8 @@ def _node_rate_deg_day(altitude_km: float, inclination_deg: float, eccentricity:
     es = ElementSet(
         norad_id=HYPOTHETICAL_ID_BASE,
         epoch=datetime(2026, 1, 1, tzinfo=UTC),
-        mean_motion_rev_day=_mean_motion_rev_day(WGS72_RADIUS_KM + altitude_km),
+        mean_motion_rev_day=_mean_motion_rev_day(WGS72_RADIUS_KM + altitude_km, eccentricity,
+                                                 inclination_deg),
         eccentricity=eccentricity,
         inclination_deg=inclination_deg,
         raan_deg=0.0,

@@ -24,14 +24,15 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from overflight.constants import DAY_S, WGS72_MU_KM3_S2, WGS72_RADIUS_KM
-from overflight.elements import ElementSet
+from overflight.elements import ElementSet, apsis_altitudes_km
 from overflight.history import OrbitTable
+from overflight.times import format_uncertainty, format_utc
 
 if TYPE_CHECKING:
     from overflight.access import Window
@@ -39,13 +40,23 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "MAX_BRACKET_DAYS",
+    "MIN_DECAY_SETS",
+    "MIN_DECAY_SPAN_DAYS",
+    "MIN_MANEUVER_SETS",
+    "DataGap",
+    "DecayAssessment",
     "DecayEstimate",
     "DetectionConfig",
     "DetectionResult",
+    "HistoryStatus",
     "Maneuver",
     "PassNote",
+    "Status",
+    "assess_decay",
     "detect_maneuvers",
     "estimate_decay",
+    "history_document",
     "with_passes",
 ]
 
@@ -58,6 +69,24 @@ _MAD_TO_SIGMA = 1.4826
 _MIN_DRIFT_GAP_DAYS = 2.0 / 24.0
 _SETTLING = 0.1
 
+Status = Literal["ok", "not-enough-history", "data-gap"]
+"""What a history answer rests on: ``ok`` (every bracket could be examined),
+``not-enough-history`` (too few element sets: no maneuver or decay found means nothing),
+``data-gap`` (some consecutive element sets are too far apart to bracket a maneuver)."""
+
+MIN_MANEUVER_SETS = 2
+"""Element sets an object needs for maneuver detection: one pair to compare."""
+
+MAX_BRACKET_DAYS = 10.0
+"""Longest gap between consecutive element sets the detector examines, days; longer gaps are
+reported as data gaps, never as a delta-v. Why 10 days: docs/history.md ("Data gaps")."""
+
+MIN_DECAY_SETS = 4
+"""Element sets (after the last maneuver and the last data gap) a decay estimate needs."""
+
+MIN_DECAY_SPAN_DAYS = 1.5
+"""Span, days, those sets must cover for a decay estimate."""
+
 
 @dataclass(frozen=True)
 class DetectionConfig:
@@ -67,6 +96,7 @@ class DetectionConfig:
     changes are never reported; ``gap_ref_days``: errors are modelled as growing like
     ``gap + gap_ref_days``; ``min_pairs``: pairs an object needs for its own scatter (else the
     run's pooled scale, or the defaults); ``min_gap_s``: closer epochs are not compared;
+    ``max_gap_days``: farther epochs are not compared either but reported as a data gap;
     ``estimate_times``: search the burn time (costs two propagations per maneuver).
     """
 
@@ -75,6 +105,7 @@ class DetectionConfig:
     gap_ref_days: float = 0.25
     min_pairs: int = 8
     min_gap_s: float = 60.0
+    max_gap_days: float = MAX_BRACKET_DAYS
     estimate_times: bool = True
     # Per-component scales (m/s at a 1-day gap; radial / along / cross-track km) used when
     # neither the object nor the run has enough pairs: the medians of the per-object scales of
@@ -156,7 +187,8 @@ class Maneuver:
         return (self.after_epoch - self.before_epoch).total_seconds()
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (times ISO 8601 UTC with ``Z``)."""
+        """JSON-ready dict (times ISO 8601 UTC with ``Z``; ``time_uncertainty`` the
+        uncertainty written out with its unit, e.g. ``±14 min``)."""
         out: dict[str, Any] = {
             "norad_id": self.norad_id,
             "name": self.name,
@@ -164,6 +196,8 @@ class Maneuver:
             "after_epoch": _iso(self.after_epoch),
             "estimated_time": None if self.estimated_time is None else _iso(self.estimated_time),
             "time_uncertainty_s": _round(self.time_uncertainty_s, 0),
+            "time_uncertainty": (None if self.time_uncertainty_s is None
+                                 else format_uncertainty(self.time_uncertainty_s)),
             "delta_a_km": round(self.delta_a_km, 4),
             "delta_perigee_km": round(self.delta_perigee_km, 4),
             "delta_apogee_km": round(self.delta_apogee_km, 4),
@@ -185,8 +219,96 @@ class Maneuver:
 
 
 @dataclass(frozen=True)
+class DataGap:
+    """Two consecutive element sets of an object too far apart (more than the detector's
+    ``max_gap_days``) to bracket a maneuver: nothing is known about maneuvers in between."""
+
+    norad_id: int
+    start: datetime
+    end: datetime
+
+    @property
+    def days(self) -> float:
+        """Length of the gap, days."""
+        return (self.end - self.start).total_seconds() / DAY_S
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"norad_id": self.norad_id, "start": _iso(self.start), "end": _iso(self.end),
+                "days": round(self.days, 2)}
+
+    def describe(self) -> str:
+        """``data gap 2024-07-07T21:39:32Z … 2025-01-16T10:05:11Z (192.5 d)``."""
+        return f"data gap {_iso(self.start)} … {_iso(self.end)} ({self.days:.1f} d)"
+
+
+@dataclass(frozen=True)
+class HistoryStatus:
+    """What one object's history answer rests on (``status``, see :data:`Status`), with the
+    counts and span that led to it."""
+
+    norad_id: int
+    name: str
+    status: Status
+    element_sets: int
+    pairs_compared: int
+    first_epoch: datetime | None
+    last_epoch: datetime | None
+    gaps: tuple[DataGap, ...] = ()
+    max_gap_days: float = MAX_BRACKET_DAYS
+
+    @property
+    def span_days(self) -> float:
+        """Days from the first to the last element set (0 for one or none)."""
+        if self.first_epoch is None or self.last_epoch is None:
+            return 0.0
+        return (self.last_epoch - self.first_epoch).total_seconds() / DAY_S
+
+    @property
+    def reason(self) -> str:
+        """One sentence: why the status is what it is."""
+        n, span = self.element_sets, self.span_days
+        sets = f"{n} element set{'' if n == 1 else 's'}"
+        if self.status == "not-enough-history":
+            return (f"not enough history: {sets} spanning {span:.1f} d; maneuver detection "
+                    f"needs at least {MIN_MANEUVER_SETS} sets less than "
+                    f"{self.max_gap_days:g} d apart")
+        if self.status == "data-gap":
+            longest = max(g.days for g in self.gaps)
+            return (f"data gap: {len(self.gaps)} gap{'' if len(self.gaps) == 1 else 's'} longer "
+                    f"than {self.max_gap_days:g} d between element sets (longest "
+                    f"{longest:.1f} d): maneuvers there cannot be bracketed; {sets}, "
+                    f"{self.pairs_compared} pairs compared")
+        return f"ok: {sets} spanning {span:.1f} d, {self.pairs_compared} pairs compared"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "norad_id": self.norad_id,
+            "name": self.name,
+            "status": self.status,
+            "reason": self.reason,
+            "element_sets": self.element_sets,
+            "pairs_compared": self.pairs_compared,
+            "first_epoch": None if self.first_epoch is None else _iso(self.first_epoch),
+            "last_epoch": None if self.last_epoch is None else _iso(self.last_epoch),
+            "span_days": round(self.span_days, 3),
+            "data_gaps": [g.to_dict() for g in self.gaps],
+        }
+
+
+def _overall(statuses: Sequence[HistoryStatus]) -> Status:
+    """The whole run's status: ``ok`` when every object's is; else ``not-enough-history`` when
+    any object could not be examined at all; else ``data-gap``."""
+    codes = {s.status for s in statuses}
+    if not statuses or "not-enough-history" in codes:
+        return "not-enough-history"
+    return "data-gap" if "data-gap" in codes else "ok"
+
+
+@dataclass(frozen=True)
 class DetectionResult:
-    """Maneuvers (by object, then time) and what was looked at."""
+    """Maneuvers (by object, then time), what was looked at, and per object what the answer
+    rests on (``statuses``: an empty ``maneuvers`` list means "none found" only for objects
+    whose status is ``ok``)."""
 
     maneuvers: list[Maneuver]
     objects: int
@@ -196,15 +318,41 @@ class DetectionResult:
     sgp4_failures: int
     glitches: int
     table: OrbitTable = field(repr=False, compare=False)
+    statuses: list[HistoryStatus] = field(default_factory=list)
+    max_gap_days: float = MAX_BRACKET_DAYS
+
+    @property
+    def status(self) -> Status:
+        """The run's status (:func:`_overall` of the objects')."""
+        return _overall(self.statuses)
+
+    @property
+    def data_gaps(self) -> list[DataGap]:
+        """Every data gap, by object then time."""
+        return [g for st in self.statuses for g in st.gaps]
+
+    def status_of(self, norad_id: int) -> HistoryStatus | None:
+        """One object's status (None when it was not in the input)."""
+        return next((st for st in self.statuses if st.norad_id == norad_id), None)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: counts, ``status`` with ``status_counts``, the objects whose status is
+        not ``ok`` (``objects_not_ok``, with reasons), ``data_gaps`` and ``maneuvers``."""
+        counts = {code: 0 for code in ("ok", "not-enough-history", "data-gap")}
+        for st in self.statuses:
+            counts[st.status] += 1
         return {
+            "status": self.status,
+            "status_counts": counts,
             "objects": self.objects,
             "element_sets": self.element_sets,
             "pairs": self.pairs,
             "pairs_compared": self.pairs_compared,
             "sgp4_failures": self.sgp4_failures,
             "glitches": self.glitches,
+            "max_gap_days": self.max_gap_days,
+            "objects_not_ok": [st.to_dict() for st in self.statuses if st.status != "ok"],
+            "data_gaps": [g.to_dict() for g in self.data_gaps],
             "maneuvers": [m.to_dict() for m in self.maneuvers],
         }
 
@@ -255,8 +403,6 @@ class DecayEstimate:
 
 
 def _iso(t: datetime) -> str:
-    from overflight.times import format_utc
-
     return format_utc(t)
 
 
@@ -400,8 +546,8 @@ def _pair_residuals(table: OrbitTable, own: _Own, early: I64, late: I64) -> _Pai
         comp=comp,
         speed_m_s=v.reshape(p),
         da_km=da,
-        dhp_km=a1 * (1.0 - e1) - a0 * (1.0 - e0),
-        dha_km=a1 * (1.0 + e1) - a0 * (1.0 + e0),
+        dhp_km=apsis_altitudes_km(a1, e1)[0] - apsis_altitudes_km(a0, e0)[0],
+        dha_km=apsis_altitudes_km(a1, e1)[1] - apsis_altitudes_km(a0, e0)[1],
         di_deg=np.degrees(m1[:, 2] - pred[:, 2]),
         rtn_km=rtn,
     )
@@ -430,7 +576,8 @@ class _Scales:
 
 def _object_scales(pairs: _Pairs, n_obj: int, cfg: DetectionConfig) -> _Scales:
     f = _gap_factor(pairs.gap_days, cfg)
-    usable = pairs.ok & (pairs.gap_days * DAY_S >= cfg.min_gap_s)
+    usable = (pairs.ok & (pairs.gap_days * DAY_S >= cfg.min_gap_s)
+              & (pairs.gap_days <= cfg.max_gap_days))
     drift = np.zeros((n_obj, 5))
     sig = np.full((n_obj, 5), np.nan)
     pos = np.full((n_obj, 3), np.nan)
@@ -509,15 +656,20 @@ def detect_maneuvers(
     )
     pairs = _pair_residuals(table, own, idx, idx + 1)
     n_obj = table.objects
+    long_gap = pairs.gap_days > config.max_gap_days
+    # Runs of an object's sets without a data gap: nothing is compared across a gap.
+    new_run = np.ones(n, dtype=np.int64)
+    new_run[idx + 1] = long_gap.astype(np.int64)
+    segment: I64 = np.cumsum(new_run).astype(np.int64)
     scales = _object_scales(pairs, n_obj, config)
     sc = _scores(pairs, scales, config)
     z, dv, total = sc.z, sc.dv, sc.total
-    compared = pairs.ok & (pairs.gap_days * DAY_S >= config.min_gap_s)
+    compared = pairs.ok & (pairs.gap_days * DAY_S >= config.min_gap_s) & ~long_gap
     flagged = compared & (np.max(z, axis=1, initial=0.0) >= config.threshold) & (
         total >= config.min_delta_v_m_s
     )
     candidates = flagged.copy()
-    keep_c = _persistent(table, own, pairs, dv, flagged, z >= config.threshold, scales)
+    keep_c = _persistent(table, own, pairs, dv, flagged, z >= config.threshold, scales, segment)
     flagged &= np.any(keep_c, axis=1)
     # Components that were flagged but did not persist are fit glitches: no part of the Δv.
     glitch = (z >= config.threshold) & ~keep_c & flagged[:, None]
@@ -537,7 +689,7 @@ def detect_maneuvers(
             scale = (scales.position[ev.rec.obj[ev.n]] * _gap_factor(np.array([gap]), config)[0]
                      / 0.6745)
             est, unc, closest = _estimate_time(table, ev.early, ev.late, ev.b0, ev.b1, scale)
-        out.append(ev.maneuver(table, est, unc, closest))
+        out.append(ev.maneuver(table, segment, est, unc, closest))
     return DetectionResult(
         maneuvers=out,
         objects=n_obj,
@@ -547,7 +699,42 @@ def detect_maneuvers(
         sgp4_failures=int(np.count_nonzero(~pairs.ok)),
         glitches=int(np.count_nonzero(candidates & ~flagged)),
         table=table,
+        statuses=_statuses(table, pairs, compared, long_gap, config),
+        max_gap_days=config.max_gap_days,
     )
+
+
+def _statuses(
+    table: OrbitTable, pairs: _Pairs, compared: npt.NDArray[np.bool_],
+    gap: npt.NDArray[np.bool_], config: DetectionConfig,
+) -> list[HistoryStatus]:
+    """Per object: ``not-enough-history`` when no pair could be compared and there is no data
+    gap (fewer than two sets, or all within ``min_gap_s``), ``data-gap`` when consecutive sets
+    are more than ``max_gap_days`` apart, else ``ok``."""
+    n_obj = table.objects
+    n_compared = np.bincount(pairs.obj[compared], minlength=n_obj)
+    gaps: list[list[DataGap]] = [[] for _ in range(n_obj)]
+    for k in np.flatnonzero(gap).tolist():
+        i = int(pairs.i[k])
+        a, b = table.elsets[i], table.elsets[i + 1]
+        gaps[int(pairs.obj[k])].append(DataGap(a.norad_id, a.epoch, b.epoch))
+    out = []
+    for k in range(n_obj):
+        rows = table.elsets[table.rows(k)]
+        status: Status = ("data-gap" if gaps[k] else
+                          "ok" if n_compared[k] > 0 else "not-enough-history")
+        out.append(HistoryStatus(
+            norad_id=int(table.norad[int(table.start[k])]),
+            name=rows[-1].name,
+            status=status,
+            element_sets=len(rows),
+            pairs_compared=int(n_compared[k]),
+            first_epoch=rows[0].epoch,
+            last_epoch=rows[-1].epoch,
+            gaps=tuple(gaps[k]),
+            max_gap_days=config.max_gap_days,
+        ))
+    return out
 
 
 @dataclass(frozen=True)
@@ -612,11 +799,13 @@ class _Event:
         return math.hypot(max(abs(dv_t), dv_e), dv_p)
 
     def maneuver(
-        self, table: OrbitTable, est: datetime | None, unc: float | None, closest: float | None
+        self, table: OrbitTable, segment: I64, est: datetime | None, unc: float | None,
+        closest: float | None,
     ) -> Maneuver:
         before, after = table.elsets[self.b0], table.elsets[self.b1]
         nxt = max(self.b1, self.late) + 1
-        confirmed = nxt < len(table) and int(table.norad[nxt]) == before.norad_id
+        # A later set across a data gap shows nothing about this bracket.
+        confirmed = nxt < len(table) and int(segment[nxt]) == int(segment[self.b1])
         dv_t, dv_e, dv_p = (float(x) for x in self.dv)
         r, n = self.rec, self.n
         return Maneuver(
@@ -692,10 +881,12 @@ def _persistent(
     flagged: npt.NDArray[np.bool_],
     over: npt.NDArray[np.bool_],
     scales: _Scales,
+    segment: I64,
 ) -> npt.NDArray[np.bool_]:
     """Which flagged components (P, 3) persist: a real change between sets i and i+1 is also
     seen, at least half as large (same sign for a), from each of sets i-1, i to each of sets
-    i+1, i+2 (where they exist).
+    i+1, i+2 (where they exist on this side of a data gap: ``segment`` numbers the runs of
+    an object's sets without one).
 
     A change that the neighbouring sets undo is a bad fit (an outlier set), not a maneuver.
     """
@@ -707,7 +898,7 @@ def _persistent(
     n = len(table)
     for early, late in ((i, i + 2), (i - 1, i + 1), (i - 1, i + 2)):
         valid = (early >= 0) & (late < n)
-        valid[valid] &= table.norad[early[valid]] == table.norad[late[valid]]
+        valid[valid] &= segment[early[valid]] == segment[late[valid]]
         kv = k[valid]
         if kv.size == 0:
             continue
@@ -879,51 +1070,129 @@ def _days_to_fall(h0_km: float, rate_km_day: float, floor_km: float) -> float:
     return float(np.sum(0.5 * (inv[1:] + inv[:-1]) * np.diff(h)))
 
 
-def estimate_decay(
+DecayOutcome = Literal["ok", "not-enough-history", "data-gap", "no-significant-decay",
+                       "eccentric", "below-threshold"]
+
+
+@dataclass(frozen=True)
+class DecayAssessment:
+    """The answer of :func:`assess_decay` for one object: ``status`` and, when ``ok``, the
+    ``estimate``. ``not-enough-history``: fewer than ``min_points`` sets over
+    ``min_span_days`` since the last maneuver (``data-gap`` when an older part of the history
+    lies beyond a data gap); ``no-significant-decay``: enough sets, no decay beyond
+    ``significance`` standard errors; ``eccentric``: e > 0.01; ``below-threshold``: already
+    below. ``fit_points``/``fit_span_days``: the sets the answer rests on."""
+
+    norad_id: int
+    name: str
+    status: DecayOutcome
+    element_sets: int
+    fit_points: int
+    fit_span_days: float
+    min_points: int
+    min_span_days: float
+    estimate: DecayEstimate | None = None
+    gaps: tuple[DataGap, ...] = ()
+    after_maneuver: bool = False
+
+    @property
+    def reason(self) -> str:
+        """One sentence for tables."""
+        need = f"needs {self.min_points} sets over {self.min_span_days:g} d"
+        have = f"{self.fit_points} usable set{'' if self.fit_points == 1 else 's'} over " \
+               f"{self.fit_span_days:.1f} d"
+        if self.status == "not-enough-history":
+            since = " since the last maneuver" if self.after_maneuver else ""
+            return f"not enough history: {have}{since} (a decay fit {need})"
+        if self.status == "data-gap":
+            g = self.gaps[-1]
+            return (f"{g.describe()}: {have} after it (a decay fit {need})")
+        if self.status == "no-significant-decay":
+            return f"no significant decay in {have}"
+        if self.status == "eccentric":
+            return "eccentric orbit (e > 0.01): the decay model does not apply"
+        if self.status == "below-threshold":
+            return "perigee already below the threshold"
+        return f"decay estimate from {have}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "norad_id": self.norad_id,
+            "name": self.name,
+            "status": self.status,
+            "reason": self.reason,
+            "element_sets": self.element_sets,
+            "fit_points": self.fit_points,
+            "fit_span_days": round(self.fit_span_days, 3),
+            "min_points": self.min_points,
+            "min_span_days": self.min_span_days,
+            "data_gaps": [g.to_dict() for g in self.gaps],
+            "estimate": None if self.estimate is None else self.estimate.to_dict(),
+        }
+
+
+def assess_decay(
     history: Sequence[ElementSet] | OrbitTable,
     *,
     maneuvers: Sequence[Maneuver] = (),
     threshold_alt_km: float = 150.0,
-    min_points: int = 4,
-    min_span_days: float = 1.5,
+    min_points: int = MIN_DECAY_SETS,
+    min_span_days: float = MIN_DECAY_SPAN_DAYS,
     significance: float = 3.0,
-) -> DecayEstimate | None:
-    """When the perigee of one near-circular object falls below ``threshold_alt_km`` (estimate).
+    max_gap_days: float = MAX_BRACKET_DAYS,
+) -> DecayAssessment:
+    """When the perigee of one near-circular object falls below ``threshold_alt_km``, with the
+    status the answer rests on (:class:`DecayAssessment`).
 
-    Fits the mean semi-major axis (least squares, linear in time) after the last maneuver and
-    extrapolates through an exponential atmosphere. None when the history is too short, not
-    significantly decaying, eccentric (e > 0.01) or already below the threshold.
+    Fits the mean semi-major axis (least squares, linear in time) over the sets after the last
+    maneuver and after the last data gap (consecutive sets more than ``max_gap_days`` apart),
+    and extrapolates through an exponential atmosphere.
     """
     table = history if isinstance(history, OrbitTable) else OrbitTable.from_histories(history)
-    if table.objects != 1 or len(table) < min_points:
-        return None
-    last_burn = max((m.after_epoch for m in maneuvers if m.norad_id == table.elsets[0].norad_id),
-                    default=None)
-    rows = [k for k, es in enumerate(table.elsets) if last_burn is None or es.epoch >= last_burn]
-    if len(rows) < min_points:
-        return None
+    if table.objects > 1:
+        raise ValueError("assess_decay takes the history of one object")
+    n = len(table)
+    nid = table.elsets[0].norad_id if n else 0
+    name = table.elsets[-1].name if n else ""
+
+    def answer(status: DecayOutcome, rows: Sequence[int] = (),
+               est: DecayEstimate | None = None) -> DecayAssessment:
+        span = float(table.days[rows[-1]] - table.days[rows[0]]) if len(rows) else 0.0
+        return DecayAssessment(nid, name, status, n, len(rows), span, min_points,
+                               min_span_days, est, tuple(gaps), last_burn is not None)
+
+    days = table.days
+    gaps = [DataGap(nid, table.elsets[k].epoch, table.elsets[k + 1].epoch)
+            for k in range(n - 1) if days[k + 1] - days[k] > max_gap_days]
+    last_burn = max((m.after_epoch for m in maneuvers if m.norad_id == nid), default=None)
+    first = gaps[-1].end if gaps else None
+    if last_burn is not None and (first is None or last_burn > first):
+        first = last_burn
+    rows = [k for k, es in enumerate(table.elsets) if first is None or es.epoch >= first]
+    span = float(days[rows[-1]] - days[rows[0]]) if rows else 0.0
+    if len(rows) < min_points or span < min_span_days:
+        after_gap = bool(gaps) and (last_burn is None or last_burn <= gaps[-1].end)
+        return answer("data-gap" if after_gap else "not-enough-history", rows)
     sel = np.array(rows)
-    days = table.days[sel]
+    if float(np.max(table.ecc[sel])) > _MAX_DECAY_ECC:
+        return answer("eccentric", rows)
     a = table.a_km[sel]
-    span = float(days[-1] - days[0])
-    if span < min_span_days or float(np.max(table.ecc[sel])) > _MAX_DECAY_ECC:
-        return None
-    x = days - days.mean()
+    x = days[sel] - days[sel].mean()
     slope = float(np.sum(x * (a - a.mean())) / np.sum(x * x))
     resid = a - (a.mean() + slope * x)
     dof = max(1, sel.size - 2)
     slope_sigma = float(math.sqrt(np.sum(resid**2) / dof / np.sum(x * x)))
     if slope >= 0 or -slope < significance * slope_sigma:
-        return None
+        return answer("no-significant-decay", rows)
     last = int(sel[-1])
     hp = float(table.perigee_alt_km[last])
     if hp <= threshold_alt_km:
-        return None
+        return answer("below-threshold", rows)
     days_left = _days_to_fall(hp, slope, threshold_alt_km)
     fit_rel = slope_sigma / abs(slope)
     unc = days_left * math.hypot(fit_rel, _MODEL_ALLOWANCE)
     es = table.elsets[last]
-    return DecayEstimate(
+    est = DecayEstimate(
         norad_id=es.norad_id,
         name=es.name,
         epoch=es.epoch,
@@ -936,3 +1205,51 @@ def estimate_decay(
         fit_start=table.elsets[int(sel[0])].epoch,
         fit_points=int(sel.size),
     )
+    return answer("ok", rows, est)
+
+
+def estimate_decay(
+    history: Sequence[ElementSet] | OrbitTable,
+    *,
+    maneuvers: Sequence[Maneuver] = (),
+    threshold_alt_km: float = 150.0,
+    min_points: int = MIN_DECAY_SETS,
+    min_span_days: float = MIN_DECAY_SPAN_DAYS,
+    significance: float = 3.0,
+) -> DecayEstimate | None:
+    """The estimate of :func:`assess_decay`, or None whatever the reason (too short a history,
+    a data gap, no significant decay, eccentric, already below): use :func:`assess_decay` to
+    tell those apart."""
+    table = history if isinstance(history, OrbitTable) else OrbitTable.from_histories(history)
+    if table.objects != 1:
+        return None
+    return assess_decay(table, maneuvers=maneuvers, threshold_alt_km=threshold_alt_km,
+                        min_points=min_points, min_span_days=min_span_days,
+                        significance=significance).estimate
+
+
+def history_document(
+    table: OrbitTable, result: DetectionResult, decay: DecayAssessment
+) -> dict[str, Any]:
+    """``overflight history SAT --format json`` (and the server's ``/api/history``) for the
+    one object of ``table``: what the answer rests on (``status``, ``reason``,
+    ``data_gaps``), the derived orbit per set, maneuvers and decay (``decay``: the estimate or
+    None; ``decay_status``/``decay_reason``: why)."""
+    states = table.states()
+    st = result.statuses[0]
+    return {
+        "norad_id": st.norad_id,
+        "name": st.name or str(st.norad_id),
+        "element_sets": len(states),
+        "status": st.status,
+        "reason": st.reason,
+        "span_days": round(st.span_days, 3),
+        "pairs_compared": st.pairs_compared,
+        "max_gap_days": result.max_gap_days,
+        "data_gaps": [g.to_dict() for g in st.gaps],
+        "history": [s.to_dict() for s in states],
+        "maneuvers": [m.to_dict() for m in result.maneuvers],
+        "decay": decay.estimate.to_dict() if decay.estimate else None,
+        "decay_status": decay.status,
+        "decay_reason": decay.reason,
+    }

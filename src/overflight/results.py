@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from overflight.freshness import Skipped
     from overflight.geometry import Site
     from overflight.history import OrbitState
-    from overflight.maneuvers import DetectionResult, Maneuver
+    from overflight.maneuvers import DataGap, DetectionResult, HistoryStatus, Maneuver, Status
     from overflight.regions import Grid
 
 __all__ = [
@@ -294,6 +294,22 @@ class Maneuvers(_Table["Maneuver"]):
         super().__init__(detection.maneuvers)
         self.detection = detection
 
+    @property
+    def status(self) -> Status:
+        """``ok``, ``not-enough-history`` or ``data-gap``: an empty result means "no maneuver"
+        only when ``ok`` (per object: :attr:`statuses`)."""
+        return self.detection.status
+
+    @property
+    def statuses(self) -> list[HistoryStatus]:
+        """Per object: what the answer rests on (counts, span, data gaps)."""
+        return list(self.detection.statuses)
+
+    @property
+    def data_gaps(self) -> list[DataGap]:
+        """Gaps between consecutive element sets too long to bracket a maneuver."""
+        return self.detection.data_gaps
+
     def _row(self, rec: Maneuver) -> dict[str, Any]:
         row = {k: v for k, v in rec.to_dict().items() if k in _MANEUVER_COLUMNS}
         row.update({k: getattr(rec, k) for k in _MANEUVER_TIMES})
@@ -309,8 +325,8 @@ class Maneuvers(_Table["Maneuver"]):
 
     def _caption(self) -> str:
         d = self.detection
-        return (f"{len(self)} maneuvers in {d.element_sets} element sets of {d.objects} "
-                "objects")
+        text = f"{len(self)} maneuvers in {d.element_sets} element sets of {d.objects} objects"
+        return text if d.status == "ok" else f"{text} (status: {d.status})"
 
 
 class History(_Table["OrbitState"]):
@@ -334,15 +350,27 @@ class History(_Table["OrbitState"]):
     def _columns(self) -> list[str]:
         return list(_STATE_COLUMNS)
 
+    @property
+    def status(self) -> Status:
+        """What the maneuver answer rests on (see :attr:`Maneuvers.status`)."""
+        return self.maneuvers.status
+
     def _meta(self) -> dict[str, Any]:
-        return {"objects": len({s.norad_id for s in self}),
+        d = self.maneuvers.detection
+        return {"objects": len({s.norad_id for s in self}), "status": d.status,
+                "statuses": [st.to_dict() for st in d.statuses],
+                "data_gaps": [g.to_dict() for g in d.data_gaps],
                 "maneuvers": [m.to_dict() for m in self.maneuvers]}
 
     def _caption(self) -> str:
         ids = {s.norad_id for s in self}
         who = (f"{self[0].name} ({self[0].norad_id})" if len(ids) == 1
                else f"{len(ids)} objects")
-        return f"{who}: {len(self)} element sets, {len(self.maneuvers)} maneuvers"
+        text = f"{who}: {len(self)} element sets, {len(self.maneuvers)} maneuvers"
+        d = self.maneuvers.detection
+        if len(d.statuses) == 1 and d.status != "ok":
+            return f"{text}; {d.statuses[0].reason}"
+        return text if d.status == "ok" else f"{text} (status: {d.status})"
 
 
 # ---- coverage ---------------------------------------------------------------------------------

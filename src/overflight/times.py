@@ -33,6 +33,8 @@ __all__ = [
     "check_time",
     "datetime64_to_utc",
     "ephemeris",
+    "format_time_with_uncertainty",
+    "format_uncertainty",
     "format_utc",
     "parse_duration",
     "parse_time",
@@ -93,6 +95,29 @@ def format_utc(value: datetime, *, decimals: int = 0) -> str:
         return (value + timedelta(microseconds=500_000)).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = value.strftime("%Y-%m-%dT%H:%M:%S.%f")
     return text[: len(text) - 6 + min(decimals, 6)] + "Z"
+
+
+def format_uncertainty(seconds: float) -> str:
+    """A time uncertainty with its unit written out: ``±40 s``, ``±14 min``, ``±2.6 h``,
+    ``±3.1 d`` (under 90 s in seconds, under 90 min in minutes, under 48 h in hours, else days).
+    The one formatter of time uncertainties for output (CLI, server, reports)."""
+    s = abs(float(seconds))
+    if s != s:  # NaN
+        return "±?"
+    if s < 90.0:
+        return f"±{s:.0f} s"
+    if s < 90.0 * 60.0:
+        return f"±{s / 60.0:.0f} min"
+    if s < 48.0 * 3600.0:
+        return f"±{s / 3600.0:.1f} h"
+    return f"±{s / 86400.0:.1f} d"
+
+
+def format_time_with_uncertainty(value: datetime, seconds: float | None) -> str:
+    """``2024-02-19T12:48:42Z ±14 min``: :func:`format_utc` plus :func:`format_uncertainty`
+    (the time alone when ``seconds`` is None)."""
+    text = format_utc(value)
+    return text if seconds is None else f"{text} {format_uncertainty(seconds)}"
 
 
 def to_datetime64(times: datetime | Sequence[datetime] | npt.ArrayLike) -> npt.NDArray[Any]:

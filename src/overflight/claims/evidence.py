@@ -22,6 +22,7 @@ from overflight.claims.model import (
     Opportunity,
     VerifyOptions,
 )
+from overflight.claims.rules import DATA_GAP
 from overflight.constants import MEAN_EARTH_RADIUS_KM, WGS72_MU_KM3_S2, WGS84_A_KM
 from overflight.elements import ElementSet
 from overflight.geometry import Site
@@ -236,6 +237,11 @@ def check_maneuver(
 
 
 _CONTEXT_DAYS = 10.0  # history either side of the bracket the maneuver detector learns from
+_MAX_BRACKET_DAYS = 10.0  # overflight.maneuvers.MAX_BRACKET_DAYS, when that module is absent
+
+
+def _gap_days(before: ElementSet, after: ElementSet) -> float:
+    return abs((after.epoch - before.epoch).total_seconds()) / 86400.0
 
 
 def _maneuver(
@@ -245,9 +251,14 @@ def _maneuver(
     bracket (it learns the object's own scatter from them); the simple semi-major-axis check
     when that module is not installed."""
     try:
-        from overflight.maneuvers import detect_maneuvers
+        from overflight.maneuvers import MAX_BRACKET_DAYS, detect_maneuvers
     except ImportError:
+        if _gap_days(before, after) > _MAX_BRACKET_DAYS:
+            return ManeuverCheck(before.epoch, after.epoch, False, 0.0, DATA_GAP)
         return check_maneuver(before, after, options=opts)
+    if _gap_days(before, after) > MAX_BRACKET_DAYS:
+        # Too far apart for any detector to bracket a burn: undetermined, never a delta-v.
+        return ManeuverCheck(before.epoch, after.epoch, False, 0.0, DATA_GAP)
     context = timedelta(days=_CONTEXT_DAYS)
     history = catalog.history(before.norad_id, start=before.epoch - context,
                               end=after.epoch + context)

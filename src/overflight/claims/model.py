@@ -467,9 +467,14 @@ class ClaimResult:
             "elset_before_age_days": self._age(self.before),
             "elset_after_epoch": _iso(self.after.epoch, 3) if self.after else None,
             "elset_after_age_days": self._age(self.after),
-            "maneuver_between_elsets": self.maneuver.detected if self.maneuver else None,
+            # None when not known: no pair of sets, or a data gap between them.
+            "maneuver_between_elsets": (
+                self.maneuver.detected if self.maneuver and self.maneuver.method != "data gap"
+                else None
+            ),
             "maneuver_delta_a_km": (
-                round(self.maneuver.delta_a_km, 3) if self.maneuver else None
+                round(self.maneuver.delta_a_km, 3)
+                if self.maneuver and self.maneuver.method != "data gap" else None
             ),
             "data_needed": None if self.data_needed is None else str(self.data_needed),
             "source": c.source if c else None,

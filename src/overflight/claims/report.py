@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from overflight.claims.model import ClaimResult, DataNeeded, Finding, ManeuverCheck
+from overflight.times import format_uncertainty
 
 if TYPE_CHECKING:
     from overflight.claims.evidence import Evidence
@@ -66,6 +67,10 @@ def describe_maneuver(self: ManeuverCheck, *, lowers: bool = True) -> str:
               "lowered." if lowers else
               "but the element set used is on the claim's side of the burn, so the "
               "claim's geometry does not depend on it.")
+    if self.method == "data gap":
+        days = (self.later_epoch - self.earlier_epoch).total_seconds() / 86400.0
+        return (f"Maneuver: undetermined — data gap of {days:.1f} days {span}; no detector can "
+                "bracket a burn across a gap that long (docs/history.md, \"Data gaps\").")
     if self.method == "maneuvers":
         if not self.detected:
             return (f"No maneuver detected {span} by the element-set history detector "
@@ -74,7 +79,7 @@ def describe_maneuver(self: ManeuverCheck, *, lowers: bool = True) -> str:
         if self.estimated_time is not None:
             when = f", estimated at {_iso(self.estimated_time)}"
             if self.time_uncertainty_s is not None:
-                when += f" ± {_span(self.time_uncertainty_s)}"
+                when += f" {format_uncertainty(self.time_uncertainty_s)}"
         return (f"Maneuver: the element-set history detector (docs/history.md) finds a "
                 f"burn {span} (Δv ≈ {self.delta_v_m_s or 0.0:.2f} m/s, semi-major axis "
                 f"{self.delta_a_km:+.2f} km{when}), {effect}")
@@ -188,7 +193,7 @@ def _sentence(f: Finding, ev: Evidence) -> str:
         where = "at that geometry" if f.detail == "best" else "at the closest approach"
         return (f"Estimated GSD {f.gsd_m or 0.0:.2f} m {where} (nadir {gm.nadir_gsd_m:g} m at "
                 f"{gm.ref_alt_km:.0f} km; {gm.source}).")
-    if code in ("maneuver", "no-maneuver"):
+    if code in ("maneuver", "no-maneuver", "data-gap"):
         assert el.maneuver is not None
         return describe_maneuver(el.maneuver, lowers=f.lowers_confidence)
     if code == "elset-across-burn":

@@ -219,6 +219,11 @@ def resolution(gsd_known: bool, geometry: Geometry | None, instant: str) -> list
 
 # ---- 5. maneuver and cross-check ---------------------------------------------------------------
 
+DATA_GAP = "data gap"
+"""``ManeuverCheck.method`` when the bracketing sets are too far apart to bracket a burn
+(``overflight.maneuvers.MAX_BRACKET_DAYS``; docs/history.md, "Data gaps"): whether the
+satellite maneuvered in between is undetermined."""
+
 
 def burn_clear_of_claim(
     man: ManeuverCheck, elset_epoch: datetime, claim: Claim, tolerance_s: float
@@ -249,6 +254,11 @@ def maneuver(
     burn (``used_after``: it is the set after the claim)."""
     if man is None:
         return []
+    if man.method == DATA_GAP:
+        # Undetermined, as when there is no later set at all: the verdict rests on the set
+        # used and its age (elset-age), not on a delta-v the gap cannot give.
+        return [Finding("maneuver", "note", "data-gap", time=man.earlier_epoch,
+                        detail="undetermined")]
     found = Finding("maneuver", "supports", "no-maneuver", delta_a_km=man.delta_a_km,
                     threshold_km=man.threshold_km, delta_v_m_s=man.delta_v_m_s,
                     time=man.estimated_time, detail=man.method)

@@ -16,7 +16,7 @@ from overflight.cli._common import DbOption, UserError, emit, warn
 if TYPE_CHECKING:
     from overflight.elements import ElementSet
     from overflight.history import OrbitState
-    from overflight.maneuvers import DecayEstimate, Maneuver
+    from overflight.maneuvers import DecayAssessment, DecayEstimate, DetectionResult, Maneuver
 
 
 class OutFormat(StrEnum):
@@ -125,9 +125,11 @@ def _short(t: datetime) -> str:
 
 
 def _maneuver_row(m: Maneuver) -> dict[str, Any]:
+    from overflight.times import format_time_with_uncertainty
+
     est = ""
     if m.estimated_time is not None:
-        est = f"{m.estimated_time:%m-%d %H:%M:%S} ±{(m.time_uncertainty_s or 0) / 60:.0f}m"
+        est = format_time_with_uncertainty(m.estimated_time, m.time_uncertainty_s)
         if m.passes is not None:
             if any(p.contains_estimate for p in m.passes):
                 est += " in pass"
@@ -162,6 +164,35 @@ def _history_row(s: OrbitState) -> dict[str, Any]:
         "bstar": f"{s.bstar:.3e}",
         "ltan h": "" if s.ltan_hours is None else f"{s.ltan_hours:.3f}",
     }
+
+
+def _status_lines(result: DetectionResult, limit: int = 20) -> list[str]:
+    """What the maneuver answer rests on, for objects whose status is not ``ok``: one line
+    each (the first ``limit``), then the count of the rest."""
+    bad = [st for st in result.statuses if st.status != "ok"]
+    lines = [f"{st.name or st.norad_id} ({st.norad_id}): {st.reason}" for st in bad[:limit]]
+    for st in bad[:limit]:
+        lines += [f"  {g.describe()}" for g in st.gaps]
+    if len(bad) > limit:
+        lines.append(f"... and {len(bad) - limit} more objects without a full answer")
+    return lines
+
+
+def _none_found_text(result: DetectionResult) -> str:
+    """'No maneuvers' only where the history could be examined."""
+    ok = sum(1 for st in result.statuses if st.status == "ok")
+    if result.status == "not-enough-history" and result.pairs_compared == 0:
+        return "no answer: not enough history (see above)"
+    pairs = f"{result.pairs_compared} pair{'' if result.pairs_compared == 1 else 's'}"
+    return (f"no maneuvers detected in the {pairs} compared"
+            + (f" ({ok} of {result.objects} objects fully examined)" if ok < result.objects
+               else ""))
+
+
+def _decay_status_text(a: DecayAssessment) -> str:
+    if a.estimate is not None:
+        return _decay_text(a.estimate)
+    return f"Decay: {a.reason}"
 
 
 def _decay_text(d: DecayEstimate) -> str:
@@ -209,7 +240,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Orbit history of one satellite: derived elements per element set, maneuvers, decay."""
         from overflight.history import OrbitTable
-        from overflight.maneuvers import detect_maneuvers, estimate_decay
+        from overflight.maneuvers import assess_decay, detect_maneuvers, history_document
 
         t0, t1 = _interval(since, until)
         if sat is None and tle_history is None:
@@ -222,7 +253,8 @@ def register(app: typer.Typer) -> None:
         table = OrbitTable.from_histories({nid: sets})
         states = table.states()
         result = detect_maneuvers(table)
-        decay = estimate_decay(table, maneuvers=result.maneuvers)
+        assessed = assess_decay(table, maneuvers=result.maneuvers)
+        status = result.statuses[0]
         name = sets[-1].name or str(nid)
         title = f"{name} ({nid}): {len(states)} element sets"
         if plot is not None:
@@ -231,14 +263,7 @@ def register(app: typer.Typer) -> None:
         if fmt == OutFormat.json:
             import json
 
-            doc = {
-                "norad_id": nid,
-                "name": name,
-                "element_sets": len(states),
-                "history": [s.to_dict() for s in states],
-                "maneuvers": [m.to_dict() for m in result.maneuvers],
-                "decay": decay.to_dict() if decay else None,
-            }
+            doc = history_document(table, result, assessed)
             json.dump(doc, sys.stdout, indent=2)
             sys.stdout.write("\n")
         elif fmt == OutFormat.csv:
@@ -246,13 +271,14 @@ def register(app: typer.Typer) -> None:
         else:
             emit([_history_row(s) for s in states], "table", title=title + " (UTC)",
                  columns=HISTORY_COLUMNS)
+            for line in _status_lines(result):
+                typer.echo(line)
             if result.maneuvers:
                 emit([_maneuver_row(m) for m in result.maneuvers], "table",
                      title="Maneuvers (UTC)", columns=MANEUVER_COLUMNS)
-            else:
-                typer.echo("no maneuvers detected")
-            if decay is not None:
-                typer.echo(_decay_text(decay))
+            elif status.status != "not-enough-history":
+                typer.echo(_none_found_text(result))
+            typer.echo(_decay_status_text(assessed))
 
     @app.command("maneuvers")
     def maneuvers(
@@ -271,6 +297,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Maneuvers detected in element-set histories of satellites, groups or a file."""
         from overflight.maneuvers import DetectionConfig, detect_maneuvers, with_passes
+        from overflight.times import format_utc
 
         if threshold <= 0 or min_dv < 0:
             raise UserError("--threshold must be positive and --min-dv not negative")
@@ -289,10 +316,21 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             f"{len(found)} maneuvers in {len({m.norad_id for m in found})} of {result.objects} "
             f"objects ({result.element_sets} element sets, {result.pairs_compared} pairs "
-            f"compared, {result.glitches} outlier flags dropped)", err=True)
+            f"compared, {result.glitches} outlier flags dropped; status {result.status})",
+            err=True)
+        if fmt == OutFormat.json:
+            import json
+
+            doc = result.to_dict()
+            doc["maneuvers"] = [m.to_dict() for m in found]
+            json.dump(doc, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+            return
+        for line in _status_lines(result):
+            typer.echo(line, err=fmt != OutFormat.table)
         if fmt == OutFormat.table:
             if not found:
-                typer.echo("no maneuvers detected")
+                typer.echo(_none_found_text(result))
                 return
             emit([_maneuver_row(m) for m in found], "table", title="Maneuvers (UTC)",
                  columns=MANEUVER_COLUMNS)
@@ -301,8 +339,8 @@ def register(app: typer.Typer) -> None:
                     for p in m.passes or ():
                         mark = ("  <- estimate" if p.contains_estimate else
                                 "  (within uncertainty)" if p.within_uncertainty else "")
-                        typer.echo(f"  {m.norad_id} pass over {p.station}: {p.start:%m-%d %H:%M:%S}"
-                                   f"–{p.end:%H:%M:%S} max {p.max_elevation_deg:.0f}°{mark}")
+                        typer.echo(f"  {m.norad_id} pass over {p.station}: {format_utc(p.start)}"
+                                   f"–{p.end:%H:%M:%S}Z max {p.max_elevation_deg:.0f}°{mark}")
         else:
             extra = ["passes", "estimate_in_pass", "pass_within_uncertainty"]
             cols = MANEUVER_CSV + (extra if site is not None else [])
@@ -321,7 +359,7 @@ def register(app: typer.Typer) -> None:
         db: Path | None = DbOption,
     ) -> None:
         """Estimated dates when decaying objects' perigees fall below --below km (estimates)."""
-        from overflight.maneuvers import detect_maneuvers, estimate_decay
+        from overflight.maneuvers import assess_decay, detect_maneuvers
 
         if below <= 100:
             raise UserError("--below must be above 100 km (the atmosphere model's floor)")
@@ -331,14 +369,31 @@ def register(app: typer.Typer) -> None:
         by_obj: dict[int, list[Maneuver]] = {}
         for m in result.maneuvers:
             by_obj.setdefault(m.norad_id, []).append(m)
-        rows = []
-        for nid, sets in hist.items():
-            d = estimate_decay(sets, maneuvers=by_obj.get(nid, []), threshold_alt_km=below)
-            if d is not None:
-                rows.append(d)
-        rows.sort(key=lambda d: d.estimated_date)
-        if fmt == OutFormat.table and not rows:
-            typer.echo("no object shows a significant drag decay")
+        answers = [assess_decay(sets, maneuvers=by_obj.get(nid, []), threshold_alt_km=below)
+                   for nid, sets in hist.items()]
+        rows = sorted((a.estimate for a in answers if a.estimate is not None),
+                      key=lambda d: d.estimated_date)
+        if fmt == OutFormat.json:
+            import json
+
+            answers.sort(key=lambda a: (a.estimate is None, a.estimate.days_left
+                                        if a.estimate else 0.0, a.norad_id))
+            json.dump([a.to_dict() for a in answers], sys.stdout, indent=2)
+            sys.stdout.write("\n")
             return
+        counts: dict[str, int] = {}
+        for a in answers:
+            counts[a.status] = counts.get(a.status, 0) + 1
+        typer.echo(f"{len(answers)} objects: " + ", ".join(
+            f"{n} {code}" for code, n in sorted(counts.items())), err=True)
+        if fmt == OutFormat.table:
+            for a in answers:
+                if a.status in ("not-enough-history", "data-gap"):
+                    typer.echo(f"{a.name or a.norad_id} ({a.norad_id}): {a.reason}")
+            if not rows:
+                if counts.get("no-significant-decay"):
+                    typer.echo(f"no significant drag decay in the {counts['no-significant-decay']}"
+                               " objects with enough history")
+                return
         emit([d.to_dict() for d in rows], fmt.value, title="Decay estimates (UTC)",
-             columns=DECAY_COLUMNS if fmt != OutFormat.json else None)
+             columns=DECAY_COLUMNS)

@@ -414,6 +414,7 @@ class ManeuverOut(_Out):
     after_epoch: str
     estimated_time: str | None
     time_uncertainty_s: float | None
+    time_uncertainty: str | None
     delta_a_km: float
     delta_perigee_km: float
     delta_apogee_km: float
@@ -447,27 +448,67 @@ class DecayOut(_Out):
     label: str
 
 
+class DataGapOut(_Out):
+    """Consecutive element sets too far apart to bracket a maneuver (``days`` long)."""
+
+    norad_id: int
+    start: str
+    end: str
+    days: float
+
+
+class HistoryStatusOut(_Out):
+    """What one object's maneuver answer rests on: ``status`` ``ok`` / ``not-enough-history``
+    / ``data-gap``, with the counts and span that led to it."""
+
+    norad_id: int
+    name: str
+    status: Literal["ok", "not-enough-history", "data-gap"]
+    reason: str
+    element_sets: int
+    pairs_compared: int
+    first_epoch: str | None
+    last_epoch: str | None
+    span_days: float
+    data_gaps: list[DataGapOut]
+
+
 class OrbitHistoryResponse(_Out):
-    """``overflight history SAT -f json``: derived orbit per element set, maneuvers and a decay
-    estimate (None when the object is not measurably decaying)."""
+    """``overflight history SAT -f json``: what the answer rests on (``status``, ``reason``,
+    ``data_gaps``), derived orbit per element set, maneuvers and a decay estimate (None unless
+    ``decay_status`` is ``ok``; ``decay_reason`` says why)."""
 
     norad_id: int
     name: str
     element_sets: int
+    status: Literal["ok", "not-enough-history", "data-gap"]
+    reason: str
+    span_days: float
+    pairs_compared: int
+    max_gap_days: float
+    data_gaps: list[DataGapOut]
     history: list[OrbitStateOut]
     maneuvers: list[ManeuverOut]
     decay: DecayOut | None
+    decay_status: Literal["ok", "not-enough-history", "data-gap", "no-significant-decay",
+                          "eccentric", "below-threshold"]
+    decay_reason: str
 
 
 class ManeuversResponse(_Out):
     """``overflight maneuvers -f json`` (the ``maneuvers`` list) with what was looked at."""
 
+    status: Literal["ok", "not-enough-history", "data-gap"]
+    status_counts: dict[str, int]
     objects: int
     element_sets: int
     pairs: int
     pairs_compared: int
     sgp4_failures: int
     glitches: int
+    max_gap_days: float
+    objects_not_ok: list[HistoryStatusOut]
+    data_gaps: list[DataGapOut]
     maneuvers: list[ManeuverOut]
 
 

@@ -480,23 +480,14 @@ class Service:
     def orbit_history(self, sat: str, start: str | None, end: str | None) -> dict[str, Any]:
         """``overflight history SAT -f json``."""
         from overflight.history import OrbitTable
-        from overflight.maneuvers import detect_maneuvers, estimate_decay
+        from overflight.maneuvers import assess_decay, detect_maneuvers, history_document
 
         cat = self.catalogs.get()
         hist = self._histories(cat, [sat], [], start, end)
         ((nid, sets),) = hist.items()
         table = OrbitTable.from_histories({nid: sets})
-        states = table.states()
         result = detect_maneuvers(table)
-        decay = estimate_decay(table, maneuvers=result.maneuvers)
-        return {
-            "norad_id": nid,
-            "name": sets[-1].name or str(nid),
-            "element_sets": len(states),
-            "history": [s.to_dict() for s in states],
-            "maneuvers": [m.to_dict() for m in result.maneuvers],
-            "decay": decay.to_dict() if decay else None,
-        }
+        return history_document(table, result, assess_decay(table, maneuvers=result.maneuvers))
 
     def maneuvers(self, sats: Sequence[str], groups: Sequence[str], start: str | None,
                   end: str | None, station: str | None, threshold: float,

@@ -672,18 +672,23 @@ function renderSatellite(d, hist) {
   renderHistoryChart(hist);
   const body = $("sat-maneuvers").querySelector("tbody");
   body.replaceChildren(...hist.maneuvers.map((m) => el("tr", {},
-    el("td", {}, fmtTime(m.estimated_time)), el("td", { className: "num" }, m.time_uncertainty_s === null ? "—" : num(m.time_uncertainty_s, 0)),
+    el("td", {}, fmtTime(m.estimated_time)), el("td", { className: "num" }, m.time_uncertainty || "—"),
     el("td", {}, `${fmtTime(m.before_epoch)} → ${fmtTime(m.after_epoch)}`), el("td", { className: "num" }, num(m.delta_v_m_s, 3)),
     el("td", {}, m.kind + (m.confirmed ? "" : " (last set)")), el("td", { className: "num" }, num(m.delta_a_km, 3)),
     el("td", { className: "num" }, num(m.delta_perigee_km, 2)), el("td", { className: "num" }, num(m.delta_apogee_km, 2)))));
   const n = hist.maneuvers.length;
-  $("sat-maneuvers-summary").textContent = n
-    ? `${n} maneuver${n > 1 ? "s" : ""} detected in ${hist.element_sets} element sets.`
-    : `No maneuver detected in ${hist.element_sets} element sets.`;
+  // "No maneuver" only where the history could be examined: otherwise say why not.
+  const gaps = (hist.data_gaps || []).map((g) => `data gap ${fmtTime(g.start)} → ${fmtTime(g.end)} (${num(g.days, 1)} days)`);
+  let summary;
+  if (hist.status === "not-enough-history") summary = `No answer: ${hist.reason}.`;
+  else if (n) summary = `${n} maneuver${n > 1 ? "s" : ""} detected in ${hist.element_sets} element sets.`;
+  else summary = `No maneuver detected in the ${hist.pairs_compared} pairs of element sets compared.`;
+  if (hist.status === "data-gap") summary += ` Not examined: ${gaps.join("; ")} (gaps over ${num(hist.max_gap_days, 0)} days cannot bracket a maneuver).`;
+  $("sat-maneuvers-summary").textContent = summary;
   const dc = hist.decay;
   $("sat-decay").textContent = dc
     ? `Decay (${dc.label}): perigee ${num(dc.perigee_alt_km, 1)} km, falling ${num(-dc.decay_rate_km_day * 1000, 0)} m/day; below ${dc.threshold_alt_km} km around ${fmtTime(dc.estimated_date).slice(0, 10)} ± ${num(dc.uncertainty_days, 0)} days (exponential atmosphere, today's drag, no further maneuvers).`
-    : "";
+    : (hist.decay_reason ? `Decay: ${hist.decay_reason}.` : "");
   show($("sat-body"), true);
 }
 
@@ -722,6 +727,12 @@ function renderHistoryChart(hist) {
   svg.append(sv("text", { x: 14, y: top + (height - top - bottom) / 2, "text-anchor": "middle",
                           transform: `rotate(-90 14 ${top + (height - top - bottom) / 2})` }, "altitude km"));
   svg.append(sv("text", { x: width - right, y: height - 6, "text-anchor": "end" }, "epoch (UTC)"));
+  // data gaps: spans where no maneuver could be bracketed (shaded, not a "quiet" stretch)
+  for (const g of hist.data_gaps || []) {
+    const gx0 = x(Date.parse(g.start)), gx1 = x(Date.parse(g.end));
+    svg.append(svgTitle(sv("rect", { class: "data-gap", x: gx0, y: top, width: Math.max(gx1 - gx0, 1), height: height - top - bottom }),
+                        `data gap ${fmtTime(g.start)} → ${fmtTime(g.end)} (${num(g.days, 1)} days): maneuvers there cannot be bracketed`));
+  }
   // maneuvers
   for (const m of hist.maneuvers) {
     const t = m.estimated_time ? Date.parse(m.estimated_time)
@@ -747,6 +758,7 @@ function renderHistoryChart(hist) {
   svg.append(lg);
   svg.dataset.points = String(states.length);
   svg.dataset.maneuvers = String(hist.maneuvers.length);
+  svg.dataset.status = hist.status || "";
 }
 
 function niceStep(raw) {
