@@ -38,7 +38,9 @@ def test_import_summary_and_reimport(
     capsys: pytest.CaptureFixture[str], shared_data: Path, db: str
 ) -> None:
     src = str(shared_data / HISTORY / "weather.tle")
-    code, out, err = run(capsys, "catalog", "import", src, "--db", db, "--format", "json")
+    code, out, err = run(
+        capsys, "catalog", "import", src, "--db", db, "--format", "json", "--no-snapshot"
+    )
     assert code == 0 and err == ""
     (row,) = json.loads(out)
     assert row["group"] == "weather" and row["rejected"] == 0 and row["new"] > 1000

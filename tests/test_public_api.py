@@ -27,8 +27,8 @@ PINNED = {
     ],
     "overflight.sensors": ["Sensor", "SensorError", "load_sensors", "shipped_sensors"],
     "overflight.selection": [
-        "GroupNotFound", "NoElementSets", "SelectionError", "check_groups", "select_elements",
-        "select_from_catalog", "select_histories",
+        "GroupNotFound", "NoElementSets", "SelectionError", "check_groups", "filter_elements",
+        "select_elements", "select_from_catalog", "select_histories",
     ],
     "overflight.freshness": [
         "STALE_AFTER_DAYS", "StaleElementSet", "StaleReport", "stale_elements",

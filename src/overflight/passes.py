@@ -156,6 +156,8 @@ def plan_passes(
     catalog: Catalog | None = None,
     max_sites: int | None = None,
     max_age_days: float = STALE_AFTER_DAYS,
+    owners: Sequence[str] | None = None,
+    object_types: Sequence[str] | None = None,
 ) -> PassPlan:
     """Check a passes request and resolve what to compute.
 
@@ -163,7 +165,8 @@ def plan_passes(
     :func:`overflight.selection.select_elements`; ``sites`` named sites or ``LAT,LON[,ALT_M]``,
     ``site_files`` sites files, ``all_sites`` every shipped named site (duplicates dropped);
     ``start``/``end``/``days`` as in :func:`overflight.times.resolve_interval`. Element sets
-    more than ``max_age_days`` from the interval are reported in ``stale``.
+    more than ``max_age_days`` from the interval are reported in ``stale``. ``owners``/
+    ``object_types`` narrow the selection (:func:`overflight.selection.filter_elements`).
     """
     from overflight.access import Constraints
     from overflight.selection import select_elements
@@ -181,7 +184,8 @@ def plan_passes(
         raise PassesError(f"sites: {len(site_list)} sites; at most {max_sites} per request")
     problems: list[str] = []
     elsets = select_elements(sats, groups, files, db=db, catalog=catalog, as_of=t0,
-                             default_groups=default_groups, warnings=problems)
+                             default_groups=default_groups, warnings=problems,
+                             owners=owners, object_types=object_types)
     stale = stale_elements(elsets, t0, t1, max_age_days=max_age_days)
     return PassPlan(elsets, site_list, t0, t1, c, stale, tuple(problems))
 

@@ -15,6 +15,7 @@ on. See docs/formats.md.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -22,6 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from importlib import resources
 from typing import Any
 
 from overflight.elements import ElementError
@@ -32,6 +34,8 @@ __all__ = [
     "SatcatRecord",
     "is_satcat_keys",
     "normalize_object_type",
+    "owner_aliases",
+    "owner_codes",
     "parse_satcat",
     "sniff_satcat",
 ]
@@ -304,3 +308,26 @@ def parse_satcat(
             out.pop(rec.norad_id, None)
             out[rec.norad_id] = rec
     return list(out.values()), errors
+
+
+@functools.cache
+def owner_codes() -> dict[str, tuple[str, ...]]:
+    """SATCAT owner code → ISO 3166-1 alpha-3 codes (or ESA, EUMETSAT) of the sensor table,
+    from ``data/owner_codes.yaml`` (sourced there)."""
+    import yaml
+
+    text = (resources.files("overflight") / "data" / "owner_codes.yaml").read_text("utf-8")
+    doc = yaml.safe_load(text)
+    return {str(k).upper(): tuple(str(c).upper() for c in v["iso"])
+            for k, v in doc["codes"].items()}
+
+
+def owner_aliases(code: str) -> frozenset[str]:
+    """``code`` (SATCAT or ISO alpha-3, any case) with the codes it is mapped to in
+    :func:`owner_codes`, both ways: ``PRK`` → {PRK, NKOR}, ``US`` → {US, USA}."""
+    c = code.strip().upper()
+    out = {c}
+    table = owner_codes()
+    out.update(table.get(c, ()))
+    out.update(k for k, isos in table.items() if c in isos)  # joint owners too (CHBZ)
+    return frozenset(out)

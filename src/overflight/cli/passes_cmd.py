@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from overflight.cli._common import DbOption, emit, warn
+from overflight.cli._common import DbOption, ObjectTypeOption, OwnerOption, emit, warn
 from overflight.passes import WATCH_MAX_OFF_NADIR_DEG
 
 if TYPE_CHECKING:
@@ -131,6 +131,7 @@ def register(app: typer.Typer) -> None:
         min_duration: float = typer.Option(0.0, help="Drop windows shorter than this, s."),
         sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
         fmt: PassFormat = typer.Option(PassFormat.table, "--format", "-f"),
+        owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,
         db: Path | None = DbOption,
     ) -> None:
         """Overflight windows of satellites over sites, with sensor and lighting constraints."""
@@ -142,7 +143,7 @@ def register(app: typer.Typer) -> None:
             min_duration_s=min_duration)
         plan = plan_passes(sats=sat, groups=group, files=tle, sites=site, site_files=sites,
                            all_sites=all_sites, start=start, end=end, days=days,
-                           constraints=c, db=db)
+                           constraints=c, db=db, owners=owner, object_types=object_type)
         windows = plan_windows(plan, sensors_file=sensors)
         write_windows(windows, fmt.value, f"Overflight windows {span_text(plan.start, plan.end)}")
 
@@ -159,6 +160,7 @@ def register(app: typer.Typer) -> None:
                                                    help="Maximum off-nadir, deg."),
         fmt: WatchFormat = typer.Option(WatchFormat.table, "--format", "-f"),
         output: Path | None = typer.Option(None, "--output", "-o", help="File for --format png."),
+        owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,
         db: Path | None = DbOption,
     ) -> None:
         """Overflight-warning timeline for one site: who can image it, and when."""
@@ -166,7 +168,8 @@ def register(app: typer.Typer) -> None:
 
         c = checked_constraints(min_elevation_deg=min_elevation, max_off_nadir_deg=max_off_nadir)
         plan = plan_passes(sats=sat, groups=group, files=tle, sites=[site], start=start,
-                           days=days, constraints=c, default_groups=[WATCH_GROUP], db=db)
+                           days=days, constraints=c, default_groups=[WATCH_GROUP], db=db,
+                           owners=owner, object_types=object_type)
         windows = plan_windows(plan)
         target = plan.sites[0]
         title = f"Overflight warning for {target.name} {span_text(plan.start, plan.end)}"

@@ -89,6 +89,10 @@ class PassesRequest(_In):
     sunlit: bool | None = Field(default=None,
                                 description="satellite in sunlight (true) / shadow (false)")
     min_duration_s: float = Field(default=0.0, ge=0)
+    owner: list[str] = Field(default_factory=list,
+                             description="SATCAT owner or ISO alpha-3 code, e.g. PRK, CIS")
+    object_type: list[str] = Field(default_factory=list,
+                                   description="payload, rocket body, debris, unknown")
 
 
 class WatchQuery(_In):
@@ -98,6 +102,8 @@ class WatchQuery(_In):
     site: str
     sat: list[str] = Field(default_factory=list)
     group: list[str] = Field(default_factory=list)
+    owner: list[str] = Field(default_factory=list)
+    object_type: list[str] = Field(default_factory=list)
     start: str | None = None
     days: float = Field(default=1.0, gt=0)
     min_elevation_deg: float | None = None
@@ -231,7 +237,18 @@ class _SummaryRow(_Out):
     orbit_class: str
 
 
-class CatalogRow(_SummaryRow):
+class _SatcatFields(_Out):
+    """``overflight.catalog.SATCAT_ROW_FIELDS``: None where no SATCAT entry is imported."""
+
+    owner: str | None = None
+    object_type: str | None = None
+    launch_date: str | None = None
+    launch_site: str | None = None
+    decay_date: str | None = None
+    rcs_m2: float | None = None
+
+
+class CatalogRow(_SummaryRow, _SatcatFields):
     """``overflight catalog list -f json`` row."""
 
     element_sets: int
@@ -246,7 +263,7 @@ class CatalogPage(_Out):
     items: list[CatalogRow]
 
 
-class SatelliteDetail(_Out):
+class SatelliteDetail(_SatcatFields):
     """``overflight catalog show -f json``: the latest element set with derived values."""
 
     norad_id: int

@@ -301,7 +301,8 @@ class Service:
         plan = plan_passes(sats=req.sat, groups=req.group, sites=req.site, start=req.start,
                            end=req.end, days=req.days, constraints=c,
                            default_groups=default_groups, catalog=self.catalogs.get(),
-                           max_sites=self.limits.max_sites)
+                           max_sites=self.limits.max_sites, owners=req.owner,
+                           object_types=req.object_type)
         cap = self.limits.max_job_work if job else self.limits.max_work
         if plan.work > cap:
             size = (f"{len(plan.elsets)} satellites × {len(plan.sites)} sites × "
@@ -341,6 +342,7 @@ class Service:
 
         req = PassesRequest(
             sat=q.sat, group=q.group, site=[q.site], start=q.start, days=q.days,
+            owner=q.owner, object_type=q.object_type,
             min_elevation_deg=q.min_elevation_deg, max_off_nadir_deg=q.max_off_nadir_deg,
         )
         return self.passes(req, default_groups=[WATCH_GROUP])
