@@ -157,9 +157,10 @@ class _Row:
     """One input row with its place, for one-line errors naming the field."""
 
     def __init__(self, source: str, values: Mapping[str, Any], line: int | None,
-                 index: int) -> None:
+                 index: int, *, normalized: bool = False) -> None:
         self.source = source
-        self.values = {str(k).strip().upper(): v for k, v in values.items()}
+        self.values = values if normalized else {
+            str(k).strip().upper(): v for k, v in values.items()}
         self.line = line
         self.index = index
 
@@ -265,11 +266,12 @@ def _record(row: _Row) -> SatcatRecord | None:
 
 def _rows_csv(text: str, source: str) -> Iterable[_Row]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader.fieldnames = [f.strip().upper() for f in reader.fieldnames or []]
     for i, values in enumerate(reader, 1):
         if not any((v or "").strip() for v in values.values() if isinstance(v, str)):
             continue
-        clean = {k: v for k, v in values.items() if k is not None}
-        yield _Row(source, clean, reader.line_num, i)
+        values.pop(None, None)  # cells beyond the header (DictReader restkey)
+        yield _Row(source, values, reader.line_num, i, normalized=True)
 
 
 def parse_satcat(

@@ -42,6 +42,7 @@ from overflight.errors import OverflightError
 __all__ = [
     "ELEMENT_COLUMNS",
     "MIGRATIONS",
+    "SATCAT_COLUMNS",
     "SCHEMA_VERSION",
     "CatalogError",
     "FetchState",
@@ -620,9 +621,9 @@ def _satcat_row(r: SatcatRecord) -> tuple[Any, ...]:
 def write_satcat(
     conn: sqlite3.Connection, records: Sequence[SatcatRecord], *, source: str | None = None
 ) -> WriteStats:
-    """Store SATCAT entries (inside :func:`transaction`): new NORAD ids are added, known ones
-    replaced by the newer import (``duplicates``: entries identical to the stored ones).
-    An empty batch writes nothing."""
+    """Store SATCAT entries (inside :func:`transaction`): new NORAD ids are added, changed ones
+    replaced by the newer import; ``duplicates`` counts entries identical to the stored ones
+    (left as they are). An empty batch writes nothing."""
     if not conn.in_transaction:
         raise StoreError("write_satcat must run inside store.transaction()")
     if not records:
@@ -636,14 +637,14 @@ def write_satcat(
         source_id = conn.execute("SELECT id FROM sources WHERE uri = ?", (source,)).fetchone()[0]
     rows = [_satcat_row(r) for r in records]
     cols = [c.strip() for c in SATCAT_COLUMNS.split(",")]
-    same = " AND ".join(f"{c} IS ?" for c in cols)
-    unchanged = 0
-    for row in rows:
-        unchanged += conn.execute(f"SELECT count(*) FROM satcat WHERE {same}", row).fetchone()[0]
+    stored = {r[0]: tuple(r) for r in conn.execute(f"SELECT {SATCAT_COLUMNS} FROM satcat")}
+    changed = [row for row in rows if stored.get(row[0]) != row]  # REALs read back exactly
+    unchanged = len(rows) - len(changed)
+    # An unchanged entry keeps the source and time it was first stored with.
     conn.executemany(
         f"INSERT OR REPLACE INTO satcat ({SATCAT_COLUMNS}, source_id, imported_us) "
         f"VALUES ({', '.join('?' * (len(cols) + 2))})",
-        [(*row, source_id, now_us) for row in rows],
+        [(*row, source_id, now_us) for row in changed],
     )
     return WriteStats(
         received=len(rows), new=len(rows) - unchanged, duplicates=unchanged, objects=len(rows)
