@@ -265,3 +265,54 @@ def test_import_from_a_url_whose_format_says_csv(tmp_path: Path) -> None:
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_cli_passes_owner_filter_uses_the_sensor_table_without_satcat(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "absent.db")  # no database: the bundled snapshot, no SATCAT
+    code, out, err = run(capsys, "passes", "--group", "malligyong-1", "--group", "resource",
+                         "--owner", "PRK", "--site", "Rajin port", "--start",
+                         "2024-06-08T00:00Z", "--days", "1", "-f", "json", "--db", db)
+    assert code == 0, err
+    windows = json.loads(out)
+    assert windows and {w["norad_id"] for w in windows} == {58400}
+    code, out, err = run(capsys, "passes", "--group", "malligyong-1", "--object-type", "debris",
+                         "--site", "Rajin port", "--start", "2024-06-08T00:00Z", "--db", db)
+    assert code == 2 and "object_types=debris" in err and len(err.splitlines()) == 1
+
+
+def test_api_passes_and_coverage_take_owners_and_object_types() -> None:
+    import overflight as ovf
+
+    with Catalog.bundled() as cat:
+        sats = cat.select(group=["resource", "malligyong-1"])
+        win = ovf.passes(sats, "Rajin port", start="2024-06-08T00:00Z", days=1, catalog=cat,
+                         owners=["PRK"], object_types=["payload"])
+        assert len(win) > 0 and {w.norad_id for w in win} == {58400}
+        cov = ovf.coverage(["58400", "40115"], "0,0,2,2", start="2026-05-31T00:00Z", days=0.5,
+                           grid_km=100, catalog=cat, owners=["US"])
+        assert [s.norad_id for s in cov.result.satellites] == [40115]
+
+
+def test_server_catalog_endpoints_and_passes_params(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from overflight.server import create_app
+
+    path = tmp_path / "c.db"
+    with Catalog.open(path, create=True) as cat:
+        cat.import_sources([FIXTURES / "spacetrack-satcat.csv"], seed_snapshot=True)
+    with TestClient(create_app(db=path)) as client:
+        detail = client.get("/api/catalog/58400").json()
+        assert (detail["owner"], detail["object_type"], detail["launch_date"]) == (
+            "NKOR", "payload", "2023-11-21")
+        page = client.get("/api/catalog", params={"group": "malligyong-1"}).json()
+        assert page["items"][0]["owner"] == "NKOR"
+        resp = client.get("/api/passes", params={
+            "group": ["malligyong-1", "resource"], "site": "Rajin port", "owner": "PRK",
+            "start": "2024-06-08T00:00Z", "days": 1})
+        assert resp.status_code == 200, resp.text
+        ids = {w["norad_id"] for w in resp.json()["windows"]}
+        assert ids == {58400}
