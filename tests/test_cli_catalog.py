@@ -65,7 +65,8 @@ def test_rejected_records_exit_1_with_one_line_each(
     assert "NOT stored" in out
     assert not Path(db).exists() or Catalog.open(db).info().element_sets == 0
 
-    code, out, err = run(capsys, "catalog", "import", str(bad), "--db", db, "-g", "mil")
+    code, out, err = run(capsys, "catalog", "import", str(bad), "--db", db, "-g", "mil",
+                         "--no-snapshot")
     assert code == 1
     err_lines = err.splitlines()
     assert len(err_lines) == 2

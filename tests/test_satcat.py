@@ -316,3 +316,15 @@ def test_server_catalog_endpoints_and_passes_params(tmp_path: Path) -> None:
         assert resp.status_code == 200, resp.text
         ids = {w["norad_id"] for w in resp.json()["windows"]}
         assert ids == {58400}
+
+
+def test_a_failed_first_import_does_not_lose_the_seeding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "c.db")
+    code, _, err = run(capsys, "catalog", "import", str(tmp_path / "typo.tle"), "--db", db)
+    assert code == 2 and "no such file" in err
+    code, out, err = run(capsys, "catalog", "import", str(FIXTURES / "celestrak-satcat.csv"),
+                         "--db", db)
+    assert code == 0, err
+    assert "new catalog: seeded with the bundled snapshot" in out

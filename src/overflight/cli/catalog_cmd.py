@@ -111,7 +111,8 @@ def import_(
     ),
     strict: bool = typer.Option(False, "--strict", help="Store nothing if any record is bad."),
     input_format: str | None = typer.Option(
-        None, "--input-format", help="tle, omm-json, omm-xml, omm-csv, omm-kvn (default: sniff)."
+        None, "--input-format",
+        help="tle, omm-json, omm-xml, omm-csv, omm-kvn, satcat-csv, satcat-json (default: sniff).",
     ),
     snapshot: bool = typer.Option(
         False, "--snapshot", help="Also import the snapshot bundled with overflight."
@@ -146,10 +147,8 @@ def import_(
             input_format = normalize_format(input_format)
         except ValueError as exc:
             raise UserError(str(exc)) from None
-    from overflight.catalog.store import resolve_db_path
-
     progress = _Progress()
-    seed = not (no_snapshot or snapshot or resolve_db_path(db).exists())
+    seed = not (no_snapshot or snapshot)  # the library seeds only a catalog still empty
     with open_catalog(db, create=True) as cat:
         try:
             result = cat.import_sources(
