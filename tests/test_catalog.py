@@ -375,7 +375,8 @@ def test_two_cli_processes_import_overlapping_files(tmp_path: Path, shared_data:
     first.write_text("\n".join(lines[: 3 * (2 * n // 3)]) + "\n")
     second.write_text("\n".join(lines[3 * (n // 3) :]) + "\n")
     db = tmp_path / "shared.db"
-    cmd = [sys.executable, "-m", "overflight", "catalog", "import", "--format", "json"]
+    cmd = [sys.executable, "-m", "overflight", "catalog", "import", "--format", "json",
+           "--no-snapshot"]
     procs = [
         subprocess.Popen(
             [*cmd, str(path), "--group", "resource", "--db", str(db)],

@@ -38,7 +38,9 @@ def test_import_summary_and_reimport(
     capsys: pytest.CaptureFixture[str], shared_data: Path, db: str
 ) -> None:
     src = str(shared_data / HISTORY / "weather.tle")
-    code, out, err = run(capsys, "catalog", "import", src, "--db", db, "--format", "json")
+    code, out, err = run(
+        capsys, "catalog", "import", src, "--db", db, "--format", "json", "--no-snapshot"
+    )
     assert code == 0 and err == ""
     (row,) = json.loads(out)
     assert row["group"] == "weather" and row["rejected"] == 0 and row["new"] > 1000
@@ -63,7 +65,8 @@ def test_rejected_records_exit_1_with_one_line_each(
     assert "NOT stored" in out
     assert not Path(db).exists() or Catalog.open(db).info().element_sets == 0
 
-    code, out, err = run(capsys, "catalog", "import", str(bad), "--db", db, "-g", "mil")
+    code, out, err = run(capsys, "catalog", "import", str(bad), "--db", db, "-g", "mil",
+                         "--no-snapshot")
     assert code == 1
     err_lines = err.splitlines()
     assert len(err_lines) == 2

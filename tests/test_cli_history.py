@@ -95,7 +95,7 @@ def test_maneuvers_from_catalog_group(
 ) -> None:
     db = tmp_path / "c.db"
     code, _, err = run(["catalog", "import", str(february_file), "--group", "feb",
-                        "--db", str(db)], capsys)
+                        "--db", str(db), "--no-snapshot"], capsys)
     assert code == 0, err
     code, out, _ = run(["maneuvers", "--group", "feb", "--db", str(db), "-f", "json"], capsys)
     assert code == 0 and len(json.loads(out)["maneuvers"]) == 5

@@ -29,6 +29,7 @@ PINNED = {
     "overflight.sensors": ["Sensor", "SensorError", "load_sensors", "shipped_sensors"],
     "overflight.selection": [
         "GroupNotFound", "NoElementSets", "SelectionError", "check_groups", "filter_by_sensor",
+        "filter_elements",
         "select_elements", "select_from_catalog", "select_histories",
     ],
     "overflight.freshness": [

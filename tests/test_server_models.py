@@ -99,3 +99,20 @@ def test_history_and_maneuver_models(shared_data: Path) -> None:
     decay = estimate_decay(hist[29228], maneuvers=result.maneuvers)
     assert decay is not None
     same_fields(m.DecayOut, decay.to_dict())
+
+
+def test_catalog_models_with_and_without_satcat(tmp_path: Path) -> None:
+    from overflight.catalog import Catalog, info_row, list_rows
+
+    fixture = Path(__file__).parent / "fixtures" / "satcat" / "celestrak-satcat.csv"
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    with Catalog.open(tmp_path / "c.db", create=True) as cat:
+        cat.import_sources([fixture], seed_snapshot=True)
+        plain = next(o.norad_id for o in cat.objects() if o.satcat is None)
+        for nid, owner in ((58400, "NKOR"), (plain, None)):  # with and without SATCAT
+            (obj,) = cat.objects(norad_ids=[nid])
+            row = list_rows(cat.latest(norad_ids=[nid]), [obj], now)[0]
+            same_fields(m.CatalogRow, row)
+            detail = info_row(obj, cat.history(nid), cat.names(nid), now)
+            same_fields(m.SatelliteDetail, detail)
+            assert row["owner"] == detail["owner"] == owner

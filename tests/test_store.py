@@ -378,7 +378,7 @@ def test_migrate_from_version_1_keeps_data(tmp_path: Path) -> None:
     conn.close()
 
     conn = store.connect(path)
-    assert store.schema_version(conn) == 2
+    assert store.schema_version(conn) == store.SCHEMA_VERSION
     assert read_all(conn) == [es]
     assert conn.execute("SELECT source_id FROM element_sets").fetchone()[0] is None
     write(conn, [make(58400, 1, name="MALLIGYONG-1")], source="after-upgrade")

@@ -163,8 +163,10 @@ def _split(satellites: Satellites) -> tuple[list[ElementSet], list[str]]:
 
 
 def _elsets(satellites: Satellites, catalog: Catalog | None,
-            as_of: datetime | None) -> list[ElementSet]:
-    """Element sets of the satellites (named ones: the set nearest ``as_of``), one per object."""
+            as_of: datetime | None, owners: Sequence[str] | None = None,
+            object_types: Sequence[str] | None = None) -> list[ElementSet]:
+    """Element sets of the satellites (named ones: the set nearest ``as_of``), one per object,
+    of ``owners``/``object_types`` if given (:func:`overflight.selection.filter_elements`)."""
     from overflight.selection import select_from_catalog
 
     elsets, refs = _split(satellites)
@@ -176,6 +178,12 @@ def _elsets(satellites: Satellites, catalog: Catalog | None,
         out.setdefault(es.norad_id, es)
     if not out:
         raise OverflightError("satellites: none given")
+    if owners or object_types:
+        from overflight.selection import filter_elements
+
+        with _catalog(catalog) as cat:
+            return filter_elements(list(out.values()), cat, owners=owners,
+                                   object_types=object_types)
     return list(out.values())
 
 
@@ -217,6 +225,8 @@ def passes(
     operators: Sequence[str] = (),
     max_age_days: float = 14.0,
     area_mode: str = "any",
+    owners: Sequence[str] | None = None,
+    object_types: Sequence[str] | None = None,
 ) -> Passes:
     """Overflight windows of ``satellites`` over ``sites`` in [start, end] (default one day).
 
@@ -224,7 +234,9 @@ def passes(
     at most ``max_off_nadir_deg`` off its nadir (if given), with the Sun at least
     ``sun_min_deg`` above the site's horizon (if given). Ground sample distance (``gsd_m``)
     where the shipped sensor table knows the satellite. Named satellites use the element set
-    nearest ``start``.
+    nearest ``start``. ``owners`` (SATCAT or ISO alpha-3 codes, e.g. ``["PRK", "CIS"]``) and
+    ``object_types`` (``payload``, ``rocket body``, ``debris``, ``unknown``) keep only those
+    satellites (from the imported SATCAT, else the sensor table).
 
     ``imaging``: each satellite's own sensor reach, lighting rule and resolution instead
     (``docs/sensors.md``, imaging mode); non-imagers and satellites the table does not know are
@@ -258,7 +270,7 @@ def passes(
     areas = [a for a in items if isinstance(a, Area)]
     points = [x for x in items if not isinstance(x, Area)]
     site_list = _sites(points) if points or not areas else []
-    elsets = _elsets(satellites, catalog, t0)
+    elsets = _elsets(satellites, catalog, t0, owners, object_types)
     if areas and imaging:
         raise OverflightError("imaging: not available for area targets yet; give "
                               "max_off_nadir_deg and sun_min_deg instead")
@@ -462,6 +474,8 @@ def coverage(
     max_gsd_m: float | None = None,
     max_altitude_km: float | None = None,
     catalog: Catalog | None = None,
+    owners: Sequence[str] | None = None,
+    object_types: Sequence[str] | None = None,
 ) -> Coverage:
     """How often ``satellites`` can see ``region`` (a shipped region's name, a box
     ``"S,W,N,E"``, a GeoJSON file or a :class:`~overflight.regions.Region`) in [start, end]
@@ -472,7 +486,8 @@ def coverage(
     at least ``min_elevation_deg`` above the horizon and the Sun at least ``sun_min_deg`` up,
     where given. ``max_gsd_m`` counts only windows that fine (satellites without a sensor entry
     then count for nothing). ``max_altitude_km`` leaves out satellites whose apogee is higher
-    (a geostationary imager sees a region all day).
+    (a geostationary imager sees a region all day). ``owners``/``object_types`` as in
+    :func:`passes`.
     """
     from overflight.access import Constraints, check_interval
     from overflight.coverage import coverage as run_coverage
@@ -488,7 +503,7 @@ def coverage(
     c.validate()
     reg = resolve_region(region) if isinstance(region, str) else region
     g = grid(reg, grid_km)
-    elsets = _elsets(satellites, catalog, t0)
+    elsets = _elsets(satellites, catalog, t0, owners, object_types)
     if max_altitude_km is not None:
         elsets = [e for e in elsets if e.apogee_alt_km <= max_altitude_km]
         if not elsets:

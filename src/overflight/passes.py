@@ -346,6 +346,8 @@ def plan_passes(
     max_gsd_m: float | None = None,
     countries: Sequence[str] = (),
     operators: Sequence[str] = (),
+    owners: Sequence[str] | None = None,
+    object_types: Sequence[str] | None = None,
 ) -> PassPlan:
     """Check a passes request and resolve what to compute.
 
@@ -362,6 +364,8 @@ def plan_passes(
     out and listed in ``skipped`` (``include_unknown`` keeps the unknown ones, geometry only).
     ``kinds``/``max_gsd_m``/``countries``/``operators``: sensor filters
     (:func:`overflight.selection.filter_by_sensor`), in either mode.
+    ``owners``/``object_types`` narrow the selection
+    (:func:`overflight.selection.filter_elements`).
     """
     from overflight.access import Constraints
     from overflight.selection import select_elements
@@ -379,7 +383,8 @@ def plan_passes(
         raise PassesError(f"sites: {len(site_list)} sites; at most {max_sites} per request")
     problems: list[str] = []
     elsets = select_elements(sats, groups, files, db=db, catalog=catalog, as_of=t0,
-                             default_groups=default_groups, warnings=problems)
+                             default_groups=default_groups, warnings=problems,
+                             owners=owners, object_types=object_types)
     return plan_elements(elsets, site_list, t0, t1, c, problems=problems,
                          max_age_days=max_age_days, warn_age_days=warn_age_days,
                          imaging=imaging, include_unknown=include_unknown, sensors=sensors,

@@ -1,6 +1,12 @@
 """Turn a user's satellite selection (ids/names, groups, element-set files, an open catalog)
 into element sets: the one place the CLI and the service both use.
 
+``owners`` (SATCAT owner codes such as ``US``, ``CIS``, ``PRC``, ``NKOR``, or ISO 3166-1 alpha-3
+codes such as ``PRK``; mapped both ways by ``data/owner_codes.yaml``) and ``object_types``
+(``payload``, ``rocket body``, ``debris``, ``unknown``) narrow any selection: from the imported
+SATCAT where the catalog has an entry, else from the sensor table (``country``; a satellite in
+it is a payload), else the owner is unknown and the type ``unknown`` (see :func:`filter_elements`).
+
 Errors name the arguments (``sats``, ``groups``, ``files``); unknown groups raise
 :class:`GroupNotFound` and empty selections :class:`NoElementSets` (the service answers both
 with 404).
@@ -30,6 +36,7 @@ __all__ = [
     "SelectionError",
     "check_groups",
     "filter_by_sensor",
+    "filter_elements",
     "select_elements",
     "select_from_catalog",
     "select_histories",
@@ -78,6 +85,8 @@ def select_elements(
     as_of: datetime | None = None,
     default_groups: Sequence[str] = (),
     warnings: list[str] | None = None,
+    owners: Sequence[str] | None = None,
+    object_types: Sequence[str] | None = None,
 ) -> list[ElementSet]:
     """Latest element sets of the selected satellites, one per object, in selection order.
 
@@ -85,7 +94,8 @@ def select_elements(
     groups; ``files``: TLE/OMM files (their invalid records are reported in ``warnings``).
     ``catalog``: an open catalog to use (else the one at ``db`` is opened when needed).
     ``as_of``: for satellites named in ``sats``, the element set nearest that time.
-    ``default_groups``: the groups used when nothing else is selected.
+    ``default_groups``: the groups used when nothing else is selected. ``owners`` and
+    ``object_types``: keep only those objects (:func:`filter_elements`).
     """
     from overflight.catalog.formats import read_path
 
@@ -111,6 +121,10 @@ def select_elements(
             out.setdefault(es.norad_id, es)
     if not out:
         raise NoElementSets("the selection holds no element sets")
+    if owners or object_types:
+        with _open(catalog, db) as cat:
+            return filter_elements(list(out.values()), cat, owners=owners,
+                                   object_types=object_types)
     return list(out.values())
 
 
@@ -150,6 +164,81 @@ def filter_by_sensor(
     return kept, dropped
 
 
+def _wanted_types(object_types: Sequence[str]) -> set[str]:
+    from overflight.catalog.satcat import OBJECT_TYPES, normalize_object_type
+
+    wanted = set()
+    for t in object_types:
+        norm = normalize_object_type(t)
+        if norm is None:
+            raise SelectionError(f"object_types: {t!r} is not an object type "
+                                 f"({', '.join(OBJECT_TYPES)})")
+        wanted.add(norm)
+    return wanted
+
+
+def object_owner_type(cat: Catalog, norad_ids: Sequence[int]
+                      ) -> dict[int, tuple[frozenset[str], str]]:
+    """Owner codes and object type of each object: from the catalog's SATCAT entry, else the
+    sensor table (its ``country`` codes and their SATCAT codes; a payload), else no owner and
+    ``unknown``."""
+    from overflight.catalog.satcat import owner_aliases
+    from overflight.sensors import load_table
+
+    satcat = cat.satcat(norad_ids)
+    sensors = load_table()
+    out: dict[int, tuple[frozenset[str], str]] = {}
+    for nid in norad_ids:
+        entry = satcat.get(nid)
+        if entry is not None:
+            out[nid] = (owner_aliases(entry.owner) if entry.owner else frozenset(),
+                        entry.object_type)
+        elif nid in sensors and sensors[nid].country:
+            codes: set[str] = set()
+            for c in sensors[nid].country.split("/"):
+                codes |= owner_aliases(c)
+            out[nid] = (frozenset(codes), "payload")
+        else:
+            out[nid] = (frozenset(), "payload" if nid in sensors else "unknown")
+    return out
+
+
+def filter_elements(
+    elsets: Sequence[ElementSet],
+    cat: Catalog,
+    *,
+    owners: Sequence[str] | None = None,
+    object_types: Sequence[str] | None = None,
+) -> list[ElementSet]:
+    """The element sets whose object has one of ``owners`` (SATCAT or ISO alpha-3 codes, any
+    case; a comma-separated item counts as several) and one of ``object_types``; None or
+    empty: no condition. Raises SelectionError for an unknown object type and NoElementSets
+    when nothing is left."""
+    want_owner: set[str] = set()
+    for item in owners or ():
+        want_owner.update(c.strip().upper() for c in item.split(",") if c.strip())
+    want_type = _wanted_types([t for item in object_types or () for t in item.split(",")
+                               if t.strip()])
+    if not (want_owner or want_type):
+        return list(elsets)
+    meta = object_owner_type(cat, [es.norad_id for es in elsets])
+    kept = [
+        es for es in elsets
+        if (not want_owner or meta[es.norad_id][0] & want_owner)
+        and (not want_type or meta[es.norad_id][1] in want_type)
+    ]
+    if not kept:
+        parts = []
+        if want_owner:
+            parts.append(f"owners={','.join(sorted(want_owner))}")
+        if want_type:
+            parts.append(f"object_types={','.join(sorted(want_type))}")
+        raise NoElementSets(f"no selected satellite matches {' and '.join(parts)} "
+                            f"({len(elsets)} selected; owner and type come from the imported "
+                            "SATCAT, else the sensor table)")
+    return kept
+
+
 def select_from_catalog(
     cat: Catalog, sats: Sequence[str] = (), groups: Sequence[str] = (), *,
     as_of: datetime | None = None,
@@ -187,13 +276,16 @@ def select_histories(
     start: datetime | None = None,
     end: datetime | None = None,
     max_sets: int | None = None,
+    owners: Sequence[str] | None = None,
+    object_types: Sequence[str] | None = None,
 ) -> dict[int, list[ElementSet]]:
     """Stored element-set histories (NORAD id → sets by epoch, same-epoch re-publications
     merged) of ``sats`` and ``groups`` with epochs within [start, end], plus ``extra`` records
     (e.g. read from files; None: no files given).
 
     Raises SelectionError when nothing is selected or more than ``max_sets`` element sets
-    would be loaded, NoElementSets when the selection holds none.
+    would be loaded, NoElementSets when the selection holds none. ``owners``/``object_types``
+    keep only those objects (:func:`filter_elements`).
     """
     from overflight.history import group_histories
 
@@ -219,4 +311,10 @@ def select_histories(
     if not records:
         interval = " and interval" if start or end else ""
         raise NoElementSets(f"no element sets in the selected history{interval}")
+    if owners or object_types:
+        with _open(catalog, db) as cat:
+            keep = {es.norad_id for es in filter_elements(
+                list({r.norad_id: r for r in records}.values()), cat, owners=owners,
+                object_types=object_types)}
+        records = [r for r in records if r.norad_id in keep]
     return group_histories(records)

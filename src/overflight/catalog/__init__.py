@@ -1,5 +1,6 @@
-"""The element-set catalog: TLE/OMM parsing (``tle``, ``omm``, ``formats``), downloads
-(``fetch``), the SQLite store (``store``) and the query layer (``core``: ``Catalog``)."""
+"""The element-set catalog: TLE/OMM parsing (``tle``, ``omm``, ``formats``), SATCAT object
+metadata (``satcat``), downloads (``fetch``), the SQLite store (``store``) and the query layer
+(``core``: ``Catalog``)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ from overflight.catalog.core import (
 )
 from overflight.catalog.core import (
     SatelliteNotFound as SatelliteNotFound,
+)
+from overflight.catalog.core import (
+    SeedReport as SeedReport,
 )
 from overflight.catalog.core import (
     SourceReport as SourceReport,
@@ -83,6 +87,7 @@ __all__ = [
     "NameRecord",
     "ProgressFn",
     "SatelliteNotFound",
+    "SeedReport",
     "SourceReport",
     "StoreError",
     "WriteStats",

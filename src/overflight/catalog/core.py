@@ -11,7 +11,12 @@ Typical use by other modules::
 
 When no database file exists yet, :meth:`Catalog.open` (without ``create=True``) serves the
 snapshot bundled in the package (``overflight/data/snapshot/*.tle``, group = file stem), loaded
-into an in-memory database; it is read-only.
+into an in-memory database; it is read-only. A new database does not hide it: the first
+import seeds it with the snapshot (``import_sources(..., seed_snapshot=True)``, what
+``overflight catalog import`` does unless ``--no-snapshot``), see docs/catalog.md.
+
+Object metadata from the satellite catalog (SATCAT: owner, object type, launch and decay) is
+imported like element sets and joined into :class:`CatalogObject` and the rows shown.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from overflight.catalog import store
+from overflight.catalog.satcat import SATCAT_FORMATS, SatcatRecord
 from overflight.catalog.store import CatalogError, StoreError, WriteStats
 from overflight.elements import ElementError, ElementSet
 
@@ -50,6 +56,7 @@ __all__ = [
     "NameRecord",
     "ProgressFn",
     "SatelliteNotFound",
+    "SeedReport",
     "SourceReport",
     "StoreError",
     "WriteStats",
@@ -101,6 +108,23 @@ class CatalogObject:
     element_sets: int
     first_epoch: datetime
     last_epoch: datetime
+    satcat: SatcatRecord | None = None
+    """The object's SATCAT entry, if one was imported."""
+
+    @property
+    def owner(self) -> str | None:
+        """The SATCAT owner code (``US``, ``CIS``, ``PRC``...), None without a SATCAT entry."""
+        return self.satcat.owner or None if self.satcat else None
+
+    @property
+    def object_type(self) -> str | None:
+        """``payload``, ``rocket body``, ``debris``, ``unknown``; None without SATCAT."""
+        return self.satcat.object_type if self.satcat else None
+
+    def metadata(self) -> dict[str, Any]:
+        """The SATCAT fields the rows show: owner, object type, launch date and site, decay
+        date, RCS (m²); None where unknown."""
+        return satcat_fields(self.satcat)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,7 +135,22 @@ class CatalogObject:
             "element_sets": self.element_sets,
             "first_epoch": _iso(self.first_epoch),
             "last_epoch": _iso(self.last_epoch),
+            **self.metadata(),
         }
+
+
+def satcat_fields(entry: SatcatRecord | None) -> dict[str, Any]:
+    """``owner``, ``object_type``, ``launch_date``, ``launch_site``, ``decay_date``, ``rcs_m2``
+    of a SATCAT entry (ISO dates), all None without one."""
+    if entry is None:
+        return dict.fromkeys(SATCAT_ROW_FIELDS)
+    d = entry.to_dict()
+    out = {k: (d[k] if d[k] not in ("",) else None) for k in SATCAT_ROW_FIELDS}
+    return out
+
+
+#: The SATCAT fields added to ``list_rows``/``info_row`` and ``CatalogObject.to_dict``.
+SATCAT_ROW_FIELDS = ("owner", "object_type", "launch_date", "launch_site", "decay_date", "rcs_m2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +204,7 @@ class CatalogInfo:
     objects: int
     element_sets: int
     groups: int
+    satcat_entries: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -174,7 +214,32 @@ class CatalogInfo:
             "objects": self.objects,
             "element_sets": self.element_sets,
             "groups": self.groups,
+            "satcat_entries": self.satcat_entries,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class SeedReport:
+    """What seeding a new catalog with the bundled snapshot stored."""
+
+    element_sets: int
+    objects: int
+    newest_epoch: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "element_sets": self.element_sets,
+            "objects": self.objects,
+            "newest_epoch": _iso(self.newest_epoch) if self.newest_epoch else None,
+        }
+
+    def message(self) -> str:
+        """``new catalog: seeded with the bundled snapshot (…)``, for the import's output."""
+        newest = f", newest epoch {self.newest_epoch:%Y-%m-%d}" if self.newest_epoch else ""
+        return (
+            f"new catalog: seeded with the bundled snapshot ({self.element_sets} element sets "
+            f"of {self.objects} objects{newest}); start empty with --no-snapshot"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +254,9 @@ class SourceReport:
     errors: tuple[ElementError, ...]
     not_modified: bool = False
     stored: bool = False
+    kind: str = "element sets"
+    """``element sets`` or ``satcat`` (object metadata: ``new`` counts added or changed
+    entries, ``duplicates`` unchanged ones)."""
 
     @property
     def rejected(self) -> int:
@@ -198,6 +266,7 @@ class SourceReport:
         return {
             "source": self.source,
             "group": self.group,
+            "kind": self.kind,
             "valid": self.valid,
             "new": self.new,
             "duplicates": self.duplicates,
@@ -214,6 +283,8 @@ class ImportResult:
     sources: tuple[SourceReport, ...]
     stored: bool
     strict: bool = False
+    seeded: SeedReport | None = None
+    """Set when the import seeded a new catalog with the bundled snapshot first."""
 
     @property
     def errors(self) -> list[ElementError]:
@@ -222,11 +293,17 @@ class ImportResult:
 
     @property
     def new(self) -> int:
-        return sum(s.new for s in self.sources)
+        """New element sets (SATCAT entries are counted in :attr:`satcat`)."""
+        return sum(s.new for s in self.sources if s.kind != "satcat")
 
     @property
     def duplicates(self) -> int:
-        return sum(s.duplicates for s in self.sources)
+        return sum(s.duplicates for s in self.sources if s.kind != "satcat")
+
+    @property
+    def satcat(self) -> int:
+        """SATCAT entries read (stored unless the import was not)."""
+        return sum(s.valid for s in self.sources if s.kind == "satcat")
 
     @property
     def rejected(self) -> int:
@@ -239,6 +316,8 @@ class ImportResult:
             "new": self.new,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
+            "satcat": self.satcat,
+            "seeded": self.seeded.to_dict() if self.seeded else None,
             "sources": [s.to_dict() for s in self.sources],
         }
 
@@ -270,7 +349,8 @@ def list_rows(
     latest: Sequence[ElementSet], objects: Sequence[CatalogObject], now: datetime
 ) -> list[dict[str, Any]]:
     """``summary_row`` of each object's latest set plus its current name, number of stored
-    element sets and groups (``catalog list``, the service's catalog page)."""
+    element sets, groups and SATCAT fields (:data:`SATCAT_ROW_FIELDS`, None where unknown)
+    (``catalog list``, the service's catalog page)."""
     objs = {o.norad_id: o for o in objects}
     rows = []
     for es in latest:
@@ -279,6 +359,7 @@ def list_rows(
         row["name"] = obj.name if obj else es.name
         row["element_sets"] = obj.element_sets if obj else 1
         row["groups"] = ",".join(obj.groups) if obj else ""
+        row.update(satcat_fields(obj.satcat if obj else None))
         rows.append(row)
     return rows
 
@@ -303,8 +384,8 @@ def info_row(
     obj: CatalogObject, sets: Sequence[ElementSet], names: Sequence[NameRecord], now: datetime
 ) -> dict[str, Any]:
     """An object's latest element set (``sets`` oldest first, not empty) with derived values,
-    groups, stored count, first epoch, former names and its TLE (``catalog show``, the
-    service's satellite page)."""
+    groups, stored count, first epoch, former names, SATCAT fields (None where unknown) and
+    its TLE (``catalog show``, the service's satellite page)."""
     from overflight.catalog.formats import format_tle
 
     es = sets[-1]
@@ -316,6 +397,7 @@ def info_row(
     info["element_sets_stored"] = obj.element_sets
     info["first_epoch"] = _iso(obj.first_epoch.astimezone(UTC))
     info["former_names"] = ",".join(n.name for n in names if n.name != info["name"])
+    info.update(satcat_fields(obj.satcat))
     try:
         info["tle"] = format_tle(es, name_line=False)
     except ValueError:
@@ -407,6 +489,10 @@ def _snapshot_connection() -> sqlite3.Connection:
         conn = store.connect(":memory:", upgrade=False)
         _snapshot_template.backup(conn)
     return conn
+
+
+def _is_satcat(parsed: ParseResult | None) -> bool:
+    return parsed is not None and parsed.format in SATCAT_FORMATS
 
 
 def _sqlite_errors(
@@ -526,8 +612,14 @@ class Catalog:
         max_bytes: int | None = None,
         max_decompressed_bytes: int | None = None,
         progress: ProgressFn | None = None,
+        seed_snapshot: bool = False,
     ) -> ImportResult:
         """Import files and http(s) URLs in ONE transaction.
+
+        Sources are element-set files (TLE, OMM) or the satellite catalog (SATCAT, CelesTrak
+        or Space-Track CSV/JSON: object metadata, no group), told apart by their content.
+        ``seed_snapshot``: if the catalog is still empty (no element sets, no sources), store
+        the bundled snapshot first, in the same transaction (:attr:`ImportResult.seeded`).
 
         Each source lands in ``group`` (default: :func:`default_group` of the source). Invalid
         records (unreadable, or values out of their physical ranges: :mod:`validate`) are
@@ -556,8 +648,9 @@ class Catalog:
             reports = tuple(
                 SourceReport(
                     source=src,
-                    group=grp,
-                    valid=len(p.records) if p else 0,
+                    group=None if _is_satcat(p) else grp,
+                    kind="satcat" if _is_satcat(p) else "element sets",
+                    valid=(len(p.satcat) if _is_satcat(p) else len(p.records)) if p else 0,
                     new=0,
                     duplicates=0,
                     errors=tuple(p.errors) if p else (),
@@ -571,9 +664,23 @@ class Catalog:
         total = sum(len(p.records) for _, _, _, p, _ in loaded if p is not None)
         done = 0
         mark = secrets.token_hex(8)
+        seeded: SeedReport | None = None
         try:
             with store.transaction(self._conn):
+                if seed_snapshot and self._empty():
+                    seeded = self._write_snapshot()
                 for src, uri, grp, parsed, fetched in loaded:
+                    if parsed is not None and parsed.format in SATCAT_FORMATS:
+                        stats = store.write_satcat(self._conn, parsed.satcat, source=uri)
+                        if fetched is not None and stats.received:
+                            store.put_fetch_state(
+                                self._conn, uri, fetched.etag, fetched.last_modified
+                            )
+                        reports_list.append(
+                            SourceReport(src, None, stats.received, stats.new, stats.duplicates,
+                                         tuple(parsed.errors), stored=True, kind="satcat")
+                        )
+                        continue
                     if parsed is None:
                         reports_list.append(
                             SourceReport(src, grp, 0, 0, 0, (), not_modified=True, stored=True)
@@ -618,7 +725,41 @@ class Catalog:
         finally:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("DELETE FROM temp.import_marks WHERE mark = ?", (mark,))
-        return ImportResult(tuple(reports_list), stored=True, strict=strict)
+        return ImportResult(tuple(reports_list), stored=True, strict=strict, seeded=seeded)
+
+    def _empty(self) -> bool:
+        """No element set, SATCAT entry or source stored yet (a new database)."""
+        q = self._conn.execute
+        return not (
+            q("SELECT 1 FROM element_sets LIMIT 1").fetchone()
+            or q("SELECT 1 FROM sources LIMIT 1").fetchone()
+            or q("SELECT 1 FROM satcat LIMIT 1").fetchone()
+        )
+
+    def _write_snapshot(self) -> SeedReport:
+        """Store the bundled snapshot (inside a transaction), group = file stem."""
+        from overflight.catalog import formats
+
+        n_sets = 0
+        ids: set[int] = set()
+        newest: datetime | None = None
+        for group, source, data in _snapshot_files():
+            records = formats.parse_bytes(data, source).records
+            stats = store.write_element_sets(self._conn, records, groups=[group], source=source)
+            n_sets += stats.new
+            ids.update(es.norad_id for es in records)
+            for es in records:
+                if newest is None or es.epoch > newest:
+                    newest = es.epoch
+        return SeedReport(element_sets=n_sets, objects=len(ids), newest_epoch=newest)
+
+    @_sqlite_errors
+    def seed_snapshot(self) -> SeedReport | None:
+        """Store the bundled snapshot if this catalog is still empty (a new database), in
+        one transaction; None (nothing done) if it already holds anything."""
+        self._writable()
+        with store.transaction(self._conn):
+            return self._write_snapshot() if self._empty() else None
 
     def _committed(self, mark: str) -> bool:
         """Whether the transaction that wrote ``mark`` into ``temp.import_marks`` committed."""
@@ -671,7 +812,9 @@ class Catalog:
                 return src, src, grp, None, res
             data = res.data
             uri = src
-            fmt = fmt or fetch.format_hint(url)
+            # The URL's FORMAT= names the element-set layout; SATCAT data is told by its keys.
+            if fmt is None and formats.detect_format(data) not in SATCAT_FORMATS:
+                fmt = fetch.format_hint(url)
         else:
             path = Path(src).expanduser()
             try:
@@ -847,8 +990,10 @@ class Catalog:
             "JOIN groups g ON g.id = gm.group_id WHERE gm.norad_id = o.norad_id) "
             f"FROM objects o{where} ORDER BY o.norad_id"
         )
+        rows = self._conn.execute(sql, params).fetchall()
+        meta = self._satcat([r[0] for r in rows])
         out = []
-        for nid, name, intl, last_us, count, first_us, groups in self._conn.execute(sql, params):
+        for nid, name, intl, last_us, count, first_us, groups in rows:
             out.append(
                 CatalogObject(
                     norad_id=nid,
@@ -858,9 +1003,29 @@ class Catalog:
                     element_sets=count,
                     first_epoch=store.us_to_datetime(first_us if first_us is not None else last_us),
                     last_epoch=store.us_to_datetime(last_us),
+                    satcat=meta.get(nid),
                 )
             )
         return out
+
+    def _satcat(self, norad_ids: Sequence[int] | None) -> dict[int, SatcatRecord]:
+        import json
+
+        sql = f"SELECT {store.SATCAT_COLUMNS} FROM satcat"
+        params: list[Any] = []
+        if norad_ids is not None:
+            if not norad_ids:
+                return {}
+            sql += " WHERE norad_id IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(sorted({int(n) for n in norad_ids})))
+        rows = self._conn.execute(sql + " ORDER BY norad_id", params)
+        return {r.norad_id: r for r in store.read_satcat(rows)}
+
+    @_sqlite_errors
+    def satcat(self, norad_ids: Iterable[int] | None = None) -> dict[int, SatcatRecord]:
+        """SATCAT entries (object metadata) by NORAD id: of ``norad_ids``, or all; objects
+        without an imported entry are absent."""
+        return self._satcat(None if norad_ids is None else list(norad_ids))
 
     def get(self, norad_id: int) -> CatalogObject:
         """The catalog entry of one NORAD id; :class:`SatelliteNotFound` if absent."""
@@ -910,6 +1075,7 @@ class Catalog:
             objects=q("SELECT count(*) FROM objects").fetchone()[0],
             element_sets=q("SELECT count(*) FROM element_sets").fetchone()[0],
             groups=q("SELECT count(*) FROM groups").fetchone()[0],
+            satcat_entries=q("SELECT count(*) FROM satcat").fetchone()[0],
         )
 
     def resolve(self, ref: str | int) -> CatalogObject:

@@ -1,7 +1,9 @@
 """Element-set files in every supported format: content sniffing, gzip, parsing, writing.
 
 Formats: ``tle`` (two- or three-line TLE text), ``omm-json``, ``omm-xml``, ``omm-csv`` and
-``omm-kvn`` (CCSDS OMM as CelesTrak and Space-Track publish it). Gzip input is recognised by
+``omm-kvn`` (CCSDS OMM as CelesTrak and Space-Track publish it); and the satellite catalog
+``satcat-csv``/``satcat-json`` (object metadata, :mod:`overflight.catalog.satcat`), told apart
+by its keys and returned in :attr:`ParseResult.satcat`. Gzip input is recognised by
 its magic bytes, whatever the file is called. Parsing never raises on bad data: every rejected
 record becomes one :class:`~overflight.elements.ElementError` and parsing goes on.
 See docs/formats.md.
@@ -28,6 +30,7 @@ from overflight.catalog.omm import (
     parse_omm_kvn,
     parse_omm_xml,
 )
+from overflight.catalog.satcat import SATCAT_FORMATS, SatcatRecord, parse_satcat, sniff_satcat
 from overflight.catalog.tle import format_tle, format_tles, parse_tle
 from overflight.elements import ElementError, ElementSet
 from overflight.errors import OverflightError
@@ -36,6 +39,7 @@ __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_MB",
     "ENV_MAX_DECOMPRESSED_MB",
     "FORMATS",
+    "INPUT_FORMATS",
     "ParseResult",
     "decompression_limit",
     "detect_format",
@@ -47,6 +51,8 @@ __all__ = [
 ]
 
 FORMATS = ("tle", "omm-json", "omm-xml", "omm-csv", "omm-kvn")
+#: What :func:`parse_bytes` reads: the element-set formats and the satellite catalog.
+INPUT_FORMATS = FORMATS + SATCAT_FORMATS
 WRITE_FORMATS = ("tle", "omm-json", "omm-csv", "omm-kvn", "omm-xml")
 _ALIASES = {
     "json": "omm-json",
@@ -81,6 +87,8 @@ class ParseResult:
     records: list[ElementSet]
     errors: list[ElementError]
     format: str | None = field(default=None, compare=False)
+    #: SATCAT entries (object metadata) when the data is a satellite catalog.
+    satcat: list[SatcatRecord] = field(default_factory=list, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict: format, records (as dicts) and errors (as one-line strings)."""
@@ -95,8 +103,8 @@ def normalize_format(fmt: str) -> str:
     """Canonical format name ('json' -> 'omm-json', ...); ValueError if unknown."""
     name = fmt.strip().lower()
     name = _ALIASES.get(name, name)
-    if name not in FORMATS:
-        raise ValueError(f"unknown element-set format {fmt!r} (one of {', '.join(FORMATS)})")
+    if name not in INPUT_FORMATS:
+        raise ValueError(f"unknown element-set format {fmt!r} (one of {', '.join(INPUT_FORMATS)})")
     return name
 
 
@@ -104,6 +112,9 @@ def _sniff(head: bytes) -> str | None:
     text = head.removeprefix(_BOM).lstrip()
     if not text:
         return None
+    satcat = sniff_satcat(text)
+    if satcat is not None:
+        return satcat
     if text[:1] in (b"[", b"{"):
         return "omm-json"
     if text[:1] == b"<":
@@ -128,7 +139,8 @@ def _gunzip_head(data: bytes) -> bytes:
 
 
 def detect_format(data: bytes) -> str | None:
-    """The format of element-set data by its content (gzip looked through), or None."""
+    """The format of element-set (or SATCAT) data by its content (gzip looked through), or
+    None."""
     head = _gunzip_head(data) if data[:2] == _GZIP_MAGIC else data[:_SNIFF_BYTES]
     return _sniff(head)
 
@@ -217,10 +229,17 @@ def parse_bytes(
         name = _sniff(data[:_SNIFF_BYTES])
         if name is None:
             message = (
-                "cannot recognise the format (not TLE, or OMM JSON, XML, CSV or KVN); "
+                "cannot recognise the format (not TLE, OMM JSON, XML, CSV or KVN, or SATCAT); "
                 "name the format explicitly if it is one of these"
             )
             return ParseResult([], [ElementError(source, None, "format", message)])
+    if name in SATCAT_FORMATS:
+        try:
+            entries, errors = parse_satcat(data, source, name)
+        except Exception as exc:  # last resort, as below
+            message = f"internal error while reading {name} ({exc.__class__.__name__}: {exc})"
+            return ParseResult([], [ElementError(source, None, "internal", message[:200])], name)
+        return ParseResult([], errors, name, entries)
     try:
         records, errors = _PARSERS[name](data, source)
     except Exception as exc:  # last resort: bad data must never surface as a traceback

@@ -2,7 +2,7 @@
 
 This is the low-level layer; other modules use :mod:`overflight.catalog`.
 
-Layout (schema version 2):
+Layout (schema version 3):
 
 - ``element_sets``: every distinct element set ever imported, unique on ``ElementSet.key``.
   Floats are stored as REAL (IEEE doubles, read back bit-for-bit), the epoch as integer
@@ -13,6 +13,9 @@ Layout (schema version 2):
 - ``groups`` and ``group_members``: the groups (tags) objects were imported under, many-to-many.
 - ``sources``: where element sets first came from (file path or URL).
 - ``fetch_state``: HTTP validators (ETag, Last-Modified) per URL, for conditional re-fetches.
+- ``satcat``: object metadata from the satellite catalog (SATCAT), one row per NORAD id (the
+  latest import wins), with the source it came from. Independent of ``objects``: an entry may
+  exist for an object without element sets and the other way round.
 
 The schema version is ``PRAGMA user_version``; :data:`MIGRATIONS` brings a database from
 version *i* to *i + 1*, each step in its own transaction.
@@ -31,6 +34,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from overflight.catalog.satcat import SatcatRecord
 from overflight.catalog.validate import check_element_set
 from overflight.elements import ElementSet
 from overflight.errors import OverflightError
@@ -38,6 +42,7 @@ from overflight.errors import OverflightError
 __all__ = [
     "ELEMENT_COLUMNS",
     "MIGRATIONS",
+    "SATCAT_COLUMNS",
     "SCHEMA_VERSION",
     "CatalogError",
     "FetchState",
@@ -51,6 +56,7 @@ __all__ = [
     "migrate",
     "put_fetch_state",
     "read_element_sets",
+    "read_satcat",
     "resolve_db_path",
     "row_to_element_set",
     "schema_version",
@@ -59,6 +65,7 @@ __all__ = [
     "transaction",
     "us_to_datetime",
     "write_element_sets",
+    "write_satcat",
 ]
 
 _log = logging.getLogger("overflight.catalog")
@@ -250,10 +257,40 @@ def _migrate_to_2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_to_3(conn: sqlite3.Connection) -> None:
+    # SATCAT object metadata; dates as ISO text (calendar days), figures as published.
+    _run_script(
+        conn,
+        """
+        CREATE TABLE satcat (
+            norad_id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            intl_designator TEXT NOT NULL DEFAULT '',
+            object_type TEXT NOT NULL DEFAULT 'unknown',
+            owner TEXT NOT NULL DEFAULT '',
+            launch_date TEXT,
+            launch_site TEXT NOT NULL DEFAULT '',
+            decay_date TEXT,
+            period_min REAL,
+            inclination_deg REAL,
+            apogee_km REAL,
+            perigee_km REAL,
+            rcs_m2 REAL,
+            rcs_size TEXT NOT NULL DEFAULT '',
+            ops_status TEXT NOT NULL DEFAULT '',
+            provider TEXT NOT NULL DEFAULT '',
+            source_id INTEGER REFERENCES sources(id),
+            imported_us INTEGER NOT NULL
+        );
+        CREATE INDEX satcat_owner ON satcat(owner);
+        """,
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 #: ``MIGRATIONS[i]`` upgrades a database from schema version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[Migration, ...] = (_migrate_to_1, _migrate_to_2)
+MIGRATIONS: tuple[Migration, ...] = (_migrate_to_1, _migrate_to_2, _migrate_to_3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -563,6 +600,69 @@ def write_element_sets(
     conn.execute("DELETE FROM temp.stage")
     conn.execute("DELETE FROM temp.stage_objects")
     return WriteStats(received=received, new=new, duplicates=received - new, objects=n_objects)
+
+
+# ---- SATCAT ----------------------------------------------------------------------------------
+SATCAT_COLUMNS = (
+    "norad_id, name, intl_designator, object_type, owner, launch_date, launch_site, decay_date, "
+    "period_min, inclination_deg, apogee_km, perigee_km, rcs_m2, rcs_size, ops_status, provider"
+)
+
+
+def _satcat_row(r: SatcatRecord) -> tuple[Any, ...]:
+    return (
+        r.norad_id, r.name, r.intl_designator, r.object_type, r.owner,
+        r.launch_date.isoformat() if r.launch_date else None, r.launch_site,
+        r.decay_date.isoformat() if r.decay_date else None, r.period_min, r.inclination_deg,
+        r.apogee_km, r.perigee_km, r.rcs_m2, r.rcs_size, r.ops_status, r.provider,
+    )  # fmt: skip
+
+
+def write_satcat(
+    conn: sqlite3.Connection, records: Sequence[SatcatRecord], *, source: str | None = None
+) -> WriteStats:
+    """Store SATCAT entries (inside :func:`transaction`): new NORAD ids are added, changed ones
+    replaced by the newer import; ``duplicates`` counts entries identical to the stored ones
+    (left as they are). An empty batch writes nothing."""
+    if not conn.in_transaction:
+        raise StoreError("write_satcat must run inside store.transaction()")
+    if not records:
+        return WriteStats(received=0, new=0, duplicates=0, objects=0)
+    now_us = datetime_to_us(datetime.now(UTC))
+    source_id: int | None = None
+    if source is not None:
+        conn.execute(
+            "INSERT OR IGNORE INTO sources (uri, first_imported_us) VALUES (?, ?)", (source, now_us)
+        )
+        source_id = conn.execute("SELECT id FROM sources WHERE uri = ?", (source,)).fetchone()[0]
+    rows = [_satcat_row(r) for r in records]
+    cols = [c.strip() for c in SATCAT_COLUMNS.split(",")]
+    stored = {r[0]: tuple(r) for r in conn.execute(f"SELECT {SATCAT_COLUMNS} FROM satcat")}
+    changed = [row for row in rows if stored.get(row[0]) != row]  # REALs read back exactly
+    unchanged = len(rows) - len(changed)
+    # An unchanged entry keeps the source and time it was first stored with.
+    conn.executemany(
+        f"INSERT OR REPLACE INTO satcat ({SATCAT_COLUMNS}, source_id, imported_us) "
+        f"VALUES ({', '.join('?' * (len(cols) + 2))})",
+        [(*row, source_id, now_us) for row in changed],
+    )
+    return WriteStats(
+        received=len(rows), new=len(rows) - unchanged, duplicates=unchanged, objects=len(rows)
+    )
+
+
+def read_satcat(rows: Iterable[Sequence[Any]]) -> Iterator[SatcatRecord]:
+    """SATCAT entries from rows selected with :data:`SATCAT_COLUMNS`."""
+    from datetime import date
+
+    for r in rows:
+        yield SatcatRecord(
+            norad_id=r[0], name=r[1], intl_designator=r[2], object_type=r[3], owner=r[4],
+            launch_date=date.fromisoformat(r[5]) if r[5] else None, launch_site=r[6],
+            decay_date=date.fromisoformat(r[7]) if r[7] else None, period_min=r[8],
+            inclination_deg=r[9], apogee_km=r[10], perigee_km=r[11], rcs_m2=r[12],
+            rcs_size=r[13], ops_status=r[14], provider=r[15],
+        )  # fmt: skip
 
 
 # ---- HTTP validators -------------------------------------------------------------------------

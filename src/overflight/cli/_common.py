@@ -18,6 +18,8 @@ __all__ = [
     "EXIT_USAGE",
     "DbOption",
     "Format",
+    "ObjectTypeOption",
+    "OwnerOption",
     "UserError",
     "emit",
     "fail",
@@ -131,3 +133,12 @@ def with_flags(message: str) -> str:
 def warn(message: str) -> None:
     """One warning line on stderr."""
     sys.stderr.write(f"overflight: warning: {message}\n")
+
+OwnerOption = typer.Option(
+    [], "--owner",
+    help="Only objects of these owners: SATCAT codes (US, CIS, PRC, NKOR) or ISO alpha-3 "
+    "(USA, RUS, CHN, PRK); comma-separated or repeated.")
+ObjectTypeOption = typer.Option(
+    [], "--object-type",
+    help="Only these object types: payload, rocket body, debris, unknown; comma-separated or "
+    "repeated.")

@@ -1,4 +1,5 @@
-"""`overflight catalog ...`: import, list, show, export element sets; list groups.
+"""`overflight catalog ...`: import, list, show, export element sets and SATCAT metadata;
+list groups.
 
 Exit status: 0 done; 1 done but some records were rejected (each on stderr as one line
 ``file:line: reason``); 2 nothing done (bad argument, missing file, unreachable URL).
@@ -101,7 +102,8 @@ def import_(
     sources: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="PATH_OR_URL...", help="Element-set files (TLE, OMM; .gz ok) or URLs."
+            metavar="PATH_OR_URL...",
+            help="Element-set files (TLE, OMM) or SATCAT files (CSV, JSON); .gz ok; or URLs.",
         ),
     ] = None,
     group: str | None = typer.Option(
@@ -109,10 +111,15 @@ def import_(
     ),
     strict: bool = typer.Option(False, "--strict", help="Store nothing if any record is bad."),
     input_format: str | None = typer.Option(
-        None, "--input-format", help="tle, omm-json, omm-xml, omm-csv, omm-kvn (default: sniff)."
+        None, "--input-format",
+        help="tle, omm-json, omm-xml, omm-csv, omm-kvn, satcat-csv, satcat-json (default: sniff).",
     ),
     snapshot: bool = typer.Option(
         False, "--snapshot", help="Also import the snapshot bundled with overflight."
+    ),
+    no_snapshot: bool = typer.Option(
+        False, "--no-snapshot",
+        help="Start a new catalog empty (default: seeded with the bundled snapshot).",
     ),
     timeout: float = typer.Option(30.0, "--timeout", help="URL timeout, seconds.", min=0.01,
                                   max=86_400.0),
@@ -121,10 +128,12 @@ def import_(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Summary format.")] = Format.table,
     db: str | None = DbOption,
 ) -> None:
-    """Import element sets from files or http(s) URLs (CelesTrak, Space-Track).
+    """Import element sets or SATCAT metadata from files or http(s) URLs (CelesTrak,
+    Space-Track).
 
     All sources are stored in one transaction; bad records are reported and skipped (exit 1).
-    With --strict, nothing is stored if any record is bad.
+    With --strict, nothing is stored if any record is bad. A new catalog is first seeded with
+    the bundled snapshot (so it keeps serving those objects) unless --no-snapshot.
     """
     from overflight.catalog import snapshot_paths
 
@@ -141,6 +150,7 @@ def import_(
         except ValueError as exc:
             raise UserError(str(exc)) from None
     progress = _Progress()
+    seed = not (no_snapshot or snapshot)  # the library seeds only a catalog still empty
     with open_catalog(db, create=True) as cat:
         try:
             result = cat.import_sources(
@@ -151,6 +161,7 @@ def import_(
                 timeout_s=timeout,
                 max_bytes=int(max_size_mb * 1024 * 1024),
                 progress=progress,
+                seed_snapshot=seed,
             )
         finally:
             progress.stop()
@@ -158,6 +169,8 @@ def import_(
     for src in result.sources:
         for err in src.errors:
             sys.stderr.write(f"{err}\n")
+    if result.seeded is not None:
+        (sys.stdout if fmt is Format.table else sys.stderr).write(result.seeded.message() + "\n")
     rows = []
     for src in result.sources:
         row = src.to_dict()
@@ -167,13 +180,14 @@ def import_(
             else ("" if result.stored else "nothing stored (--strict)")
         )
         rows.append(row)
-    columns = ["source", "group", "new", "duplicates", "rejected", "note"]
+    columns = ["source", "group", "kind", "new", "duplicates", "rejected", "note"]
     emit(rows, fmt.value, title=f"Imported into {where}", columns=columns)
     if fmt is Format.table:
         stored = "stored" if result.stored else "NOT stored (--strict: rejected records)"
+        satcat = f"{result.satcat} SATCAT entries, " if result.satcat else ""
         sys.stdout.write(
             f"{result.new} new element sets, {result.duplicates} duplicates skipped, "
-            f"{result.rejected} rejected; {stored}\n"
+            f"{satcat}{result.rejected} rejected; {stored}\n"
         )
     if result.rejected:
         raise typer.Exit(EXIT_DATA)
@@ -199,13 +213,16 @@ def list_(
             "norad_id", "name", "epoch", "age_days", "inclination_deg", "perigee_alt_km",
             "apogee_alt_km",
         ]  # fmt: skip
+        if any(row["owner"] or row["object_type"] for row in rows):  # SATCAT imported
+            columns += ["owner", "object_type"]
         for row in rows:
             row["epoch"] = row["epoch"][:16].replace("T", " ")
     else:
         columns = [
             "norad_id", "name", "intl_designator", "epoch", "age_days", "period_min",
             "inclination_deg", "eccentricity", "perigee_alt_km", "apogee_alt_km", "orbit_class",
-            "element_sets", "groups",
+            "element_sets", "groups", "owner", "object_type", "launch_date", "launch_site",
+            "decay_date", "rcs_m2",
         ]  # fmt: skip
     emit(rows, fmt.value, title=title, columns=columns)
 
@@ -242,7 +259,8 @@ def show(
             "semi_major_axis_km", "raan_deg", "arg_perigee_deg", "mean_anomaly_deg",
             "mean_motion_rev_day", "bstar", "mean_motion_dot", "mean_motion_ddot", "orbit_class",
             "element_set_no", "rev_at_epoch", "classification", "element_sets_stored",
-            "first_epoch", "former_names",
+            "first_epoch", "former_names", "owner", "object_type", "launch_date", "launch_site",
+            "decay_date", "rcs_m2",
         ]  # fmt: skip
         rows = [{"field": k, "value": _table_value(info[k])} for k in order]
         emit(rows, "table", title=f"{obj.norad_id} {info['name']}", columns=["field", "value"])

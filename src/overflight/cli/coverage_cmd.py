@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from overflight.cli._common import DbOption, UserError, emit, warn
+from overflight.cli._common import (
+    DbOption,
+    ObjectTypeOption,
+    OwnerOption,
+    UserError,
+    emit,
+    warn,
+)
 
 if TYPE_CHECKING:
     from overflight.coverage import CoverageComparison, CoverageResult
@@ -293,6 +300,7 @@ def register(app: typer.Typer) -> None:
         workers: int | None = typer.Option(None, help="Local workers: 1 = this process; N > 1 = "
                                            "a local Dask cluster (default: a cluster for large "
                                            "jobs only)."),
+        owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,
         fmt: CoverageFormat = typer.Option(CoverageFormat.table, "--format", "-f"),
         output: Path | None = typer.Option(None, "--output", "-o",
                                            help="Output file (png: default "
@@ -334,7 +342,8 @@ def register(app: typer.Typer) -> None:
                         e.norad_id, e.name, hypothetical_gsd,
                         e.semi_major_axis_km - EARTH_RADIUS_KM,
                         source="assumed for a hypothetical satellite (--hypothetical-gsd)")
-            elsets = _fleet(fleet, sat, group, tle, db, t0, max_altitude)
+            elsets = _fleet(fleet, sat, group, tle, db, t0, max_altitude,
+                            owners=owner, object_types=object_type)
             stale = stale_elements(elsets, t0, t1)
             if stale:
                 warn(stale.message("overflight catalog import"))
@@ -380,7 +389,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _fleet(fleet: list[str], sat: list[str], group: list[str], tle: list[Path],
-           db: Path | None, t0: datetime, max_altitude: float | None) -> list[ElementSet]:
+           db: Path | None, t0: datetime, max_altitude: float | None, *,
+           owners: list[str] | None = None,
+           object_types: list[str] | None = None) -> list[ElementSet]:
     from overflight.hypothetical import is_hypothetical
     from overflight.selection import select_elements
 
@@ -390,7 +401,8 @@ def _fleet(fleet: list[str], sat: list[str], group: list[str], tle: list[Path],
     sats += sat
     problems: list[str] = []
     elsets = select_elements(sats, groups, files, db=db, as_of=t0,
-                             default_groups=[DEFAULT_FLEET_GROUP], warnings=problems)
+                             default_groups=[DEFAULT_FLEET_GROUP], warnings=problems,
+                             owners=owners, object_types=object_types)
     for p in problems:
         warn(p)
     if max_altitude is not None:

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from overflight.cli._common import DbOption, UserError, emit, warn
+from overflight.cli._common import (
+    DbOption,
+    ObjectTypeOption,
+    OwnerOption,
+    UserError,
+    emit,
+    warn,
+)
 
 if TYPE_CHECKING:
     from overflight.elements import ElementSet
@@ -87,8 +94,12 @@ def load_histories(
     since: datetime | None,
     until: datetime | None,
     db: Path | None,
+    *,
+    owners: Sequence[str] | None = None,
+    object_types: Sequence[str] | None = None,
 ) -> dict[int, list[ElementSet]]:
-    """Element-set histories (NORAD id → sets by epoch) of the selection, within the interval.
+    """Element-set histories (NORAD id → sets by epoch) of the selection, within the interval
+    (``owners``/``object_types``: see :func:`overflight.selection.filter_elements`).
 
     With files, ``sats`` pick objects in the files; otherwise they are looked up in the catalog.
     """
@@ -106,7 +117,8 @@ def load_histories(
             extra = [es for es in extra if es.norad_id in wanted]
             sats = []  # with files, sats pick objects in the files
         extra = _in_interval(extra, since, until)
-    return select_histories(sats, groups, extra=extra, db=db, start=since, end=until)
+    return select_histories(sats, groups, extra=extra, db=db, start=since, end=until,
+                            owners=owners, object_types=object_types)
 
 
 def _interval(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
@@ -292,6 +304,7 @@ def register(app: typer.Typer) -> None:
             None, help="Also list passes over this site (name or LAT,LON) in each bracket."),
         threshold: float = typer.Option(7.0, help="Robust sigmas a change must exceed."),
         min_dv: float = typer.Option(0.02, help="Smallest Δv reported, m/s."),
+        owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,
         fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f"),
         db: Path | None = DbOption,
     ) -> None:
@@ -307,7 +320,8 @@ def register(app: typer.Typer) -> None:
 
             site = resolve_site(station)
         t0, t1 = _interval(since, until)
-        hist = load_histories(sat, group, tle_history, t0, t1, db)
+        hist = load_histories(sat, group, tle_history, t0, t1, db, owners=owner,
+                              object_types=object_type)
         config = DetectionConfig(threshold=threshold, min_delta_v_m_s=min_dv)
         result = detect_maneuvers(hist, config=config)
         found = result.maneuvers

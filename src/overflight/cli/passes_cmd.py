@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from overflight.cli import areas_cmd
-from overflight.cli._common import DbOption, emit, warn
+from overflight.cli._common import DbOption, ObjectTypeOption, OwnerOption, emit, warn
 from overflight.cli.areas_cmd import AreaMode
 from overflight.freshness import REFUSE_AFTER_DAYS
 from overflight.passes import WATCH_MAX_OFF_NADIR_DEG
@@ -197,6 +197,7 @@ def register(app: typer.Typer) -> None:
                                            "element set's epoch, days."),
         sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
         fmt: PassFormat = typer.Option(PassFormat.table, "--format", "-f"),
+        owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,
         db: Path | None = DbOption,
         area: list[str] = typer.Option([], "--area", help="Area target: name or GeoJSON file."),
         area_mode: AreaMode = typer.Option(AreaMode.any, "--area-mode",
@@ -214,7 +215,8 @@ def register(app: typer.Typer) -> None:
         plan = plan_passes(sats=sat, groups=group, files=tle,
                            sites=areas_cmd.area_site_texts(areas) if only_areas else site,
                            site_files=sites, all_sites=all_sites, start=start, end=end,
-                           days=days, constraints=c, db=db, **imaging_args(
+                           days=days, constraints=c, db=db, owners=owner,
+                           object_types=object_type, **imaging_args(
                                areas_cmd.imaging_for_areas(imaging, areas), include_unknown,
                                kind, max_gsd, country, operator, max_age_days, sensors))
         if areas or fmt.value in areas_cmd.GEO_FORMATS:
@@ -259,6 +261,7 @@ def register(app: typer.Typer) -> None:
         sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
         fmt: WatchFormat = typer.Option(WatchFormat.table, "--format", "-f"),
         output: Path | None = typer.Option(None, "--output", "-o", help="File for --format png."),
+        owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,
         db: Path | None = DbOption,
         area: str | None = typer.Option(None, "--area", help="Area target instead of a site."),
         area_mode: AreaMode = typer.Option(AreaMode.any, "--area-mode",
@@ -276,7 +279,8 @@ def register(app: typer.Typer) -> None:
         plan = plan_passes(sats=sat, groups=group, files=tle,
                            sites=areas_cmd.area_site_texts(areas) if areas else [str(site)],
                            start=start, days=days, constraints=c,
-                           default_groups=[WATCH_GROUP], db=db,
+                           default_groups=[WATCH_GROUP], db=db, owners=owner,
+                           object_types=object_type,
                            **imaging_args(areas_cmd.imaging_for_areas(imaging, areas),
                                           include_unknown, kind, max_gsd, country, operator,
                                           max_age_days, sensors))

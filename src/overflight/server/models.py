@@ -75,7 +75,12 @@ class ErrorOut(_Out):
 
 # ---- passes ------------------------------------------------------------------------------------
 class _ImagingIn(_In):
-    """Sensor rules and filters shared by passes and watch requests."""
+    """Sensor rules and satellite filters shared by passes and watch requests."""
+
+    owner: list[str] = Field(default_factory=list,
+                             description="SATCAT owner or ISO alpha-3 code, e.g. PRK, CIS")
+    object_type: list[str] = Field(default_factory=list,
+                                   description="payload, rocket body, debris, unknown")
 
     imaging: bool = Field(default=False, description="each satellite's own sensor rule")
     include_unknown: bool = Field(default=False,
@@ -277,7 +282,18 @@ class _SummaryRow(_Out):
     orbit_class: str
 
 
-class CatalogRow(_SummaryRow):
+class _SatcatFields(_Out):
+    """``overflight.catalog.SATCAT_ROW_FIELDS``: None where no SATCAT entry is imported."""
+
+    owner: str | None = None
+    object_type: str | None = None
+    launch_date: str | None = None
+    launch_site: str | None = None
+    decay_date: str | None = None
+    rcs_m2: float | None = None
+
+
+class CatalogRow(_SummaryRow, _SatcatFields):
     """``overflight catalog list -f json`` row."""
 
     element_sets: int
@@ -292,7 +308,7 @@ class CatalogPage(_Out):
     items: list[CatalogRow]
 
 
-class SatelliteDetail(_Out):
+class SatelliteDetail(_SatcatFields):
     """``overflight catalog show -f json``: the latest element set with derived values."""
 
     norad_id: int

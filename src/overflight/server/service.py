@@ -369,7 +369,8 @@ class Service:
                            max_sites=self.limits.max_sites, imaging=req.imaging,
                            include_unknown=req.include_unknown, kinds=req.kind,
                            max_gsd_m=req.max_gsd_m, countries=req.country,
-                           operators=req.operator, max_age_days=req.max_age_days)
+                           operators=req.operator, max_age_days=req.max_age_days,
+                           owners=req.owner, object_types=req.object_type)
         cap = self.limits.max_job_work if job else self.limits.max_work
         if plan.work > cap:
             size = (f"{len(plan.elsets)} satellites × {len(plan.sites)} sites × "
@@ -410,6 +411,7 @@ class Service:
 
         req = PassesRequest(
             sat=q.sat, group=q.group, site=[q.site], start=q.start, days=q.days,
+            owner=q.owner, object_type=q.object_type,
             min_elevation_deg=q.min_elevation_deg, max_off_nadir_deg=q.max_off_nadir_deg,
             imaging=q.imaging, include_unknown=q.include_unknown, kind=q.kind,
             max_gsd_m=q.max_gsd_m, country=q.country, operator=q.operator,

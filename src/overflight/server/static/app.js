@@ -667,6 +667,12 @@ function renderSatellite(d, hist) {
     ["Element sets stored", `${d.element_sets_stored} since ${fmtTime(d.first_epoch)}`],
   ];
   if (d.former_names) facts.push(["Former names", d.former_names]);
+  // SATCAT metadata, shown where a satellite catalog was imported (overflight catalog import satcat.csv)
+  if (d.owner) facts.push(["Owner (SATCAT)", d.owner]);
+  if (d.object_type) facts.push(["Object type", d.object_type]);
+  if (d.launch_date) facts.push(["Launch", d.launch_date + (d.launch_site ? ` from ${d.launch_site}` : "")]);
+  if (d.decay_date) facts.push(["Decay", d.decay_date]);
+  if (d.rcs_m2 !== null && d.rcs_m2 !== undefined) facts.push(["Radar cross-section", `${num(d.rcs_m2, 3)} m²`]);
   $("sat-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
   $("sat-tle").textContent = d.tle || "";
   renderHistoryChart(hist);
@@ -822,7 +828,8 @@ function catalogRow(r) {
     el("td", {}, el("a", { href: `#/sat/${r.norad_id}` }, r.name || `NORAD ${r.norad_id}`)),
     el("td", {}, fmtTime(r.epoch)), el("td", { className: "num" }, num(r.age_days, 1)),
     el("td", { className: "num" }, num(r.inclination_deg, 2)), el("td", { className: "num" }, num(r.perigee_alt_km, 0)),
-    el("td", { className: "num" }, num(r.apogee_alt_km, 0)), el("td", {}, r.orbit_class), el("td", {}, r.groups));
+    el("td", { className: "num" }, num(r.apogee_alt_km, 0)), el("td", {}, r.orbit_class), el("td", {}, r.groups),
+    el("td", {}, r.owner || "—"), el("td", {}, r.object_type || "—"));
 }
 
 async function initCatalog() {
