@@ -424,7 +424,8 @@ def workload_b(args: argparse.Namespace) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--only", choices=["a", "b", "c"], help="run one workload")
+    ap.add_argument("--only", default="abc",
+                    help="workloads to run, e.g. 'ac' (default: all of a, b, c)")
     ap.add_argument("--skip-compare30", action="store_true", help="(a): skip the 30° comparison")
     ap.add_argument("--starlink-satellites", type=int, default=0, help="(b): first N (0 = all)")
     ap.add_argument("--skyfield-pairs", type=int, default=200)
@@ -440,11 +441,11 @@ def main() -> None:
         return
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M}Z, {os.cpu_count()} CPUs, {load()}")
     skyfield_s = None
-    if args.only in (None, "a"):
+    if "a" in args.only:
         skyfield_s = workload_a(args)
-    if args.only in (None, "c"):
+    if "c" in args.only:
         workload_c(args, skyfield_s)
-    if args.only in (None, "b"):
+    if "b" in args.only:
         workload_b(args)
 
 
