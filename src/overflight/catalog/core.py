@@ -324,7 +324,9 @@ class ImportResult:
 
 # ---- helpers ---------------------------------------------------------------------------------
 def _iso(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    from overflight.times import format_utc
+
+    return format_utc(t, decimals=6)
 
 
 def summary_row(es: ElementSet, now: datetime) -> dict[str, Any]:
