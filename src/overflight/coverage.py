@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from overflight.sensors import Sensor
 
 __all__ = [
+    "FIELD_PLAN",
     "LOCAL_CLUSTER_PAIR_DAYS",
     "CoverageComparison",
     "CoverageError",
@@ -59,6 +60,7 @@ __all__ = [
     "coverage",
     "dask_client",
     "job_size",
+    "resolve_method",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -71,6 +73,8 @@ default (about 15 s of single-process work for LEO imaging satellites at ~30 µs
 cluster takes 1–3 s to start)."""
 
 _PERCENTILES = (50.0, 90.0)
+
+Method = Literal["auto", "field", "points"]
 
 WORKER_MALLOC_ENV = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(256 << 20),
@@ -118,6 +122,11 @@ class ShardPlan:
         """Point index ranges ``[lo, hi)``."""
         return [(lo, min(lo + self.tile_points, n_points))
                 for lo in range(0, n_points, self.tile_points)]
+
+
+FIELD_PLAN = ShardPlan(sat_batch=16, tile_points=32_768)
+"""The default plan of the field method: its cost per pass is shared by all points of a tile,
+so tiles are large (a 2-km grid of the Korean peninsula is two tiles)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,33 +347,79 @@ def _shard_windows(
     end: datetime,
     constraints: Constraints,
     sensors: Mapping[int, Sensor],
+    method: str = "points",
 ) -> dict[str, Any]:
     """Windows of one satellite batch over one tile: global indices, ns times, GSD at peak."""
-    from overflight.access import WindowTable, iter_window_tables
     from overflight.gsd import gsd
 
     stats: dict[str, Any] = {}
-    table = WindowTable.concat(list(iter_window_tables(
-        elsets, sites, start, end, constraints, batch_size=max(1, len(elsets)), workers=1,
-        stats=stats)))
-    g = np.full(len(table), np.nan)
-    if len(table) and sensors:
+    if method == "field":
+        w = _field_shard(elsets, sites, start, end, constraints, stats)
+    else:
+        w = _engine_windows(elsets, sites, start, end, constraints, stats)
+    site, sat, t_start, t_end, rng, inc = w
+    g = np.full(sat.size, np.nan)
+    if sat.size and sensors:
         nadir = np.array([getattr(sensors.get(e.norad_id), "nadir_gsd_m", np.nan)
-                          for e in elsets])[table.sat_index]
+                          for e in elsets])[sat]
         ref = np.array([getattr(sensors.get(e.norad_id), "ref_alt_km", np.nan)
-                        for e in elsets])[table.sat_index]
+                        for e in elsets])[sat]
         known = np.isfinite(nadir)
         if known.any():
-            g[known] = gsd(nadir[known], ref[known], table.peak_range_km[known],
-                           table.peak_incidence_deg[known]).mean_m
+            g[known] = gsd(nadir[known], ref[known], rng[known], inc[known]).mean_m
     return {
-        "site": table.site_index.astype(np.int64) + site_offset,
-        "sat": table.sat_index.astype(np.int64) + sat_offset,
-        "start": table.start.astype("datetime64[ns]").view(np.int64),
-        "end": table.end.astype("datetime64[ns]").view(np.int64),
+        "site": site + site_offset,
+        "sat": sat + sat_offset,
+        "start": t_start,
+        "end": t_end,
         "gsd": g,
         "sgp4_errors": dict(stats.get("sgp4_errors", {})),
     }
+
+
+_Windows = tuple[I64, I64, I64, I64, F64, F64]
+"""(site, satellite) local indices, start/end ns, range (km) and incidence (deg) at peak."""
+
+
+def _engine_windows(elsets: Sequence[ElementSet], sites: Sequence[Site], start: datetime,
+                    end: datetime, c: Constraints, stats: dict[str, Any]) -> _Windows:
+    """The per-point engine's windows (the reference method)."""
+    from overflight.access import WindowTable, iter_window_tables
+
+    table = WindowTable.concat(list(iter_window_tables(
+        elsets, sites, start, end, c, batch_size=max(1, len(elsets)), workers=1,
+        stats=stats)))
+    return (table.site_index.astype(np.int64), table.sat_index.astype(np.int64),
+            table.start.astype("datetime64[ns]").view(np.int64),
+            table.end.astype("datetime64[ns]").view(np.int64),
+            table.peak_range_km.astype(np.float64), table.peak_incidence_deg.astype(np.float64))
+
+
+def _field_shard(elsets: Sequence[ElementSet], sites: Sequence[Site], start: datetime,
+                 end: datetime, c: Constraints, stats: dict[str, Any]) -> _Windows:
+    """Field-method windows, with the per-point engine for what the field method leaves:
+    satellites outside its premises (all points) and unsure (satellite, point) pairs."""
+    from overflight.coverage_field import field_windows
+
+    fw = field_windows(elsets, sites, start, end, c)
+    parts: list[_Windows] = [(fw.site, fw.sat, fw.start_ns, fw.end_ns, fw.peak_range_km,
+                              fw.peak_incidence_deg)]
+    jobs: list[tuple[I64, I64]] = []
+    if fw.engine_sats.size:
+        jobs.append((fw.engine_sats, np.arange(len(sites), dtype=np.int64)))
+    for i in np.unique(fw.fallback_sat).tolist():
+        jobs.append((np.array([i], dtype=np.int64), fw.fallback_site[fw.fallback_sat == i]))
+    errors: dict[int, int] = {}
+    for sat_idx, site_idx in jobs:
+        st: dict[str, Any] = {}
+        site, sat, a, b, rng, inc = _engine_windows(
+            [elsets[i] for i in sat_idx.tolist()], [sites[j] for j in site_idx.tolist()],
+            start, end, c, st)
+        errors.update(st.get("sgp4_errors", {}))
+        parts.append((site_idx[site], sat_idx[sat], a, b, rng, inc))
+    stats["sgp4_errors"] = errors
+    cols = [np.concatenate([p[k] for p in parts]) for k in range(6)]
+    return (cols[0], cols[1], cols[2], cols[3], cols[4], cols[5])
 
 
 def _merge_point_stats(
@@ -459,6 +514,22 @@ def _tile_stats(
 # Driver
 
 
+def resolve_method(method: str, points: Sequence[Site]) -> str:
+    """"points" or "field" for ``method`` ("auto": the field method for at least
+    ``coverage_field.FIELD_MIN_POINTS`` points within a cap of ``FIELD_MAX_CAP_DEG``)."""
+    if method not in ("auto", "field", "points"):
+        raise CoverageError(f"method must be 'auto', 'field' or 'points', not {method!r}")
+    if method != "auto":
+        return method
+    from overflight.coverage_field import field_suits
+
+    return "field" if field_suits(points) else "points"
+
+
+def _default_plan(method: str) -> ShardPlan:
+    return FIELD_PLAN if method == "field" else ShardPlan()
+
+
 def job_size(n_sats: int, n_points: int, start: datetime, end: datetime) -> float:
     """Satellite × point × day units of a job (the default local-cluster threshold's unit)."""
     return n_sats * n_points * (end - start).total_seconds() / 86400.0
@@ -494,6 +565,7 @@ def _run(
     client: Any,
     plan: ShardPlan,
     progress: Progress | None,
+    method: str = "points",
 ) -> tuple[list[dict[str, Any]], dict[int, int]]:
     from overflight.times import to_datetime64, utc
 
@@ -522,13 +594,13 @@ def _run(
             for blo, bhi in batches:
                 chosen, chosen_sens = batch_args(blo, bhi)
                 parts.append(_shard_windows(chosen, blo, points[lo:hi], lo, start, end, c,
-                                            chosen_sens))
+                                            chosen_sens, method))
                 tick()
             tile_results.append(_tile_stats(hi - lo, lo, t0, t1, masks, max_gsd_m, *parts))
             tick()
     else:
         tile_results = _run_dask(client, elsets, points, start, end, c, masks, t0, t1,
-                                 max_gsd_m, batches, tiles, batch_args, tick)
+                                 max_gsd_m, batches, tiles, batch_args, tick, method)
     merged: list[dict[str, Any]] = []
     for k in range(len(masks)):
         per_tile = [tr[0][k] for tr in tile_results]
@@ -554,6 +626,7 @@ def _run_dask(
     tiles: list[tuple[int, int]],
     batch_args: Callable[[int, int], tuple[list[ElementSet], dict[int, Sensor]]],
     tick: Callable[[], None],
+    method: str = "points",
 ) -> list[tuple[list[dict[str, Any]], dict[int, int]]]:
     as_completed = _distributed().as_completed
     run = uuid.uuid4().hex[:12]
@@ -570,7 +643,7 @@ def _run_dask(
         parts = []
         for bi, (blo, _) in enumerate(batches):
             fut = client.submit(
-                _shard_unpack, batch_data[bi], blo, tile_data[ti], lo, start, end, c,
+                _shard_unpack, batch_data[bi], blo, tile_data[ti], lo, start, end, c, method,
                 key=f"overflight-windows-{run}-{ti}-{bi}", pure=False,
             )
             parts.append(fut)
@@ -596,9 +669,11 @@ def _shard_unpack(
     start: datetime,
     end: datetime,
     c: Constraints,
+    method: str = "points",
 ) -> dict[str, Any]:
     """Dask task: :func:`_shard_windows` with the batch's element sets and sensors as one datum."""
-    return _shard_windows(batch[0], sat_offset, sites, site_offset, start, end, c, batch[1])
+    return _shard_windows(batch[0], sat_offset, sites, site_offset, start, end, c, batch[1],
+                          method)
 
 
 def _result(
@@ -653,6 +728,7 @@ def coverage(
     client: Any = None,
     plan: ShardPlan | None = None,
     progress: Progress | None = None,
+    method: Method = "auto",
 ) -> CoverageResult:
     """Coverage of ``points`` by the fleet ``elsets`` over [start, end] (aware UTC).
 
@@ -660,13 +736,19 @@ def coverage(
     NORAD id) is at most this; satellites without a sensor entry then count for nothing.
     ``client``: a ``distributed.Client`` to run the shards on (None: this process); the result
     is identical either way. ``progress(done, total)`` counts finished tasks.
+    ``method``: "points" searches every point with the window engine; "field" treats the
+    points as a field per satellite pass (grid-aware, same windows: counts equal, edges within
+    10 ms; what it cannot settle goes to the engine); "auto" picks "field" for a compact set of
+    many points such as a region's grid (:func:`resolve_method`). ``plan`` defaults to
+    :data:`FIELD_PLAN` for the field method, else ``ShardPlan()``.
     """
     c = constraints or Constraints()
     _check(elsets, points, start, end, c, max_gsd_m)
+    how = resolve_method(method, points)
     mask = np.ones(len(elsets), dtype=bool)
     stats, errors = _run(elsets, points, start, end, c, [mask], max_gsd_m=max_gsd_m,
-                         sensors=sensors, client=client, plan=plan or ShardPlan(),
-                         progress=progress)
+                         sensors=sensors, client=client, plan=plan or _default_plan(how),
+                         progress=progress, method=how)
     return _result(stats[0], elsets, mask, points, start, end, c, max_gsd_m, errors)
 
 
@@ -683,11 +765,14 @@ def compare_coverage(
     client: Any = None,
     plan: ShardPlan | None = None,
     progress: Progress | None = None,
+    method: Method = "auto",
 ) -> CoverageComparison:
-    """Coverage by ``baseline`` and by ``baseline + added``, from one window computation."""
+    """Coverage by ``baseline`` and by ``baseline + added``, from one window computation
+    (``method`` and ``plan`` as for :func:`coverage`)."""
     c = constraints or Constraints()
     fleet = list(baseline) + list(added)
     _check(fleet, points, start, end, c, max_gsd_m)
+    how = resolve_method(method, points)
     if not baseline or not added:
         raise CoverageError("a comparison needs a baseline fleet and added satellites")
     base_mask = np.zeros(len(fleet), dtype=bool)
@@ -695,7 +780,7 @@ def compare_coverage(
     all_mask = np.ones(len(fleet), dtype=bool)
     stats, errors = _run(fleet, points, start, end, c, [base_mask, all_mask],
                          max_gsd_m=max_gsd_m, sensors=sensors, client=client,
-                         plan=plan or ShardPlan(), progress=progress)
+                         plan=plan or _default_plan(how), progress=progress, method=how)
     return CoverageComparison(
         _result(stats[0], fleet, base_mask, points, start, end, c, max_gsd_m, errors),
         _result(stats[1], fleet, all_mask, points, start, end, c, max_gsd_m, errors),
