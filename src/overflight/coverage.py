@@ -354,7 +354,7 @@ def _shard_windows(
 
     stats: dict[str, Any] = {}
     if method == "field":
-        w = _field_shard(elsets, sites, start, end, constraints, stats)
+        w = _field_shard(elsets, sites, start, end, constraints, stats, bool(sensors))
     else:
         w = _engine_windows(elsets, sites, start, end, constraints, stats)
     site, sat, t_start, t_end, rng, inc = w
@@ -396,12 +396,13 @@ def _engine_windows(elsets: Sequence[ElementSet], sites: Sequence[Site], start: 
 
 
 def _field_shard(elsets: Sequence[ElementSet], sites: Sequence[Site], start: datetime,
-                 end: datetime, c: Constraints, stats: dict[str, Any]) -> _Windows:
+                 end: datetime, c: Constraints, stats: dict[str, Any], need_peak: bool
+                 ) -> _Windows:
     """Field-method windows, with the per-point engine for what the field method leaves:
     satellites outside its premises (all points) and unsure (satellite, point) pairs."""
     from overflight.coverage_field import field_windows
 
-    fw = field_windows(elsets, sites, start, end, c)
+    fw = field_windows(elsets, sites, start, end, c, need_peak=need_peak)
     parts: list[_Windows] = [(fw.site, fw.sat, fw.start_ns, fw.end_ns, fw.peak_range_km,
                               fw.peak_incidence_deg)]
     jobs: list[tuple[I64, I64]] = []
