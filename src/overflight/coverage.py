@@ -86,6 +86,10 @@ unmapped again: the window engine then spent 8× the system time and ran ~2× sl
 docs/coverage.md). Large thresholds keep the temporaries in the heap."""
 
 
+_Repair = tuple[Sequence[ElementSet], Sequence[Site], datetime, datetime, Constraints,
+                Mapping[int, "Sensor"]]
+
+
 class CoverageError(OverflightError):
     """Impossible coverage request (one-line message)."""
 
@@ -349,15 +353,31 @@ def _shard_windows(
     sensors: Mapping[int, Sensor],
     method: str = "points",
 ) -> dict[str, Any]:
-    """Windows of one satellite batch over one tile: global indices, ns times, GSD at peak."""
-    from overflight.gsd import gsd
-
+    """Windows of one satellite batch over one tile: global indices, ns times, GSD at peak,
+    and which windows the field method found."""
     stats: dict[str, Any] = {}
     if method == "field":
-        w = _field_shard(elsets, sites, start, end, constraints, stats, bool(sensors))
+        w, by_field = _field_shard(elsets, sites, start, end, constraints, stats, bool(sensors))
     else:
         w = _engine_windows(elsets, sites, start, end, constraints, stats)
+        by_field = np.zeros(w[0].size, dtype=bool)
     site, sat, t_start, t_end, rng, inc = w
+    return {
+        "site": site + site_offset,
+        "sat": sat + sat_offset,
+        "start": t_start,
+        "end": t_end,
+        "gsd": _window_gsd(elsets, sensors, sat, rng, inc),
+        "field": by_field,
+        "sgp4_errors": dict(stats.get("sgp4_errors", {})),
+    }
+
+
+def _window_gsd(elsets: Sequence[ElementSet], sensors: Mapping[int, Sensor], sat: I64,
+                rng: F64, inc: F64) -> F64:
+    """GSD (m) at closest approach of windows of ``elsets[sat]`` (NaN without a sensor)."""
+    from overflight.gsd import gsd
+
     g = np.full(sat.size, np.nan)
     if sat.size and sensors:
         nadir = np.array([getattr(sensors.get(e.norad_id), "nadir_gsd_m", np.nan)
@@ -367,14 +387,7 @@ def _shard_windows(
         known = np.isfinite(nadir)
         if known.any():
             g[known] = gsd(nadir[known], ref[known], rng[known], inc[known]).mean_m
-    return {
-        "site": site + site_offset,
-        "sat": sat + sat_offset,
-        "start": t_start,
-        "end": t_end,
-        "gsd": g,
-        "sgp4_errors": dict(stats.get("sgp4_errors", {})),
-    }
+    return g
 
 
 _Windows = tuple[I64, I64, I64, I64, F64, F64]
@@ -397,7 +410,7 @@ def _engine_windows(elsets: Sequence[ElementSet], sites: Sequence[Site], start: 
 
 def _field_shard(elsets: Sequence[ElementSet], sites: Sequence[Site], start: datetime,
                  end: datetime, c: Constraints, stats: dict[str, Any], need_peak: bool
-                 ) -> _Windows:
+                 ) -> tuple[_Windows, npt.NDArray[np.bool_]]:
     """Field-method windows, with the per-point engine for what the field method leaves:
     satellites outside its premises (all points) and unsure (satellite, point) pairs."""
     from overflight.coverage_field import field_windows
@@ -420,7 +433,50 @@ def _field_shard(elsets: Sequence[ElementSet], sites: Sequence[Site], start: dat
         parts.append((site_idx[site], sat_idx[sat], a, b, rng, inc))
     stats["sgp4_errors"] = errors
     cols = [np.concatenate([p[k] for p in parts]) for k in range(6)]
-    return (cols[0], cols[1], cols[2], cols[3], cols[4], cols[5])
+    by_field = np.zeros(cols[0].size, dtype=bool)
+    by_field[:fw.sat.size] = True
+    return (cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]), by_field
+
+
+_TIE_NS = 20_000_000
+"""Two windows of a point whose edges meet within this (twice the field method's 10-ms edge
+agreement) may merge or not depending on the last milliseconds: redone by the engine."""
+
+
+def _near_ties(site: I64, start: I64, end: I64, by_field: npt.NDArray[np.bool_], t0: int,
+               t1: int) -> npt.NDArray[np.bool_]:
+    """Windows (any satellite) with an edge within ``_TIE_NS`` of another window's opposite
+    edge at the same point, where one of the two came from the field method."""
+    n = site.size
+    out = np.zeros(n, dtype=bool)
+    if n < 2 or not by_field.any():
+        return out
+    span = (t1 - t0) // 1000 + 2 * _TIE_NS // 1000 + 2
+    # Microseconds since t0 on a per-point axis: point × span + time (fits int64 for a tile).
+    ks = site * span + (start - t0) // 1000
+    ke = site * span + (end - t0) // 1000
+    tie = _TIE_NS // 1000
+    oe = np.argsort(ke, kind="stable")
+    ke_sorted, fe_sorted = ke[oe], by_field[oe]
+    lo = np.searchsorted(ke_sorted, ks - tie, side="left")
+    hi = np.searchsorted(ke_sorted, ks + tie, side="right")
+    # Any end near this start (other than its own window's, which is far: windows last > 0.05
+    # s... but cannot be assumed) and a field window on either side.
+    cnt = hi - lo
+    has_field = np.zeros(n, dtype=bool)
+    cf = np.concatenate(([0], np.cumsum(fe_sorted)))
+    has_field = (cf[hi] - cf[lo]) > 0
+    own = (np.abs(ke - ks) <= tie).astype(np.int64)
+    near = cnt - own > 0
+    starts_hit = near & (by_field | has_field)
+    out |= starts_hit
+    # The windows whose ends are near a flagged start: mark them too.
+    if starts_hit.any():
+        flagged = np.flatnonzero(starts_hit)
+        for i in flagged.tolist():
+            j = oe[lo[i]:hi[i]]
+            out[j] = True
+    return out
 
 
 def _merge_point_stats(
@@ -480,6 +536,37 @@ def _merge_point_stats(
     }
 
 
+def _repair_ties(w: dict[str, Any], site_offset: int, t0: int, t1: int, repair: _Repair
+                 ) -> dict[str, Any]:
+    """Field windows in near ties replaced by the engine's windows of their pairs."""
+    elsets, points, start, end, c, sensors = repair
+    for _ in range(3):
+        site = w["site"].astype(np.int64) - site_offset
+        sat = w["sat"].astype(np.int64)
+        by_field = w["field"].astype(bool)
+        ties = _near_ties(site, w["start"].astype(np.int64), w["end"].astype(np.int64),
+                          by_field, t0, t1) & by_field
+        if not ties.any():
+            break
+        n = max(len(points), 1)
+        pair_key = np.unique(sat[ties] * n + site[ties])
+        drop = np.isin(sat * n + site, pair_key)
+        keep = {k: v[~drop] for k, v in w.items()}
+        add: list[dict[str, Any]] = []
+        pk_sat, pk_site = pair_key // n, pair_key % n
+        for i in np.unique(pk_sat).tolist():
+            idx = pk_site[pk_sat == i]
+            st: dict[str, Any] = {}
+            es = [elsets[i]]
+            e_site, e_sat, a, b, rng, inc = _engine_windows(
+                es, [points[j] for j in idx.tolist()], start, end, c, st)
+            add.append({"site": idx[e_site] + site_offset, "sat": np.full(e_sat.size, i),
+                        "start": a, "end": b, "gsd": _window_gsd(es, sensors, e_sat, rng, inc),
+                        "field": np.zeros(e_sat.size, dtype=bool)})
+        w = {k: np.concatenate([keep[k]] + [x[k] for x in add]) for k in keep}
+    return w
+
+
 def _tile_stats(
     n_points: int,
     site_offset: int,
@@ -488,10 +575,17 @@ def _tile_stats(
     masks: Sequence[npt.NDArray[np.bool_]],
     max_gsd_m: float | None,
     *parts: dict[str, Any],
+    repair: _Repair | None = None,
 ) -> tuple[list[dict[str, Any]], dict[int, int]]:
-    """Statistics of one tile for each satellite subset (``masks`` over global indices)."""
-    keys = ("site", "sat", "start", "end", "gsd")
+    """Statistics of one tile for each satellite subset (``masks`` over global indices).
+
+    ``repair`` (the field method): the whole fleet, the tile's points, interval, constraints
+    and sensors, to redo with the engine the (satellite, point) pairs whose field windows
+    nearly touch another window of the point (:data:`_TIE_NS`)."""
+    keys = ("site", "sat", "start", "end", "gsd", "field")
     w = {k: np.concatenate([p[k] for p in parts]) if parts else np.empty(0) for k in keys}
+    if repair is not None and w["site"].size:
+        w = _repair_ties(w, site_offset, t0, t1, repair)
     # A canonical order, whatever order the shards arrived in.
     order = np.lexsort((w["sat"], w["end"], w["start"], w["site"]))
     w = {k: v[order] for k, v in w.items()}
@@ -597,7 +691,10 @@ def _run(
                 parts.append(_shard_windows(chosen, blo, points[lo:hi], lo, start, end, c,
                                             chosen_sens, method))
                 tick()
-            tile_results.append(_tile_stats(hi - lo, lo, t0, t1, masks, max_gsd_m, *parts))
+            fix = ((elsets, points[lo:hi], start, end, c, sens) if method == "field"
+                   else None)
+            tile_results.append(_tile_stats(hi - lo, lo, t0, t1, masks, max_gsd_m, *parts,
+                                            repair=fix))
             tick()
     else:
         tile_results = _run_dask(client, elsets, points, start, end, c, masks, t0, t1,
@@ -638,6 +735,7 @@ def _run_dask(
     batch_data = [scatter(batch_args(lo, hi)) for lo, hi in batches]
     tile_data = [scatter(list(points[lo:hi])) for lo, hi in tiles]
     mask_data = scatter(list(masks))
+    fleet_data = scatter((list(elsets), dict(batch_args(0, len(elsets))[1])))
     tile_futures = []
     window_futures = []
     for ti, (lo, hi) in enumerate(tiles):
@@ -650,7 +748,8 @@ def _run_dask(
             parts.append(fut)
         window_futures += parts
         tile_futures.append(client.submit(
-            _tile_stats, hi - lo, lo, t0, t1, mask_data, max_gsd_m, *parts,
+            _tile_task, hi - lo, lo, t0, t1, mask_data, max_gsd_m,
+            fleet_data if method == "field" else None, tile_data[ti], start, end, c, *parts,
             key=f"overflight-tile-{run}-{ti}", pure=False,
         ))
     for _ in as_completed(window_futures):
@@ -660,6 +759,25 @@ def _run_dask(
         results.append(fut.result())
         tick()
     return results
+
+
+def _tile_task(
+    n_points: int,
+    site_offset: int,
+    t0: int,
+    t1: int,
+    masks: Sequence[npt.NDArray[np.bool_]],
+    max_gsd_m: float | None,
+    fleet: tuple[list[ElementSet], dict[int, Sensor]] | None,
+    points: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    c: Constraints,
+    *parts: dict[str, Any],
+) -> tuple[list[dict[str, Any]], dict[int, int]]:
+    """Dask task: :func:`_tile_stats`, with the repair data of the field method."""
+    fix = None if fleet is None else (fleet[0], points, start, end, c, fleet[1])
+    return _tile_stats(n_points, site_offset, t0, t1, masks, max_gsd_m, *parts, repair=fix)
 
 
 def _shard_unpack(

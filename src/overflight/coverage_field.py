@@ -418,15 +418,15 @@ def field_windows(
     # A pair left to the engine keeps none of its field windows (the engine redoes them all).
     n_sites = len(sites)
     fb_key = np.unique(f_sat * n_sites + f_site)
-    keep = ~np.isin(w_sat * n_sites + w_site, fb_key)
-    ta_all, tb_all = cat_f(out_a)[keep], cat_f(out_b)[keep]
+    kept = ~np.isin(w_sat * n_sites + w_site, fb_key)
+    ta_all, tb_all = cat_f(out_a)[kept], cat_f(out_b)[kept]
     return FieldWindows(
-        sat=w_sat[keep],
-        site=w_site[keep],
+        sat=w_sat[kept],
+        site=w_site[kept],
         start_ns=t0_ns + np.round(ta_all * 1e9).astype(np.int64),
         end_ns=t0_ns + np.round(tb_all * 1e9).astype(np.int64),
-        peak_range_km=cat_f(out_rng)[keep],
-        peak_incidence_deg=cat_f(out_inc)[keep],
+        peak_range_km=cat_f(out_rng)[kept],
+        peak_incidence_deg=cat_f(out_inc)[kept],
         engine_sats=np.array(sorted(set(engine)), dtype=np.int64),
         fallback_sat=(fb_key // n_sites).astype(np.int64),
         fallback_site=(fb_key % n_sites).astype(np.int64),
