@@ -128,10 +128,16 @@ def test_field_method_leaves_to_the_engine_what_it_cannot_settle(catalog: list) 
     leo = [e for e in catalog if e.apogee_alt_km < 2000.0][:12]
     geo = [e for e in catalog if e.apogee_alt_km >= 30000.0][:1]
     points = grid(box_region(37.0, 126.0, 40.0, 129.0), 20.0).sites()
-    fw = field_windows(leo + geo, points, T0, T0 + timedelta(days=1),
-                       Constraints(max_off_nadir_deg=30.0))
-    assert fw.engine_sats.tolist() == [len(leo)]  # the geostationary one
+    c = Constraints(max_off_nadir_deg=30.0)
+    fw = field_windows(leo + geo, points, T0, T0 + timedelta(days=1), c)
+    assert fw.engine_sats.size == 0
+    # The geostationary imager sees every point all day: one window each, from the field.
+    assert (fw.sat == len(leo)).sum() == len(points)
     assert fw.sat.size > 100 and 0 < fw.fallback_sat.size < fw.sat.size / 5
+    # With a lighting limit it goes to the engine for every point.
+    lit = field_windows(leo + geo, points, T0, T0 + timedelta(days=1),
+                        Constraints(max_off_nadir_deg=30.0, sun_min_deg=0.0))
+    assert lit.engine_sats.tolist() == [len(leo)]
     # No field window is kept for a pair the engine redoes.
     n = len(points)
     assert not np.isin(fw.sat * n + fw.site, fw.fallback_sat * n + fw.fallback_site).any()
@@ -168,3 +174,34 @@ def test_method_choice(catalog: list) -> None:
     assert FIELD_PLAN.tile_points > ShardPlan().tile_points
     with pytest.raises(CoverageError, match="method"):
         coverage(catalog[:1], few, T0, T0 + timedelta(hours=1), method="grid")  # type: ignore[arg-type]
+
+
+def _sweep(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Union of closed intervals, plain Python: overlapping or touching ones join."""
+    out: list[list[int]] = []
+    for a, b in sorted(windows):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def test_merge_by_running_end_matches_a_plain_sweep() -> None:
+    from overflight.coverage import _merge_point_stats
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n, n_pts, t1 = int(rng.integers(0, 120)), int(rng.integers(1, 6)), 10**6
+        site = rng.integers(0, n_pts, n)
+        a = rng.integers(0, t1, n)
+        b = np.minimum(a + rng.integers(0, 4000, n) * rng.integers(0, 3, n), t1)
+        st = _merge_point_stats(site, a, b, np.full(n, np.nan), n_pts, 0, t1)
+        offs = np.concatenate(([0], np.cumsum(st["accesses"])))
+        for p in range(n_pts):
+            want = _sweep([(int(x), int(y)) for x, y, s in zip(a, b, site, strict=True)
+                           if s == p])
+            lo, hi = offs[p], offs[p + 1]
+            got = list(zip(st["interval_start"][lo:hi].tolist(),
+                           st["interval_end"][lo:hi].tolist(), strict=True))
+            assert got == want

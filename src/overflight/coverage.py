@@ -432,7 +432,7 @@ def _field_shard(elsets: Sequence[ElementSet], sites: Sequence[Site], start: dat
             start, end, c, st)
         errors.update(st.get("sgp4_errors", {}))
         g_site, g_sat = site_idx[site], sat_idx[sat]
-        if k > 0 or not fw.engine_sats.size:
+        if (k > 0 or not fw.engine_sats.size) and sat_idx.size > 1:
             # A joint call also finds pairs nobody asked for: keep the wanted ones.
             ok = np.isin(g_sat * n + g_site, wanted)
             g_site, g_sat, a, b, rng, inc = g_site[ok], g_sat[ok], a[ok], b[ok], rng[ok], inc[ok]
@@ -450,19 +450,31 @@ point × day of its work: what decides how fallback pairs are grouped into calls
 
 
 def _fallback_jobs(sat: I64, site: I64, duration_s: float) -> list[tuple[I64, I64]]:
-    """Engine calls for the field method's fallback pairs: one call per satellite (its own
-    points), or one joint call (every such satellite × every such point, the unwanted pairs
-    dropped after) where that is estimated cheaper. Deterministic in its inputs."""
+    """Engine calls for the field method's fallback pairs: satellites taken in order are
+    grouped while one joint call (every satellite of the group × every point any of them
+    needs, the unwanted pairs dropped after) is estimated cheaper than a call of its own for
+    the next satellite. Deterministic in its inputs."""
     if sat.size == 0:
         return []
-    sats = np.unique(sat)
-    union = np.unique(site)
     unit = 12e-6 * duration_s / 86400.0
-    joint = sats.size * union.size * unit
-    apart = sats.size * _ENGINE_CALL_S + sat.size * unit
-    if joint < apart:
-        return [(sats, union)]
-    return [(np.array([i], dtype=np.int64), site[sat == i]) for i in sats.tolist()]
+    jobs: list[tuple[I64, I64]] = []
+    group: list[int] = []
+    union = np.empty(0, dtype=np.int64)
+    for i in np.unique(sat).tolist():
+        own = np.unique(site[sat == i])
+        if group:
+            merged = np.union1d(union, own)
+            joint = _ENGINE_CALL_S + (len(group) + 1) * merged.size * unit
+            apart = (_ENGINE_CALL_S + len(group) * union.size * unit
+                     + _ENGINE_CALL_S + own.size * unit)
+            if joint < apart:
+                group.append(i)
+                union = merged
+                continue
+            jobs.append((np.array(group, dtype=np.int64), union))
+        group, union = [i], own
+    jobs.append((np.array(group, dtype=np.int64), union))
+    return jobs
 
 
 _TIE_NS = 20_000_000
@@ -470,39 +482,52 @@ _TIE_NS = 20_000_000
 agreement) may merge or not depending on the last milliseconds: redone by the engine."""
 
 
+def _previous_end(site: I64, end: I64, t0: int, t1: int) -> tuple[I64, I64]:
+    """For windows sorted by (point, start): the latest end among the earlier windows of the
+    same point (-1 for a point's first) and which window has it (ns; ends beyond [t0, t1]
+    count as there)."""
+    n = site.size
+    val = np.full(n, -1, dtype=np.int64)
+    who = np.full(n, -1, dtype=np.int64)
+    if n == 0:
+        return val, who
+    span = t1 - t0 + 1
+    per = max(1, (1 << 62) // span)  # points per block whose keys fit in int64
+    first = np.ones(n, dtype=bool)
+    first[1:] = site[1:] != site[:-1]
+    s_lo = int(site[0])
+    while True:
+        a = int(np.searchsorted(site, s_lo, side="left"))
+        b = int(np.searchsorted(site, s_lo + per, side="left"))
+        base = (site[a:b] - s_lo) * span
+        # Point-major keys increase from one point to the next, so one running maximum serves
+        # every point of the block.
+        key = base + (np.clip(end[a:b], t0, t1) - t0)
+        run = np.maximum.accumulate(key)
+        setter = np.maximum.accumulate(np.where(key == run, np.arange(a, b), -1))
+        prev_set = np.concatenate(([-1], setter[:-1]))
+        f = first[a:b]
+        who[a:b] = np.where(f, -1, prev_set)
+        val[a:b] = np.where(f, -1, end[np.maximum(prev_set, 0)])
+        if b >= n:
+            break
+        s_lo = int(site[b])
+    return val, who
+
+
 def _near_ties(site: I64, start: I64, end: I64, by_field: npt.NDArray[np.bool_], t0: int,
                t1: int) -> npt.NDArray[np.bool_]:
-    """Windows (any satellite) with an edge within ``_TIE_NS`` of another window's opposite
-    edge at the same point, where one of the two came from the field method."""
-    n = site.size
-    out = np.zeros(n, dtype=bool)
-    if n < 2 or not by_field.any():
+    """Windows sorted by (point, start) whose start lies within ``_TIE_NS`` of the latest end
+    of the point's earlier windows — whether they merge into one access then hangs on the last
+    milliseconds — and the window holding that end, where either came from the field method."""
+    out = np.zeros(site.size, dtype=bool)
+    if site.size < 2 or not by_field.any():
         return out
-    span = (t1 - t0) // 1000 + 2 * _TIE_NS // 1000 + 2
-    # Microseconds since t0 on a per-point axis: point × span + time (fits int64 for a tile).
-    ks = site * span + (start - t0) // 1000
-    ke = site * span + (end - t0) // 1000
-    tie = _TIE_NS // 1000
-    oe = np.argsort(ke, kind="stable")
-    ke_sorted, fe_sorted = ke[oe], by_field[oe]
-    lo = np.searchsorted(ke_sorted, ks - tie, side="left")
-    hi = np.searchsorted(ke_sorted, ks + tie, side="right")
-    # Any end near this start (other than its own window's, which is far: windows last > 0.05
-    # s... but cannot be assumed) and a field window on either side.
-    cnt = hi - lo
-    has_field = np.zeros(n, dtype=bool)
-    cf = np.concatenate(([0], np.cumsum(fe_sorted)))
-    has_field = (cf[hi] - cf[lo]) > 0
-    own = (np.abs(ke - ks) <= tie).astype(np.int64)
-    near = cnt - own > 0
-    starts_hit = near & (by_field | has_field)
-    out |= starts_hit
-    # The windows whose ends are near a flagged start: mark them too.
-    if starts_hit.any():
-        flagged = np.flatnonzero(starts_hit)
-        for i in flagged.tolist():
-            j = oe[lo[i]:hi[i]]
-            out[j] = True
+    prev, who = _previous_end(site, end, t0, t1)
+    tie = (prev >= 0) & (np.abs(start - prev) <= _TIE_NS)
+    tie &= by_field | by_field[np.maximum(who, 0)]
+    out[tie] = True
+    out[who[tie]] = True
     return out
 
 
@@ -513,19 +538,19 @@ def _merge_point_stats(
     windows = np.bincount(site, minlength=n_points).astype(np.int64)
     best = np.full(n_points, np.nan)
     np.fmin.at(best, site, gsd)
-    # Union of intervals per point by event counting: +1 at each start, −1 at each end, sorted
-    # by (point, time, starts first). Every point's events sum to zero, so the running depth is
-    # 0 between points and an access runs from a 0→1 step to the next 1→0 step.
-    times = np.concatenate((start, end))
-    kind = np.concatenate((np.zeros(start.size, np.int8), np.ones(end.size, np.int8)))
-    pts = np.concatenate((site, site))
-    order = np.lexsort((kind, times, pts))
-    times, kind, pts = times[order], kind[order], pts[order]
-    delta = np.where(kind == 0, 1, -1)
-    depth = np.cumsum(delta)
-    opens = (kind == 0) & (depth == 1)
-    closes = (kind == 1) & (depth == 0)
-    m_start, m_end, m_pt = times[opens], times[closes], pts[opens]
+    ds = np.diff(site)
+    if not ((ds > 0) | ((ds == 0) & (np.diff(start) >= 0))).all():
+        order = np.lexsort((start, site))
+        site, start, end = site[order], start[order], end[order]
+    # Union of intervals per point, in (point, start) order: a window opens a new access unless
+    # it starts at or before the latest end of the point's earlier windows (overlapping or
+    # touching windows are one access); an access ends at the latest end before the next opens.
+    prev, _ = _previous_end(site, end, t0, t1)
+    opens = (prev < 0) | (start > prev)
+    pos = np.flatnonzero(opens)
+    m_start, m_pt = start[pos], site[pos]
+    last = np.concatenate((pos[1:] - 1, [site.size - 1])).astype(np.int64)
+    m_end = np.maximum(prev, end)[last] if pos.size else np.empty(0, dtype=np.int64)
     accesses = np.bincount(m_pt, minlength=n_points).astype(np.int64)
     offsets = np.concatenate(([0], np.cumsum(accesses))).astype(np.int64)
     covered = np.zeros(n_points, np.int64)
@@ -568,6 +593,8 @@ def _repair_ties(w: dict[str, Any], site_offset: int, t0: int, t1: int, repair: 
     """Field windows in near ties replaced by the engine's windows of their pairs."""
     elsets, points, start, end, c, sensors = repair
     for _ in range(3):
+        order = np.lexsort((w["sat"], w["end"], w["start"], w["site"]))
+        w = {k: v[order] for k, v in w.items()}
         site = w["site"].astype(np.int64) - site_offset
         sat = w["sat"].astype(np.int64)
         by_field = w["field"].astype(bool)
