@@ -588,18 +588,27 @@ def _merge_point_stats(
     }
 
 
-def _repair_ties(w: dict[str, Any], site_offset: int, t0: int, t1: int, repair: _Repair
-                 ) -> dict[str, Any]:
-    """Field windows in near ties replaced by the engine's windows of their pairs."""
+def _canonical(w: dict[str, Any]) -> dict[str, Any]:
+    """Windows sorted by (point, start, end, satellite), whatever order shards arrived in."""
+    order = np.lexsort((w["sat"], w["end"], w["start"], w["site"]))
+    return {k: v[order] for k, v in w.items()}
+
+
+def _repair_ties(w: dict[str, Any], site_offset: int, t0: int, t1: int,
+                 masks: Sequence[npt.NDArray[np.bool_]], repair: _Repair) -> dict[str, Any]:
+    """Field windows in near ties (within any satellite subset) replaced by the engine's
+    windows of their pairs; ``w`` and the result in canonical order."""
     elsets, points, start, end, c, sensors = repair
     for _ in range(3):
-        order = np.lexsort((w["sat"], w["end"], w["start"], w["site"]))
-        w = {k: v[order] for k, v in w.items()}
         site = w["site"].astype(np.int64) - site_offset
         sat = w["sat"].astype(np.int64)
         by_field = w["field"].astype(bool)
-        ties = _near_ties(site, w["start"].astype(np.int64), w["end"].astype(np.int64),
-                          by_field, t0, t1) & by_field
+        t_start, t_end = w["start"].astype(np.int64), w["end"].astype(np.int64)
+        ties = np.zeros(sat.size, dtype=bool)
+        for mask in masks:
+            sub = np.flatnonzero(mask[sat])
+            ties[sub] |= _near_ties(site[sub], t_start[sub], t_end[sub], by_field[sub], t0, t1)
+        ties &= by_field
         if not ties.any():
             break
         n = max(len(points), 1)
@@ -617,7 +626,7 @@ def _repair_ties(w: dict[str, Any], site_offset: int, t0: int, t1: int, repair: 
             add.append({"site": idx[e_site] + site_offset, "sat": np.full(e_sat.size, i),
                         "start": a, "end": b, "gsd": _window_gsd(es, sensors, e_sat, rng, inc),
                         "field": np.zeros(e_sat.size, dtype=bool)})
-        w = {k: np.concatenate([keep[k]] + [x[k] for x in add]) for k in keep}
+        w = _canonical({k: np.concatenate([keep[k]] + [x[k] for x in add]) for k in keep})
     return w
 
 
@@ -638,11 +647,9 @@ def _tile_stats(
     nearly touch another window of the point (:data:`_TIE_NS`)."""
     keys = ("site", "sat", "start", "end", "gsd", "field")
     w = {k: np.concatenate([p[k] for p in parts]) if parts else np.empty(0) for k in keys}
+    w = _canonical(w)
     if repair is not None and w["site"].size:
-        w = _repair_ties(w, site_offset, t0, t1, repair)
-    # A canonical order, whatever order the shards arrived in.
-    order = np.lexsort((w["sat"], w["end"], w["start"], w["site"]))
-    w = {k: v[order] for k, v in w.items()}
+        w = _repair_ties(w, site_offset, t0, t1, masks, repair)
     site = w["site"].astype(np.int64) - site_offset
     sat = w["sat"].astype(np.int64)
     start, end = w["start"].astype(np.int64), w["end"].astype(np.int64)
