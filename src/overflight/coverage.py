@@ -20,9 +20,13 @@ union; windows that overlap or touch become one access), and:
 
 Region-wide figures are percentiles over the grid points (each stands for about the same area).
 
-Work is sharded by satellite batches × point tiles (:class:`ShardPlan`); each shard runs the
-window engine and the tiles merge their shards' windows sorted by (point, start, end,
-satellite). The plan depends only on the job's size, never on the scheduler or the number of
+Windows come from the per-point engine (``method="points"``) or, for a region's grid, from the
+grid-aware field method (``method="field"``, :mod:`overflight.coverage_field`: the same windows,
+edges within 10 ms, with the engine for whatever it cannot settle); ``method="auto"`` chooses.
+
+Work is sharded by satellite batches × point tiles (:class:`ShardPlan`); each shard finds its
+windows and the tiles merge their shards' windows sorted by (point, start, end, satellite).
+The plan depends only on the job's size and method, never on the scheduler or the number of
 workers, so running the shards in this process or on a Dask cluster gives identical results.
 Method, definitions and limits: ``docs/coverage.md``.
 """

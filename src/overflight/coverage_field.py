@@ -498,7 +498,6 @@ def _slow_windows(elsets: Sequence[ElementSet], xyz: F64, up: F64, c: Constraint
                 margins.append(c.max_range_km - rho)
                 rates.append(-1.0)
             rho_min = np.maximum(np.minimum(rho[1:], rho[:-1]) - vmax * h / 2.0, 1.0)
-            inside = np.ones(p.shape[0], dtype=bool)
             outside_gap = np.zeros(rho_min.shape, dtype=bool)
             all_in_gap = np.ones(rho_min.shape, dtype=bool)
             for m, rate in zip(margins, rates, strict=True):
@@ -507,8 +506,8 @@ def _slow_windows(elsets: Sequence[ElementSet], xyz: F64, up: F64, c: Constraint
                 hi_b = (m[1:] + m[:-1] + lip * h) / 2.0
                 all_in_gap &= lo_b > 0.0
                 outside_gap |= hi_b < 0.0
-            inside = all_in_gap.all(axis=0)
-            never = outside_gap.all(axis=0)
+            inside: B = np.asarray(all_in_gap.all(axis=0))
+            never: B = np.asarray(outside_gap.all(axis=0))
             unsure = ~inside & ~never
             win = np.flatnonzero(inside)
             out[0].append(np.full(win.size, k, dtype=np.int64))
