@@ -21,7 +21,8 @@ Runs:
 "Grid-aware coverage"): the 2-km grid × all satellites × 1 day (median of 3, pinned to one
 core) against the peer timed on a subset of the same grid in the same run; the field method
 against the per-point engine at 10 km (counts and edges); scaling in points, satellites and
-days; the 1-km grid × 1 day on a 2-worker local cluster (one run).
+days; the 1-km grid × 1 day on a 2-worker local cluster (one run). With ``--skip-scaling``
+only the 2-km target, the peer and the 1-km run.
 """
 
 from __future__ import annotations
@@ -249,7 +250,7 @@ def _grid_aware(args: Any) -> None:
     import numpy as np
 
     from overflight.access import Constraints
-    from overflight.coverage import coverage, dask_client, job_size
+    from overflight.coverage import coverage, job_size
     from overflight.regions import grid, resolve_region
 
     elsets, source = _load(args.tle)
@@ -283,6 +284,9 @@ def _grid_aware(args: Any) -> None:
     # (low orbits only: GAOFEN-4 in GEO makes every point's access the whole day).
     p10 = grid(region, 10.0).sites()
     leo = [e for e in elsets if e.apogee_alt_km < 2000.0]
+    if args.skip_scaling:
+        _grid_aware_targets(args, run, show, elsets, region, day, cpus)
+        return
     ref = run(p10, leo, day, 1, "points")
     fld = run(p10, leo, day, 1, "field")
     a, b = fld["result"], ref["result"]
@@ -294,6 +298,17 @@ def _grid_aware(args: Any) -> None:
     show(ref, what="10 km, low orbits, per-point engine")
     show(fld, what="10 km, low orbits, field", identical_counts=same_counts, max_edge_diff_ms=diff,
          speedup=ref["seconds"] / fld["seconds"])
+    _grid_aware_targets(args, run, show, elsets, region, day, cpus, scaling=True)
+
+
+def _grid_aware_targets(args: Any, run: Any, show: Any, elsets: list[Any], region: Any,
+                        day: datetime, cpus: set[int], *, scaling: bool = False) -> None:
+    """The 2-km target against the peer, scaling (if asked) and the 1-km run."""
+    from overflight.access import Constraints
+    from overflight.coverage import coverage, dask_client, job_size
+    from overflight.regions import grid
+
+    c = Constraints(max_off_nadir_deg=OFF_NADIR_DEG)
     # 2. The target: 2 km × all satellites × 1 day, median of 3, against the peer.
     p2 = grid(region, 2.0).sites()
     big = run(p2, elsets, day, args.scaling_repeat)
@@ -306,15 +321,15 @@ def _grid_aware(args: Any) -> None:
                       "ratio_peer_over_ours": peer / (big["us_per_unit"] / 1e6),
                       "load": _load_avg()}))
     # 3. Scaling.
-    for km in (8.0, 4.0):
+    for km in (8.0, 4.0) if scaling else ():
         show(run(grid(region, km).sites(), elsets, day, args.scaling_repeat),
              what="scaling: points", grid_km=km)
     p4 = grid(region, 4.0).sites()
-    for n in (len(elsets) // 4, len(elsets) // 2):
+    for n in (len(elsets) // 4, len(elsets) // 2) if scaling else ():
         show(run(p4, elsets[:n], day, args.scaling_repeat), what="scaling: satellites",
              grid_km=4.0)
     p8 = grid(region, 8.0).sites()
-    for days in (2.0, 4.0):
+    for days in (2.0, 4.0) if scaling else ():
         show(run(p8, elsets, T0 + timedelta(days=days), args.scaling_repeat),
              what="scaling: days", grid_km=8.0)
     # 4. 1 km × 1 day on both cores.
