@@ -16,6 +16,13 @@ Runs:
 * peer: brute-force sampling every 10 s with Skyfield positions and numpy geometry for a few
   satellites over all grid points (what a simple script would do; it is not exact: edges ±5 s
   and windows under 10 s may be missed), per satellite-point-day, against ours.
+
+``--grid-aware`` runs instead the grid-aware (field) method's figures (docs/benchmarks.md,
+"Grid-aware coverage"): the 2-km grid × all satellites × 1 day (median of 3, pinned to one
+core) against the peer timed on a subset of the same grid in the same run; the field method
+against the per-point engine at 10 km (counts and edges); scaling in points, satellites and
+days; the 1-km grid × 1 day on a 2-worker local cluster (one run). With ``--skip-scaling``
+only the 2-km target, the peer and the 1-km run.
 """
 
 from __future__ import annotations
@@ -125,7 +132,13 @@ def main() -> None:
     parser.add_argument("--skip-full", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--peer-sats", type=int, default=6)
+    parser.add_argument("--grid-aware", action="store_true",
+                        help="the field method's figures instead (see the module doc)")
+    parser.add_argument("--skip-1km", action="store_true")
     args = parser.parse_args()
+    if args.grid_aware:
+        _grid_aware(args)
+        return
 
     from overflight.access import Constraints
     from overflight.coverage import compare_coverage, coverage, dask_client, job_size
@@ -230,6 +243,112 @@ def main() -> None:
                           "satellites x all points x 1 day (1 CPU)",
                           "us_per_unit": peer * 1e6, "ours_us_per_unit": ours * 1e6,
                           "ratio_peer_over_ours": peer / ours, "load": _load_avg()}))
+
+
+def _grid_aware(args: Any) -> None:
+    """Figures of the grid-aware (field) method; see the module doc."""
+    import numpy as np
+
+    from overflight.access import Constraints
+    from overflight.coverage import coverage, job_size
+    from overflight.regions import grid, resolve_region
+
+    elsets, source = _load(args.tle)
+    region = resolve_region("korean-peninsula")
+    c = Constraints(max_off_nadir_deg=OFF_NADIR_DEG)
+    print(json.dumps({
+        "what": "grid-aware coverage",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python "
+                   f"{platform.python_version()}",
+        "elements": source, "satellites": len(elsets),
+        "constraints": f"off-nadir <= {OFF_NADIR_DEG:g} deg", "load": _load_avg()}))
+    cpus = _pin_one_cpu()
+    day = T0 + timedelta(days=1)
+
+    def run(pts: list[Any], sats: list[Any], end: datetime, repeat: int,
+            method: str = "field") -> dict[str, Any]:
+        load0 = _load_avg()
+        med, runs, r = _timed(lambda: coverage(sats, pts, T0, end, c, method=method), repeat)
+        size = job_size(len(sats), len(pts), T0, end)
+        return {"points": len(pts), "satellites": len(sats),
+                "days": (end - T0).total_seconds() / 86400.0, "method": method,
+                "seconds": med, "runs": runs, "us_per_unit": med / size * 1e6,
+                "windows": int(r.windows.sum()), "load_before": load0,
+                "load_after": _load_avg(), "result": r}
+
+    def show(row: dict[str, Any], **extra: Any) -> None:
+        print(json.dumps({**{k: v for k, v in row.items() if k != "result"}, **extra}))
+
+    # 1. The per-point engine against the field method at 10 km: the same windows and accesses
+    # (low orbits only: GAOFEN-4 in GEO makes every point's access the whole day).
+    p10 = grid(region, 10.0).sites()
+    leo = [e for e in elsets if e.apogee_alt_km < 2000.0]
+    if args.skip_scaling:
+        _grid_aware_targets(args, run, show, elsets, region, day, cpus)
+        return
+    ref = run(p10, leo, day, 1, "points")
+    fld = run(p10, leo, day, 1, "field")
+    a, b = fld["result"], ref["result"]
+    same_counts = bool((a.windows == b.windows).all() and (a.accesses == b.accesses).all())
+    diff = (max(float(np.abs((a.interval_start - b.interval_start) / np.timedelta64(1, "ms"))
+                      .max(initial=0.0)),
+                float(np.abs((a.interval_end - b.interval_end) / np.timedelta64(1, "ms"))
+                      .max(initial=0.0))) if same_counts else None)
+    show(ref, what="10 km, low orbits, per-point engine")
+    show(fld, what="10 km, low orbits, field", identical_counts=same_counts, max_edge_diff_ms=diff,
+         speedup=ref["seconds"] / fld["seconds"])
+    _grid_aware_targets(args, run, show, elsets, region, day, cpus, scaling=True)
+
+
+def _grid_aware_targets(args: Any, run: Any, show: Any, elsets: list[Any], region: Any,
+                        day: datetime, cpus: set[int], *, scaling: bool = False) -> None:
+    """The 2-km target against the peer, scaling (if asked) and the 1-km run."""
+    from overflight.access import Constraints
+    from overflight.coverage import coverage, dask_client, job_size
+    from overflight.regions import grid
+
+    c = Constraints(max_off_nadir_deg=OFF_NADIR_DEG)
+    # 2. The target: 2 km × all satellites × 1 day, median of 3, against the peer.
+    p2 = grid(region, 2.0).sites()
+    big = run(p2, elsets, day, args.scaling_repeat)
+    show(big, what="2 km target, field, 1 CPU")
+    subset = p2[:: max(1, len(p2) // 2000)]
+    peer = _peer(elsets, subset, args.peer_sats)
+    print(json.dumps({"what": f"peer: 10 s sampling, Skyfield + numpy, {args.peer_sats} "
+                      f"satellites x {len(subset)} points of the 2 km grid x 1 day (1 CPU)",
+                      "us_per_unit": peer * 1e6, "ours_us_per_unit": big["us_per_unit"],
+                      "ratio_peer_over_ours": peer / (big["us_per_unit"] / 1e6),
+                      "load": _load_avg()}))
+    # 3. Scaling.
+    for km in (8.0, 4.0) if scaling else ():
+        show(run(grid(region, km).sites(), elsets, day, args.scaling_repeat),
+             what="scaling: points", grid_km=km)
+    p4 = grid(region, 4.0).sites()
+    for n in (len(elsets) // 4, len(elsets) // 2) if scaling else ():
+        show(run(p4, elsets[:n], day, args.scaling_repeat), what="scaling: satellites",
+             grid_km=4.0)
+    p8 = grid(region, 8.0).sites()
+    for days in (2.0, 4.0) if scaling else ():
+        show(run(p8, elsets, T0 + timedelta(days=days), args.scaling_repeat),
+             what="scaling: days", grid_km=8.0)
+    # 4. 1 km × 1 day on both cores.
+    if not args.skip_1km:
+        os.sched_setaffinity(0, cpus)
+        p1 = grid(region, 1.0).sites()
+        t = time.perf_counter()
+        with dask_client(workers=args.workers) as client:
+            startup = time.perf_counter() - t
+            load0 = _load_avg()
+            t = time.perf_counter()
+            r = coverage(elsets, p1, T0, day, c, client=client, method="field")
+            wall = time.perf_counter() - t
+        print(json.dumps({"what": f"1 km x 1 day, field, LocalCluster {args.workers} workers",
+                          "points": len(p1), "satellites": len(elsets), "seconds": wall,
+                          "cluster_start_s": startup,
+                          "us_per_unit": wall / job_size(len(elsets), len(p1), T0, day) * 1e6,
+                          "windows": int(r.windows.sum()), "load_before": load0,
+                          "load_after": _load_avg()}))
 
 
 if __name__ == "__main__":

@@ -20,9 +20,13 @@ union; windows that overlap or touch become one access), and:
 
 Region-wide figures are percentiles over the grid points (each stands for about the same area).
 
-Work is sharded by satellite batches × point tiles (:class:`ShardPlan`); each shard runs the
-window engine and the tiles merge their shards' windows sorted by (point, start, end,
-satellite). The plan depends only on the job's size, never on the scheduler or the number of
+Windows come from the per-point engine (``method="points"``) or, for a region's grid, from the
+grid-aware field method (``method="field"``, :mod:`overflight.coverage_field`: the same windows,
+edges within 10 ms, with the engine for whatever it cannot settle); ``method="auto"`` chooses.
+
+Work is sharded by satellite batches × point tiles (:class:`ShardPlan`); each shard finds its
+windows and the tiles merge their shards' windows sorted by (point, start, end, satellite).
+The plan depends only on the job's size and method, never on the scheduler or the number of
 workers, so running the shards in this process or on a Dask cluster gives identical results.
 Method, definitions and limits: ``docs/coverage.md``.
 """
@@ -35,7 +39,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +53,7 @@ if TYPE_CHECKING:
     from overflight.sensors import Sensor
 
 __all__ = [
+    "FIELD_PLAN",
     "LOCAL_CLUSTER_PAIR_DAYS",
     "CoverageComparison",
     "CoverageError",
@@ -59,6 +64,7 @@ __all__ = [
     "coverage",
     "dask_client",
     "job_size",
+    "resolve_method",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -72,6 +78,8 @@ cluster takes 1–3 s to start)."""
 
 _PERCENTILES = (50.0, 90.0)
 
+Method = Literal["auto", "field", "points"]
+
 WORKER_MALLOC_ENV = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(256 << 20),
     "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(32 << 20),
@@ -80,6 +88,10 @@ WORKER_MALLOC_ENV = {
 turns off glibc's adaptive mmap threshold, so every numpy temporary above 128 kB is mapped and
 unmapped again: the window engine then spent 8× the system time and ran ~2× slower (measured,
 docs/coverage.md). Large thresholds keep the temporaries in the heap."""
+
+
+_Repair = tuple[Sequence[ElementSet], Sequence[Site], datetime, datetime, Constraints,
+                Mapping[int, "Sensor"]]
 
 
 class CoverageError(OverflightError):
@@ -118,6 +130,11 @@ class ShardPlan:
         """Point index ranges ``[lo, hi)``."""
         return [(lo, min(lo + self.tile_points, n_points))
                 for lo in range(0, n_points, self.tile_points)]
+
+
+FIELD_PLAN = ShardPlan(sat_batch=16, tile_points=32_768)
+"""The default plan of the field method: its cost per pass is shared by all points of a tile,
+so tiles are large (a 2-km grid of the Korean peninsula is two tiles)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,33 +355,184 @@ def _shard_windows(
     end: datetime,
     constraints: Constraints,
     sensors: Mapping[int, Sensor],
+    method: str = "points",
 ) -> dict[str, Any]:
-    """Windows of one satellite batch over one tile: global indices, ns times, GSD at peak."""
-    from overflight.access import WindowTable, iter_window_tables
-    from overflight.gsd import gsd
-
+    """Windows of one satellite batch over one tile: global indices, ns times, GSD at peak,
+    and which windows the field method found."""
     stats: dict[str, Any] = {}
-    table = WindowTable.concat(list(iter_window_tables(
-        elsets, sites, start, end, constraints, batch_size=max(1, len(elsets)), workers=1,
-        stats=stats)))
-    g = np.full(len(table), np.nan)
-    if len(table) and sensors:
-        nadir = np.array([getattr(sensors.get(e.norad_id), "nadir_gsd_m", np.nan)
-                          for e in elsets])[table.sat_index]
-        ref = np.array([getattr(sensors.get(e.norad_id), "ref_alt_km", np.nan)
-                        for e in elsets])[table.sat_index]
-        known = np.isfinite(nadir)
-        if known.any():
-            g[known] = gsd(nadir[known], ref[known], table.peak_range_km[known],
-                           table.peak_incidence_deg[known]).mean_m
+    if method == "field":
+        w, by_field = _field_shard(elsets, sites, start, end, constraints, stats, bool(sensors))
+    else:
+        w = _engine_windows(elsets, sites, start, end, constraints, stats)
+        by_field = np.zeros(w[0].size, dtype=bool)
+    site, sat, t_start, t_end, rng, inc = w
     return {
-        "site": table.site_index.astype(np.int64) + site_offset,
-        "sat": table.sat_index.astype(np.int64) + sat_offset,
-        "start": table.start.astype("datetime64[ns]").view(np.int64),
-        "end": table.end.astype("datetime64[ns]").view(np.int64),
-        "gsd": g,
+        "site": site + site_offset,
+        "sat": sat + sat_offset,
+        "start": t_start,
+        "end": t_end,
+        "gsd": _window_gsd(elsets, sensors, sat, rng, inc),
+        "field": by_field,
         "sgp4_errors": dict(stats.get("sgp4_errors", {})),
     }
+
+
+def _window_gsd(elsets: Sequence[ElementSet], sensors: Mapping[int, Sensor], sat: I64,
+                rng: F64, inc: F64) -> F64:
+    """GSD (m) at closest approach of windows of ``elsets[sat]`` (NaN without a sensor)."""
+    from overflight.gsd import gsd
+
+    g = np.full(sat.size, np.nan)
+    if sat.size and sensors:
+        nadir = np.array([getattr(sensors.get(e.norad_id), "nadir_gsd_m", np.nan)
+                          for e in elsets])[sat]
+        ref = np.array([getattr(sensors.get(e.norad_id), "ref_alt_km", np.nan)
+                        for e in elsets])[sat]
+        known = np.isfinite(nadir)
+        if known.any():
+            g[known] = gsd(nadir[known], ref[known], rng[known], inc[known]).mean_m
+    return g
+
+
+_Windows = tuple[I64, I64, I64, I64, F64, F64]
+"""(site, satellite) local indices, start/end ns, range (km) and incidence (deg) at peak."""
+
+
+def _engine_windows(elsets: Sequence[ElementSet], sites: Sequence[Site], start: datetime,
+                    end: datetime, c: Constraints, stats: dict[str, Any]) -> _Windows:
+    """The per-point engine's windows (the reference method)."""
+    from overflight.access import WindowTable, iter_window_tables
+
+    table = WindowTable.concat(list(iter_window_tables(
+        elsets, sites, start, end, c, batch_size=max(1, len(elsets)), workers=1,
+        stats=stats)))
+    return (table.site_index.astype(np.int64), table.sat_index.astype(np.int64),
+            table.start.astype("datetime64[ns]").view(np.int64),
+            table.end.astype("datetime64[ns]").view(np.int64),
+            table.peak_range_km.astype(np.float64), table.peak_incidence_deg.astype(np.float64))
+
+
+def _field_shard(elsets: Sequence[ElementSet], sites: Sequence[Site], start: datetime,
+                 end: datetime, c: Constraints, stats: dict[str, Any], need_peak: bool
+                 ) -> tuple[_Windows, npt.NDArray[np.bool_]]:
+    """Field-method windows, with the per-point engine for what the field method leaves:
+    satellites outside its premises (all points) and unsure (satellite, point) pairs."""
+    from overflight.coverage_field import field_windows
+
+    fw = field_windows(elsets, sites, start, end, c, need_peak=need_peak)
+    parts: list[_Windows] = [(fw.site, fw.sat, fw.start_ns, fw.end_ns, fw.peak_range_km,
+                              fw.peak_incidence_deg)]
+    jobs: list[tuple[I64, I64]] = []
+    if fw.engine_sats.size:
+        jobs.append((fw.engine_sats, np.arange(len(sites), dtype=np.int64)))
+    jobs += _fallback_jobs(fw.fallback_sat, fw.fallback_site, (end - start).total_seconds())
+    n = max(len(sites), 1)
+    wanted = fw.fallback_sat * n + fw.fallback_site
+    errors: dict[int, int] = {}
+    for k, (sat_idx, site_idx) in enumerate(jobs):
+        st: dict[str, Any] = {}
+        site, sat, a, b, rng, inc = _engine_windows(
+            [elsets[i] for i in sat_idx.tolist()], [sites[j] for j in site_idx.tolist()],
+            start, end, c, st)
+        errors.update(st.get("sgp4_errors", {}))
+        g_site, g_sat = site_idx[site], sat_idx[sat]
+        if (k > 0 or not fw.engine_sats.size) and sat_idx.size > 1:
+            # A joint call also finds pairs nobody asked for: keep the wanted ones.
+            ok = np.isin(g_sat * n + g_site, wanted)
+            g_site, g_sat, a, b, rng, inc = g_site[ok], g_sat[ok], a[ok], b[ok], rng[ok], inc[ok]
+        parts.append((g_site, g_sat, a, b, rng, inc))
+    stats["sgp4_errors"] = errors
+    cols = [np.concatenate([p[k] for p in parts]) for k in range(6)]
+    by_field = np.zeros(cols[0].size, dtype=bool)
+    by_field[:fw.sat.size] = True
+    return (cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]), by_field
+
+
+_ENGINE_CALL_S = 0.02
+"""Fixed cost of one window-engine call (measured ~20 ms), against ~12 µs per satellite ×
+point × day of its work: what decides how fallback pairs are grouped into calls."""
+
+
+def _fallback_jobs(sat: I64, site: I64, duration_s: float) -> list[tuple[I64, I64]]:
+    """Engine calls for the field method's fallback pairs: satellites taken in order are
+    grouped while one joint call (every satellite of the group × every point any of them
+    needs, the unwanted pairs dropped after) is estimated cheaper than a call of its own for
+    the next satellite. Deterministic in its inputs."""
+    if sat.size == 0:
+        return []
+    unit = 12e-6 * duration_s / 86400.0
+    jobs: list[tuple[I64, I64]] = []
+    group: list[int] = []
+    union = np.empty(0, dtype=np.int64)
+    for i in np.unique(sat).tolist():
+        own = np.unique(site[sat == i])
+        if group:
+            merged = np.union1d(union, own)
+            joint = _ENGINE_CALL_S + (len(group) + 1) * merged.size * unit
+            apart = (_ENGINE_CALL_S + len(group) * union.size * unit
+                     + _ENGINE_CALL_S + own.size * unit)
+            if joint < apart:
+                group.append(i)
+                union = merged
+                continue
+            jobs.append((np.array(group, dtype=np.int64), union))
+        group, union = [i], own
+    jobs.append((np.array(group, dtype=np.int64), union))
+    return jobs
+
+
+_TIE_NS = 20_000_000
+"""Two windows of a point whose edges meet within this (twice the field method's 10-ms edge
+agreement) may merge or not depending on the last milliseconds: redone by the engine."""
+
+
+def _previous_end(site: I64, end: I64, t0: int, t1: int) -> tuple[I64, I64]:
+    """For windows sorted by (point, start): the latest end among the earlier windows of the
+    same point (-1 for a point's first) and which window has it (ns; ends beyond [t0, t1]
+    count as there)."""
+    n = site.size
+    val = np.full(n, -1, dtype=np.int64)
+    who = np.full(n, -1, dtype=np.int64)
+    if n == 0:
+        return val, who
+    span = t1 - t0 + 1
+    per = max(1, (1 << 62) // span)  # points per block whose keys fit in int64
+    first = np.ones(n, dtype=bool)
+    first[1:] = site[1:] != site[:-1]
+    s_lo = int(site[0])
+    while True:
+        a = int(np.searchsorted(site, s_lo, side="left"))
+        b = int(np.searchsorted(site, s_lo + per, side="left"))
+        base = (site[a:b] - s_lo) * span
+        # Point-major keys increase from one point to the next, so one running maximum serves
+        # every point of the block.
+        key = base + (np.clip(end[a:b], t0, t1) - t0)
+        run = np.maximum.accumulate(key)
+        setter = np.maximum.accumulate(np.where(key == run, np.arange(a, b), -1))
+        prev_set = np.concatenate(([-1], setter[:-1]))
+        f = first[a:b]
+        who[a:b] = np.where(f, -1, prev_set)
+        val[a:b] = np.where(f, -1, end[np.maximum(prev_set, 0)])
+        if b >= n:
+            break
+        s_lo = int(site[b])
+    return val, who
+
+
+def _near_ties(site: I64, start: I64, end: I64, by_field: npt.NDArray[np.bool_], t0: int,
+               t1: int) -> npt.NDArray[np.bool_]:
+    """Windows sorted by (point, start) whose start lies within ``_TIE_NS`` of the latest end
+    of the point's earlier windows — whether they merge into one access then hangs on the last
+    milliseconds — and the window holding that end, where either came from the field method."""
+    out = np.zeros(site.size, dtype=bool)
+    if site.size < 2 or not by_field.any():
+        return out
+    prev, who = _previous_end(site, end, t0, t1)
+    tie = (prev >= 0) & (np.abs(start - prev) <= _TIE_NS)
+    tie &= by_field | by_field[np.maximum(who, 0)]
+    out[tie] = True
+    out[who[tie]] = True
+    return out
 
 
 def _merge_point_stats(
@@ -374,19 +542,19 @@ def _merge_point_stats(
     windows = np.bincount(site, minlength=n_points).astype(np.int64)
     best = np.full(n_points, np.nan)
     np.fmin.at(best, site, gsd)
-    # Union of intervals per point by event counting: +1 at each start, −1 at each end, sorted
-    # by (point, time, starts first). Every point's events sum to zero, so the running depth is
-    # 0 between points and an access runs from a 0→1 step to the next 1→0 step.
-    times = np.concatenate((start, end))
-    kind = np.concatenate((np.zeros(start.size, np.int8), np.ones(end.size, np.int8)))
-    pts = np.concatenate((site, site))
-    order = np.lexsort((kind, times, pts))
-    times, kind, pts = times[order], kind[order], pts[order]
-    delta = np.where(kind == 0, 1, -1)
-    depth = np.cumsum(delta)
-    opens = (kind == 0) & (depth == 1)
-    closes = (kind == 1) & (depth == 0)
-    m_start, m_end, m_pt = times[opens], times[closes], pts[opens]
+    ds = np.diff(site)
+    if not ((ds > 0) | ((ds == 0) & (np.diff(start) >= 0))).all():
+        order = np.lexsort((start, site))
+        site, start, end = site[order], start[order], end[order]
+    # Union of intervals per point, in (point, start) order: a window opens a new access unless
+    # it starts at or before the latest end of the point's earlier windows (overlapping or
+    # touching windows are one access); an access ends at the latest end before the next opens.
+    prev, _ = _previous_end(site, end, t0, t1)
+    opens = (prev < 0) | (start > prev)
+    pos = np.flatnonzero(opens)
+    m_start, m_pt = start[pos], site[pos]
+    last = np.concatenate((pos[1:] - 1, [site.size - 1])).astype(np.int64)
+    m_end = np.maximum(prev, end)[last] if pos.size else np.empty(0, dtype=np.int64)
     accesses = np.bincount(m_pt, minlength=n_points).astype(np.int64)
     offsets = np.concatenate(([0], np.cumsum(accesses))).astype(np.int64)
     covered = np.zeros(n_points, np.int64)
@@ -424,6 +592,48 @@ def _merge_point_stats(
     }
 
 
+def _canonical(w: dict[str, Any]) -> dict[str, Any]:
+    """Windows sorted by (point, start, end, satellite), whatever order shards arrived in."""
+    order = np.lexsort((w["sat"], w["end"], w["start"], w["site"]))
+    return {k: v[order] for k, v in w.items()}
+
+
+def _repair_ties(w: dict[str, Any], site_offset: int, t0: int, t1: int,
+                 masks: Sequence[npt.NDArray[np.bool_]], repair: _Repair) -> dict[str, Any]:
+    """Field windows in near ties (within any satellite subset) replaced by the engine's
+    windows of their pairs; ``w`` and the result in canonical order."""
+    elsets, points, start, end, c, sensors = repair
+    for _ in range(3):
+        site = w["site"].astype(np.int64) - site_offset
+        sat = w["sat"].astype(np.int64)
+        by_field = w["field"].astype(bool)
+        t_start, t_end = w["start"].astype(np.int64), w["end"].astype(np.int64)
+        ties = np.zeros(sat.size, dtype=bool)
+        for mask in masks:
+            sub = np.flatnonzero(mask[sat])
+            ties[sub] |= _near_ties(site[sub], t_start[sub], t_end[sub], by_field[sub], t0, t1)
+        ties &= by_field
+        if not ties.any():
+            break
+        n = max(len(points), 1)
+        pair_key = np.unique(sat[ties] * n + site[ties])
+        drop = np.isin(sat * n + site, pair_key)
+        keep = {k: v[~drop] for k, v in w.items()}
+        add: list[dict[str, Any]] = []
+        pk_sat, pk_site = pair_key // n, pair_key % n
+        for i in np.unique(pk_sat).tolist():
+            idx = pk_site[pk_sat == i]
+            st: dict[str, Any] = {}
+            es = [elsets[i]]
+            e_site, e_sat, a, b, rng, inc = _engine_windows(
+                es, [points[j] for j in idx.tolist()], start, end, c, st)
+            add.append({"site": idx[e_site] + site_offset, "sat": np.full(e_sat.size, i),
+                        "start": a, "end": b, "gsd": _window_gsd(es, sensors, e_sat, rng, inc),
+                        "field": np.zeros(e_sat.size, dtype=bool)})
+        w = _canonical({k: np.concatenate([keep[k]] + [x[k] for x in add]) for k in keep})
+    return w
+
+
 def _tile_stats(
     n_points: int,
     site_offset: int,
@@ -432,13 +642,18 @@ def _tile_stats(
     masks: Sequence[npt.NDArray[np.bool_]],
     max_gsd_m: float | None,
     *parts: dict[str, Any],
+    repair: _Repair | None = None,
 ) -> tuple[list[dict[str, Any]], dict[int, int]]:
-    """Statistics of one tile for each satellite subset (``masks`` over global indices)."""
-    keys = ("site", "sat", "start", "end", "gsd")
+    """Statistics of one tile for each satellite subset (``masks`` over global indices).
+
+    ``repair`` (the field method): the whole fleet, the tile's points, interval, constraints
+    and sensors, to redo with the engine the (satellite, point) pairs whose field windows
+    nearly touch another window of the point (:data:`_TIE_NS`)."""
+    keys = ("site", "sat", "start", "end", "gsd", "field")
     w = {k: np.concatenate([p[k] for p in parts]) if parts else np.empty(0) for k in keys}
-    # A canonical order, whatever order the shards arrived in.
-    order = np.lexsort((w["sat"], w["end"], w["start"], w["site"]))
-    w = {k: v[order] for k, v in w.items()}
+    w = _canonical(w)
+    if repair is not None and w["site"].size:
+        w = _repair_ties(w, site_offset, t0, t1, masks, repair)
     site = w["site"].astype(np.int64) - site_offset
     sat = w["sat"].astype(np.int64)
     start, end = w["start"].astype(np.int64), w["end"].astype(np.int64)
@@ -457,6 +672,22 @@ def _tile_stats(
 
 # --------------------------------------------------------------------------------------------
 # Driver
+
+
+def resolve_method(method: str, points: Sequence[Site]) -> str:
+    """"points" or "field" for ``method`` ("auto": the field method for at least
+    ``coverage_field.FIELD_MIN_POINTS`` points within a cap of ``FIELD_MAX_CAP_DEG``)."""
+    if method not in ("auto", "field", "points"):
+        raise CoverageError(f"method must be 'auto', 'field' or 'points', not {method!r}")
+    if method != "auto":
+        return method
+    from overflight.coverage_field import field_suits
+
+    return "field" if field_suits(points) else "points"
+
+
+def _default_plan(method: str) -> ShardPlan:
+    return FIELD_PLAN if method == "field" else ShardPlan()
 
 
 def job_size(n_sats: int, n_points: int, start: datetime, end: datetime) -> float:
@@ -494,6 +725,7 @@ def _run(
     client: Any,
     plan: ShardPlan,
     progress: Progress | None,
+    method: str = "points",
 ) -> tuple[list[dict[str, Any]], dict[int, int]]:
     from overflight.times import to_datetime64, utc
 
@@ -522,13 +754,16 @@ def _run(
             for blo, bhi in batches:
                 chosen, chosen_sens = batch_args(blo, bhi)
                 parts.append(_shard_windows(chosen, blo, points[lo:hi], lo, start, end, c,
-                                            chosen_sens))
+                                            chosen_sens, method))
                 tick()
-            tile_results.append(_tile_stats(hi - lo, lo, t0, t1, masks, max_gsd_m, *parts))
+            fix = ((elsets, points[lo:hi], start, end, c, sens) if method == "field"
+                   else None)
+            tile_results.append(_tile_stats(hi - lo, lo, t0, t1, masks, max_gsd_m, *parts,
+                                            repair=fix))
             tick()
     else:
         tile_results = _run_dask(client, elsets, points, start, end, c, masks, t0, t1,
-                                 max_gsd_m, batches, tiles, batch_args, tick)
+                                 max_gsd_m, batches, tiles, batch_args, tick, method)
     merged: list[dict[str, Any]] = []
     for k in range(len(masks)):
         per_tile = [tr[0][k] for tr in tile_results]
@@ -554,6 +789,7 @@ def _run_dask(
     tiles: list[tuple[int, int]],
     batch_args: Callable[[int, int], tuple[list[ElementSet], dict[int, Sensor]]],
     tick: Callable[[], None],
+    method: str = "points",
 ) -> list[tuple[list[dict[str, Any]], dict[int, int]]]:
     as_completed = _distributed().as_completed
     run = uuid.uuid4().hex[:12]
@@ -564,19 +800,21 @@ def _run_dask(
     batch_data = [scatter(batch_args(lo, hi)) for lo, hi in batches]
     tile_data = [scatter(list(points[lo:hi])) for lo, hi in tiles]
     mask_data = scatter(list(masks))
+    fleet_data = scatter((list(elsets), dict(batch_args(0, len(elsets))[1])))
     tile_futures = []
     window_futures = []
     for ti, (lo, hi) in enumerate(tiles):
         parts = []
         for bi, (blo, _) in enumerate(batches):
             fut = client.submit(
-                _shard_unpack, batch_data[bi], blo, tile_data[ti], lo, start, end, c,
+                _shard_unpack, batch_data[bi], blo, tile_data[ti], lo, start, end, c, method,
                 key=f"overflight-windows-{run}-{ti}-{bi}", pure=False,
             )
             parts.append(fut)
         window_futures += parts
         tile_futures.append(client.submit(
-            _tile_stats, hi - lo, lo, t0, t1, mask_data, max_gsd_m, *parts,
+            _tile_task, hi - lo, lo, t0, t1, mask_data, max_gsd_m,
+            fleet_data if method == "field" else None, tile_data[ti], start, end, c, *parts,
             key=f"overflight-tile-{run}-{ti}", pure=False,
         ))
     for _ in as_completed(window_futures):
@@ -588,6 +826,25 @@ def _run_dask(
     return results
 
 
+def _tile_task(
+    n_points: int,
+    site_offset: int,
+    t0: int,
+    t1: int,
+    masks: Sequence[npt.NDArray[np.bool_]],
+    max_gsd_m: float | None,
+    fleet: tuple[list[ElementSet], dict[int, Sensor]] | None,
+    points: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    c: Constraints,
+    *parts: dict[str, Any],
+) -> tuple[list[dict[str, Any]], dict[int, int]]:
+    """Dask task: :func:`_tile_stats`, with the repair data of the field method."""
+    fix = None if fleet is None else (fleet[0], points, start, end, c, fleet[1])
+    return _tile_stats(n_points, site_offset, t0, t1, masks, max_gsd_m, *parts, repair=fix)
+
+
 def _shard_unpack(
     batch: tuple[list[ElementSet], dict[int, Sensor]],
     sat_offset: int,
@@ -596,9 +853,11 @@ def _shard_unpack(
     start: datetime,
     end: datetime,
     c: Constraints,
+    method: str = "points",
 ) -> dict[str, Any]:
     """Dask task: :func:`_shard_windows` with the batch's element sets and sensors as one datum."""
-    return _shard_windows(batch[0], sat_offset, sites, site_offset, start, end, c, batch[1])
+    return _shard_windows(batch[0], sat_offset, sites, site_offset, start, end, c, batch[1],
+                          method)
 
 
 def _result(
@@ -653,6 +912,7 @@ def coverage(
     client: Any = None,
     plan: ShardPlan | None = None,
     progress: Progress | None = None,
+    method: Method = "auto",
 ) -> CoverageResult:
     """Coverage of ``points`` by the fleet ``elsets`` over [start, end] (aware UTC).
 
@@ -660,13 +920,19 @@ def coverage(
     NORAD id) is at most this; satellites without a sensor entry then count for nothing.
     ``client``: a ``distributed.Client`` to run the shards on (None: this process); the result
     is identical either way. ``progress(done, total)`` counts finished tasks.
+    ``method``: "points" searches every point with the window engine; "field" treats the
+    points as a field per satellite pass (grid-aware, same windows: counts equal, edges within
+    10 ms; what it cannot settle goes to the engine); "auto" picks "field" for a compact set of
+    many points such as a region's grid (:func:`resolve_method`). ``plan`` defaults to
+    :data:`FIELD_PLAN` for the field method, else ``ShardPlan()``.
     """
     c = constraints or Constraints()
     _check(elsets, points, start, end, c, max_gsd_m)
+    how = resolve_method(method, points)
     mask = np.ones(len(elsets), dtype=bool)
     stats, errors = _run(elsets, points, start, end, c, [mask], max_gsd_m=max_gsd_m,
-                         sensors=sensors, client=client, plan=plan or ShardPlan(),
-                         progress=progress)
+                         sensors=sensors, client=client, plan=plan or _default_plan(how),
+                         progress=progress, method=how)
     return _result(stats[0], elsets, mask, points, start, end, c, max_gsd_m, errors)
 
 
@@ -683,11 +949,14 @@ def compare_coverage(
     client: Any = None,
     plan: ShardPlan | None = None,
     progress: Progress | None = None,
+    method: Method = "auto",
 ) -> CoverageComparison:
-    """Coverage by ``baseline`` and by ``baseline + added``, from one window computation."""
+    """Coverage by ``baseline`` and by ``baseline + added``, from one window computation
+    (``method`` and ``plan`` as for :func:`coverage`)."""
     c = constraints or Constraints()
     fleet = list(baseline) + list(added)
     _check(fleet, points, start, end, c, max_gsd_m)
+    how = resolve_method(method, points)
     if not baseline or not added:
         raise CoverageError("a comparison needs a baseline fleet and added satellites")
     base_mask = np.zeros(len(fleet), dtype=bool)
@@ -695,7 +964,7 @@ def compare_coverage(
     all_mask = np.ones(len(fleet), dtype=bool)
     stats, errors = _run(fleet, points, start, end, c, [base_mask, all_mask],
                          max_gsd_m=max_gsd_m, sensors=sensors, client=client,
-                         plan=plan or ShardPlan(), progress=progress)
+                         plan=plan or _default_plan(how), progress=progress, method=how)
     return CoverageComparison(
         _result(stats[0], fleet, base_mask, points, start, end, c, max_gsd_m, errors),
         _result(stats[1], fleet, all_mask, points, start, end, c, max_gsd_m, errors),
