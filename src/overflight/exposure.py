@@ -386,12 +386,9 @@ class Exposure(_Table[ExposureInterval]):
               ) -> list[tuple[datetime, datetime]]:
         """The exposed spans ``(start, end)``: of the whole target (``by`` None), or of one
         key of ``by`` (the times some satellite of that country, kind or operator watches)."""
-        if by is None:
-            cov = self._all()
-        else:
-            cov = self._by(by).get(key or "")
-            if cov is None:
-                return []
+        cov = self._all() if by is None else self._by(by).get(key or "")
+        if cov is None:
+            return []
         return [(_dt(a), _dt(b)) for a, b in zip(cov.start.tolist(), cov.end.tolist(),
                                                   strict=True)]
 
