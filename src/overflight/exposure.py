@@ -302,6 +302,7 @@ class Exposure(_Table[ExposureInterval]):
                  constraints: Mapping[str, Any] | None = None,
                  skipped: Sequence[Skipped] = (), warnings: Sequence[str] = ()) -> None:
         super().__init__(intervals)
+        incomplete = _incomplete(skipped, start, end)
         self.target = target
         self.sites = list(sites)
         self.start = start
@@ -311,6 +312,15 @@ class Exposure(_Table[ExposureInterval]):
         self.constraints = dict(constraints or {})
         self.skipped = list(skipped)
         self.warnings = list(warnings)
+        self.incomplete = incomplete
+        if incomplete:
+            n = len({k.norad_id for k in skipped
+                     if k.start is not None and k.reason.startswith("stale")})
+            hours = sum((b - a).total_seconds() for a, b in incomplete) / 3600
+            self.warnings.append(
+                f"from {_cell(incomplete[0][0])} ({hours:.1f} h in all) the element sets of "
+                f"{n} satellites are too old to use: their windows are not computed there, so "
+                "unobserved times in those spans are not established")
         self._w = windows
         self._t0, self._t1 = _ns(start), _ns(end)
         self._cache: dict[tuple[str, str] | None, _Coverage] = {}
@@ -415,7 +425,8 @@ class Exposure(_Table[ExposureInterval]):
         """Whole-target figures: ``exposed_fraction``, ``exposed_s``, ``span_s``, the longest
         unobserved gap, distinct ``satellites``, ``windows``, ``intervals``, the
         ``next_exposure`` from start (start itself when exposed then) with its satellites,
-        and satellite counts per country and kind."""
+        satellite counts per country and kind, and ``incomplete_s``/``incomplete_from``: how
+        long, and from when, some satellite's element set was too old to compute."""
         cov = self._all()
         st = self._stats("all", "all", cov)
         nxt = self[0] if len(self) else None
@@ -440,6 +451,8 @@ class Exposure(_Table[ExposureInterval]):
             "next_exposure_satellites": [] if nxt is None else [o.name for o in nxt.satellites],
             "satellites_by_country": dict(sorted(per_country.items())),
             "satellites_by_kind": dict(sorted(per_kind.items())),
+            "incomplete_s": sum((b - a).total_seconds() for a, b in self.incomplete),
+            "incomplete_from": self.incomplete[0][0] if self.incomplete else None,
         }
 
     # ---- rows and exports ------------------------------------------------------------------
@@ -509,6 +522,18 @@ class Exposure(_Table[ExposureInterval]):
                 f"{100 * s['exposed_fraction']:.2f}% of {_cell(self.start)} → "
                 f"{_cell(self.end)} by {s['satellites']} satellites; longest unobserved "
                 f"{s['longest_unobserved_s'] / 3600:.1f} h")
+
+
+def _incomplete(skipped: Sequence[Skipped], start: datetime, end: datetime
+                ) -> list[tuple[datetime, datetime]]:
+    """The parts of [start, end] where some computed satellite's element set is too old
+    (its windows refused there), merged and sorted."""
+    spans = [(_ns(max(k.start, start)), _ns(min(k.end, end))) for k in skipped
+             if k.start is not None and k.end is not None and k.reason.startswith("stale")]
+    if not spans:
+        return []
+    _, _, us, ue = union_intervals([a for a, _ in spans], [b for _, b in spans])
+    return [(_dt(int(a)), _dt(int(b))) for a, b in zip(us, ue, strict=True) if b > a]
 
 
 # ---- building ------------------------------------------------------------------------------------

@@ -189,6 +189,9 @@ def exposure(result: Exposure, *, title: str | None = None, by: str = "country_k
         exposed = sum((e - a).total_seconds() for a, e in spans)
         longest = gaps[0].duration_s if gaps else 0.0
         right.append(f"{100 * exposed / result.span_s:.1f}% · gap {longest / 3600:.1f} h")
+    for a, e in result.incomplete:
+        ax.axvspan(date2num(a), date2num(e), facecolor="none", edgecolor="0.35", hatch="//",
+                   linewidth=0, zorder=3)
     ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=8)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlim(x_start, x_end)
@@ -199,8 +202,11 @@ def exposure(result: Exposure, *, title: str | None = None, by: str = "country_k
     fig.legend(handles=[Patch(color=_EXPOSED_COLOR, label="exposed (a window of a satellite "
                               "of the row)"),
                         Patch(color=_GAP_COLOR, alpha=0.55, label="unobserved"),
-                        Patch(color=_LONGEST_COLOR, alpha=0.6, label="longest unobserved gap")],
-               loc="outside lower center", fontsize=7, ncols=3, frameon=False)
+                        Patch(color=_LONGEST_COLOR, alpha=0.6, label="longest unobserved gap"),
+                        *([Patch(facecolor="none", edgecolor="0.35", hatch="//",
+                                 label="element sets too old for some satellites")]
+                          if result.incomplete else [])],
+               loc="outside lower center", fontsize=7, ncols=4, frameon=False)
     mode = "imaging" if result.imaging else "geometry only"
     text = title or (f"Exposure of {result.target}, {mode} (UTC)"
                      + (f"; {hidden} less exposed {by.replace('_', ' × ')} rows not shown"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from overflight.cli._common import DbOption, emit
+from overflight.cli._common import DbOption, emit, warn
 from overflight.freshness import REFUSE_AFTER_DAYS
 
 if TYPE_CHECKING:
@@ -137,6 +137,8 @@ def register(app: typer.Typer) -> None:
                            db=db, **imaging_args(imaging, include_unknown, kind, max_gsd,
                                                  country, operator, max_age_days, sensors))
         result = exposure_of_plan(plan, table=plan_table(plan))
+        for line in result.warnings[len(plan.warnings()):]:  # the exposure's own notes
+            warn(line)
         if fmt.value in FILE_FORMATS:
             out = output or Path(f"exposure-{_slug(plan.sites[0].name)}.{fmt.value}")
             if fmt.value == "html":

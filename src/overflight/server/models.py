@@ -281,6 +281,8 @@ class ExposureSummaryOut(_Out):
     next_exposure_satellites: list[str]
     satellites_by_country: dict[str, int]
     satellites_by_kind: dict[str, int]
+    incomplete_s: float = Field(description="time some satellite's element set was too old")
+    incomplete_from: str | None
 
 
 class ExposureResponse(_Out):
