@@ -6,14 +6,19 @@ import pytest
 
 PINNED = {
     "overflight": [
-        "OverflightError", "__version__", "coverage", "history", "maneuvers", "open_catalog",
-        "passes", "plot", "site", "track", "verify",
+        "OverflightError", "__version__", "area_passes", "coverage", "exposure", "history",
+        "maneuvers", "open_catalog", "passes", "plot", "site", "track", "verify",
     ],
     "overflight.api": [
-        "area_passes", "coverage", "history", "maneuvers", "open_catalog", "passes", "site",
-        "track", "verify",
+        "area_passes", "coverage", "exposure", "history", "maneuvers", "open_catalog", "passes",
+        "site", "track", "verify",
     ],
-    "overflight.plot": ["coverage", "history", "timeline", "track"],
+    "overflight.plot": ["coverage", "exposure", "history", "timeline", "track"],
+    "overflight.exposure": [
+        "BY", "Breakdown", "Exposure", "ExposureError", "ExposureInterval", "KeyStats",
+        "Observer", "Unobserved", "UnobservedInterval", "complement_intervals",
+        "exposure_of_plan", "union_intervals",
+    ],
     "overflight.results": [
         "Coverage", "CoveragePoint", "History", "Maneuvers", "Passes", "Track", "TrackPoint",
         "Verification",

@@ -27,7 +27,9 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from overflight import plot as plot
+    from overflight.api import area_passes as area_passes
     from overflight.api import coverage as coverage
+    from overflight.api import exposure as exposure
     from overflight.api import history as history
     from overflight.api import maneuvers as maneuvers
     from overflight.api import open_catalog as open_catalog
@@ -37,12 +39,15 @@ if TYPE_CHECKING:
     from overflight.api import verify as verify
     from overflight.errors import OverflightError as OverflightError
 
-_API = ("coverage", "history", "maneuvers", "open_catalog", "passes", "site", "track", "verify")
+_API = ("area_passes", "coverage", "exposure", "history", "maneuvers", "open_catalog", "passes",
+        "site", "track", "verify")
 
 __all__ = [
     "OverflightError",
     "__version__",
+    "area_passes",
     "coverage",
+    "exposure",
     "history",
     "maneuvers",
     "open_catalog",

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from overflight.areas import Area
     from overflight.catalog import Catalog
     from overflight.elements import ElementSet
+    from overflight.exposure import Exposure
     from overflight.geometry import Site
     from overflight.regions import Region
     from overflight.results import Coverage, History, Maneuvers, Passes, Track, Verification
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "area_passes",
     "coverage",
+    "exposure",
     "history",
     "maneuvers",
     "open_catalog",
@@ -312,6 +314,69 @@ def area_passes(
     return passes(satellites, resolve_area(area), start=start, end=end, days=days,
                   min_elevation_deg=min_elevation_deg, max_off_nadir_deg=max_off_nadir_deg,
                   sun_min_deg=sun_min_deg, catalog=catalog, area_mode=mode)
+
+
+def _target(target: Any) -> tuple[list[Site], str | None]:
+    """The sites forming one target, and its name: a site, a list of sites, or any object with
+    a ``sites()`` method (an area's sample sites) and optionally a ``name``."""
+    sites_of = getattr(target, "sites", None)
+    if callable(sites_of) and not isinstance(target, str | tuple | list):
+        out = _sites(list(sites_of()))
+        name = getattr(target, "name", None)
+        return out, name if isinstance(name, str) else None
+    out = _sites(target)
+    return out, None
+
+
+def exposure(
+    satellites: Satellites,
+    target: SiteLike | Sequence[SiteLike] | Any,
+    *,
+    start: TimeLike,
+    end: TimeLike | None = None,
+    days: float | None = None,
+    imaging: bool = True,
+    min_elevation_deg: float = 0.0,
+    max_off_nadir_deg: float | None = None,
+    sun_min_deg: float | None = None,
+    catalog: Catalog | None = None,
+    include_unknown: bool = False,
+    kinds: Sequence[str] = (),
+    max_gsd_m: float | None = None,
+    countries: Sequence[str] = (),
+    operators: Sequence[str] = (),
+    max_age_days: float = 14.0,
+    name: str | None = None,
+    workers: int | None = 1,
+) -> Exposure:
+    """When ``target`` is watched by ``satellites`` in [start, end] (default one day), by
+    whom, and when it is not: exposure intervals (the union of the windows), unobserved
+    intervals (their complement, overall and per country, kind or operator) and a summary.
+
+    ``target``: a site, a list of sites forming one target (a window over any of them counts),
+    or an object with a ``sites()`` method (an area's sample sites; its ``name`` names the
+    target unless ``name`` is given). ``imaging`` (default): each satellite's own sensor rule,
+    non-imagers and satellites the sensor table does not know left out (``include_unknown``
+    keeps the unknown ones, geometry only); ``imaging=False``: geometry only with
+    ``min_elevation_deg``/``max_off_nadir_deg``/``sun_min_deg``. Filters and ``max_age_days``
+    as :func:`passes`. Meaning and limits: ``docs/exposure.md``.
+    """
+    from overflight.access import Constraints, check_interval
+    from overflight.exposure import exposure_of_plan
+    from overflight.passes import plan_elements
+
+    t0, t1 = _interval(start, end, days)
+    assert t1 is not None
+    check_interval(t0, t1)
+    c = Constraints(min_elevation_deg=min_elevation_deg, max_off_nadir_deg=max_off_nadir_deg,
+                    sun_min_deg=sun_min_deg)
+    c.validate()
+    site_list, target_name = _target(target)
+    elsets = _elsets(satellites, catalog, t0)
+    plan = plan_elements(elsets, site_list, t0, t1, c, imaging=imaging,
+                         include_unknown=include_unknown, kinds=kinds, max_gsd_m=max_gsd_m,
+                         countries=countries, operators=operators, max_age_days=max_age_days)
+    return exposure_of_plan(plan, target=name or target_name, workers=workers)
 
 
 def verify(

@@ -19,13 +19,14 @@ if TYPE_CHECKING:
 
     from overflight.access import Window
     from overflight.coverage import CoverageComparison, CoverageResult
+    from overflight.exposure import Exposure
     from overflight.geometry import Site
     from overflight.history import OrbitState
     from overflight.maneuvers import Maneuver
     from overflight.regions import Grid
     from overflight.results import Coverage, History, Passes, Track
 
-__all__ = ["coverage", "history", "timeline", "track"]
+__all__ = ["coverage", "exposure", "history", "timeline", "track"]
 
 #: The tallest timeline, inches: it fits a landscape page with its title.
 MAX_TIMELINE_HEIGHT_IN = 7.5
@@ -135,6 +136,81 @@ def timeline(
                         Patch(color=_NIGHT_COLOR, label="Sun below the site's horizon")],
                loc="outside lower center", fontsize=7, ncols=2, frameon=False)
     text = title or f"Overflight windows: {len(wins)}"
+    ax.set_title(_wrap(text, fig, 10), fontsize=10)
+    return fig
+
+
+# ---- exposure ---------------------------------------------------------------------------------
+_EXPOSED_COLOR = "tab:red"
+_GAP_COLOR = "#9ecae1"
+_LONGEST_COLOR = "#3182bd"
+
+
+def exposure(result: Exposure, *, title: str | None = None, by: str = "country_kind",
+             max_rows: int = 24) -> Figure:
+    """Exposure timeline of one target: a first row for every satellite together, then one
+    row per key of ``by`` (default country × kind, most exposed first); exposure intervals
+    drawn as bars (at least a pixel wide), unobserved gaps shaded, each row's longest gap
+    darker, its exposed percentage and longest gap on the right.
+
+    At most ``max_rows`` rows (the least exposed keys are left out, and counted in the title);
+    the figure fits a landscape page (at most ``MAX_TIMELINE_HEIGHT_IN`` tall).
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    rows: list[tuple[str, str | None]] = [("all satellites", None)]
+    stats = list(result.breakdown(by))
+    max_rows = max(2, max_rows)
+    hidden = max(0, len(stats) - (max_rows - 1))
+    rows += [(k.key, k.key) for k in stats[: max_rows - 1]]
+    height = min(MAX_TIMELINE_HEIGHT_IN, 2.1 + 0.32 * max(len(rows), 3))
+    fig = Figure(figsize=(12, height), layout="constrained")
+    ax = fig.subplots()
+    date2num = _date_axis(ax)
+    x_start, x_end = date2num(result.start), date2num(result.end)
+    min_w = (x_end - x_start) / 1200  # about a pixel at 110 dpi: short windows stay visible
+    right: list[str] = []
+    for i, (_, key) in enumerate(rows):
+        b = None if key is None else by
+        gaps = result.unobserved(b, key).records
+        if gaps:
+            ax.broken_barh([(date2num(g.start), date2num(g.end) - date2num(g.start))
+                            for g in gaps], (i - 0.4, 0.8), color=_GAP_COLOR, alpha=0.55,
+                           linewidth=0)
+            g = gaps[0]
+            ax.broken_barh([(date2num(g.start), date2num(g.end) - date2num(g.start))],
+                           (i - 0.4, 0.8), color=_LONGEST_COLOR, alpha=0.6, linewidth=0)
+        spans = result.spans(b, key)
+        if spans:
+            ax.broken_barh([(date2num(a), max(date2num(e) - date2num(a), min_w))
+                            for a, e in spans], (i - 0.3, 0.6), color=_EXPOSED_COLOR,
+                           linewidth=0)
+        exposed = sum((e - a).total_seconds() for a, e in spans)
+        longest = gaps[0].duration_s if gaps else 0.0
+        right.append(f"{100 * exposed / result.span_s:.1f}% · gap {longest / 3600:.1f} h")
+    for a, e in result.incomplete:
+        ax.axvspan(date2num(a), date2num(e), facecolor="none", edgecolor="0.35", hatch="//",
+                   linewidth=0, zorder=3)
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=8)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlim(x_start, x_end)
+    ax.grid(axis="x", alpha=0.3)
+    twin = ax.twinx()
+    twin.set_ylim(len(rows) - 0.5, -0.5)
+    twin.set_yticks(range(len(rows)), right, fontsize=7)
+    fig.legend(handles=[Patch(color=_EXPOSED_COLOR, label="exposed (a window of a satellite "
+                              "of the row)"),
+                        Patch(color=_GAP_COLOR, alpha=0.55, label="unobserved"),
+                        Patch(color=_LONGEST_COLOR, alpha=0.6, label="longest unobserved gap"),
+                        *([Patch(facecolor="none", edgecolor="0.35", hatch="//",
+                                 label="element sets too old for some satellites")]
+                          if result.incomplete else [])],
+               loc="outside lower center", fontsize=7, ncols=4, frameon=False)
+    mode = "imaging" if result.imaging else "geometry only"
+    text = title or (f"Exposure of {result.target}, {mode} (UTC)"
+                     + (f"; {hidden} less exposed {by.replace('_', ' × ')} rows not shown"
+                        if hidden else ""))
     ax.set_title(_wrap(text, fig, 10), fontsize=10)
     return fig
 

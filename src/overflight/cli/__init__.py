@@ -31,6 +31,7 @@ def _register() -> None:
         claims_cmd,
         coverage_cmd,
         demo_cmd,
+        exposure_cmd,
         history_cmd,
         passes_cmd,
         sensors_cmd,
@@ -42,6 +43,7 @@ def _register() -> None:
         catalog_cmd.app, name="catalog", help="Import, list, show and export element sets."
     )
     passes_cmd.register(app)
+    exposure_cmd.register(app)
     sensors_cmd.register(app)
     areas_cmd.register(app)
     track_cmd.register(app)

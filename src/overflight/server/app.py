@@ -31,6 +31,8 @@ from overflight.server.jobs import Job, JobManager, JobsBusy
 from overflight.server.models import (
     CatalogPage,
     ErrorOut,
+    ExposureQuery,
+    ExposureResponse,
     GroupOut,
     HistoryPage,
     ImportRequest,
@@ -401,6 +403,10 @@ def create_app(
     async def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
+    @app.get("/exposure", include_in_schema=False)
+    async def exposure_page() -> FileResponse:
+        return FileResponse(STATIC / "exposure.html", media_type="text/html")
+
     @app.get("/docs", include_in_schema=False)
     async def docs() -> FileResponse:
         return FileResponse(STATIC / "docs.html", media_type="text/html")
@@ -489,6 +495,12 @@ def create_app(
              summary="Overflight-warning timeline for one site (overflight watch)")
     async def watch(q: Annotated[WatchQuery, Query()]) -> Any:
         return _json(*await run(svc.watch, q))
+
+    @app.get("/api/exposure", response_model=ExposureResponse, responses=_ERRORS,
+             tags=["passes"], summary="Exposure of one site: when it is watched, by whom, and "
+             "when not (overflight exposure)")
+    async def exposure(q: Annotated[ExposureQuery, Query()]) -> Any:
+        return _json(*await run(svc.exposure, q))
 
     @app.post("/api/jobs/passes", response_model=JobAccepted, status_code=202,
               responses=_ERRORS, tags=["jobs"],

@@ -24,6 +24,10 @@ __all__ = [
     "ClaimResultOut",
     "DecayOut",
     "ErrorOut",
+    "ExposureIntervalOut",
+    "ExposureQuery",
+    "ExposureResponse",
+    "ExposureSummaryOut",
     "GeometryOut",
     "GroupOut",
     "HistoryPage",
@@ -34,9 +38,11 @@ __all__ = [
     "JobAccepted",
     "JobResult",
     "JobStatus",
+    "KeyStatsOut",
     "LimitsOut",
     "ManeuverOut",
     "ManeuversResponse",
+    "ObserverOut",
     "OpportunityOut",
     "OrbitHistoryResponse",
     "OrbitStateOut",
@@ -49,6 +55,7 @@ __all__ = [
     "SkippedOut",
     "TrackPoint",
     "TrackResponse",
+    "UnobservedOut",
     "VerifyRequest",
     "VerifyResponse",
     "WatchQuery",
@@ -192,6 +199,122 @@ class PassesResponse(_Out):
     warnings: list[str]
     skipped: list[SkippedOut] = Field(default_factory=list)
     imaging: bool = False
+
+
+# ---- exposure ----------------------------------------------------------------------------------
+ExposureBy = Literal["country", "kind", "operator", "country_kind"]
+
+
+def _default_by() -> list[ExposureBy]:
+    return ["country", "kind", "country_kind"]
+
+
+class ExposureQuery(_In):
+    """Exposure of one site (``overflight exposure``): by default the 'resource' group with
+    each satellite's own imaging rule; ``by``: the breakdown (country, kind, operator,
+    country_kind)."""
+
+    site: str
+    sat: list[str] = Field(default_factory=list)
+    group: list[str] = Field(default_factory=list)
+    start: str | None = Field(default=None, description="ISO 8601 with Z or offset, or 'now'")
+    end: str | None = None
+    days: float | None = Field(default=None, gt=0, description="length in days (default 1)")
+    imaging: bool = Field(default=True, description="each satellite's own sensor rule")
+    min_elevation_deg: float | None = None
+    max_off_nadir_deg: float | None = None
+    include_unknown: bool = False
+    kind: list[str] = Field(default_factory=list, description="sensor kinds (optical, sar…)")
+    max_gsd_m: float | None = Field(default=None, gt=0)
+    country: list[str] = Field(default_factory=list, description="operator country, alpha-3")
+    operator: list[str] = Field(default_factory=list, description="text in operator's name")
+    max_age_days: float = Field(default=14.0, gt=0)
+    by: list[ExposureBy] = Field(default_factory=_default_by,
+                                 description="breakdowns to return")
+    max_unobserved: int = Field(default=200, ge=1, le=10_000,
+                                description="unobserved intervals returned per list")
+
+
+class ObserverOut(_Out):
+    norad_id: int
+    name: str
+    country: str
+    operator: str
+    kind: str
+
+
+class ExposureIntervalOut(_Out):
+    start: str
+    end: str
+    duration_s: float
+    satellites: list[ObserverOut]
+    countries: list[str]
+    kinds: list[str]
+    windows: int
+    best_gsd_m: float | None
+
+
+class UnobservedOut(_Out):
+    start: str
+    end: str
+    duration_s: float
+    by: str | None
+    key: str | None
+
+
+class KeyStatsOut(_Out):
+    by: str
+    key: str
+    satellites: int
+    windows: int
+    intervals: int
+    exposed_s: float
+    exposed_fraction: float
+    longest_unobserved_s: float
+    longest_unobserved_start: str | None
+    longest_unobserved_end: str | None
+    next_exposure: str | None
+
+
+class ExposureSummaryOut(_Out):
+    span_s: float
+    exposed_s: float
+    exposed_fraction: float
+    unobserved_s: float
+    longest_unobserved_s: float
+    longest_unobserved_start: str | None
+    longest_unobserved_end: str | None
+    satellites: int
+    satellites_computed: int
+    windows: int
+    intervals: int
+    next_exposure: str | None
+    next_exposure_satellites: list[str]
+    satellites_by_country: dict[str, int]
+    satellites_by_kind: dict[str, int]
+    incomplete_s: float = Field(description="time some satellite's element set was too old")
+    incomplete_from: str | None
+
+
+class ExposureResponse(_Out):
+    """:meth:`overflight.exposure.Exposure.to_dict`: the request, summary, exposure intervals,
+    unobserved intervals (longest first) and the breakdowns."""
+
+    kind: str
+    target: str
+    sites: list[SiteRef]
+    start: str
+    end: str
+    imaging: bool
+    constraints: dict[str, float | bool | None]
+    skipped: list[SkippedOut]
+    warnings: list[str]
+    summary: ExposureSummaryOut
+    count: int
+    intervals: list[ExposureIntervalOut]
+    unobserved: list[UnobservedOut]
+    breakdown: dict[str, list[KeyStatsOut]]
+    unobserved_by: dict[str, list[UnobservedOut]]
 
 
 # ---- jobs ----------------------------------------------------------------------------------------

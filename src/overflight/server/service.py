@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from overflight.catalog import history_rows, info_row, list_rows
 from overflight.server.models import (
     ClaimIn,
+    ExposureQuery,
     ImportRequest,
     PassesRequest,
     VerifyRequest,
@@ -418,6 +419,30 @@ class Service:
             max_age_days=q.max_age_days,
         )
         return self.passes(req, default_groups=[WATCH_GROUP])
+
+    def exposure(self, q: ExposureQuery) -> tuple[bytes, bool]:
+        """Exposure of one site (:func:`overflight.exposure.exposure_of_plan`) within the
+        interactive limit, as the JSON of :class:`~overflight.server.models.ExposureResponse`:
+        (body, from cache)."""
+        from overflight.exposure import exposure_of_plan
+        from overflight.passes import WATCH_GROUP
+        from overflight.server.models import ExposureResponse
+
+        req = PassesRequest(
+            sat=q.sat, group=q.group, site=[q.site], start=q.start, end=q.end, days=q.days,
+            min_elevation_deg=q.min_elevation_deg, max_off_nadir_deg=q.max_off_nadir_deg,
+            imaging=q.imaging, include_unknown=q.include_unknown, kind=q.kind,
+            max_gsd_m=q.max_gsd_m, country=q.country, operator=q.operator,
+            max_age_days=q.max_age_days)
+        plan = self.plan_passes(req, default_groups=[WATCH_GROUP])
+        key = ("exposure", plan.key(), tuple(q.by), q.max_unobserved)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit, True
+        out = exposure_of_plan(plan).to_dict(by=q.by, max_unobserved=q.max_unobserved)
+        body = ExposureResponse.model_validate(out).model_dump_json().encode("utf-8")
+        self.cache.put(key, body)
+        return body, False
 
     def passes_job(self, plan: PassPlan) -> Callable[[JobContext], PassesJobResult]:
         """The job function computing ``plan`` with progress per batch of satellites."""

@@ -1,0 +1,170 @@
+"""`overflight exposure TARGET`: when a site is watched, by which country's optical and radar
+satellites, and when it is not (an open SATRAN)."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from overflight.cli._common import DbOption, emit, warn
+from overflight.freshness import REFUSE_AFTER_DAYS
+
+if TYPE_CHECKING:
+    from overflight.exposure import Exposure
+
+
+class ExposureFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    ics = "ics"
+    png = "png"
+    svg = "svg"
+    html = "html"
+
+
+class By(StrEnum):
+    country = "country"
+    kind = "kind"
+    operator = "operator"
+    country_kind = "country_kind"
+
+
+FILE_FORMATS = ("png", "svg", "html")  # written to a file (--output, else a default name)
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
+
+
+def write_table(result: Exposure, by: str, top: int) -> None:
+    """Summary, longest gaps overall and per key, the breakdown and the exposure intervals."""
+    from overflight.exposure import BREAKDOWN_COLUMNS, breakdown_row, u_row
+    from overflight.passes import span_text
+    from overflight.results import _cell
+
+    s = result.summary()
+    nxt = s["next_exposure"]
+    typer.echo(f"Exposure of {result.target} {span_text(result.start, result.end)} "
+               f"({'imaging' if result.imaging else 'geometry only'})")
+    typer.echo(f"  exposed {100 * s['exposed_fraction']:.2f}% of the time by "
+               f"{s['satellites']} of {s['satellites_computed']} satellites in "
+               f"{s['intervals']} intervals ({s['windows']} windows)")
+    if s["longest_unobserved_start"] is not None:
+        typer.echo(f"  longest unobserved: {s['longest_unobserved_s'] / 3600:.2f} h, "
+                   f"{_cell(s['longest_unobserved_start'])} → "
+                   f"{_cell(s['longest_unobserved_end'])}")
+    typer.echo("  next exposure: " + ("none in the span" if nxt is None else
+               f"{_cell(nxt)} ({', '.join(s['next_exposure_satellites'][:6])}"
+               + (" …" if len(s["next_exposure_satellites"]) > 6 else "") + ")"))
+    gaps = [u_row(u) for u in result.unobserved().records[:top]]
+    if gaps:
+        emit(gaps, "table", title=f"Longest unobserved intervals (UTC, top {top})",
+             columns=["start", "end", "hours"])
+    emit([breakdown_row(k) for k in result.breakdown(by)], "table",
+         title=f"Exposure by {by.replace('_', ' × ')} (UTC)", columns=BREAKDOWN_COLUMNS)
+    per_key = [u_row(u) for u in result.unobserved(by).records[:top]]
+    if per_key:
+        emit(per_key, "table", title=f"Longest unobserved by {by.replace('_', ' × ')} "
+             f"(no satellite of that {by.replace('_', ' × ')}; top {top})",
+             columns=["key", "start", "end", "hours"])
+    rows = [{"start": _cell(r.start), "end": _cell(r.end)[11:],
+             "min": f"{r.duration_s / 60:.1f}",
+             "satellites": ", ".join(o.name for o in r.satellites[:4])
+             + (f" +{len(r.satellites) - 4}" if len(r.satellites) > 4 else ""),
+             "countries": " ".join(r.countries), "kinds": " ".join(r.kinds),
+             "best m": "" if r.best_gsd_m is None else f"{r.best_gsd_m:.2f}"}
+            for r in result]
+    if rows:
+        emit(rows, "table", title="Exposure intervals (UTC)",
+             columns=["start", "end", "min", "satellites", "countries", "kinds", "best m"])
+    else:
+        typer.echo("no exposure intervals: unobserved throughout")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `exposure`."""
+
+    @app.command("exposure")
+    def exposure(
+        target: str = typer.Argument(..., help="Named site or LAT,LON[,ALT_M]."),
+        sat: list[str] = typer.Option([], "--sat", "-s", help="NORAD id or name (repeatable)."),
+        group: list[str] = typer.Option([], "--group", "-g", help="Catalog group (repeatable)."),
+        tle: list[Path] = typer.Option([], "--tle", help="TLE/OMM file of satellites."),
+        start: str | None = typer.Option(None, help="Start, ISO 8601 with Z or offset; 'now'."),
+        end: str | None = typer.Option(None, help="End, ISO 8601."),
+        days: float | None = typer.Option(None, help="Length in days instead of --end."),
+        imaging: bool = typer.Option(True, "--imaging/--no-imaging",
+                                     help="Each satellite's own sensor rule (default); "
+                                     "--no-imaging: geometry only."),
+        min_elevation: float | None = typer.Option(None, help="Geometry: min elevation, deg."),
+        max_off_nadir: float | None = typer.Option(None, help="Geometry: max off-nadir, deg."),
+        include_unknown: bool = typer.Option(False, "--include-unknown",
+                                             help="Imaging: keep satellites the sensor table "
+                                             "does not know (geometry only)."),
+        kind: str | None = typer.Option(None, "--kind", help="Sensor kinds, e.g. optical,sar."),
+        max_gsd: float | None = typer.Option(None, "--max-gsd",
+                                             help="Best nominal resolution at most, m."),
+        country: str | None = typer.Option(None, "--country",
+                                           help="Operator countries (ISO alpha-3), e.g. CHN,RUS."),
+        operator: str | None = typer.Option(None, "--operator",
+                                            help="Text in the operator's name (comma-separated)."),
+        max_age_days: float = typer.Option(REFUSE_AFTER_DAYS, "--max-age-days",
+                                           help="Refuse windows further than this from the "
+                                           "element set's epoch, days."),
+        sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
+        by: By = typer.Option(By.country, "--by", help="Breakdown of the unobserved times."),
+        top: int = typer.Option(10, "--top", min=1, help="Gaps listed in the table."),
+        fmt: ExposureFormat = typer.Option(ExposureFormat.table, "--format", "-f"),
+        output: Path | None = typer.Option(None, "--output", "-o",
+                                           help="Output file (png/svg/html: default "
+                                           "exposure-TARGET.EXT; others: stdout)."),
+        db: Path | None = DbOption,
+    ) -> None:
+        """When a site is exposed to which country's optical and radar satellites, and when
+        it is not watched at all (default: the 'resource' group, imaging rules, one day)."""
+        from overflight.cli.passes_cmd import imaging_args, plan_table
+        from overflight.exposure import CSV_COLUMNS, exposure_of_plan
+        from overflight.passes import WATCH_GROUP, checked_constraints, plan_passes
+
+        c = checked_constraints(min_elevation_deg=min_elevation, max_off_nadir_deg=max_off_nadir)
+        plan = plan_passes(sats=sat, groups=group, files=tle, sites=[target], start=start,
+                           end=end, days=days, constraints=c, default_groups=[WATCH_GROUP],
+                           db=db, **imaging_args(imaging, include_unknown, kind, max_gsd,
+                                                 country, operator, max_age_days, sensors))
+        result = exposure_of_plan(plan, table=plan_table(plan))
+        for line in result.warnings[len(plan.warnings()):]:  # the exposure's own notes
+            warn(line)
+        if fmt.value in FILE_FORMATS:
+            out = output or Path(f"exposure-{_slug(plan.sites[0].name)}.{fmt.value}")
+            if fmt.value == "html":
+                out.write_text(result.to_html(by=[by.value]), encoding="utf-8")
+            else:
+                from overflight.plot import exposure as figure
+
+                figure(result).savefig(out, format=fmt.value, dpi=110)
+            typer.echo(f"wrote {out} ({len(result)} exposure intervals)")
+            return
+        stream = (output.open("w", encoding="utf-8", newline="") if output is not None
+                  else sys.stdout)
+        try:
+            if fmt == ExposureFormat.json:
+                import json
+
+                json.dump(result.to_dict(by=[by.value]), stream, indent=2, allow_nan=False)
+                stream.write("\n")
+            elif fmt == ExposureFormat.csv:
+                emit(result.csv_rows(by.value), "csv", columns=CSV_COLUMNS, out=stream)
+            elif fmt == ExposureFormat.ics:
+                stream.write(result.to_ics())
+            elif output is None:
+                write_table(result, by.value, top)
+            else:
+                raise typer.BadParameter("--output is for png, svg, html, json, csv and ics")
+        finally:
+            if output is not None:
+                stream.close()
