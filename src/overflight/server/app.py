@@ -472,8 +472,14 @@ def create_app(
         return Response(body, media_type="application/json",
                         headers={"X-Overflight-Cache": "hit" if cached else "miss"})
 
+    async def _cached(req: PassesRequest, default_groups: tuple[str, ...] = ()) -> bytes | None:
+        # A cached answer is found in the query pool: no planning, no wait behind the
+        # computations; only a miss is queued for a computation thread.
+        return (await run(svc.cached_passes, req, default_groups, heavy=False))[1]
+
     async def _passes(req: PassesRequest) -> Response:
-        return _json(*await run(svc.passes, req))
+        hit = await _cached(req)
+        return _json(hit, True) if hit is not None else _json(*await run(svc.passes, req))
 
     @app.get("/api/passes", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
              summary="Overflight windows (overflight passes), within the per-request limit")
@@ -488,7 +494,8 @@ def create_app(
     @app.get("/api/watch", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
              summary="Overflight-warning timeline for one site (overflight watch)")
     async def watch(q: Annotated[WatchQuery, Query()]) -> Any:
-        return _json(*await run(svc.watch, q))
+        hit = await _cached(*svc.watch_request(q))
+        return _json(hit, True) if hit is not None else _json(*await run(svc.watch, q))
 
     @app.post("/api/jobs/passes", response_model=JobAccepted, status_code=202,
               responses=_ERRORS, tags=["jobs"],
