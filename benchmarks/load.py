@@ -187,9 +187,9 @@ def scenario_workers(scenario: str, clients: int,
         return [(scenario, passes_request(scenario))] * clients
     if scenario == "reads":
         return [("reads", read_request(norad_ids))] * clients
-    # mixed: half the clients keep the computation threads busy with distinct passes while
-    # the other half read the catalog
-    heavy = clients // 2
+    # mixed: most clients keep the computation threads busy with distinct passes while one
+    # in ten (at least one) reads the catalog, one read after the other
+    heavy = clients - max(1, clients // 10)
     return ([("mixed: passes", passes_request("distinct"))] * heavy
             + [("mixed: reads", read_request(norad_ids))] * (clients - heavy))
 

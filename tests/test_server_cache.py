@@ -5,7 +5,11 @@ answered from before it, and a cached answer is byte for byte the fresh one."""
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +120,7 @@ def test_a_write_by_another_connection_invalidates_the_cache(
     from overflight.catalog.formats import parse_bytes
 
     before = client.get("/api/passes", params=QUERY).json()
+    sets_before = {g["group"]: g["element_sets"] for g in client.get("/api/groups").json()}
     svc = client.app.state.service  # type: ignore[attr-defined]
     # As another process would (the CLI's import): its own connection, not this server's.
     with Catalog.open(svc.db_path) as cat:
@@ -124,6 +129,9 @@ def test_a_write_by_another_connection_invalidates_the_cache(
     after = client.get("/api/passes", params=QUERY)
     assert after.headers["x-overflight-cache"] == "miss" and len(planned) == 2
     assert after.json()["satellites"] > before["satellites"]
+    # The groups' counts (kept per data version too) follow.
+    sets_after = {g["group"]: g["element_sets"] for g in client.get("/api/groups").json()}
+    assert sets_after["mine"] > sets_before["mine"]
 
 
 def test_the_snapshot_then_a_new_database(tmp_path: Path, planned: list[int]) -> None:
@@ -179,3 +187,19 @@ def test_hits_do_not_wait_for_the_computation_threads(client: TestClient) -> Non
         hit = busy.get("/api/passes", params=QUERY)
         assert hit.status_code == 200 and hit.content == fresh
         assert busy.get("/api/passes", params={**QUERY, "days": "2"}).status_code == 503
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_computation_threads_yield_to_queries() -> None:
+    from overflight.server.jobs import BACKGROUND_NICE, lower_thread_priority
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    with ThreadPoolExecutor(1, initializer=lower_thread_priority) as pool:
+        assert pool.submit(nice).result() == min(19, nice() + BACKGROUND_NICE)
+    with TestClient(create_app(token=TOKEN)) as c:  # queries keep the process's priority
+        svc = c.app.state.service  # type: ignore[attr-defined]
+        svc.groups = lambda: [{"group": str(nice()), "objects": 0, "element_sets": 0,
+                               "last_epoch": None}]
+        assert c.get("/api/groups").json()[0]["group"] == str(nice())

@@ -27,7 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from overflight.errors import OverflightError
-from overflight.server.jobs import Job, JobManager, JobsBusy
+from overflight.server.jobs import Job, JobManager, JobsBusy, lower_thread_priority
 from overflight.server.models import (
     CatalogPage,
     ErrorOut,
@@ -149,7 +149,8 @@ class _Guard:
 # ---- running computations with a time limit -------------------------------------------------
 class _Runner:
     """Runs blocking work in threads: ``heavy`` (computations, ``compute_threads`` at once,
-    at most ``max_pending`` queued) or light (catalog queries), each with the time limit."""
+    at most ``max_pending`` queued, at a lower OS priority) or light (catalog queries and
+    cache lookups, never queued behind a computation), each with the time limit."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -164,7 +165,8 @@ class _Runner:
         if not self.closed:
             return
         self.heavy = ThreadPoolExecutor(self.limits.compute_threads,
-                                        thread_name_prefix="overflight-compute")
+                                        thread_name_prefix="overflight-compute",
+                                        initializer=lower_thread_priority)
         self.light = ThreadPoolExecutor(4, thread_name_prefix="overflight-query")
         # Catalog writes, one at a time: never abandoned once started (see import_elements).
         self.writes = ThreadPoolExecutor(1, thread_name_prefix="overflight-write")

@@ -283,6 +283,7 @@ class Service:
         self.catalogs = _Catalogs(self.db_path)
         self.cache = _Cache(limits.cache_entries)
         self.data_version = _DataVersion(self.db_path)
+        self._groups: tuple[tuple[Any, ...], list[dict[str, Any]]] | None = None
         self._write_lock = threading.Lock()
 
     # ---- catalog ---------------------------------------------------------------------------
@@ -310,14 +311,25 @@ class Service:
         }
 
     def groups(self) -> list[dict[str, Any]]:
-        return [g.to_dict() for g in self.catalogs.get().groups()]
+        """Groups with their counts (which take a scan of every element set: kept until the
+        catalog's data version changes)."""
+        version = self.data_version.get()
+        kept = self._groups
+        if version is not None and kept is not None and kept[0] == version:
+            return kept[1]
+        out = [g.to_dict() for g in self.catalogs.get().groups()]
+        if version is not None:
+            self._groups = (version, out)
+        return out
 
     def catalog_page(self, group: str | None, name: str | None, limit: int,
                      offset: int) -> dict[str, Any]:
         from overflight.selection import check_groups
 
         cat = self.catalogs.get()
-        check_groups(cat, [group] if group else [])
+        if group and cat.connection.execute("SELECT 1 FROM groups WHERE name = ?",
+                                            (group,)).fetchone() is None:
+            check_groups(cat, [group])  # the unknown-group error, with the known groups
         latest = cat.latest(group=group or None, name=name or None)
         total = len(latest)
         page = latest[offset: offset + limit]
