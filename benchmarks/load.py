@@ -1,17 +1,23 @@
 """Bounded load test of the web service on loopback.
 
-Starts ``overflight serve`` (uvicorn, one worker process) in a subprocess over the bundled
-snapshot, then runs N concurrent clients for D seconds against ``/api/passes`` for one site and
-the 'resource' group (167 satellites, 24 hours), in two scenarios:
+Starts ``overflight serve`` (uvicorn, one worker process) in a subprocess on 127.0.0.1 over the
+bundled snapshot (or ``--db``, or ``--large``: the shared CelesTrak snapshot and week of history,
+about 226,000 element sets, imported into a temporary database), then runs N concurrent clients
+for D seconds (at most 100 clients and 120 s; it stops by itself) in these scenarios:
 
-* ``same``: every client asks the same question (a popular site): answered from the result
-  cache after the first computation;
-* ``distinct``: every request has its own start time (minute offsets), so each one is computed.
+* ``same``: every client asks ``/api/passes`` the same question (one site, the 'resource' group,
+  24 hours): answered from the result cache after the first computation;
+* ``distinct``: every passes request has its own start minute, so each one is computed;
+* ``reads``: every client reads the catalog (one satellite's detail or a page of a group);
+* ``mixed``: nine clients in ten ask distinct passes (the computation threads stay busy) while
+  the others read the catalog: how quick catalog reads stay under compute load.
 
 Reports requests/s, latency percentiles and errors (any status other than 200, or a transport
-error), with the machine load (``uptime``) before and after: the machine is shared.
+error), the processor time per answer of the server and of this load generator, and the machine
+load (``uptime``) before and after each scenario: the machine is shared.
 
-    .venv/bin/python benchmarks/load.py [--clients 20] [--duration 30] [--scenario both]
+    .venv/bin/python benchmarks/load.py [--clients 20] [--duration 30] [--scenario same ...]
+        [--large [--db PATH]]
 """
 
 from __future__ import annotations
@@ -70,6 +76,15 @@ def uptime() -> str:
                               check=False).stdout.strip()
     except OSError:
         return "uptime unavailable"
+
+
+def cpu_s(pid: int) -> float:
+    """Processor time (user + system) of process ``pid`` so far, seconds (Linux; else NaN)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 Server = tuple[subprocess.Popen[str], str, tempfile.TemporaryDirectory[str]]
@@ -238,9 +253,14 @@ def main() -> None:
         norad_ids = [int(row["norad_id"]) for row in page.json()["items"]]
         for sc in scenarios:
             load_before = uptime()
-            results += asyncio.run(run(base, sc, scenario_workers(sc, args.clients, norad_ids),
-                                       args.duration))
-            print(f"'{sc}': load before {load_before}; after {uptime()}")
+            server0, client0 = cpu_s(proc.pid), time.process_time()
+            done = asyncio.run(run(base, sc, scenario_workers(sc, args.clients, norad_ids),
+                                   args.duration))
+            results += done
+            n = sum(r.ok for r in done)
+            print(f"'{sc}': load before {load_before}; after {uptime()}; processor time per "
+                  f"answer: server {(cpu_s(proc.pid) - server0) / n * 1e3:.1f} ms, load "
+                  f"generator {(time.process_time() - client0) / n * 1e3:.1f} ms")
     finally:
         proc.send_signal(signal.SIGINT)
         try:
