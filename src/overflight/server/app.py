@@ -27,7 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from overflight.errors import OverflightError
-from overflight.server.jobs import Job, JobManager, JobsBusy
+from overflight.server.jobs import Job, JobManager, JobsBusy, lower_thread_priority
 from overflight.server.models import (
     CatalogPage,
     ErrorOut,
@@ -151,7 +151,8 @@ class _Guard:
 # ---- running computations with a time limit -------------------------------------------------
 class _Runner:
     """Runs blocking work in threads: ``heavy`` (computations, ``compute_threads`` at once,
-    at most ``max_pending`` queued) or light (catalog queries), each with the time limit."""
+    at most ``max_pending`` queued, at a lower OS priority) or light (catalog queries and
+    cache lookups, never queued behind a computation), each with the time limit."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -166,7 +167,8 @@ class _Runner:
         if not self.closed:
             return
         self.heavy = ThreadPoolExecutor(self.limits.compute_threads,
-                                        thread_name_prefix="overflight-compute")
+                                        thread_name_prefix="overflight-compute",
+                                        initializer=lower_thread_priority)
         self.light = ThreadPoolExecutor(4, thread_name_prefix="overflight-query")
         # Catalog writes, one at a time: never abandoned once started (see import_elements).
         self.writes = ThreadPoolExecutor(1, thread_name_prefix="overflight-write")
@@ -478,8 +480,14 @@ def create_app(
         return Response(body, media_type="application/json",
                         headers={"X-Overflight-Cache": "hit" if cached else "miss"})
 
+    async def _cached(req: PassesRequest, default_groups: tuple[str, ...] = ()) -> bytes | None:
+        # A cached answer is found in the query pool: no planning, no wait behind the
+        # computations; only a miss is queued for a computation thread.
+        return (await run(svc.cached_passes, req, default_groups, heavy=False))[1]
+
     async def _passes(req: PassesRequest) -> Response:
-        return _json(*await run(svc.passes, req))
+        hit = await _cached(req)
+        return _json(hit, True) if hit is not None else _json(*await run(svc.passes, req))
 
     @app.get("/api/passes", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
              summary="Overflight windows (overflight passes), within the per-request limit")
@@ -494,7 +502,8 @@ def create_app(
     @app.get("/api/watch", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
              summary="Overflight-warning timeline for one site (overflight watch)")
     async def watch(q: Annotated[WatchQuery, Query()]) -> Any:
-        return _json(*await run(svc.watch, q))
+        hit = await _cached(*svc.watch_request(q))
+        return _json(hit, True) if hit is not None else _json(*await run(svc.watch, q))
 
     @app.get("/api/exposure", response_model=ExposureResponse, responses=_ERRORS,
              tags=["passes"], summary="Exposure of one site: when it is watched, by whom, and "

@@ -3,7 +3,10 @@ cancellation and a time limit; finished jobs are kept for a while and then forgo
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -12,7 +15,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["Job", "JobCancelled", "JobContext", "JobManager", "JobsBusy"]
+__all__ = ["Job", "JobCancelled", "JobContext", "JobManager", "JobsBusy",
+           "lower_thread_priority"]
+
+BACKGROUND_NICE = 10
+"""How much nicer than the process the threads that compute run (requests' computations and
+jobs), on the scale of ``nice`` (at most 19)."""
+
+
+def lower_thread_priority() -> None:
+    """Let the calling thread yield the processor to the event loop and the catalog queries
+    (a thread pool initializer): its nice value raised by :data:`BACKGROUND_NICE`. Linux
+    only, where a thread has its own nice value; a no-op elsewhere, or where refused."""
+    if not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, tid,
+                       min(19, os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICE))
+
 
 _FINISHED = ("done", "failed", "cancelled", "expired")
 
@@ -85,7 +106,8 @@ class JobManager:
         size_of: Callable[[Any], int] | None = None,
     ) -> None:
         self._threads = threads
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="overflight-job")
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="overflight-job",
+                                        initializer=lower_thread_priority)
         self._closed = False
         self._jobs: dict[str, Job] = {}
         self._futures: dict[str, Future[None]] = {}
@@ -208,7 +230,8 @@ class JobManager:
         with self._lock:
             if self._closed:
                 self._pool = ThreadPoolExecutor(max_workers=self._threads,
-                                                thread_name_prefix="overflight-job")
+                                                thread_name_prefix="overflight-job",
+                                                initializer=lower_thread_priority)
                 self._closed = False
 
     def shutdown(self) -> None:

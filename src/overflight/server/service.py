@@ -9,6 +9,7 @@ to a status code), never anything with a traceback for the client.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from overflight.passes import PassPlan
     from overflight.server.jobs import JobContext
 
-__all__ = ["ApiError", "Limits", "PassesJobResult", "Service"]
+__all__ = ["ApiError", "Limits", "PassesJobResult", "PassesKey", "Service"]
 
 _CLAIM_MAP_MARGIN = timedelta(minutes=25)
 _CLAIM_MAP_STEP_S = 20.0
@@ -163,6 +164,11 @@ class _Catalogs:
         self._local = threading.local()
         self._generation = 0
 
+    @property
+    def generation(self) -> int:
+        """Imports through this server so far."""
+        return self._generation
+
     def get(self) -> Catalog:
         from overflight.catalog import Catalog
 
@@ -182,9 +188,66 @@ class _Catalogs:
         self._generation += 1
 
 
+class _DataVersion:
+    """What changes whenever the catalog's content may have changed: the database file's
+    identity and SQLite's ``PRAGMA data_version`` as one read-only probe connection sees it
+    (it changes with every commit by any other connection, other processes' included); while
+    no database file exists (the bundled snapshot is served), ``("snapshot",)``. ``None``
+    when the probe fails (nothing is cached then)."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._ident: tuple[int, int] | None = None
+
+    def get(self) -> tuple[Any, ...] | None:
+        try:
+            st = os.stat(self.db_path)
+        except FileNotFoundError:
+            return ("snapshot",)
+        except OSError:
+            return None
+        ident = (st.st_dev, st.st_ino)
+        with self._lock:
+            try:
+                if self._conn is None or self._ident != ident:  # a new or replaced file
+                    self.close()
+                    self._conn = sqlite3.connect(
+                        f"{self.db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=1.0,
+                        isolation_level=None, check_same_thread=False)
+                    self._ident = ident
+                version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error:
+                self.close()
+                return None
+        return (ident, version)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = self._ident = None
+
+
+@dataclass(frozen=True)
+class PassesKey:
+    """A passes request normalized before planning: its interval resolved (``start``,
+    ``end``, aware UTC), every other field as validated, the default groups, and the
+    catalog's data version. Equal keys have byte-identical answers. ``fixed``: False for
+    an interval relative to the clock (``now``), whose answer is not kept."""
+
+    version: tuple[Any, ...]
+    start: datetime
+    end: datetime
+    default_groups: tuple[str, ...]
+    fields: str
+    fixed: bool = True
+
+
 class _Cache:
-    """A small LRU of computed responses as JSON bytes (keyed by the element sets' content, so
-    an import never serves stale answers)."""
+    """A small LRU of computed responses as JSON bytes, keyed by :class:`PassesKey` (the
+    request before planning and the catalog's data version, so an import never serves stale
+    answers)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -220,6 +283,8 @@ class Service:
         self.limits = limits
         self.catalogs = _Catalogs(self.db_path)
         self.cache = _Cache(limits.cache_entries)
+        self.data_version = _DataVersion(self.db_path)
+        self._groups: tuple[tuple[Any, ...], list[dict[str, Any]]] | None = None
         self._write_lock = threading.Lock()
 
     # ---- catalog ---------------------------------------------------------------------------
@@ -247,14 +312,25 @@ class Service:
         }
 
     def groups(self) -> list[dict[str, Any]]:
-        return [g.to_dict() for g in self.catalogs.get().groups()]
+        """Groups with their counts (which take a scan of every element set: kept until the
+        catalog's data version changes)."""
+        version = self.data_version.get()
+        kept = self._groups
+        if version is not None and kept is not None and kept[0] == version:
+            return kept[1]
+        out = [g.to_dict() for g in self.catalogs.get().groups()]
+        if version is not None:
+            self._groups = (version, out)
+        return out
 
     def catalog_page(self, group: str | None, name: str | None, limit: int,
                      offset: int) -> dict[str, Any]:
         from overflight.selection import check_groups
 
         cat = self.catalogs.get()
-        check_groups(cat, [group] if group else [])
+        if group and cat.connection.execute("SELECT 1 FROM groups WHERE name = ?",
+                                            (group,)).fetchone() is None:
+            check_groups(cat, [group])  # the unknown-group error, with the known groups
         latest = cat.latest(group=group or None, name=name or None)
         total = len(latest)
         page = latest[offset: offset + limit]
@@ -355,17 +431,21 @@ class Service:
     # ---- selection ---------------------------------------------------------------------------
     # ---- passes ------------------------------------------------------------------------------
     def plan_passes(self, req: PassesRequest, *, job: bool = False,
-                    default_groups: Sequence[str] = ()) -> PassPlan:
+                    default_groups: Sequence[str] = (),
+                    interval: tuple[datetime, datetime] | None = None) -> PassPlan:
         """Check a passes request (:func:`overflight.passes.plan_passes` on this thread's
-        catalog) and its size; ApiError 422 when too large."""
+        catalog) and its size; ApiError 422 when too large. ``interval``: the request's
+        ``start``/``end``/``days`` already resolved (see :meth:`passes_key`)."""
         from overflight.passes import checked_constraints, plan_passes
 
         c = checked_constraints(
             min_elevation_deg=req.min_elevation_deg, max_off_nadir_deg=req.max_off_nadir_deg,
             max_range_km=req.max_range_km, sun_min_deg=req.sun_min_deg,
             sun_max_deg=req.sun_max_deg, sunlit=req.sunlit, min_duration_s=req.min_duration_s)
-        plan = plan_passes(sats=req.sat, groups=req.group, sites=req.site, start=req.start,
-                           end=req.end, days=req.days, constraints=c,
+        start, end, days = (req.start, req.end, req.days) if interval is None else (
+            interval[0], interval[1], None)
+        plan = plan_passes(sats=req.sat, groups=req.group, sites=req.site, start=start,
+                           end=end, days=days, constraints=c,
                            default_groups=default_groups, catalog=self.catalogs.get(),
                            max_sites=self.limits.max_sites, imaging=req.imaging,
                            include_unknown=req.include_unknown, kinds=req.kind,
@@ -385,29 +465,61 @@ class Service:
                                 f"fields (up to {self.limits.max_job_work:,.0f})")
         return plan
 
+    def passes_key(self, req: PassesRequest,
+                   default_groups: Sequence[str] = ()) -> PassesKey | None:
+        """The cache key of a request, without planning it (no selection, no sites): None
+        when the interval is malformed (planning reports it) or the catalog's data version is
+        unknown. Read before planning, the version is never newer than the data the answer
+        is computed from."""
+        from overflight.errors import OverflightError
+        from overflight.times import resolve_interval
+
+        version = self.data_version.get()
+        if version is None:
+            return None
+        now = datetime.now(UTC)
+        try:
+            t0, t1 = resolve_interval(req.start, req.end, req.days, now=now)
+            # Relative to the clock ('now', the default start): never asked again.
+            fixed = (t0, t1) == resolve_interval(req.start, req.end, req.days,
+                                                 now=now + timedelta(seconds=1))
+        except OverflightError:
+            return None
+        return PassesKey(version, t0, t1, tuple(default_groups),
+                         req.model_dump_json(exclude={"start", "end", "days"}), fixed)
+
+    def cached_passes(self, req: PassesRequest, default_groups: Sequence[str] = (),
+                      ) -> tuple[PassesKey | None, bytes | None]:
+        """(key, cached answer or None): the quick path, run before any computation."""
+        key = self.passes_key(req, default_groups)
+        return key, None if key is None else self.cache.get(key)
+
     def passes(self, req: PassesRequest,
                default_groups: Sequence[str] = ()) -> tuple[bytes, bool]:
         """Windows of a request within the interactive limit, as the JSON of
-        :class:`~overflight.server.models.PassesResponse`: (body, from cache)."""
+        :class:`~overflight.server.models.PassesResponse`: (body, from cache). The cache is
+        asked again here: an identical request computed while this one waited is reused."""
         from overflight.passes import window_dict
         from overflight.sensors import shipped_sensors
         from overflight.server.models import PassesResponse
 
-        plan = self.plan_passes(req, default_groups=default_groups)
-        key = plan.key()
-        hit = self.cache.get(key)
+        key, hit = self.cached_passes(req, default_groups)
         if hit is not None:
             return hit, True
+        plan = self.plan_passes(req, default_groups=default_groups,
+                                interval=None if key is None else (key.start, key.end))
         windows = plan.windows(sensors=shipped_sensors())
         out = _header(plan)
         out["count"] = len(windows)
         out["windows"] = [window_dict(w) for w in windows]
         # Validated once here; a popular answer is then served as bytes from the cache.
         body = PassesResponse.model_validate(out).model_dump_json().encode("utf-8")
-        self.cache.put(key, body)
+        if key is not None and key.fixed:
+            self.cache.put(key, body)
         return body, False
 
-    def watch(self, q: WatchQuery) -> tuple[bytes, bool]:
+    def watch_request(self, q: WatchQuery) -> tuple[PassesRequest, tuple[str, ...]]:
+        """A watch query as the passes request it is, with its default groups."""
         from overflight.passes import WATCH_GROUP
 
         req = PassesRequest(
@@ -418,7 +530,10 @@ class Service:
             max_gsd_m=q.max_gsd_m, country=q.country, operator=q.operator,
             max_age_days=q.max_age_days,
         )
-        return self.passes(req, default_groups=[WATCH_GROUP])
+        return req, (WATCH_GROUP,)
+
+    def watch(self, q: WatchQuery) -> tuple[bytes, bool]:
+        return self.passes(*self.watch_request(q))
 
     def exposure(self, q: ExposureQuery) -> tuple[bytes, bool]:
         """Exposure of one site (:func:`overflight.exposure.exposure_of_plan`) within the
