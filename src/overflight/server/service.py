@@ -152,7 +152,9 @@ class PassesJobResult:
 
 
 def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    from overflight.times import format_utc
+
+    return format_utc(t, decimals=6)
 
 
 class _Catalogs:
