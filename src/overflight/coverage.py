@@ -992,8 +992,11 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     import dask
 
     n = workers or max(1, len(os.sched_getaffinity(0)))
+    # Everything on loopback: the scheduler, its workers and its HTTP endpoint (any free port,
+    # not 8787, dashboard off); nothing of a local cluster listens on other interfaces.
     with dask.config.set(WORKER_MALLOC_ENV), cluster_cls(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
     ) as cluster, client_cls(cluster) as client:
         yield client
 
