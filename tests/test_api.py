@@ -161,8 +161,8 @@ def test_passes_argument_forms_agree() -> None:
     ({"start": "2026-05-31"}, "no offset"),
     ({"start": datetime(2026, 5, 31)}, "no time zone"),
     ({"start": T0, "end": T0, "days": 1}, "end or days, not both"),
-    ({"start": T0, "end": T0 - timedelta(hours=1)}, "not after start"),
-    ({"start": T0, "days": -1}, "days must be positive"),
+    ({"start": T0, "end": T0 - timedelta(hours=1)}, "is not before end"),
+    ({"start": T0, "days": -1}, "days: must be a positive"),
     ({"start": T0, "max_off_nadir_deg": 120}, "off-nadir"),
     ({"start": 5}, "start: expected a datetime"),
 ])

@@ -64,38 +64,26 @@ _DEFAULT_DAYS = 1.0
 
 # ---- arguments --------------------------------------------------------------------------------
 def _time(value: TimeLike, name: str) -> datetime:
-    from overflight.times import TimeError, parse_time, utc
+    from overflight.times import resolve_time
 
-    try:
-        if isinstance(value, datetime):
-            return utc(value)
-        if isinstance(value, str):
-            return parse_time(value)
-    except TimeError as exc:
-        raise OverflightError(f"{name}: {exc}") from None
-    raise OverflightError(f"{name}: expected a datetime or an ISO 8601 string, "
-                          f"not {type(value).__name__}")
+    if not isinstance(value, datetime | str):
+        raise OverflightError(f"{name}: expected a datetime or an ISO 8601 string, "
+                              f"not {type(value).__name__}")
+    return resolve_time(value, name)
 
 
 def _interval(start: TimeLike, end: TimeLike | None, days: float | None,
               default_days: float | None = _DEFAULT_DAYS) -> tuple[datetime, datetime | None]:
-    """``(start, end)`` in aware UTC; end None only when nothing was given and no default."""
-    t0 = _time(start, "start")
-    if end is not None and days is not None:
-        raise OverflightError("give end or days, not both")
+    """``(start, end)`` in aware UTC (:func:`overflight.times.resolve_interval`, its checks and
+    messages); end None only when nothing was given and there is no default."""
+    from overflight.times import resolve_interval
+
+    if end is None and days is None and default_days is None:
+        return _time(start, "start"), None
+    _time(start, "start")
     if end is not None:
-        t1 = _time(end, "end")
-    elif days is not None or default_days is not None:
-        d = days if days is not None else default_days
-        assert d is not None
-        if not d > 0:
-            raise OverflightError(f"days must be positive, got {d}")
-        t1 = t0 + timedelta(days=d)
-    else:
-        return t0, None
-    if t1 <= t0:
-        raise OverflightError(f"end {t1.isoformat()} is not after start {t0.isoformat()}")
-    return t0, t1
+        _time(end, "end")
+    return resolve_interval(start, end, days, default_days=default_days or _DEFAULT_DAYS)
 
 
 def _is_coords(value: object) -> bool:
