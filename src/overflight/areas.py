@@ -492,24 +492,28 @@ def combine_point_windows(
     mode: str = "any",
     sensors: dict[int, Any] | None = None,
     min_duration_s: float = 0.0,
+    extras: Sequence[dict[str, Any]] | None = None,
 ) -> list[AreaWindow]:
     """Area windows from the windows of ``sample``'s points (``table.site_index`` indexes the
     sample), per satellite: the union (``any``) or intersection (``all``) of the point windows,
-    each with its best moment and area fraction. Sorted by start, then NORAD id."""
+    each with its best moment and area fraction. Sorted by start, then NORAD id. ``extras``
+    (one per row of ``table``): the ``extra`` fields of the area window are those of its
+    point window seen highest."""
     _check_mode(mode)
     out: list[AreaWindow] = []
     n_points = len(sample)
     for sat in np.unique(table.sat_index).tolist():
         rows = np.flatnonzero(table.sat_index == sat)
         out += _satellite_runs(table, rows, elsets[sat], sample, mode, n_points, sensors,
-                               min_duration_s)
+                               min_duration_s, extras)
     out.sort(key=lambda w: (w.start, w.norad_id))
     return out
 
 
 def _satellite_runs(table: WindowTable, rows: npt.NDArray[np.int64], es: ElementSet,
                     sample: AreaSample, mode: str, n_points: int,
-                    sensors: dict[int, Any] | None, min_duration_s: float) -> list[AreaWindow]:
+                    sensors: dict[int, Any] | None, min_duration_s: float,
+                    extras: Sequence[dict[str, Any]] | None) -> list[AreaWindow]:
     a = table.start[rows].astype("datetime64[ns]").astype(np.int64)
     b = table.end[rows].astype("datetime64[ns]").astype(np.int64)
     w = sample.weight[table.site_index[rows]]
@@ -538,7 +542,7 @@ def _satellite_runs(table: WindowTable, rows: npt.NDArray[np.int64], es: Element
             moment = (int(times[best]) + int(times[best + 1])) // 2
             fraction = float(min(1.0, weight[best]))
             out.append(_area_window(table, rows, a, b, t0, t1, moment, fraction, es, sample,
-                                    mode, sensors))
+                                    mode, sensors, extras))
         i = j + 1
     return out
 
@@ -546,7 +550,8 @@ def _satellite_runs(table: WindowTable, rows: npt.NDArray[np.int64], es: Element
 def _area_window(table: WindowTable, rows: npt.NDArray[np.int64], a: npt.NDArray[np.int64],
                  b: npt.NDArray[np.int64], t0: int, t1: int, moment: int, fraction: float,
                  es: ElementSet, sample: AreaSample, mode: str,
-                 sensors: dict[int, Any] | None) -> AreaWindow:
+                 sensors: dict[int, Any] | None,
+                 extras: Sequence[dict[str, Any]] | None = None) -> AreaWindow:
     from overflight.times import datetime64_to_utc
 
     def utc(ns: int) -> datetime:
@@ -578,4 +583,5 @@ def _area_window(table: WindowTable, rows: npt.NDArray[np.int64], a: npt.NDArray
         start_clipped=clip_names[int(table.start_clip[starts[0]])] if starts.size else None,
         end_clipped=clip_names[int(table.end_clip[ends[0]])] if ends.size else None,
         area=sample.area.name, area_mode=mode, area_fraction=fraction,
+        extra=dict(extras[int(rep)]) if extras is not None else {},
     )
