@@ -324,8 +324,9 @@ def named_areas() -> dict[str, Area]:
     return dict(_named()[0])
 
 
-def resolve_area(text: str | Area) -> Area:
-    """A shipped area by name or alias (case and punctuation ignored), or a GeoJSON file path."""
+def resolve_area(text: str | Area, *, files: bool = True) -> Area:
+    """A shipped area by name or alias (case and punctuation ignored), or a GeoJSON file path
+    (unless ``files`` is False: a service reads no files named by its clients)."""
     if isinstance(text, Area):
         return text
     spec = text.strip()
@@ -333,7 +334,7 @@ def resolve_area(text: str | Area) -> Area:
     key = aliases.get(_slug(spec))
     if key is not None:
         return areas[key]
-    if spec.lower().endswith((".geojson", ".json")) or Path(spec).is_file():
+    if files and (spec.lower().endswith((".geojson", ".json")) or Path(spec).is_file()):
         return read_area_file(spec)
     import difflib
 
@@ -341,8 +342,8 @@ def resolve_area(text: str | Area) -> Area:
                                                            cutoff=0.6)]
     close = list(dict.fromkeys(close))[:3]
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise AreaError(f"unknown area {spec!r}{hint} (give a name from 'overflight areas' or a "
-                    "GeoJSON file)")
+    what = "a name from 'overflight areas' or a GeoJSON file" if files else "a shipped area"
+    raise AreaError(f"unknown area {spec!r}{hint} (give {what})")
 
 
 # --------------------------------------------------------------------------------------------
