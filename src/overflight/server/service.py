@@ -480,7 +480,9 @@ class Service:
         out["count"] = len(rows)
         out["windows"] = rows
         # Validated once here; a popular answer is then served as bytes from the cache.
-        body = PassesResponse.model_validate(out).model_dump_json().encode("utf-8")
+        # exclude_unset: the area fields appear only in answers about an area.
+        body = PassesResponse.model_validate(out).model_dump_json(exclude_unset=True).encode(
+            "utf-8")
         self.cache.put(key, body)
         return body, False
 
