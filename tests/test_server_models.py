@@ -37,15 +37,24 @@ def test_window_site_group_models() -> None:
     t0 = datetime(2026, 5, 31, tzinfo=UTC)
     windows = find_windows(elsets, [resolve_site("Naval Station Norfolk")], t0,
                            t0 + timedelta(hours=6), Constraints())
+    area_fields = ("area", "area_mode", "area_fraction", "footprint")
     same_fields(m.WindowOut, windows[0].to_dict(), optional=(
-        "elset_age_days", "sensor", "sensor_kind", "resolution_m", "incidence_deg", "look_side"))
+        "elset_age_days", "sensor", "sensor_kind", "resolution_m", "incidence_deg", "look_side",
+        *area_fields))
     from overflight.passes import plan_elements, window_dict
 
     with Catalog.bundled() as cat:
         radar = cat.latest(norad_ids=[31598])  # COSMO-SKYMED 1: every imaging field filled
     plan = plan_elements(radar, [resolve_site("Naval Station Norfolk")], t0,
                          t0 + timedelta(hours=48), Constraints(), imaging=True)
-    same_fields(m.WindowOut, window_dict(plan.windows()[0]))
+    same_fields(m.WindowOut, window_dict(plan.windows()[0]), optional=area_fields)
+    from overflight.areas import resolve_area
+
+    area = resolve_area("Najin port")
+    (aw, *_) = plan.area_windows(area)
+    (fp,) = plan.footprints([aw])
+    same_fields(m.WindowOut, {**window_dict(aw), "footprint": fp.geometry()})
+    same_fields(m.AreaOut, {**area.to_dict(), "geometry": area.geometry()})
     from overflight.freshness import Skipped
 
     same_fields(m.SkippedOut, Skipped(1, "X", "stale", t0, t0).to_dict())

@@ -237,11 +237,11 @@ def passes(
 
     :class:`~overflight.areas.Area` targets (see :func:`area_passes`) may be mixed with sites;
     their windows are :class:`~overflight.areas.AreaWindow` records (``area``,
-    ``area_fraction``), in ``area_mode`` "any" or "all" (geometric constraints only: not with
-    ``imaging``).
+    ``area_fraction``), in ``area_mode`` "any" or "all"; with ``imaging``, each satellite's own
+    rule applies to every point of the area (:meth:`overflight.passes.PassPlan.area_windows`).
     """
     from overflight.access import Constraints, check_interval
-    from overflight.areas import Area, area_windows
+    from overflight.areas import Area
     from overflight.geometry import Site
     from overflight.passes import plan_elements
     from overflight.results import Passes
@@ -261,9 +261,6 @@ def passes(
     points = [x for x in items if not isinstance(x, Area)]
     site_list = _sites(points) if points or not areas else []
     elsets = _elsets(satellites, catalog, t0, owners, object_types)
-    if areas and imaging:
-        raise OverflightError("imaging: not available for area targets yet; give "
-                              "max_off_nadir_deg and sun_min_deg instead")
     plan = plan_elements(elsets, site_list, t0, t1, c, imaging=imaging,
                          include_unknown=include_unknown, kinds=kinds, max_gsd_m=max_gsd_m,
                          countries=countries, operators=operators, max_age_days=max_age_days)
@@ -271,7 +268,7 @@ def passes(
     windows = plan.windows(sensors=sensors) if site_list else []
     for a in areas:
         # Satellites the plan refused (stale, before launch, filtered) are left out here too.
-        windows += area_windows(plan.elsets, a, t0, t1, c, mode=area_mode, sensors=sensors)
+        windows += plan.area_windows(a, mode=area_mode, sensors=sensors)
         lat, lon = a.centroid
         site_list.append(Site(a.name, lat, lon))
     windows.sort(key=lambda w: (w.start, w.site, w.norad_id))

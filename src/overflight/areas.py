@@ -324,8 +324,9 @@ def named_areas() -> dict[str, Area]:
     return dict(_named()[0])
 
 
-def resolve_area(text: str | Area) -> Area:
-    """A shipped area by name or alias (case and punctuation ignored), or a GeoJSON file path."""
+def resolve_area(text: str | Area, *, files: bool = True) -> Area:
+    """A shipped area by name or alias (case and punctuation ignored), or a GeoJSON file path
+    (unless ``files`` is False: a service reads no files named by its clients)."""
     if isinstance(text, Area):
         return text
     spec = text.strip()
@@ -333,7 +334,7 @@ def resolve_area(text: str | Area) -> Area:
     key = aliases.get(_slug(spec))
     if key is not None:
         return areas[key]
-    if spec.lower().endswith((".geojson", ".json")) or Path(spec).is_file():
+    if files and (spec.lower().endswith((".geojson", ".json")) or Path(spec).is_file()):
         return read_area_file(spec)
     import difflib
 
@@ -341,8 +342,8 @@ def resolve_area(text: str | Area) -> Area:
                                                            cutoff=0.6)]
     close = list(dict.fromkeys(close))[:3]
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise AreaError(f"unknown area {spec!r}{hint} (give a name from 'overflight areas' or a "
-                    "GeoJSON file)")
+    what = "a name from 'overflight areas' or a GeoJSON file" if files else "a shipped area"
+    raise AreaError(f"unknown area {spec!r}{hint} (give {what})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -492,24 +493,28 @@ def combine_point_windows(
     mode: str = "any",
     sensors: dict[int, Any] | None = None,
     min_duration_s: float = 0.0,
+    extras: Sequence[dict[str, Any]] | None = None,
 ) -> list[AreaWindow]:
     """Area windows from the windows of ``sample``'s points (``table.site_index`` indexes the
     sample), per satellite: the union (``any``) or intersection (``all``) of the point windows,
-    each with its best moment and area fraction. Sorted by start, then NORAD id."""
+    each with its best moment and area fraction. Sorted by start, then NORAD id. ``extras``
+    (one per row of ``table``): the ``extra`` fields of the area window are those of its
+    point window seen highest."""
     _check_mode(mode)
     out: list[AreaWindow] = []
     n_points = len(sample)
     for sat in np.unique(table.sat_index).tolist():
         rows = np.flatnonzero(table.sat_index == sat)
         out += _satellite_runs(table, rows, elsets[sat], sample, mode, n_points, sensors,
-                               min_duration_s)
+                               min_duration_s, extras)
     out.sort(key=lambda w: (w.start, w.norad_id))
     return out
 
 
 def _satellite_runs(table: WindowTable, rows: npt.NDArray[np.int64], es: ElementSet,
                     sample: AreaSample, mode: str, n_points: int,
-                    sensors: dict[int, Any] | None, min_duration_s: float) -> list[AreaWindow]:
+                    sensors: dict[int, Any] | None, min_duration_s: float,
+                    extras: Sequence[dict[str, Any]] | None) -> list[AreaWindow]:
     a = table.start[rows].astype("datetime64[ns]").astype(np.int64)
     b = table.end[rows].astype("datetime64[ns]").astype(np.int64)
     w = sample.weight[table.site_index[rows]]
@@ -538,7 +543,7 @@ def _satellite_runs(table: WindowTable, rows: npt.NDArray[np.int64], es: Element
             moment = (int(times[best]) + int(times[best + 1])) // 2
             fraction = float(min(1.0, weight[best]))
             out.append(_area_window(table, rows, a, b, t0, t1, moment, fraction, es, sample,
-                                    mode, sensors))
+                                    mode, sensors, extras))
         i = j + 1
     return out
 
@@ -546,7 +551,8 @@ def _satellite_runs(table: WindowTable, rows: npt.NDArray[np.int64], es: Element
 def _area_window(table: WindowTable, rows: npt.NDArray[np.int64], a: npt.NDArray[np.int64],
                  b: npt.NDArray[np.int64], t0: int, t1: int, moment: int, fraction: float,
                  es: ElementSet, sample: AreaSample, mode: str,
-                 sensors: dict[int, Any] | None) -> AreaWindow:
+                 sensors: dict[int, Any] | None,
+                 extras: Sequence[dict[str, Any]] | None = None) -> AreaWindow:
     from overflight.times import datetime64_to_utc
 
     def utc(ns: int) -> datetime:
@@ -578,4 +584,5 @@ def _area_window(table: WindowTable, rows: npt.NDArray[np.int64], a: npt.NDArray
         start_clipped=clip_names[int(table.start_clip[starts[0]])] if starts.size else None,
         end_clipped=clip_names[int(table.end_clip[ends[0]])] if ends.size else None,
         area=sample.area.name, area_mode=mode, area_fraction=fraction,
+        extra=dict(extras[int(rep)]) if extras is not None else {},
     )

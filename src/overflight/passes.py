@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from overflight.access import Constraints, Window, WindowTable
+    from overflight.areas import Area, AreaWindow
     from overflight.catalog import Catalog
     from overflight.elements import ElementSet
+    from overflight.footprints import Footprint
     from overflight.geometry import Site
     from overflight.sensors import Sensor
 
@@ -243,6 +245,61 @@ class PassPlan:
                       dtype="datetime64[ns]")
         k = table.sat_index
         return table.take(np.flatnonzero((table.peak >= lo[k]) & (table.peak <= hi[k])))
+
+    def rule_of(self, norad_id: int) -> SatelliteRule:
+        """The window rule of the satellite ``norad_id`` (the plan's constraints if unknown)."""
+        for i, e in enumerate(self.elsets):
+            if e.norad_id == norad_id:
+                return self.rule(i)
+        return SatelliteRule(self.constraints)
+
+    def area_windows(self, area: Area, *, mode: str = "any",
+                     sensors: Mapping[int, Sensor] | None = None,
+                     spacing_km: float | None = None,
+                     workers: int | None = 1) -> list[AreaWindow]:
+        """Windows of the plan's satellites over ``area`` (``mode`` "any" or "all"; see
+        :func:`overflight.areas.area_windows`), with each satellite's own rule: the windows
+        of the area's sample points come from :meth:`tables` (the same rule groups, radar
+        band cut, look side and usable spans as for sites), so reach, lighting and
+        ``area_fraction`` are the satellite's own. ``min_duration_s`` applies to the area
+        windows; imaging fields (``extra``) are those of the point seen highest. GSD where
+        ``sensors`` knows the satellite."""
+        from overflight.access import WindowTable
+        from overflight.areas import _check_mode, combine_point_windows, sample_area
+        from overflight.export import rows_from_columns
+
+        _check_mode(mode)
+        sample = sample_area(area, spacing_km)
+
+        def pointwise(c: Constraints) -> Constraints:
+            return replace(c, min_duration_s=0.0)
+
+        points = replace(self, sites=sample.sites(), constraints=pointwise(self.constraints),
+                         rules=tuple(replace(r, constraints=pointwise(r.constraints))
+                                     for r in self.rules))
+        table = WindowTable.concat(list(points.tables(workers=workers)))
+        extras = list(rows_from_columns(points.extra_columns(table))) if len(table) else []
+        return combine_point_windows(table, self.elsets, sample, mode=mode,
+                                     sensors=dict(sensors or {}),
+                                     min_duration_s=self.constraints.min_duration_s,
+                                     extras=extras)
+
+    def footprints(self, windows: Sequence[Window],
+                   sensors: Mapping[int, Sensor] | None = None) -> list[Footprint]:
+        """:func:`overflight.footprints.window_footprints` of ``windows`` (same order), each
+        with its satellite's rule (imaging plans: the sensor's reach and elevation limit)."""
+        from overflight.footprints import window_footprints
+
+        out: list[Footprint | None] = [None] * len(windows)
+        groups: dict[SatelliteRule, list[int]] = {}
+        for i, w in enumerate(windows):
+            groups.setdefault(self.rule_of(w.norad_id), []).append(i)
+        for rule, members in groups.items():
+            fps = window_footprints([windows[i] for i in members], self.elsets,
+                                    rule.constraints, sensors=dict(sensors or {}))
+            for i, fp in zip(members, fps, strict=True):
+                out[i] = fp
+        return [fp for fp in out if fp is not None]
 
     def extra_columns(self, table: WindowTable) -> dict[str, list[Any]]:
         """Columns beyond :meth:`Window.to_dict`'s: ``elset_age_days`` (peak − element-set

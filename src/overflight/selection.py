@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from overflight.elements import ElementSet
 from overflight.errors import OverflightError
@@ -88,12 +88,14 @@ def select_elements(
     owners: Sequence[str] | None = None,
     object_types: Sequence[str] | None = None,
 ) -> list[ElementSet]:
-    """Latest element sets of the selected satellites, one per object, in selection order.
+    """Element sets of the selected satellites (each the newest, or the nearest ``as_of``), one
+    per object, in selection order.
 
     ``sats``: NORAD ids, Alpha-5 ids or names (see ``Catalog.resolve``); ``groups``: catalog
     groups; ``files``: TLE/OMM files (their invalid records are reported in ``warnings``).
     ``catalog``: an open catalog to use (else the one at ``db`` is opened when needed).
-    ``as_of``: for satellites named in ``sats``, the element set nearest that time.
+    ``as_of``: for catalog satellites (``sats`` and ``groups``), the element set nearest that
+    time (see :func:`select_from_catalog`).
     ``default_groups``: the groups used when nothing else is selected. ``owners`` and
     ``object_types``: keep only those objects (:func:`filter_elements`).
     """
@@ -245,21 +247,21 @@ def select_from_catalog(
 ) -> list[ElementSet]:
     """Element sets from an open catalog, one per object, in selection order.
 
-    Named satellites get the element set nearest ``as_of`` (before or after; the newest when
-    ``as_of`` is None); groups get each member's newest. Unknown satellites raise the catalog's
+    Every object gets its element set nearest ``as_of`` (:meth:`Catalog.nearest`: before or
+    after, so a past request uses the history stored around it; the newest when ``as_of`` is
+    None or the catalog holds one set of the object). Unknown satellites raise the catalog's
     own errors (``SatelliteNotFound``, ``AmbiguousSatellite``); unknown groups GroupNotFound.
     """
     check_groups(cat, groups)
     ids = [o.norad_id for o in cat.resolve_many(sats)]
-    found = {e.norad_id: e for e in cat.latest(norad_ids=ids)} if ids else {}
-    if as_of is not None:
-        for nid in ids:
-            near = [e for e in cat.bracket(nid, as_of) if e is not None]
-            if near:
-                found[nid] = min(near, key=lambda e: abs((e.epoch - as_of).total_seconds()))
+
+    def pick(**where: Any) -> list[ElementSet]:
+        return cat.latest(**where) if as_of is None else cat.nearest(as_of, **where)
+
+    found = {e.norad_id: e for e in pick(norad_ids=ids)} if ids else {}
     chosen = [found[i] for i in ids if i in found]
     for g in groups:
-        chosen += cat.latest(group=g)
+        chosen += pick(group=g)
     out: dict[int, ElementSet] = {}
     for es in chosen:
         out.setdefault(es.norad_id, es)

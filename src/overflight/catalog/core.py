@@ -895,6 +895,39 @@ class Catalog:
         )
         return list(store.read_element_sets(self._conn.execute(sql, params)))
 
+    @_sqlite_errors
+    def nearest(
+        self,
+        at: datetime,
+        *,
+        group: str | None = None,
+        name: str | None = None,
+        norad_ids: Iterable[int] | None = None,
+    ) -> list[ElementSet]:
+        """The element set of each matching object whose epoch is nearest ``at`` (before or
+        after; a tie goes to the earlier), in NORAD id order. Filters as in :meth:`latest`; an
+        object with one element set gets that one."""
+        before = {e.norad_id: e for e in self.latest(group=group, name=name,
+                                                     norad_ids=norad_ids, as_of=at)}
+        where, params = self._filters(group, name, norad_ids)
+        cols = ", ".join(f"e.{c.strip()}" for c in store.ELEMENT_COLUMNS.split(","))
+        sql = (
+            f"SELECT {cols} FROM objects o JOIN element_sets e ON e.id = ("
+            "SELECT id FROM element_sets WHERE norad_id = o.norad_id AND epoch_us > ? "
+            f"ORDER BY epoch_us ASC, id DESC LIMIT 1){where} ORDER BY o.norad_id"
+        )
+        after = {e.norad_id: e for e in store.read_element_sets(
+            self._conn.execute(sql, [store.datetime_to_us(at), *params]))}
+        out: list[ElementSet] = []
+        for nid in sorted(before.keys() | after.keys()):
+            b, a = before.get(nid), after.get(nid)
+            if b is None or (a is not None and a.epoch - at < at - b.epoch):
+                assert a is not None
+                out.append(a)
+            else:
+                out.append(b)
+        return out
+
     def history(
         self,
         norad_id: int,

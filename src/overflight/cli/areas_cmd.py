@@ -35,18 +35,6 @@ def resolve_areas(names: list[str]) -> list[Area]:
     return [resolve_area(n) for n in names]
 
 
-def imaging_for_areas(imaging: bool, areas: list[Area]) -> bool:
-    """Imaging rules are not applied to area targets yet: say so once, then use the geometric
-    constraints (``--max-off-nadir``, ``--sun-min``) for them."""
-    if imaging and areas:
-        from overflight.cli._common import warn
-
-        warn("sensor rules (--imaging) are not applied to area targets yet; using the "
-             "geometric limits (--max-off-nadir, --sun-min)")
-        return False
-    return imaging
-
-
 def area_site_texts(areas: list[Area]) -> list[str]:
     """``LAT,LON`` of each area's centroid (what a passes plan needs as its sites)."""
     return [f"{a.centroid[0]:.6f},{a.centroid[1]:.6f}" for a in areas]
@@ -55,9 +43,8 @@ def area_site_texts(areas: list[Area]) -> list[str]:
 def plan_area_windows(plan: PassPlan, areas: list[Area], mode: str, *,
                       sensors_file: Path | None = None, point_sites: bool = True
                       ) -> tuple[list[Window], list[Area | Site]]:
-    """Windows of ``plan`` over its sites (if ``point_sites``) and over ``areas``, in display
-    order, and the targets they are over."""
-    from overflight.areas import area_windows
+    """Windows of ``plan`` over its sites (if ``point_sites``) and over ``areas`` (each
+    satellite's own rule in imaging plans), in display order, and the targets they are over."""
     from overflight.cli.passes_cmd import plan_windows
     from overflight.sensors import load_sensors
 
@@ -73,8 +60,7 @@ def plan_area_windows(plan: PassPlan, areas: list[Area], mode: str, *,
 
             warn(line)
     for a in areas:
-        windows += area_windows(plan.elsets, a, plan.start, plan.end, plan.constraints,
-                                mode=mode, sensors=sensors, workers=None)
+        windows += plan.area_windows(a, mode=mode, sensors=sensors, workers=None)
         targets.append(a)
     windows.sort(key=lambda w: (w.start, w.site, w.norad_id))
     return windows, targets
@@ -83,32 +69,36 @@ def plan_area_windows(plan: PassPlan, areas: list[Area], mode: str, *,
 def write_geo(plan: PassPlan, windows: list[Window], targets: list[Area | Site], fmt: str, *,
               sensors_file: Path | None = None) -> None:
     """Windows with their footprints as GeoJSON, KML or CZML on stdout."""
-    from overflight.footprints import window_footprints
     from overflight.geoformats import geo_document
     from overflight.sensors import load_sensors
 
-    fps = window_footprints(windows, plan.elsets, plan.constraints,
-                            sensors=load_sensors(sensors_file))
+    fps = plan.footprints(windows, sensors=load_sensors(sensors_file))
     sys.stdout.write(geo_document(fmt, targets, windows, fps))
 
 
-def write_area_windows(windows: list[Window], fmt: str, title: str) -> None:
-    """Area windows as a table (with the share of the area in reach), JSON, CSV, NDJSON,
-    Parquet or iCalendar on stdout."""
+def write_area_windows(windows: list[Window], fmt: str, title: str, *,
+                       imaging: bool = False) -> None:
+    """Area windows as a table (with the share of the area in reach; ``imaging``: with the
+    sensor columns), JSON, CSV, NDJSON, Parquet or iCalendar on stdout."""
     if fmt == "table":
         if not windows:
             typer.echo("no windows")
             return
-        from overflight.passes import WINDOW_DISPLAY_COLUMNS, window_display_row
+        from overflight.passes import (
+            IMAGING_DISPLAY_COLUMNS,
+            WINDOW_DISPLAY_COLUMNS,
+            window_display_row,
+        )
 
         rows = []
         for w in windows:
-            row = window_display_row(w)
+            row = window_display_row(w, imaging=imaging)
             fraction = getattr(w, "area_fraction", None)
             row["area %"] = "" if fraction is None else f"{100 * fraction:.0f}"
             rows.append(row)
         emit(rows, "table", title=title + " (UTC)",
-             columns=[*WINDOW_DISPLAY_COLUMNS, *_AREA_COLUMNS])
+             columns=[*WINDOW_DISPLAY_COLUMNS,
+                      *(IMAGING_DISPLAY_COLUMNS if imaging else []), *_AREA_COLUMNS])
         return
     if fmt == "ics":
         from overflight.cli.passes_cmd import write_windows
@@ -116,8 +106,9 @@ def write_area_windows(windows: list[Window], fmt: str, title: str) -> None:
         write_windows(windows, fmt, title)
         return
     from overflight.export import columns_from_rows, write_columns
+    from overflight.passes import window_dict
 
-    dicts = [w.to_dict() for w in windows]
+    dicts = [window_dict(w) for w in windows]
     names: list[str] = []
     for d in dicts:
         names += [k for k in d if k not in names]
@@ -133,7 +124,7 @@ def run_passes(plan: PassPlan, areas: list[Area], mode: str, fmt: str, title: st
     if fmt in GEO_FORMATS:
         write_geo(plan, windows, targets, fmt, sensors_file=sensors_file)
     else:
-        write_area_windows(windows, fmt, title)
+        write_area_windows(windows, fmt, title, imaging=plan.imaging)
 
 
 def register(app: typer.Typer) -> None:

@@ -217,8 +217,8 @@ def register(app: typer.Typer) -> None:
                            site_files=sites, all_sites=all_sites, start=start, end=end,
                            days=days, constraints=c, db=db, owners=owner,
                            object_types=object_type, **imaging_args(
-                               areas_cmd.imaging_for_areas(imaging, areas), include_unknown,
-                               kind, max_gsd, country, operator, max_age_days, sensors))
+                               imaging, include_unknown, kind, max_gsd, country, operator,
+                               max_age_days, sensors))
         if areas or fmt.value in areas_cmd.GEO_FORMATS:
             areas_cmd.run_passes(plan, areas, area_mode.value, fmt.value,
                                  f"Overflight windows {span_text(plan.start, plan.end)}",
@@ -281,9 +281,8 @@ def register(app: typer.Typer) -> None:
                            start=start, days=days, constraints=c,
                            default_groups=[WATCH_GROUP], db=db, owners=owner,
                            object_types=object_type,
-                           **imaging_args(areas_cmd.imaging_for_areas(imaging, areas),
-                                          include_unknown, kind, max_gsd, country, operator,
-                                          max_age_days, sensors))
+                           **imaging_args(imaging, include_unknown, kind, max_gsd, country,
+                                          operator, max_age_days, sensors))
         if areas:
             title = f"Overflight warning for {areas[0].name} {span_text(plan.start, plan.end)}"
             if fmt == WatchFormat.png:

@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from overflight.errors import OverflightError
 from overflight.server.jobs import Job, JobManager, JobsBusy, lower_thread_priority
 from overflight.server.models import (
+    AreaOut,
     CatalogPage,
     ErrorOut,
     ExposureQuery,
@@ -435,6 +436,13 @@ def create_app(
         from overflight.sites import named_sites
 
         return [n.to_dict() for n in named_sites()]
+
+    @app.get("/api/areas", response_model=list[AreaOut], tags=["info"],
+             summary="The area targets shipped with overflight, with their outlines")
+    async def areas() -> Any:
+        from overflight.server.service import area_rows
+
+        return area_rows()
 
     @app.get("/api/groups", response_model=list[GroupOut], tags=["catalog"],
              summary="Catalog groups with object and element-set counts")

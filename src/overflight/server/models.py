@@ -7,7 +7,7 @@ Response models carry exactly the fields of the library objects' ``to_dict()`` (
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +18,7 @@ MAX_RANGE_KM = 1_000_000.0
 """Largest ``max_range_km`` a request may give (beyond the Moon's distance)."""
 
 __all__ = [
+    "AreaOut",
     "CatalogPage",
     "CatalogRow",
     "ClaimIn",
@@ -125,6 +126,11 @@ class PassesRequest(_ImagingIn):
     sunlit: bool | None = Field(default=None,
                                 description="satellite in sunlight (true) / shadow (false)")
     min_duration_s: float = Field(default=0.0, ge=0, le=86_400)
+    area: str | None = Field(default=None, max_length=200,
+                             description="a shipped area target (GET /api/areas): windows over "
+                             "it, with footprints; site may then be left out")
+    area_mode: Literal["any", "all"] = Field(default="any",
+                                             description="some (any) or all of the area in reach")
 
 
 class WatchQuery(_ImagingIn):
@@ -167,6 +173,28 @@ class WindowOut(_Out):
     resolution_m: float | None = None
     incidence_deg: float | None = None
     look_side: str | None = None
+    area: str | None = Field(default=None, description="area target of an area window")
+    area_mode: str | None = None
+    area_fraction: float | None = Field(
+        default=None, description="share of the area within reach at the window's best moment")
+    footprint: dict[str, Any] | None = Field(
+        default=None, description="GeoJSON Polygon: the ground within the satellite's reach "
+        "during the window (area requests)")
+
+
+class AreaOut(_Out):
+    """A shipped area target (``overflight areas``) and its outline."""
+
+    name: str
+    title: str
+    source: str
+    precision: str
+    aliases: list[str]
+    centroid_lat_deg: float
+    centroid_lon_deg: float
+    area_km2: float
+    bbox: list[float]
+    geometry: dict[str, Any] = Field(description="GeoJSON MultiPolygon, lon/lat degrees")
 
 
 class SkippedOut(_Out):
@@ -199,6 +227,7 @@ class PassesResponse(_Out):
     warnings: list[str]
     skipped: list[SkippedOut] = Field(default_factory=list)
     imaging: bool = False
+    area: AreaOut | None = None
 
 
 # ---- exposure ----------------------------------------------------------------------------------

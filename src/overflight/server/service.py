@@ -30,6 +30,7 @@ from overflight.server.models import (
 
 if TYPE_CHECKING:
     from overflight.access import WindowTable
+    from overflight.areas import Area
     from overflight.catalog import Catalog
     from overflight.elements import ElementSet
     from overflight.passes import PassPlan
@@ -113,6 +114,65 @@ def _header(plan: PassPlan) -> dict[str, Any]:
         "skipped": [k.to_dict() for k in plan.skipped],
         "imaging": plan.imaging,
     }
+
+
+AREA_WORK_SITES = 40.0
+"""What an area target counts as in a request's work (satellites × sites × days): an area's
+sample points cost the engine about this many single sites (measured: 167 satellites for a
+day over Najin port, 190 points, take 8–60 times one site's time, imaging to horizon limits)."""
+
+
+def _request_area(req: PassesRequest) -> Area | None:
+    """The request's shipped area target (files are never read), or None."""
+    if req.area is None:
+        return None
+    from overflight.areas import resolve_area
+
+    return resolve_area(req.area, files=False)
+
+
+def _centroid_sites(area: Area | None) -> list[str]:
+    assert area is not None
+    lat, lon = area.centroid
+    return [f"{lat:.6f},{lon:.6f}"]
+
+
+def _request_work(plan: PassPlan, area: Area | None, only_area: bool) -> float:
+    if area is None:
+        return plan.work
+    return (0.0 if only_area else plan.work) + len(plan.elsets) * AREA_WORK_SITES * plan.days
+
+
+def _area_answer(plan: PassPlan, req: PassesRequest,
+                 area: Area) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The answer's header and window rows for a request with an area target: the windows over
+    its sites (if any) and over the area (:meth:`PassPlan.area_windows`), every window with its
+    footprint (GeoJSON geometry; the satellite's own reach in imaging plans)."""
+    from overflight.geometry import Site
+    from overflight.passes import window_dict
+    from overflight.sensors import shipped_sensors
+
+    sensors = shipped_sensors()
+    only_area = not req.site
+    windows = [] if only_area else plan.windows(sensors=sensors)
+    windows += plan.area_windows(area, mode=req.area_mode, sensors=sensors)
+    windows.sort(key=lambda w: (w.start, w.site, w.norad_id))
+    footprints = plan.footprints(windows, sensors)
+    out = _header(plan)
+    lat, lon = area.centroid
+    out["sites"] = [*([] if only_area else out["sites"]), Site(area.name, lat, lon).to_dict()]
+    out["work"] = round(_request_work(plan, area, only_area), 1)
+    out["area"] = {**area.to_dict(), "geometry": area.geometry()}
+    rows = [{**window_dict(w), "footprint": fp.geometry()}
+            for w, fp in zip(windows, footprints, strict=True)]
+    return out, rows
+
+
+def area_rows() -> list[dict[str, Any]]:
+    """The shipped area targets with their outlines (``GET /api/areas``)."""
+    from overflight.areas import named_areas
+
+    return [{**a.to_dict(), "geometry": a.geometry()} for a in named_areas().values()]
 
 
 def table_bytes(table: WindowTable) -> int:
@@ -437,17 +497,25 @@ class Service:
                     interval: tuple[datetime, datetime] | None = None) -> PassPlan:
         """Check a passes request (:func:`overflight.passes.plan_passes` on this thread's
         catalog) and its size; ApiError 422 when too large. ``interval``: the request's
-        ``start``/``end``/``days`` already resolved (see :meth:`passes_key`)."""
+        ``start``/``end``/``days`` already resolved (see :meth:`passes_key`). With ``area`` and
+        no ``site`` the plan's one site is the area's centroid; the area counts as
+        ``AREA_WORK_SITES``."""
         from overflight.passes import checked_constraints, plan_passes
 
+        area = _request_area(req)
+        if area is not None and job:
+            raise ApiError(422, "area: background jobs compute windows over sites only; give "
+                                "fewer satellites or days for an area target")
+        only_area = area is not None and not req.site
         c = checked_constraints(
             min_elevation_deg=req.min_elevation_deg, max_off_nadir_deg=req.max_off_nadir_deg,
             max_range_km=req.max_range_km, sun_min_deg=req.sun_min_deg,
             sun_max_deg=req.sun_max_deg, sunlit=req.sunlit, min_duration_s=req.min_duration_s)
         start, end, days = (req.start, req.end, req.days) if interval is None else (
             interval[0], interval[1], None)
-        plan = plan_passes(sats=req.sat, groups=req.group, sites=req.site, start=start,
-                           end=end, days=days, constraints=c,
+        plan = plan_passes(sats=req.sat, groups=req.group,
+                           sites=_centroid_sites(area) if only_area else req.site,
+                           start=start, end=end, days=days, constraints=c,
                            default_groups=default_groups, catalog=self.catalogs.get(),
                            max_sites=self.limits.max_sites, imaging=req.imaging,
                            include_unknown=req.include_unknown, kinds=req.kind,
@@ -455,11 +523,16 @@ class Service:
                            operators=req.operator, max_age_days=req.max_age_days,
                            owners=req.owner, object_types=req.object_type)
         cap = self.limits.max_job_work if job else self.limits.max_work
-        if plan.work > cap:
-            size = (f"{len(plan.elsets)} satellites × {len(plan.sites)} sites × "
-                    f"{plan.days:.3g} days = {plan.work:,.0f} satellite-site-days")
-            if job:
-                raise ApiError(422, f"request too large: {size}; a background job may compute "
+        work = _request_work(plan, area, only_area)
+        if work > cap:
+            n_sites = (0 if only_area else len(plan.sites)) + (
+                AREA_WORK_SITES if area is not None else 0)
+            note = f" (an area counts as {AREA_WORK_SITES:g})" if area is not None else ""
+            size = (f"{len(plan.elsets)} satellites × {n_sites:g} sites{note} × "
+                    f"{plan.days:.3g} days = {work:,.0f} satellite-site-days")
+            if job or area is not None:
+                which = "a background job" if job else "one request with an area target"
+                raise ApiError(422, f"request too large: {size}; {which} may compute "
                                     f"at most {cap:,.0f}. Use fewer satellites, sites or days")
             raise ApiError(422, f"request too large: {size}; one request may compute at most "
                                 f"{cap:,.0f}. Use fewer satellites, sites or days, or run it "
@@ -510,12 +583,19 @@ class Service:
             return hit, True
         plan = self.plan_passes(req, default_groups=default_groups,
                                 interval=None if key is None else (key.start, key.end))
-        windows = plan.windows(sensors=shipped_sensors())
-        out = _header(plan)
-        out["count"] = len(windows)
-        out["windows"] = [window_dict(w) for w in windows]
+        area = _request_area(req)
+        if area is None:
+            windows = plan.windows(sensors=shipped_sensors())
+            out = _header(plan)
+            rows = [window_dict(w) for w in windows]
+        else:
+            out, rows = _area_answer(plan, req, area)
+        out["count"] = len(rows)
+        out["windows"] = rows
         # Validated once here; a popular answer is then served as bytes from the cache.
-        body = PassesResponse.model_validate(out).model_dump_json().encode("utf-8")
+        # exclude_unset: the area fields appear only in answers about an area.
+        body = PassesResponse.model_validate(out).model_dump_json(exclude_unset=True).encode(
+            "utf-8")
         if key is not None and key.fixed:
             self.cache.put(key, body)
         return body, False

@@ -5,6 +5,7 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const TRACK_COLORS = ["#d1242f", "#0b5cad", "#1a7f37", "#8250df", "#bc4c00", "#bf3989",
                       "#1b7c83", "#7d4e00", "#57606a", "#0550ae"];
 const TRACKS_DRAWN = 8;         // ground tracks drawn automatically after a passes search
+const FOOTPRINTS_DRAWN = 8;     // footprints drawn with them (area answers)
 const LOADING_DELAY_MS = 500;   // show the loading indicator for anything slower than this
 
 // ---- small helpers ------------------------------------------------------------------------------
@@ -137,9 +138,11 @@ class WorldMap {
     svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
     this.base = sv("g", { class: "base" });
     this.sitesLayer = sv("g", { class: "named-sites" });
+    this.footprints = sv("g", { class: "footprints" });
+    this.areas = sv("g", { class: "areas" });
     this.tracks = sv("g", { class: "tracks" });
     this.marks = sv("g", { class: "marks" });
-    svg.append(this.base, this.sitesLayer, this.tracks, this.marks);
+    svg.append(this.base, this.sitesLayer, this.footprints, this.areas, this.tracks, this.marks);
     const grat = sv("g", { class: "graticule-layer" });
     for (let lon = -150; lon <= 150; lon += 30) grat.append(sv("line", { class: "graticule", x1: lon, y1: -90, x2: lon, y2: 90, "vector-effect": "non-scaling-stroke" }));
     for (let lat = -60; lat <= 60; lat += 30) grat.append(sv("line", { class: "graticule", x1: -180, y1: -lat, x2: 180, y2: -lat, "vector-effect": "non-scaling-stroke" }));
@@ -165,10 +168,11 @@ class WorldMap {
     return vb && vb.width ? vb.width / 360 : 1;
   }
 
-  setView(bbox) {  // [minLon, minLat, maxLon, maxLat] or null for the whole world
+  setView(bbox, minWidth) {  // [minLon, minLat, maxLon, maxLat] or null for the whole world
     if (!bbox) { this.svg.setAttribute("viewBox", "-180 -90 360 180"); this.resizeDots(); return; }
     let [x0, y0, x1, y1] = bbox;
-    let w = Math.max(x1 - x0, 8), h = Math.max(y1 - y0, 4);
+    const wmin = minWidth || 8;
+    let w = Math.max(x1 - x0, wmin), h = Math.max(y1 - y0, wmin / 2);
     const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
     w *= 1.25; h *= 1.25;
     if (w / h > 2) h = w / 2; else w = h * 2;
@@ -220,6 +224,26 @@ class WorldMap {
 
   clearTracks() { this.tracks.replaceChildren(); }
 
+  /** Draw an area target's outline (GeoJSON MultiPolygon geometry) and return its element. */
+  area(geometry, label) {
+    this.areas.replaceChildren();
+    const p = sv("path", { class: "area-outline", d: geoPath(geometry), "fill-rule": "evenodd", "vector-effect": "non-scaling-stroke" });
+    this.areas.append(svgTitle(p, label));
+    return p;
+  }
+
+  clearAreas() { this.areas.replaceChildren(); }
+
+  clearFootprints() { this.footprints.replaceChildren(); }
+
+  /** Draw a window's footprint (GeoJSON Polygon geometry) in the window's colour. */
+  footprint(geometry, color, label, key) {
+    const p = sv("path", { class: "footprint", d: geoPath(geometry), fill: color, stroke: color,
+                           "data-key": key || "", "vector-effect": "non-scaling-stroke" });
+    this.footprints.append(svgTitle(p, label));
+    return p;
+  }
+
   /** Draw a ground track (API track points); the line breaks at the antimeridian. */
   track(points, color, label, key) {
     const g = sv("g", { class: "track-group", "data-key": key || "" });
@@ -242,6 +266,29 @@ class WorldMap {
   }
 }
 
+/** SVG path data of a GeoJSON Polygon or MultiPolygon geometry (x = lon, y = -lat). */
+function geoPath(geometry) {
+  const polys = geometry.type === "Polygon" ? [geometry.coordinates]
+    : geometry.type === "MultiPolygon" ? geometry.coordinates : [];
+  let d = "";
+  for (const poly of polys) {
+    for (const ring of poly) {
+      ring.forEach(([lon, lat], i) => { d += (i ? "L" : "M") + lon.toFixed(4) + "," + (-lat).toFixed(4); });
+      d += "Z";
+    }
+  }
+  return d;
+}
+
+/** [lat, lon] pairs of a geometry's outer rings (for zooming). */
+function geoPoints(geometry) {
+  const polys = geometry.type === "Polygon" ? [geometry.coordinates]
+    : geometry.type === "MultiPolygon" ? geometry.coordinates : [];
+  const out = [];
+  for (const poly of polys) for (const [lon, lat] of poly[0]) out.push([lat, lon]);
+  return out;
+}
+
 function trackBBox(points, extra) {
   let x0 = 180, y0 = 90, x1 = -180, y1 = -90;
   const add = (lat, lon) => { x0 = Math.min(x0, lon); x1 = Math.max(x1, lon); y0 = Math.min(y0, lat); y1 = Math.max(y1, lat); };
@@ -256,6 +303,11 @@ let sitesPromise = null;
 function loadSites() {
   if (sitesPromise === null) sitesPromise = api("/api/sites");
   return sitesPromise;
+}
+let areasPromise = null;
+function loadAreas() {
+  if (areasPromise === null) areasPromise = api("/api/areas");
+  return areasPromise;
 }
 let groupsPromise = null;
 function loadGroups() {
@@ -274,7 +326,15 @@ function parseCoords(text) {
   return [lat, lon];
 }
 
+async function currentArea() {
+  const name = $("area-select").value;
+  if (!name) return null;
+  return (await loadAreas()).find((a) => a.name === name) || null;
+}
+
 async function currentSite() {
+  const area = await currentArea();
+  if (area) return { area: area.name, lat: area.centroid_lat_deg, lon: area.centroid_lon_deg, label: area.name, geometry: area.geometry };
   const name = $("site-select").value;
   if (name) {
     const s = (await loadSites()).find((x) => x.name === name);
@@ -288,11 +348,17 @@ async function currentSite() {
 async function markSite() {
   const s = await currentSite();
   passes.map.clearMarks();
+  passes.map.clearAreas();
+  if (s && s.geometry) {
+    passes.map.area(s.geometry, s.label);
+    passes.map.setView(trackBBox([], geoPoints(s.geometry)), 0.12);  // a few km: show the outline
+  }
   if (s) passes.map.star(s.lat, s.lon, s.label);
 }
 
 function passesRequest(site) {
-  const req = { site: [site.query] };
+  const req = site.area ? { area: site.area, area_mode: $("area-mode").value } : { site: [site.query] };
+  if ($("passes-imaging").checked) req.imaging = true;
   const sats = $("passes-sats").value.split(",").map((x) => x.trim()).filter(Boolean);
   if (sats.length) req.sat = sats; else req.group = [$("passes-group").value || "resource"];
   const start = $("passes-start").value.trim();
@@ -313,7 +379,7 @@ async function submitPasses(ev) {
   show($("passes-job"), false);
   const site = await currentSite();
   if (!site) {
-    showError("passes-error", new Error("Choose a named site, type LAT,LON, or click the map."));
+    showError("passes-error", new Error("Choose a named site or an area, type LAT,LON, or click the map."));
     $("site-select").focus();
     return;
   }
@@ -366,6 +432,13 @@ function renderPasses(data) {
   passes.tracks.clear();
   passes.points = [];
   passes.map.clearTracks();
+  passes.map.clearFootprints();
+  passes.map.clearAreas();
+  if (data.area) {
+    passes.map.area(data.area.geometry, `${data.area.title} (${data.area.precision})`);
+    passes.points.push(...geoPoints(data.area.geometry).map(([lat, lon]) => ({ lat_deg: lat, lon_deg: lon })));
+  }
+  drawFootprints(data);
   const siteNames = data.sites.map((s) => s.name).join(", ");
   $("passes-summary").textContent =
     `${data.count} passes of ${data.satellites} satellites over ${siteNames}, ${fmtTime(data.start)} → ${fmtTime(data.end)}`;
@@ -391,6 +464,7 @@ function renderPasses(data) {
       el("td", { className: "num" }, num(w.sun_elevation_deg, 0)), el("td", {}, w.satellite_sunlit ? "yes" : "no"),
       el("td", {}, w.direction.slice(0, 3)), el("td", { className: "num" }, w.gsd_m === null ? "—" : num(w.gsd_m, 2)),
       el("td", { className: "num" }, w.elset_age_days == null ? "—" : num(w.elset_age_days, 1)),
+      el("td", { className: "num" }, w.area_fraction == null ? "—" : num(100 * w.area_fraction, 0)),
       el("td", {}, btn)));
   });
   body.replaceChildren(...rows);
@@ -403,6 +477,20 @@ function renderPasses(data) {
 }
 
 function trackKey(w) { return `${w.norad_id}|${w.start}`; }
+
+/** The footprints of the first windows (area answers carry one per window), coloured as
+ *  their ground tracks will be. */
+function drawFootprints(data) {
+  let n = 0;
+  data.windows.slice(0, FOOTPRINTS_DRAWN).forEach((w, i) => {
+    if (!w.footprint) return;
+    const color = TRACK_COLORS[i % TRACK_COLORS.length];
+    const share = w.area_fraction == null ? "" : `, ${num(100 * w.area_fraction, 0)} % of the area in reach`;
+    passes.map.footprint(w.footprint, color, `${w.name} (${w.norad_id}) ${fmtTime(w.start)} → ${fmtClock(w.end)}${share}`, trackKey(w));
+    n += 1;
+  });
+  $("passes-map").dataset.footprints = String(n);
+}
 
 async function fetchPassTrack(w) {
   const t0 = new Date(Date.parse(w.start) - 5 * 60000).toISOString();
@@ -465,6 +553,11 @@ async function focusTrack(i) {
     }
   }
   passes.map.tracks.append(g);  // on top
+  const key = g.getAttribute("data-key");
+  for (const fp of passes.map.footprints.children) {
+    fp.classList.toggle("focus", fp.getAttribute("data-key") === key);
+    fp.classList.toggle("dim", fp.getAttribute("data-key") !== key);
+  }
   if (!$("passes-world").hidden) await zoomPasses(true);
   for (const tr of $("passes-table").querySelectorAll("tbody tr")) {
     const on = Number(tr.dataset.index) === i;
@@ -532,19 +625,23 @@ async function initPasses() {
   passes.map = new WorldMap($("passes-map"), {
     onClick: (lat, lon) => {
       $("site-select").value = "";
+      $("area-select").value = "";
       $("site-coords").value = `${lat.toFixed(4)},${lon.toFixed(4)}`;
       markSite();
     },
   });
-  const [sites, groups] = await Promise.all([loadSites(), loadGroups()]);
+  const [sites, groups, areas] = await Promise.all([loadSites(), loadGroups(), loadAreas()]);
+  const asel = $("area-select");
+  for (const a of areas) asel.append(el("option", { value: a.name }, `${a.name} (${num(a.area_km2, 1)} km²)`));
   const select = $("site-select");
   for (const s of sites) select.append(el("option", { value: s.name }, s.name + (s.country ? ` (${s.country})` : "")));
   passes.map.drawNamedSites(sites);
   const gsel = $("passes-group");
   for (const g of groups) gsel.append(el("option", { value: g.group }, `${g.group} (${g.objects})`));
   if (groups.some((g) => g.group === "resource")) gsel.value = "resource";
-  select.addEventListener("change", () => { if (select.value) $("site-coords").value = ""; markSite(); });
-  $("site-coords").addEventListener("change", () => { if ($("site-coords").value) select.value = ""; markSite(); });
+  select.addEventListener("change", () => { if (select.value) { $("site-coords").value = ""; asel.value = ""; } markSite(); });
+  $("site-coords").addEventListener("change", () => { if ($("site-coords").value) { select.value = ""; asel.value = ""; } markSite(); });
+  asel.addEventListener("change", () => { if (asel.value) { select.value = ""; $("site-coords").value = ""; } markSite(); });
   $("passes-form").addEventListener("submit", submitPasses);
   $("passes-job-run").addEventListener("click", runPassesJob);
   $("passes-world").addEventListener("click", () => zoomPasses(false));
