@@ -7,7 +7,7 @@ import io
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -34,6 +34,7 @@ __all__ = [
     "emit",
     "fail",
     "progress_bar",
+    "without_ctrl_c",
 ]
 
 EXIT_OK = 0
@@ -231,3 +232,29 @@ def deferred_interrupt() -> Iterator[_Flag]:
         yield flag
     finally:
         signal.signal(signal.SIGINT, old)
+
+
+@contextmanager
+def without_ctrl_c(ctx: AbstractContextManager[T]) -> Iterator[T]:
+    """Enter ``ctx`` (a local Dask cluster) with SIGINT ignored, so the processes it starts
+    inherit that and never see Ctrl-C: a terminal sends it to the whole process group, and
+    Dask's workers would die mid-task with a traceback each. Only this process handles it, by
+    closing ``ctx``. (A Ctrl-C during the second or two of start-up is lost; a blocked signal
+    would not be, but the spawned workers' mask is reset by exec, their ignored signals not.)"""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        with ctx as value:
+            yield value
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    restored = False
+    try:
+        with ctx as value:
+            signal.signal(signal.SIGINT, old)
+            restored = True
+            yield value
+    finally:
+        if not restored:
+            signal.signal(signal.SIGINT, old)

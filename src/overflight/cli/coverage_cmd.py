@@ -19,6 +19,7 @@ from overflight.cli._common import (
     emit,
     progress_bar,
     warn,
+    without_ctrl_c,
 )
 
 if TYPE_CHECKING:
@@ -446,7 +447,7 @@ def _compute(
     work = check_job(coverage_workload(len(elsets) + len(added), len(points),
                                        (t1 - t0).total_seconds() / 86400.0, c, cores=cores),
                      no_limit)
-    with ctx as client, progress_bar(work, "coverage") as bar:
+    with without_ctrl_c(ctx) as client, progress_bar(work, "coverage") as bar:
         kwargs: dict[str, Any] = {"max_gsd_m": max_gsd, "sensors": sensor_table,
                                   "client": client}
         if bar is not None:

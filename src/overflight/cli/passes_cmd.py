@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from overflight.cli._common import (
+    PROGRESS_AFTER_S,
     DbOption,
     Interrupted,
     NoLimitOption,
@@ -20,6 +21,7 @@ from overflight.cli._common import (
     emit,
     progress_bar,
     warn,
+    without_ctrl_c,
 )
 from overflight.freshness import REFUSE_AFTER_DAYS
 from overflight.passes import WATCH_MAX_OFF_NADIR_DEG
@@ -103,8 +105,9 @@ def run_plan(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
 
         try:
             # workers=None: large jobs (several batches) use every core; small ones stay
-            # in-process. Smaller batches when the bar is shown, so it moves.
-            for part in plan.tables(workers=None, batch_size=64 if bar else 512,
+            # in-process. Long jobs in smaller batches, so the bar moves and Ctrl-C keeps more.
+            long = work is not None and work.estimate_s >= PROGRESS_AFTER_S
+            for part in plan.tables(workers=None, batch_size=64 if long else 512,
                                     progress=both, client=client):
                 parts.append(part)
                 done = pending
@@ -122,7 +125,8 @@ def _cluster(scheduler: str | None) -> Any:
         return nullcontext(None)
     from overflight.coverage import dask_client
 
-    return dask_client() if scheduler == "local" else dask_client(scheduler=scheduler)
+    return without_ctrl_c(dask_client() if scheduler == "local"
+                          else dask_client(scheduler=scheduler))
 
 
 def plan_windows(plan: PassPlan, *, sensors_file: Path | None = None,
