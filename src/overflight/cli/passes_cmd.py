@@ -103,6 +103,8 @@ def run_plan(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
             if bar is not None:
                 bar(d, total)
 
+        if bar is not None:
+            bar(0, len(plan.elsets))
         try:
             # workers=None: large jobs (several batches) use every core; small ones stay
             # in-process. Long jobs in smaller batches, so the bar moves and Ctrl-C keeps more.
