@@ -77,9 +77,9 @@ TRACK_S_PER_STEP = 2e-6
 """Ground tracks: seconds per satellite × time step (SGP4 at ~0.5 µs a satellite-time,
 ``docs/benchmarks.md`` propagation, with the frames and writers on top)."""
 
-HISTORY_S_PER_ELSET = 20e-6
-"""History and maneuver scans: seconds per element set read and compared
-(``docs/benchmarks.md``, maneuvers)."""
+HISTORY_S_PER_ELSET = 55e-6
+"""Maneuver scans: seconds per element set, once read (``docs/benchmarks.md``, maneuvers: the
+whole Starlink history, 193,263 sets: orbit table 2.8 s + detection 7.5 s, 53 µs a set)."""
 
 PARALLEL_EFFICIENCY = 0.6
 """Speed-up of each core beyond the first (``docs/benchmarks.md``, windows (b): 30.1 s in one
@@ -127,7 +127,8 @@ def windows_per_unit(constraints: Constraints | None = None) -> float:
 class Workload:
     """What a job costs: ``satellites`` × ``sites`` (or grid points, or time steps) × ``days``
     units, ``items_per_unit`` items (windows) each, at ``s_per_item`` seconds of one core
-    shared over ``cores`` cores plus ``serial_s_per_item`` seconds on one (writing)."""
+    shared over ``cores`` cores plus ``serial_s_per_item`` seconds on one (writing); ``by_day``
+    false for jobs not counted in days (tracks, scans: ``days`` is 1)."""
 
     what: str
     satellites: int
@@ -139,6 +140,7 @@ class Workload:
     cores: int = 1
     site_word: str = "sites"
     item_word: str = "windows"
+    by_day: bool = True
 
     @property
     def units(self) -> float:
@@ -164,10 +166,11 @@ class Workload:
     def describe(self) -> str:
         """``overflight windows: 167 satellites × 22 sites × 30 days (about 600,000 windows):
         about 40 s``."""
-        days = f"{self.days:g} day" + ("" if self.days == 1 else "s")
+        days = (" × " + f"{self.days:g} day" + ("" if self.days == 1 else "s")
+                if self.by_day else "")
         sats = f"{self.satellites:,} satellite" + ("" if self.satellites == 1 else "s")
         items = f" (about {_round_count(self.items)} {self.item_word})" if self.item_word else ""
-        return (f"{self.what}: {sats} × {self.sites:,} {self.site_word} × {days}{items}: "
+        return (f"{self.what}: {sats} × {self.sites:,} {self.site_word}{days}{items}: "
                 f"about {duration_text(self.estimate_s)}")
 
 
@@ -211,14 +214,14 @@ def coverage_workload(satellites: int, points: int, days: float,
 def track_workload(satellites: int, steps: int) -> Workload:
     """Ground tracks: ``satellites`` × ``steps`` time steps."""
     return Workload("ground track", satellites, steps, 1.0, 1.0, TRACK_S_PER_STEP,
-                    site_word="time steps", item_word="")
+                    site_word="time steps", item_word="", by_day=False)
 
 
 def history_workload(satellites: int, element_sets: int) -> Workload:
     """A history or maneuver scan over ``element_sets`` element sets of ``satellites``."""
     per = max(1, round(element_sets / max(1, satellites)))
-    return Workload("history", satellites, per, 1.0, 1.0, HISTORY_S_PER_ELSET,
-                    site_word="element sets each", item_word="")
+    return Workload("maneuver scan", satellites, per, 1.0, 1.0, HISTORY_S_PER_ELSET,
+                    site_word="element sets each", item_word="", by_day=False)
 
 
 def max_job_s() -> float:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from overflight.cli._common import DbOption, UserError, emit, warn
+from overflight.cli._common import DbOption, UserError, check_job, emit, warn
 
 if TYPE_CHECKING:
     from overflight.elements import ElementSet
@@ -281,6 +281,11 @@ def register(app: typer.Typer) -> None:
             site = resolve_site(station)
         t0, t1 = _interval(since, until)
         hist = load_histories(sat, group, tle_history, t0, t1, db)
+        from overflight.workload import history_workload
+
+        # An estimate only (no cap): the histories are read already, the scan is linear.
+        check_job(history_workload(len(hist), sum(len(v) for v in hist.values())),
+                  no_limit=True)
         config = DetectionConfig(threshold=threshold, min_delta_v_m_s=min_dv)
         result = detect_maneuvers(hist, config=config)
         found = result.maneuvers
