@@ -41,8 +41,15 @@ PINNED = {
         "REFUSE_AFTER_DAYS", "STALE_AFTER_DAYS", "Skipped", "StaleElementSet", "StaleReport",
         "launch_year", "stale_elements", "usable_spans",
     ],
+    "overflight.workload": [
+        "COVERAGE_S_PER_WINDOW", "DEFAULT_MAX_JOB_S", "HISTORY_S_PER_ELSET", "MAX_JOB_ENV",
+        "PARALLEL_EFFICIENCY", "REFERENCE_ALT_KM", "TRACK_S_PER_STEP", "WINDOWS_PER_CONE_DEG",
+        "WINDOW_S", "WRITE_S_PER_ROW", "JobTooLarge", "Workload", "check_workload", "cone_deg",
+        "coverage_workload", "duration_text", "history_workload", "max_job_s",
+        "track_workload", "windows_per_unit", "windows_workload",
+    ],
     "overflight.passes": [
-        "IMAGING_DISPLAY_COLUMNS", "WATCH_GROUP", "WATCH_MAX_OFF_NADIR_DEG",
+        "IMAGING_DISPLAY_COLUMNS", "SHARD_SATELLITES", "WATCH_GROUP", "WATCH_MAX_OFF_NADIR_DEG",
         "WINDOW_DISPLAY_COLUMNS", "PassPlan", "PassesError", "SatelliteRule",
         "checked_constraints", "imaging_rule", "look_sides", "plan_elements", "plan_passes",
         "span_text", "window_dict", "window_display_row",

@@ -25,6 +25,7 @@ __all__ = [
     "FORMATS",
     "Columns",
     "columns_from_rows",
+    "incomplete_marker",
     "iso_ms",
     "rows_from_columns",
     "window_column_blocks",
@@ -136,6 +137,19 @@ def window_column_blocks(
         yield window_columns(part, elsets, sites, sensors=sensors, extra=extra)
     if n == 0:
         yield window_columns(table, elsets, sites, sensors=sensors, extra=extra)
+
+
+def incomplete_marker(fmt: str, **info: Any) -> bytes:
+    """What ends an interrupted output of ``fmt``, so no reader takes it for a whole result.
+
+    NDJSON: a last line ``{"incomplete": true, ...info}``. JSON, CSV and Parquet have no room
+    for one without breaking their readers (a comment is not CSV, an extra array element
+    would be read as a row): their writers close the array or file as usual, nothing is added
+    (b""), and the caller says on stderr, and with its exit status, that the output is partial.
+    """
+    if fmt == "ndjson":
+        return _dumps()({"incomplete": True, **info}) + b"\n"
+    return b""
 
 
 def columns_from_rows(rows: Sequence[Mapping[str, Any]], names: Sequence[str] | None = None

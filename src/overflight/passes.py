@@ -32,9 +32,11 @@ if TYPE_CHECKING:
     from overflight.footprints import Footprint
     from overflight.geometry import Site
     from overflight.sensors import Sensor
+    from overflight.workload import Workload
 
 __all__ = [
     "IMAGING_DISPLAY_COLUMNS",
+    "SHARD_SATELLITES",
     "WATCH_GROUP",
     "WATCH_MAX_OFF_NADIR_DEG",
     "WINDOW_DISPLAY_COLUMNS",
@@ -53,6 +55,9 @@ __all__ = [
 
 WATCH_GROUP = "resource"
 """The group an overflight-warning timeline (``watch``) uses when no satellite is selected."""
+SHARD_SATELLITES = 256
+"""Satellites per task when a passes job runs on a Dask cluster (a few seconds of work for a
+day over 100 sites, so progress moves and a cancelled job stops soon)."""
 WATCH_MAX_OFF_NADIR_DEG = 45.0
 """The off-nadir limit of an overflight-warning timeline unless one is given, degrees."""
 
@@ -187,10 +192,55 @@ class PassPlan:
         """The window rule of ``elsets[i]``."""
         return self.rules[i] if self.rules else SatelliteRule(self.constraints)
 
+    def workload(self, *, cores: int = 1, written: bool = True) -> Workload:
+        """What computing (and, ``written``, writing) the windows costs
+        (:func:`overflight.workload.windows_workload`, with the request's constraints)."""
+        from overflight.workload import windows_workload
+
+        return windows_workload(len(self.elsets), len(self.sites), self.days, self.constraints,
+                                cores=cores, written=written)
+
+    def subplan(self, members: Sequence[int]) -> PassPlan:
+        """The same request for ``elsets[i]`` for ``i`` in ``members`` only."""
+        return replace(self, elsets=[self.elsets[i] for i in members],
+                       rules=tuple(self.rules[i] for i in members) if self.rules else (),
+                       spans=tuple(self.spans[i] for i in members) if self.spans else ())
+
     def tables(self, *, batch_size: int = 512, workers: int | None = 1,
-               progress: Callable[[int, int], None] | None = None) -> Any:
-        """The windows as :class:`~overflight.access.WindowTable` parts, one per batch."""
+               progress: Callable[[int, int], None] | None = None, client: Any = None,
+               shard_satellites: int = SHARD_SATELLITES) -> Any:
+        """The windows as :class:`~overflight.access.WindowTable` parts, one per batch.
+
+        ``client``: a ``distributed.Client`` (:func:`overflight.coverage.dask_client`); the
+        satellites are then sharded ``shard_satellites`` at a time over its workers, and the
+        parts come back in shard order as they finish (the rows are those of one process).
+        ``progress(done, total)`` counts satellites whose windows are complete."""
+        if client is not None and self.elsets:
+            return self._cluster_tables(client, shard_satellites, progress)
         return self._tables(batch_size, workers, progress)
+
+    def _cluster_tables(self, client: Any, shard: int,
+                        progress: Callable[[int, int], None] | None) -> Iterator[WindowTable]:
+        import numpy as np
+
+        if shard < 1:
+            raise PassesError(f"shard_satellites: must be at least 1, not {shard}")
+        n = len(self.elsets)
+        shards = [np.arange(lo, min(n, lo + shard), dtype=np.int64) for lo in range(0, n, shard)]
+        futures = [client.submit(_shard_table, self.subplan(idx.tolist()), pure=False)
+                   for idx in shards]
+        done = 0
+        try:
+            for idx, fut in zip(shards, futures, strict=True):
+                part: WindowTable = fut.result()
+                part.sat_index = idx[part.sat_index]
+                done += idx.size
+                if progress is not None:
+                    progress(done, n)
+                yield part
+        except BaseException:
+            client.cancel(futures)
+            raise
 
     def _tables(self, batch_size: int, workers: int | None,
                 progress: Callable[[int, int], None] | None) -> Iterator[WindowTable]:
@@ -347,8 +397,10 @@ class PassPlan:
         names = np.array([s.name for s in self.sites], dtype=str)
         site_rank = np.unique(names, return_inverse=True)[1].reshape(-1)
         sat_rank = np.array([e.norad_id for e in self.elsets], dtype=np.int64)
+        # The indexes last: rows equal in the keys above keep one order whatever the batching.
         order: npt.NDArray[np.int64] = np.lexsort(
-            (sat_rank[table.sat_index], site_rank[table.site_index], table.start))
+            (table.end, table.site_index, table.sat_index, sat_rank[table.sat_index],
+             site_rank[table.site_index], table.start))
         return order
 
     def to_windows(self, table: WindowTable, *,
@@ -362,12 +414,23 @@ class PassPlan:
         return [replace(w, extra=x) for w, x in zip(windows, extras, strict=True)]
 
     def table(self, *, batch_size: int = 512, workers: int | None = 1,
-              progress: Callable[[int, int], None] | None = None) -> WindowTable:
-        """Every window as one :class:`~overflight.access.WindowTable`, in display order."""
+              progress: Callable[[int, int], None] | None = None,
+              client: Any = None) -> WindowTable:
+        """Every window as one :class:`~overflight.access.WindowTable`, in display order
+        (``client``: on a Dask cluster, as :meth:`tables`)."""
+        return self.ordered(list(self.tables(batch_size=batch_size, workers=workers,
+                                             progress=progress, client=client)))
+
+    def ordered(self, parts: Sequence[WindowTable]) -> WindowTable:
+        """``parts`` of :meth:`tables` as one table in display order.
+
+        Display order is by start time over every satellite, and each part holds a batch of
+        satellites over the whole interval, so no row can be shown before the last part is in;
+        the parts are columnar (about 100 bytes a window) and the writers turn them into text
+        in blocks (:func:`overflight.export.window_column_blocks`)."""
         from overflight.access import WindowTable
 
-        table = WindowTable.concat(list(self.tables(batch_size=batch_size, workers=workers,
-                                                    progress=progress)))
+        table = WindowTable.concat(list(parts))
         return table.take(self.display_order(table))
 
     def windows(self, *, sensors: dict[int, Any] | None = None, batch_size: int = 512,
@@ -506,6 +569,13 @@ def plan_elements(
     elsets = [elsets[i] for i in keep]
     return PassPlan(list(elsets), site_list, t0, t1, c, stale, tuple(problems), imaging, table,
                     tuple(rules), tuple(spans[i] for i in keep), tuple(skipped), max_age_days)
+
+
+def _shard_table(plan: PassPlan) -> WindowTable:
+    """One cluster shard's windows (a task on a Dask worker: one process, no forking)."""
+    from overflight.access import WindowTable
+
+    return WindowTable.concat(list(plan.tables(workers=1)))
 
 
 def _geometry_only(min_elevation_deg: float) -> Constraints:

@@ -258,7 +258,9 @@ def iter_window_tables(
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork")
-        with cf.ProcessPoolExecutor(max_workers=nproc, mp_context=ctx) as pool:
+        pool = cf.ProcessPoolExecutor(max_workers=nproc, mp_context=ctx,
+                                      initializer=_ignore_sigint)
+        try:
             futures = [
                 pool.submit(_run_batch, [elsets[i] for i in b], b, sites, start, end, c, 1)
                 for b in batches
@@ -266,8 +268,23 @@ def iter_window_tables(
             for batch, fut in zip(batches, futures, strict=True):
                 table, part = fut.result()
                 yield account(batch, table, part)
+        except BaseException:
+            # Ctrl-C, an error or a consumer that stops early: end the workers now instead of
+            # letting shutdown wait for every queued batch (the executor has no public call).
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
     if stats is not None:
         stats.update(counters)
+
+
+def _ignore_sigint() -> None:
+    """Batch workers leave Ctrl-C to the parent, which ends them (no traceback per worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _worker_count(workers: int | None, n_batches: int) -> int:

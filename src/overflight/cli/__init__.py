@@ -80,6 +80,19 @@ def main(argv: list[str] | None = None) -> None:
     except _common.UserError as exc:
         _common.fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        _common.fail("interrupted", 130)
+        _interrupted("")
+    except SystemExit as exc:
+        if exc.code == _common.EXIT_INTERRUPTED:  # typer's silent exit on KeyboardInterrupt
+            _interrupted("")
+        raise
+    except _common.Interrupted as exc:
+        _interrupted(str(exc))
     except OverflightError as exc:
         _common.fail(_common.with_flags(str(exc)), _common.EXIT_USAGE)
+
+
+def _interrupted(detail: str) -> None:
+    """Ctrl-C: one line on stderr, exit 130 (workers were ended where they ran)."""
+    sys.stdout.flush()
+    sys.stderr.write("overflight: interrupted" + (f": {detail}" if detail else "") + "\n")
+    raise SystemExit(_common.EXIT_INTERRUPTED)

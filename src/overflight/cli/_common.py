@@ -6,28 +6,46 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
+if TYPE_CHECKING:
+    from overflight.workload import Workload
+
+T = TypeVar("T")
+
 __all__ = [
     "EXIT_DATA",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "PROGRESS_AFTER_S",
     "DbOption",
     "Format",
+    "Interrupted",
+    "NoLimitOption",
     "ObjectTypeOption",
     "OwnerOption",
     "UserError",
+    "check_job",
+    "deferred_interrupt",
     "emit",
     "fail",
+    "progress_bar",
+    "without_ctrl_c",
 ]
 
 EXIT_OK = 0
 EXIT_DATA = 1  # completed, but some input records were rejected
 EXIT_USAGE = 2  # bad arguments or input: nothing was done
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+
+PROGRESS_AFTER_S = 2.0
+"""Jobs estimated at least this long say so on stderr and show a progress bar (terminals)."""
 
 
 class UserError(Exception):
@@ -42,6 +60,16 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+class Interrupted(Exception):
+    """Ctrl-C: ``overflight: interrupted`` and what was written (``str(exc)``), exit 130."""
+
+
+NoLimitOption = typer.Option(
+    False, "--no-limit",
+    help="Run even when the estimated time is above the cap (OVERFLIGHT_MAX_JOB_S, "
+    "default 600 s).")
 
 
 DbOption = typer.Option(
@@ -142,3 +170,109 @@ ObjectTypeOption = typer.Option(
     [], "--object-type",
     help="Only these object types: payload, rocket body, debris, unknown; comma-separated or "
     "repeated.")
+
+
+def check_job(work: Workload, no_limit: bool) -> Workload:
+    """Refuse ``work`` above the cap (one line with the estimate and the cap, exit 2) unless
+    ``no_limit``; say the estimate on stderr when it is :data:`PROGRESS_AFTER_S` or more."""
+    from overflight.workload import check_workload
+
+    if not no_limit:
+        check_workload(work, hint="--no-limit")
+    if work.estimate_s >= PROGRESS_AFTER_S:
+        sys.stderr.write(f"overflight: {work.describe()}\n")
+    return work
+
+
+@contextmanager
+def progress_bar(work: Workload | None, label: str
+                 ) -> Iterator[Callable[[int, int], None] | None]:
+    """A ``progress(done, total)`` callback drawing a rich bar on stderr, for jobs estimated at
+    :data:`PROGRESS_AFTER_S` or more when stderr is a terminal (else None)."""
+    if work is None or work.estimate_s < PROGRESS_AFTER_S or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=Console(file=sys.stderr), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+class _Flag:
+    """Set when Ctrl-C came while a :func:`deferred_interrupt` block ran."""
+
+    def __init__(self) -> None:
+        self.set = False
+
+    def __bool__(self) -> bool:
+        return self.set
+
+    def until(self, items: Iterable[T]) -> Iterator[T]:
+        """``items`` until Ctrl-C."""
+        for item in items:
+            if self.set:
+                return
+            yield item
+
+
+@contextmanager
+def deferred_interrupt() -> Iterator[_Flag]:
+    """Within the block Ctrl-C only sets the yielded flag, so output stops at a whole block
+    (a writer closes its JSON array, NDJSON gets its last line) instead of mid-record."""
+    import signal
+    import threading
+
+    flag = _Flag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(_sig: int, _frame: Any) -> None:
+        flag.set = True
+
+    old = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+@contextmanager
+def without_ctrl_c(ctx: AbstractContextManager[T]) -> Iterator[T]:
+    """Enter ``ctx`` (a local Dask cluster) with SIGINT ignored, so the processes it starts
+    inherit that and never see Ctrl-C: a terminal sends it to the whole process group, and
+    Dask's workers would die mid-task with a traceback each. Only this process handles it, by
+    closing ``ctx``. (A Ctrl-C during the second or two of start-up is lost; a blocked signal
+    would not be, but the spawned workers' mask is reset by exec, their ignored signals not.)"""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        with ctx as value:
+            yield value
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    restored = False
+    try:
+        with ctx as value:
+            signal.signal(signal.SIGINT, old)
+            restored = True
+            yield value
+    finally:
+        if not restored:
+            signal.signal(signal.SIGINT, old)

@@ -13,11 +13,15 @@ import typer
 
 from overflight.cli._common import (
     DbOption,
+    NoLimitOption,
     ObjectTypeOption,
     OwnerOption,
     UserError,
+    check_job,
     emit,
+    progress_bar,
     warn,
+    without_ctrl_c,
 )
 
 if TYPE_CHECKING:
@@ -240,16 +244,6 @@ def write_png(grid: Grid, result: CoverageResult | CoverageComparison, path: Pat
 # Command
 
 
-def _progress_runner(total_hint: int) -> Any:
-    """A rich progress bar on stderr (None when stderr is not a terminal)."""
-    if not sys.stderr.isatty() or total_hint < 4:
-        return None
-    from rich.console import Console
-    from rich.progress import Progress
-
-    return Progress(console=Console(file=sys.stderr), transient=True)
-
-
 def register(app: typer.Typer) -> None:
     """Add `coverage` and `regions`."""
 
@@ -305,6 +299,7 @@ def register(app: typer.Typer) -> None:
         output: Path | None = typer.Option(None, "--output", "-o",
                                            help="Output file (png: default "
                                            "coverage-<region>.png; json/geojson: stdout)."),
+        no_limit: bool = NoLimitOption,
         db: Path | None = DbOption,
     ) -> None:
         """Revisit and coverage of a region by a fleet: gaps, first access, time covered."""
@@ -354,7 +349,7 @@ def register(app: typer.Typer) -> None:
                          "have no sensor entry and count for nothing (see --sensors"
                          + (", --hypothetical-gsd" if added else "") + ")")
             result = _compute(elsets, added, compare, g, t0, t1, c, max_gsd, sensor_table,
-                              scheduler, workers)
+                              scheduler, workers, no_limit)
         except (RegionError, HypotheticalError, CoverageError) as exc:
             raise UserError(str(exc)) from None
         main = result if not hasattr(result, "combined") else result.combined
@@ -428,6 +423,7 @@ def _compute(
     sensor_table: dict[int, Any],
     scheduler: str | None,
     workers: int | None,
+    no_limit: bool = False,
 ) -> CoverageResult | CoverageComparison:
     import os
     from contextlib import nullcontext
@@ -443,26 +439,26 @@ def _compute(
     points = g.sites()
     size = job_size(len(elsets) + len(added), len(points), t0, t1)
     cpus = len(os.sched_getaffinity(0))
+    from overflight.workload import coverage_workload
+
     if scheduler:
         ctx: Any = dask_client(scheduler=scheduler)
+        cores = cpus
     elif (workers or 1) > 1 or (workers is None and size >= LOCAL_CLUSTER_PAIR_DAYS
                                and cpus > 1):
         ctx = dask_client(workers=workers or cpus)
+        cores = workers or cpus
     else:
         ctx = nullcontext(None)
-    bar = _progress_runner(len(points))
-    with ctx as client:
+        cores = 1
+    work = check_job(coverage_workload(len(elsets) + len(added), len(points),
+                                       (t1 - t0).total_seconds() / 86400.0, c, cores=cores),
+                     no_limit)
+    with without_ctrl_c(ctx) as client, progress_bar(work, "coverage") as bar:
         kwargs: dict[str, Any] = {"max_gsd_m": max_gsd, "sensors": sensor_table,
                                   "client": client}
         if bar is not None:
-            bar.start()
-            task = bar.add_task("coverage", total=None)
-            kwargs["progress"] = lambda done, total: bar.update(task, completed=done,
-                                                                 total=total)
-        try:
-            if compare:
-                return compare_coverage(elsets, added, points, t0, t1, c, **kwargs)
-            return coverage(elsets + added, points, t0, t1, c, **kwargs)
-        finally:
-            if bar is not None:
-                bar.stop()
+            kwargs["progress"] = bar
+        if compare:
+            return compare_coverage(elsets, added, points, t0, t1, c, **kwargs)
+        return coverage(elsets + added, points, t0, t1, c, **kwargs)

@@ -16,6 +16,7 @@ from overflight.cli._common import (
     ObjectTypeOption,
     OwnerOption,
     UserError,
+    check_job,
     emit,
     warn,
 )
@@ -322,6 +323,11 @@ def register(app: typer.Typer) -> None:
         t0, t1 = _interval(since, until)
         hist = load_histories(sat, group, tle_history, t0, t1, db, owners=owner,
                               object_types=object_type)
+        from overflight.workload import history_workload
+
+        # An estimate only (no cap): the histories are read already, the scan is linear.
+        check_job(history_workload(len(hist), sum(len(v) for v in hist.values())),
+                  no_limit=True)
         config = DetectionConfig(threshold=threshold, min_delta_v_m_s=min_dv)
         result = detect_maneuvers(hist, config=config)
         found = result.maneuvers

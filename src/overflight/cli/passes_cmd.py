@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -11,13 +12,27 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from overflight.cli import areas_cmd
-from overflight.cli._common import DbOption, ObjectTypeOption, OwnerOption, emit, warn
+from overflight.cli._common import (
+    PROGRESS_AFTER_S,
+    DbOption,
+    Interrupted,
+    NoLimitOption,
+    ObjectTypeOption,
+    OwnerOption,
+    check_job,
+    deferred_interrupt,
+    emit,
+    progress_bar,
+    warn,
+    without_ctrl_c,
+)
 from overflight.cli.areas_cmd import AreaMode
 from overflight.freshness import REFUSE_AFTER_DAYS
 from overflight.passes import WATCH_MAX_OFF_NADIR_DEG
 
 if TYPE_CHECKING:
     from overflight.access import Window, WindowTable
+    from overflight.export import Columns
     from overflight.passes import PassPlan
 
 
@@ -46,51 +61,138 @@ class WatchFormat(StrEnum):
     czml = "czml"
 
 
+SchedulerOption = typer.Option(
+    None, "--scheduler",
+    help="Run on a Dask cluster: tcp://host:port, or 'local' for a local cluster "
+    "(default: this process and its forked workers).")
+
 # Formats written straight from the engine's columns (no Window object per row).
 COLUMN_FORMATS = ("json", "csv", "ndjson", "parquet")
 
 
-def plan_table(plan: PassPlan, *, progress: bool = True, warnings: bool = True
-               ) -> WindowTable:
+def plan_table(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
+               scheduler: str | None = None, no_limit: bool = True) -> WindowTable:
+    """:func:`run_plan`'s table (Ctrl-C: KeyboardInterrupt, nothing partial is kept)."""
+    table, partial = run_plan(plan, progress=progress, warnings=warnings, scheduler=scheduler,
+                              no_limit=no_limit)
+    if partial is not None:
+        raise KeyboardInterrupt
+    return table
+
+
+def run_plan(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
+             scheduler: str | None = None, no_limit: bool = False
+             ) -> tuple[WindowTable, dict[str, Any] | None]:
     """Warn about the plan's problems and stale element sets on stderr (unless ``warnings``
-    is false), then compute its windows in display order (a rich progress bar on stderr for
-    long jobs)."""
+    is false), refuse it above the time cap (unless ``no_limit``; the estimate on stderr for
+    long jobs), then compute its windows in display order: in this process and its forked
+    workers, or on the Dask ``scheduler`` (``local``: a local cluster). A rich progress bar on
+    stderr for long jobs. Ctrl-C returns the windows of the satellites done so far and
+    ``{"satellites_done": k, "satellites": n}`` (else None)."""
+    import os
+
     for line in plan.warnings("overflight catalog import") if warnings else []:
         warn(line)
     note = plan.skipped_note()
     if warnings and note:
         warn(note)
-    # workers=None: large jobs (several batches) use every core; small ones stay in-process.
-    show = progress and sys.stderr.isatty() and len(plan.elsets) * len(plan.sites) > 200
-    if not show:
-        return plan.table(workers=None)
-    from rich.progress import Progress
+    cpus = len(os.sched_getaffinity(0))
+    work = check_job(plan.workload(cores=cpus), no_limit) if plan.elsets else None
+    parts: list[WindowTable] = []
+    done = pending = 0
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task("overflight windows", total=len(plan.elsets))
-        return plan.table(workers=None, batch_size=64,
-                          progress=lambda done, total: bar.update(task, completed=done))
+    def step(d: int, _total: int) -> None:
+        nonlocal pending
+        pending = d
+
+    with _cluster(scheduler) as client, progress_bar(
+            work if progress else None, "overflight windows") as bar:
+
+        def both(d: int, total: int) -> None:
+            step(d, total)
+            if bar is not None:
+                bar(d, total)
+
+        if bar is not None:
+            bar(0, len(plan.elsets))
+        try:
+            # workers=None: large jobs (several batches) use every core; small ones stay
+            # in-process. Long jobs in smaller batches, so the bar moves and Ctrl-C keeps more.
+            long = work is not None and work.estimate_s >= PROGRESS_AFTER_S
+            for part in plan.tables(workers=None, batch_size=64 if long else 512,
+                                    progress=both, client=client):
+                parts.append(part)
+                done = pending
+        except KeyboardInterrupt:
+            return plan.ordered(parts), {"satellites_done": done,
+                                         "satellites": len(plan.elsets)}
+    return plan.ordered(parts), None
+
+
+def _cluster(scheduler: str | None) -> Any:
+    """``scheduler``'s Dask client as a context (``local``: a new local cluster), else None."""
+    from contextlib import nullcontext
+
+    if not scheduler:
+        return nullcontext(None)
+    from overflight.coverage import dask_client
+
+    return without_ctrl_c(dask_client() if scheduler == "local"
+                          else dask_client(scheduler=scheduler))
 
 
 def plan_windows(plan: PassPlan, *, sensors_file: Path | None = None,
-                 progress: bool = True, warnings: bool = True) -> list[Window]:
+                 progress: bool = True, warnings: bool = True,
+                 scheduler: str | None = None, no_limit: bool = True) -> list[Window]:
     """:func:`plan_table` as :class:`~overflight.access.Window` objects."""
     from overflight.sensors import load_sensors
 
-    table = plan_table(plan, progress=progress, warnings=warnings)
+    table = plan_table(plan, progress=progress, warnings=warnings, scheduler=scheduler,
+                       no_limit=no_limit)
     return plan.to_windows(table, sensors=load_sensors(sensors_file))
 
 
 def write_window_table(plan: PassPlan, table: WindowTable, fmt: str, *,
-                       sensors_file: Path | None = None) -> None:
-    """JSON, CSV, NDJSON or Parquet of ``table``'s rows on stdout, written from columns."""
-    from overflight.export import window_column_blocks, write_columns
+                       sensors_file: Path | None = None,
+                       partial: dict[str, Any] | None = None) -> None:
+    """JSON, CSV, NDJSON or Parquet of ``table``'s rows on stdout, written from columns in
+    blocks. Output that is partial (``partial``: the job was interrupted, or Ctrl-C while
+    writing) is closed as a whole file, NDJSON ends with ``{"incomplete": true, ...}``
+    (:func:`overflight.export.incomplete_marker`), and :class:`Interrupted` is raised."""
+    from overflight.export import incomplete_marker, window_column_blocks, write_columns
     from overflight.sensors import load_sensors
 
     blocks = window_column_blocks(table, plan.elsets, plan.sites,
                                   sensors=load_sensors(sensors_file), extra=plan.extra_columns)
-    write_columns(blocks, fmt, sys.stdout.buffer)
-    sys.stdout.buffer.flush()
+    out = sys.stdout.buffer
+    rows = 0
+
+    def counted(items: Iterable[Columns]) -> Iterator[Columns]:
+        nonlocal rows
+        for block in items:
+            yield block
+            rows += len(next(iter(block.values()), []))
+
+    with deferred_interrupt() as stop:
+        write_columns(counted(stop.until(blocks)), fmt, out)
+        if stop:
+            partial = {**(partial or {}), "rows_written": rows, "rows": len(table)}
+        if partial is not None:
+            out.write(incomplete_marker(fmt, **partial))
+        out.flush()
+    if partial is not None:
+        raise Interrupted(_partial_text(fmt, partial))
+
+
+def _partial_text(fmt: str, partial: dict[str, Any]) -> str:
+    parts = []
+    if "satellites_done" in partial:
+        parts.append(f"windows of {partial['satellites_done']:,} of "
+                     f"{partial['satellites']:,} satellites")
+    if "rows_written" in partial:
+        parts.append(f"{partial['rows_written']:,} of {partial['rows']:,} rows written")
+    where = " (last line {\"incomplete\": true, ...})" if fmt == "ndjson" else ""
+    return f"{fmt} output is INCOMPLETE{where}: " + "; ".join(parts)
 
 
 def _ics(windows: list[Window]) -> str:
@@ -198,6 +300,8 @@ def register(app: typer.Typer) -> None:
         sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
         fmt: PassFormat = typer.Option(PassFormat.table, "--format", "-f"),
         owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,
+        scheduler: str | None = SchedulerOption,
+        no_limit: bool = NoLimitOption,
         db: Path | None = DbOption,
         area: list[str] = typer.Option([], "--area", help="Area target: name or GeoJSON file."),
         area_mode: AreaMode = typer.Option(AreaMode.any, "--area-mode",
@@ -225,9 +329,11 @@ def register(app: typer.Typer) -> None:
                                  sensors_file=sensors, point_sites=not only_areas)
             return
         if fmt.value in COLUMN_FORMATS:
-            write_window_table(plan, plan_table(plan), fmt.value, sensors_file=sensors)
+            table, partial = run_plan(plan, scheduler=scheduler, no_limit=no_limit)
+            write_window_table(plan, table, fmt.value, sensors_file=sensors, partial=partial)
             return
-        windows = plan_windows(plan, sensors_file=sensors)
+        windows = plan_windows(plan, sensors_file=sensors, scheduler=scheduler,
+                               no_limit=no_limit)
         write_windows(windows, fmt.value, f"Overflight windows {span_text(plan.start, plan.end)}",
                       imaging=plan.imaging)
 
@@ -262,6 +368,8 @@ def register(app: typer.Typer) -> None:
         fmt: WatchFormat = typer.Option(WatchFormat.table, "--format", "-f"),
         output: Path | None = typer.Option(None, "--output", "-o", help="File for --format png."),
         owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,
+        scheduler: str | None = SchedulerOption,
+        no_limit: bool = NoLimitOption,
         db: Path | None = DbOption,
         area: str | None = typer.Option(None, "--area", help="Area target instead of a site."),
         area_mode: AreaMode = typer.Option(AreaMode.any, "--area-mode",
@@ -299,9 +407,11 @@ def register(app: typer.Typer) -> None:
             areas_cmd.run_passes(plan, [], area_mode.value, fmt.value, "")
             return
         if fmt.value in COLUMN_FORMATS:
-            write_window_table(plan, plan_table(plan), fmt.value, sensors_file=sensors)
+            table, partial = run_plan(plan, scheduler=scheduler, no_limit=no_limit)
+            write_window_table(plan, table, fmt.value, sensors_file=sensors, partial=partial)
             return
-        windows = plan_windows(plan, sensors_file=sensors)
+        windows = plan_windows(plan, sensors_file=sensors, scheduler=scheduler,
+                               no_limit=no_limit)
         target = plan.sites[0]
         title = f"Overflight warning for {target.name} {span_text(plan.start, plan.end)}"
         if fmt == WatchFormat.png:

@@ -1,0 +1,252 @@
+"""How long a job will take, before it starts: satellites × sites (or grid points) × days, the
+windows that makes, and seconds from rates measured by the benchmarks (``docs/benchmarks.md``).
+
+The window engine's cost follows the number of windows it finds (about 20 µs each, found and
+measured), and that number follows the size of the visibility cone: windows per satellite-site
+-day ≈ :data:`WINDOWS_PER_CONE_DEG` × the cone's ground radius in degrees of arc
+(:func:`cone_deg`; at 550 km: 23° above the horizon, 7.1° above 30° elevation, 2.6° above 60°).
+Measured on the resource group × the 22 named sites: 5.44, 1.74 and 0.63 windows per
+satellite-site-day at 0°, 30° and 60° elevation (0.236–0.244 a degree), 0.74 and 1.30 at 30°
+and 45° off-nadir (0.70 and 1.25 predicted); Starlink × 100 land sites at 30°: 1.60 (1.72).
+
+Frontends use :func:`check_workload` to refuse jobs above a cap (``OVERFLIGHT_MAX_JOB_S``,
+default :data:`DEFAULT_MAX_JOB_S`) unless the caller lifts it, and
+:attr:`Workload.estimate_s` to decide whether to show progress. Estimates are for a quiet
+machine; other jobs on the same cores make them longer.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from overflight.constants import MEAN_EARTH_RADIUS_KM
+from overflight.errors import OverflightError
+
+if TYPE_CHECKING:
+    from overflight.access import Constraints
+
+__all__ = [
+    "COVERAGE_S_PER_WINDOW",
+    "DEFAULT_MAX_JOB_S",
+    "HISTORY_S_PER_ELSET",
+    "MAX_JOB_ENV",
+    "PARALLEL_EFFICIENCY",
+    "REFERENCE_ALT_KM",
+    "TRACK_S_PER_STEP",
+    "WINDOWS_PER_CONE_DEG",
+    "WINDOW_S",
+    "WRITE_S_PER_ROW",
+    "JobTooLarge",
+    "Workload",
+    "check_workload",
+    "cone_deg",
+    "coverage_workload",
+    "duration_text",
+    "history_workload",
+    "max_job_s",
+    "track_workload",
+    "windows_per_unit",
+    "windows_workload",
+]
+
+WINDOW_S = 20e-6
+"""Seconds of one core per window found by the engine. ``docs/benchmarks.md``, overflight
+windows: (a) 167 resource satellites × 22 sites × 7 days, 0.292 s for 16,588 windows at 60°
+(17.6 µs), 0.888 s for 44,468 at 30° (20.0 µs); (b) Starlink × 100 sites × 1 day, 30.1 s for
+1,664,733 windows in one process, written to CSV (18.1 µs)."""
+
+WRITE_S_PER_ROW = 22e-6
+"""Seconds per window written by ``passes``/``watch`` (columns, element-set age, NDJSON/CSV
+encoding; one core, not shared out): 21.6–23.9 µs measured (``docs/benchmarks.md``, windows)."""
+
+COVERAGE_S_PER_WINDOW = 22e-6
+"""Coverage: seconds of one core per window. ``docs/benchmarks.md``, coverage: 167 satellites ×
+2,239 points × 7 days at 30° off-nadir, 1,953,621 windows in 43.3 s on one CPU (22 µs)."""
+
+WINDOWS_PER_CONE_DEG = 0.24
+"""Windows per satellite-site-day per degree of the visibility cone's ground radius (see the
+module's docstring for the measurements)."""
+
+REFERENCE_ALT_KM = 550.0
+"""Altitude at which constraints become a cone (a typical imaging or broadband orbit), km."""
+
+TRACK_S_PER_STEP = 2e-6
+"""Ground tracks: seconds per satellite × time step (SGP4 at ~0.5 µs a satellite-time,
+``docs/benchmarks.md`` propagation, with the frames and writers on top)."""
+
+HISTORY_S_PER_ELSET = 55e-6
+"""Maneuver scans: seconds per element set, once read (``docs/benchmarks.md``, maneuvers: the
+whole Starlink history, 193,263 sets: orbit table 2.8 s + detection 7.5 s, 53 µs a set)."""
+
+PARALLEL_EFFICIENCY = 0.6
+"""Speed-up of each core beyond the first (``docs/benchmarks.md``, windows (b): 30.1 s in one
+process, 18.5 s on 2 cores, 1.63×)."""
+
+STARTUP_S = 0.5
+"""Fixed cost of any job (imports, catalog, first batch), seconds."""
+
+DEFAULT_MAX_JOB_S = 600.0
+"""Jobs estimated above this many seconds are refused unless the caller lifts the cap."""
+
+MAX_JOB_ENV = "OVERFLIGHT_MAX_JOB_S"
+"""Environment variable that sets the cap, seconds (``0``, ``none`` or ``off``: no cap)."""
+
+
+class JobTooLarge(OverflightError):
+    """A job whose estimated time is above the cap."""
+
+
+def cone_deg(constraints: Constraints | None = None, *,
+             alt_km: float = REFERENCE_ALT_KM) -> float:
+    """Ground radius (degrees of arc) of the region a satellite at ``alt_km`` sees within
+    ``constraints`` (minimum elevation, maximum off-nadir or range, whichever is tightest)."""
+    r, a = MEAN_EARTH_RADIUS_KM, MEAN_EARTH_RADIUS_KM + alt_km
+    el = 0.0
+    if constraints is not None:
+        el = max(el, constraints.effective_min_elevation_deg())
+        if constraints.max_off_nadir_deg is not None:
+            s = math.sin(math.radians(constraints.max_off_nadir_deg)) * a / r
+            el = max(el, math.degrees(math.acos(min(1.0, s))))
+        if constraints.max_range_km is not None:
+            d = constraints.max_range_km
+            s = (a * a - r * r - d * d) / (2.0 * r * d)
+            el = max(el, 90.0 if s >= 1.0 else math.degrees(math.asin(max(-1.0, s))))
+    el = min(el, 90.0)
+    return max(0.05, math.degrees(math.acos(r * math.cos(math.radians(el)) / a)) - el)
+
+
+def windows_per_unit(constraints: Constraints | None = None) -> float:
+    """Expected windows per satellite × site × day under ``constraints``."""
+    return WINDOWS_PER_CONE_DEG * cone_deg(constraints)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What a job costs: ``satellites`` × ``sites`` (or grid points, or time steps) × ``days``
+    units, ``items_per_unit`` items (windows) each, at ``s_per_item`` seconds of one core
+    shared over ``cores`` cores plus ``serial_s_per_item`` seconds on one (writing); ``by_day``
+    false for jobs not counted in days (tracks, scans: ``days`` is 1)."""
+
+    what: str
+    satellites: int
+    sites: int
+    days: float
+    items_per_unit: float
+    s_per_item: float
+    serial_s_per_item: float = 0.0
+    cores: int = 1
+    site_word: str = "sites"
+    item_word: str = "windows"
+    by_day: bool = True
+
+    @property
+    def units(self) -> float:
+        """Satellites × sites × days."""
+        return self.satellites * self.sites * max(self.days, 0.0)
+
+    @property
+    def items(self) -> float:
+        """Expected items (windows)."""
+        return self.units * self.items_per_unit
+
+    @property
+    def cpu_s(self) -> float:
+        """Estimated CPU time, seconds."""
+        return STARTUP_S + self.items * (self.s_per_item + self.serial_s_per_item)
+
+    @property
+    def estimate_s(self) -> float:
+        """Estimated wall time, seconds."""
+        speedup = 1.0 + PARALLEL_EFFICIENCY * max(0, self.cores - 1)
+        return STARTUP_S + self.items * (self.s_per_item / speedup + self.serial_s_per_item)
+
+    def describe(self) -> str:
+        """``overflight windows: 167 satellites × 22 sites × 30 days (about 600,000 windows):
+        about 40 s``."""
+        days = (" × " + f"{self.days:g} day" + ("" if self.days == 1 else "s")
+                if self.by_day else "")
+        sats = f"{self.satellites:,} satellite" + ("" if self.satellites == 1 else "s")
+        items = f" (about {_round_count(self.items)} {self.item_word})" if self.item_word else ""
+        return (f"{self.what}: {sats} × {self.sites:,} {self.site_word}{days}{items}: "
+                f"about {duration_text(self.estimate_s)}")
+
+
+def _round_count(n: float) -> str:
+    if n < 100:
+        return f"{n:.0f}"
+    digits = 10 ** (int(math.log10(n)) - 1)
+    return f"{round(n / digits) * digits:,.0f}"
+
+
+def duration_text(seconds: float) -> str:
+    """``0.8 s``, ``40 s``, ``4 min``, ``2.5 h`` (rounded for people)."""
+    if seconds == math.inf:
+        return "unlimited"
+    if seconds < 10:
+        return f"{max(seconds, 0.1):.2g} s"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def windows_workload(satellites: int, sites: int, days: float,
+                     constraints: Constraints | None = None, *, cores: int = 1,
+                     written: bool = True) -> Workload:
+    """Overflight windows (``passes``, ``watch``) of ``satellites`` over ``sites``; ``written``:
+    every window is also turned into a row (the CLI's output)."""
+    return Workload("overflight windows", satellites, sites, days,
+                    windows_per_unit(constraints), WINDOW_S,
+                    WRITE_S_PER_ROW if written else 0.0, cores)
+
+
+def coverage_workload(satellites: int, points: int, days: float,
+                      constraints: Constraints | None = None, *, cores: int = 1) -> Workload:
+    """Coverage of ``points`` grid points by ``satellites``."""
+    return Workload("coverage", satellites, points, days, windows_per_unit(constraints),
+                    COVERAGE_S_PER_WINDOW, 0.0, cores, site_word="grid points")
+
+
+def track_workload(satellites: int, steps: int) -> Workload:
+    """Ground tracks: ``satellites`` × ``steps`` time steps."""
+    return Workload("ground track", satellites, steps, 1.0, 1.0, TRACK_S_PER_STEP,
+                    site_word="time steps", item_word="", by_day=False)
+
+
+def history_workload(satellites: int, element_sets: int) -> Workload:
+    """A history or maneuver scan over ``element_sets`` element sets of ``satellites``."""
+    per = max(1, round(element_sets / max(1, satellites)))
+    return Workload("maneuver scan", satellites, per, 1.0, 1.0, HISTORY_S_PER_ELSET,
+                    site_word="element sets each", item_word="", by_day=False)
+
+
+def max_job_s() -> float:
+    """The cap on a job's estimated time, seconds: ``OVERFLIGHT_MAX_JOB_S`` or
+    :data:`DEFAULT_MAX_JOB_S` (``0``, ``none`` or ``off``: no cap)."""
+    text = os.environ.get(MAX_JOB_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_JOB_S
+    if text.lower() in ("none", "off"):
+        return math.inf
+    try:
+        value = float(text)
+    except ValueError:
+        raise OverflightError(f"{MAX_JOB_ENV}: not a number of seconds: {text!r}") from None
+    if value != value or value < 0:
+        raise OverflightError(f"{MAX_JOB_ENV}: must be a positive number of seconds, not {text}")
+    return math.inf if value == 0 else value
+
+
+def check_workload(work: Workload, *, limit_s: float | None = None,
+                   hint: str = "no_limit=True") -> Workload:
+    """``work``, or :class:`JobTooLarge` (one line naming the estimate, the cap and ``hint``,
+    how to lift it) when its estimate is above ``limit_s`` (default :func:`max_job_s`)."""
+    cap = max_job_s() if limit_s is None else limit_s
+    if work.estimate_s > cap:
+        raise JobTooLarge(f"{work.describe()}, above the {duration_text(cap)} limit "
+                          f"({MAX_JOB_ENV}); narrow the job or give {hint}")
+    return work
