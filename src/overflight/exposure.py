@@ -615,40 +615,12 @@ def _intervals(w: _Windows, observers: Sequence[Observer]) -> list[ExposureInter
 
 
 # ---- iCalendar -----------------------------------------------------------------------------------
-def ics_escape(text: str) -> str:
-    """RFC 5545 TEXT escaping: backslash, semicolon, comma and newlines."""
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
-
-
-def ics_fold(line: str) -> str:
-    """Fold a content line at 75 octets (RFC 5545 §3.1), never inside a UTF-8 character."""
-    out: list[str] = []
-    cur = ""
-    size = 0
-    limit = 75
-    for ch in line:
-        n = len(ch.encode("utf-8"))
-        if size + n > limit:
-            out.append(cur)
-            cur, size, limit = " ", 1, 75
-        cur += ch
-        size += n
-    out.append(cur)
-    return "\r\n".join(out)
-
-
 def render_ics(result: Exposure) -> str:
     """See :meth:`Exposure.to_ics`."""
-    from overflight import __version__
+    from overflight.ics import Event, calendar
+    from overflight.times import format_utc
 
-    def stamp(t: datetime) -> str:
-        return t.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-    slug = "".join(ch if ch.isalnum() else "-" for ch in result.target.lower()).strip("-")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:-//overflight//{__version__}//EN",
-             "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-             "X-WR-CALNAME:" + ics_escape(f"Exposure of {result.target}")]
+    events = []
     for r in result:
         sats = "\n".join(f"{o.name} ({o.norad_id}), {o.country}, {o.kind}, {o.operator}"
                          for o in r.satellites)
@@ -657,16 +629,11 @@ def render_ics(result: Exposure) -> str:
                 f"{', '.join(r.kinds)}){gsd}:\n{sats}")
         summary = (f"{result.target}: exposed to {', '.join(r.countries)} "
                    f"{'/'.join(r.kinds)} ({len(r.satellites)} sat)")
-        lines += ["BEGIN:VEVENT",
-                  f"UID:{stamp(r.start)}-{stamp(r.end)}-{slug}@overflight",
-                  f"DTSTAMP:{stamp(result.start)}",
-                  f"DTSTART:{stamp(r.start)}", f"DTEND:{stamp(r.end)}",
-                  "SUMMARY:" + ics_escape(summary),
-                  "DESCRIPTION:" + ics_escape(desc),
-                  "TRANSP:TRANSPARENT",
-                  "END:VEVENT"]
-    lines.append("END:VCALENDAR")
-    return "".join(ics_fold(x) + "\r\n" for x in lines)
+        events.append(Event(key=f"exposure|{result.target}|{format_utc(r.start)}|"
+                                f"{format_utc(r.end)}", start=r.start, end=r.end,
+                            summary=summary, description=desc))
+    return calendar(events, name=f"Exposure of {result.target}",
+                    extra=("TRANSP:TRANSPARENT",))
 
 
 # ---- HTML report ---------------------------------------------------------------------------------

@@ -191,6 +191,12 @@ class Passes(_Table["Window"]):
             extra += ["area", "area_mode", "area_fraction"]
         return [*_WINDOW_COLUMNS, *extra]
 
+    def to_ics(self) -> str:
+        """The windows as an iCalendar file (one event each; :mod:`overflight.ics`)."""
+        from overflight.ics import windows_ics
+
+        return windows_ics(self._records)
+
     def _meta(self) -> dict[str, Any]:
         from dataclasses import asdict
 

@@ -195,33 +195,6 @@ def _partial_text(fmt: str, partial: dict[str, Any]) -> str:
     return f"{fmt} output is INCOMPLETE{where}: " + "; ".join(parts)
 
 
-def _ics(windows: list[Window]) -> str:
-    from overflight import __version__
-
-    def stamp(t: datetime) -> str:
-        return t.strftime("%Y%m%dT%H%M%SZ")
-
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:-//overflight//{__version__}//EN",
-             "CALSCALE:GREGORIAN"]
-    for w in windows:
-        uid = f"{w.norad_id}-{abs(hash(w.site)) % 10**8}-{stamp(w.start)}@overflight"
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{uid}",
-            f"DTSTAMP:{stamp(w.start)}",
-            f"DTSTART:{stamp(w.start)}",
-            f"DTEND:{stamp(w.end)}",
-            f"SUMMARY:{w.name or w.norad_id} over {w.site} (max {w.max_elevation_deg:.0f}°)",
-            "DESCRIPTION:"
-            + f"NORAD {w.norad_id}; peak {w.peak.strftime('%H:%M:%SZ')}; "
-            f"min range {w.min_range_km:.0f} km; off-nadir {w.min_off_nadir_deg:.1f}°; "
-            f"Sun {w.sun_elevation_deg:.1f}°; {w.direction}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(lines) + "\r\n"
-
-
 def write_windows(windows: list[Window], fmt: str, title: str, *,
                   imaging: bool = False) -> None:
     """Windows in the chosen format on stdout."""
@@ -229,7 +202,9 @@ def write_windows(windows: list[Window], fmt: str, title: str, *,
 
     rows = [window_dict(w) for w in windows]
     if fmt == "ics":
-        sys.stdout.write(_ics(windows))
+        from overflight.ics import windows_ics
+
+        sys.stdout.write(windows_ics(windows, name=title))
     elif fmt == "table":
         if not rows:
             typer.echo("no windows")
