@@ -167,3 +167,39 @@ def test_cli_imaging_note_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert "left out" in err and "25544" in err and "no sensor entry" in err
     code, _, err = run([*args[:5], "--kind", "sar", *args[7:]], capsys)
     assert code == 2 and "need --imaging" in err
+
+
+def test_library_api_imaging() -> None:
+    import overflight as ovf
+
+    fleet = _elsets(39084, 40697, 61735)
+    end = T0 + timedelta(days=1)
+    cov = ovf.coverage(fleet, "38,125,39,126", start=T0, end=end, grid_km=25.0, imaging=True)
+    assert [k.norad_id for k in cov.skipped] == [61735]
+    # the 30° default is not applied in imaging mode: the sensors' own reach decides
+    points = grid(box_region(38.0, 125.0, 39.0, 126.0), 25.0).sites()
+    assert cov.result == coverage(fleet, points, T0, end, Constraints(), imaging=True)
+    assert cov.to_dict()["imaging"] is True
+    with pytest.raises(CoverageError, match="kinds: only with imaging"):
+        ovf.coverage(fleet, "38,125,39,126", start=T0, days=1, kinds=["sar"])
+
+
+def test_shards_and_dask_keep_each_satellites_rule(case: Any) -> None:
+    """Rules travel with their satellites through any shard plan and to Dask workers."""
+    from overflight.coverage import ShardPlan
+
+    fleet, points, _, _ = case
+    end = T0 + timedelta(days=1)
+    one = coverage(fleet, points, T0, end, imaging=True, method="field")
+    small = ShardPlan(sat_batch=1, tile_points=40)
+    cut = coverage(fleet, points, T0, end, imaging=True, method="field", plan=small)
+    assert cut.accesses.tolist() == one.accesses.tolist()
+    assert np.abs(cut.interval_start.view(np.int64)
+                  - one.interval_start.view(np.int64)).max() <= EDGE_NS
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = coverage(fleet, points, T0, end, imaging=True, method="field", plan=small,
+                          client=client)
+    assert remote == cut
