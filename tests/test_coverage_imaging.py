@@ -17,6 +17,7 @@ from overflight.access import Constraints
 from overflight.catalog import Catalog
 from overflight.coverage import CoverageError, compare_coverage, coverage
 from overflight.passes import plan_elements
+from overflight.plot import constraint_text
 from overflight.regions import box_region, grid
 
 T0 = datetime(2026, 5, 31, tzinfo=UTC)
@@ -66,6 +67,7 @@ def test_imaging_coverage_is_the_union_of_imaging_passes(case: Any, method: str)
     assert np.isclose(table.max_elevation_deg[sat_ids == 31598], 70.0, atol=1e-3).any()
     r = coverage(fleet, points, T0, end, Constraints(), imaging=True, method=method)
     assert r.imaging and [s.norad_id for s in r.satellites] == [39084, 40697, 39634, 31598]
+    assert constraint_text(r) == "imaging: each satellite's own sensor rule"
     assert {k.norad_id for k in r.skipped} == {61735, 25544}
     assert r.skipped_note is not None and "does not image" in r.skipped_note
     assert r.windows.tolist() == np.bincount(table.site_index, minlength=len(points)).tolist()
