@@ -636,8 +636,7 @@ def _cut_over_top(w: _Windows, by_field: npt.NDArray[np.bool_], peak: I64, inner
         from overflight.geometry import view_geometry_arrays
 
         pos, _ = _states_at(elsets, sat[rows], p_peak)
-        xyz = np.array([sites[j].itrs_km for j in site[rows].tolist()])
-        up = np.array([sites[j].up for j in site[rows].tolist()])
+        xyz, up = _site_vectors(sites, site[rows])
         g = view_geometry_arrays(pos, xyz, up)
         p_rng, p_inc = np.asarray(g.range_km), np.asarray(g.incidence_deg)
     out = (np.concatenate((site[keep], site[rows])), np.concatenate((sat[keep], sat[rows])),
@@ -646,6 +645,16 @@ def _cut_over_top(w: _Windows, by_field: npt.NDArray[np.bool_], peak: I64, inner
            np.concatenate((rng[keep], p_rng)), np.concatenate((inc[keep], p_inc)))
     return (out, np.concatenate((by_field[keep], by_field[rows])),
             np.concatenate((peak[keep], p_peak)))
+
+
+def _site_vectors(sites: Sequence[Site], idx: I64) -> tuple[F64, F64]:
+    """ITRS position (km) and geodetic up unit vector of ``sites[idx[i]]``, ``(N, 3)``."""
+    from overflight.geometry import sites_itrs_km, up_vectors
+
+    lat = np.array([sites[j].lat_deg for j in idx.tolist()], dtype=np.float64)
+    lon = np.array([sites[j].lon_deg for j in idx.tolist()], dtype=np.float64)
+    alt = np.array([sites[j].alt_m for j in idx.tolist()], dtype=np.float64)
+    return sites_itrs_km(lat, lon, alt), up_vectors(lat, lon)
 
 
 def _states_at(elsets: Sequence[ElementSet], sat: I64, t_ns: I64) -> tuple[F64, F64]:
@@ -668,7 +677,7 @@ def _left_of_track(elsets: Sequence[ElementSet], sites: Sequence[Site], sat: I64
     if sat.size == 0:
         return np.zeros(0, dtype=bool)
     r, v = _states_at(elsets, sat, t_ns)
-    xyz = np.array([sites[j].itrs_km for j in site.tolist()])
+    xyz, _ = _site_vectors(sites, site)
     out: npt.NDArray[np.bool_] = np.einsum("ij,ij->i", np.cross(r, v), xyz - r) > 0
     return out
 
