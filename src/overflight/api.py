@@ -62,6 +62,16 @@ TimeLike: TypeAlias = "datetime | str"
 _DEFAULT_DAYS = 1.0
 
 
+class _DefaultReach(float):
+    """:func:`coverage`'s default off-nadir limit: 30°, none with ``imaging``."""
+
+    def __repr__(self) -> str:
+        return "30.0 (none with imaging)"
+
+
+_COVERAGE_OFF_NADIR_DEG = _DefaultReach(30.0)
+
+
 # ---- arguments --------------------------------------------------------------------------------
 def _time(value: TimeLike, name: str) -> datetime:
     from overflight.times import resolve_time
@@ -519,13 +529,19 @@ def coverage(
     days: float | None = None,
     grid_km: float = 10.0,
     min_elevation_deg: float | None = None,
-    max_off_nadir_deg: float | None = 30.0,
+    max_off_nadir_deg: float | None = _COVERAGE_OFF_NADIR_DEG,
     sun_min_deg: float | None = None,
     max_gsd_m: float | None = None,
     max_altitude_km: float | None = None,
     catalog: Catalog | None = None,
     owners: Sequence[str] | None = None,
     object_types: Sequence[str] | None = None,
+    imaging: bool = False,
+    include_unknown: bool = False,
+    kinds: Sequence[str] = (),
+    countries: Sequence[str] = (),
+    operators: Sequence[str] = (),
+    max_age_days: float | None = None,
 ) -> Coverage:
     """How often ``satellites`` can see ``region`` (a shipped region's name, a box
     ``"S,W,N,E"``, a GeoJSON file or a :class:`~overflight.regions.Region`) in [start, end]
@@ -538,6 +554,15 @@ def coverage(
     then count for nothing). ``max_altitude_km`` leaves out satellites whose apogee is higher
     (a geostationary imager sees a region all day). ``owners``/``object_types`` as in
     :func:`passes`.
+
+    ``imaging``: each satellite only where its own sensor can image — its reach, lighting
+    rule, a radar's incidence band and look side — with its own resolution (``docs/coverage.md``,
+    imaging); the 30° default then does not apply (a ``max_off_nadir_deg`` given caps every
+    reach). Non-imagers and satellites the sensor table does not know are left out
+    (``include_unknown`` keeps the unknown ones), as are windows more than ``max_age_days``
+    (default 14) from the element set's epoch or before launch; ``kinds``, ``countries``,
+    ``operators`` and ``max_gsd_m`` filter by sensor. Who was left out, and why, is in the
+    result's ``skipped``.
     """
     from overflight.access import Constraints, check_interval
     from overflight.coverage import coverage as run_coverage
@@ -548,6 +573,8 @@ def coverage(
     t0, t1 = _interval(start, end, days)
     assert t1 is not None
     check_interval(t0, t1)
+    if isinstance(max_off_nadir_deg, _DefaultReach):
+        max_off_nadir_deg = None if imaging else float(max_off_nadir_deg)
     c = Constraints(min_elevation_deg=min_elevation_deg, max_off_nadir_deg=max_off_nadir_deg,
                     sun_min_deg=sun_min_deg)
     c.validate()
@@ -560,5 +587,7 @@ def coverage(
             raise OverflightError(f"no satellite has its apogee below max_altitude_km = "
                                   f"{max_altitude_km:g}")
     result = run_coverage(elsets, g.sites(), t0, t1, c, max_gsd_m=max_gsd_m,
-                          sensors=load_sensors())
+                          sensors=None if imaging else load_sensors(), imaging=imaging,
+                          include_unknown=include_unknown, kinds=kinds, countries=countries,
+                          operators=operators, max_age_days=max_age_days)
     return Coverage(result, g)

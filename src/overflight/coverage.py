@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +50,8 @@ from overflight.errors import OverflightError
 from overflight.geometry import Site
 
 if TYPE_CHECKING:
+    from overflight.access import WindowTable
+    from overflight.freshness import Skipped
     from overflight.sensors import Sensor
 
 __all__ = [
@@ -90,8 +92,37 @@ unmapped again: the window engine then spent 8× the system time and ran ~2× sl
 docs/coverage.md). Large thresholds keep the temporaries in the heap."""
 
 
+Span = tuple[datetime, datetime]
+
+
+class _Rule(Protocol):
+    """A satellite's window rule (:class:`overflight.passes.SatelliteRule`)."""
+
+    @property
+    def constraints(self) -> Constraints: ...
+    @property
+    def max_elevation_deg(self) -> float | None: ...
+    @property
+    def look_side(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class _Imaging:
+    """Per-satellite window rules of an imaging run, aligned with the fleet: the rule, and
+    the part of the interval where its windows may peak (None: all of it)."""
+
+    rules: tuple[_Rule, ...]
+    spans: tuple[Span | None, ...]
+
+    def take(self, lo: int, hi: int) -> _Imaging:
+        return _Imaging(self.rules[lo:hi], self.spans[lo:hi])
+
+
+_Batch = tuple[list[ElementSet], dict[int, "Sensor"], "_Imaging | None"]
+"""A satellite batch: element sets, their sensors and (imaging) their rules."""
+
 _Repair = tuple[Sequence[ElementSet], Sequence[Site], datetime, datetime, Constraints,
-                Mapping[int, "Sensor"]]
+                Mapping[int, "Sensor"], "_Imaging | None"]
 
 
 class CoverageError(OverflightError):
@@ -180,6 +211,12 @@ class CoverageResult:
     interval_start: npt.NDArray[np.datetime64]
     interval_end: npt.NDArray[np.datetime64]
     sgp4_errors: Mapping[int, int] = field(default_factory=dict)
+    imaging: bool = False
+    """Each satellite held to its own sensor's rule (``docs/coverage.md``, imaging)."""
+    skipped: tuple[Skipped, ...] = ()
+    """Satellites left out (wholly or partly), or counting for nothing, and why."""
+    skipped_note: str | None = None
+    """One line counting :attr:`skipped` by reason (None if nothing was left out)."""
 
     _ARRAYS = ("lat_deg", "lon_deg", "windows", "accesses", "covered_s", "first_access_s",
                "max_gap_s", "revisit_mean_s", "revisit_max_s", "best_gsd_m", "interval_offsets",
@@ -196,6 +233,7 @@ class CoverageResult:
             and self.constraints == other.constraints and self.max_gsd_m == other.max_gsd_m
             and self.satellites == other.satellites
             and dict(self.sgp4_errors) == dict(other.sgp4_errors)
+            and self.imaging == other.imaging and self.skipped == other.skipped
         )
         return same_meta and all(
             np.array_equal(getattr(self, k), getattr(other, k),
@@ -275,7 +313,7 @@ class CoverageResult:
 
         from overflight.times import format_utc
 
-        return {
+        out = {
             "start": format_utc(self.start),
             "end": format_utc(self.end),
             "constraints": asdict(self.constraints),
@@ -285,6 +323,11 @@ class CoverageResult:
             "hypothetical": [s.to_dict() for s in self.hypothetical],
             "sgp4_errors": {str(k): v for k, v in sorted(self.sgp4_errors.items())},
         }
+        if self.imaging:
+            out["imaging"] = True
+        if self.imaging or self.skipped:
+            out["skipped"] = [k.to_dict() for k in self.skipped]
+        return out
 
     def to_dict(self, *, points: bool = True) -> dict[str, Any]:
         """JSON-ready: metadata, summary and (optionally) per-point rows."""
@@ -356,11 +399,15 @@ def _shard_windows(
     constraints: Constraints,
     sensors: Mapping[int, Sensor],
     method: str = "points",
+    imaging: _Imaging | None = None,
 ) -> dict[str, Any]:
     """Windows of one satellite batch over one tile: global indices, ns times, GSD at peak,
-    and which windows the field method found."""
+    and which windows the field method found (``imaging``: the batch's own rules)."""
     stats: dict[str, Any] = {}
-    if method == "field":
+    if imaging is not None:
+        w, by_field = _imaging_shard(elsets, sites, start, end, imaging, stats, method,
+                                     bool(sensors))
+    elif method == "field":
         w, by_field = _field_shard(elsets, sites, start, end, constraints, stats, bool(sensors))
     else:
         w = _engine_windows(elsets, sites, start, end, constraints, stats)
@@ -371,15 +418,17 @@ def _shard_windows(
         "sat": sat + sat_offset,
         "start": t_start,
         "end": t_end,
-        "gsd": _window_gsd(elsets, sensors, sat, rng, inc),
+        "gsd": _window_gsd(elsets, sensors, sat, rng, inc, imaging is not None),
         "field": by_field,
         "sgp4_errors": dict(stats.get("sgp4_errors", {})),
     }
 
 
 def _window_gsd(elsets: Sequence[ElementSet], sensors: Mapping[int, Sensor], sat: I64,
-                rng: F64, inc: F64) -> F64:
-    """GSD (m) at closest approach of windows of ``elsets[sat]`` (NaN without a sensor)."""
+                rng: F64, inc: F64, imaging: bool = False) -> F64:
+    """GSD (m) at closest approach of windows of ``elsets[sat]`` (NaN without a sensor);
+    ``imaging``: each sensor's own resolution model (:meth:`Sensor.resolution_m`, radar's
+    ground-range resolution included)."""
     from overflight.gsd import gsd
 
     g = np.full(sat.size, np.nan)
@@ -391,6 +440,14 @@ def _window_gsd(elsets: Sequence[ElementSet], sensors: Mapping[int, Sensor], sat
         known = np.isfinite(nadir)
         if known.any():
             g[known] = gsd(nadir[known], ref[known], rng[known], inc[known]).mean_m
+        if imaging:
+            for k, e in enumerate(elsets):
+                s = sensors.get(e.norad_id)
+                if s is None or not s.is_radar:
+                    continue
+                for i in np.flatnonzero(sat == k).tolist():
+                    r = s.resolution_m(float(rng[i]), float(inc[i]))
+                    g[i] = np.nan if r is None else r
     return g
 
 
@@ -398,14 +455,23 @@ _Windows = tuple[I64, I64, I64, I64, F64, F64]
 """(site, satellite) local indices, start/end ns, range (km) and incidence (deg) at peak."""
 
 
+def _engine_table(elsets: Sequence[ElementSet], sites: Sequence[Site], start: datetime,
+                  end: datetime, c: Constraints, stats: dict[str, Any]) -> WindowTable:
+    """The per-point engine's windows (the reference method) as one table."""
+    from overflight.access import WindowTable, iter_window_tables
+
+    return WindowTable.concat(list(iter_window_tables(
+        elsets, sites, start, end, c, batch_size=max(1, len(elsets)), workers=1,
+        stats=stats)))
+
+
 def _engine_windows(elsets: Sequence[ElementSet], sites: Sequence[Site], start: datetime,
                     end: datetime, c: Constraints, stats: dict[str, Any]) -> _Windows:
     """The per-point engine's windows (the reference method)."""
-    from overflight.access import WindowTable, iter_window_tables
+    return _table_windows(_engine_table(elsets, sites, start, end, c, stats))
 
-    table = WindowTable.concat(list(iter_window_tables(
-        elsets, sites, start, end, c, batch_size=max(1, len(elsets)), workers=1,
-        stats=stats)))
+
+def _table_windows(table: WindowTable) -> _Windows:
     return (table.site_index.astype(np.int64), table.sat_index.astype(np.int64),
             table.start.astype("datetime64[ns]").view(np.int64),
             table.end.astype("datetime64[ns]").view(np.int64),
@@ -446,6 +512,174 @@ def _field_shard(elsets: Sequence[ElementSet], sites: Sequence[Site], start: dat
     by_field = np.zeros(cols[0].size, dtype=bool)
     by_field[:fw.sat.size] = True
     return (cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]), by_field
+
+
+# --------------------------------------------------------------------------------------------
+# Imaging: each satellite's own rule (overflight.passes.imaging_rule)
+
+
+def _imaging_shard(elsets: Sequence[ElementSet], sites: Sequence[Site], start: datetime,
+                   end: datetime, im: _Imaging, stats: dict[str, Any], method: str,
+                   need_peak: bool) -> tuple[_Windows, npt.NDArray[np.bool_]]:
+    """Windows of satellites with their own rules: satellites with the same rule (and usable
+    span) are searched together with its constraints, by ``method``."""
+    groups: dict[tuple[Any, Span | None], list[int]] = {}
+    for i, (rule, span) in enumerate(zip(im.rules, im.spans, strict=True)):
+        groups.setdefault((rule, _partial(span, start, end)), []).append(i)
+    parts: list[_Windows] = []
+    flags: list[npt.NDArray[np.bool_]] = []
+    errors: dict[int, int] = {}
+    for (rule, span), members in groups.items():
+        idx = np.array(members, dtype=np.int64)
+        st: dict[str, Any] = {}
+        w, f = _rule_windows([elsets[i] for i in members], sites, start, end, rule, span,
+                             method, st, need_peak)
+        errors.update(st.get("sgp4_errors", {}))
+        parts.append((w[0], idx[w[1]], w[2], w[3], w[4], w[5]))
+        flags.append(f)
+    stats["sgp4_errors"] = errors
+    if not parts:
+        e, f64 = np.empty(0, dtype=np.int64), np.empty(0)
+        return (e, e, e, e, f64, f64), np.zeros(0, dtype=bool)
+    cols = [np.concatenate([p[k] for p in parts]) for k in range(6)]
+    return (cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]), np.concatenate(flags)
+
+
+def _partial(span: Span | None, start: datetime, end: datetime) -> Span | None:
+    """``span`` where it leaves out part of [start, end], else None."""
+    return span if span is not None and (span[0] > start or span[1] < end) else None
+
+
+def _rule_windows(elsets: Sequence[ElementSet], sites: Sequence[Site], start: datetime,
+                  end: datetime, rule: _Rule, span: Span | None, method: str,
+                  stats: dict[str, Any], need_peak: bool
+                  ) -> tuple[_Windows, npt.NDArray[np.bool_]]:
+    """Windows of satellites sharing ``rule``, as :meth:`overflight.passes.PassPlan.tables`
+    gives them: the rule's constraints; for radar the parts above its highest elevation cut
+    out (a pass over the top becoming two windows) and only its look side; and with a
+    ``span``, only windows peaking inside it (the engine then: its peaks)."""
+    c = rule.constraints
+    if span is not None:
+        method = "points"
+    if method == "field":
+        w, by_field = _field_shard(elsets, sites, start, end, c, stats, need_peak)
+        peak = (w[2] + w[3]) // 2  # the side of a pass does not change within it
+    else:
+        table = _engine_table(elsets, sites, start, end, c, stats)
+        w = _table_windows(table)
+        peak = table.peak.astype("datetime64[ns]").view(np.int64)
+        by_field = np.zeros(w[0].size, dtype=bool)
+    if rule.max_elevation_deg is not None:
+        top = Constraints(min_elevation_deg=rule.max_elevation_deg)
+        if method == "field":
+            inner, _ = _field_shard(elsets, sites, start, end, top, {}, False)
+        else:
+            inner = _engine_windows(elsets, sites, start, end, top, {})
+        w, by_field, peak = _cut_over_top(w, by_field, peak, inner, elsets, sites,
+                                          c.min_duration_s, need_peak)
+    keep: npt.NDArray[np.bool_] | None = None
+    if rule.look_side is not None:
+        keep = (_left_of_track(elsets, sites, w[1], w[0], peak)
+                == (rule.look_side == "left"))
+    if span is not None:
+        from overflight.times import to_datetime64
+
+        lo = int(to_datetime64(span[0])[0].astype(np.int64))
+        hi = int(to_datetime64(span[1])[0].astype(np.int64))
+        inside = (peak >= lo) & (peak <= hi)
+        keep = inside if keep is None else keep & inside
+    if keep is not None:
+        w = (w[0][keep], w[1][keep], w[2][keep], w[3][keep], w[4][keep], w[5][keep])
+        by_field = by_field[keep]
+    return w, by_field
+
+
+def _cut_over_top(w: _Windows, by_field: npt.NDArray[np.bool_], peak: I64, inner: _Windows,
+                  elsets: Sequence[ElementSet], sites: Sequence[Site], min_duration_s: float,
+                  need_peak: bool) -> tuple[_Windows, npt.NDArray[np.bool_], I64]:
+    """``w`` minus the spans of ``inner`` (same satellite and point): where a radar's point is
+    above its highest elevation. A window that rises above it becomes two whose peak is the
+    cut (range and incidence recomputed there); pieces shorter than ``min_duration_s`` (or
+    1 ms) are dropped — as ``overflight.passes`` cuts its windows."""
+    site, sat, a, b, rng, inc = w
+    n = max(len(sites), 1)
+    i_key = inner[1] * n + inner[0]
+    order = np.lexsort((inner[2], i_key))
+    i_key, i_a, i_b = i_key[order], inner[2][order], inner[3][order]
+    key = sat * n + site
+    lo = np.searchsorted(i_key, key, side="left")
+    hi = np.searchsorted(i_key, key, side="right")
+    drop: list[int] = []
+    new: list[tuple[int, int, int, int]] = []  # (row, start, end, peak) ns
+    for r in np.flatnonzero(hi > lo).tolist():
+        js = [j for j in range(int(lo[r]), int(hi[r])) if i_a[j] < b[r] and i_b[j] > a[r]]
+        if not js:
+            continue
+        drop.append(r)
+        cur = int(a[r])
+        for j in js:
+            if i_a[j] > cur:
+                new.append((r, cur, int(i_a[j]), int(i_a[j])))
+            cur = max(cur, int(i_b[j]))
+        if b[r] > cur:
+            new.append((r, cur, int(b[r]), cur))
+    if not drop:
+        return w, by_field, peak
+    shortest = max(min_duration_s, 1e-3) * 1e9
+    new = [p for p in new if p[2] - p[1] >= shortest]
+    keep = np.ones(sat.size, dtype=bool)
+    keep[drop] = False
+    rows = np.array([p[0] for p in new], dtype=np.int64)
+    p_peak = np.array([p[3] for p in new], dtype=np.int64)
+    p_rng, p_inc = np.full(rows.size, np.nan), np.full(rows.size, np.nan)
+    if need_peak and rows.size:
+        from overflight.geometry import view_geometry_arrays
+
+        pos, _ = _states_at(elsets, sat[rows], p_peak)
+        xyz, up = _site_vectors(sites, site[rows])
+        g = view_geometry_arrays(pos, xyz, up)
+        p_rng, p_inc = np.asarray(g.range_km), np.asarray(g.incidence_deg)
+    out = (np.concatenate((site[keep], site[rows])), np.concatenate((sat[keep], sat[rows])),
+           np.concatenate((a[keep], np.array([p[1] for p in new], dtype=np.int64))),
+           np.concatenate((b[keep], np.array([p[2] for p in new], dtype=np.int64))),
+           np.concatenate((rng[keep], p_rng)), np.concatenate((inc[keep], p_inc)))
+    return (out, np.concatenate((by_field[keep], by_field[rows])),
+            np.concatenate((peak[keep], p_peak)))
+
+
+def _site_vectors(sites: Sequence[Site], idx: I64) -> tuple[F64, F64]:
+    """ITRS position (km) and geodetic up unit vector of ``sites[idx[i]]``, ``(N, 3)``."""
+    from overflight.geometry import sites_itrs_km, up_vectors
+
+    lat = np.array([sites[j].lat_deg for j in idx.tolist()], dtype=np.float64)
+    lon = np.array([sites[j].lon_deg for j in idx.tolist()], dtype=np.float64)
+    alt = np.array([sites[j].alt_m for j in idx.tolist()], dtype=np.float64)
+    return sites_itrs_km(lat, lon, alt), up_vectors(lat, lon)
+
+
+def _states_at(elsets: Sequence[ElementSet], sat: I64, t_ns: I64) -> tuple[F64, F64]:
+    """ITRS position and velocity (km, km/s) of ``elsets[sat[i]]`` at ``t_ns[i]``, ``(N, 3)``."""
+    from overflight.propagation import propagate
+
+    pos, vel = np.empty((sat.size, 3)), np.empty((sat.size, 3))
+    for k in np.unique(sat).tolist():
+        rows = np.flatnonzero(sat == k)
+        eph = propagate([elsets[k]], t_ns[rows].view("datetime64[ns]"), frame="itrs",
+                        workers=1)
+        pos[rows], vel[rows] = eph.position_km[0], eph.velocity_km_s[0]
+    return pos, vel
+
+
+def _left_of_track(elsets: Sequence[ElementSet], sites: Sequence[Site], sat: I64, site: I64,
+                   t_ns: I64) -> npt.NDArray[np.bool_]:
+    """Whether each point lies left of its satellite's Earth-fixed velocity at ``t_ns`` (the
+    side a side-looking radar must look to; ``overflight.passes.look_sides``)."""
+    if sat.size == 0:
+        return np.zeros(0, dtype=bool)
+    r, v = _states_at(elsets, sat, t_ns)
+    xyz, _ = _site_vectors(sites, site)
+    out: npt.NDArray[np.bool_] = np.einsum("ij,ij->i", np.cross(r, v), xyz - r) > 0
+    return out
 
 
 _ENGINE_CALL_S = 0.02
@@ -602,7 +836,7 @@ def _repair_ties(w: dict[str, Any], site_offset: int, t0: int, t1: int,
                  masks: Sequence[npt.NDArray[np.bool_]], repair: _Repair) -> dict[str, Any]:
     """Field windows in near ties (within any satellite subset) replaced by the engine's
     windows of their pairs; ``w`` and the result in canonical order."""
-    elsets, points, start, end, c, sensors = repair
+    elsets, points, start, end, c, sensors, im = repair
     for _ in range(3):
         site = w["site"].astype(np.int64) - site_offset
         sat = w["sat"].astype(np.int64)
@@ -625,10 +859,16 @@ def _repair_ties(w: dict[str, Any], site_offset: int, t0: int, t1: int,
             idx = pk_site[pk_sat == i]
             st: dict[str, Any] = {}
             es = [elsets[i]]
-            e_site, e_sat, a, b, rng, inc = _engine_windows(
-                es, [points[j] for j in idx.tolist()], start, end, c, st)
+            pts = [points[j] for j in idx.tolist()]
+            if im is None:
+                e_site, e_sat, a, b, rng, inc = _engine_windows(es, pts, start, end, c, st)
+            else:
+                (e_site, e_sat, a, b, rng, inc), _ = _rule_windows(
+                    es, pts, start, end, im.rules[i], _partial(im.spans[i], start, end),
+                    "points", st, True)
+            gsd = _window_gsd(es, sensors, e_sat, rng, inc, im is not None)
             add.append({"site": idx[e_site] + site_offset, "sat": np.full(e_sat.size, i),
-                        "start": a, "end": b, "gsd": _window_gsd(es, sensors, e_sat, rng, inc),
+                        "start": a, "end": b, "gsd": gsd,
                         "field": np.zeros(e_sat.size, dtype=bool)})
         w = _canonical({k: np.concatenate([keep[k]] + [x[k] for x in add]) for k in keep})
     return w
@@ -726,6 +966,7 @@ def _run(
     plan: ShardPlan,
     progress: Progress | None,
     method: str = "points",
+    imaging: _Imaging | None = None,
 ) -> tuple[list[dict[str, Any]], dict[int, int]]:
     from overflight.times import to_datetime64, utc
 
@@ -743,20 +984,21 @@ def _run(
         if progress is not None:
             progress(done, total)
 
-    def batch_args(lo: int, hi: int) -> tuple[list[ElementSet], dict[int, Sensor]]:
+    def batch_args(lo: int, hi: int) -> _Batch:
         chosen = list(elsets[lo:hi])
-        return chosen, {e.norad_id: sens[e.norad_id] for e in chosen if e.norad_id in sens}
+        return (chosen, {e.norad_id: sens[e.norad_id] for e in chosen if e.norad_id in sens},
+                None if imaging is None else imaging.take(lo, hi))
 
     tile_results: list[tuple[list[dict[str, Any]], dict[int, int]]] = []
     if client is None:
         for lo, hi in tiles:
             parts = []
             for blo, bhi in batches:
-                chosen, chosen_sens = batch_args(blo, bhi)
+                chosen, chosen_sens, chosen_im = batch_args(blo, bhi)
                 parts.append(_shard_windows(chosen, blo, points[lo:hi], lo, start, end, c,
-                                            chosen_sens, method))
+                                            chosen_sens, method, chosen_im))
                 tick()
-            fix = ((elsets, points[lo:hi], start, end, c, sens) if method == "field"
+            fix = ((elsets, points[lo:hi], start, end, c, sens, imaging) if method == "field"
                    else None)
             tile_results.append(_tile_stats(hi - lo, lo, t0, t1, masks, max_gsd_m, *parts,
                                             repair=fix))
@@ -787,7 +1029,7 @@ def _run_dask(
     max_gsd_m: float | None,
     batches: list[tuple[int, int]],
     tiles: list[tuple[int, int]],
-    batch_args: Callable[[int, int], tuple[list[ElementSet], dict[int, Sensor]]],
+    batch_args: Callable[[int, int], _Batch],
     tick: Callable[[], None],
     method: str = "points",
 ) -> list[tuple[list[dict[str, Any]], dict[int, int]]]:
@@ -800,7 +1042,7 @@ def _run_dask(
     batch_data = [scatter(batch_args(lo, hi)) for lo, hi in batches]
     tile_data = [scatter(list(points[lo:hi])) for lo, hi in tiles]
     mask_data = scatter(list(masks))
-    fleet_data = scatter((list(elsets), dict(batch_args(0, len(elsets))[1])))
+    fleet_data = scatter(batch_args(0, len(elsets)))
     tile_futures = []
     window_futures = []
     for ti, (lo, hi) in enumerate(tiles):
@@ -833,7 +1075,7 @@ def _tile_task(
     t1: int,
     masks: Sequence[npt.NDArray[np.bool_]],
     max_gsd_m: float | None,
-    fleet: tuple[list[ElementSet], dict[int, Sensor]] | None,
+    fleet: _Batch | None,
     points: Sequence[Site],
     start: datetime,
     end: datetime,
@@ -841,12 +1083,12 @@ def _tile_task(
     *parts: dict[str, Any],
 ) -> tuple[list[dict[str, Any]], dict[int, int]]:
     """Dask task: :func:`_tile_stats`, with the repair data of the field method."""
-    fix = None if fleet is None else (fleet[0], points, start, end, c, fleet[1])
+    fix = None if fleet is None else (fleet[0], points, start, end, c, fleet[1], fleet[2])
     return _tile_stats(n_points, site_offset, t0, t1, masks, max_gsd_m, *parts, repair=fix)
 
 
 def _shard_unpack(
-    batch: tuple[list[ElementSet], dict[int, Sensor]],
+    batch: _Batch,
     sat_offset: int,
     sites: Sequence[Site],
     site_offset: int,
@@ -857,7 +1099,7 @@ def _shard_unpack(
 ) -> dict[str, Any]:
     """Dask task: :func:`_shard_windows` with the batch's element sets and sensors as one datum."""
     return _shard_windows(batch[0], sat_offset, sites, site_offset, start, end, c, batch[1],
-                          method)
+                          method, batch[2])
 
 
 def _result(
@@ -870,12 +1112,22 @@ def _result(
     c: Constraints,
     max_gsd_m: float | None,
     errors: Mapping[int, int],
+    sel: _Selection | None = None,
+    others: Sequence[ElementSet] = (),
 ) -> CoverageResult:
+    """The result of the satellites ``mask`` picks (``sel``'s left-out satellites among
+    them and ``others``, the rest of the request's fleet, counted)."""
     from overflight.hypothetical import is_hypothetical
     from overflight.times import utc
 
     chosen = [e for e, m in zip(elsets, mask.tolist(), strict=True) if m]
     ids = {e.norad_id for e in chosen}
+    skipped: tuple[Skipped, ...] = ()
+    note = None
+    if sel is not None:
+        mine = ids | {e.norad_id for e in others}
+        skipped = tuple(k for k in sel.skipped if k.norad_id in mine)
+        note = sel.note
     return CoverageResult(
         start=utc(start),
         end=utc(end),
@@ -897,6 +1149,9 @@ def _result(
         interval_start=stats["interval_start"].view("datetime64[ns]"),
         interval_end=stats["interval_end"].view("datetime64[ns]"),
         sgp4_errors={k: v for k, v in errors.items() if k in ids},
+        imaging=sel is not None and sel.imaging is not None,
+        skipped=skipped,
+        skipped_note=note,
     )
 
 
@@ -913,11 +1168,18 @@ def coverage(
     plan: ShardPlan | None = None,
     progress: Progress | None = None,
     method: Method = "auto",
+    imaging: bool = False,
+    include_unknown: bool = False,
+    kinds: Sequence[str] = (),
+    countries: Sequence[str] = (),
+    operators: Sequence[str] = (),
+    max_age_days: float | None = None,
 ) -> CoverageResult:
     """Coverage of ``points`` by the fleet ``elsets`` over [start, end] (aware UTC).
 
     ``max_gsd_m``: count only windows whose GSD at closest approach (from ``sensors``, by
-    NORAD id) is at most this; satellites without a sensor entry then count for nothing.
+    NORAD id) is at most this; satellites without a sensor entry then count for nothing
+    (listed in the result's ``skipped``).
     ``client``: a ``distributed.Client`` to run the shards on (None: this process); the result
     is identical either way. ``progress(done, total)`` counts finished tasks.
     ``method``: "points" searches every point with the window engine; "field" treats the
@@ -925,15 +1187,32 @@ def coverage(
     10 ms; what it cannot settle goes to the engine); "auto" picks "field" for a compact set of
     many points such as a region's grid (:func:`resolve_method`). ``plan`` defaults to
     :data:`FIELD_PLAN` for the field method, else ``ShardPlan()``.
+
+    ``imaging``: each satellite only where its own sensor can image
+    (:func:`overflight.passes.imaging_rule` on top of ``constraints``: its reach and lighting
+    rule, a radar's incidence band and look side), resolution from its sensor; ``sensors``
+    (default: the shipped table, non-imaging entries included) decides. Non-imagers and
+    satellites the table does not know are left out (``include_unknown`` keeps the unknown
+    ones, held to ``constraints``), as are windows peaking more than ``max_age_days``
+    (default 14) from the element set's epoch or before launch; all listed in ``skipped``.
+    ``kinds``/``countries``/``operators`` (and with ``imaging`` ``max_gsd_m``) are sensor
+    filters (:func:`overflight.selection.filter_by_sensor`).
     """
     c = constraints or Constraints()
     _check(elsets, points, start, end, c, max_gsd_m)
     how = resolve_method(method, points)
-    mask = np.ones(len(elsets), dtype=bool)
-    stats, errors = _run(elsets, points, start, end, c, [mask], max_gsd_m=max_gsd_m,
-                         sensors=sensors, client=client, plan=plan or _default_plan(how),
-                         progress=progress, method=how)
-    return _result(stats[0], elsets, mask, points, start, end, c, max_gsd_m, errors)
+    sel = _select(elsets, points, start, end, c, sensors, imaging=imaging,
+                  include_unknown=include_unknown, kinds=kinds, max_gsd_m=max_gsd_m,
+                  countries=countries, operators=operators, max_age_days=max_age_days)
+    fleet = sel.elsets
+    if not fleet:
+        raise CoverageError(f"no satellite left to compute ({sel.note or 'none selected'})")
+    mask = np.ones(len(fleet), dtype=bool)
+    stats, errors = _run(fleet, points, start, end, c, [mask], max_gsd_m=max_gsd_m,
+                         sensors=sel.sensors, client=client, plan=plan or _default_plan(how),
+                         progress=progress, method=how, imaging=sel.imaging)
+    return _result(stats[0], fleet, mask, points, start, end, c, max_gsd_m, errors, sel,
+                   elsets)
 
 
 def compare_coverage(
@@ -950,25 +1229,93 @@ def compare_coverage(
     plan: ShardPlan | None = None,
     progress: Progress | None = None,
     method: Method = "auto",
+    imaging: bool = False,
+    include_unknown: bool = False,
+    kinds: Sequence[str] = (),
+    countries: Sequence[str] = (),
+    operators: Sequence[str] = (),
+    max_age_days: float | None = None,
 ) -> CoverageComparison:
     """Coverage by ``baseline`` and by ``baseline + added``, from one window computation
-    (``method`` and ``plan`` as for :func:`coverage`)."""
+    (``method``, ``plan``, ``imaging`` and the sensor filters as for :func:`coverage`)."""
     c = constraints or Constraints()
     fleet = list(baseline) + list(added)
     _check(fleet, points, start, end, c, max_gsd_m)
     how = resolve_method(method, points)
     if not baseline or not added:
         raise CoverageError("a comparison needs a baseline fleet and added satellites")
-    base_mask = np.zeros(len(fleet), dtype=bool)
-    base_mask[: len(baseline)] = True
-    all_mask = np.ones(len(fleet), dtype=bool)
-    stats, errors = _run(fleet, points, start, end, c, [base_mask, all_mask],
-                         max_gsd_m=max_gsd_m, sensors=sensors, client=client,
-                         plan=plan or _default_plan(how), progress=progress, method=how)
+    sel = _select(fleet, points, start, end, c, sensors, imaging=imaging,
+                  include_unknown=include_unknown, kinds=kinds, max_gsd_m=max_gsd_m,
+                  countries=countries, operators=operators, max_age_days=max_age_days)
+    base_ids = {e.norad_id for e in baseline}
+    base_mask = np.array([e.norad_id in base_ids for e in sel.elsets], dtype=bool)
+    for what, m in (("baseline", base_mask), ("added", ~base_mask)):
+        if not m.any():
+            raise CoverageError(f"no {what} satellite left to compare "
+                                f"({sel.note or 'none selected'})")
+    all_mask = np.ones(len(sel.elsets), dtype=bool)
+    stats, errors = _run(sel.elsets, points, start, end, c, [base_mask, all_mask],
+                         max_gsd_m=max_gsd_m, sensors=sel.sensors, client=client,
+                         plan=plan or _default_plan(how), progress=progress, method=how,
+                         imaging=sel.imaging)
     return CoverageComparison(
-        _result(stats[0], fleet, base_mask, points, start, end, c, max_gsd_m, errors),
-        _result(stats[1], fleet, all_mask, points, start, end, c, max_gsd_m, errors),
+        _result(stats[0], sel.elsets, base_mask, points, start, end, c, max_gsd_m, errors, sel,
+                baseline),
+        _result(stats[1], sel.elsets, all_mask, points, start, end, c, max_gsd_m, errors, sel,
+                fleet),
     )
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """The fleet a run computes, its sensors, (imaging) its rules, and who was left out."""
+
+    elsets: list[ElementSet]
+    sensors: Mapping[int, Sensor] | None
+    imaging: _Imaging | None
+    skipped: tuple[Skipped, ...]
+    note: str | None = None
+    """One line counting ``skipped`` by reason."""
+
+
+def _select(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetime,
+            end: datetime, c: Constraints, sensors: Mapping[int, Sensor] | None, *,
+            imaging: bool, include_unknown: bool, kinds: Sequence[str],
+            max_gsd_m: float | None, countries: Sequence[str], operators: Sequence[str],
+            max_age_days: float | None) -> _Selection:
+    """The fleet to compute: without ``imaging`` the given one (the satellites ``max_gsd_m``
+    cannot count listed); with it, the passes plan's (:func:`overflight.passes.plan_elements`:
+    sensor filters, rules, usable spans, refusals).
+
+    The one place coverage reaches up into the shared layer: the imaging rules have one home,
+    ``overflight.passes``."""
+    from overflight.freshness import REFUSE_AFTER_DAYS, Skipped
+
+    if not imaging:
+        given = [name for name, v in (("include_unknown", include_unknown), ("kinds", kinds),
+                                      ("countries", countries), ("operators", operators),
+                                      ("max_age_days", max_age_days is not None)) if v]
+        if given:
+            raise CoverageError(f"{', '.join(given)}: only with imaging=True")
+        note = None
+        unknown = ([] if max_gsd_m is None else
+                   [e for e in elsets if sensors is None or sensors.get(e.norad_id) is None])
+        if unknown:
+            note = (f"max_gsd_m: {len(unknown)} of {len(elsets)} satellites have no sensor "
+                    "entry and count for nothing")
+        skipped = tuple(Skipped(e.norad_id, e.name, "no sensor entry: counts for nothing "
+                                f"with max_gsd_m = {max_gsd_m:g}") for e in unknown)
+        return _Selection(list(elsets), sensors, None, skipped, note)
+    from overflight.passes import plan_elements
+    from overflight.sensors import load_table
+
+    table = load_table() if sensors is None else sensors
+    p = plan_elements(elsets, points, start, end, c, imaging=True,
+                      include_unknown=include_unknown, sensors=table, kinds=kinds,
+                      max_gsd_m=max_gsd_m, countries=countries, operators=operators,
+                      max_age_days=REFUSE_AFTER_DAYS if max_age_days is None else max_age_days)
+    return _Selection(list(p.elsets), table, _Imaging(p.rules, p.spans), p.skipped,
+                      p.skipped_note())
 
 
 @contextmanager

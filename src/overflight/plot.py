@@ -366,6 +366,8 @@ def constraint_text(result: CoverageResult) -> str:
         parts.append(f"≥ {c.min_duration_s:g} s")
     if result.max_gsd_m is not None:
         parts.append(f"GSD ≤ {result.max_gsd_m:g} m")
+    if result.imaging:
+        return "imaging: each satellite's own sensor rule" + "".join(f", {p}" for p in parts)
     return ", ".join(parts) or "above the horizon"
 
 

@@ -427,6 +427,12 @@ class Coverage(_Table[CoveragePoint]):
         """Region-wide figures (percentiles over the points, hours)."""
         return self.result.summary()
 
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        """Satellites left out (imaging: non-imagers, unknown, refused), or counting for
+        nothing (``max_gsd_m`` without a sensor entry), and why."""
+        return self.result.skipped
+
     def _row(self, rec: CoveragePoint) -> dict[str, Any]:
         from dataclasses import asdict
 

@@ -284,7 +284,23 @@ def register(app: typer.Typer) -> None:
         sun_max: float | None = typer.Option(None, help="Sun elevation at most, deg."),
         min_duration: float = typer.Option(0.0, help="Ignore windows shorter than this, s."),
         max_gsd: float | None = typer.Option(None, help="Count only windows with GSD at "
-                                             "closest approach at most this, m."),
+                                             "closest approach at most this, m (--imaging: "
+                                             "also satellites whose best resolution is)."),
+        imaging: bool = typer.Option(False, "--imaging/--no-imaging",
+                                     help="Each satellite's own sensor reach, lighting rule, "
+                                     "radar incidence band and resolution (no 30° default)."),
+        include_unknown: bool = typer.Option(False, "--include-unknown",
+                                             help="Imaging: keep satellites the sensor table "
+                                             "does not know (held to the given limits)."),
+        kind: str | None = typer.Option(None, "--kind",
+                                        help="Imaging: sensor kinds, e.g. optical,sar."),
+        country: str | None = typer.Option(None, "--country", help="Imaging: operator "
+                                           "countries (ISO alpha-3), e.g. CHN,RUS."),
+        operator: str | None = typer.Option(None, "--operator", help="Imaging: text in the "
+                                            "operator's name (comma-separated)."),
+        max_age_days: float | None = typer.Option(
+            None, "--max-age-days", help="Imaging: refuse windows further than this from the "
+            "element set's epoch, days (default 14)."),
         sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
         max_altitude: float | None = typer.Option(
             None, help="Leave out fleet satellites whose apogee is above this altitude, km "
@@ -309,18 +325,29 @@ def register(app: typer.Typer) -> None:
         from overflight.freshness import stale_elements
         from overflight.hypothetical import HypotheticalError
         from overflight.regions import RegionError, grid, resolve_region
-        from overflight.sensors import Sensor, load_sensors
+        from overflight.sensors import Sensor, load_sensors, load_table
         from overflight.times import resolve_interval
 
         if workers is not None and workers < 1:
             raise UserError(f"--workers must be at least 1, got {workers}")
         if hypothetical_gsd is not None and not hypothetical_gsd > 0:
             raise UserError(f"--hypothetical-gsd must be positive, got {hypothetical_gsd}")
+        img: dict[str, Any] = {}
+        if imaging:
+            from overflight.cli.passes_cmd import split_list
+
+            img = {"imaging": True, "include_unknown": include_unknown,
+                   "kinds": split_list(kind), "countries": split_list(country),
+                   "operators": split_list(operator), "max_age_days": max_age_days}
+        elif include_unknown or kind or country or operator or max_age_days is not None:
+            raise UserError("--include-unknown, --kind, --country, --operator and "
+                            "--max-age-days need --imaging")
         try:
             c = Constraints(
                 min_elevation_deg=min_elevation,
                 max_off_nadir_deg=(DEFAULT_OFF_NADIR_DEG if max_off_nadir is None
-                                   and min_elevation is None else max_off_nadir),
+                                   and min_elevation is None and not imaging
+                                   else max_off_nadir),
                 sun_min_deg=sun_min, sun_max_deg=sun_max, min_duration_s=min_duration)
             c.validate()
             t0, t1 = resolve_interval(start, end, days)
@@ -330,29 +357,33 @@ def register(app: typer.Typer) -> None:
             if compare and not added:
                 raise UserError("--compare needs hypothetical satellites: --add-sso, "
                                 "--add-walker or --add-orbit")
-            sensor_table = load_sensors(sensors)
+            sensor_table = load_table(sensors) if imaging else load_sensors(sensors)
             if hypothetical_gsd is not None:
                 for e in added:
                     sensor_table[e.norad_id] = Sensor(
                         e.norad_id, e.name, hypothetical_gsd,
                         e.semi_major_axis_km - EARTH_RADIUS_KM,
+                        max_off_nadir_deg=(DEFAULT_OFF_NADIR_DEG if max_off_nadir is None
+                                           else max_off_nadir),
                         source="assumed for a hypothetical satellite (--hypothetical-gsd)")
             elsets = _fleet(fleet, sat, group, tle, db, t0, max_altitude,
                             owners=owner, object_types=object_type)
             stale = stale_elements(elsets, t0, t1)
             if stale:
                 warn(stale.message("overflight catalog import"))
-            if max_gsd is not None:
+            if max_gsd is not None and not imaging:
                 missing = [e for e in elsets + added if e.norad_id not in sensor_table]
                 if missing:
                     warn(f"--max-gsd: {len(missing)} of {len(elsets) + len(added)} satellites "
                          "have no sensor entry and count for nothing (see --sensors"
                          + (", --hypothetical-gsd" if added else "") + ")")
             result = _compute(elsets, added, compare, g, t0, t1, c, max_gsd, sensor_table,
-                              scheduler, workers, no_limit)
+                              scheduler, workers, no_limit, img)
         except (RegionError, HypotheticalError, CoverageError) as exc:
             raise UserError(str(exc)) from None
         main = result if not hasattr(result, "combined") else result.combined
+        if imaging and main.skipped_note:
+            warn(main.skipped_note)
         for norad_id, code in sorted(main.sgp4_errors.items()):
             from overflight.propagation import error_message
 
@@ -424,6 +455,7 @@ def _compute(
     scheduler: str | None,
     workers: int | None,
     no_limit: bool = False,
+    imaging: dict[str, Any] | None = None,
 ) -> CoverageResult | CoverageComparison:
     import os
     from contextlib import nullcontext
@@ -456,7 +488,7 @@ def _compute(
                      no_limit)
     with without_ctrl_c(ctx) as client, progress_bar(work, "coverage") as bar:
         kwargs: dict[str, Any] = {"max_gsd_m": max_gsd, "sensors": sensor_table,
-                                  "client": client}
+                                  "client": client, **(imaging or {})}
         if bar is not None:
             kwargs["progress"] = bar
         if compare:
