@@ -113,7 +113,9 @@ def test_field_on_a_dense_grid_with_lighting_and_gsd(catalog: list) -> None:
     """A 15-km grid of a 4° box with daylight and a GSD limit: thousands of windows."""
     sensors = shipped_sensors()
     leo = [e for e in catalog if e.apogee_alt_km < 2000.0]
-    fleet = [e for e in leo if e.norad_id in sensors][:16] + leo[:8] + sso(500.0, 10.5, T0)
+    # 16 with a sensor entry and 8 without (the GSD limit drops those), plus a hypothetical.
+    fleet = ([e for e in leo if e.norad_id in sensors][:16]
+             + [e for e in leo if e.norad_id not in sensors][:8] + sso(500.0, 10.5, T0))
     points = grid(box_region(38.0, 125.0, 42.0, 130.0), 15.0).sites()
     c = Constraints(max_off_nadir_deg=30.0, sun_min_deg=10.0)
     end = T0 + timedelta(days=1)
