@@ -27,6 +27,7 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from overflight.errors import OverflightError
+from overflight.freshness import REFUSE_AFTER_DAYS
 
 if TYPE_CHECKING:
     from overflight.areas import Area
@@ -223,7 +224,7 @@ def passes(
     max_gsd_m: float | None = None,
     countries: Sequence[str] = (),
     operators: Sequence[str] = (),
-    max_age_days: float = 14.0,
+    max_age_days: float = REFUSE_AFTER_DAYS,
     area_mode: str = "any",
     owners: Sequence[str] | None = None,
     object_types: Sequence[str] | None = None,
@@ -340,7 +341,7 @@ def exposure(
     max_gsd_m: float | None = None,
     countries: Sequence[str] = (),
     operators: Sequence[str] = (),
-    max_age_days: float = 14.0,
+    max_age_days: float = REFUSE_AFTER_DAYS,
     name: str | None = None,
     workers: int | None = 1,
 ) -> Exposure:

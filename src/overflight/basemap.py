@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from overflight.constants import MEAN_EARTH_RADIUS_KM
+
 __all__ = ["Country", "countries", "country_at", "describe_place", "draw_world", "nearest_city"]
 
 
@@ -88,7 +90,8 @@ def _central_angle_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> fl
 def nearest_city(lat_deg: float, lon_deg: float) -> tuple[str, float]:
     """Nearest capital/large city and its great-circle distance in km (mean Earth radius)."""
     best = min(_cities(), key=lambda c: _central_angle_deg(lat_deg, lon_deg, c[1], c[2]))
-    dist_km = math.radians(_central_angle_deg(lat_deg, lon_deg, best[1], best[2])) * 6371.0
+    angle_deg = _central_angle_deg(lat_deg, lon_deg, best[1], best[2])
+    dist_km = math.radians(angle_deg) * MEAN_EARTH_RADIUS_KM
     return best[0], dist_km
 
 

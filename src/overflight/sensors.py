@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from overflight.constants import MEAN_EARTH_RADIUS_KM
 from overflight.errors import OverflightError
 
 __all__ = ["Sensor", "SensorError", "load_sensors", "shipped_sensors"]
@@ -37,7 +38,6 @@ LOOK_SIDES = ("left", "right", "both")
 CONFIDENCE_LEVELS = ("official", "estimate", "unverified")
 DEFAULT_SUN_MIN_DEG = 10.0
 MAX_OFF_NADIR_LIMIT_DEG = 70.0
-EARTH_RADIUS_KM = 6371.0088  # as overflight.gsd.MEAN_EARTH_RADIUS_KM (not imported: no numpy)
 
 _COUNTRY = re.compile(r"^[A-Z]{3}(/[A-Z]{3})*$")
 _ORGANISATIONS = frozenset({"ESA", "EUMETSAT"})
@@ -225,7 +225,8 @@ def _finite_or_none(x: float) -> float | None:
 def off_nadir_for_incidence(incidence_deg: float, altitude_km: float) -> float:
     """Off-nadir angle (deg) of a look from ``altitude_km`` that meets a spherical Earth at
     ``incidence_deg``: ``sin(off_nadir) = R / (R + h) × sin(incidence)``."""
-    s = EARTH_RADIUS_KM / (EARTH_RADIUS_KM + altitude_km) * math.sin(math.radians(incidence_deg))
+    r = MEAN_EARTH_RADIUS_KM
+    s = r / (r + altitude_km) * math.sin(math.radians(incidence_deg))
     return math.degrees(math.asin(s))
 
 

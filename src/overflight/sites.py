@@ -270,8 +270,8 @@ def resolve_site(text: str, extra: Sequence[NamedSite] = ()) -> Site:
     close = prefix or difflib.get_close_matches(text, names, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise SiteError(
-        f"unknown site {text!r}{hint} (give a name from 'overflight sites', "
-        "LAT,LON[,ALT_M] or --sites FILE)"
+        f"unknown site {text!r}{hint} (give a named site, LAT,LON[,ALT_M] or a sites "
+        "file: site_files)"
     )
 
 

@@ -238,7 +238,7 @@ class SeedReport:
         newest = f", newest epoch {self.newest_epoch:%Y-%m-%d}" if self.newest_epoch else ""
         return (
             f"new catalog: seeded with the bundled snapshot ({self.element_sets} element sets "
-            f"of {self.objects} objects{newest}); start empty with --no-snapshot"
+            f"of {self.objects} objects{newest}); to start empty: seed_snapshot=False"
         )
 
 

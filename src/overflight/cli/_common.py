@@ -147,6 +147,8 @@ _FLAG_HINTS = (
     ("give sats, groups or files", "--sat, --group or --tle"),
     ("give sats or groups", "--sat or --group"),
     ("site_files or all_sites", "--site, --sites FILE or --all-sites"),
+    ("a sites file: site_files", "--site NAME|LAT,LON or --sites FILE; names: overflight sites"),
+    ("seed_snapshot=False", "--no-snapshot"),
 )
 
 

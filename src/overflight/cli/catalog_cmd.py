@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from overflight.catalog import history_rows, info_row, list_rows
-from overflight.cli._common import EXIT_DATA, DbOption, Format, UserError, emit
+from overflight.cli._common import EXIT_DATA, DbOption, Format, UserError, emit, with_flags
 
 if TYPE_CHECKING:
     from overflight.catalog import Catalog
@@ -170,7 +170,8 @@ def import_(
         for err in src.errors:
             sys.stderr.write(f"{err}\n")
     if result.seeded is not None:
-        (sys.stdout if fmt is Format.table else sys.stderr).write(result.seeded.message() + "\n")
+        out = sys.stdout if fmt is Format.table else sys.stderr
+        out.write(with_flags(result.seeded.message()) + "\n")
     rows = []
     for src in result.sources:
         row = src.to_dict()
