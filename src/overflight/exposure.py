@@ -424,7 +424,8 @@ class Exposure(_Table[ExposureInterval]):
     def summary(self) -> dict[str, Any]:
         """Whole-target figures: ``exposed_fraction``, ``exposed_s``, ``span_s``, the longest
         unobserved gap, distinct ``satellites``, ``windows``, ``intervals``, the
-        ``next_exposure`` from start (start itself when exposed then) with its satellites,
+        ``next_exposure`` from start (start itself when exposed then) with the satellites in
+        view at that instant,
         satellite counts per country and kind, and ``incomplete_s``/``incomplete_from``: how
         long, and from when, some satellite's element set was too old to compute."""
         cov = self._all()
@@ -448,12 +449,21 @@ class Exposure(_Table[ExposureInterval]):
             "satellites": len(used), "satellites_computed": len(self.observers),
             "windows": int(self._w.sat.size), "intervals": len(self),
             "next_exposure": None if nxt is None else nxt.start,
-            "next_exposure_satellites": [] if nxt is None else [o.name for o in nxt.satellites],
+            "next_exposure_satellites": [] if nxt is None else self._in_view(nxt.start),
             "satellites_by_country": dict(sorted(per_country.items())),
             "satellites_by_kind": dict(sorted(per_kind.items())),
             "incomplete_s": sum((b - a).total_seconds() for a, b in self.incomplete),
             "incomplete_from": self.incomplete[0][0] if self.incomplete else None,
         }
+
+    def _in_view(self, t: datetime) -> list[str]:
+        """Names of the satellites whose window covers the instant ``t`` (by NORAD id): those
+        exposing the target then, not every member of the exposure interval."""
+        ns = int(np.datetime64(t.astimezone(UTC).replace(tzinfo=None), "ns").astype(np.int64))
+        w = self._w
+        ks = sorted(set(w.sat[(w.start <= ns) & (w.end > ns)].tolist()),
+                    key=lambda k: self.observers[k].norad_id)
+        return [self.observers[k].name for k in ks]
 
     # ---- rows and exports ------------------------------------------------------------------
     def _row(self, rec: ExposureInterval) -> dict[str, Any]:
