@@ -237,3 +237,19 @@ def test_storage_errors_and_poisoned_rows_without_traceback(
     code, _, err = run(capsys, "catalog", "list", "--db", str(corrupt))
     assert code == 2 and "Traceback" not in err and err.count("\n") == 1
     assert "database is corrupt" in err and f"restore or delete {corrupt}" in err
+
+
+def test_a_first_import_with_nothing_valid_is_exit_2_and_leaves_no_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "garbage.tle"
+    bad.write_text("hello\nworld\n")
+    db = tmp_path / "new.db"
+    code, out, err = run(capsys, "catalog", "import", str(bad), "--db", str(db))
+    assert code == 2 and "cannot recognise the format" in err
+    assert "nothing stored" in out
+    assert not db.exists()
+    # The bundled snapshot is still what the catalog serves.
+    code, out, _ = run(capsys, "catalog", "list", "--group", "resource", "--db", str(db),
+                       "-f", "csv")
+    assert code == 0 and len(out.splitlines()) > 100

@@ -669,7 +669,11 @@ class Catalog:
         seeded: SeedReport | None = None
         try:
             with store.transaction(self._conn):
-                if seed_snapshot and self._empty():
+                # Seeded only by an import that stores something: a wholly rejected file
+                # leaves a new catalog as empty as it found it.
+                if seed_snapshot and self._empty() and any(
+                    p is not None and (p.records or p.satcat) for _, _, _, p, _ in loaded
+                ):
                     seeded = self._write_snapshot()
                 for src, uri, grp, parsed, fetched in loaded:
                     if parsed is not None and parsed.format in SATCAT_FORMATS:

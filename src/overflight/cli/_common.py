@@ -103,6 +103,8 @@ def emit(
     out: Any = None,
 ) -> None:
     """Write rows as a rich table (people), JSON array or CSV (programs) to stdout."""
+    if fmt not in ("table", "json", "csv"):
+        raise UserError(f"--format {fmt}: this command writes table, json or csv")
     out = out or sys.stdout
     cols = list(columns) if columns else (list(rows[0].keys()) if rows else [])
     if fmt == "json":

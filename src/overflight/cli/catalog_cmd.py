@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from overflight.catalog import history_rows, info_row, list_rows
-from overflight.cli._common import EXIT_DATA, DbOption, Format, UserError, emit, with_flags
+from overflight.cli._common import (
+    EXIT_DATA,
+    EXIT_USAGE,
+    DbOption,
+    Format,
+    UserError,
+    emit,
+    with_flags,
+)
 
 if TYPE_CHECKING:
     from overflight.catalog import Catalog
@@ -149,8 +157,12 @@ def import_(
             input_format = normalize_format(input_format)
         except ValueError as exc:
             raise UserError(str(exc)) from None
+    from overflight.catalog.store import resolve_db_path
+
     progress = _Progress()
     seed = not (no_snapshot or snapshot)  # the library seeds only a catalog still empty
+    db_path = resolve_db_path(db)
+    new_file = not db_path.exists()
     with open_catalog(db, create=True) as cat:
         try:
             result = cat.import_sources(
@@ -183,15 +195,23 @@ def import_(
         rows.append(row)
     columns = ["source", "group", "kind", "new", "duplicates", "rejected", "note"]
     emit(rows, fmt.value, title=f"Imported into {where}", columns=columns)
+    usable = any(src.valid or src.not_modified for src in result.sources)
+    if new_file and not usable:
+        # A first import that stored nothing leaves no empty database behind (one would hide
+        # the bundled snapshot from every later command).
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
     if fmt is Format.table:
-        stored = "stored" if result.stored else "NOT stored (--strict: rejected records)"
+        stored = ("nothing stored (no valid record)" if not usable else
+                  "stored" if result.stored else "NOT stored (--strict: rejected records)")
         satcat = f"{result.satcat} SATCAT entries, " if result.satcat else ""
         sys.stdout.write(
             f"{result.new} new element sets, {result.duplicates} duplicates skipped, "
             f"{satcat}{result.rejected} rejected; {stored}\n"
         )
     if result.rejected:
-        raise typer.Exit(EXIT_DATA)
+        # Nothing usable in any source is "nothing done" (2); some records rejected is 1.
+        raise typer.Exit(EXIT_DATA if usable else EXIT_USAGE)
 
 
 # ---- list / show / groups / info -------------------------------------------------------------

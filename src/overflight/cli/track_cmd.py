@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from overflight.cli._common import DbOption, UserError, emit
+from overflight.cli._common import DbOption, Format, UserError, emit
 from overflight.track import track_rows as track_rows  # re-exported for older callers
 
 MAX_TRACK_POINTS = 200_000
@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
     def where(
         sat: str = typer.Argument(..., help="NORAD id, name, or a TLE/OMM file of one satellite."),
         at: str = typer.Option("now", "--at", help="Time, ISO 8601 with Z or offset; 'now'."),
-        fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+        fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json or csv."),
         db: Path | None = DbOption,
     ) -> None:
         """Where a satellite is: position, altitude, sunlit, and over which place."""
@@ -88,9 +88,11 @@ def register(app: typer.Typer) -> None:
                                 "elset_age_days": round(es.age_days(when), 2)}
         if row["lat_deg"] is not None:
             info["over"] = describe_place(row["lat_deg"], row["lon_deg"])
-        if fmt == "json":
+        if fmt == Format.json:
             json.dump(info, sys.stdout, indent=2)
             sys.stdout.write("\n")
+        elif fmt == Format.csv:
+            emit([info], "csv")
         else:
             emit([{"field": k, "value": v} for k, v in info.items()], "table",
                  title=f"{es.name} ({es.norad_id})", columns=["field", "value"])
