@@ -85,12 +85,18 @@ def test_watch_and_coverage_reject_bad_days(days: str, capsys: pytest.CaptureFix
 
 
 def test_stale_element_sets_warn_once(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["passes", "--sat", "58400", "--site", "Seoul", "--start",
-                        "2026-05-31T00:00Z", "--days", "1", "-f", "json"], capsys)
+    # WorldView-3's bundled set is from 2026-05-30: 8-9 days old, warned about, not refused.
+    code, _, err = run(["passes", "--sat", "40115", "--site", "Seoul", "--start",
+                        "2026-06-07T00:00Z", "--days", "1", "-f", "json"], capsys)
     assert code == 0
     lines = [x for x in err.splitlines() if "days from the requested times" in x]
     assert len(lines) == 1 and lines[0].startswith("overflight: warning: element sets are up to")
     assert "overflight catalog import" in lines[0]
+    # Malligyong-1's sets are from 2024: refused, and said so (not counted in the age warning).
+    code, _, err = run(["passes", "--sat", "58400", "--site", "Seoul", "--start",
+                        "2026-05-31T00:00Z", "--days", "1", "-f", "json"], capsys)
+    assert code == 0 and "days from the requested times" not in err
+    assert "left out: MALLIGYONG-1 (58400): stale" in err
 
 
 def test_malformed_sites_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

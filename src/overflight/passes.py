@@ -560,13 +560,14 @@ def plan_elements(
                 kept.append(e)
                 rules.append(imaging_rule(s, c))
         elsets = kept
-    stale = stale_elements(elsets, t0, t1, max_age_days=warn_age_days)
     spans, refused = usable_spans(elsets, t0, t1, max_age_days=max_age_days)
     skipped += refused
     keep = [i for i, sp in enumerate(spans) if sp is not None]
     if imaging:
         rules = [rules[i] for i in keep]
     elsets = [elsets[i] for i in keep]
+    # The age warning speaks of the element sets used, not of those refused (listed apart).
+    stale = stale_elements(elsets, t0, t1, max_age_days=warn_age_days)
     return PassPlan(list(elsets), site_list, t0, t1, c, stale, tuple(problems), imaging, table,
                     tuple(rules), tuple(spans[i] for i in keep), tuple(skipped), max_age_days)
 
