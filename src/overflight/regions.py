@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -387,7 +386,3 @@ def resolve_region(text: str) -> Region:
         "or a GeoJSON file"
     )
 
-
-def region_names() -> Sequence[str]:
-    """Names of the shipped regions."""
-    return sorted(_named()[0])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -241,11 +241,6 @@ def parse_time(text: str, *, zone: str | None = None, now: datetime | None = Non
             f"local time {raw} is ambiguous in {zone} (clock change); give a UTC offset"
         )
     return first.astimezone(UTC)
-
-
-def as_utc_list(times: Iterable[datetime]) -> list[datetime]:
-    """Every time as aware UTC (naive ones rejected)."""
-    return [utc(t) for t in times]
 
 
 # ---- intervals given by users (one resolution for every frontend) --------------------------

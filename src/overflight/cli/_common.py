@@ -131,18 +131,6 @@ def emit(
         Console(file=out, width=240 if wide else None).print(table)
 
 
-def iter_json_lines(rows: Iterable[Mapping[str, Any]], out: Any = None) -> None:
-    """Stream rows as a JSON array without holding them all (for large results)."""
-    out = out or sys.stdout
-    out.write("[")
-    first = True
-    for row in rows:
-        out.write("\n" if first else ",\n")
-        out.write(json.dumps(row, default=str))
-        first = False
-    out.write("\n]\n")
-
-
 # Library messages name the library's arguments; where a message asks for a selection, the
 # CLI adds the options that give it.
 _FLAG_HINTS = (
