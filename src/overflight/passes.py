@@ -319,6 +319,8 @@ class PassPlan:
         from overflight.export import rows_from_columns
 
         _check_mode(mode)
+        if not self.elsets:  # every satellite refused or filtered out: no windows, as for sites
+            return []
         sample = sample_area(area, spacing_km)
 
         def pointwise(c: Constraints) -> Constraints:

@@ -55,10 +55,13 @@ def plan_area_windows(plan: PassPlan, areas: list[Area], mode: str, *,
         windows += plan_windows(plan, sensors_file=sensors_file)
         targets += plan.sites
     else:
-        for line in plan.warnings("overflight catalog import"):
-            from overflight.cli._common import warn
+        from overflight.cli._common import warn
 
+        for line in plan.warnings("overflight catalog import"):
             warn(line)
+        note = plan.skipped_note()
+        if note:
+            warn(note)
     for a in areas:
         windows += plan.area_windows(a, mode=mode, sensors=sensors, workers=None)
         targets.append(a)
