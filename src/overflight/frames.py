@@ -3,10 +3,13 @@ coordinates on WGS-84 (or any :class:`Ellipsoid`).
 
 The TEME→ITRS rotation is the one Skyfield applies in ``EarthSatellite.at(t).frame_xyz(itrs)``:
 a rotation about the z axis by Greenwich mean sidereal time (IAU 1982 formula, from UT1, AIAA
-2006-6753 appendix C), followed by polar motion when the timescale carries a polar-motion table.
-The timescale from :func:`overflight.times.timescale` has none, so, like Skyfield by default,
-polar motion (about 10 m on the ground) is neglected. UT1 comes from Skyfield's timescale with
-the offline Earth-orientation data of ``skyfield-data``.
+2006-6753 appendix C), to the pseudo-Earth-fixed frame, followed by polar motion ``W`` (IERS
+2010 eq. 5.3: the pole coordinates ``x``, ``y`` and the TIO locator ``s'``) to the ITRF. UT1 and
+the pole both come from the offline Earth-orientation table of ``skyfield-data``, installed in
+:func:`overflight.times.timescale` (outside the table the pole is held at its first or last
+value). Polar motion moves Earth-fixed positions by about 10 m on the ground, 16 m at low-orbit
+radius and 100 m at GEO. The rate matrix ``dR`` neglects the pole's drift (milliarcseconds per
+day), as Skyfield does. Sites stay WGS-84 coordinates on this ITRF.
 
 This module is the one home of the Earth's rotation (:func:`gmst82_rad`, the angle SGP4's TEME
 needs, and :func:`earth_rotation_angle_rad`, the IAU 2000 angle) and of the geodetic conversions
