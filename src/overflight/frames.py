@@ -161,14 +161,45 @@ def _matrices_from_skyfield_time(t: Time) -> tuple[FloatArray, FloatArray]:
     ws = w * s
     wc = w * c
     rate = np.stack([-ws, wc, zero, -wc, -ws, zero, zero, zero, zero], axis=-1).reshape(n, 3, 3)
-    if t.ts.polar_motion_table is not None:
-        # Skyfield's itrs frame applies polar motion W after the Earth rotation.
-        pm = np.asarray(t.polar_motion_matrix(), dtype=np.float64)
-        pm = np.moveaxis(pm.reshape(3, 3, -1), -1, 0)
+    pm = _polar_motion_matrices(t)
+    if pm is not None:
+        # Skyfield's itrs frame applies polar motion W after the Earth rotation. W · Rz and
+        # W · dRz written out element by element (no matmul, whose kernel depends on the
+        # array size): every time gets the same bits however the grid is split.
         pm = np.broadcast_to(pm, (n, 3, 3))
-        rot = np.matmul(pm, rot)
-        rate = np.matmul(pm, rate)
+        w0, w1 = pm[:, :, 0], pm[:, :, 1]
+        rot = np.empty((n, 3, 3))
+        rot[:, :, 0] = w0 * c[:, None] - w1 * s[:, None]
+        rot[:, :, 1] = w0 * s[:, None] + w1 * c[:, None]
+        rot[:, :, 2] = pm[:, :, 2]
+        rate = np.zeros((n, 3, 3))
+        rate[:, :, 0] = -(w0 * ws[:, None] + w1 * wc[:, None])
+        rate[:, :, 1] = w0 * wc[:, None] - w1 * ws[:, None]
     return rot, rate
+
+
+def _polar_motion_matrices(t: Time) -> FloatArray | None:
+    """Polar motion W = R1(-y) · R2(-x) · R3(s') (TIRS → ITRS), ``(T, 3, 3)``, as Skyfield's
+    ``Time.polar_motion_matrix`` but element by element; None without a polar-motion table."""
+    if t.ts.polar_motion_table is None:
+        return None
+    from skyfield.constants import ASEC2RAD
+
+    sprime, x_as, y_as = t.polar_motion_angles()
+    a = np.atleast_1d(np.asarray(y_as, dtype=np.float64)) * ASEC2RAD
+    b = np.atleast_1d(np.asarray(x_as, dtype=np.float64)) * ASEC2RAD
+    g = -np.atleast_1d(np.asarray(sprime, dtype=np.float64)) * ASEC2RAD
+    a, b, g = np.broadcast_arrays(a, b, g)
+    ca, sa, cb, sb, cg, sg = np.cos(a), np.sin(a), np.cos(b), np.sin(b), np.cos(g), np.sin(g)
+    zero = np.zeros(a.shape)
+    # rot_x(a) · rot_y(b), then times rot_z(g) (Skyfield's rotation conventions).
+    p = ((cb, zero, sb), (sa * sb, ca, -sa * cb), (-ca * sb, sa, ca * cb))
+    out = np.empty((a.size, 3, 3))
+    for i in range(3):
+        out[:, i, 0] = p[i][0] * cg + p[i][1] * sg
+        out[:, i, 1] = p[i][1] * cg - p[i][0] * sg
+        out[:, i, 2] = p[i][2]
+    return out
 
 
 def rotate_teme_to_itrs(
@@ -210,10 +241,17 @@ def _rotate_into(
     chunked: every path, serial or parallel, gives bit-identical numbers.
     """
     if r.size <= _SMALL_KERNEL_MAX:
-        # Small arrays: call overhead dominates, einsum needs three calls instead of ~40.
-        np.einsum("tij,...tj->...ti", rot, r, out=out_r)
-        np.einsum("tij,...tj->...ti", rot, v, out=out_v)
-        out_v += np.einsum("tij,...tj->...ti", rate, r)
+        # Small arrays: call overhead dominates; all nine products at once (~10 calls instead
+        # of ~40), summed in the large kernel's order (einsum's order is its own, and with
+        # polar motion the z terms are not zero).
+        p = r[..., None, :] * rot
+        np.add(p[..., 0], p[..., 1], out=out_r)
+        out_r += p[..., 2]
+        p = v[..., None, :] * rot
+        np.add(p[..., 0], p[..., 1], out=out_v)
+        out_v += p[..., 2]
+        q = r[..., None, :2] * rate[..., :2]
+        out_v += q[..., 0] + q[..., 1]
         return
     # Large arrays: plain ufuncs on cache-sized chunks, 3-4x faster than einsum per element.
     x, y, z = r[..., 0], r[..., 1], r[..., 2]

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from overflight.constants import WGS84_A_KM
-from overflight.frames import earth_rotation_angle_rad
+from overflight.frames import _polar_motion_matrices, earth_rotation_angle_rad
 from overflight.geometry import Site, Sites
 from overflight.times import ephemeris, skyfield_time, to_datetime64
 
@@ -65,11 +65,10 @@ def _sun_exact(t64: npt.NDArray[np.datetime64]) -> FloatArray:
 
 def _pole_matrices(t64: npt.NDArray[np.datetime64]) -> FloatArray:
     """Polar-motion matrices W (TIRS → ITRS) ``(N, 3, 3)`` (identity without a table)."""
-    t = skyfield_time(t64)
-    if t.ts.polar_motion_table is None:
+    pm = _polar_motion_matrices(skyfield_time(t64))
+    if pm is None:
         return np.broadcast_to(np.eye(3), (t64.size, 3, 3)).copy()
-    w = np.asarray(t.polar_motion_matrix(), dtype=np.float64).reshape(3, 3, -1)
-    return np.ascontiguousarray(np.moveaxis(w, -1, 0))
+    return np.broadcast_to(pm, (t64.size, 3, 3)).copy()
 
 
 def _spin(xyz: FloatArray, angle_rad: FloatArray) -> FloatArray:

@@ -374,6 +374,7 @@ class Fleet:
     def _rotation_nodes(self) -> _Rotation | None:
         from skyfield.sgp4lib import theta_GMST1982
 
+        from overflight.frames import _polar_motion_matrices
         from overflight.times import skyfield_time
 
         node_t: F64 = np.arange(-3600.0, self.duration_s + 7200.0, 3600.0)
@@ -385,9 +386,8 @@ class Fleet:
         # A leap second inside the interval makes UT1 jump against UTC seconds: no interpolation.
         if np.abs(np.diff(theta) - w[:-1] * 3600.0).max(initial=0.0) > 1e-7:
             return None
-        pole: F64 | None = None
-        if t.ts.polar_motion_table is not None:
-            pole = np.asarray(t.polar_motion_matrix(), dtype=np.float64).reshape(3, 3, -1)
+        pm = _polar_motion_matrices(t)
+        pole = None if pm is None else np.ascontiguousarray(np.moveaxis(pm, 0, -1))
         return _Rotation(node_t, theta, w, pole)
 
     def grid(self, sats: I64) -> CoarseGrid:
