@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -66,6 +68,52 @@ def test_rotation_with_polar_motion_matches_skyfield() -> None:
     plain = load.timescale()
     rot0, _ = _matrices_from_skyfield_time(plain.utc(2026, 5, 30, np.arange(0, 48, 3.7)))
     assert 1e-6 < np.abs(rot - rot0).max() < 1e-5
+
+
+def _finals_pole(date: str) -> tuple[float, float]:
+    """Pole x, y (arcsec) of one day, read straight from skyfield-data's finals2000A.all."""
+    from skyfield_data import get_skyfield_data_path
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the table's nominal expiry
+        path = Path(get_skyfield_data_path()) / "finals2000A.all"
+    y, m, d = (int(p) for p in date.split("-"))
+    key = f"{y % 100:2d}{m:2d}{d:2d}"
+    for line in path.read_text().splitlines():
+        if line[:6] == key:
+            return float(line[18:27]), float(line[37:46])
+    raise LookupError(date)
+
+
+def test_default_timescale_applies_the_shipped_pole() -> None:
+    assert timescale().polar_motion_table is not None
+    day = np.array(["2024-06-15T00:00:00"], dtype="datetime64[ns]")
+    _, x, y = skyfield_time(day).polar_motion_angles()
+    want_x, want_y = _finals_pole("2024-06-15")
+    assert (want_x, want_y) == (0.053587, 0.468945)
+    assert float(x[0]) == pytest.approx(want_x, abs=1e-9)
+    assert float(y[0]) == pytest.approx(want_y, abs=1e-9)
+    rot, _ = teme_to_itrs_matrices(day)
+    expected = _skyfield_teme_to_itrs(skyfield_time(day))
+    assert np.abs(rot - expected).max() < 1e-14
+    # W tilts the z axis by the pole offset: sqrt(x² + y²) arcsec.
+    tilt = np.arcsin(np.hypot(rot[0, 2, 0], rot[0, 2, 1]))
+    assert tilt == pytest.approx(np.hypot(want_x, want_y) * np.pi / 648000.0, rel=1e-6)
+
+
+def test_pole_outside_the_table_is_held_without_error() -> None:
+    # Before 1973-01-02 and after the predictions end the pole stays at the table's end values.
+    times = np.array(
+        ["1965-01-01T00:00:00", "1972-06-01T00:00:00", "2045-01-01T00:00:00", "2052-01-01"],
+        dtype="datetime64[ns]",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rot, rate = teme_to_itrs_matrices(times)
+        _, x, y = skyfield_time(times).polar_motion_angles()
+    assert np.isfinite(rot).all() and np.isfinite(rate).all()
+    assert x[0] == x[1] and y[0] == y[1] and x[2] == x[3] and y[2] == y[3]
+    assert np.allclose(np.einsum("tij,tkj->tik", rot, rot), np.eye(3), atol=1e-15)
 
 
 def test_rotation_rate_is_the_time_derivative() -> None:
@@ -218,7 +266,9 @@ def test_gmst82_matches_sgp4_and_skyfield_teme() -> None:
     whole = np.floor(jd)
     np.testing.assert_allclose(gmst82_rad(whole, jd - whole), got, rtol=0, atol=1e-12)
     t = skyfield_time(_times())
-    m = _skyfield_teme_to_itrs(t)
+    # Skyfield's rotation to its pseudo-Earth-fixed frame: polar motion W taken off again.
+    w = np.moveaxis(np.asarray(t.polar_motion_matrix()), -1, 0)
+    m = np.einsum("tki,tkj->tij", w, _skyfield_teme_to_itrs(t))
     theta_sky = np.arctan2(m[:, 0, 1], m[:, 0, 0]) % (2.0 * np.pi)
     theta = gmst82_rad(t.whole, t.ut1_fraction)
     assert np.abs((theta - theta_sky + np.pi) % (2.0 * np.pi) - np.pi).max() < 1e-13

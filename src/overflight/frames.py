@@ -3,10 +3,13 @@ coordinates on WGS-84 (or any :class:`Ellipsoid`).
 
 The TEME→ITRS rotation is the one Skyfield applies in ``EarthSatellite.at(t).frame_xyz(itrs)``:
 a rotation about the z axis by Greenwich mean sidereal time (IAU 1982 formula, from UT1, AIAA
-2006-6753 appendix C), followed by polar motion when the timescale carries a polar-motion table.
-The timescale from :func:`overflight.times.timescale` has none, so, like Skyfield by default,
-polar motion (about 10 m on the ground) is neglected. UT1 comes from Skyfield's timescale with
-the offline Earth-orientation data of ``skyfield-data``.
+2006-6753 appendix C), to the pseudo-Earth-fixed frame, followed by polar motion ``W`` (IERS
+2010 eq. 5.3: the pole coordinates ``x``, ``y`` and the TIO locator ``s'``) to the ITRF. UT1 and
+the pole both come from the offline Earth-orientation table of ``skyfield-data``, installed in
+:func:`overflight.times.timescale` (outside the table the pole is held at its first or last
+value). Polar motion moves Earth-fixed positions by about 10 m on the ground, 16 m at low-orbit
+radius and 100 m at GEO. The rate matrix ``dR`` neglects the pole's drift (milliarcseconds per
+day), as Skyfield does. Sites stay WGS-84 coordinates on this ITRF.
 
 This module is the one home of the Earth's rotation (:func:`gmst82_rad`, the angle SGP4's TEME
 needs, and :func:`earth_rotation_angle_rad`, the IAU 2000 angle) and of the geodetic conversions
@@ -158,14 +161,47 @@ def _matrices_from_skyfield_time(t: Time) -> tuple[FloatArray, FloatArray]:
     ws = w * s
     wc = w * c
     rate = np.stack([-ws, wc, zero, -wc, -ws, zero, zero, zero, zero], axis=-1).reshape(n, 3, 3)
-    if t.ts.polar_motion_table is not None:
-        # Skyfield's itrs frame applies polar motion W after the Earth rotation.
-        pm = np.asarray(t.polar_motion_matrix(), dtype=np.float64)
-        pm = np.moveaxis(pm.reshape(3, 3, -1), -1, 0)
+    pm = _polar_motion_matrices(t)
+    if pm is not None:
+        # Skyfield's itrs frame applies polar motion W after the Earth rotation. W · Rz and
+        # W · dRz written out element by element (no matmul, whose kernel depends on the
+        # array size): every time gets the same bits however the grid is split.
         pm = np.broadcast_to(pm, (n, 3, 3))
-        rot = np.matmul(pm, rot)
-        rate = np.matmul(pm, rate)
+        w0, w1 = pm[:, :, 0], pm[:, :, 1]
+        rot = np.empty((n, 3, 3))
+        rot[:, :, 0] = w0 * c[:, None] - w1 * s[:, None]
+        rot[:, :, 1] = w0 * s[:, None] + w1 * c[:, None]
+        rot[:, :, 2] = pm[:, :, 2]
+        rate = np.zeros((n, 3, 3))
+        rate[:, :, 0] = -(w0 * ws[:, None] + w1 * wc[:, None])
+        rate[:, :, 1] = w0 * wc[:, None] - w1 * ws[:, None]
     return rot, rate
+
+
+def _polar_motion_matrices(t: Time) -> FloatArray | None:
+    """Polar motion W = R1(-y) · R2(-x) · R3(s') (TIRS → ITRS), ``(T, 3, 3)``, as Skyfield's
+    ``Time.polar_motion_matrix`` but element by element; None without a polar-motion table."""
+    if t.ts.polar_motion_table is None:
+        return None
+    from skyfield.constants import ASEC2RAD, T0
+
+    # Time.polar_motion_angles, with TT for TDB in s' (-47 µas a century: the 1.7 ms between
+    # them is 1e-20 rad) to skip the TDB series, ~half the cost of a small call.
+    table_tt, table_x, table_y = t.ts.polar_motion_table
+    tt = np.atleast_1d(np.asarray(t.tt, dtype=np.float64))
+    a = np.interp(tt, table_tt, table_y) * ASEC2RAD
+    b = np.interp(tt, table_tt, table_x) * ASEC2RAD
+    g = 47.0e-6 * (tt - T0) / 36525.0 * ASEC2RAD
+    ca, sa, cb, sb, cg, sg = np.cos(a), np.sin(a), np.cos(b), np.sin(b), np.cos(g), np.sin(g)
+    zero = np.zeros(a.shape)
+    # rot_x(a) · rot_y(b), then times rot_z(g) (Skyfield's rotation conventions).
+    p = ((cb, zero, sb), (sa * sb, ca, -sa * cb), (-ca * sb, sa, ca * cb))
+    out = np.empty((a.size, 3, 3))
+    for i in range(3):
+        out[:, i, 0] = p[i][0] * cg + p[i][1] * sg
+        out[:, i, 1] = p[i][1] * cg - p[i][0] * sg
+        out[:, i, 2] = p[i][2]
+    return out
 
 
 def rotate_teme_to_itrs(
@@ -207,10 +243,17 @@ def _rotate_into(
     chunked: every path, serial or parallel, gives bit-identical numbers.
     """
     if r.size <= _SMALL_KERNEL_MAX:
-        # Small arrays: call overhead dominates, einsum needs three calls instead of ~40.
-        np.einsum("tij,...tj->...ti", rot, r, out=out_r)
-        np.einsum("tij,...tj->...ti", rot, v, out=out_v)
-        out_v += np.einsum("tij,...tj->...ti", rate, r)
+        # Small arrays: call overhead dominates; all nine products at once (~10 calls instead
+        # of ~40), summed in the large kernel's order (einsum's order is its own, and with
+        # polar motion the z terms are not zero).
+        p = r[..., None, :] * rot
+        np.add(p[..., 0], p[..., 1], out=out_r)
+        out_r += p[..., 2]
+        p = v[..., None, :] * rot
+        np.add(p[..., 0], p[..., 1], out=out_v)
+        out_v += p[..., 2]
+        q = r[..., None, :2] * rate[..., :2]
+        out_v += q[..., 0] + q[..., 1]
         return
     # Large arrays: plain ufuncs on cache-sized chunks, 3-4x faster than einsum per element.
     x, y, z = r[..., 0], r[..., 1], r[..., 2]

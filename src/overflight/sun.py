@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from overflight.constants import WGS84_A_KM
-from overflight.frames import earth_rotation_angle_rad
+from overflight.frames import _polar_motion_matrices, earth_rotation_angle_rad
 from overflight.geometry import Site, Sites
 from overflight.times import ephemeris, skyfield_time, to_datetime64
 
@@ -61,6 +61,14 @@ def _sun_exact(t64: npt.NDArray[np.datetime64]) -> FloatArray:
         ) from None
     xyz: FloatArray = np.asarray(apparent.frame_xyz(itrs).km, dtype=np.float64)
     return np.ascontiguousarray(xyz.T)
+
+
+def _pole_matrices(t64: npt.NDArray[np.datetime64]) -> FloatArray:
+    """Polar-motion matrices W (TIRS → ITRS) ``(N, 3, 3)`` (identity without a table)."""
+    pm = _polar_motion_matrices(skyfield_time(t64))
+    if pm is None:
+        return np.broadcast_to(np.eye(3), (t64.size, 3, 3)).copy()
+    return np.broadcast_to(pm, (t64.size, 3, 3)).copy()
 
 
 def _spin(xyz: FloatArray, angle_rad: FloatArray) -> FloatArray:
@@ -114,8 +122,11 @@ class SunTrack:
         self._last = first + (count - 1) * step_ns
         nodes_ns = first + step_ns * np.arange(count, dtype=np.int64)
         nodes = nodes_ns.astype("datetime64[ns]")
-        # Take the Earth's rotation out so the interpolated vector moves ~1°/day, not 360°/day.
-        inertial = _spin(_sun_exact(nodes), earth_rotation_angle_rad(nodes))
+        # Take the Earth's rotation (polar motion W, then the spin) out so the interpolated
+        # vector moves ~1°/day, not 360°/day; W (milliarcseconds a day) is interpolated apart.
+        self._pole = _pole_matrices(nodes)
+        tilted = np.einsum("nji,nj->ni", self._pole, _sun_exact(nodes))
+        inertial = _spin(tilted, earth_rotation_angle_rad(nodes))
         # Direction and distance separately: a linearly interpolated vector would come out
         # short by the chord's sagitta (~10 km for hourly nodes).
         self._xp = (nodes_ns - first).astype(np.float64)
@@ -131,7 +142,11 @@ class SunTrack:
         x = (ns - self._first).astype(np.float64)
         interp = np.stack([np.interp(x, self._xp, self._unit[:, k]) for k in range(3)], axis=-1)
         interp *= (np.interp(x, self._xp, self._dist) / np.linalg.norm(interp, axis=1))[:, None]
-        return _spin(interp, -earth_rotation_angle_rad(flat))
+        spun = _spin(interp, -earth_rotation_angle_rad(flat))
+        pole = self._pole.reshape(-1, 9)
+        w = np.stack([np.interp(x, self._xp, pole[:, k]) for k in range(9)], axis=-1)
+        out: FloatArray = np.einsum("nij,nj->ni", w.reshape(-1, 3, 3), spun)
+        return out
 
 
 _sun_itrs_km = sun_itrs_km  # for functions whose parameter of that name shadows it

@@ -2,7 +2,11 @@
 
 Earth-orientation data (UT1-UTC, polar motion) and the DE421 ephemeris come from the
 ``skyfield-data`` package: nothing is downloaded. Beyond the end of the shipped Earth-orientation
-table Skyfield extrapolates UT1-UTC; the error stays well under a second of time.
+table Skyfield extrapolates UT1-UTC; the error stays well under a second of time. The pole
+coordinates of the same table are installed in the timescale, so Skyfield's ``itrs`` frame (and
+:mod:`overflight.frames`) are the ITRF, not the pseudo-Earth-fixed frame; outside the table
+(before 1973-01-02, after its predictions end) the pole is held at the table's first or last
+value (Skyfield's interpolation clamps), never an error.
 """
 
 from __future__ import annotations
@@ -66,8 +70,21 @@ def _loader() -> Any:
 
 @functools.cache
 def timescale() -> Timescale:
-    """Skyfield timescale with the Earth-orientation data shipped in ``skyfield-data``."""
-    ts: Timescale = _loader().timescale(builtin=False)
+    """Skyfield timescale with the Earth-orientation data shipped in ``skyfield-data``:
+    UT1-UTC and leap seconds, and the polar-motion table (pole coordinates ``x``, ``y``)."""
+    from skyfield.data import iers
+    from skyfield.timelib import Timescale
+
+    loader = _loader()
+    # What Loader.timescale(builtin=False) does, keeping the parsed table for the pole too
+    # (the 3.7 MB file is parsed once).
+    with loader.open("finals2000A.all") as f:
+        finals = iers.parse_x_y_dut1_from_finals_all(f)
+    daily_tt, daily_delta_t, leap_dates, leap_offsets = iers.build_timescale_arrays(
+        finals["utc_mjd"], finals["dut1"]
+    )
+    ts = Timescale((daily_tt, daily_delta_t), leap_dates, leap_offsets)
+    iers.install_polar_motion_table(ts, finals)
     return ts
 
 

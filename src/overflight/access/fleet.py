@@ -7,7 +7,7 @@ interval (:meth:`Fleet.grid`, what ``screen`` reads). ``engine`` then asks for *
 inside the screen's spans (:meth:`Fleet.add_fine`); :meth:`Fleet.states` hands ``search`` and
 ``lighting`` ITRS positions and velocities at any (satellite, time) pairs, cubic Hermite
 between fine samples and SGP4 itself elsewhere (:meth:`Fleet.direct`). TEME → ITRS uses the
-Earth rotation angle, interpolated between hourly nodes.
+Earth rotation angle and the polar-motion matrix, both interpolated between hourly nodes.
 """
 
 from __future__ import annotations
@@ -33,6 +33,16 @@ _COARSE_SWEEP_RAD = 1.5
 _FINE_BLOCK = 1_000_000
 # Largest dense (satellite × fine sample) index of the fine samples (8 bytes each).
 _DENSE_INDEX_MAX = 16_000_000
+
+
+class _Rotation(NamedTuple):
+    """TEME → ITRS at hourly nodes (seconds from t0): GMST (unwrapped, rad), its rate (rad/s)
+    and the polar-motion matrix W, ``(3, 3, nodes)``, or None without a polar-motion table."""
+
+    node_t: F64
+    theta: F64
+    rate: F64
+    pole: F64 | None
 
 
 class States(NamedTuple):
@@ -163,8 +173,8 @@ class Fleet:
         self.vel: F64 = np.empty((0, 3))
         self.ok: Mask = np.empty(0, dtype=bool)
         self._row: I64 | None = None
-        self._angle: tuple[F64, F64, F64] | None = None
-        self._angle_exact = False  # polar motion or a leap second: no interpolated angle
+        self._angle: _Rotation | None = None
+        self._angle_exact = False  # a leap second in the interval: no interpolated angle
 
     def times64(self, t_s: F64) -> npt.NDArray[np.datetime64]:
         out: npt.NDArray[np.datetime64] = self.t0 + np.round(t_s * 1e9).astype("timedelta64[ns]")
@@ -317,8 +327,11 @@ class Fleet:
         ``frames.teme_to_itrs_matrices`` does.
 
         The Earth rotation angle is computed exactly every hour and interpolated linearly in
-        between (it is linear in UT1, and UT1 − UTC drifts by ~1 ms a day: < 1e-10 rad); with
-        polar motion, or a leap second in the interval, every time is computed exactly."""
+        between (it is linear in UT1, and UT1 − UTC drifts by ~1 ms a day: < 1e-10 rad), and so
+        is the polar-motion matrix W (the pole moves < 10 mas a day, piecewise linearly between
+        the table's daily values: < 0.2 mas, 1e-9 rad, from the exact W, 7 mm at low-orbit
+        radius, 5 cm at GEO). With a leap second in the interval every time is computed
+        exactly."""
         if self._angle is None and not self._angle_exact:
             self._angle = self._rotation_nodes()
             self._angle_exact = self._angle is None
@@ -331,7 +344,7 @@ class Fleet:
             r_i = np.einsum("nij,nj->ni", rot, r)
             return r_i, np.einsum("nij,nj->ni", rot, v) + np.einsum("nij,nj->ni", rate, r)
         # A rotation about the pole by θ (and its rate ω), written out: no (N, 3, 3) arrays.
-        node_t, theta, w = self._angle
+        node_t, theta, w, pole = self._angle
         th = np.interp(t_s, node_t, theta)
         wt = np.interp(t_s, node_t, w)
         c, sn = np.cos(th), np.sin(th)
@@ -344,17 +357,28 @@ class Fleet:
         v_i[:, 0] = c * v[:, 0] + sn * v[:, 1] + wt * r_i[:, 1]
         v_i[:, 1] = c * v[:, 1] - sn * v[:, 0] - wt * r_i[:, 0]
         v_i[:, 2] = v[:, 2]
-        return r_i, v_i
+        if pole is None:
+            return r_i, v_i
+        # Then polar motion: W interpolated linearly between the (uniform, hourly) nodes,
+        # a row at a time. Its rate is neglected, as in frames.
+        k = np.clip(((t_s - node_t[0]) // 3600.0).astype(np.int64), 0, node_t.size - 2)
+        u = (t_s - node_t[k]) / 3600.0
+        r_w = np.empty_like(r_i)
+        v_w = np.empty_like(v_i)
+        for i in range(3):
+            m = [pole[i, j, k] + u * (pole[i, j, k + 1] - pole[i, j, k]) for j in range(3)]
+            r_w[:, i] = m[0] * r_i[:, 0] + m[1] * r_i[:, 1] + m[2] * r_i[:, 2]
+            v_w[:, i] = m[0] * v_i[:, 0] + m[1] * v_i[:, 1] + m[2] * v_i[:, 2]
+        return r_w, v_w
 
-    def _rotation_nodes(self) -> tuple[F64, F64, F64] | None:
+    def _rotation_nodes(self) -> _Rotation | None:
         from skyfield.sgp4lib import theta_GMST1982
 
+        from overflight.frames import _polar_motion_matrices
         from overflight.times import skyfield_time
 
         node_t: F64 = np.arange(-3600.0, self.duration_s + 7200.0, 3600.0)
         t = skyfield_time(self.times64(node_t))
-        if t.ts.polar_motion_table is not None:
-            return None
         whole = np.asarray(t.whole, dtype=np.float64)
         theta, theta_dot = theta_GMST1982(whole, np.asarray(t.ut1_fraction, dtype=np.float64))
         theta = np.unwrap(np.asarray(theta, dtype=np.float64))
@@ -362,7 +386,9 @@ class Fleet:
         # A leap second inside the interval makes UT1 jump against UTC seconds: no interpolation.
         if np.abs(np.diff(theta) - w[:-1] * 3600.0).max(initial=0.0) > 1e-7:
             return None
-        return node_t, theta, w
+        pm = _polar_motion_matrices(t)
+        pole = None if pm is None else np.ascontiguousarray(np.moveaxis(pm, 0, -1))
+        return _Rotation(node_t, theta, w, pole)
 
     def grid(self, sats: I64) -> CoarseGrid:
         """Coarse positions and velocities ``(S, T, 3)``, ok mask and times of satellites that
