@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
+from overflight.freshness import REFUSE_AFTER_DAYS
+
 if TYPE_CHECKING:
     from overflight.workload import Workload
 
@@ -153,6 +155,22 @@ def with_flags(message: str) -> str:
 def warn(message: str) -> None:
     """One warning line on stderr."""
     sys.stderr.write(f"overflight: warning: {message}\n")
+
+# Sensor-catalog options shared by passes, watch, exposure, coverage and sensors (declared once).
+IncludeUnknownOption = typer.Option(
+    False, "--include-unknown",
+    help="Imaging: keep satellites the sensor table does not know (geometry only).")
+KindOption = typer.Option(None, "--kind", help="Sensor kinds, e.g. optical,sar.")
+MaxGsdOption = typer.Option(None, "--max-gsd", help="Best nominal resolution at most, m.")
+CountryOption = typer.Option(None, "--country",
+                             help="Operator countries (ISO alpha-3), e.g. CHN,RUS.")
+OperatorOption = typer.Option(None, "--operator",
+                              help="Text in the operator's name (comma-separated).")
+MaxAgeDaysOption = typer.Option(
+    REFUSE_AFTER_DAYS, "--max-age-days",
+    help="Refuse windows further than this from the element set's epoch, days.")
+SensorsFileOption = typer.Option(None, "--sensors",
+                                 help="Sensor table overriding the shipped one.")
 
 OwnerOption = typer.Option(
     [], "--owner",

@@ -16,6 +16,7 @@ from overflight.cli._common import (
     NoLimitOption,
     ObjectTypeOption,
     OwnerOption,
+    SensorsFileOption,
     UserError,
     check_job,
     emit,
@@ -301,7 +302,7 @@ def register(app: typer.Typer) -> None:
         max_age_days: float | None = typer.Option(
             None, "--max-age-days", help="Imaging: refuse windows further than this from the "
             "element set's epoch, days (default 14)."),
-        sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
+        sensors: Path | None = SensorsFileOption,
         max_altitude: float | None = typer.Option(
             None, help="Leave out fleet satellites whose apogee is above this altitude, km "
             "(e.g. 2000 for low orbits only: a geostationary imager sees the region all day)."),

@@ -10,8 +10,18 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from overflight.cli._common import DbOption, emit, warn
-from overflight.freshness import REFUSE_AFTER_DAYS
+from overflight.cli._common import (
+    CountryOption,
+    DbOption,
+    IncludeUnknownOption,
+    KindOption,
+    MaxAgeDaysOption,
+    MaxGsdOption,
+    OperatorOption,
+    SensorsFileOption,
+    emit,
+    warn,
+)
 
 if TYPE_CHECKING:
     from overflight.exposure import Exposure
@@ -103,20 +113,13 @@ def register(app: typer.Typer) -> None:
                                      "--no-imaging: geometry only."),
         min_elevation: float | None = typer.Option(None, help="Geometry: min elevation, deg."),
         max_off_nadir: float | None = typer.Option(None, help="Geometry: max off-nadir, deg."),
-        include_unknown: bool = typer.Option(False, "--include-unknown",
-                                             help="Imaging: keep satellites the sensor table "
-                                             "does not know (geometry only)."),
-        kind: str | None = typer.Option(None, "--kind", help="Sensor kinds, e.g. optical,sar."),
-        max_gsd: float | None = typer.Option(None, "--max-gsd",
-                                             help="Best nominal resolution at most, m."),
-        country: str | None = typer.Option(None, "--country",
-                                           help="Operator countries (ISO alpha-3), e.g. CHN,RUS."),
-        operator: str | None = typer.Option(None, "--operator",
-                                            help="Text in the operator's name (comma-separated)."),
-        max_age_days: float = typer.Option(REFUSE_AFTER_DAYS, "--max-age-days",
-                                           help="Refuse windows further than this from the "
-                                           "element set's epoch, days."),
-        sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
+        include_unknown: bool = IncludeUnknownOption,
+        kind: str | None = KindOption,
+        max_gsd: float | None = MaxGsdOption,
+        country: str | None = CountryOption,
+        operator: str | None = OperatorOption,
+        max_age_days: float = MaxAgeDaysOption,
+        sensors: Path | None = SensorsFileOption,
         by: By = typer.Option(By.country, "--by", help="Breakdown of the unobserved times."),
         top: int = typer.Option(10, "--top", min=1, help="Gaps listed in the table."),
         fmt: ExposureFormat = typer.Option(ExposureFormat.table, "--format", "-f"),

@@ -14,11 +14,18 @@ import typer
 from overflight.cli import areas_cmd
 from overflight.cli._common import (
     PROGRESS_AFTER_S,
+    CountryOption,
     DbOption,
+    IncludeUnknownOption,
     Interrupted,
+    KindOption,
+    MaxAgeDaysOption,
+    MaxGsdOption,
     NoLimitOption,
     ObjectTypeOption,
+    OperatorOption,
     OwnerOption,
+    SensorsFileOption,
     check_job,
     deferred_interrupt,
     emit,
@@ -27,7 +34,6 @@ from overflight.cli._common import (
     without_ctrl_c,
 )
 from overflight.cli.areas_cmd import AreaMode
-from overflight.freshness import REFUSE_AFTER_DAYS
 from overflight.passes import WATCH_MAX_OFF_NADIR_DEG
 
 if TYPE_CHECKING:
@@ -259,20 +265,13 @@ def register(app: typer.Typer) -> None:
         imaging: bool = typer.Option(False, "--imaging/--no-imaging",
                                      help="Each satellite's own sensor reach, lighting "
                                      "rule and resolution."),
-        include_unknown: bool = typer.Option(False, "--include-unknown",
-                                             help="Imaging: keep satellites the sensor table "
-                                             "does not know (geometry only)."),
-        kind: str | None = typer.Option(None, "--kind", help="Sensor kinds, e.g. optical,sar."),
-        max_gsd: float | None = typer.Option(None, "--max-gsd",
-                                             help="Best nominal resolution at most, m."),
-        country: str | None = typer.Option(None, "--country",
-                                           help="Operator countries (ISO alpha-3), e.g. CHN,RUS."),
-        operator: str | None = typer.Option(None, "--operator",
-                                            help="Text in the operator's name (comma-separated)."),
-        max_age_days: float = typer.Option(REFUSE_AFTER_DAYS, "--max-age-days",
-                                           help="Refuse windows further than this from the "
-                                           "element set's epoch, days."),
-        sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
+        include_unknown: bool = IncludeUnknownOption,
+        kind: str | None = KindOption,
+        max_gsd: float | None = MaxGsdOption,
+        country: str | None = CountryOption,
+        operator: str | None = OperatorOption,
+        max_age_days: float = MaxAgeDaysOption,
+        sensors: Path | None = SensorsFileOption,
         fmt: PassFormat = typer.Option(PassFormat.table, "--format", "-f"),
         owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,
         scheduler: str | None = SchedulerOption,
@@ -326,20 +325,13 @@ def register(app: typer.Typer) -> None:
         imaging: bool = typer.Option(True, "--imaging/--no-imaging",
                                      help="Each satellite's own sensor rule (default); "
                                      "--no-imaging: geometry only."),
-        include_unknown: bool = typer.Option(False, "--include-unknown",
-                                             help="Imaging: keep satellites the sensor table "
-                                             "does not know (geometry only)."),
-        kind: str | None = typer.Option(None, "--kind", help="Sensor kinds, e.g. optical,sar."),
-        max_gsd: float | None = typer.Option(None, "--max-gsd",
-                                             help="Best nominal resolution at most, m."),
-        country: str | None = typer.Option(None, "--country",
-                                           help="Operator countries (ISO alpha-3), e.g. CHN,RUS."),
-        operator: str | None = typer.Option(None, "--operator",
-                                            help="Text in the operator's name (comma-separated)."),
-        max_age_days: float = typer.Option(REFUSE_AFTER_DAYS, "--max-age-days",
-                                           help="Refuse windows further than this from the "
-                                           "element set's epoch, days."),
-        sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
+        include_unknown: bool = IncludeUnknownOption,
+        kind: str | None = KindOption,
+        max_gsd: float | None = MaxGsdOption,
+        country: str | None = CountryOption,
+        operator: str | None = OperatorOption,
+        max_age_days: float = MaxAgeDaysOption,
+        sensors: Path | None = SensorsFileOption,
         fmt: WatchFormat = typer.Option(WatchFormat.table, "--format", "-f"),
         output: Path | None = typer.Option(None, "--output", "-o", help="File for --format png."),
         owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from overflight.cli._common import emit
+from overflight.cli._common import (
+    CountryOption,
+    KindOption,
+    MaxGsdOption,
+    OperatorOption,
+    SensorsFileOption,
+    emit,
+)
 
 COLUMNS = ["norad_id", "name", "images", "kind", "operator", "country", "best_gsd_m",
            "max_off_nadir_deg", "incidence_min_deg", "incidence_max_deg", "look_side",
@@ -18,14 +25,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command("sensors")
     def sensors_cmd(
-        kind: str | None = typer.Option(None, "--kind", help="Sensor kinds, e.g. optical,sar."),
-        max_gsd: float | None = typer.Option(None, "--max-gsd",
-                                             help="Best nominal resolution at most, m."),
-        country: str | None = typer.Option(None, "--country",
-                                           help="Operator countries (ISO alpha-3), e.g. CHN,RUS."),
-        operator: str | None = typer.Option(None, "--operator",
-                                            help="Text in the operator's name (comma-separated)."),
-        sensors: Path | None = typer.Option(None, help="Sensor table overriding the shipped one."),
+        kind: str | None = KindOption,
+        max_gsd: float | None = MaxGsdOption,
+        country: str | None = CountryOption,
+        operator: str | None = OperatorOption,
+        sensors: Path | None = SensorsFileOption,
         fmt: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
     ) -> None:
         """The sensor table: what each known satellite images with, its reach, lighting rule
