@@ -32,7 +32,7 @@ from overflight.access import Constraints, Window
 from overflight.constants import MEAN_EARTH_RADIUS_KM
 from overflight.errors import OverflightError
 from overflight.geometry import Site
-from overflight.regions import Polygon, Region, RegionError, grid
+from overflight.regions import Polygon, Region, RegionError, grid, load_geojson_file
 
 if TYPE_CHECKING:
     from overflight.access import WindowTable
@@ -285,17 +285,7 @@ def area_from_geojson(doc: Any, source: str, default_name: str = "area") -> Area
 def read_area_file(path: str | Path) -> Area:
     """An area from a GeoJSON file (AreaError naming the file for any problem)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AreaError(f"{p}: cannot read area file ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise AreaError(f"{p}: not a UTF-8 text file") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AreaError(f"{p}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-    return area_from_geojson(doc, str(p), p.stem)
+    return area_from_geojson(load_geojson_file(p, AreaError, "area file"), str(p), p.stem)
 
 
 def _slug(text: str) -> str:

@@ -311,20 +311,26 @@ def _region_from_geojson(doc: Any, source: str, default_name: str) -> Region:
     )
 
 
-def read_region_file(path: str | Path) -> Region:
-    """A region from a GeoJSON file (RegionError naming the file for any problem)."""
+def load_geojson_file(path: str | Path, error: type[OverflightError], what: str) -> Any:
+    """The JSON document in ``path``; ``error`` (one line naming the file, and the line for
+    bad JSON) if it cannot be read or parsed. ``what``: e.g. "region file" for the message."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise RegionError(f"{p}: cannot read region file ({exc.strerror})") from None
+        raise error(f"{p}: cannot read {what} ({exc.strerror})") from None
     except UnicodeDecodeError:
-        raise RegionError(f"{p}: not a UTF-8 text file") from None
+        raise error(f"{p}: not a UTF-8 text file") from None
     try:
-        doc = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RegionError(f"{p}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-    return _region_from_geojson(doc, str(p), p.stem)
+        raise error(f"{p}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+
+
+def read_region_file(path: str | Path) -> Region:
+    """A region from a GeoJSON file (RegionError naming the file for any problem)."""
+    p = Path(path)
+    return _region_from_geojson(load_geojson_file(p, RegionError, "region file"), str(p), p.stem)
 
 
 def _slug(text: str) -> str:
