@@ -415,3 +415,22 @@ def test_service_endpoint_mirrors_the_library() -> None:
     same_fields(m.UnobservedOut, lib["unobserved"][0])
     same_fields(m.KeyStatsOut, lib["breakdown"]["country"][0])
     assert d["intervals"] == lib["intervals"] and d["summary"] == lib["summary"]
+
+
+def test_area_target_exposure_covers_its_points() -> None:
+    """An area is watched whenever any part of it is: at least as often as a point inside it,
+    in library and CLI alike."""
+    import overflight as ovf
+    from overflight.areas import resolve_area
+
+    area = resolve_area("Najin port")
+    sats = ["40115", "38012", "39084", "42063"]
+    kw = {"start": "2026-05-31T00:00Z", "days": 1.0, "imaging": False,
+          "max_off_nadir_deg": 30.0}
+    whole = ovf.exposure(sats, area, **kw)
+    lat, lon = area.centroid
+    point = ovf.exposure(sats, (lat, lon), **kw)
+    assert whole.target == area.name
+    assert whole.summary()["exposed_s"] >= point.summary()["exposed_s"] > 0
+    for p in point:  # every exposure of the point lies inside one of the area's
+        assert any(a.start <= p.start and p.end <= a.end for a in whole)

@@ -315,6 +315,10 @@ def area_passes(
 def _target(target: Any) -> tuple[list[Site], str | None]:
     """The sites forming one target, and its name: a site, a list of sites, or any object with
     a ``sites()`` method (an area's sample sites) and optionally a ``name``."""
+    from overflight.areas import Area, sample_area
+
+    if isinstance(target, Area):  # its sample points: a window over any part of it counts
+        return sample_area(target).sites(), target.name
     sites_of = getattr(target, "sites", None)
     if callable(sites_of) and not isinstance(target, str | tuple | list):
         out = _sites(list(sites_of()))

@@ -19,6 +19,7 @@ from overflight.cli._common import (
     MaxGsdOption,
     OperatorOption,
     SensorsFileOption,
+    UserError,
     emit,
     warn,
 )
@@ -101,7 +102,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("exposure")
     def exposure(
-        target: str = typer.Argument(..., help="Named site or LAT,LON[,ALT_M]."),
+        target: str | None = typer.Argument(None, help="Named site or LAT,LON[,ALT_M]."),
+        area: str | None = typer.Option(None, "--area",
+                                        help="Area target instead of a site: name or GeoJSON "
+                                        "file (a window over any part of it counts)."),
         sat: list[str] = typer.Option([], "--sat", "-s", help="NORAD id or name (repeatable)."),
         group: list[str] = typer.Option([], "--group", "-g", help="Catalog group (repeatable)."),
         tle: list[Path] = typer.Option([], "--tle", help="TLE/OMM file of satellites."),
@@ -134,16 +138,30 @@ def register(app: typer.Typer) -> None:
         from overflight.exposure import CSV_COLUMNS, exposure_of_plan
         from overflight.passes import WATCH_GROUP, checked_constraints, plan_passes
 
+        if (target is None) == (area is None):
+            raise UserError("exposure: give a site or --area (one of them)")
         c = checked_constraints(min_elevation_deg=min_elevation, max_off_nadir_deg=max_off_nadir)
-        plan = plan_passes(sats=sat, groups=group, files=tle, sites=[target], start=start,
+        shape = None
+        if area is not None:
+            from overflight.areas import resolve_area, sample_area
+
+            shape = resolve_area(area)
+            target = f"{shape.centroid[0]:.6f},{shape.centroid[1]:.6f}"
+        plan = plan_passes(sats=sat, groups=group, files=tle, sites=[str(target)], start=start,
                            end=end, days=days, constraints=c, default_groups=[WATCH_GROUP],
                            db=db, **imaging_args(imaging, include_unknown, kind, max_gsd,
                                                  country, operator, max_age_days, sensors))
-        result = exposure_of_plan(plan, table=plan_table(plan))
+        if shape is not None:
+            from dataclasses import replace
+
+            # The area's sample points are the target's sites: any of them in view counts.
+            plan = replace(plan, sites=sample_area(shape).sites())
+        result = exposure_of_plan(plan, table=plan_table(plan),
+                                  target=None if shape is None else shape.name)
         for line in result.warnings[len(plan.warnings()):]:  # the exposure's own notes
             warn(line)
         if fmt.value in FILE_FORMATS:
-            out = output or Path(f"exposure-{_slug(plan.sites[0].name)}.{fmt.value}")
+            out = output or Path(f"exposure-{_slug(result.target)}.{fmt.value}")
             if fmt.value == "html":
                 out.write_text(result.to_html(by=[by.value]), encoding="utf-8")
             else:
