@@ -551,7 +551,9 @@ def create_app(
         _job(job_id)
         return _job_status(jobs.cancel(job_id))
 
+    # exclude_unset: a window has the area fields only in answers about an area, as /api/passes.
     @app.get("/api/jobs/{job_id}/result", response_model=JobResult,
+             response_model_exclude_unset=True,
              responses={**_ERRORS, 409: {"model": ErrorOut}}, tags=["jobs"],
              summary="Windows of a finished job, a page at a time")
     async def job_result(

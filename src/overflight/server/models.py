@@ -239,26 +239,21 @@ def _default_by() -> list[ExposureBy]:
     return ["country", "kind", "country_kind"]
 
 
-class ExposureQuery(_In):
+class ExposureQuery(_ImagingIn):
     """Exposure of one site (``overflight exposure``): by default the 'resource' group with
     each satellite's own imaging rule; ``by``: the breakdown (country, kind, operator,
-    country_kind)."""
+    country_kind). Sensor rules, filters and bounds as for passes."""
 
+    imaging: bool = Field(default=True, description="each satellite's own sensor rule")
     site: str
     sat: list[str] = Field(default_factory=list)
     group: list[str] = Field(default_factory=list)
     start: str | None = Field(default=None, description="ISO 8601 with Z or offset, or 'now'")
     end: str | None = None
-    days: float | None = Field(default=None, gt=0, description="length in days (default 1)")
-    imaging: bool = Field(default=True, description="each satellite's own sensor rule")
-    min_elevation_deg: float | None = None
-    max_off_nadir_deg: float | None = None
-    include_unknown: bool = False
-    kind: list[str] = Field(default_factory=list, description="sensor kinds (optical, sar…)")
-    max_gsd_m: float | None = Field(default=None, gt=0)
-    country: list[str] = Field(default_factory=list, description="operator country, alpha-3")
-    operator: list[str] = Field(default_factory=list, description="text in operator's name")
-    max_age_days: float = Field(default=REFUSE_AFTER_DAYS, gt=0)
+    days: float | None = Field(default=None, gt=0, le=MAX_INTERVAL_DAYS,
+                               description="length in days (default 1)")
+    min_elevation_deg: float | None = Field(default=None, gt=-90, lt=90)
+    max_off_nadir_deg: float | None = Field(default=None, gt=0, lt=90)
     by: list[ExposureBy] = Field(default_factory=_default_by,
                                  description="breakdowns to return")
     max_unobserved: int = Field(default=200, ge=1, le=10_000,

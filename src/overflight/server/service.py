@@ -621,16 +621,21 @@ class Service:
         """Exposure of one site (:func:`overflight.exposure.exposure_of_plan`) within the
         interactive limit, as the JSON of :class:`~overflight.server.models.ExposureResponse`:
         (body, from cache)."""
+        from pydantic import ValidationError
+
         from overflight.exposure import exposure_of_plan
         from overflight.passes import WATCH_GROUP
         from overflight.server.models import ExposureResponse
 
-        req = PassesRequest(
-            sat=q.sat, group=q.group, site=[q.site], start=q.start, end=q.end, days=q.days,
-            min_elevation_deg=q.min_elevation_deg, max_off_nadir_deg=q.max_off_nadir_deg,
-            imaging=q.imaging, include_unknown=q.include_unknown, kind=q.kind,
-            max_gsd_m=q.max_gsd_m, country=q.country, operator=q.operator,
-            max_age_days=q.max_age_days)
+        try:
+            req = PassesRequest(
+                sat=q.sat, group=q.group, site=[q.site], start=q.start, end=q.end, days=q.days,
+                min_elevation_deg=q.min_elevation_deg, max_off_nadir_deg=q.max_off_nadir_deg,
+                imaging=q.imaging, include_unknown=q.include_unknown, kind=q.kind,
+                max_gsd_m=q.max_gsd_m, country=q.country, operator=q.operator,
+                max_age_days=q.max_age_days, owner=q.owner, object_type=q.object_type)
+        except ValidationError as exc:  # the query's bounds are the request's; kept in step
+            raise ApiError(422, str(exc).splitlines()[0]) from None
         plan = self.plan_passes(req, default_groups=[WATCH_GROUP])
         key = ("exposure", plan.key(), tuple(q.by), q.max_unobserved)
         hit = self.cache.get(key)
