@@ -12,6 +12,9 @@ from overflight.access.engine import (
     iter_window_tables as iter_window_tables,
 )
 from overflight.access.engine import (
+    pair_window_table as pair_window_table,
+)
+from overflight.access.engine import (
     table_to_windows as table_to_windows,
 )
 from overflight.access.engine import (
@@ -45,6 +48,7 @@ __all__ = [
     "check_interval",
     "find_windows",
     "iter_window_tables",
+    "pair_window_table",
     "table_to_windows",
     "window_table",
 ]

@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from overflight.access.fleet import Fleet, orbit_bounds
 from overflight.access.lighting import Lighting, sun_elevation_pairs
@@ -43,6 +44,7 @@ from overflight.access.model import (
     Window,
     WindowTable,
     WindowTimes,
+    check_pair_spans,
     check_request,
 )
 from overflight.access.screen import Spans, merge_spans, screen_spans, site_set
@@ -65,6 +67,7 @@ from overflight.geometry import Site
 __all__ = [
     "find_windows",
     "iter_window_tables",
+    "pair_window_table",
     "table_to_windows",
     "window_table",
 ]
@@ -303,21 +306,7 @@ def _run_batch(
     spans = Spans.concat(
         [screen_spans(fleet, ss, local[coarse == step], duration, c) for step in np.unique(coarse)]
     )
-    parts = []
-    if spans.sat_index.size:
-        # Fine samples over each satellite's spans, merged across sites (they overlap).
-        per_sat = merge_spans(spans._replace(site_index=np.zeros_like(spans.site_index)))
-        fleet.add_fine(per_sat.sat_index, per_sat.start_s, per_sat.end_s)
-        pts = search_spans(ev, spans)
-        w = assemble(ev, spans, pts, duration)
-        if len(w) and light.active:
-            w = light.clip(w)
-        if c.min_duration_s > 0:
-            w = w.take((w.end_s - w.start_s) >= c.min_duration_s)
-        if len(w):
-            parts.append(finish(ev, light, w))
-    table = WindowTable.concat(parts)
-    table = table.take(np.argsort(table.start, kind="stable"))
+    table = _search_windows(ev, light, spans, duration, c)
     table.sat_index = np.asarray(batch_index, dtype=np.int64)[table.sat_index]
     stats = _BatchStats(
         candidate_spans=int(spans.sat_index.size),
@@ -326,6 +315,101 @@ def _run_batch(
         sgp4_errors={batch_elsets[i].norad_id: code for i, code in fleet.errors.items()},
     )
     return table, stats
+
+
+def _search_windows(ev: Evaluator, light: Lighting, spans: Spans, duration: float,
+                    c: Constraints, *, span_clips: bool = False) -> WindowTable:
+    """Steps 2–6 on candidate ``spans``: fine samples, sign search, edges, lighting and
+    attributes; sorted by start time (batch-local indices). ``span_clips``: a window cut by a
+    span's start or end is marked clipped by the interval (as if the span were the interval)."""
+    parts = []
+    if spans.sat_index.size:
+        # Fine samples over each satellite's spans, merged across sites (they overlap).
+        per_sat = merge_spans(spans._replace(site_index=np.zeros_like(spans.site_index)))
+        ev.fleet.add_fine(per_sat.sat_index, per_sat.start_s, per_sat.end_s)
+        pts = search_spans(ev, spans)
+        w = assemble(ev, spans, pts, duration)
+        if span_clips and len(w):
+            w = _clip_at_spans(w, spans, pts)
+        if len(w) and light.active:
+            w = light.clip(w)
+        if c.min_duration_s > 0:
+            w = w.take((w.end_s - w.start_s) >= c.min_duration_s)
+        if len(w):
+            parts.append(finish(ev, light, w))
+    table = WindowTable.concat(parts)
+    return table.take(np.argsort(table.start, kind="stable"))
+
+
+def _clip_at_spans(w: WindowTimes, spans: Spans, pts: Points) -> WindowTimes:
+    """``w`` with edges that lie on their span's start or end marked clipped by the interval
+    (``assemble`` marks only the interval's own ends): the span was searched as an interval."""
+    # Windows come out of assemble in the order of their runs (true_runs).
+    rise = true_runs(pts.span, pts.g >= 0.0)[0]
+    sp = pts.span[rise]
+    start_clip = np.where(w.start_s <= spans.start_s[sp], 1, w.start_clip).astype(np.int8)
+    end_clip = np.where(w.end_s >= spans.end_s[sp], 1, w.end_clip).astype(np.int8)
+    return WindowTimes(
+        sat_index=w.sat_index, site_index=w.site_index, start_s=w.start_s, end_s=w.end_s,
+        peak_s=w.peak_s, top_s=w.top_s, start_clip=start_clip, end_clip=end_clip)
+
+
+def pair_window_table(
+    elsets: Sequence[ElementSet],
+    sites: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    sat_index: npt.ArrayLike,
+    site_index: npt.ArrayLike,
+    span_start_s: npt.ArrayLike,
+    span_end_s: npt.ArrayLike,
+    constraints: Constraints | None = None,
+    *,
+    stats: dict[str, Any] | None = None,
+) -> WindowTable:
+    """Windows of chosen (satellite, site) pairs, each searched only inside its own spans.
+
+    Pair ``k`` is ``elsets[sat_index[k]]`` over ``sites[site_index[k]]`` during
+    [``span_start_s[k]``, ``span_end_s[k]``] (seconds from ``start``, clipped to
+    [start, end]); a pair may have several spans (overlapping ones are merged). The spans
+    replace the screen (step 1): the search, edges, lighting and attributes are those of
+    :func:`window_table` over [start, end] (same SGP4 samples and Earth rotation), so a window
+    inside a span is the one :func:`window_table` finds, its edges within the 5-ms edge
+    tolerance; a window cut by a span's end is cut there and marked clipped by the interval,
+    like :func:`window_table` over the span alone. All pairs share one call: no per-satellite
+    or per-site cost beyond the spans' own. Sorted by start time; ``sat_index``/
+    ``site_index`` of the result index the given sequences. ``stats`` as for
+    :func:`iter_window_tables`.
+    """
+    from overflight.times import to_datetime64, utc
+
+    c = constraints or Constraints()
+    check_request(elsets, sites, start, end, c)
+    duration = (utc(end) - utc(start)).total_seconds()
+    sat, site, a, b = check_pair_spans(sat_index, site_index, span_start_s, span_end_s,
+                                       len(elsets), len(sites), duration)
+    counters: dict[str, Any] = {"candidate_spans": 0, "evaluations": 0, "windows": 0,
+                                "sgp4_errors": {}}
+    table = WindowTable.empty()
+    if sat.size:
+        # Only the satellites and sites named: local indices, mapped back at the end.
+        used_sat, l_sat = np.unique(sat, return_inverse=True)
+        used_site, l_site = np.unique(site, return_inverse=True)
+        batch = [elsets[i] for i in used_sat.tolist()]
+        fleet = Fleet(batch, to_datetime64(utc(start))[0], duration, workers=1)
+        ss = site_set([sites[j] for j in used_site.tolist()])
+        ev = Evaluator(fleet, ss, c)
+        light = Lighting(ev)
+        spans = merge_spans(Spans(l_sat.reshape(-1), l_site.reshape(-1), a, b))
+        table = _search_windows(ev, light, spans, duration, c, span_clips=True)
+        table.sat_index = used_sat[table.sat_index]
+        table.site_index = used_site[table.site_index]
+        counters.update(candidate_spans=int(spans.sat_index.size), evaluations=ev.evaluations,
+                        windows=len(table),
+                        sgp4_errors={batch[i].norad_id: code for i, code in fleet.errors.items()})
+    if stats is not None:
+        stats.update(counters)
+    return table
 
 
 def window_table(
