@@ -104,7 +104,17 @@ class FieldWindows:
     """Satellites the field method does not handle: every point goes to the engine."""
     fallback_sat: I64
     fallback_site: I64
-    """(satellite, point) pairs for the engine (their field windows are already left out)."""
+    """(satellite, point) pairs left to the engine over the whole interval: none any more
+    (pairs the field method cannot settle are searched by the engine inside their pass
+    segment, below); kept for callers."""
+    by_engine: B
+    """Windows found by the engine's pair-span search (:func:`overflight.access.
+    pair_window_table`) in the pass segments the field method could not settle."""
+    span_sat: I64
+    span_site: I64
+    span_start_s: F64
+    span_end_s: F64
+    """What that search was given: (satellite, point) pairs and their spans (s from start)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -382,6 +392,8 @@ def field_windows(
     out_inc: list[F64] = []
     fb_sat: list[I64] = []
     fb_site: list[I64] = []
+    fb_a: list[F64] = []
+    fb_b: list[F64] = []
     if seg_t:
         track = _Track(seg_t, seg_r, seg_v)
         margins = _Margins(track, c)
@@ -409,6 +421,9 @@ def field_windows(
             out_inc.append(inc)
             fb_sat.append(sat_of_seg[ps[unsure]])
             fb_site.append(pt[unsure])
+            # Outside its pass segment no point can be reached: the engine searches it alone.
+            fb_a.append(lo_seg[ps[unsure]])
+            fb_b.append(hi_seg[ps[unsure]])
 
     def cat_i(parts: list[I64]) -> I64:
         return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, np.int64)
@@ -428,23 +443,44 @@ def field_windows(
         out_inc.append(sw[5])
         fb_sat.append(sl_sat[sw[7]])
         fb_site.append(sw[8])
+        fb_a.append(np.zeros(sw[8].size))
+        fb_b.append(np.full(sw[8].size, dur))
     w_sat, w_site = cat_i(out_sat), cat_i(out_site)
-    f_sat, f_site = cat_i(fb_sat), cat_i(fb_site)
-    # A pair left to the engine keeps none of its field windows (the engine redoes them all).
-    n_sites = len(sites)
-    fb_key = np.unique(f_sat * n_sites + f_site)
-    kept = ~np.isin(w_sat * n_sites + w_site, fb_key)
-    ta_all, tb_all = cat_f(out_a)[kept], cat_f(out_b)[kept]
+    f_sat, f_site, f_a, f_b = cat_i(fb_sat), cat_i(fb_site), cat_f(fb_a), cat_f(fb_b)
+    # Pairs the field method cannot settle yield no field window in that segment (_solve
+    # keeps none): the engine's windows there take their place.
+    ta_all, tb_all = cat_f(out_a), cat_f(out_b)
+    start_ns = t0_ns + np.round(ta_all * 1e9).astype(np.int64)
+    end_ns = t0_ns + np.round(tb_all * 1e9).astype(np.int64)
+    rng_all, inc_all = cat_f(out_rng), cat_f(out_inc)
+    by_engine = np.zeros(w_sat.size, dtype=bool)
+    if f_sat.size:
+        from overflight.access import pair_window_table
+
+        tab = pair_window_table(elsets, sites, start, end, f_sat, f_site, f_a, f_b, c)
+        w_sat = np.concatenate((w_sat, tab.sat_index.astype(np.int64)))
+        w_site = np.concatenate((w_site, tab.site_index.astype(np.int64)))
+        start_ns = np.concatenate((start_ns, tab.start.astype("datetime64[ns]").view(np.int64)))
+        end_ns = np.concatenate((end_ns, tab.end.astype("datetime64[ns]").view(np.int64)))
+        rng_all = np.concatenate((rng_all, tab.peak_range_km.astype(np.float64)))
+        inc_all = np.concatenate((inc_all, tab.peak_incidence_deg.astype(np.float64)))
+        by_engine = np.concatenate((by_engine, np.ones(len(tab), dtype=bool)))
+    none = np.empty(0, dtype=np.int64)
     return FieldWindows(
-        sat=w_sat[kept],
-        site=w_site[kept],
-        start_ns=t0_ns + np.round(ta_all * 1e9).astype(np.int64),
-        end_ns=t0_ns + np.round(tb_all * 1e9).astype(np.int64),
-        peak_range_km=cat_f(out_rng)[kept],
-        peak_incidence_deg=cat_f(out_inc)[kept],
+        sat=w_sat,
+        site=w_site,
+        start_ns=start_ns,
+        end_ns=end_ns,
+        peak_range_km=rng_all,
+        peak_incidence_deg=inc_all,
         engine_sats=np.array(sorted(set(engine)), dtype=np.int64),
-        fallback_sat=(fb_key // n_sites).astype(np.int64),
-        fallback_site=(fb_key % n_sites).astype(np.int64),
+        fallback_sat=none,
+        fallback_site=none,
+        by_engine=by_engine,
+        span_sat=f_sat,
+        span_site=f_site,
+        span_start_s=f_a,
+        span_end_s=f_b,
     )
 
 
