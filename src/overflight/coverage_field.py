@@ -457,7 +457,9 @@ def field_windows(
     if f_sat.size:
         from overflight.access import pair_window_table
 
-        tab = pair_window_table(elsets, sites, start, end, f_sat, f_site, f_a, f_b, c)
+        # The segments are proven (no point is in reach outside them): no screen.
+        tab = pair_window_table(elsets, sites, start, end, f_sat, f_site, f_a, f_b, c,
+                                screen=False)
         w_sat = np.concatenate((w_sat, tab.sat_index.astype(np.int64)))
         w_site = np.concatenate((w_site, tab.site_index.astype(np.int64)))
         start_ns = np.concatenate((start_ns, tab.start.astype("datetime64[ns]").view(np.int64)))

@@ -354,6 +354,25 @@ def _clip_at_spans(w: WindowTimes, spans: Spans, pts: Points) -> WindowTimes:
         peak_s=w.peak_s, top_s=w.top_s, start_clip=start_clip, end_clip=end_clip)
 
 
+def _intersect_spans(x: Spans, y: Spans, n_sites: int) -> Spans:
+    """Intersections of the spans of ``x`` and ``y`` of the same (satellite, site) pair (each
+    merged per pair): every span of a pair in ``x`` against every one in ``y``."""
+    kx = x.sat_index * n_sites + x.site_index
+    ky = y.sat_index * n_sites + y.site_index
+    order = np.argsort(ky, kind="stable")
+    ky_s = ky[order]
+    lo = np.searchsorted(ky_s, kx, side="left")
+    hi = np.searchsorted(ky_s, kx, side="right")
+    count = hi - lo
+    ix = np.repeat(np.arange(kx.size), count)
+    iy = order[np.repeat(lo, count) + np.arange(ix.size) - np.repeat(np.cumsum(count) - count,
+                                                                      count)]
+    a = np.maximum(x.start_s[ix], y.start_s[iy])
+    b = np.minimum(x.end_s[ix], y.end_s[iy])
+    keep = b > a
+    return Spans(x.sat_index[ix[keep]], x.site_index[ix[keep]], a[keep], b[keep])
+
+
 def pair_window_table(
     elsets: Sequence[ElementSet],
     sites: Sequence[Site],
@@ -365,14 +384,17 @@ def pair_window_table(
     span_end_s: npt.ArrayLike,
     constraints: Constraints | None = None,
     *,
+    screen: bool = True,
     stats: dict[str, Any] | None = None,
 ) -> WindowTable:
     """Windows of chosen (satellite, site) pairs, each searched only inside its own spans.
 
     Pair ``k`` is ``elsets[sat_index[k]]`` over ``sites[site_index[k]]`` during
     [``span_start_s[k]``, ``span_end_s[k]``] (seconds from ``start``, clipped to
-    [start, end]); a pair may have several spans (overlapping ones are merged). The spans
-    replace the screen (step 1): the search, edges, lighting and attributes are those of
+    [start, end]); a pair may have several spans (overlapping ones are merged). Searched are
+    the parts of the spans that the screen (step 1) keeps, or with ``screen=False`` (for spans
+    the caller has already proven tight: the screen costs more than it saves there) the spans
+    themselves. The search, edges, lighting and attributes are those of
     :func:`window_table` over [start, end] (same SGP4 samples and Earth rotation), so a window
     inside a span is the one :func:`window_table` finds, its edges within the 5-ms edge
     tolerance; a window cut by a span's end is cut there and marked clipped by the interval,
@@ -401,6 +423,16 @@ def pair_window_table(
         ev = Evaluator(fleet, ss, c)
         light = Lighting(ev)
         spans = merge_spans(Spans(l_sat.reshape(-1), l_site.reshape(-1), a, b))
+        if screen:
+            # The screen still discards what it proves out of reach: searched are the parts
+            # of the asked spans inside the screen's spans (minutes per pass).
+            local = np.arange(len(batch))
+            screened = Spans.concat([screen_spans(fleet, ss, local[fleet.coarse_s == step],
+                                                  duration, c)
+                                     for step in np.unique(fleet.coarse_s)])
+            spans = _intersect_spans(spans, screened, len(used_site))
+        # (The screen's spans hold whole windows: a window is cut only by an asked span's
+        # end, or the interval's.)
         table = _search_windows(ev, light, spans, duration, c, span_clips=True)
         table.sat_index = used_sat[table.sat_index]
         table.site_index = used_site[table.site_index]
