@@ -19,7 +19,8 @@ PINNED = {
         "Verification",
     ],
     "overflight.access": [
-        "RESOLUTION_S", "AccessError", "Constraints", "Window", "WindowTable", "check_interval",
+        "RESOLUTION_S", "AccessError", "Constraints", "EngineStates", "Window", "WindowTable",
+        "check_interval",
         "find_windows", "iter_window_tables", "pair_window_table", "table_to_windows",
         "window_table",
     ],

@@ -6,6 +6,9 @@ The request and result types live in ``model``, the calls in ``engine``, which r
 from __future__ import annotations
 
 from overflight.access.engine import (
+    EngineStates as EngineStates,
+)
+from overflight.access.engine import (
     find_windows as find_windows,
 )
 from overflight.access.engine import (
@@ -43,6 +46,7 @@ __all__ = [
     "RESOLUTION_S",
     "AccessError",
     "Constraints",
+    "EngineStates",
     "Window",
     "WindowTable",
     "check_interval",

@@ -65,6 +65,7 @@ from overflight.elements import ElementSet
 from overflight.geometry import Site
 
 __all__ = [
+    "EngineStates",
     "find_windows",
     "iter_window_tables",
     "pair_window_table",
@@ -442,6 +443,32 @@ def pair_window_table(
     if stats is not None:
         stats.update(counters)
     return table
+
+
+class EngineStates:
+    """ITRS states of satellites exactly as the window engine interpolates them over
+    [start, end]: the same SGP4 samples on the same fine grid (counted from ``start``), the same
+    cubic Hermite pieces and Earth rotation. A crossing found with these states is a crossing
+    of the engine's own constraint function (which is within ``docs/access.md``'s 3.3 m of
+    SGP4 in LEO, not exactly SGP4). Times are seconds from ``start``, inside [0, duration]."""
+
+    def __init__(self, elsets: Sequence[ElementSet], start: datetime, end: datetime) -> None:
+        from overflight.times import to_datetime64, utc
+
+        self.duration_s = (utc(end) - utc(start)).total_seconds()
+        self._fleet = Fleet(elsets, to_datetime64(utc(start))[0], self.duration_s, workers=1)
+
+    def cover(self, sat_index: I64, start_s: F64, end_s: F64) -> None:
+        """Prepare the fine samples of ``elsets[sat_index[k]]`` over [start_s[k], end_s[k]]
+        (elsewhere :meth:`states` calls SGP4 itself, as the engine does outside its spans)."""
+        a = np.clip(start_s, 0.0, self.duration_s)
+        b = np.clip(end_s, 0.0, self.duration_s)
+        self._fleet.add_fine(np.asarray(sat_index, dtype=np.int64), a, b)
+
+    def states(self, sat_index: I64, t_s: F64) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
+        """Positions (km), velocities (km/s), both (N, 3), and where SGP4 succeeded."""
+        st = self._fleet.states(np.asarray(sat_index, dtype=np.int64), t_s)
+        return st.r_km, st.v_km_s, st.ok
 
 
 def window_table(
