@@ -500,9 +500,11 @@ def field_windows(
     if f_sat.size:
         from overflight.access import pair_window_table
 
-        # The segments are proven (no point is in reach outside them): no screen.
+        # The segments hold whole windows (no point is in reach outside them); the screen
+        # then gives the search the spans a whole-interval engine run would search, so that
+        # even windows under the engine's 50-ms resolution come out as there.
         tab = pair_window_table(elsets, sites, start, end, f_sat, f_site, f_a, f_b, c,
-                                screen=False)
+                                screen=True)
         w_sat = np.concatenate((w_sat, tab.sat_index.astype(np.int64)))
         w_site = np.concatenate((w_site, tab.site_index.astype(np.int64)))
         start_ns = np.concatenate((start_ns, tab.start.astype("datetime64[ns]").view(np.int64)))
