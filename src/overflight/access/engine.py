@@ -22,7 +22,9 @@ own module (the method, bounds and guarantee: ``docs/access.md``):
 
 :func:`iter_window_tables` shares batches out to worker processes; :func:`window_table`,
 :func:`find_windows` and :func:`table_to_windows` give the results as one table or as
-:class:`~overflight.access.model.Window` objects.
+:class:`~overflight.access.model.Window` objects. :func:`pair_window_table` runs steps 2–6 for
+chosen (satellite, site) pairs inside chosen spans (all in one call), and
+:class:`EngineStates` hands out the interpolated states the engine searches on.
 """
 
 from __future__ import annotations
