@@ -80,6 +80,17 @@ def _cpu_s() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _worker_cpu_s(client: Any) -> float:
+    """CPU seconds used so far by the Dask workers of ``client`` (each process's own)."""
+    def own() -> float:
+        import resource as r
+
+        u = r.getrusage(r.RUSAGE_SELF)
+        return u.ru_utime + u.ru_stime
+
+    return float(sum(client.run(own).values()))
+
+
 def _load_avg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -269,11 +280,14 @@ def _grid_aware(args: Any) -> None:
     def run(pts: list[Any], sats: list[Any], end: datetime, repeat: int,
             method: str = "field") -> dict[str, Any]:
         load0 = _load_avg()
+        cpu0 = _cpu_s()
         med, runs, r = _timed(lambda: coverage(sats, pts, T0, end, c, method=method), repeat)
+        cpu = (_cpu_s() - cpu0) / repeat
         size = job_size(len(sats), len(pts), T0, end)
         return {"points": len(pts), "satellites": len(sats),
                 "days": (end - T0).total_seconds() / 86400.0, "method": method,
                 "seconds": med, "runs": runs, "us_per_unit": med / size * 1e6,
+                "cpu_s_per_run": cpu, "cpu_us_per_unit": cpu / size * 1e6,
                 "windows": int(r.windows.sum()), "load_before": load0,
                 "load_after": _load_avg(), "result": r}
 
@@ -340,13 +354,18 @@ def _grid_aware_targets(args: Any, run: Any, show: Any, elsets: list[Any], regio
         with dask_client(workers=args.workers) as client:
             startup = time.perf_counter() - t
             load0 = _load_avg()
+            cpu0 = _cpu_s() + _worker_cpu_s(client)
             t = time.perf_counter()
             r = coverage(elsets, p1, T0, day, c, client=client, method="field")
             wall = time.perf_counter() - t
+            cpu = _cpu_s() + _worker_cpu_s(client) - cpu0
+        size = job_size(len(elsets), len(p1), T0, day)
         print(json.dumps({"what": f"1 km x 1 day, field, LocalCluster {args.workers} workers",
                           "points": len(p1), "satellites": len(elsets), "seconds": wall,
-                          "cluster_start_s": startup,
-                          "us_per_unit": wall / job_size(len(elsets), len(p1), T0, day) * 1e6,
+                          "cluster_start_s": startup, "cpu_s": cpu,
+                          "cpu_us_per_unit": cpu / size * 1e6,
+                          "one_core_estimate_s": cpu,
+                          "us_per_unit": wall / size * 1e6,
                           "windows": int(r.windows.sum()), "load_before": load0,
                           "load_after": _load_avg()}))
 

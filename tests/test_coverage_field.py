@@ -113,9 +113,9 @@ def test_field_on_a_dense_grid_with_lighting_and_gsd(catalog: list) -> None:
     """A 15-km grid of a 4° box with daylight and a GSD limit: thousands of windows."""
     sensors = shipped_sensors()
     leo = [e for e in catalog if e.apogee_alt_km < 2000.0]
-    # 16 with a sensor entry and 8 without (the GSD limit drops those), plus a hypothetical.
-    fleet = ([e for e in leo if e.norad_id in sensors][:16]
-             + [e for e in leo if e.norad_id not in sensors][:8] + sso(500.0, 10.5, T0))
+    imagers = [e for e in leo if e.norad_id in sensors][:16]
+    others = [e for e in leo if e not in imagers][:8]  # one element set per satellite
+    fleet = imagers + others + sso(500.0, 10.5, T0)
     points = grid(box_region(38.0, 125.0, 42.0, 130.0), 15.0).sites()
     c = Constraints(max_off_nadir_deg=30.0, sun_min_deg=10.0)
     end = T0 + timedelta(days=1)
@@ -135,14 +135,24 @@ def test_field_method_leaves_to_the_engine_what_it_cannot_settle(catalog: list) 
     assert fw.engine_sats.size == 0
     # The geostationary imager sees every point all day: one window each, from the field.
     assert (fw.sat == len(leo)).sum() == len(points)
-    assert fw.sat.size > 100 and 0 < fw.fallback_sat.size < fw.sat.size / 5
+    # What it cannot settle the engine searches, only inside those pairs' pass segments.
+    assert fw.fallback_sat.size == 0
+    assert fw.sat.size > 100 and 0 < fw.span_sat.size < fw.sat.size / 5
+    assert 0 < fw.by_engine.sum() <= fw.span_sat.size * 2
+    assert (fw.span_end_s - fw.span_start_s).max() <= 1800.0 + 1e-6
     # With a lighting limit it goes to the engine for every point.
     lit = field_windows(leo + geo, points, T0, T0 + timedelta(days=1),
                         Constraints(max_off_nadir_deg=30.0, sun_min_deg=0.0))
     assert lit.engine_sats.tolist() == [len(leo)]
-    # No field window is kept for a pair the engine redoes.
-    n = len(points)
-    assert not np.isin(fw.sat * n + fw.site, fw.fallback_sat * n + fw.fallback_site).any()
+    # Engine windows lie inside a span of their pair; field windows outside every one.
+    t0 = np.datetime64(T0.replace(tzinfo=None), "ns").astype(np.int64)
+    a = (fw.start_ns - t0) / 1e9
+    b = (fw.end_ns - t0) / 1e9
+    for i in range(fw.sat.size):
+        mine = (fw.span_sat == fw.sat[i]) & (fw.span_site == fw.site[i])
+        within = mine & (fw.span_start_s <= a[i]) & (b[i] <= fw.span_end_s)
+        overlap = mine & (fw.span_start_s < b[i]) & (a[i] < fw.span_end_s)
+        assert within.any() if fw.by_engine[i] else not overlap.any()
 
 
 def test_comparison_and_dask_with_the_field_method(catalog: list) -> None:

@@ -24,8 +24,10 @@ PINNED = {
         "Verification",
     ],
     "overflight.access": [
-        "RESOLUTION_S", "AccessError", "Constraints", "Window", "WindowTable", "check_interval",
-        "find_windows", "iter_window_tables", "table_to_windows", "window_table",
+        "RESOLUTION_S", "AccessError", "Constraints", "EngineStates", "Window", "WindowTable",
+        "check_interval",
+        "find_windows", "iter_window_tables", "pair_window_table", "table_to_windows",
+        "window_table",
     ],
     "overflight.sites": [
         "NamedSite", "SiteError", "named_sites", "parse_coordinates", "read_sites_file",

@@ -104,7 +104,17 @@ class FieldWindows:
     """Satellites the field method does not handle: every point goes to the engine."""
     fallback_sat: I64
     fallback_site: I64
-    """(satellite, point) pairs for the engine (their field windows are already left out)."""
+    """(satellite, point) pairs left to the engine over the whole interval: none any more
+    (pairs the field method cannot settle are searched by the engine inside their pass
+    segment, below); kept for callers."""
+    by_engine: B
+    """Windows found by the engine's pair-span search (:func:`overflight.access.
+    pair_window_table`) in the pass segments the field method could not settle."""
+    span_sat: I64
+    span_site: I64
+    span_start_s: F64
+    span_end_s: F64
+    """What that search was given: (satellite, point) pairs and their spans (s from start)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,6 +184,48 @@ class _Track:
         return out
 
 
+class _EngineTrack:
+    """The window engine's own states (:class:`overflight.access.EngineStates`) with the
+    interface of :class:`_Track` (positions, velocities, geodetic up; no acceleration): what
+    ill-conditioned edges are solved on. Prepared on first use, for the satellites and
+    segments asked then."""
+
+    def __init__(self, elsets: Sequence[ElementSet], start: datetime, end: datetime,
+                 sat_of_seg: I64, lo_seg: F64, hi_seg: F64) -> None:
+        self.elsets, self.start, self.end = elsets, start, end
+        self.sat_of_seg, self.lo_seg, self.hi_seg = sat_of_seg, lo_seg, hi_seg
+        self._states: Any = None
+        self._local = np.full(len(elsets), -1, dtype=np.int64)
+        self._covered = np.zeros(sat_of_seg.size, dtype=bool)
+
+    def prepare(self, seg: I64) -> None:
+        """Fine samples over segments ``seg`` (the engine's fleet made on first use)."""
+        from overflight.access import EngineStates
+
+        if self._states is None:
+            used = np.unique(self.sat_of_seg)
+            self._local[used] = np.arange(used.size)
+            self._states = EngineStates([self.elsets[i] for i in used.tolist()], self.start,
+                                        self.end)
+        new = np.unique(seg[~self._covered[seg]])
+        if new.size:
+            self._states.cover(self._local[self.sat_of_seg[new]], self.lo_seg[new],
+                               self.hi_seg[new])
+            self._covered[new] = True
+
+    def state(self, seg: I64, t: F64, order: int, *, up: bool = True) -> list[F64]:
+        """As :meth:`_Track.state`, for ``order`` ≤ 1 (NaN where SGP4 fails)."""
+        assert order <= 1 and self._states is not None
+        r, v, _ = self._states.states(self._local[self.sat_of_seg[seg]], t)
+        out = [r[:, 0], r[:, 1], r[:, 2]]
+        if order >= 1:
+            out += [v[:, 0], v[:, 1], v[:, 2]]
+        if up:
+            n = _unit_rows(r, _z_stretch(r))
+            out += [n[:, 0], n[:, 1], n[:, 2]]
+        return out
+
+
 def _dot(a: F64, b: F64) -> F64:
     out: F64 = a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1] + a[:, 2] * b[:, 2]
     return out
@@ -217,7 +269,7 @@ class _Margins:
     """Constraint margins (≥ 0 inside): ``el`` = sin(elevation) − sin(limit), ``on`` =
     cos(off-nadir) − cos(limit), ``rng`` = limit − range (km); and their time derivatives."""
 
-    def __init__(self, track: _Track, c: Constraints) -> None:
+    def __init__(self, track: _Track | _EngineTrack, c: Constraints) -> None:
         self.track = track
         self.sin_el = math.sin(math.radians(c.effective_min_elevation_deg()))
         self.cos_on = (None if c.max_off_nadir_deg is None
@@ -382,6 +434,8 @@ def field_windows(
     out_inc: list[F64] = []
     fb_sat: list[I64] = []
     fb_site: list[I64] = []
+    fb_a: list[F64] = []
+    fb_b: list[F64] = []
     if seg_t:
         track = _Track(seg_t, seg_r, seg_v)
         margins = _Margins(track, c)
@@ -394,12 +448,13 @@ def field_windows(
         lo_seg = np.array([t[0] for t in seg_t])
         hi_seg = np.array([t[-1] for t in seg_t])
         xyz_rows, up_rows = np.ascontiguousarray(xyz.T), np.ascontiguousarray(up.T)
+        eng_margins = _Margins(_EngineTrack(elsets, start, end, sat_of_seg, lo_seg, hi_seg), c)
         for a in range(0, pair_seg.size, _CHUNK):
             sl = slice(a, a + _CHUNK)
             ps, pt = pair_seg[sl], pair_site[sl]
             pr = _Pairs(ps, xyz_rows[:, pt], up_rows[:, pt])
             w, ta, tb, rng, inc, unsure = _solve(margins, sun, pr, guess[sl], key[sl], lo_seg,
-                                                 hi_seg, dur, c, kinds, need_peak)
+                                                 hi_seg, dur, c, kinds, need_peak, eng_margins)
             seg_w, site_w = ps[w], pt[w]
             out_sat.append(sat_of_seg[seg_w])
             out_site.append(site_w)
@@ -409,6 +464,9 @@ def field_windows(
             out_inc.append(inc)
             fb_sat.append(sat_of_seg[ps[unsure]])
             fb_site.append(pt[unsure])
+            # Outside its pass segment no point can be reached: the engine searches it alone.
+            fb_a.append(lo_seg[ps[unsure]])
+            fb_b.append(hi_seg[ps[unsure]])
 
     def cat_i(parts: list[I64]) -> I64:
         return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, np.int64)
@@ -428,23 +486,48 @@ def field_windows(
         out_inc.append(sw[5])
         fb_sat.append(sl_sat[sw[7]])
         fb_site.append(sw[8])
+        fb_a.append(np.zeros(sw[8].size))
+        fb_b.append(np.full(sw[8].size, dur))
     w_sat, w_site = cat_i(out_sat), cat_i(out_site)
-    f_sat, f_site = cat_i(fb_sat), cat_i(fb_site)
-    # A pair left to the engine keeps none of its field windows (the engine redoes them all).
-    n_sites = len(sites)
-    fb_key = np.unique(f_sat * n_sites + f_site)
-    kept = ~np.isin(w_sat * n_sites + w_site, fb_key)
-    ta_all, tb_all = cat_f(out_a)[kept], cat_f(out_b)[kept]
+    f_sat, f_site, f_a, f_b = cat_i(fb_sat), cat_i(fb_site), cat_f(fb_a), cat_f(fb_b)
+    # Pairs the field method cannot settle yield no field window in that segment (_solve
+    # keeps none): the engine's windows there take their place.
+    ta_all, tb_all = cat_f(out_a), cat_f(out_b)
+    start_ns = t0_ns + np.round(ta_all * 1e9).astype(np.int64)
+    end_ns = t0_ns + np.round(tb_all * 1e9).astype(np.int64)
+    rng_all, inc_all = cat_f(out_rng), cat_f(out_inc)
+    by_engine = np.zeros(w_sat.size, dtype=bool)
+    if f_sat.size:
+        from overflight.access import pair_window_table
+
+        # The segments hold whole windows (no point is in reach outside them); the screen
+        # then gives the search the spans a whole-interval engine run would search, so that
+        # even windows under the engine's 50-ms resolution come out as there.
+        tab = pair_window_table(elsets, sites, start, end, f_sat, f_site, f_a, f_b, c,
+                                screen=True)
+        w_sat = np.concatenate((w_sat, tab.sat_index.astype(np.int64)))
+        w_site = np.concatenate((w_site, tab.site_index.astype(np.int64)))
+        start_ns = np.concatenate((start_ns, tab.start.astype("datetime64[ns]").view(np.int64)))
+        end_ns = np.concatenate((end_ns, tab.end.astype("datetime64[ns]").view(np.int64)))
+        rng_all = np.concatenate((rng_all, tab.peak_range_km.astype(np.float64)))
+        inc_all = np.concatenate((inc_all, tab.peak_incidence_deg.astype(np.float64)))
+        by_engine = np.concatenate((by_engine, np.ones(len(tab), dtype=bool)))
+    none = np.empty(0, dtype=np.int64)
     return FieldWindows(
-        sat=w_sat[kept],
-        site=w_site[kept],
-        start_ns=t0_ns + np.round(ta_all * 1e9).astype(np.int64),
-        end_ns=t0_ns + np.round(tb_all * 1e9).astype(np.int64),
-        peak_range_km=cat_f(out_rng)[kept],
-        peak_incidence_deg=cat_f(out_inc)[kept],
+        sat=w_sat,
+        site=w_site,
+        start_ns=start_ns,
+        end_ns=end_ns,
+        peak_range_km=rng_all,
+        peak_incidence_deg=inc_all,
         engine_sats=np.array(sorted(set(engine)), dtype=np.int64),
-        fallback_sat=(fb_key // n_sites).astype(np.int64),
-        fallback_site=(fb_key % n_sites).astype(np.int64),
+        fallback_sat=none,
+        fallback_site=none,
+        by_engine=by_engine,
+        span_sat=f_sat,
+        span_site=f_site,
+        span_start_s=f_a,
+        span_end_s=f_b,
     )
 
 
@@ -769,6 +852,7 @@ def _solve(
     c: Constraints,
     kinds: tuple[str, list[str]],
     need_peak: bool,
+    engine: _Margins | None = None,
 ) -> tuple[I64, F64, F64, F64, F64, B]:
     """Windows of candidate pairs: closest approach, then the crossings of the reach-defining
     margin on both sides of it, then of any other margin negative at those crossings.
@@ -837,19 +921,31 @@ def _solve(
     pw = pr.take(w)
     wpk, wkey, w_in = peak[w], key[w], t_ev[w]
     sphere = (np.clip(cos_g[w], -1.0, 1.0), omega[w], wpk)
-    ta, fa = _field_edge(mg, primary, pw, w_in, lo[w], wkey, sphere)
-    tb, fb = _field_edge(mg, primary, pw, w_in, hi[w], wkey, sphere)
-    bad = fa | fb
+    ta, fa, ia = _field_edge(mg, primary, pw, w_in, lo[w], wkey, sphere)
+    tb, fb, ib = _field_edge(mg, primary, pw, w_in, hi[w], wkey, sphere)
+    hard = (fa & ~ia) | (fb & ~ib)
+    ill = ia | ib
     # 3. Other margins, where negative at those crossings: their own crossing lies between the
     # peak (≥ 0) and there (unimodal margins).
     for k in others:
         m = mg.values(pw.twice(), np.concatenate((ta, tb)), [k])[0][k]
         for half, edge in ((m[:w.size], ta), (m[w.size:], tb)):
             need = np.flatnonzero(half < 0.0)
-            e, f = _field_edge(mg, k, pw.take(need), w_in[need], edge[need], wkey[need],
-                               (sphere[0][need], sphere[1][need], wpk[need]))
+            e, f, i = _field_edge(mg, k, pw.take(need), w_in[need], edge[need], wkey[need],
+                                  (sphere[0][need], sphere[1][need], wpk[need]))
             edge[need] = e
-            bad[need[f]] = True
+            hard[need[f & ~i]] = True
+            ill[need[i]] = True
+    bad = hard | ill
+    # Ill-conditioned edges (slow crossings, where the engine's interpolation error could
+    # move its edge by more than a few ms) are solved again on the engine's own states: then
+    # they are the engine's crossings, whatever the conditioning.
+    redo = np.flatnonzero(ill & ~hard)
+    if redo.size and engine is not None:
+        ok, ea, eb = _engine_edges(engine, kinds, pw.take(redo), w_in[redo], lo[w][redo],
+                                   hi[w][redo], ta[redo], tb[redo])
+        ta[redo[ok]], tb[redo[ok]] = ea[ok], eb[ok]
+        bad[redo[ok]] = False
     # Cut by the interval; windows touching its ends within 50 ms, short windows, and windows
     # near the duration limit go to the engine.
     ca, cb = np.maximum(ta, 0.0), np.minimum(tb, dur)
@@ -872,18 +968,60 @@ def _solve(
     return w[kk], ca[kk], cb[kk], rho, 90.0 - np.degrees(el), unsure
 
 
+_ENGINE_TOL_KM = 1e-6  # the engine's states are used as they are: rounding only
+
+
+def _engine_edges(mg: _Margins, kinds: tuple[str, list[str]], pr: _Pairs, t_in: F64, lo: F64,
+                  hi: F64, guess_a: F64, guess_b: F64) -> tuple[B, F64, F64]:
+    """Both edges of windows again, as in :func:`_solve` steps 2–3 but on the engine's states
+    (``mg`` over an :class:`_EngineTrack`), from the field's edges as first guesses. Checked
+    on those states: every margin ≥ 0 at ``t_in`` and at both edges reported, the defining
+    margin < 0 at the bracket's outer ends and just beyond each edge (verified 1-ms brackets).
+    Returns which pairs passed, and their edges (s)."""
+    primary, others = kinds
+    every = [primary, *others]
+    n = len(pr)
+    assert isinstance(mg.track, _EngineTrack)
+    mg.track.prepare(pr.seg)
+    dur = mg.track._states.duration_s
+    # The engine's states exist on [0, duration]: brackets end there at the latest (a window
+    # running past an end of the interval stays with the engine).
+    lo, hi = np.maximum(lo, 0.0), np.minimum(hi, dur)
+    ok = (t_in > lo) & (t_in < hi)
+    m_in = mg.values(pr, t_in, every)[0]
+    for k in every:
+        ok &= m_in[k] >= 0.0
+    m_out = mg.values(pr.twice(), np.concatenate((lo, hi)), [primary])[0][primary]
+    ok &= (m_out[:n] < 0.0) & (m_out[n:] < 0.0)
+    ea, fa, _ = _edge(mg, primary, pr, t_in, lo, guess_a, _ENGINE_TOL_KM)
+    eb, fb, _ = _edge(mg, primary, pr, t_in, hi, guess_b, _ENGINE_TOL_KM)
+    ok &= ~fa & ~fb
+    for k in others:
+        m = mg.values(pr.twice(), np.concatenate((ea, eb)), [k])[0][k]
+        for half, edge, guess in ((m[:n], ea, guess_a), (m[n:], eb, guess_b)):
+            need = np.flatnonzero(half < 0.0)
+            e, f, _ = _edge(mg, k, pr.take(need), t_in[need], edge[need], guess[need],
+                            _ENGINE_TOL_KM)
+            edge[need] = e
+            ok[need[f]] = False
+    m_a = mg.values(pr.twice(), np.concatenate((ea, eb)), every)[0]
+    for k in every:
+        ok &= (m_a[k][:n] >= 0.0) & (m_a[k][n:] >= 0.0)
+    return ok, ea, eb
+
+
 _ANCHOR_EVERY = 16
 
 
 def _field_edge(mg: _Margins, kind: str, pr: _Pairs, t_in: F64, t_out: F64, key: F64,
-                sphere: tuple[F64, F64, F64]) -> tuple[F64, B]:
+                sphere: tuple[F64, F64, F64]) -> tuple[F64, B, B]:
     """Crossings of margin ``kind`` between ``t_in`` (≥ 0) and ``t_out`` (< 0) for pairs
     ordered on the field by ``key``: every 16th pair (and each segment's first and last) is
     solved from the bracket alone; the others start from their neighbours' offset from
     ``t_in``, interpolated in cross-track angle — a guess only: every crossing is verified."""
     n = len(pr)
     if n == 0:
-        return t_in.copy(), np.zeros(0, dtype=bool)
+        return t_in.copy(), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
     order = np.argsort(key, kind="stable")
     ks = key[order]
     sgs = pr.seg[order]
@@ -893,7 +1031,7 @@ def _field_edge(mg: _Margins, kind: str, pr: _Pairs, t_in: F64, t_out: F64, key:
     pick[1:] |= sgs[1:] != sgs[:-1]
     pick[:-1] |= sgs[1:] != sgs[:-1]
     anc = order[pick]
-    e_anc, f_anc = _edge(mg, kind, pr.take(anc), t_in[anc], t_out[anc], None)
+    e_anc, f_anc, i_anc = _edge(mg, kind, pr.take(anc), t_in[anc], t_out[anc], None)
     good = ~f_anc
     if not good.any():
         return _edge(mg, kind, pr, t_in, t_out, None)
@@ -908,18 +1046,16 @@ def _field_edge(mg: _Margins, kind: str, pr: _Pairs, t_in: F64, t_out: F64, key:
     rest_i = np.flatnonzero(rest)
     edge = t_in.copy()
     fail = np.zeros(n, dtype=bool)
-    edge[anc], fail[anc] = e_anc, f_anc
+    ill = np.zeros(n, dtype=bool)
+    edge[anc], fail[anc], ill[anc] = e_anc, f_anc, i_anc
     guess = t_c[rest_i] + np.sign(t_out[rest_i] - t_in[rest_i]) * offset[rest_i]
-    edge[rest_i], fail[rest_i] = _edge(mg, kind, pr.take(rest_i), t_in[rest_i], t_out[rest_i],
-                                       guess)
-    import os
-    if os.environ.get("CFDEBUG"):
-        print("guess err ms", np.percentile(np.abs(edge[rest_i] - guess) * 1e3, [10, 50, 90, 99]))
-    return edge, fail
+    edge[rest_i], fail[rest_i], ill[rest_i] = _edge(mg, kind, pr.take(rest_i), t_in[rest_i],
+                                                    t_out[rest_i], guess)
+    return edge, fail, ill
 
 
-def _edge(mg: _Margins, kind: str, pr: _Pairs, t_in: F64, t_out: F64, guess: F64 | None
-          ) -> tuple[F64, B]:
+def _edge(mg: _Margins, kind: str, pr: _Pairs, t_in: F64, t_out: F64, guess: F64 | None,
+          pos_tol_km: float = _POSITION_TOL_KM) -> tuple[F64, B, B]:
     """The crossing of margin ``kind`` between ``t_in`` (≥ 0) and ``t_out`` (< 0): Newton
     steps kept inside the bracket (bisection where they leave it), then a verified bracket of
     at most 1 ms whose inside end is returned. Flagged: no convergence, no verified bracket,
@@ -928,7 +1064,7 @@ def _edge(mg: _Margins, kind: str, pr: _Pairs, t_in: F64, t_out: F64, guess: F64
     a, b = t_in.copy(), t_out.copy()  # m(a) >= 0 > m(b)
     fail = np.zeros(n, dtype=bool)
     if n == 0:
-        return a, fail
+        return a, fail, fail
     t = a + (b - a) * 0.5
     if guess is not None:
         lo_, hi_ = np.minimum(a, b), np.maximum(a, b)
@@ -985,5 +1121,5 @@ def _edge(mg: _Margins, kind: str, pr: _Pairs, t_in: F64, t_out: F64, guess: F64
     fail |= ~(np.abs(b - a) <= 1.2 * _EDGE_TOL_S)
     # Ill-conditioned crossings (a grazing edge, where the margin barely changes): the engine
     # decides those.
-    fail |= _POSITION_TOL_KM / np.maximum(slope, 1e-12) > _CONDITION_S
-    return a, fail
+    ill = ~fail & (pos_tol_km / np.maximum(slope, 1e-12) > _CONDITION_S)
+    return a, fail | ill, ill

@@ -6,10 +6,16 @@ The request and result types live in ``model``, the calls in ``engine``, which r
 from __future__ import annotations
 
 from overflight.access.engine import (
+    EngineStates as EngineStates,
+)
+from overflight.access.engine import (
     find_windows as find_windows,
 )
 from overflight.access.engine import (
     iter_window_tables as iter_window_tables,
+)
+from overflight.access.engine import (
+    pair_window_table as pair_window_table,
 )
 from overflight.access.engine import (
     table_to_windows as table_to_windows,
@@ -40,11 +46,13 @@ __all__ = [
     "RESOLUTION_S",
     "AccessError",
     "Constraints",
+    "EngineStates",
     "Window",
     "WindowTable",
     "check_interval",
     "find_windows",
     "iter_window_tables",
+    "pair_window_table",
     "table_to_windows",
     "window_table",
 ]

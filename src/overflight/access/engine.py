@@ -22,7 +22,9 @@ own module (the method, bounds and guarantee: ``docs/access.md``):
 
 :func:`iter_window_tables` shares batches out to worker processes; :func:`window_table`,
 :func:`find_windows` and :func:`table_to_windows` give the results as one table or as
-:class:`~overflight.access.model.Window` objects.
+:class:`~overflight.access.model.Window` objects. :func:`pair_window_table` runs steps 2–6 for
+chosen (satellite, site) pairs inside chosen spans (all in one call), and
+:class:`EngineStates` hands out the interpolated states the engine searches on.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from overflight.access.fleet import Fleet, orbit_bounds
 from overflight.access.lighting import Lighting, sun_elevation_pairs
@@ -43,6 +46,7 @@ from overflight.access.model import (
     Window,
     WindowTable,
     WindowTimes,
+    check_pair_spans,
     check_request,
 )
 from overflight.access.screen import Spans, merge_spans, screen_spans, site_set
@@ -63,8 +67,10 @@ from overflight.elements import ElementSet
 from overflight.geometry import Site
 
 __all__ = [
+    "EngineStates",
     "find_windows",
     "iter_window_tables",
+    "pair_window_table",
     "table_to_windows",
     "window_table",
 ]
@@ -320,21 +326,7 @@ def _run_batch(
     spans = Spans.concat(
         [screen_spans(fleet, ss, local[coarse == step], duration, c) for step in np.unique(coarse)]
     )
-    parts = []
-    if spans.sat_index.size:
-        # Fine samples over each satellite's spans, merged across sites (they overlap).
-        per_sat = merge_spans(spans._replace(site_index=np.zeros_like(spans.site_index)))
-        fleet.add_fine(per_sat.sat_index, per_sat.start_s, per_sat.end_s)
-        pts = search_spans(ev, spans)
-        w = assemble(ev, spans, pts, duration)
-        if len(w) and light.active:
-            w = light.clip(w)
-        if c.min_duration_s > 0:
-            w = w.take((w.end_s - w.start_s) >= c.min_duration_s)
-        if len(w):
-            parts.append(finish(ev, light, w))
-    table = WindowTable.concat(parts)
-    table = table.take(np.argsort(table.start, kind="stable"))
+    table = _search_windows(ev, light, spans, duration, c)
     table.sat_index = np.asarray(batch_index, dtype=np.int64)[table.sat_index]
     stats = _BatchStats(
         candidate_spans=int(spans.sat_index.size),
@@ -343,6 +335,159 @@ def _run_batch(
         sgp4_errors={batch_elsets[i].norad_id: code for i, code in fleet.errors.items()},
     )
     return table, stats
+
+
+def _search_windows(ev: Evaluator, light: Lighting, spans: Spans, duration: float,
+                    c: Constraints, *, span_clips: bool = False) -> WindowTable:
+    """Steps 2–6 on candidate ``spans``: fine samples, sign search, edges, lighting and
+    attributes; sorted by start time (batch-local indices). ``span_clips``: a window cut by a
+    span's start or end is marked clipped by the interval (as if the span were the interval)."""
+    parts = []
+    if spans.sat_index.size:
+        # Fine samples over each satellite's spans, merged across sites (they overlap).
+        per_sat = merge_spans(spans._replace(site_index=np.zeros_like(spans.site_index)))
+        ev.fleet.add_fine(per_sat.sat_index, per_sat.start_s, per_sat.end_s)
+        pts = search_spans(ev, spans)
+        w = assemble(ev, spans, pts, duration)
+        if span_clips and len(w):
+            w = _clip_at_spans(w, spans, pts)
+        if len(w) and light.active:
+            w = light.clip(w)
+        if c.min_duration_s > 0:
+            w = w.take((w.end_s - w.start_s) >= c.min_duration_s)
+        if len(w):
+            parts.append(finish(ev, light, w))
+    table = WindowTable.concat(parts)
+    return table.take(np.argsort(table.start, kind="stable"))
+
+
+def _clip_at_spans(w: WindowTimes, spans: Spans, pts: Points) -> WindowTimes:
+    """``w`` with edges that lie on their span's start or end marked clipped by the interval
+    (``assemble`` marks only the interval's own ends): the span was searched as an interval."""
+    # Windows come out of assemble in the order of their runs (true_runs).
+    rise = true_runs(pts.span, pts.g >= 0.0)[0]
+    sp = pts.span[rise]
+    start_clip = np.where(w.start_s <= spans.start_s[sp], 1, w.start_clip).astype(np.int8)
+    end_clip = np.where(w.end_s >= spans.end_s[sp], 1, w.end_clip).astype(np.int8)
+    return WindowTimes(
+        sat_index=w.sat_index, site_index=w.site_index, start_s=w.start_s, end_s=w.end_s,
+        peak_s=w.peak_s, top_s=w.top_s, start_clip=start_clip, end_clip=end_clip)
+
+
+def _intersect_spans(x: Spans, y: Spans, n_sites: int) -> Spans:
+    """Intersections of the spans of ``x`` and ``y`` of the same (satellite, site) pair (each
+    merged per pair): every span of a pair in ``x`` against every one in ``y``."""
+    kx = x.sat_index * n_sites + x.site_index
+    ky = y.sat_index * n_sites + y.site_index
+    order = np.argsort(ky, kind="stable")
+    ky_s = ky[order]
+    lo = np.searchsorted(ky_s, kx, side="left")
+    hi = np.searchsorted(ky_s, kx, side="right")
+    count = hi - lo
+    ix = np.repeat(np.arange(kx.size), count)
+    iy = order[np.repeat(lo, count) + np.arange(ix.size) - np.repeat(np.cumsum(count) - count,
+                                                                      count)]
+    a = np.maximum(x.start_s[ix], y.start_s[iy])
+    b = np.minimum(x.end_s[ix], y.end_s[iy])
+    keep = b > a
+    return Spans(x.sat_index[ix[keep]], x.site_index[ix[keep]], a[keep], b[keep])
+
+
+def pair_window_table(
+    elsets: Sequence[ElementSet],
+    sites: Sequence[Site],
+    start: datetime,
+    end: datetime,
+    sat_index: npt.ArrayLike,
+    site_index: npt.ArrayLike,
+    span_start_s: npt.ArrayLike,
+    span_end_s: npt.ArrayLike,
+    constraints: Constraints | None = None,
+    *,
+    screen: bool = True,
+    stats: dict[str, Any] | None = None,
+) -> WindowTable:
+    """Windows of chosen (satellite, site) pairs, each searched only inside its own spans.
+
+    Pair ``k`` is ``elsets[sat_index[k]]`` over ``sites[site_index[k]]`` during
+    [``span_start_s[k]``, ``span_end_s[k]``] (seconds from ``start``, clipped to
+    [start, end]); a pair may have several spans (overlapping ones are merged). Searched are
+    the parts of the spans that the screen (step 1) keeps, or with ``screen=False`` (for spans
+    the caller has already proven tight: the screen costs more than it saves there) the spans
+    themselves. The search, edges, lighting and attributes are those of
+    :func:`window_table` over [start, end] (same SGP4 samples and Earth rotation), so a window
+    inside a span is the one :func:`window_table` finds, its edges within the 5-ms edge
+    tolerance; a window cut by a span's end is cut there and marked clipped by the interval,
+    like :func:`window_table` over the span alone. All pairs share one call: no per-satellite
+    or per-site cost beyond the spans' own. Sorted by start time; ``sat_index``/
+    ``site_index`` of the result index the given sequences. ``stats`` as for
+    :func:`iter_window_tables`.
+    """
+    from overflight.times import to_datetime64, utc
+
+    c = constraints or Constraints()
+    check_request(elsets, sites, start, end, c)
+    duration = (utc(end) - utc(start)).total_seconds()
+    sat, site, a, b = check_pair_spans(sat_index, site_index, span_start_s, span_end_s,
+                                       len(elsets), len(sites), duration)
+    counters: dict[str, Any] = {"candidate_spans": 0, "evaluations": 0, "windows": 0,
+                                "sgp4_errors": {}}
+    table = WindowTable.empty()
+    if sat.size:
+        # Only the satellites and sites named: local indices, mapped back at the end.
+        used_sat, l_sat = np.unique(sat, return_inverse=True)
+        used_site, l_site = np.unique(site, return_inverse=True)
+        batch = [elsets[i] for i in used_sat.tolist()]
+        fleet = Fleet(batch, to_datetime64(utc(start))[0], duration, workers=1)
+        ss = site_set([sites[j] for j in used_site.tolist()])
+        ev = Evaluator(fleet, ss, c)
+        light = Lighting(ev)
+        spans = merge_spans(Spans(l_sat.reshape(-1), l_site.reshape(-1), a, b))
+        if screen:
+            # The screen still discards what it proves out of reach: searched are the parts
+            # of the asked spans inside the screen's spans (minutes per pass).
+            local = np.arange(len(batch))
+            screened = Spans.concat([screen_spans(fleet, ss, local[fleet.coarse_s == step],
+                                                  duration, c)
+                                     for step in np.unique(fleet.coarse_s)])
+            spans = _intersect_spans(spans, screened, len(used_site))
+        # (The screen's spans hold whole windows: a window is cut only by an asked span's
+        # end, or the interval's.)
+        table = _search_windows(ev, light, spans, duration, c, span_clips=True)
+        table.sat_index = used_sat[table.sat_index]
+        table.site_index = used_site[table.site_index]
+        counters.update(candidate_spans=int(spans.sat_index.size), evaluations=ev.evaluations,
+                        windows=len(table),
+                        sgp4_errors={batch[i].norad_id: code for i, code in fleet.errors.items()})
+    if stats is not None:
+        stats.update(counters)
+    return table
+
+
+class EngineStates:
+    """ITRS states of satellites exactly as the window engine interpolates them over
+    [start, end]: the same SGP4 samples on the same fine grid (counted from ``start``), the same
+    cubic Hermite pieces and Earth rotation. A crossing found with these states is a crossing
+    of the engine's own constraint function (which is within ``docs/access.md``'s 3.3 m of
+    SGP4 in LEO, not exactly SGP4). Times are seconds from ``start``, inside [0, duration]."""
+
+    def __init__(self, elsets: Sequence[ElementSet], start: datetime, end: datetime) -> None:
+        from overflight.times import to_datetime64, utc
+
+        self.duration_s = (utc(end) - utc(start)).total_seconds()
+        self._fleet = Fleet(elsets, to_datetime64(utc(start))[0], self.duration_s, workers=1)
+
+    def cover(self, sat_index: I64, start_s: F64, end_s: F64) -> None:
+        """Prepare the fine samples of ``elsets[sat_index[k]]`` over [start_s[k], end_s[k]]
+        (elsewhere :meth:`states` calls SGP4 itself, as the engine does outside its spans)."""
+        a = np.clip(start_s, 0.0, self.duration_s)
+        b = np.clip(end_s, 0.0, self.duration_s)
+        self._fleet.add_fine(np.asarray(sat_index, dtype=np.int64), a, b)
+
+    def states(self, sat_index: I64, t_s: F64) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
+        """Positions (km), velocities (km/s), both (N, 3), and where SGP4 succeeded."""
+        st = self._fleet.states(np.asarray(sat_index, dtype=np.int64), t_s)
+        return st.r_km, st.v_km_s, st.ok
 
 
 def window_table(

@@ -251,3 +251,32 @@ def check_interval(start: datetime, end: datetime) -> None:
             f"interval {s:%Y-%m-%d}..{e:%Y-%m-%d} is outside {lo:%Y-%m-%d}..{hi:%Y-%m-%d}, "
             "the span of the bundled Sun ephemeris (DE421)"
         )
+
+
+def check_pair_spans(
+    sat_index: npt.ArrayLike,
+    site_index: npt.ArrayLike,
+    span_start_s: npt.ArrayLike,
+    span_end_s: npt.ArrayLike,
+    n_sats: int,
+    n_sites: int,
+    duration_s: float,
+) -> tuple[I64, I64, F64, F64]:
+    """Pairs and spans of ``engine.pair_window_table`` as arrays, spans clipped to
+    [0, ``duration_s``] and empty ones dropped; AccessError for mismatched lengths, indices out
+    of range or spans that are not finite."""
+    sat = np.asarray(sat_index, dtype=np.int64).reshape(-1)
+    site = np.asarray(site_index, dtype=np.int64).reshape(-1)
+    a = np.asarray(span_start_s, dtype=np.float64).reshape(-1)
+    b = np.asarray(span_end_s, dtype=np.float64).reshape(-1)
+    if not sat.size == site.size == a.size == b.size:
+        raise AccessError("sat_index, site_index, span_start_s and span_end_s differ in length")
+    if sat.size and (sat.min() < 0 or sat.max() >= n_sats):
+        raise AccessError(f"sat_index must lie in 0..{n_sats - 1}")
+    if site.size and (site.min() < 0 or site.max() >= n_sites):
+        raise AccessError(f"site_index must lie in 0..{n_sites - 1}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise AccessError("span_start_s and span_end_s must be finite")
+    a, b = np.clip(a, 0.0, duration_s), np.clip(b, 0.0, duration_s)
+    keep = b > a
+    return sat[keep], site[keep], a[keep], b[keep]
