@@ -371,23 +371,38 @@ class PassPlan:
         res: list[Any] = [None] * n
         inc: list[Any] = [None] * n
         side: list[Any] = [None] * n
-        radar_rows = [i for i in range(n)
-                      if (s := self.sensors.get(self.elsets[int(k[i])].norad_id)) is not None
-                      and s.is_radar]
-        sides = (look_sides(table.take(np.array(radar_rows, dtype=np.int64)), self.elsets,
-                            self.sites) if radar_rows else np.empty(0, dtype=object))
-        side_of = dict(zip(radar_rows, sides.tolist(), strict=True))
-        for i in range(n):
-            s = self.sensors.get(self.elsets[int(k[i])].norad_id)
+        from overflight.gsd import gsd as gsd_model
+
+        rng, inc_deg = table.peak_range_km, table.peak_incidence_deg
+        radar_rows: list[int] = []
+        # Per satellite, not per row: the optical resolution model runs on all its rows at once.
+        for j, e in enumerate(self.elsets):
+            s = self.sensors.get(e.norad_id)
             if s is None or not s.is_imager:
                 continue
-            sensor[i] = s.sensor or s.name
-            kind[i] = s.kind
-            r = s.resolution_m(float(table.peak_range_km[i]), float(table.peak_incidence_deg[i]))
-            res[i] = None if r is None else round(r, 3)
+            rows = np.flatnonzero(k == j)
+            if rows.size == 0:
+                continue
+            label = s.sensor or s.name
+            for i in rows.tolist():
+                sensor[i], kind[i] = label, s.kind
             if s.is_radar:
-                inc[i] = round(float(table.peak_incidence_deg[i]), 3)
-                side[i] = side_of[i]
+                radar_rows += rows.tolist()
+                for i in rows.tolist():
+                    r = s.resolution_m(float(rng[i]), float(inc_deg[i]))
+                    res[i] = None if r is None else round(r, 3)
+                    inc[i] = round(float(inc_deg[i]), 3)
+            else:  # Sensor.resolution_m of an optical kind is its gsd_m: the same model
+                mean_m = np.asarray(gsd_model(s.nadir_gsd_m, s.ref_alt_km, rng[rows],
+                                              inc_deg[rows]).mean_m)
+                for i, v in zip(rows.tolist(), mean_m.tolist(), strict=True):
+                    res[i] = None if v != v else round(v, 3)
+        if radar_rows:
+            radar_rows.sort()
+            sides = look_sides(table.take(np.array(radar_rows, dtype=np.int64)), self.elsets,
+                               self.sites)
+            for i, v in zip(radar_rows, sides.tolist(), strict=True):
+                side[i] = v
         cols.update({"sensor": sensor, "sensor_kind": kind, "resolution_m": res,
                      "incidence_deg": inc, "look_side": side})
         return cols
@@ -609,10 +624,13 @@ def look_sides(table: WindowTable, elsets: Sequence[ElementSet],
     import numpy as np
 
     out = np.empty(len(table), dtype="<U5")
+    used = np.unique(table.site_index)
+    xyz = np.zeros((len(sites), 3))
+    xyz[used] = [sites[int(j)].itrs_km for j in used.tolist()]  # once per site, not per row
     for k in np.unique(table.sat_index).tolist():
         rows = np.flatnonzero(table.sat_index == k)
         r, v = _states(elsets[k], table.peak[rows])
-        site_xyz = np.array([sites[int(j)].itrs_km for j in table.site_index[rows]])
+        site_xyz = xyz[table.site_index[rows]]
         left = np.einsum("ij,ij->i", np.cross(r, v), site_xyz - r) > 0
         out[rows] = np.where(left, "left", "right")
     return out
