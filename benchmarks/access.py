@@ -253,13 +253,18 @@ def workload_c(args: argparse.Namespace, skyfield_s: float | None) -> None:
     startup = cli_wall_s([], 1.0 / 1440.0, "json", repeat)
     print(f"  start-up (same command over 1 min): median {median(startup):.3f} s "
           f"({fmt_runs(startup)})")
-    budget = 1.3 * median(engine) + median(startup)
+    # The figure: the whole process within 1.3x (engine + start-up); the stricter
+    # reading (start-up + 1.3x engine) is printed too.
+    budget = 1.3 * (median(engine) + median(startup))
+    strict = 1.3 * median(engine) + median(startup)
     for fmt in ("json", "csv", "ndjson"):
         walls = cli_wall_s([], 7.0, fmt, repeat)
         verdict = "within" if median(walls) <= budget else "OVER"
+        verdict2 = "within" if median(walls) <= strict else "over"
         line = (f"  --format {fmt}: median {median(walls):.3f} s wall ({fmt_runs(walls)}); "
                 f"engine {median(engine):.3f} s + start-up {median(startup):.3f} s; "
-                f"1.3×engine+start-up = {budget:.3f} s ({verdict}); {len(table)} windows")
+                f"1.3×(engine+start-up) = {budget:.3f} s ({verdict}); 1.3×engine+start-up = "
+                f"{strict:.3f} s ({verdict2}); {len(table)} windows")
         if skyfield_s:
             line += (f"; Skyfield find_events (a) {skyfield_s:.1f} s = "
                      f"{skyfield_s / median(walls):.0f}× the whole process")
