@@ -262,6 +262,21 @@ def test_slow_body_is_408_json() -> None:
         sent.append(message)
 
     guard = _Guard(app, max_body_bytes=100, body_timeout_s=0.1)
+    # A fresh event loop in its own thread: another test in this worker (Playwright's sync API)
+    # may have left this thread's loop running.
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(guard({"type": "http", "headers": []}, receive, send))
+        except BaseException as e:  # handed to the test thread
+            errors.append(e)
+
+    import threading
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(30)
     with pytest.raises(Exception, match=r"not received within 0\.1 s") as exc:
-        asyncio.run(guard({"type": "http", "headers": []}, receive, send))
+        raise errors[0] if errors else AssertionError("no error")
     assert getattr(exc.value, "status_code", None) == 408
