@@ -24,10 +24,11 @@ Windows come from the per-point engine (``method="points"``) or, for a region's 
 grid-aware field method (``method="field"``, :mod:`overflight.coverage_field`: the same windows,
 edges within 10 ms, with the engine for whatever it cannot settle); ``method="auto"`` chooses.
 
-Work is sharded by satellite batches × point tiles (:class:`ShardPlan`); each shard finds its
-windows and the tiles merge their shards' windows sorted by (point, start, end, satellite).
-The plan depends only on the job's size and method, never on the scheduler or the number of
-workers, so running the shards in this process or on a Dask cluster gives identical results.
+Work is cut into point tiles, each searched in satellite batches (:class:`ShardPlan`); a tile
+is one task, which merges its batches' windows sorted by (point, start) and returns only its
+points' statistics, so windows never travel between processes. The plan depends only on the
+job's size and method, never on the scheduler or the number of workers, so running the tiles
+in this process or on a Dask cluster gives identical results.
 Method, definitions and limits: ``docs/coverage.md``.
 """
 
@@ -163,9 +164,11 @@ class ShardPlan:
                 for lo in range(0, n_points, self.tile_points)]
 
 
-FIELD_PLAN = ShardPlan(sat_batch=16, tile_points=32_768)
-"""The default plan of the field method: its cost per pass is shared by all points of a tile,
-so tiles are large (a 2-km grid of the Korean peninsula is two tiles)."""
+FIELD_PLAN = ShardPlan(sat_batch=16, tile_points=8_192)
+"""The default plan of the field method. Its cost per pass is shared by the points of a tile,
+but tiles of 8,192 points cost no more per point than tiles of 32,768 (measured on the 1-km
+grid, docs/benchmarks.md), and a 1-km grid of the Korean peninsula (28 tiles) then spreads
+evenly over a cluster's workers."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -826,9 +829,21 @@ def _merge_point_stats(
     }
 
 
-def _canonical(w: dict[str, Any]) -> dict[str, Any]:
-    """Windows sorted by (point, start, end, satellite), whatever order shards arrived in."""
-    order = np.lexsort((w["sat"], w["end"], w["start"], w["site"]))
+def _canonical(w: dict[str, Any], t0: int, t1: int) -> dict[str, Any]:
+    """Windows sorted by (point, start); ties keep their order (shards are concatenated in a
+    fixed order, so the order is the same in this process and on a cluster)."""
+    site = w["site"].astype(np.int64)
+    start = w["start"].astype(np.int64)
+    if site.size == 0:
+        return w
+    lo, hi = int(site.min()), int(site.max())
+    span = t1 - t0 + 1
+    if (hi - lo + 1) < (1 << 62) // span:
+        # One int64 key (point-major): a stable argsort of it is a fraction of a lexsort's
+        # cost, and nearly sorted input (a repaired tile) is cheap for it.
+        order = np.argsort((site - lo) * span + (np.clip(start, t0, t1) - t0), kind="stable")
+    else:
+        order = np.lexsort((start, site))
     return {k: v[order] for k, v in w.items()}
 
 
@@ -870,7 +885,8 @@ def _repair_ties(w: dict[str, Any], site_offset: int, t0: int, t1: int,
             add.append({"site": idx[e_site] + site_offset, "sat": np.full(e_sat.size, i),
                         "start": a, "end": b, "gsd": gsd,
                         "field": np.zeros(e_sat.size, dtype=bool)})
-        w = _canonical({k: np.concatenate([keep[k]] + [x[k] for x in add]) for k in keep})
+        w = _canonical({k: np.concatenate([keep[k]] + [x[k] for x in add]) for k in keep},
+                       t0, t1)
     return w
 
 
@@ -891,7 +907,7 @@ def _tile_stats(
     nearly touch another window of the point (:data:`_TIE_NS`)."""
     keys = ("site", "sat", "start", "end", "gsd", "field")
     w = {k: np.concatenate([p[k] for p in parts]) if parts else np.empty(0) for k in keys}
-    w = _canonical(w)
+    w = _canonical(w, t0, t1)
     if repair is not None and w["site"].size:
         w = _repair_ties(w, site_offset, t0, t1, masks, repair)
     site = w["site"].astype(np.int64) - site_offset
@@ -975,37 +991,23 @@ def _run(
     batches = plan.batches(len(elsets))
     tiles = plan.tiles(len(points))
     sens = dict(sensors or {})
+    fleet: _Batch = (list(elsets), sens, imaging)
+    job = _TileJob(start, end, c, t0, t1, tuple(masks), max_gsd_m, method, tuple(batches))
     total = len(tiles) * (len(batches) + 1)
     done = 0
 
-    def tick() -> None:
+    def tick(n: int = 1) -> None:
         nonlocal done
-        done += 1
+        done += n
         if progress is not None:
             progress(done, total)
-
-    def batch_args(lo: int, hi: int) -> _Batch:
-        chosen = list(elsets[lo:hi])
-        return (chosen, {e.norad_id: sens[e.norad_id] for e in chosen if e.norad_id in sens},
-                None if imaging is None else imaging.take(lo, hi))
 
     tile_results: list[tuple[list[dict[str, Any]], dict[int, int]]] = []
     if client is None:
         for lo, hi in tiles:
-            parts = []
-            for blo, bhi in batches:
-                chosen, chosen_sens, chosen_im = batch_args(blo, bhi)
-                parts.append(_shard_windows(chosen, blo, points[lo:hi], lo, start, end, c,
-                                            chosen_sens, method, chosen_im))
-                tick()
-            fix = ((elsets, points[lo:hi], start, end, c, sens, imaging) if method == "field"
-                   else None)
-            tile_results.append(_tile_stats(hi - lo, lo, t0, t1, masks, max_gsd_m, *parts,
-                                            repair=fix))
-            tick()
+            tile_results.append(_tile_job(job, fleet, list(points[lo:hi]), lo, tick))
     else:
-        tile_results = _run_dask(client, elsets, points, start, end, c, masks, t0, t1,
-                                 max_gsd_m, batches, tiles, batch_args, tick, method)
+        tile_results = _run_dask(client, job, fleet, points, tiles, len(batches) + 1, tick)
     merged: list[dict[str, Any]] = []
     for k in range(len(masks)):
         per_tile = [tr[0][k] for tr in tile_results]
@@ -1016,90 +1018,74 @@ def _run(
     return merged, errors
 
 
+@dataclass(frozen=True)
+class _TileJob:
+    """What every tile of a job shares (times in ns since the epoch for ``t0``/``t1``)."""
+
+    start: datetime
+    end: datetime
+    c: Constraints
+    t0: int
+    t1: int
+    masks: tuple[npt.NDArray[np.bool_], ...]
+    max_gsd_m: float | None
+    method: str
+    batches: tuple[tuple[int, int], ...]
+
+
+def _tile_job(
+    job: _TileJob,
+    fleet: _Batch,
+    points: list[Site],
+    site_offset: int,
+    tick: Callable[[int], None] | None = None,
+) -> tuple[list[dict[str, Any]], dict[int, int]]:
+    """One tile: the windows of every satellite batch over its points, then its statistics.
+    A tile is one task, so only its per-point statistics leave it (not its windows)."""
+    elsets, sens, imaging = fleet
+    parts = []
+    for blo, bhi in job.batches:
+        chosen = elsets[blo:bhi]
+        chosen_sens = {e.norad_id: sens[e.norad_id] for e in chosen if e.norad_id in sens}
+        chosen_im = None if imaging is None else imaging.take(blo, bhi)
+        parts.append(_shard_windows(chosen, blo, points, site_offset, job.start, job.end,
+                                    job.c, chosen_sens, job.method, chosen_im))
+        if tick is not None:
+            tick(1)
+    fix = ((elsets, points, job.start, job.end, job.c, sens, imaging)
+           if job.method == "field" else None)
+    out = _tile_stats(len(points), site_offset, job.t0, job.t1, job.masks, job.max_gsd_m,
+                      *parts, repair=fix)
+    if tick is not None:
+        tick(1)
+    return out
+
+
 def _run_dask(
     client: Any,
-    elsets: Sequence[ElementSet],
+    job: _TileJob,
+    fleet: _Batch,
     points: Sequence[Site],
-    start: datetime,
-    end: datetime,
-    c: Constraints,
-    masks: Sequence[npt.NDArray[np.bool_]],
-    t0: int,
-    t1: int,
-    max_gsd_m: float | None,
-    batches: list[tuple[int, int]],
     tiles: list[tuple[int, int]],
-    batch_args: Callable[[int, int], _Batch],
-    tick: Callable[[], None],
-    method: str = "points",
+    per_tile: int,
+    tick: Callable[[int], None],
 ) -> list[tuple[list[dict[str, Any]], dict[int, int]]]:
+    """The tiles as Dask tasks (one each), in tile order."""
     as_completed = _distributed().as_completed
     run = uuid.uuid4().hex[:12]
+
     def scatter(value: Any) -> Any:
         # A one-element list, so that sequences travel as one datum (not one per element).
         return client.scatter([value], hash=False)[0]
 
-    batch_data = [scatter(batch_args(lo, hi)) for lo, hi in batches]
-    tile_data = [scatter(list(points[lo:hi])) for lo, hi in tiles]
-    mask_data = scatter(list(masks))
-    fleet_data = scatter(batch_args(0, len(elsets)))
-    tile_futures = []
-    window_futures = []
-    for ti, (lo, hi) in enumerate(tiles):
-        parts = []
-        for bi, (blo, _) in enumerate(batches):
-            fut = client.submit(
-                _shard_unpack, batch_data[bi], blo, tile_data[ti], lo, start, end, c, method,
-                key=f"overflight-windows-{run}-{ti}-{bi}", pure=False,
-            )
-            parts.append(fut)
-        window_futures += parts
-        tile_futures.append(client.submit(
-            _tile_task, hi - lo, lo, t0, t1, mask_data, max_gsd_m,
-            fleet_data if method == "field" else None, tile_data[ti], start, end, c, *parts,
-            key=f"overflight-tile-{run}-{ti}", pure=False,
-        ))
-    for _ in as_completed(window_futures):
-        tick()
-    results = []
-    for fut in tile_futures:
-        results.append(fut.result())
-        tick()
-    return results
-
-
-def _tile_task(
-    n_points: int,
-    site_offset: int,
-    t0: int,
-    t1: int,
-    masks: Sequence[npt.NDArray[np.bool_]],
-    max_gsd_m: float | None,
-    fleet: _Batch | None,
-    points: Sequence[Site],
-    start: datetime,
-    end: datetime,
-    c: Constraints,
-    *parts: dict[str, Any],
-) -> tuple[list[dict[str, Any]], dict[int, int]]:
-    """Dask task: :func:`_tile_stats`, with the repair data of the field method."""
-    fix = None if fleet is None else (fleet[0], points, start, end, c, fleet[1], fleet[2])
-    return _tile_stats(n_points, site_offset, t0, t1, masks, max_gsd_m, *parts, repair=fix)
-
-
-def _shard_unpack(
-    batch: _Batch,
-    sat_offset: int,
-    sites: Sequence[Site],
-    site_offset: int,
-    start: datetime,
-    end: datetime,
-    c: Constraints,
-    method: str = "points",
-) -> dict[str, Any]:
-    """Dask task: :func:`_shard_windows` with the batch's element sets and sensors as one datum."""
-    return _shard_windows(batch[0], sat_offset, sites, site_offset, start, end, c, batch[1],
-                          method, batch[2])
+    job_data = scatter(job)
+    fleet_data = scatter(fleet)
+    futures = [client.submit(_tile_job, job_data, fleet_data, list(points[lo:hi]), lo,
+                             key=f"overflight-tile-{run}-{ti}", pure=False)
+               for ti, (lo, hi) in enumerate(tiles)]
+    for _ in as_completed(futures):
+        tick(per_tile)
+    return [fut.result() for fut in futures]
 
 
 def _result(
