@@ -1,4 +1,5 @@
-"""Window jobs sharded over a Dask cluster give the rows of one process (issue 19)."""
+"""Window jobs sharded over a Dask cluster give the rows of one process (issue 19): passes,
+watch and exposure."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def test_shards_of_a_few_satellites(shared_data: Path, cluster: Any) -> None:
 @pytest.mark.parametrize("command", [
     ["passes", "--site", "Seoul", "--site", "Rajin port", "--min-elevation", "30"],
     ["watch", "Pyongyang"],
+    ["exposure", "Sohae"],
 ])
 def test_cli_scheduler_same_output(shared_data: Path, cluster: Any, command: list[str],
                                    capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,3 +74,87 @@ def test_cli_scheduler_same_output(shared_data: Path, cluster: Any, command: lis
     code, there, err = run([*args, "--scheduler", cluster.scheduler_address], capsys)
     assert code == 0, err
     assert there == here
+
+
+# ---- exposure: its windows are a PassPlan's, computed through the same cluster path ----------
+@pytest.fixture
+def few_tle(shared_data: Path, tmp_path: Path) -> Path:
+    """The resource file's first 30 satellites: optical and radar imagers (each with its own
+    rule, radar band cut and look side), non-imagers and satellites the sensor table lacks."""
+    lines = Path(_resource(shared_data)).read_text().splitlines()
+    path = tmp_path / "few.tle"
+    path.write_text("\n".join(lines[:90]) + "\n")
+    return path
+
+
+def _same_exposure(a: Any, b: Any) -> None:
+    assert [i.to_dict() for i in a] == [i.to_dict() for i in b]
+    assert a.summary() == b.summary()
+    for by in ("country", "kind", "operator", "country_kind"):
+        assert a.unobserved(by).records == b.unobserved(by).records, by
+        assert a.breakdown(by).records == b.breakdown(by).records, by
+    by_all = ["country", "kind", "operator", "country_kind"]
+    assert a.to_dict(by=by_all) == b.to_dict(by=by_all)
+
+
+def test_exposure_on_cluster_equals_one_process(few_tle: Path, cluster: Any) -> None:
+    from overflight.exposure import exposure_of_plan
+    from overflight.passes import plan_passes
+    from overflight.sensors import load_table
+
+    plan = plan_passes(files=[few_tle], sites=["Sohae"], start=START, days=3, imaging=True)
+    table = load_table()
+    assert any(table[e.norad_id].is_radar for e in plan.elsets)
+    assert plan.skipped  # non-imagers and unknown satellites left out, on both paths
+    one = exposure_of_plan(plan)
+    with distributed.Client(cluster) as client:
+        there = exposure_of_plan(plan, client=client)
+        # Shards of 3 satellites: many tasks, rule groups split across them.
+        shards = list(plan.tables(client=client, shard_satellites=3))
+    assert len(shards) == -(-len(plan.elsets) // 3)
+    sharded = exposure_of_plan(plan, table=plan.ordered(shards))
+    assert len(one) > 5 and one.summary()["satellites"] > 3
+    _same_exposure(one, there)
+    _same_exposure(one, sharded)
+
+
+def test_api_exposure_client_equals_one_process(few_tle: Path, cluster: Any) -> None:
+    import overflight as ovf
+    from overflight.catalog.formats import read_path
+
+    sats = read_path(few_tle).records
+    kw: dict[str, Any] = {"start": START, "days": 2}
+    one = ovf.exposure(sats, ["Sohae", "Rajin port"], **kw)
+    with distributed.Client(cluster) as client:
+        there = ovf.exposure(sats, ["Sohae", "Rajin port"], client=client, **kw)
+    assert len(one) > 3
+    _same_exposure(one, there)
+
+
+@pytest.mark.parametrize("target", [["Sohae"], ["--area", "Najin port"]])
+def test_cli_exposure_scheduler_same_json(few_tle: Path, cluster: Any, target: list[str],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["exposure", *target, "--tle", str(few_tle), "--start", START, "--days", "3",
+            "--by", "country_kind", "-f", "json"]
+    code, here, _ = run(args, capsys)
+    assert code == 0 and '"intervals"' in here
+    with distributed.Client(cluster) as client, distributed.get_task_stream(client) as tasks:
+        code, there, err = run([*args, "--scheduler", cluster.scheduler_address], capsys)
+    assert code == 0, err
+    assert there == here
+    assert any(t["key"].startswith("_shard_table-") for t in tasks.data)  # on the cluster
+
+
+def test_cli_exposure_scheduler_local(few_tle: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """``--scheduler local``: a local cluster of worker processes, started and closed here."""
+    import json
+
+    args = ["exposure", "Sohae", "--tle", str(few_tle), "--start", START, "--days", "2",
+            "-f", "json"]
+    code, here, _ = run(args, capsys)
+    assert code == 0
+    code, there, err = run([*args, "--scheduler", "local"], capsys)
+    assert code == 0, err
+    assert there == here
+    assert json.loads(there)["summary"]["intervals"] > 0

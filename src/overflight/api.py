@@ -348,6 +348,7 @@ def exposure(
     max_age_days: float = REFUSE_AFTER_DAYS,
     name: str | None = None,
     workers: int | None = 1,
+    client: Any = None,
 ) -> Exposure:
     """When ``target`` is watched by ``satellites`` in [start, end] (default one day), by
     whom, and when it is not: exposure intervals (the union of the windows), unobserved
@@ -360,6 +361,12 @@ def exposure(
     keeps the unknown ones, geometry only); ``imaging=False``: geometry only with
     ``min_elevation_deg``/``max_off_nadir_deg``/``sun_min_deg``. Filters and ``max_age_days``
     as :func:`passes`. Meaning and limits: ``docs/exposure.md``.
+
+    ``workers``: window-search processes on this machine (1: this process; None: every core
+    for large jobs). ``client``: a ``distributed.Client`` instead (e.g. ``with
+    overflight.coverage.dask_client(scheduler="tcp://host:port") as client``, or no
+    ``scheduler`` for a local cluster): the satellites are sharded over its workers, as by
+    ``overflight exposure --scheduler``; the result is the same as in one process.
     """
     from overflight.access import Constraints, check_interval
     from overflight.exposure import exposure_of_plan
@@ -376,7 +383,7 @@ def exposure(
     plan = plan_elements(elsets, site_list, t0, t1, c, imaging=imaging,
                          include_unknown=include_unknown, kinds=kinds, max_gsd_m=max_gsd_m,
                          countries=countries, operators=operators, max_age_days=max_age_days)
-    return exposure_of_plan(plan, target=name or target_name, workers=workers)
+    return exposure_of_plan(plan, target=name or target_name, workers=workers, client=client)
 
 
 def verify(

@@ -576,20 +576,20 @@ def _gsd(plan: PassPlan, table: WindowTable) -> npt.NDArray[np.float64]:
 
 
 def exposure_of_plan(plan: PassPlan, *, table: WindowTable | None = None,
-                     target: str | None = None, workers: int | None = 1) -> Exposure:
+                     target: str | None = None, workers: int | None = 1,
+                     client: Any = None) -> Exposure:
     """The exposure of ``plan``'s sites (one target: a window over any of them counts).
 
     ``table``: the plan's windows if already computed (e.g. by a frontend with a progress
-    bar), else computed here (``workers`` as :meth:`PassPlan.tables`). ``target``: its name
-    (default: the sites' names joined)."""
+    bar), else computed here by :meth:`PassPlan.table` (``workers``, or ``client``: a
+    ``distributed.Client`` whose workers the satellites are sharded over; the same windows in
+    the same order either way). ``target``: its name (default: the sites' names joined)."""
     from dataclasses import asdict
-
-    from overflight.access import WindowTable
 
     if not plan.sites:
         raise ExposureError("target: no sites")
     if table is None:
-        table = WindowTable.concat(list(plan.tables(workers=workers)))
+        table = plan.table(workers=workers, client=client)
     windows = _Windows(
         start=table.start.astype("datetime64[ns]").astype(np.int64),
         end=table.end.astype("datetime64[ns]").astype(np.int64),

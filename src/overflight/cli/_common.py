@@ -32,6 +32,7 @@ __all__ = [
     "NoLimitOption",
     "ObjectTypeOption",
     "OwnerOption",
+    "SchedulerOption",
     "UserError",
     "check_job",
     "deferred_interrupt",
@@ -72,6 +73,13 @@ NoLimitOption = typer.Option(
     False, "--no-limit",
     help="Run even when the estimated time is above the cap (OVERFLIGHT_MAX_JOB_S, "
     "default 600 s).")
+
+SchedulerOption = typer.Option(
+    None, "--scheduler",
+    help="Run on a Dask cluster: tcp://host:port, or 'local' for a local cluster "
+    "(default: this process and its forked workers).")
+"""``--scheduler`` of the window commands (``passes``, ``watch``, ``exposure``), read by
+:func:`overflight.cli.passes_cmd.run_plan`."""
 
 
 DbOption = typer.Option(

@@ -18,6 +18,7 @@ from overflight.cli._common import (
     MaxAgeDaysOption,
     MaxGsdOption,
     OperatorOption,
+    SchedulerOption,
     SensorsFileOption,
     UserError,
     emit,
@@ -130,6 +131,7 @@ def register(app: typer.Typer) -> None:
         output: Path | None = typer.Option(None, "--output", "-o",
                                            help="Output file (png/svg/html: default "
                                            "exposure-TARGET.EXT; others: stdout)."),
+        scheduler: str | None = SchedulerOption,
         db: Path | None = DbOption,
     ) -> None:
         """When a site is exposed to which country's optical and radar satellites, and when
@@ -156,7 +158,7 @@ def register(app: typer.Typer) -> None:
 
             # The area's sample points are the target's sites: any of them in view counts.
             plan = replace(plan, sites=sample_area(shape).sites())
-        result = exposure_of_plan(plan, table=plan_table(plan),
+        result = exposure_of_plan(plan, table=plan_table(plan, scheduler=scheduler),
                                   target=None if shape is None else shape.name)
         for line in result.warnings[len(plan.warnings()):]:  # the exposure's own notes
             warn(line)

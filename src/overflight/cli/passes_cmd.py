@@ -25,6 +25,7 @@ from overflight.cli._common import (
     ObjectTypeOption,
     OperatorOption,
     OwnerOption,
+    SchedulerOption,
     SensorsFileOption,
     check_job,
     deferred_interrupt,
@@ -66,11 +67,6 @@ class WatchFormat(StrEnum):
     kml = "kml"
     czml = "czml"
 
-
-SchedulerOption = typer.Option(
-    None, "--scheduler",
-    help="Run on a Dask cluster: tcp://host:port, or 'local' for a local cluster "
-    "(default: this process and its forked workers).")
 
 # Formats written straight from the engine's columns (no Window object per row).
 COLUMN_FORMATS = ("json", "csv", "ndjson", "parquet")
