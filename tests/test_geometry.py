@@ -334,3 +334,11 @@ def test_nadir_point_is_the_frames_conversion() -> None:
     np.testing.assert_allclose(_wrap(got.lon_deg - ref.lon_deg), 0.0, atol=0)
     edge = nadir_point(np.array([-7000.0, 0.0, 0.0]))
     assert edge.lon_deg == 180.0 and geodetic_from_itrs([-7000.0, 0.0, 0.0]).lon_deg == -180.0
+
+
+def test_site_pickles_as_itself() -> None:
+    import pickle
+
+    s = Site("Najin port", 42.2447, 130.3072, 12.5)
+    back = pickle.loads(pickle.dumps(s))
+    assert back == s and type(back) is Site
