@@ -11,6 +11,11 @@ value). Polar motion moves Earth-fixed positions by about 10 m on the ground, 16
 radius and 100 m at GEO. The rate matrix ``dR`` neglects the pole's drift (milliarcseconds per
 day), as Skyfield does. Sites stay WGS-84 coordinates on this ITRF.
 
+This is the TEME of AIAA 2006-6753: its pole is the true pole the pole coordinates refer to,
+i.e. Orekit's TEME on the EOP-corrected true-of-date frame (0.3 m from Orekit's IERS 2010 ITRF
+at GEO), not Orekit's ``FramesFactory.getTEME()``, which leaves out the frame bias and the
+celestial-pole offsets (31 mas, 6.5 m at GEO); docs/propagation.md has the decomposition.
+
 This module is the one home of the Earth's rotation (:func:`gmst82_rad`, the angle SGP4's TEME
 needs, and :func:`earth_rotation_angle_rad`, the IAU 2000 angle) and of the geodetic conversions
 (:func:`geodetic_from_itrs`, :func:`itrs_from_geodetic`); the constants are in
