@@ -203,3 +203,89 @@ def test_computation_threads_yield_to_queries() -> None:
         svc.groups = lambda: [{"group": str(nice()), "objects": 0, "element_sets": 0,
                                "last_epoch": None}]
         assert c.get("/api/groups").json()[0]["group"] == str(nice())
+
+
+# ---- known requests: answered before parsing, on the event loop (issue 19) ------------------
+def _headers(resp: Any) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in resp.headers.multi_items() if k != "x-overflight-cache"]
+
+
+def test_a_known_request_is_answered_before_parsing(
+        client: TestClient, planned: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    svc = client.app.state.service  # type: ignore[attr-defined]
+    miss = client.get("/api/passes", params=QUERY)
+    assert miss.headers["x-overflight-cache"] == "miss"
+    # The same question spelled otherwise (parameters in another order) is parsed and found in
+    # the cache by its normalized key: the ordinary hit.
+    ordinary = client.get("/api/passes", params=dict(reversed(QUERY.items())))
+    assert ordinary.headers["x-overflight-cache"] == "hit"
+    # From now on neither spelling reaches the handler: no parsing, no key, no thread.
+    keyed: list[int] = []
+    real = svc.cached_passes
+    monkeypatch.setattr(svc, "cached_passes", lambda *a: keyed.append(1) or real(*a))
+    for params in (QUERY, dict(reversed(QUERY.items()))):
+        known = client.get("/api/passes", params=params)
+        assert known.headers["x-overflight-cache"] == "hit"
+        assert known.content == ordinary.content == miss.content
+        assert _headers(known) == _headers(ordinary) == _headers(miss)
+    assert keyed == [] and len(planned) == 1
+    # Another spelling is new: parsed once, then known.
+    client.get("/api/passes", params={**QUERY, "days": "1.0"})
+    client.get("/api/passes", params={**QUERY, "days": "1.0"})
+    assert keyed == [1] and len(planned) == 1
+    # A HEAD or a POST of a known question takes the ordinary path (405; parsed).
+    assert client.head("/api/passes", params=QUERY).status_code == 405
+    assert client.post("/api/passes", json={"group": ["mine"], "site": [NORFOLK],
+                                            "start": QUERY["start"], "days": 1}
+                       ).headers["x-overflight-cache"] == "hit"
+    assert keyed == [1, 1]
+
+
+def test_known_requests_follow_the_data_version(
+        client: TestClient, planned: list[int]) -> None:
+    svc = client.app.state.service  # type: ignore[attr-defined]
+    for _ in range(2):
+        client.get("/api/passes", params=QUERY)
+    raw = ("/api/passes", client.get("/api/passes", params=QUERY).request.url.query)
+    assert svc.known_answer(raw) is not None
+    # While another thread probes the data version, the event loop does not wait for it: the
+    # request takes the ordinary path.
+    with svc.data_version._lock:
+        assert svc.known_answer(raw) is None
+    client.post("/api/catalog/import", json={"data": _tle("weather"), "group": "mine"},
+                headers=AUTH)
+    assert svc.known_answer(raw) is None  # keyed with the version before the import
+    assert client.get("/api/passes", params=QUERY).headers["x-overflight-cache"] == "miss"
+    assert svc.known_answer(raw) is not None and len(planned) == 2
+
+
+def test_requests_relative_to_the_clock_are_not_known(client: TestClient) -> None:
+    svc = client.app.state.service  # type: ignore[attr-defined]
+    for q in ({"group": "mine", "site": NORFOLK, "days": "1"},
+              {"group": "mine", "site": NORFOLK, "start": "now", "days": "1"}):
+        client.get("/api/passes", params=q)
+    assert len(svc.known._items) == 0
+
+
+def test_exposure_and_watch_hits_do_not_plan(client: TestClient, planned: list[int]) -> None:
+    answers = {}
+    for path in ("/api/exposure", "/api/watch"):
+        first = client.get(path, params=QUERY)
+        assert first.status_code == 200 and first.headers["x-overflight-cache"] == "miss"
+        n = len(planned)
+        for params in (QUERY, dict(reversed(QUERY.items())), QUERY):
+            again = client.get(path, params=params)
+            assert again.headers["x-overflight-cache"] == "hit"
+            assert again.content == first.content and _headers(again) == _headers(first)
+        assert len(planned) == n
+        svc = client.app.state.service  # type: ignore[attr-defined]
+        assert svc.known_answer((path, again.request.url.query)) == first.content
+        answers[path] = first.content
+    # Another breakdown is another answer; a passes request with the same fields too.
+    assert client.get("/api/exposure", params={**QUERY, "max_unobserved": "5"}).headers[
+        "x-overflight-cache"] == "miss"
+    assert client.get("/api/passes", params=QUERY).headers["x-overflight-cache"] == "miss"
+    # The cached answers are the ones a server without a cache computes.
+    with TestClient(create_app(token=TOKEN, limits=Limits(cache_entries=0))) as fresh:
+        for path, content in answers.items():
+            assert fresh.get(path, params=QUERY).content == content

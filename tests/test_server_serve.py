@@ -169,3 +169,27 @@ def test_connection_cap_and_malformed_http_answer_json(tmp_path: Path) -> None:
         for s in held:
             s.close()
         _stop(proc)
+
+
+def test_cached_answers_over_http_are_the_computed_ones(tmp_path: Path) -> None:
+    """Through uvicorn: a miss, an ordinary hit (a new spelling, parsed) and a hit answered
+    before parsing (a known request) send the same body and the same headers (but
+    ``x-overflight-cache`` and ``date``)."""
+    proc, base = _start(tmp_path)
+    q = {"group": "military", "site": "Naval Station Norfolk", "start": "2026-05-31T00:00Z",
+         "days": "1", "max_off_nadir_deg": "45"}
+
+    def get(params: dict[str, str]) -> tuple[str, list[tuple[str, str]], bytes]:
+        resp = httpx.get(f"{base}/api/passes", params=params, timeout=60)
+        assert resp.status_code == 200, resp.text
+        head = [(k, v) for k, v in resp.headers.multi_items()
+                if k not in ("x-overflight-cache", "date")]
+        return resp.headers["x-overflight-cache"], head, resp.content
+
+    try:
+        answers = [get(q), get(dict(reversed(q.items()))), get(q), get(q)]
+    finally:
+        _stop(proc)
+    assert [a[0] for a in answers] == ["miss", "hit", "hit", "hit"]
+    assert all(a[1:] == answers[0][1:] for a in answers)
+    assert ("content-type", "application/json") in answers[0][1]

@@ -53,7 +53,7 @@ from overflight.server.models import (
     VerifyResponse,
     WatchQuery,
 )
-from overflight.server.service import ApiError, Limits, PassesJobResult, Service
+from overflight.server.service import ApiError, Limits, PassesJobResult, RawRequest, Service
 from overflight.times import MAX_STEP_S
 
 __all__ = ["Limits", "create_app"]
@@ -147,6 +147,33 @@ class _Guard:
             await send(message)
 
         await self.app(scope, limited_receive, send_with_headers)
+
+
+# ---- cached answers on the event loop --------------------------------------------------------
+def _json_response(body: bytes, cached: bool) -> Response:
+    """A stored or computed JSON answer (passes, watch, exposure) as sent."""
+    return Response(body, media_type="application/json",
+                    headers={"X-Overflight-Cache": "hit" if cached else "miss"})
+
+
+class _KnownAnswers:
+    """Answers a GET request seen before (same path and query string) from the cache, on the
+    event loop before FastAPI parses it (:meth:`Service.known_answer`): a hit costs a dict
+    lookup, the catalog's data version and writing the stored bytes, and never waits for a
+    thread (behind computations holding the GIL). Everything else goes on to the app, whose
+    handlers note the requests they answer (:meth:`Service.remember`)."""
+
+    def __init__(self, app: Any, service: Service) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            body = self.service.known_answer((scope["path"], scope["query_string"]))
+            if body is not None:
+                await _json_response(body, True)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 # ---- running computations with a time limit -------------------------------------------------
@@ -378,6 +405,7 @@ def create_app(
     app.state.jobs = jobs
     app.state.limits = lim
     _install_error_handlers(app, svc)
+    app.add_middleware(_KnownAnswers, service=svc)  # inside the guard: its checks and headers
     app.add_middleware(_Guard, max_body_bytes=lim.max_body_bytes,
                        body_timeout_s=lim.body_timeout_s)
 
@@ -484,23 +512,28 @@ def create_app(
                          timeout=None)
 
     # ---- passes, watch, jobs -----------------------------------------------------------------
-    def _json(body: bytes, cached: bool) -> Response:
-        return Response(body, media_type="application/json",
-                        headers={"X-Overflight-Cache": "hit" if cached else "miss"})
+    def _raw(request: Request) -> RawRequest:
+        return request.scope["path"], request.scope["query_string"]
 
-    async def _cached(req: PassesRequest, default_groups: tuple[str, ...] = ()) -> bytes | None:
+    async def _cached(req: PassesRequest, default_groups: tuple[str, ...],
+                      raw: RawRequest | None) -> bytes | None:
         # A cached answer is found in the query pool: no planning, no wait behind the
-        # computations; only a miss is queued for a computation thread.
-        return (await run(svc.cached_passes, req, default_groups, heavy=False))[1]
+        # computations; only a miss is queued for a computation thread. A GET request is
+        # noted, so that asked again it is answered before parsing (_KnownAnswers).
+        key, hit = await run(svc.cached_passes, req, default_groups, heavy=False)
+        if raw is not None:
+            svc.remember(raw, key)
+        return hit
 
-    async def _passes(req: PassesRequest) -> Response:
-        hit = await _cached(req)
-        return _json(hit, True) if hit is not None else _json(*await run(svc.passes, req))
+    async def _passes(req: PassesRequest, raw: RawRequest | None = None) -> Response:
+        hit = await _cached(req, (), raw)
+        return (_json_response(hit, True) if hit is not None
+                else _json_response(*await run(svc.passes, req)))
 
     @app.get("/api/passes", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
              summary="Overflight windows (overflight passes), within the per-request limit")
-    async def passes_get(q: Annotated[PassesRequest, Query()]) -> Any:
-        return await _passes(q)
+    async def passes_get(request: Request, q: Annotated[PassesRequest, Query()]) -> Any:
+        return await _passes(q, _raw(request))
 
     @app.post("/api/passes", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
               summary="Overflight windows, the request as a JSON body")
@@ -509,15 +542,20 @@ def create_app(
 
     @app.get("/api/watch", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
              summary="Overflight-warning timeline for one site (overflight watch)")
-    async def watch(q: Annotated[WatchQuery, Query()]) -> Any:
-        hit = await _cached(*svc.watch_request(q))
-        return _json(hit, True) if hit is not None else _json(*await run(svc.watch, q))
+    async def watch(request: Request, q: Annotated[WatchQuery, Query()]) -> Any:
+        hit = await _cached(*svc.watch_request(q), _raw(request))
+        return (_json_response(hit, True) if hit is not None
+                else _json_response(*await run(svc.watch, q)))
 
     @app.get("/api/exposure", response_model=ExposureResponse, responses=_ERRORS,
              tags=["passes"], summary="Exposure of one site: when it is watched, by whom, and "
              "when not (overflight exposure)")
-    async def exposure(q: Annotated[ExposureQuery, Query()]) -> Any:
-        return _json(*await run(svc.exposure, q))
+    async def exposure(request: Request, q: Annotated[ExposureQuery, Query()]) -> Any:
+        key, cache_key, hit = await run(svc.cached_exposure, q, heavy=False)
+        svc.remember(_raw(request), key, cache_key)
+        if hit is not None:
+            return _json_response(hit, True)
+        return _json_response(*await run(svc.exposure, q))
 
     @app.post("/api/jobs/passes", response_model=JobAccepted, status_code=202,
               responses=_ERRORS, tags=["jobs"],

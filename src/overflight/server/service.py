@@ -12,11 +12,11 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from overflight.catalog import history_rows, info_row, list_rows
 from overflight.server.models import (
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from overflight.passes import PassPlan
     from overflight.server.jobs import JobContext
 
-__all__ = ["ApiError", "Limits", "PassesJobResult", "PassesKey", "Service"]
+__all__ = ["ApiError", "Limits", "PassesJobResult", "PassesKey", "RawRequest", "Service"]
 
 _CLAIM_MAP_MARGIN = timedelta(minutes=25)
 _CLAIM_MAP_STEP_S = 20.0
@@ -255,7 +255,9 @@ class _DataVersion:
     identity and SQLite's ``PRAGMA data_version`` as one read-only probe connection sees it
     (it changes with every commit by any other connection, other processes' included); while
     no database file exists (the bundled snapshot is served), ``("snapshot",)``. ``None``
-    when the probe fails (nothing is cached then)."""
+    when the probe fails or would wait (nothing is cached, or served from the cache, then):
+    the probe never waits for SQLite's locks, and with ``wait=False`` not for another
+    thread's probe either (the event loop asks so)."""
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
@@ -263,7 +265,7 @@ class _DataVersion:
         self._conn: sqlite3.Connection | None = None
         self._ident: tuple[int, int] | None = None
 
-    def get(self) -> tuple[Any, ...] | None:
+    def get(self, wait: bool = True) -> tuple[Any, ...] | None:
         try:
             st = os.stat(self.db_path)
         except FileNotFoundError:
@@ -271,18 +273,21 @@ class _DataVersion:
         except OSError:
             return None
         ident = (st.st_dev, st.st_ino)
-        with self._lock:
-            try:
-                if self._conn is None or self._ident != ident:  # a new or replaced file
-                    self.close()
-                    self._conn = sqlite3.connect(
-                        f"{self.db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=1.0,
-                        isolation_level=None, check_same_thread=False)
-                    self._ident = ident
-                version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
-            except sqlite3.Error:
+        if not self._lock.acquire(blocking=wait):
+            return None
+        try:
+            if self._conn is None or self._ident != ident:  # a new or replaced file
                 self.close()
-                return None
+                self._conn = sqlite3.connect(
+                    f"{self.db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.0,
+                    isolation_level=None, check_same_thread=False)
+                self._ident = ident
+            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            self.close()
+            return None
+        finally:
+            self._lock.release()
         return (ident, version)
 
     def close(self) -> None:
@@ -306,24 +311,25 @@ class PassesKey:
     fixed: bool = True
 
 
-class _Cache:
-    """A small LRU of computed responses as JSON bytes, keyed by :class:`PassesKey` (the
-    request before planning and the catalog's data version, so an import never serves stale
-    answers)."""
+V = TypeVar("V")
+
+
+class _Lru(Generic[V]):
+    """A small thread-safe LRU mapping (``size`` entries; none when ``size`` <= 0)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[Any, bytes] = OrderedDict()
+        self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Any) -> bytes | None:
+    def get(self, key: Hashable) -> V | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: Any, value: bytes) -> None:
+    def put(self, key: Hashable, value: V) -> None:
         if self.size <= 0:
             return
         with self._lock:
@@ -331,6 +337,10 @@ class _Cache:
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+
+
+RawRequest = tuple[str, bytes]
+"""A GET request as received: its path and its query string, undecoded."""
 
 
 class Service:
@@ -344,7 +354,9 @@ class Service:
         self.token = token or None
         self.limits = limits
         self.catalogs = _Catalogs(self.db_path)
-        self.cache = _Cache(limits.cache_entries)
+        self.cache: _Lru[bytes] = _Lru(limits.cache_entries)
+        # GET requests seen before, as received, with their cache keys (see known_answer)
+        self.known: _Lru[tuple[tuple[Any, ...], Hashable]] = _Lru(8 * limits.cache_entries)
         self.data_version = _DataVersion(self.db_path)
         self._groups: tuple[tuple[Any, ...], list[dict[str, Any]]] | None = None
         self._write_lock = threading.Lock()
@@ -569,6 +581,28 @@ class Service:
         key = self.passes_key(req, default_groups)
         return key, None if key is None else self.cache.get(key)
 
+    def remember(self, raw: RawRequest, key: PassesKey | None,
+                 cache_key: Hashable | None = None) -> None:
+        """Note that the GET request ``raw`` (path, query string) has the cache key
+        ``cache_key`` (default: ``key``) while the catalog's data version is ``key.version``,
+        so that :meth:`known_answer` finds its answer without parsing the request again.
+        Requests relative to the clock (and malformed ones, ``key`` None) are not noted."""
+        if key is not None and key.fixed:
+            self.known.put(raw, (key.version, key if cache_key is None else cache_key))
+
+    def known_answer(self, raw: RawRequest) -> bytes | None:
+        """The cached answer of a GET request noted before (:meth:`remember`) when the
+        catalog's data version is still the one it was keyed with, else None (the request
+        then takes the ordinary path, which gives the same answer). Never waits for another
+        thread or for SQLite: run on the event loop, before the request is parsed."""
+        entry = self.known.get(raw)
+        if entry is None:
+            return None
+        version, key = entry
+        if self.data_version.get(wait=False) != version:
+            return None
+        return self.cache.get(key)
+
     def passes(self, req: PassesRequest,
                default_groups: Sequence[str] = ()) -> tuple[bytes, bool]:
         """Windows of a request within the interactive limit, as the JSON of
@@ -617,18 +651,13 @@ class Service:
     def watch(self, q: WatchQuery) -> tuple[bytes, bool]:
         return self.passes(*self.watch_request(q))
 
-    def exposure(self, q: ExposureQuery) -> tuple[bytes, bool]:
-        """Exposure of one site (:func:`overflight.exposure.exposure_of_plan`) within the
-        interactive limit, as the JSON of :class:`~overflight.server.models.ExposureResponse`:
-        (body, from cache)."""
+    def exposure_request(self, q: ExposureQuery) -> PassesRequest:
+        """An exposure query's selection, sites, interval and constraints as a passes
+        request (its default group: ``WATCH_GROUP``)."""
         from pydantic import ValidationError
 
-        from overflight.exposure import exposure_of_plan
-        from overflight.passes import WATCH_GROUP
-        from overflight.server.models import ExposureResponse
-
         try:
-            req = PassesRequest(
+            return PassesRequest(
                 sat=q.sat, group=q.group, site=[q.site], start=q.start, end=q.end, days=q.days,
                 min_elevation_deg=q.min_elevation_deg, max_off_nadir_deg=q.max_off_nadir_deg,
                 imaging=q.imaging, include_unknown=q.include_unknown, kind=q.kind,
@@ -636,14 +665,36 @@ class Service:
                 max_age_days=q.max_age_days, owner=q.owner, object_type=q.object_type)
         except ValidationError as exc:  # the query's bounds are the request's; kept in step
             raise ApiError(422, str(exc).splitlines()[0]) from None
-        plan = self.plan_passes(req, default_groups=[WATCH_GROUP])
-        key = ("exposure", plan.key(), tuple(q.by), q.max_unobserved)
-        hit = self.cache.get(key)
+
+    def cached_exposure(self, q: ExposureQuery,
+                        ) -> tuple[PassesKey | None, Hashable | None, bytes | None]:
+        """(passes key, cache key, cached answer or None) of an exposure query, without
+        planning it (as :meth:`cached_passes`): its passes request's key with the breakdown."""
+        from overflight.passes import WATCH_GROUP
+
+        key = self.passes_key(self.exposure_request(q), (WATCH_GROUP,))
+        if key is None:
+            return None, None, None
+        cache_key = ("exposure", key, tuple(q.by), q.max_unobserved)
+        return key, cache_key, self.cache.get(cache_key)
+
+    def exposure(self, q: ExposureQuery) -> tuple[bytes, bool]:
+        """Exposure of one site (:func:`overflight.exposure.exposure_of_plan`) within the
+        interactive limit, as the JSON of :class:`~overflight.server.models.ExposureResponse`:
+        (body, from cache)."""
+        from overflight.exposure import exposure_of_plan
+        from overflight.passes import WATCH_GROUP
+        from overflight.server.models import ExposureResponse
+
+        key, cache_key, hit = self.cached_exposure(q)
         if hit is not None:
             return hit, True
+        plan = self.plan_passes(self.exposure_request(q), default_groups=[WATCH_GROUP],
+                                interval=None if key is None else (key.start, key.end))
         out = exposure_of_plan(plan).to_dict(by=q.by, max_unobserved=q.max_unobserved)
         body = ExposureResponse.model_validate(out).model_dump_json().encode("utf-8")
-        self.cache.put(key, body)
+        if key is not None and key.fixed:
+            self.cache.put(cache_key, body)
         return body, False
 
     def passes_job(self, plan: PassPlan) -> Callable[[JobContext], PassesJobResult]:
