@@ -25,6 +25,7 @@ from overflight.geometry import (
     look_angles_arrays,
     look_angles_pairs,
     nadir_point,
+    off_nadir_arrays,
     sites_itrs_km,
     up_vectors,
     view_geometry,
@@ -271,6 +272,16 @@ def test_view_geometry_many_sites_and_pairs(states: dict[str, Any]) -> None:
         sel = ki == k
         np.testing.assert_allclose(pairs.incidence_deg[sel],
                                    one.incidence_deg[si[sel], ti[sel]], atol=1e-12)
+
+
+def test_off_nadir_alone_is_the_view_geometry_off_nadir(states: dict[str, Any]) -> None:
+    """The engine's search evaluates the off-nadir angle alone: the very same values."""
+    pos = states["pos"]
+    for site in SITES:
+        xyz = np.broadcast_to(site.itrs_km, pos.shape)
+        up = np.broadcast_to(site.up, pos.shape)
+        want = view_geometry_arrays(pos, xyz, up).off_nadir_deg
+        assert np.array_equal(off_nadir_arrays(pos, xyz), want)
 
 
 def test_geodetic_nadir_differs_from_geocentric() -> None:

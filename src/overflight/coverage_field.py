@@ -6,11 +6,11 @@ satellite can reach some point of the set), every point is placed by its cross-t
 along-track angle relative to the pass; points provably out of reach are dropped with one dot
 product each, and for the others closest approach and window edges are solved for all points at
 once (vectorised Newton steps on the interpolated track, each edge closed by a verified 2-ms
-bracket). Whatever this method cannot settle — grazing passes, short windows, a lighting change
-inside a window, windows at the interval's ends, satellites outside its premises (not low,
-near-circular orbits; SGP4 errors) — is handed back as (satellite, point) pairs for the
-per-point engine. Method, no-miss argument and limits: ``docs/coverage.md``, "Grid-aware
-coverage".
+bracket). Whatever this method cannot settle — grazing passes it cannot prove out of reach, short
+windows, a lighting change inside a window, windows at the interval's ends, satellites outside
+its premises (not low, near-circular orbits; SGP4 errors) — is handed back as (satellite,
+point) pairs for the per-point engine. Method, no-miss argument and limits:
+``docs/coverage.md``, "Grid-aware coverage".
 """
 
 from __future__ import annotations
@@ -449,6 +449,9 @@ def field_windows(
         hi_seg = np.array([t[-1] for t in seg_t])
         xyz_rows, up_rows = np.ascontiguousarray(xyz.T), np.ascontiguousarray(up.T)
         eng_margins = _Margins(_EngineTrack(elsets, start, end, sat_of_seg, lo_seg, hi_seg), c)
+        seg_vmax = np.array([float(np.linalg.norm(x, axis=1).max()) for x in seg_v])
+        seg_rmin = np.array([float(np.linalg.norm(x, axis=1).min()) for x in seg_r])
+        unsure_at: list[I64] = [np.empty(0, np.int64)]
         for a in range(0, pair_seg.size, _CHUNK):
             sl = slice(a, a + _CHUNK)
             ps, pt = pair_seg[sl], pair_site[sl]
@@ -462,11 +465,21 @@ def field_windows(
             out_b.append(tb)
             out_rng.append(rng)
             out_inc.append(inc)
-            fb_sat.append(sat_of_seg[ps[unsure]])
-            fb_site.append(pt[unsure])
-            # Outside its pass segment no point can be reached: the engine searches it alone.
-            fb_a.append(lo_seg[ps[unsure]])
-            fb_b.append(hi_seg[ps[unsure]])
+            unsure_at.append(a + np.flatnonzero(unsure))
+        # Unsure pairs (mostly grazing passes) proven out of reach throughout their segment,
+        # on our track and the engine's, need no engine search: it would find nothing there.
+        u = np.concatenate(unsure_at)
+        if u.size:
+            su, tu = pair_seg[u], pair_site[u]
+            out = _proven_out(margins, kinds, _Pairs(su, xyz_rows[:, tu], up_rows[:, tu]),
+                              guess[u], lo_seg[su], hi_seg[su], seg_vmax[su], seg_rmin[su])
+            u = u[~out]
+        ps = pair_seg[u]
+        fb_sat.append(sat_of_seg[ps])
+        fb_site.append(pair_site[u])
+        # Outside its pass segment no point can be reached: the engine searches it alone.
+        fb_a.append(lo_seg[ps])
+        fb_b.append(hi_seg[ps])
 
     def cat_i(parts: list[I64]) -> I64:
         return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, np.int64)
@@ -529,6 +542,133 @@ def field_windows(
         span_start_s=f_a,
         span_end_s=f_b,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Unsure pairs proven out of reach
+
+_ACCEL_KM_S2 = 0.015  # bound on a satellite's acceleration in the Earth-fixed frame (engine's)
+_SPEED_PAD_KM_S = 0.05  # the speed between 15-s nodes exceeds the nodes' by < 0.005 km/s (LEO)
+_STRETCH_MAX = 1.0 / (1.0 - WGS84.e2)  # the largest stretch k of _z_stretch
+# Our track is within 0.1 m of SGP4 (15-s nodes), the engine's within 10 m by its Hermite
+# step (docs/access.md; 3.3 m measured in LEO): positions of the two differ by at most this.
+_TRACK_GAP_KM = 0.0102
+_OUT_MIN_RANGE_KM = 100.0  # nearer than this the bounds below are not used
+_OUT_MIN_GAP_S = 0.05
+_OUT_LEVELS = 24
+
+
+def _curvature(kind: str, v: F64, r: F64, rho: F64) -> F64:
+    """A bound on |m''| of margin ``kind`` along a track with speed ≤ ``v`` (km/s), radius
+    ≥ ``r`` and slant range ≥ ``rho`` (km), in margin units per s².
+
+    With the line of sight d̂ = d/ρ (d = satellite − point): |d̂'| ≤ v/ρ and
+    |d̂''| ≤ a/ρ + (2/√3)v²/ρ² (the part of d'' across d̂, and −d̂|q|² − 2ρ'q with q = d'
+    across d̂, largest at ρ'² = v²/3); ``el`` = d̂·up (up fixed) has that bound; ``on`` = d̂·n
+    with n the geodetic up under the satellite, the normalised (x, y, k z) with 1 ≤ k ≤
+    1/(1−e²), adds |n''| + 2|n'||d̂'| with |n'| ≤ k v/r and |n''| ≤ k a/r + (2/√3)k²v²/r²;
+    ``rng`` = limit − ρ has m'' = −ρ'' ≥ −(v²/ρ + a). (On our track k is linear per 15-s
+    piece: its kinks change m' by ~1e-10/s, nothing next to δ.)"""
+    a = _ACCEL_KM_S2
+    if kind == "rng":
+        out: F64 = v * v / rho + a
+        return out
+    out = a / rho + 1.16 * v * v / (rho * rho)
+    if kind == "on":
+        k = _STRETCH_MAX
+        out = out + k * a / r + 1.16 * k * k * v * v / (r * r) + 2.0 * k * v * v / (r * rho)
+    return out
+
+
+def _chord_top(ma: F64, mb: F64, h: F64, bound: F64) -> F64:
+    """The largest value on [0, h] of a function with values ``ma``, ``mb`` at the ends and
+    second derivative ≥ −``bound``: it stays below the chord plus bound·τ(h − τ)/2."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(h > 0.0, (mb - ma) / h, 0.0)
+        tau = np.clip(h / 2.0 + s / bound, 0.0, h)
+        out: F64 = ma + s * tau + bound * tau * (h - tau) / 2.0
+    return np.where(h > 0.0, out, np.maximum(ma, mb))
+
+
+def _proven_out(mg: _Margins, kinds: tuple[str, list[str]], pr: _Pairs, guess: F64, lo: F64,
+                hi: F64, v_max: F64, r_min: F64) -> B:
+    """Pairs that provably have no window in their segment [lo, hi], on our track and on the
+    engine's: at every time some margin is below −δ, δ what the 10-m difference between the
+    two tracks can change it by. From the closest approach (Newton steps on the range rate,
+    from ``guess``) and the segment's ends, each gap is proven when, for some margin, the
+    largest value its curvature bound (:func:`_curvature`) allows between the gap's ends is
+    below −δ; other gaps are halved, down to 50 ms. A pair gives up at a time where every
+    margin is ≥ −δ (it may have a window there). ``v_max``/``r_min``: the segment's largest
+    node speed and least node radius."""
+    every = [kinds[0], *kinds[1]]
+    n = len(pr)
+    t = np.clip(guess, lo, hi)
+    for _ in range(3):
+        st = mg.track.state(pr.seg, t, 2, up=False)
+        dx, dy, dz = st[0] - pr.p[0], st[1] - pr.p[1], st[2] - pr.p[2]
+        f1 = (st[3] * st[3] + st[4] * st[4] + st[5] * st[5]
+              + dx * st[6] + dy * st[7] + dz * st[8])
+        dt = -(dx * st[3] + dy * st[4] + dz * st[5]) / np.where(f1 > 0.0, f1, np.nan)
+        t = np.clip(t + np.nan_to_num(dt, nan=0.0), lo, hi)
+    speed = v_max + _SPEED_PAD_KM_S
+    radius = r_min - 1.0
+    fail = np.zeros(n, dtype=bool)
+
+    def margins(idx: I64, tt: F64) -> tuple[F64, F64]:
+        """Margins (kinds × N) and ranges at pairs ``idx``; a time where every margin is ≥
+        −δ (at that range) fails its pair."""
+        m, _, rho = mg.values(pr.take(idx), tt, every)
+        mm = np.stack([m[k] for k in every])
+        slack = np.stack([_slack(k, rho, radius[idx]) for k in every])
+        fail[idx[(mm >= -slack).all(axis=0)]] = True
+        return mm, rho
+
+    ids = np.arange(n)
+    m3, rho3 = margins(np.concatenate((ids, ids, ids)), np.concatenate((lo, t, hi)))
+    gp = np.concatenate((ids, ids))
+    ga, gb = np.concatenate((lo, t)), np.concatenate((t, hi))
+    ma, mb = np.concatenate((m3[:, :n], m3[:, n:2 * n]), 1), m3[:, n:]
+    ra, rb = np.concatenate((rho3[:n], rho3[n:2 * n])), rho3[n:]
+    for _ in range(_OUT_LEVELS):
+        live = ~fail[gp]
+        gp, ga, gb, ma, mb, ra, rb = (gp[live], ga[live], gb[live], ma[:, live], mb[:, live],
+                                      ra[live], rb[live])
+        if gp.size == 0:
+            break
+        h = gb - ga
+        rho = np.minimum(ra, rb) - speed[gp] * h / 2.0
+        near = rho >= _OUT_MIN_RANGE_KM
+        rho = np.where(near, rho, _OUT_MIN_RANGE_KM)
+        done = np.zeros(gp.size, dtype=bool)
+        for j, k in enumerate(every):
+            bound = _curvature(k, speed[gp], radius[gp], rho)
+            done |= near & (_chord_top(ma[j], mb[j], h, bound) < -_slack(k, rho, radius[gp]))
+        todo = ~done
+        fail[gp[todo & (h < 2.0 * _OUT_MIN_GAP_S)]] = True
+        todo &= ~fail[gp]
+        gp, ga, gb, ma, mb, ra, rb = (gp[todo], ga[todo], gb[todo], ma[:, todo], mb[:, todo],
+                                      ra[todo], rb[todo])
+        if gp.size == 0:
+            break
+        mid = (ga + gb) / 2.0
+        mm, rm = margins(gp, mid)
+        gp = np.concatenate((gp, gp))
+        ga, gb = np.concatenate((ga, mid)), np.concatenate((mid, gb))
+        ma, mb = np.concatenate((ma, mm), 1), np.concatenate((mm, mb), 1)
+        ra, rb = np.concatenate((ra, rm)), np.concatenate((rm, rb))
+    else:
+        fail[gp] = True
+    out: B = ~fail
+    return out
+
+
+def _slack(kind: str, rho: F64, r: F64) -> F64:
+    """δ: how much the 10-m difference between our track and the engine's can change margin
+    ``kind`` at slant range ≥ ``rho`` and satellite radius ≥ ``r`` (|∇(d̂·n)| ≤ 1/ρ + k/r)."""
+    if kind == "rng":
+        return np.full(rho.shape, _TRACK_GAP_KM)
+    out: F64 = _TRACK_GAP_KM * (1.0 / rho + _STRETCH_MAX / r) + 1e-9
+    return out
 
 
 _SLOW_STEP_S = 900.0

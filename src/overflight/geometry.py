@@ -34,6 +34,7 @@ __all__ = [
     "look_angles_arrays",
     "look_angles_pairs",
     "nadir_point",
+    "off_nadir_arrays",
     "sites_itrs_km",
     "up_vectors",
     "view_geometry",
@@ -575,6 +576,19 @@ def view_geometry_arrays(
         nadir_lat_deg=np.broadcast_to(g.lat_deg(), shape).copy(),
         nadir_lon_deg=np.broadcast_to(g.lon_deg(), shape).copy(),
     )
+
+
+def off_nadir_arrays(
+    sat_itrs_km: npt.ArrayLike,
+    site_itrs_km: npt.ArrayLike,
+    *,
+    ellipsoid: Ellipsoid = WGS84,
+) -> FloatArray:
+    """The off-nadir angle (deg) of :func:`view_geometry_arrays` alone, the same values: what
+    the window engine's search evaluates millions of times."""
+    sat = _check_xyz("sat_itrs_km", sat_itrs_km)
+    site = _check_xyz("site_itrs_km", site_itrs_km)
+    return _angle_between(-_Geodetic(sat, ellipsoid).normal(), site - sat)
 
 
 def _dot(a: FloatArray, b: FloatArray) -> FloatArray:

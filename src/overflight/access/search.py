@@ -129,9 +129,9 @@ class Evaluator:
         cos_gamma = np.einsum("ij,ij->i", r, np.take(self.ss.unit, site, axis=0)) / r_sat
         off = None
         if self.off_rad is not None:
-            from overflight.geometry import view_geometry_arrays
+            from overflight.geometry import off_nadir_arrays
 
-            off = np.radians(view_geometry_arrays(r, xyz, up).off_nadir_deg)
+            off = np.radians(off_nadir_arrays(r, xyz))
         return Geometry(
             r_km=r,
             v_km_s=v,
@@ -157,9 +157,9 @@ class Evaluator:
         el = np.arcsin(np.clip(np.einsum("ij,ij->i", d, up) / rng, -1.0, 1.0))
         g = np.degrees(el - self.elev_rad)
         if self.off_rad is not None:
-            from overflight.geometry import view_geometry_arrays
+            from overflight.geometry import off_nadir_arrays
 
-            off = np.radians(view_geometry_arrays(r, xyz, up).off_nadir_deg)
+            off = np.radians(off_nadir_arrays(r, xyz))
             g = np.minimum(g, np.degrees(self.off_rad - off))
         if self.c.max_range_km is not None:
             g = np.minimum(g, (self.c.max_range_km - rng) / 10.0)
