@@ -136,9 +136,9 @@ def test_stale_satellites_refused() -> None:
     late = l8.epoch + timedelta(days=20)
     with pytest.raises(CoverageError, match=r"no satellite left.*stale"):
         coverage([l8], points, late, late + timedelta(days=1), imaging=True)
-    # without imaging, as before: no refusal
-    assert len(coverage([l8], points, late, late + timedelta(hours=3),
-                        Constraints(max_off_nadir_deg=30.0)).satellites) == 1
+    # without imaging too, as in passes (tests/test_coverage_stale.py)
+    with pytest.raises(CoverageError, match=r"no satellite left.*stale"):
+        coverage([l8], points, late, late + timedelta(hours=3), Constraints(max_off_nadir_deg=30.0))
 
 
 def test_max_gsd_reports_satellites_without_a_sensor() -> None:

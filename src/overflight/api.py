@@ -565,16 +565,17 @@ def coverage(
     where given. ``max_gsd_m`` counts only windows that fine (satellites without a sensor entry
     then count for nothing). ``max_altitude_km`` leaves out satellites whose apogee is higher
     (a geostationary imager sees a region all day). ``owners``/``object_types`` as in
-    :func:`passes`.
+    :func:`passes`. As in :func:`passes`, windows more than ``max_age_days`` (default 14) from
+    the element set's epoch or before launch are refused; where that leaves out part of the
+    interval the result says its figures there are not established (``summary()
+    ["incomplete_s"]``, ``incomplete_from``).
 
     ``imaging``: each satellite only where its own sensor can image — its reach, lighting
     rule, a radar's incidence band and look side — with its own resolution (``docs/coverage.md``,
     imaging); the 30° default then does not apply (a ``max_off_nadir_deg`` given caps every
     reach). Non-imagers and satellites the sensor table does not know are left out
-    (``include_unknown`` keeps the unknown ones), as are windows more than ``max_age_days``
-    (default 14) from the element set's epoch or before launch; ``kinds``, ``countries``,
-    ``operators`` and ``max_gsd_m`` filter by sensor. Who was left out, and why, is in the
-    result's ``skipped``.
+    (``include_unknown`` keeps the unknown ones); ``kinds``, ``countries``, ``operators`` and
+    ``max_gsd_m`` filter by sensor. Who was left out, and why, is in the result's ``skipped``.
     """
     from overflight.access import Constraints, check_interval
     from overflight.coverage import coverage as run_coverage

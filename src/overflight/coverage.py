@@ -2,8 +2,10 @@
 
 Accesses are overflight windows from :mod:`overflight.access` (same constraints and no-miss
 guarantee), optionally kept only when the ground sample distance at closest approach is fine
-enough. Per point, the windows of all satellites are merged into access intervals (their
-union; windows that overlap or touch become one access), and:
+enough, and, as in passes, only those peaking within ``max_age_days`` (14) of the element set's
+epoch (the refused spans are the result's ``incomplete``). Per point, the windows of all
+satellites are merged into access intervals (their union; windows that overlap or touch become
+one access), and:
 
 * ``windows``: satellite windows; ``accesses``: merged access intervals;
 * ``first_access_s``: from the start of the interval to the first access (0 if in view at the
@@ -109,14 +111,17 @@ class _Rule(Protocol):
 
 @dataclass(frozen=True)
 class _Imaging:
-    """Per-satellite window rules of an imaging run, aligned with the fleet: the rule, and
-    the part of the interval where its windows may peak (None: all of it)."""
+    """Per-satellite window rules, aligned with the fleet: the rule, and the part of the
+    interval where its windows may peak (None: all of it). ``sensor_rules``: an imaging run
+    (each sensor's own rule and resolution model); false: every rule is the request's
+    constraints, there only to hold satellites to their usable spans (element-set age)."""
 
     rules: tuple[_Rule, ...]
     spans: tuple[Span | None, ...]
+    sensor_rules: bool = True
 
     def take(self, lo: int, hi: int) -> _Imaging:
-        return _Imaging(self.rules[lo:hi], self.spans[lo:hi])
+        return _Imaging(self.rules[lo:hi], self.spans[lo:hi], self.sensor_rules)
 
 
 _Batch = tuple[list[ElementSet], dict[int, "Sensor"], "_Imaging | None"]
@@ -258,6 +263,32 @@ class CoverageResult:
         return out
 
     @property
+    def incomplete(self) -> list[tuple[datetime, datetime]]:
+        """The parts of [start, end] where some satellite's element set was too old to use
+        (its windows refused there, listed in :attr:`skipped`), merged, aware UTC: gaps, first
+        accesses and time covered there are not established."""
+        from overflight.freshness import refused_spans
+
+        return refused_spans(self.skipped, self.start, self.end)
+
+    @property
+    def incomplete_note(self) -> str | None:
+        """One line saying from when, for how long and for how many satellites the result is
+        incomplete (None if it is not)."""
+        from overflight.times import format_utc
+
+        spans = self.incomplete
+        if not spans:
+            return None
+        n = len({k.norad_id for k in self.skipped
+                 if k.start is not None and k.reason.startswith("stale")})
+        hours = sum((b - a).total_seconds() for a, b in spans) / 3600.0
+        return (f"from {format_utc(spans[0][0])} ({hours:.1f} h in all) the element sets of "
+                f"{n} satellite{'s' if n != 1 else ''} are too old to use: their windows are not "
+                "counted there, so gaps, first accesses and time covered in those spans are not "
+                "established")
+
+    @property
     def hypothetical(self) -> tuple[SatelliteRef, ...]:
         """The hypothetical satellites taking part."""
         return tuple(s for s in self.satellites if s.hypothetical)
@@ -272,8 +303,13 @@ class CoverageResult:
                                 strict=True)]
 
     def summary(self) -> dict[str, Any]:
-        """Region-wide figures: percentiles (p50, p90, max) over the points, hours."""
+        """Region-wide figures: percentiles (p50, p90, max) over the points, hours;
+        ``incomplete_s``/``incomplete_from``: how long, and from when, some satellite's element
+        set was too old to use (:attr:`incomplete`)."""
+        from overflight.times import format_utc
+
         days = self.duration_s / 86400.0
+        spans = self.incomplete
         n = len(self)
         return {
             "points": n,
@@ -289,6 +325,8 @@ class CoverageResult:
             "first_access_h": _pct(self.first_access_s, 3600.0),
             "coverage_fraction_mean": float(self.coverage_fraction.mean()) if n else None,
             "best_gsd_m": _pct(self.best_gsd_m),
+            "incomplete_s": sum((b - a).total_seconds() for a, b in spans),
+            "incomplete_from": format_utc(spans[0][0]) if spans else None,
         }
 
     def point_rows(self) -> list[dict[str, Any]]:
@@ -311,7 +349,9 @@ class CoverageResult:
         return rows
 
     def metadata(self) -> dict[str, Any]:
-        """Interval, constraints and satellites (hypothetical ones listed separately)."""
+        """Interval, constraints and satellites (hypothetical ones listed separately); the
+        satellites left out (``skipped``, ``skipped_note``) and, where some were refused for
+        part of the interval, ``incomplete_note``."""
         from dataclasses import asdict
 
         from overflight.times import format_utc
@@ -330,6 +370,10 @@ class CoverageResult:
             out["imaging"] = True
         if self.imaging or self.skipped:
             out["skipped"] = [k.to_dict() for k in self.skipped]
+        if self.skipped_note:
+            out["skipped_note"] = self.skipped_note
+        if self.incomplete:
+            out["incomplete_note"] = self.incomplete_note
         return out
 
     def to_dict(self, *, points: bool = True) -> dict[str, Any]:
@@ -421,7 +465,8 @@ def _shard_windows(
         "sat": sat + sat_offset,
         "start": t_start,
         "end": t_end,
-        "gsd": _window_gsd(elsets, sensors, sat, rng, inc, imaging is not None),
+        "gsd": _window_gsd(elsets, sensors, sat, rng, inc,
+                           imaging is not None and imaging.sensor_rules),
         "field": by_field,
         "sgp4_errors": dict(stats.get("sgp4_errors", {})),
     }
@@ -881,7 +926,7 @@ def _repair_ties(w: dict[str, Any], site_offset: int, t0: int, t1: int,
                 (e_site, e_sat, a, b, rng, inc), _ = _rule_windows(
                     es, pts, start, end, im.rules[i], _partial(im.spans[i], start, end),
                     "points", st, True)
-            gsd = _window_gsd(es, sensors, e_sat, rng, inc, im is not None)
+            gsd = _window_gsd(es, sensors, e_sat, rng, inc, im is not None and im.sensor_rules)
             add.append({"site": idx[e_site] + site_offset, "sat": np.full(e_sat.size, i),
                         "start": a, "end": b, "gsd": gsd,
                         "field": np.zeros(e_sat.size, dtype=bool)})
@@ -1160,7 +1205,7 @@ def _result(
         interval_start=stats["interval_start"].view("datetime64[ns]"),
         interval_end=stats["interval_end"].view("datetime64[ns]"),
         sgp4_errors={k: v for k, v in errors.items() if k in ids},
-        imaging=sel is not None and sel.imaging is not None,
+        imaging=sel is not None and sel.imaging is not None and sel.imaging.sensor_rules,
         skipped=skipped,
         skipped_note=note,
     )
@@ -1199,13 +1244,19 @@ def coverage(
     many points such as a region's grid (:func:`resolve_method`). ``plan`` defaults to
     :data:`FIELD_PLAN` for the field method, else ``ShardPlan()``.
 
+    As in ``passes``, each satellite counts only where its element set is usable: windows
+    peaking more than ``max_age_days`` (default 14, ``freshness.REFUSE_AFTER_DAYS``) from the
+    element set's epoch or before launch are refused, a satellite with nothing left is left
+    out; all listed in the result's ``skipped`` (``skipped_note``), and the refused spans,
+    where the statistics are not established, in its :attr:`~CoverageResult.incomplete`
+    (``summary()["incomplete_s"]``).
+
     ``imaging``: each satellite only where its own sensor can image
     (:func:`overflight.passes.imaging_rule` on top of ``constraints``: its reach and lighting
     rule, a radar's incidence band and look side), resolution from its sensor; ``sensors``
     (default: the shipped table, non-imaging entries included) decides. Non-imagers and
     satellites the table does not know are left out (``include_unknown`` keeps the unknown
-    ones, held to ``constraints``), as are windows peaking more than ``max_age_days``
-    (default 14) from the element set's epoch or before launch; all listed in ``skipped``.
+    ones, held to ``constraints``); listed in ``skipped`` too.
     ``kinds``/``countries``/``operators`` (and with ``imaging`` ``max_gsd_m``) are sensor
     filters (:func:`overflight.selection.filter_by_sensor`).
     """
@@ -1248,7 +1299,9 @@ def compare_coverage(
     max_age_days: float | None = None,
 ) -> CoverageComparison:
     """Coverage by ``baseline`` and by ``baseline + added``, from one window computation
-    (``method``, ``plan``, ``imaging`` and the sensor filters as for :func:`coverage`)."""
+    (``method``, ``plan``, ``imaging``, the sensor filters and the refusal of windows more than
+    ``max_age_days`` from an element set's epoch as for :func:`coverage`; hypothetical
+    satellites are held to their own, synthetic epochs like any element set)."""
     c = constraints or Constraints()
     fleet = list(baseline) + list(added)
     _check(fleet, points, start, end, c, max_gsd_m)
@@ -1294,37 +1347,51 @@ def _select(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetim
             imaging: bool, include_unknown: bool, kinds: Sequence[str],
             max_gsd_m: float | None, countries: Sequence[str], operators: Sequence[str],
             max_age_days: float | None) -> _Selection:
-    """The fleet to compute: without ``imaging`` the given one (the satellites ``max_gsd_m``
-    cannot count listed); with it, the passes plan's (:func:`overflight.passes.plan_elements`:
-    sensor filters, rules, usable spans, refusals).
+    """The fleet to compute, as the passes plan's (:func:`overflight.passes.plan_elements`):
+    satellites held to their usable spans (windows peaking more than ``max_age_days``, default
+    14, from the element set's epoch or before launch refused; none left: left out), and with
+    ``imaging`` the sensor filters and rules. Without ``imaging`` every satellite keeps the
+    request's constraints and, when any span leaves out part of the interval, a plain rule
+    carries its span (else no rules: the fleet is computed as a whole); the satellites
+    ``max_gsd_m`` cannot count are listed.
 
-    The one place coverage reaches up into the shared layer: the imaging rules have one home,
-    ``overflight.passes``."""
+    The one place coverage reaches up into the shared layer: the imaging rules and the
+    refusals have one home, ``overflight.passes``."""
     from overflight.freshness import REFUSE_AFTER_DAYS, Skipped
+    from overflight.passes import SatelliteRule, plan_elements
 
+    limit = REFUSE_AFTER_DAYS if max_age_days is None else max_age_days
+    if not limit > 0:
+        raise CoverageError(f"max_age_days: must be positive, not {limit}")
     if not imaging:
         given = [name for name, v in (("include_unknown", include_unknown), ("kinds", kinds),
-                                      ("countries", countries), ("operators", operators),
-                                      ("max_age_days", max_age_days is not None)) if v]
+                                      ("countries", countries), ("operators", operators)) if v]
         if given:
             raise CoverageError(f"{', '.join(given)}: only with imaging=True")
-        note = None
+        p = plan_elements(elsets, points, start, end, c, sensors={}, max_age_days=limit)
+        kept = list(p.elsets)
+        notes = [p.skipped_note()] if p.skipped else []
         unknown = ([] if max_gsd_m is None else
-                   [e for e in elsets if sensors is None or sensors.get(e.norad_id) is None])
+                   [e for e in kept if sensors is None or sensors.get(e.norad_id) is None])
         if unknown:
-            note = (f"max_gsd_m: {len(unknown)} of {len(elsets)} satellites have no sensor "
-                    "entry and count for nothing")
-        skipped = tuple(Skipped(e.norad_id, e.name, "no sensor entry: counts for nothing "
-                                f"with max_gsd_m = {max_gsd_m:g}") for e in unknown)
-        return _Selection(list(elsets), sensors, None, skipped, note)
-    from overflight.passes import plan_elements
+            notes.append(f"max_gsd_m: {len(unknown)} of {len(kept)} satellites have no sensor "
+                         "entry and count for nothing")
+        skipped = p.skipped + tuple(
+            Skipped(e.norad_id, e.name, "no sensor entry: counts for nothing with "
+                    f"max_gsd_m = {max_gsd_m:g}") for e in unknown)
+        rules = None
+        if any(_partial(sp, start, end) is not None for sp in p.spans):
+            plain = SatelliteRule(c)
+            rules = _Imaging((plain,) * len(kept), p.spans, sensor_rules=False)
+        return _Selection(kept, sensors, rules, skipped, "; ".join(n for n in notes if n)
+                          or None)
     from overflight.sensors import load_table
 
     table = load_table() if sensors is None else sensors
     p = plan_elements(elsets, points, start, end, c, imaging=True,
                       include_unknown=include_unknown, sensors=table, kinds=kinds,
                       max_gsd_m=max_gsd_m, countries=countries, operators=operators,
-                      max_age_days=REFUSE_AFTER_DAYS if max_age_days is None else max_age_days)
+                      max_age_days=limit)
     return _Selection(list(p.elsets), table, _Imaging(p.rules, p.spans), p.skipped,
                       p.skipped_note())
 

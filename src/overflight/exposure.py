@@ -537,13 +537,10 @@ class Exposure(_Table[ExposureInterval]):
 def _incomplete(skipped: Sequence[Skipped], start: datetime, end: datetime
                 ) -> list[tuple[datetime, datetime]]:
     """The parts of [start, end] where some computed satellite's element set is too old
-    (its windows refused there), merged and sorted."""
-    spans = [(_ns(max(k.start, start)), _ns(min(k.end, end))) for k in skipped
-             if k.start is not None and k.end is not None and k.reason.startswith("stale")]
-    if not spans:
-        return []
-    _, _, us, ue = union_intervals([a for a, _ in spans], [b for _, b in spans])
-    return [(_dt(int(a)), _dt(int(b))) for a, b in zip(us, ue, strict=True) if b > a]
+    (its windows refused there), merged and sorted (:func:`overflight.freshness.refused_spans`)."""
+    from overflight.freshness import refused_spans
+
+    return refused_spans(skipped, start, end)
 
 
 # ---- building ------------------------------------------------------------------------------------

@@ -165,3 +165,21 @@ def usable_spans(
             skipped.append(Skipped(e.norad_id, e.name, f"stale: {why}", hi, end))
         spans.append((lo, hi))
     return spans, skipped
+
+
+def refused_spans(skipped: Sequence[Skipped], start: datetime, end: datetime
+                  ) -> list[tuple[datetime, datetime]]:
+    """The parts of [start, end] where some satellite's windows were refused because its
+    element set is too old there (the ``stale`` entries of :func:`usable_spans` covering part
+    of the interval), sorted, overlapping or touching ones merged: what happened there is not
+    established. Satellites refused wholly, and times before launch, are not counted.
+    (Exposure's and coverage's ``incomplete``; not in ``__all__``.)"""
+    spans = sorted((max(k.start, start), min(k.end, end)) for k in skipped
+                   if k.start is not None and k.end is not None and k.reason.startswith("stale"))
+    out: list[tuple[datetime, datetime]] = []
+    for a, b in spans:
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return [(a, b) for a, b in out if b > a]

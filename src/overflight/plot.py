@@ -335,15 +335,22 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 
 def coverage_title(what: str, grid: Grid, result: CoverageResult) -> str:
-    """``what, region: N points at K km, S satellites, start → end`` (for figures and tables)."""
+    """``what, region: N points at K km, S satellites, start → end`` (for figures and tables;
+    with the hours whose statistics are not established when element sets were refused)."""
     from overflight.times import format_utc
 
     hyp = result.hypothetical
     note = f", incl. {len(hyp)} HYPOTHETICAL" if hyp else ""
     approx = " (approximate outline)" if grid.region.approximate else ""
+    spans = result.incomplete
+    tail = ""
+    if spans:
+        hours = sum((b - a).total_seconds() for a, b in spans) / 3600.0
+        tail = (f"; INCOMPLETE: {hours:.1f} h from {format_utc(spans[0][0])} with element sets "
+                "too old to use")
     return (f"{what}, {grid.region.name}{approx}: {len(grid)} points at {grid.spacing_km:g} km, "
             f"{len(result.satellites)} satellites{note}, {format_utc(result.start)} → "
-            f"{format_utc(result.end)}")
+            f"{format_utc(result.end)}{tail}")
 
 
 def constraint_text(result: CoverageResult) -> str:

@@ -429,8 +429,9 @@ class Coverage(_Table[CoveragePoint]):
 
     @property
     def skipped(self) -> tuple[Skipped, ...]:
-        """Satellites left out (imaging: non-imagers, unknown, refused), or counting for
-        nothing (``max_gsd_m`` without a sensor entry), and why."""
+        """Satellites left out (element set too old or before launch, wholly or for a span;
+        imaging: non-imagers, unknown), or counting for nothing (``max_gsd_m`` without a sensor
+        entry), and why."""
         return self.result.skipped
 
     def _row(self, rec: CoveragePoint) -> dict[str, Any]:
@@ -450,9 +451,11 @@ class Coverage(_Table[CoveragePoint]):
     def _caption(self) -> str:
         s = self.summary()["max_gap_h"]
         p50 = "–" if s["p50"] is None else f"{s['p50']:.1f} h"
+        inc = self.summary()["incomplete_s"]
         return (f"coverage of {self.grid.region.name}: {len(self)} points at "
                 f"{self.grid.spacing_km:g} km, {len(self.result.satellites)} satellites, "
-                f"median max gap {p50}")
+                f"median max gap {p50}"
+                + (f"; INCOMPLETE: {inc / 3600:.1f} h with element sets too old" if inc else ""))
 
 
 # ---- claims -----------------------------------------------------------------------------------

@@ -134,6 +134,10 @@ def summary_rows(summaries: list[dict[str, Any]]) -> list[list[str]]:
         stats = ("p50", "p90", "max") if key != "best_gsd_m" else ("p50", "max")
         for q in stats:
             add(f"{label} {q}", [s[key][q] for s in summaries], digits)
+    if any(s["incomplete_s"] for s in summaries):
+        add("NOT ESTABLISHED: old element sets (h)",
+            [s["incomplete_s"] / 3600.0 for s in summaries])
+        add("  from", [s["incomplete_from"] or "–" for s in summaries])
     return rows
 
 
@@ -300,8 +304,8 @@ def register(app: typer.Typer) -> None:
         operator: str | None = typer.Option(None, "--operator", help="Imaging: text in the "
                                             "operator's name (comma-separated)."),
         max_age_days: float | None = typer.Option(
-            None, "--max-age-days", help="Imaging: refuse windows further than this from the "
-            "element set's epoch, days (default 14)."),
+            None, "--max-age-days", help="Refuse windows further than this from the element "
+            "set's epoch, days (default 14; as in passes)."),
         sensors: Path | None = SensorsFileOption,
         max_altitude: float | None = typer.Option(
             None, help="Leave out fleet satellites whose apogee is above this altitude, km "
@@ -339,10 +343,11 @@ def register(app: typer.Typer) -> None:
 
             img = {"imaging": True, "include_unknown": include_unknown,
                    "kinds": split_list(kind), "countries": split_list(country),
-                   "operators": split_list(operator), "max_age_days": max_age_days}
-        elif include_unknown or kind or country or operator or max_age_days is not None:
-            raise UserError("--include-unknown, --kind, --country, --operator and "
-                            "--max-age-days need --imaging")
+                   "operators": split_list(operator)}
+        elif include_unknown or kind or country or operator:
+            raise UserError("--include-unknown, --kind, --country and --operator need --imaging")
+        if max_age_days is not None:
+            img["max_age_days"] = max_age_days
         try:
             c = Constraints(
                 min_elevation_deg=min_elevation,
@@ -369,9 +374,6 @@ def register(app: typer.Typer) -> None:
                         source="assumed for a hypothetical satellite (--hypothetical-gsd)")
             elsets = _fleet(fleet, sat, group, tle, db, t0, max_altitude,
                             owners=owner, object_types=object_type)
-            stale = stale_elements(elsets, t0, t1)
-            if stale:
-                warn(stale.message("overflight catalog import"))
             if max_gsd is not None and not imaging:
                 missing = [e for e in elsets + added if e.norad_id not in sensor_table]
                 if missing:
@@ -383,8 +385,17 @@ def register(app: typer.Typer) -> None:
         except (RegionError, HypotheticalError, CoverageError) as exc:
             raise UserError(str(exc)) from None
         main = result if not hasattr(result, "combined") else result.combined
-        if imaging and main.skipped_note:
+        # As in passes: the age warning speaks of the element sets used, the refused ones are
+        # counted apart (and without --imaging, --max-gsd's own line above has its part).
+        used = {s.norad_id for s in main.satellites}
+        stale = stale_elements([e for e in elsets if e.norad_id in used], t0, t1)
+        if stale:
+            warn(stale.message("overflight catalog import"))
+        if main.skipped_note and (imaging or any(
+                not k.reason.startswith("no sensor entry") for k in main.skipped)):
             warn(main.skipped_note)
+        if main.incomplete_note:
+            warn(main.incomplete_note)
         for norad_id, code in sorted(main.sgp4_errors.items()):
             from overflight.propagation import error_message
 
