@@ -83,8 +83,12 @@ def stale_elements(
     max_age_days: float = STALE_AFTER_DAYS,
 ) -> StaleReport:
     """Element sets whose epoch is more than ``max_age_days`` from ``start`` or ``end``."""
+    from overflight.hypothetical import is_hypothetical
+
     found = []
     for e in elsets:
+        if is_hypothetical(e):
+            continue
         age = max(abs(e.age_days(start)), abs(e.age_days(end)))
         if age > max_age_days:
             found.append(StaleElementSet(e.norad_id, e.name, e.epoch, age))
@@ -130,16 +134,22 @@ def usable_spans(
     none), and the satellites left out wholly or partly, with the reason.
 
     A window is given when its peak is within ``max_age_days`` of the element set's epoch and
-    not before 1 January of the launch year (international designator).
+    not before 1 January of the launch year (international designator). Hypothetical
+    satellites (:mod:`overflight.hypothetical`) are never refused: their elements are not an
+    observation that ages, they define the orbit.
     """
     from datetime import timedelta
 
+    from overflight.hypothetical import is_hypothetical
     from overflight.times import format_utc
 
     spans: list[tuple[datetime, datetime] | None] = []
     skipped: list[Skipped] = []
     limit = timedelta(days=max_age_days)
     for e in elsets:
+        if is_hypothetical(e):
+            spans.append((start, end))
+            continue
         lo, hi = max(start, e.epoch - limit), min(end, e.epoch + limit)
         year = launch_year(e.intl_designator)
         launch = datetime(year, 1, 1, tzinfo=UTC) if year is not None else None
