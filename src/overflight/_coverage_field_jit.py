@@ -1,0 +1,319 @@
+"""Compiled per-pair core of the field method (:mod:`overflight.coverage_field`), with numba.
+
+The same steps as the NumPy reference there (:meth:`_NumpyCore.closest`, :func:`_edge`,
+:meth:`_Margins.values` on :class:`_Track`), pair by pair in scalar code straight from the
+Hermite coefficients: the same operations in the same order (no fused multiply-adds, no fast
+math), so the results are bit-identical (tested). Imported on first use only; without numba the
+NumPy reference runs. Constants are arguments, not globals: numba's cache would freeze them.
+
+Track: ``ct`` (nodes, 14) — x, y, z of C0..C3, then the geodetic-up stretch ``k`` and its change
+over the piece — with ``t0``, ``nn``, ``first`` per segment; pairs: segment ``seg`` and the
+point's ITRS position ``p`` and geodetic up ``u`` as rows (3, N). Margin kinds: 0 elevation,
+1 off-nadir, 2 range (as :class:`_Margins`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_EL, _ON, _RNG = 0, 1, 2
+_BIG = 1.7976931348623157e308  # np.nan_to_num's stand-in for ±inf
+
+
+@njit(cache=True, error_model="numpy")
+def _piece(t0, nn, first, sg, t, fine_s):
+    """Node row and piece fraction of segment ``sg`` at ``t`` (as _Track.piece)."""
+    u = (t - t0[sg]) / fine_s
+    f = math.floor(u)
+    if f < 0.0:
+        f = 0.0
+    hi = nn[sg] - 2
+    if f > hi:
+        f = float(hi)
+    if math.isnan(f):
+        f = 0.0  # not reached (times are finite); keeps the index in bounds
+    i = int(f)
+    return first[sg] + i, u - i
+
+
+@njit(cache=True, error_model="numpy")
+def _pos(ct, j, s):
+    x = ((ct[j, 9] * s + ct[j, 6]) * s + ct[j, 3]) * s + ct[j, 0]
+    y = ((ct[j, 10] * s + ct[j, 7]) * s + ct[j, 4]) * s + ct[j, 1]
+    z = ((ct[j, 11] * s + ct[j, 8]) * s + ct[j, 5]) * s + ct[j, 2]
+    return x, y, z
+
+
+@njit(cache=True, error_model="numpy")
+def _vel(ct, j, s, fine_s):
+    vx = ((3.0 * ct[j, 9] * s + 2.0 * ct[j, 6]) * s + ct[j, 3]) / fine_s
+    vy = ((3.0 * ct[j, 10] * s + 2.0 * ct[j, 7]) * s + ct[j, 4]) / fine_s
+    vz = ((3.0 * ct[j, 11] * s + 2.0 * ct[j, 8]) * s + ct[j, 5]) / fine_s
+    return vx, vy, vz
+
+
+@njit(cache=True, error_model="numpy")
+def _acc(ct, j, s, fine_s):
+    f2 = fine_s * fine_s
+    ax = (6.0 * ct[j, 9] * s + 2.0 * ct[j, 6]) / f2
+    ay = (6.0 * ct[j, 10] * s + 2.0 * ct[j, 7]) / f2
+    az = (6.0 * ct[j, 11] * s + 2.0 * ct[j, 8]) / f2
+    return ax, ay, az
+
+
+@njit(cache=True, error_model="numpy")
+def _up(ct, j, s, x, y, z):
+    zk = z * (ct[j, 12] + ct[j, 13] * s)
+    inv = 1.0 / math.sqrt(x * x + y * y + zk * zk)
+    return x * inv, y * inv, zk * inv
+
+
+@njit(cache=True, error_model="numpy")
+def _margin(kind, x, y, z, vx, vy, vz, nx, ny, nz, px, py, pz, ux, uy, uz, sin_el, cos_on,
+            max_rng, rates):
+    """Margin ``kind``, its rate (if ``rates``, else 0) and the range (as _Margins.values)."""
+    dx, dy, dz = x - px, y - py, z - pz
+    rho = math.sqrt(dx * dx + dy * dy + dz * dz)
+    inv = 1.0 / rho
+    dv_r2 = 0.0
+    if rates:
+        dv_r2 = (dx * vx + dy * vy + dz * vz) * inv * inv
+    der = 0.0
+    if kind == _EL:
+        d_up = (dx * ux + dy * uy + dz * uz) * inv
+        m = d_up - sin_el
+        if rates:
+            der = (vx * ux + vy * uy + vz * uz) * inv - d_up * dv_r2
+    elif kind == _ON:
+        dn = (dx * nx + dy * ny + dz * nz) * inv
+        m = dn - cos_on
+        if rates:
+            rr = math.sqrt(x * x + y * y + z * z)
+            vn = vx * nx + vy * ny + vz * nz
+            dn_rate = ((dx * vx + dy * vy + dz * vz) * inv
+                       - vn * (dx * nx + dy * ny + dz * nz) * inv) / rr
+            der = dn_rate + vn * inv - dn * dv_r2
+    else:
+        m = max_rng - rho
+        if rates:
+            der = -dv_r2 * rho
+    return m, der, rho
+
+
+@njit(cache=True, error_model="numpy")
+def _eval(kind, ct, t0, nn, first, sg, t, px, py, pz, ux, uy, uz, sin_el, cos_on, max_rng,
+          fine_s, rates):
+    """Margin ``kind`` of one pair at ``t``: (margin, rate, range)."""
+    j, s = _piece(t0, nn, first, sg, t, fine_s)
+    x, y, z = _pos(ct, j, s)
+    vx = vy = vz = 0.0
+    if rates:
+        vx, vy, vz = _vel(ct, j, s, fine_s)
+    nx = ny = nz = 0.0
+    if kind == _ON:
+        nx, ny, nz = _up(ct, j, s, x, y, z)
+    return _margin(kind, x, y, z, vx, vy, vz, nx, ny, nz, px, py, pz, ux, uy, uz, sin_el,
+                   cos_on, max_rng, rates)
+
+
+@njit(cache=True, error_model="numpy")
+def closest(ct, t0, nn, first, seg, p, u, t, lo, hi, kinds, sin_el, cos_on, max_rng, fine_s,
+            steps):
+    """Closest approach of every pair by Newton steps on the range rate, from ``t`` (updated in
+    place; see _NumpyCore.closest): the last evaluated time, the margins ``kinds`` there (rows),
+    cos of the central angle, the angular rate and the last step."""
+    n = seg.size
+    t_ev = np.empty(n)
+    m0 = np.empty((kinds.size, n))
+    cos_g = np.empty(n)
+    omega = np.empty(n)
+    step = np.empty(n)
+    need_up = False
+    for k in range(kinds.size):
+        if kinds[k] == _ON:
+            need_up = True
+    for i in range(n):
+        sg = seg[i]
+        px, py, pz = p[0, i], p[1, i], p[2, i]
+        ti = t[i]
+        x = y = z = vx = vy = vz = nx = ny = nz = 0.0
+        ta = ti
+        st = np.inf
+        for _ in range(steps):
+            ta = ti
+            j, s = _piece(t0, nn, first, sg, ta, fine_s)
+            x, y, z = _pos(ct, j, s)
+            vx, vy, vz = _vel(ct, j, s, fine_s)
+            ax, ay, az = _acc(ct, j, s, fine_s)
+            dx, dy, dz = x - px, y - py, z - pz
+            vv = vx * vx + vy * vy + vz * vz
+            f1 = vv + dx * ax + dy * ay + dz * az
+            dt = -(dx * vx + dy * vy + dz * vz) / (f1 if f1 > 0 else np.nan)
+            st = abs(dt)
+            if math.isnan(dt):
+                dt = 0.0
+            elif dt == np.inf:
+                dt = _BIG
+            elif dt == -np.inf:
+                dt = -_BIG
+            ti = ta + dt
+            if ti < lo[i]:
+                ti = lo[i]
+            if ti > hi[i]:
+                ti = hi[i]
+            if st < 0.5:
+                break
+        t[i] = ti
+        t_ev[i] = ta
+        step[i] = st
+        # What the reference keeps of the last evaluation.
+        rn = math.sqrt(x * x + y * y + z * z)
+        pn = math.sqrt(px * px + py * py + pz * pz)
+        cos_g[i] = (x * px + y * py + z * pz) / (rn * pn)
+        vv = vx * vx + vy * vy + vz * vz
+        vr = (x * vx + y * vy + z * vz) / rn
+        q = vv - vr * vr
+        if q < 1e-12:
+            q = 1e-12
+        omega[i] = math.sqrt(q) / rn
+        if need_up:
+            j, s = _piece(t0, nn, first, sg, ta, fine_s)
+            nx, ny, nz = _up(ct, j, s, x, y, z)
+        for k in range(kinds.size):
+            m0[k, i] = _margin(kinds[k], x, y, z, vx, vy, vz, nx, ny, nz, px, py, pz, u[0, i],
+                               u[1, i], u[2, i], sin_el, cos_on, max_rng, False)[0]
+    return t_ev, m0, cos_g, omega, step
+
+
+@njit(cache=True, error_model="numpy")
+def margin(kind, ct, t0, nn, first, seg, p, u, idx, t, sin_el, cos_on, max_rng,
+           fine_s):
+    """Margin ``kind`` and range of pairs ``idx`` at ``t``."""
+    n = idx.size
+    m = np.empty(n)
+    rho = np.empty(n)
+    for i in range(n):
+        q = idx[i]
+        m[i], _, rho[i] = _eval(kind, ct, t0, nn, first, seg[q], t[i], p[0, q], p[1, q],
+                                p[2, q], u[0, q], u[1, q], u[2, q], sin_el, cos_on, max_rng,
+                                fine_s, False)
+    return m, rho
+
+
+_LANES = 8  # pairs iterated side by side: independent chains the CPU overlaps
+
+
+@njit(cache=True, error_model="numpy")
+def edge(kind, ct, t0, nn, first, seg, p, u, idx, t_in, t_out, guess, sin_el, cos_on,
+         max_rng, fine_s, steps, edge_tol, pos_tol, condition_s):
+    """Crossings of margin ``kind`` for pairs ``idx`` between ``t_in`` (≥ 0) and ``t_out``
+    (< 0), from ``guess`` where inside the bracket (NaN: none), as _edge: the inside end of
+    the verified bracket, flagged (no convergence, no verified bracket, or ill-conditioned)
+    and ill-conditioned."""
+    n = idx.size
+    out = np.empty(n)
+    flag = np.zeros(n, dtype=np.bool_)
+    ill = np.zeros(n, dtype=np.bool_)
+    base = sin_el if kind == _EL else cos_on
+    near = 0.7 * edge_tol
+    shift0 = 0.3 * edge_tol
+    la = np.empty(_LANES)  # bracket: margin ≥ 0 at la, < 0 at lb
+    lb = np.empty(_LANES)
+    lt = np.empty(_LANES)  # next time
+    lm = np.empty(_LANES)  # margin, rate and range at the last evaluation
+    ld = np.empty(_LANES)
+    lr = np.empty(_LANES)
+    active = np.zeros(_LANES, dtype=np.bool_)
+    done = np.zeros(_LANES, dtype=np.bool_)
+    for i0 in range(0, n, _LANES):
+        m = min(_LANES, n - i0)
+        for k in range(m):
+            a, b = t_in[i0 + k], t_out[i0 + k]
+            t = a + (b - a) * 0.5
+            g = guess[i0 + k]
+            if g > min(a, b) and g < max(a, b):
+                t = g
+            la[k], lb[k], lt[k] = a, b, t
+            active[k] = True
+            done[k] = False
+        for _ in range(steps):
+            more = False
+            for k in range(m):
+                if not active[k]:
+                    continue
+                q = idx[i0 + k]
+                t = lt[k]
+                mk, dk, rho = _eval(kind, ct, t0, nn, first, seg[q], t, p[0, q], p[1, q],
+                                    p[2, q], u[0, q], u[1, q], u[2, q], sin_el, cos_on,
+                                    max_rng, fine_s, True)
+                lm[k], ld[k], lr[k] = mk, dk, rho
+                a, b = la[k], lb[k]
+                if mk >= 0.0:
+                    a = t
+                else:
+                    b = t
+                nt = t - mk / (dk if dk != 0.0 else np.nan)
+                off = not (nt > min(a, b) and nt < max(a, b))
+                if off:
+                    nt = (a + b) / 2.0
+                moved = abs(nt - t)
+                lt[k], la[k], lb[k] = nt, a, b
+                if (moved < 5e-3 and not off) or abs(b - a) <= edge_tol:
+                    done[k] = True
+                    active[k] = False
+                else:
+                    more = True
+            if not more:
+                break
+        for k in range(m):
+            i = i0 + k
+            q = idx[i]
+            a, b, t = la[k], lb[k], lt[k]
+            fail = not done[k]
+            if not fail:
+                # Verify: probe 0.3 ms beyond ``t`` on each side not yet closer than 0.7 ms.
+                d = b - a
+                direction = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
+                fwd = direction > 0
+                shift = shift0 * direction
+                tp_in, tp_out = t - shift, t + shift
+                probe_in = abs(t - a) > near
+                probe_out = abs(b - t) > near
+                q_in = q_out = False
+                if probe_in:
+                    q_in = _eval(kind, ct, t0, nn, first, seg[q], tp_in, p[0, q], p[1, q],
+                                 p[2, q], u[0, q], u[1, q], u[2, q], sin_el, cos_on, max_rng,
+                                 fine_s, False)[0] >= 0.0
+                if probe_out:
+                    q_out = _eval(kind, ct, t0, nn, first, seg[q], tp_out, p[0, q], p[1, q],
+                                  p[2, q], u[0, q], u[1, q], u[2, q], sin_el, cos_on, max_rng,
+                                  fine_s, False)[0] >= 0.0
+                if probe_in:
+                    if q_in:
+                        a = max(a, tp_in) if fwd else min(a, tp_in)
+                    else:
+                        b = min(b, tp_in) if fwd else max(b, tp_in)
+                if probe_out:
+                    if q_out:
+                        a = max(a, tp_out) if fwd else min(a, tp_out)
+                    else:
+                        b = min(b, tp_out) if fwd else max(b, tp_out)
+            fail = fail or not (abs(b - a) <= 1.2 * edge_tol)
+            if kind == _RNG:
+                slope = abs(ld[k])
+            else:
+                w = lm[k] + base
+                trig = 1.0 - w * w
+                if trig < 1e-12:
+                    trig = 1e-12
+                slope = abs(ld[k]) * lr[k] / math.sqrt(trig)
+            if slope < 1e-12:
+                slope = 1e-12
+            badly = (not fail) and (pos_tol / slope > condition_s)
+            out[i] = a
+            flag[i] = fail or badly
+            ill[i] = badly
+    return out, flag, ill
