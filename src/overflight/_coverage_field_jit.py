@@ -3,8 +3,9 @@
 The same steps as the NumPy reference there (:meth:`_NumpyCore.closest`, :func:`_edge`,
 :meth:`_Margins.values` on :class:`_Track`), pair by pair in scalar code straight from the
 Hermite coefficients: the same operations in the same order (no fused multiply-adds, no fast
-math), so the results are bit-identical (tested). Imported on first use only; without numba the
-NumPy reference runs. Constants are arguments, not globals: numba's cache would freeze them.
+math; NumPy's error model: division by zero gives inf or NaN), so the results are bit-identical
+(tested). The GIL is released. Imported on first use only; without numba the NumPy reference
+runs. Constants are arguments, not globals: numba's cache would freeze them.
 
 Track: ``ct`` (nodes, 14) — x, y, z of C0..C3, then the geodetic-up stretch ``k`` and its change
 over the piece — with ``t0``, ``nn``, ``first`` per segment; pairs: segment ``seg`` and the
@@ -119,7 +120,7 @@ def _eval(kind, ct, t0, nn, first, sg, t, px, py, pz, ux, uy, uz, sin_el, cos_on
                    cos_on, max_rng, rates)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def closest(ct, t0, nn, first, seg, p, u, t, lo, hi, kinds, sin_el, cos_on, max_rng, fine_s,
             steps):
     """Closest approach of every pair by Newton steps on the range rate, from ``t`` (updated in
@@ -188,7 +189,7 @@ def closest(ct, t0, nn, first, seg, p, u, t, lo, hi, kinds, sin_el, cos_on, max_
     return t_ev, m0, cos_g, omega, step
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def margin(kind, ct, t0, nn, first, seg, p, u, idx, t, sin_el, cos_on, max_rng,
            fine_s):
     """Margin ``kind`` and range of pairs ``idx`` at ``t``."""
@@ -206,7 +207,7 @@ def margin(kind, ct, t0, nn, first, seg, p, u, idx, t, sin_el, cos_on, max_rng,
 _LANES = 8  # pairs iterated side by side: independent chains the CPU overlaps
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def edge(kind, ct, t0, nn, first, seg, p, u, idx, t_in, t_out, guess, sin_el, cos_on,
          max_rng, fine_s, steps, edge_tol, pos_tol, condition_s):
     """Crossings of margin ``kind`` for pairs ``idx`` between ``t_in`` (≥ 0) and ``t_out``
