@@ -146,3 +146,81 @@ def test_compiled_steps_equal_the_reference_on_random_pairs(
         for a, b in zip(got, want, strict=True):
             assert np.array_equal(a, b)
         assert (~got[1]).sum() > 100  # many crossings solved, not only failures
+
+
+def test_compiled_field_edges_equal_the_reference(catalog: list,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Anchors, their interpolation along the field and the guessed edges, on real pairs:
+    whole sets, small ones (one or two anchors), and brackets where every anchor fails."""
+    c = Constraints(min_elevation_deg=10.0, max_off_nadir_deg=40.0)
+    mg, pr = _captured(monkeypatch, catalog, c)
+    jit = cf._jit_module()
+    assert jit is not None
+    fast, ref = cf._JitCore(jit, mg, pr), cf._NumpyCore(mg, pr)
+    track = mg.track
+    assert isinstance(track, cf._Track)
+    n = len(pr)
+    lo = track.seg_t0[pr.seg]
+    hi = lo + (track.seg_n[pr.seg] - 1) * cf._FINE_S
+    t = np.clip(lo + 0.5 * (hi - lo), lo, hi)
+    t_ev, m0, cos_g, omega, _ = ref.closest(t, lo, hi, ["on", "el"])
+    w = np.flatnonzero((m0["on"] >= 0.0) & (m0["el"] >= 0.0))
+    assert w.size > 200
+    key = pr.seg[w] * 1e7 + t[w]
+    sphere = (np.clip(cos_g[w], -1.0, 1.0), omega[w], t[w])
+    rng = np.random.default_rng(3)
+    cases = [np.arange(w.size)] + [np.sort(rng.choice(w.size, k, replace=False))
+                                   for k in (1, 2, 3, 17, 40)]
+    solved = 0
+    for sel in cases:
+        for side in (lo, hi):
+            for t_in in (t_ev[w][sel], side[w][sel]):  # the second: no crossing anywhere
+                args = ("on", w[sel], t_in, side[w][sel], key[sel],
+                        tuple(x[sel] for x in sphere))
+                got = cf._field_edge(fast, *args)
+                want = cf._field_edge(ref, *args)
+                for a, b in zip(got, want, strict=True):
+                    assert np.array_equal(a, b)
+                solved += int((~got[1]).sum())
+    assert solved > w.size
+    assert n > w.size
+
+
+def test_compiled_interpolation_anchors_and_guesses_equal_numpy() -> None:
+    """The helpers of the compiled _field_edge against the NumPy expressions of the reference:
+    np.interp (ends, repeated and hit nodes, one node), the anchor pick, the guesses."""
+    jit = cf._jit_module()
+    assert jit is not None
+    rng = np.random.default_rng(11)
+    for m in (1, 2, 3, 7, 300):
+        xp = np.sort(rng.uniform(0.0, 100.0, m))
+        if m > 3:
+            xp[3] = xp[2]  # a repeated node
+        fp = rng.uniform(0.5, 1.0, m)
+        key = np.concatenate((rng.uniform(-10.0, 110.0, 2000), xp, [xp[0], xp[-1]]))
+        cos_g = rng.uniform(0.6, 1.0, key.size)
+        rest = np.sort(rng.choice(key.size, key.size // 2, replace=False))
+        want = np.clip(np.interp(key[rest], xp, fp) / cos_g[rest], -1.0, 1.0)
+        assert np.array_equal(jit.reach_ratio(rest, key, xp, fp, cos_g), want)
+    for n in (1, 2, 16, 17, 1000):
+        seg = np.sort(rng.integers(0, 5, n)).astype(np.int64)
+        idx = rng.permutation(n).astype(np.int64)
+        order = np.argsort(rng.uniform(size=n) + seg[idx] * 10.0, kind="stable")
+        sgs = seg[idx[order]]
+        pick = np.zeros(n, dtype=bool)
+        pick[::16] = True
+        pick[-1] = True
+        pick[1:] |= sgs[1:] != sgs[:-1]
+        pick[:-1] |= sgs[1:] != sgs[:-1]
+        anc, rest = jit.anchors(order, idx, seg, 16)
+        assert np.array_equal(anc, order[pick])
+        assert np.array_equal(rest, np.setdiff1d(np.arange(n), order[pick]))
+    n = 500
+    t_in, t_out, t_c = (rng.uniform(0.0, 100.0, n) for _ in range(3))
+    t_out[:5] = t_in[:5]  # no direction: sign 0
+    omega = rng.uniform(1e-3, 2e-3, n)
+    rest = np.concatenate((np.arange(5),
+                           np.sort(rng.choice(np.arange(5, n), 200, replace=False))))
+    angle = rng.uniform(0.0, 0.1, rest.size)
+    want = t_c[rest] + np.sign(t_out[rest] - t_in[rest]) * (angle / omega[rest])
+    assert np.array_equal(jit.rest_guess(rest, angle, omega, t_c, t_in, t_out), want)

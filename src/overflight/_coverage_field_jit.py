@@ -218,6 +218,17 @@ def edge(kind, ct, t0, nn, first, seg, p, u, idx, t_in, t_out, guess, sin_el, co
     out = np.empty(n)
     flag = np.zeros(n, dtype=np.bool_)
     ill = np.zeros(n, dtype=np.bool_)
+    edges_at(kind, ct, t0, nn, first, seg, p, u, idx, t_in, t_out, np.arange(n), guess, sin_el,
+             cos_on, max_rng, fine_s, steps, edge_tol, pos_tol, condition_s, out, flag, ill)
+    return out, flag, ill
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def edges_at(kind, ct, t0, nn, first, seg, p, u, idx, t_in, t_out, sel, guess, sin_el, cos_on,
+             max_rng, fine_s, steps, edge_tol, pos_tol, condition_s, out, flag, ill):
+    """:func:`edge` for the entries ``sel`` of ``idx``, ``t_in`` and ``t_out`` (``guess``
+    aligned with ``sel``), written into ``out``, ``flag`` and ``ill`` at ``sel``."""
+    n = sel.size
     base = sin_el if kind == _EL else cos_on
     near = 0.7 * edge_tol
     shift0 = 0.3 * edge_tol
@@ -232,7 +243,8 @@ def edge(kind, ct, t0, nn, first, seg, p, u, idx, t_in, t_out, guess, sin_el, co
     for i0 in range(0, n, _LANES):
         m = min(_LANES, n - i0)
         for k in range(m):
-            a, b = t_in[i0 + k], t_out[i0 + k]
+            i = sel[i0 + k]
+            a, b = t_in[i], t_out[i]
             t = a + (b - a) * 0.5
             g = guess[i0 + k]
             if g > min(a, b) and g < max(a, b):
@@ -245,7 +257,7 @@ def edge(kind, ct, t0, nn, first, seg, p, u, idx, t_in, t_out, guess, sin_el, co
             for k in range(m):
                 if not active[k]:
                     continue
-                q = idx[i0 + k]
+                q = idx[sel[i0 + k]]
                 t = lt[k]
                 mk, dk, rho = _eval(kind, ct, t0, nn, first, seg[q], t, p[0, q], p[1, q],
                                     p[2, q], u[0, q], u[1, q], u[2, q], sin_el, cos_on,
@@ -270,7 +282,7 @@ def edge(kind, ct, t0, nn, first, seg, p, u, idx, t_in, t_out, guess, sin_el, co
             if not more:
                 break
         for k in range(m):
-            i = i0 + k
+            i = sel[i0 + k]
             q = idx[i]
             a, b, t = la[k], lb[k], lt[k]
             fail = not done[k]
@@ -317,4 +329,122 @@ def edge(kind, ct, t0, nn, first, seg, p, u, idx, t_in, t_out, guess, sin_el, co
             out[i] = a
             flag[i] = fail or badly
             ill[i] = badly
-    return out, flag, ill
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def anchors(order, idx, seg, every):
+    """The pairs _field_edge solves from their bracket alone: every ``every``-th in ``order``
+    (positions sorted along the field), the last, and each segment's first and last — in that
+    order; and the other positions, ascending."""
+    n = order.size
+    pick = np.zeros(n, dtype=np.bool_)
+    for k in range(0, n, every):
+        pick[k] = True
+    pick[n - 1] = True
+    for k in range(1, n):
+        if seg[idx[order[k]]] != seg[idx[order[k - 1]]]:
+            pick[k] = True
+            pick[k - 1] = True
+    count = 0
+    for k in range(n):
+        count += pick[k]
+    anc = np.empty(count, dtype=np.int64)
+    is_anc = np.zeros(n, dtype=np.bool_)
+    c = 0
+    for k in range(n):
+        if pick[k]:
+            anc[c] = order[k]
+            is_anc[order[k]] = True
+            c += 1
+    rest = np.empty(n - count, dtype=np.int64)
+    c = 0
+    for k in range(n):
+        if not is_anc[k]:
+            rest[c] = k
+            c += 1
+    return anc, rest
+
+
+@njit(cache=True, error_model="numpy")
+def _last_at_most(x, xp, g):
+    """The last j with xp[j] ≤ x (−1 if none) in increasing ``xp``, searched from ``g``
+    outwards (neighbouring pairs have neighbouring keys), as NumPy's interp finds it."""
+    m = xp.size
+    if x < xp[0]:
+        return -1
+    if x >= xp[m - 1]:
+        return m - 1
+    g = min(max(g, 0), m - 2)
+    # Bracket xp[lo] ≤ x < xp[hi] by steps doubling from g, then bisect.
+    if xp[g] <= x:
+        lo, hi, step = g, m - 1, 1
+        while lo + step < hi and xp[lo + step] <= x:
+            lo += step
+            step *= 2
+        hi = min(lo + step, hi)
+    else:
+        lo, hi, step = 0, g, 1
+        while hi - step > lo and xp[hi - step] > x:
+            hi -= step
+            step *= 2
+        lo = max(hi - step, lo)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if xp[mid] <= x:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def reach_ratio(rest, key, xp, fp, cos_g):
+    """clip(interp(key, xp, fp) / cos_g, −1, 1) at positions ``rest``, the interpolation as
+    NumPy's ``np.interp`` computes it (``xp`` increasing)."""
+    n = rest.size
+    out = np.empty(n)
+    m = xp.size
+    j = 0
+    for i in range(n):
+        r = rest[i]
+        x = key[r]
+        if m == 1:
+            c = fp[0]
+        elif math.isnan(x):
+            c = x
+        else:
+            j = _last_at_most(x, xp, j)
+            if j == -1:
+                c = fp[0]
+            elif j >= m - 1:
+                c = fp[m - 1]
+            elif xp[j] == x:
+                c = fp[j]
+            else:
+                slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+                c = slope * (x - xp[j]) + fp[j]
+                if math.isnan(c):
+                    c = slope * (x - xp[j + 1]) + fp[j + 1]
+                    if math.isnan(c) and fp[j] == fp[j + 1]:
+                        c = fp[j]
+        v = c / cos_g[r]
+        if v < -1.0:
+            v = -1.0
+        if v > 1.0:
+            v = 1.0
+        out[i] = v
+    return out
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def rest_guess(rest, angle, omega, t_c, t_in, t_out):
+    """First guesses t_c + sign(t_out − t_in)·angle/ω at positions ``rest`` (``angle``
+    aligned with ``rest``)."""
+    n = rest.size
+    out = np.empty(n)
+    for i in range(n):
+        r = rest[i]
+        d = t_out[r] - t_in[r]
+        sign = 1.0 if d > 0 else (-1.0 if d < 0 else (0.0 if d == 0 else d))
+        out[i] = t_c[r] + sign * (angle[i] / omega[r])
+    return out

@@ -433,6 +433,38 @@ class _JitCore:
             _FINE_S, 6 * _NEWTON_STEPS, _EDGE_TOL_S, _POSITION_TOL_KM, _CONDITION_S)
         return out
 
+    def field_edge(self, kind: str, idx: I64, t_in: F64, t_out: F64, key: F64,
+                   sphere: tuple[F64, F64, F64], order: I64) -> tuple[F64, B, B]:
+        """As :func:`_field_edge` (its reference), with the anchors, the interpolation, the
+        guesses and the edges compiled; NumPy's ``arccos`` and ``cos`` as there."""
+        jit, n = self.jit, idx.size
+        idx = np.ascontiguousarray(idx)
+        t_in, t_out = np.ascontiguousarray(t_in), np.ascontiguousarray(t_out)
+        anc, rest = jit.anchors(np.ascontiguousarray(order), idx, self.pairs[0],
+                                _ANCHOR_EVERY)
+        edge = np.empty(n)
+        fail = np.empty(n, dtype=bool)
+        ill = np.empty(n, dtype=bool)
+        self._edges(kind, idx, t_in, t_out, anc, None, edge, fail, ill)
+        good = ~fail[anc]
+        if not good.any():
+            self._edges(kind, idx, t_in, t_out, np.arange(n), None, edge, fail, ill)
+            return edge, fail, ill
+        cos_g, omega, t_c = (np.ascontiguousarray(x) for x in sphere)
+        cos_reach = cos_g[anc] * np.cos(omega[anc] * np.abs(edge[anc] - t_c[anc]))
+        ratio = jit.reach_ratio(rest, np.ascontiguousarray(key), key[anc][good],
+                                cos_reach[good], cos_g)
+        guess = jit.rest_guess(rest, np.arccos(ratio), omega, t_c, t_in, t_out)
+        self._edges(kind, idx, t_in, t_out, rest, guess, edge, fail, ill)
+        return edge, fail, ill
+
+    def _edges(self, kind: str, idx: I64, t_in: F64, t_out: F64, sel: I64, guess: F64 | None,
+               edge: F64, fail: B, ill: B) -> None:
+        g = np.full(sel.size, np.nan) if guess is None else guess
+        self.jit.edges_at(_KIND_CODE[kind], *self.track, *self.pairs, idx, t_in, t_out, sel, g,
+                          *self.limits, _FINE_S, 6 * _NEWTON_STEPS, _EDGE_TOL_S,
+                          _POSITION_TOL_KM, _CONDITION_S, edge, fail, ill)
+
     def margin(self, kind: str, idx: I64, t: F64) -> tuple[F64, F64]:
         """As :meth:`_NumpyCore.margin`."""
         out: tuple[F64, F64] = self.jit.margin(
@@ -1129,6 +1161,8 @@ def _field_edge(core: _NumpyCore | _JitCore, kind: str, idx: I64, t_in: F64, t_o
         return t_in.copy(), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
     if order is None:
         order = np.argsort(key, kind="stable")
+    if isinstance(core, _JitCore):
+        return core.field_edge(kind, idx, t_in, t_out, key, sphere, order)
     sgs = core.pr.seg[idx[order]]
     pick = np.zeros(n, dtype=bool)
     pick[::_ANCHOR_EVERY] = True
