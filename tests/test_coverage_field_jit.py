@@ -93,13 +93,13 @@ def _captured(monkeypatch: pytest.MonkeyPatch, catalog: list, c: Constraints
               ) -> tuple[cf._Margins, cf._Pairs]:
     """The margins and candidate pairs of the first chunk of a real run."""
     seen: list[tuple[cf._Margins, cf._Pairs]] = []
-    solve = cf._solve
+    solve = cf._solve_edges
 
-    def spy(mg: cf._Margins, sun: Any, pr: cf._Pairs, *a: Any, **k: Any) -> Any:
+    def spy(mg: cf._Margins, pr: cf._Pairs, *a: Any) -> Any:
         seen.append((mg, pr))
-        return solve(mg, sun, pr, *a, **k)
+        return solve(mg, pr, *a)
 
-    monkeypatch.setattr(cf, "_solve", spy)
+    monkeypatch.setattr(cf, "_solve_edges", spy)
     leo = [e for e in catalog if e.apogee_alt_km < 2000.0][:6]
     points = grid(box_region(36.0, 126.0, 38.0, 128.5), 10.0).sites()
     cf.field_windows(leo, points, T0, T0 + timedelta(hours=12), c)

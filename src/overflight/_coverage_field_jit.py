@@ -240,6 +240,17 @@ def edges_at(kind, ct, t0, nn, first, seg, p, u, idx, t_in, t_out, sel, guess, s
     lr = np.empty(_LANES)
     active = np.zeros(_LANES, dtype=np.bool_)
     done = np.zeros(_LANES, dtype=np.bool_)
+    # Each step evaluates every lane (active or not, from its last piece): branch-free
+    # chains that the CPU overlaps; the brackets are then updated for the active lanes.
+    node = np.zeros(_LANES, dtype=np.int64)  # Hermite piece and fraction of each lane
+    frac = np.zeros(_LANES)
+    pt = np.ones((6, _LANES))  # each lane's point and its up
+    em = np.empty(_LANES)  # margin, rate and range of each lane this step
+    pnode = np.zeros((2, _LANES), dtype=np.int64)  # the verification probes, inside/outside
+    pfrac = np.zeros((2, _LANES))
+    pm = np.empty((2, _LANES))
+    ed = np.empty(_LANES)
+    er = np.empty(_LANES)
     for i0 in range(0, n, _LANES):
         m = min(_LANES, n - i0)
         for k in range(m):
@@ -252,17 +263,33 @@ def edges_at(kind, ct, t0, nn, first, seg, p, u, idx, t_in, t_out, sel, guess, s
             la[k], lb[k], lt[k] = a, b, t
             active[k] = True
             done[k] = False
+            q = idx[i]
+            for r in range(3):
+                pt[r, k], pt[3 + r, k] = p[r, q], u[r, q]
+        for k in range(m, _LANES):
+            active[k] = False
         for _ in range(steps):
+            for k in range(m):
+                if active[k]:
+                    node[k], frac[k] = _piece(t0, nn, first, seg[idx[sel[i0 + k]]], lt[k],
+                                              fine_s)
+            for k in range(_LANES):
+                j, s = node[k], frac[k]
+                x, y, z = _pos(ct, j, s)
+                vx, vy, vz = _vel(ct, j, s, fine_s)
+                nx = ny = nz = 0.0
+                if kind == _ON:
+                    nx, ny, nz = _up(ct, j, s, x, y, z)
+                em[k], ed[k], er[k] = _margin(kind, x, y, z, vx, vy, vz, nx, ny, nz, pt[0, k],
+                                              pt[1, k], pt[2, k], pt[3, k], pt[4, k],
+                                              pt[5, k], sin_el, cos_on, max_rng, True)
             more = False
             for k in range(m):
                 if not active[k]:
                     continue
-                q = idx[sel[i0 + k]]
                 t = lt[k]
-                mk, dk, rho = _eval(kind, ct, t0, nn, first, seg[q], t, p[0, q], p[1, q],
-                                    p[2, q], u[0, q], u[1, q], u[2, q], sin_el, cos_on,
-                                    max_rng, fine_s, True)
-                lm[k], ld[k], lr[k] = mk, dk, rho
+                mk, dk = em[k], ed[k]
+                lm[k], ld[k], lr[k] = mk, dk, er[k]
                 a, b = la[k], lb[k]
                 if mk >= 0.0:
                     a = t
@@ -281,13 +308,30 @@ def edges_at(kind, ct, t0, nn, first, seg, p, u, idx, t_in, t_out, sel, guess, s
                     more = True
             if not more:
                 break
+        # Verify: probe 0.3 ms beyond ``t`` on each side not yet closer than 0.7 ms (both
+        # probes of every lane evaluated together, then used where needed).
+        for k in range(m):
+            d = lb[k] - la[k]
+            direction = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
+            shift = shift0 * direction
+            sg = seg[idx[sel[i0 + k]]]
+            pnode[0, k], pfrac[0, k] = _piece(t0, nn, first, sg, lt[k] - shift, fine_s)
+            pnode[1, k], pfrac[1, k] = _piece(t0, nn, first, sg, lt[k] + shift, fine_s)
+        for h in range(2):
+            for k in range(_LANES):
+                j, s = pnode[h, k], pfrac[h, k]
+                x, y, z = _pos(ct, j, s)
+                nx = ny = nz = 0.0
+                if kind == _ON:
+                    nx, ny, nz = _up(ct, j, s, x, y, z)
+                pm[h, k] = _margin(kind, x, y, z, 0.0, 0.0, 0.0, nx, ny, nz, pt[0, k],
+                                   pt[1, k], pt[2, k], pt[3, k], pt[4, k], pt[5, k], sin_el,
+                                   cos_on, max_rng, False)[0]
         for k in range(m):
             i = sel[i0 + k]
-            q = idx[i]
             a, b, t = la[k], lb[k], lt[k]
             fail = not done[k]
             if not fail:
-                # Verify: probe 0.3 ms beyond ``t`` on each side not yet closer than 0.7 ms.
                 d = b - a
                 direction = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
                 fwd = direction > 0
@@ -295,22 +339,13 @@ def edges_at(kind, ct, t0, nn, first, seg, p, u, idx, t_in, t_out, sel, guess, s
                 tp_in, tp_out = t - shift, t + shift
                 probe_in = abs(t - a) > near
                 probe_out = abs(b - t) > near
-                q_in = q_out = False
                 if probe_in:
-                    q_in = _eval(kind, ct, t0, nn, first, seg[q], tp_in, p[0, q], p[1, q],
-                                 p[2, q], u[0, q], u[1, q], u[2, q], sin_el, cos_on, max_rng,
-                                 fine_s, False)[0] >= 0.0
-                if probe_out:
-                    q_out = _eval(kind, ct, t0, nn, first, seg[q], tp_out, p[0, q], p[1, q],
-                                  p[2, q], u[0, q], u[1, q], u[2, q], sin_el, cos_on, max_rng,
-                                  fine_s, False)[0] >= 0.0
-                if probe_in:
-                    if q_in:
+                    if pm[0, k] >= 0.0:
                         a = max(a, tp_in) if fwd else min(a, tp_in)
                     else:
                         b = min(b, tp_in) if fwd else max(b, tp_in)
                 if probe_out:
-                    if q_out:
+                    if pm[1, k] >= 0.0:
                         a = max(a, tp_out) if fwd else min(a, tp_out)
                     else:
                         b = min(b, tp_out) if fwd else max(b, tp_out)

@@ -66,6 +66,7 @@ _EDGE_TOL_S = 1e-3  # edges are reported inside the window, within this of the c
 _NEWTON_STEPS = 8
 _SUN_RATE_DEG_S = 0.0045  # the Sun's elevation changes by at most 361°/day (0.00418°/s)
 _CHUNK = 1 << 14
+_REDO_BATCH = 8  # chunks whose ill-conditioned edges the engine's states redo in one call
 
 
 def field_eligible(e: ElementSet) -> bool:
@@ -606,30 +607,40 @@ def field_windows(
         sun.prepare_shadow(track, seg_t, seg_r, seg_v)
         r_top = max(float(np.linalg.norm(x, axis=1).max()) for x in seg_r) + 30.0
         kinds = _kinds(c, r_top, r_site_min, float(rs.max()) + 0.5)
-        pair_seg, pair_site, guess, key = _candidates(seg_t, seg_r, seg_v, unit, r_site_min, c)
+        pair_seg, pair_site, guess, _ = _candidates(seg_t, seg_r, seg_v, unit, r_site_min, c)
         sat_of_seg = np.array(seg_sat, dtype=np.int64)
         lo_seg = np.array([t[0] for t in seg_t])
         hi_seg = np.array([t[-1] for t in seg_t])
         xyz_rows, up_rows = np.ascontiguousarray(xyz.T), np.ascontiguousarray(up.T)
         eng_margins = _Margins(_EngineTrack(elsets, start, end, sat_of_seg, lo_seg, hi_seg), c)
-        for a in range(0, pair_seg.size, _CHUNK):
-            sl = slice(a, a + _CHUNK)
-            ps, pt = pair_seg[sl], pair_site[sl]
-            pr = _Pairs(ps, xyz_rows[:, pt], up_rows[:, pt])
-            w, ta, tb, rng, inc, unsure = _solve(margins, sun, pr, guess[sl], key[sl], lo_seg,
-                                                 hi_seg, dur, c, kinds, need_peak, eng_margins)
-            seg_w, site_w = ps[w], pt[w]
-            out_sat.append(sat_of_seg[seg_w])
-            out_site.append(site_w)
-            out_a.append(ta)
-            out_b.append(tb)
-            out_rng.append(rng)
-            out_inc.append(inc)
-            fb_sat.append(sat_of_seg[ps[unsure]])
-            fb_site.append(pt[unsure])
-            # Outside its pass segment no point can be reached: the engine searches it alone.
-            fb_a.append(lo_seg[ps[unsure]])
-            fb_b.append(hi_seg[ps[unsure]])
+        chunks = [slice(a, a + _CHUNK) for a in range(0, pair_seg.size, _CHUNK)]
+        parts: list[tuple[slice, _Edges]] = []
+        for j, sl in enumerate(chunks):
+            pt = pair_site[sl]
+            pr = _Pairs(pair_seg[sl], xyz_rows[:, pt], up_rows[:, pt])
+            parts.append((sl, _solve_edges(margins, pr, guess[sl], lo_seg, hi_seg, kinds)))
+            # The engine's redo of ill-conditioned edges runs for a batch of chunks at once
+            # (its cost is mostly per call); then each chunk is finished.
+            if j + 1 < len(chunks) and len(parts) < _REDO_BATCH:
+                continue
+            _redo_on_engine(eng_margins, kinds, [p for _, p in parts])
+            for sl_p, p in parts:
+                w, ta, tb, rng, inc, unsure = _solve_finish(p, margins, sun, dur, c, need_peak)
+                ps, pt = pair_seg[sl_p], pair_site[sl_p]
+                seg_w, site_w = ps[w], pt[w]
+                out_sat.append(sat_of_seg[seg_w])
+                out_site.append(site_w)
+                out_a.append(ta)
+                out_b.append(tb)
+                out_rng.append(rng)
+                out_inc.append(inc)
+                fb_sat.append(sat_of_seg[ps[unsure]])
+                fb_site.append(pt[unsure])
+                # Outside its pass segment no point can be reached: the engine searches it
+                # alone.
+                fb_a.append(lo_seg[ps[unsure]])
+                fb_b.append(hi_seg[ps[unsure]])
+            parts = []
 
     def cat_i(parts: list[I64]) -> I64:
         return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, np.int64)
@@ -1022,8 +1033,38 @@ def _solve(
 
     ``key`` orders the pairs by segment, then cross-track angle (neighbours on the field).
     Returns the windows (pair index, start s, end s, range and incidence at closest approach)
-    and a mask over the pairs of those left to the engine.
+    and a mask over the pairs of those left to the engine. (:func:`field_windows` runs the
+    same three stages over several chunks at once.)
     """
+    part = _solve_edges(mg, pr, guess, lo_seg, hi_seg, kinds)
+    _redo_on_engine(engine, kinds, [part])
+    return _solve_finish(part, mg, sun, dur, c, need_peak)
+
+
+@dataclass
+class _Edges:
+    """A chunk of pairs after closest approach and edges on the interpolated track: the
+    pairs with a window (``w``, indices into ``pr``), its edges (s) and flags, the
+    ill-conditioned ones to solve again on the engine's states (``redo``, indices into
+    ``w``), and the pairs left to the engine so far."""
+
+    core: _NumpyCore | _JitCore
+    pr: _Pairs
+    w: I64
+    peak: F64
+    t_in: F64
+    lo: F64
+    hi: F64
+    ta: F64
+    tb: F64
+    bad: B
+    redo: I64
+    unsure: B
+
+
+def _solve_edges(mg: _Margins, pr: _Pairs, guess: F64, lo_seg: F64, hi_seg: F64,
+                 kinds: tuple[str, list[str]]) -> _Edges:
+    """Steps 1–3 of :func:`_solve`."""
     primary, others = kinds
     every = [primary, *others]
     lo, hi = lo_seg[pr.seg], hi_seg[pr.seg]
@@ -1073,14 +1114,44 @@ def _solve(
             ill[need[i]] = True
     bad = hard | ill
     # Ill-conditioned edges (slow crossings, where the engine's interpolation error could
-    # move its edge by more than a few ms) are solved again on the engine's own states: then
-    # they are the engine's crossings, whatever the conditioning.
+    # move its edge by more than a few ms) are solved again on the engine's own states
+    # (_redo_on_engine): then they are the engine's crossings, whatever the conditioning.
     redo = np.flatnonzero(ill & ~hard)
-    if redo.size and engine is not None:
-        ok, ea, eb = _engine_edges(engine, kinds, pr.take(w[redo]), w_in[redo], lo[w][redo],
-                                   hi[w][redo], ta[redo], tb[redo])
-        ta[redo[ok]], tb[redo[ok]] = ea[ok], eb[ok]
-        bad[redo[ok]] = False
+    return _Edges(core, pr, w, wpk, w_in, lo[w], hi[w], ta, tb, bad, redo, unsure)
+
+
+def _redo_on_engine(engine: _Margins | None, kinds: tuple[str, list[str]],
+                    parts: Sequence[_Edges]) -> None:
+    """The ill-conditioned edges of ``parts`` solved again on the engine's states, all in one
+    call (each pair on its own: the same result as chunk by chunk, at a fraction of the
+    per-call cost); where that succeeds, they replace the field's edges and are no longer
+    bad."""
+    todo = [p for p in parts if p.redo.size]
+    if engine is None or not todo:
+        return
+    sub = [p.pr.take(p.w[p.redo]) for p in todo]
+    pr = _Pairs(np.concatenate([x.seg for x in sub]), np.concatenate([x.p for x in sub], 1),
+                np.concatenate([x.u for x in sub], 1))
+
+    def cat(name: str) -> F64:
+        return np.concatenate([getattr(p, name)[p.redo] for p in todo])
+
+    ok, ea, eb = _engine_edges(engine, kinds, pr, cat("t_in"), cat("lo"), cat("hi"),
+                               cat("ta"), cat("tb"))
+    o = 0
+    for p in todo:
+        k = slice(o, o + p.redo.size)
+        good = p.redo[ok[k]]
+        p.ta[good], p.tb[good] = ea[k][ok[k]], eb[k][ok[k]]
+        p.bad[good] = False
+        o += p.redo.size
+
+
+def _solve_finish(part: _Edges, mg: _Margins, sun: _SunLook, dur: float, c: Constraints,
+                  need_peak: bool) -> tuple[I64, F64, F64, F64, F64, B]:
+    """The rest of :func:`_solve` after the edges (and their redo on the engine's states)."""
+    core, pr, w, wpk = part.core, part.pr, part.w, part.peak
+    ta, tb, bad, unsure = part.ta, part.tb, part.bad, part.unsure
     # Cut by the interval; windows touching its ends within 50 ms, short windows, and windows
     # near the duration limit go to the engine.
     ca, cb = np.maximum(ta, 0.0), np.minimum(tb, dur)
