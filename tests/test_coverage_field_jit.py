@@ -224,3 +224,20 @@ def test_compiled_interpolation_anchors_and_guesses_equal_numpy() -> None:
     angle = rng.uniform(0.0, 0.1, rest.size)
     want = t_c[rest] + np.sign(t_out[rest] - t_in[rest]) * (angle / omega[rest])
     assert np.array_equal(jit.rest_guess(rest, angle, omega, t_c, t_in, t_out), want)
+
+
+def test_compiled_core_loads_beside_a_script_called_coverage(tmp_path: Path) -> None:
+    """numba imports ``coverage`` if it can: a script of that name first on the path (as
+    benchmarks/coverage.py run as a script) must not stop the compiled core from loading."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "coverage.py").write_text("x = 1\n")
+    src = str(Path(cf.__file__).resolve().parents[1])
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+            "from overflight.coverage_field import _jit_module; "
+            "assert _jit_module() is not None; import coverage; assert coverage.x == 1")
+    env = {**os.environ, "PYTHONPATH": src}
+    subprocess.run([sys.executable, "-W", "error", "-c", code, str(tmp_path)], env=env,
+                   check=True, timeout=120)

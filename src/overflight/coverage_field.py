@@ -391,11 +391,35 @@ _USE_JIT = True  # the compiled core where numba is installed (tests switch it o
 
 @functools.cache
 def _jit_module() -> ModuleType | None:
-    """The compiled core, imported (and its cached machine code loaded) on first use."""
+    """The compiled core, imported (and its cached machine code loaded) on first use; None
+    (the NumPy reference runs) without numba, or with a warning if numba fails to load."""
+    import importlib.util
+    import sys
+    import warnings
+
+    # numba imports ``coverage`` (coverage.py, a package) where it can; a plain module of that
+    # name first on the path — a script called coverage.py, as benchmarks/coverage.py — breaks
+    # numba's import: hide it meanwhile.
+    hide = False
+    if "coverage" not in sys.modules:
+        try:
+            spec = importlib.util.find_spec("coverage")
+        except (ImportError, ValueError):
+            spec = None
+        hide = spec is not None and spec.submodule_search_locations is None
+    if hide:
+        sys.modules["coverage"] = None  # type: ignore[assignment]
     try:
         from overflight import _coverage_field_jit
-    except ImportError:  # no numba: the NumPy reference
+    except ImportError:  # no numba
         return None
+    except Exception as exc:  # a broken numba install: the reference still works
+        warnings.warn(f"overflight: the compiled field core did not load ({exc}); using the "
+                      "NumPy reference", RuntimeWarning, stacklevel=2)
+        return None
+    finally:
+        if hide and sys.modules.get("coverage", 0) is None:
+            del sys.modules["coverage"]
     return _coverage_field_jit
 
 
