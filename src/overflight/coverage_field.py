@@ -5,12 +5,12 @@ its own. Here, per satellite and per *pass segment* (a stretch of track during w
 satellite can reach some point of the set), every point is placed by its cross-track and
 along-track angle relative to the pass; points provably out of reach are dropped with one dot
 product each, and for the others closest approach and window edges are solved for all points at
-once (vectorised Newton steps on the interpolated track, each edge closed by a verified 2-ms
-bracket). Whatever this method cannot settle — grazing passes, short windows, a lighting change
-inside a window, windows at the interval's ends, satellites outside its premises (not low,
-near-circular orbits; SGP4 errors) — is handed back as (satellite, point) pairs for the
-per-point engine. Method, no-miss argument and limits: ``docs/coverage.md``, "Grid-aware
-coverage".
+once (Newton steps on the interpolated track, each edge closed by a verified 2-ms bracket;
+compiled per pair with numba where installed, else the NumPy reference here, bit-identical).
+Whatever this method cannot settle — grazing passes, short windows, a lighting change inside a
+window, windows at the interval's ends, satellites outside its premises (not low, near-circular
+orbits; SGP4 errors) — is handed back as (satellite, point) pairs for the per-point engine.
+Method, no-miss argument and limits: ``docs/coverage.md``, "Grid-aware coverage".
 """
 
 from __future__ import annotations
