@@ -5,20 +5,23 @@ its own. Here, per satellite and per *pass segment* (a stretch of track during w
 satellite can reach some point of the set), every point is placed by its cross-track and
 along-track angle relative to the pass; points provably out of reach are dropped with one dot
 product each, and for the others closest approach and window edges are solved for all points at
-once (vectorised Newton steps on the interpolated track, each edge closed by a verified 2-ms
-bracket). Whatever this method cannot settle — grazing passes it cannot prove out of reach, short
-windows, a lighting change inside a window, windows at the interval's ends, satellites outside
-its premises (not low, near-circular orbits; SGP4 errors) — is handed back as (satellite,
-point) pairs for the per-point engine. Method, no-miss argument and limits:
-``docs/coverage.md``, "Grid-aware coverage".
+once (Newton steps on the interpolated track, each edge closed by a verified 2-ms bracket;
+compiled per pair with numba where installed, else the NumPy reference here, bit-identical).
+Whatever this method cannot settle — grazing passes it cannot prove out of reach, short windows,
+a lighting change inside a window, windows at the interval's ends, satellites outside its
+premises (not low, near-circular orbits; SGP4 errors) — is handed back as (satellite, point)
+pairs for the per-point engine. Method, no-miss argument and limits: ``docs/coverage.md``,
+"Grid-aware coverage".
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -64,6 +67,7 @@ _EDGE_TOL_S = 1e-3  # edges are reported inside the window, within this of the c
 _NEWTON_STEPS = 8
 _SUN_RATE_DEG_S = 0.0045  # the Sun's elevation changes by at most 361°/day (0.00418°/s)
 _CHUNK = 1 << 14
+_REDO_BATCH = 8  # chunks whose ill-conditioned edges the engine's states redo in one call
 
 
 def field_eligible(e: ElementSet) -> bool:
@@ -156,6 +160,7 @@ class _Track:
         self.coef = np.ascontiguousarray(np.concatenate(
             (p, m, 3.0 * (p1 - p) - 2.0 * m - m1, 2.0 * (p - p1) + m + m1, k[:, None],
              (k1 - k)[:, None]), axis=1).T)
+        self.nodes = np.ascontiguousarray(self.coef.T)  # (nodes, 14): the compiled core's
 
     def piece(self, seg: I64, t: F64, rows: int = 14) -> tuple[F64, F64]:
         """The first ``rows`` coefficient rows ``(rows, N)`` of the pieces holding ``t``, and
@@ -319,6 +324,190 @@ class _Margins:
 
 
 # --------------------------------------------------------------------------------------------
+# The per-pair steps: NumPy (the reference) or compiled (numba), behind the same names
+
+
+class _NumpyCore:
+    """The per-pair steps of :func:`_solve` on the pairs ``pr``, in NumPy over all pairs at
+    once: the reference (``_coverage_field_jit`` runs the same steps compiled, pair by pair).
+    Pairs are named by their index ``idx`` in ``pr``."""
+
+    def __init__(self, mg: _Margins, pr: _Pairs) -> None:
+        self.mg, self.pr = mg, pr
+
+    def closest(self, t: F64, lo: F64, hi: F64, every: list[str]
+                ) -> tuple[F64, dict[str, F64], F64, F64, F64]:
+        """Newton steps on the range rate d·v (derivative v·v + d·a) from ``t`` (s, updated
+        in place, clipped to [lo, hi]): the last time evaluated, the margins ``every`` there,
+        the cosine of the central angle and the angular rate (rad/s) of the satellite's
+        direction seen from the point there, and the last step (s)."""
+        mg, pr = self.mg, self.pr
+        n = len(pr)
+        t_ev = t.copy()
+        m0 = {k: np.empty(n) for k in every}
+        cos_g = np.empty(n)
+        omega = np.empty(n)
+        step = np.full(n, np.inf)
+        act = np.arange(n)
+        on = "on" in every
+        for _ in range(_NEWTON_STEPS):
+            sub = pr if act.size == n else pr.take(act)
+            ta = t[act]
+            st = mg.track.state(sub.seg, ta, 2, up=on)
+            for k, v in mg.values(sub, ta, every, state=st)[0].items():
+                m0[k][act] = v
+            t_ev[act] = ta
+            x, y, z = st[0], st[1], st[2]
+            vx, vy, vz = st[3], st[4], st[5]
+            dx, dy, dz = x - sub.p[0], y - sub.p[1], z - sub.p[2]
+            rn = np.sqrt(x * x + y * y + z * z)
+            pn = np.sqrt(sub.p[0] * sub.p[0] + sub.p[1] * sub.p[1] + sub.p[2] * sub.p[2])
+            cos_g[act] = (x * sub.p[0] + y * sub.p[1] + z * sub.p[2]) / (rn * pn)
+            vv = vx * vx + vy * vy + vz * vz
+            vr = (x * vx + y * vy + z * vz) / rn
+            omega[act] = np.sqrt(np.maximum(vv - vr * vr, 1e-12)) / rn
+            f1 = vv + dx * st[6] + dy * st[7] + dz * st[8]
+            dt = -(dx * vx + dy * vy + dz * vz) / np.where(f1 > 0, f1, np.nan)
+            step[act] = np.abs(dt)
+            t[act] = np.clip(ta + np.nan_to_num(dt, nan=0.0), lo[act], hi[act])
+            act = act[~(step[act] < 0.5)]
+            if act.size == 0:
+                break
+        return t_ev, m0, cos_g, omega, step
+
+    def edge(self, kind: str, idx: I64, t_in: F64, t_out: F64, guess: F64 | None
+             ) -> tuple[F64, B, B]:
+        """:func:`_edge` for pairs ``idx``."""
+        return _edge(self.mg, kind, self.pr.take(idx), t_in, t_out, guess)
+
+    def margin(self, kind: str, idx: I64, t: F64) -> tuple[F64, F64]:
+        """Margin ``kind`` and range (km) of pairs ``idx`` at ``t``."""
+        m, _, rho = self.mg.values(self.pr.take(idx), t, [kind])
+        return m[kind], rho
+
+
+_KIND_CODE = {"el": 0, "on": 1, "rng": 2}
+_USE_JIT = True  # the compiled core where numba is installed (tests switch it off)
+
+
+@functools.cache
+def _jit_module() -> ModuleType | None:
+    """The compiled core, imported (and its cached machine code loaded) on first use; None
+    (the NumPy reference runs) without numba, or with a warning if numba fails to load."""
+    import importlib.util
+    import sys
+    import warnings
+
+    # numba imports ``coverage`` (coverage.py, a package) where it can; a plain module of that
+    # name first on the path — a script called coverage.py, as benchmarks/coverage.py — breaks
+    # numba's import: hide it meanwhile.
+    hide = False
+    if "coverage" not in sys.modules:
+        try:
+            spec = importlib.util.find_spec("coverage")
+        except (ImportError, ValueError):
+            spec = None
+        hide = spec is not None and spec.submodule_search_locations is None
+    if hide:
+        sys.modules["coverage"] = None  # type: ignore[assignment]
+    try:
+        from overflight import _coverage_field_jit
+    except ImportError:  # no numba
+        return None
+    except Exception as exc:  # a broken numba install: the reference still works
+        warnings.warn(f"overflight: the compiled field core did not load ({exc}); using the "
+                      "NumPy reference", RuntimeWarning, stacklevel=2)
+        return None
+    finally:
+        if hide and sys.modules.get("coverage", 0) is None:
+            del sys.modules["coverage"]
+    return _coverage_field_jit
+
+
+class _JitCore:
+    """:class:`_NumpyCore`'s steps compiled (``_coverage_field_jit``): the same operations in
+    the same order per pair, bit-identical results, no temporaries."""
+
+    def __init__(self, jit: ModuleType, mg: _Margins, pr: _Pairs) -> None:
+        assert isinstance(mg.track, _Track)
+        tr = mg.track
+        self.jit, self.mg, self.pr = jit, mg, pr
+        self.track = (tr.nodes, tr.seg_t0, tr.seg_n, tr.seg_first)
+        self.pairs = (np.ascontiguousarray(pr.seg), np.ascontiguousarray(pr.p),
+                      np.ascontiguousarray(pr.u))
+        self.limits = (mg.sin_el, mg.cos_on if mg.cos_on is not None else 0.0,
+                       float(mg.max_rng) if mg.max_rng is not None else 0.0)
+
+    def closest(self, t: F64, lo: F64, hi: F64, every: list[str]
+                ) -> tuple[F64, dict[str, F64], F64, F64, F64]:
+        """As :meth:`_NumpyCore.closest`."""
+        kinds = np.array([_KIND_CODE[k] for k in every], dtype=np.int64)
+        out = self.jit.closest(*self.track, *self.pairs, t, np.ascontiguousarray(lo),
+                               np.ascontiguousarray(hi), kinds, *self.limits, _FINE_S,
+                               _NEWTON_STEPS)
+        t_ev: F64 = out[0]
+        m0: F64 = out[1]
+        return t_ev, {k: m0[i] for i, k in enumerate(every)}, out[2], out[3], out[4]
+
+    def edge(self, kind: str, idx: I64, t_in: F64, t_out: F64, guess: F64 | None
+             ) -> tuple[F64, B, B]:
+        """As :meth:`_NumpyCore.edge`."""
+        g = np.full(idx.size, np.nan) if guess is None else np.ascontiguousarray(guess)
+        out: tuple[F64, B, B] = self.jit.edge(
+            _KIND_CODE[kind], *self.track, *self.pairs, np.ascontiguousarray(idx),
+            np.ascontiguousarray(t_in), np.ascontiguousarray(t_out), g, *self.limits,
+            _FINE_S, 6 * _NEWTON_STEPS, _EDGE_TOL_S, _POSITION_TOL_KM, _CONDITION_S)
+        return out
+
+    def field_edge(self, kind: str, idx: I64, t_in: F64, t_out: F64, key: F64,
+                   sphere: tuple[F64, F64, F64], order: I64) -> tuple[F64, B, B]:
+        """As :func:`_field_edge` (its reference), with the anchors, the interpolation, the
+        guesses and the edges compiled; NumPy's ``arccos`` and ``cos`` as there."""
+        jit, n = self.jit, idx.size
+        idx = np.ascontiguousarray(idx)
+        t_in, t_out = np.ascontiguousarray(t_in), np.ascontiguousarray(t_out)
+        anc, rest = jit.anchors(np.ascontiguousarray(order), idx, self.pairs[0],
+                                _ANCHOR_EVERY)
+        edge = np.empty(n)
+        fail = np.empty(n, dtype=bool)
+        ill = np.empty(n, dtype=bool)
+        self._edges(kind, idx, t_in, t_out, anc, None, edge, fail, ill)
+        good = ~fail[anc]
+        if not good.any():
+            self._edges(kind, idx, t_in, t_out, np.arange(n), None, edge, fail, ill)
+            return edge, fail, ill
+        cos_g, omega, t_c = (np.ascontiguousarray(x) for x in sphere)
+        cos_reach = cos_g[anc] * np.cos(omega[anc] * np.abs(edge[anc] - t_c[anc]))
+        ratio = jit.reach_ratio(rest, np.ascontiguousarray(key), key[anc][good],
+                                cos_reach[good], cos_g)
+        guess = jit.rest_guess(rest, np.arccos(ratio), omega, t_c, t_in, t_out)
+        self._edges(kind, idx, t_in, t_out, rest, guess, edge, fail, ill)
+        return edge, fail, ill
+
+    def _edges(self, kind: str, idx: I64, t_in: F64, t_out: F64, sel: I64, guess: F64 | None,
+               edge: F64, fail: B, ill: B) -> None:
+        g = np.full(sel.size, np.nan) if guess is None else guess
+        self.jit.edges_at(_KIND_CODE[kind], *self.track, *self.pairs, idx, t_in, t_out, sel, g,
+                          *self.limits, _FINE_S, 6 * _NEWTON_STEPS, _EDGE_TOL_S,
+                          _POSITION_TOL_KM, _CONDITION_S, edge, fail, ill)
+
+    def margin(self, kind: str, idx: I64, t: F64) -> tuple[F64, F64]:
+        """As :meth:`_NumpyCore.margin`."""
+        out: tuple[F64, F64] = self.jit.margin(
+            _KIND_CODE[kind], *self.track, *self.pairs, np.ascontiguousarray(idx),
+            np.ascontiguousarray(t), *self.limits, _FINE_S)
+        return out
+
+
+def _core(mg: _Margins, pr: _Pairs) -> _NumpyCore | _JitCore:
+    """The compiled core on the interpolated track where available, else the reference."""
+    jit = _jit_module() if _USE_JIT else None
+    if jit is not None and isinstance(mg.track, _Track):
+        return _JitCore(jit, mg, pr)
+    return _NumpyCore(mg, pr)
+
+
+# --------------------------------------------------------------------------------------------
 # Driver
 
 
@@ -443,7 +632,7 @@ def field_windows(
         sun.prepare_shadow(track, seg_t, seg_r, seg_v)
         r_top = max(float(np.linalg.norm(x, axis=1).max()) for x in seg_r) + 30.0
         kinds = _kinds(c, r_top, r_site_min, float(rs.max()) + 0.5)
-        pair_seg, pair_site, guess, key = _candidates(seg_t, seg_r, seg_v, unit, r_site_min, c)
+        pair_seg, pair_site, guess, _ = _candidates(seg_t, seg_r, seg_v, unit, r_site_min, c)
         sat_of_seg = np.array(seg_sat, dtype=np.int64)
         lo_seg = np.array([t[0] for t in seg_t])
         hi_seg = np.array([t[-1] for t in seg_t])
@@ -452,20 +641,31 @@ def field_windows(
         seg_vmax = np.array([float(np.linalg.norm(x, axis=1).max()) for x in seg_v])
         seg_rmin = np.array([float(np.linalg.norm(x, axis=1).min()) for x in seg_r])
         unsure_at: list[I64] = [np.empty(0, np.int64)]
-        for a in range(0, pair_seg.size, _CHUNK):
-            sl = slice(a, a + _CHUNK)
-            ps, pt = pair_seg[sl], pair_site[sl]
-            pr = _Pairs(ps, xyz_rows[:, pt], up_rows[:, pt])
-            w, ta, tb, rng, inc, unsure = _solve(margins, sun, pr, guess[sl], key[sl], lo_seg,
-                                                 hi_seg, dur, c, kinds, need_peak, eng_margins)
-            seg_w, site_w = ps[w], pt[w]
-            out_sat.append(sat_of_seg[seg_w])
-            out_site.append(site_w)
-            out_a.append(ta)
-            out_b.append(tb)
-            out_rng.append(rng)
-            out_inc.append(inc)
-            unsure_at.append(a + np.flatnonzero(unsure))
+        chunks = [slice(a, a + _CHUNK) for a in range(0, pair_seg.size, _CHUNK)]
+        parts: list[tuple[slice, _Edges]] = []
+        for j, sl in enumerate(chunks):
+            pt = pair_site[sl]
+            # np.take: C-ordered rows (fancy indexing here gives F order), and faster.
+            pr = _Pairs(pair_seg[sl], np.take(xyz_rows, pt, axis=1),
+                        np.take(up_rows, pt, axis=1))
+            parts.append((sl, _solve_edges(margins, pr, guess[sl], lo_seg, hi_seg, kinds)))
+            # The engine's redo of ill-conditioned edges runs for a batch of chunks at once
+            # (its cost is mostly per call); then each chunk is finished.
+            if j + 1 < len(chunks) and len(parts) < _REDO_BATCH:
+                continue
+            _redo_on_engine(eng_margins, kinds, [p for _, p in parts])
+            for sl_p, p in parts:
+                w, ta, tb, rng, inc, unsure = _solve_finish(p, margins, sun, dur, c, need_peak)
+                ps, pt = pair_seg[sl_p], pair_site[sl_p]
+                seg_w, site_w = ps[w], pt[w]
+                out_sat.append(sat_of_seg[seg_w])
+                out_site.append(site_w)
+                out_a.append(ta)
+                out_b.append(tb)
+                out_rng.append(rng)
+                out_inc.append(inc)
+                unsure_at.append(int(sl_p.start or 0) + np.flatnonzero(unsure))
+            parts = []
         # Unsure pairs (mostly grazing passes) proven out of reach throughout their segment,
         # on our track and the engine's, need no engine search: it would find nothing there.
         u = np.concatenate(unsure_at)
@@ -999,48 +1199,50 @@ def _solve(
 
     ``key`` orders the pairs by segment, then cross-track angle (neighbours on the field).
     Returns the windows (pair index, start s, end s, range and incidence at closest approach)
-    and a mask over the pairs of those left to the engine.
+    and a mask over the pairs of those left to the engine. (:func:`field_windows` runs the
+    same three stages over several chunks at once.)
     """
+    part = _solve_edges(mg, pr, guess, lo_seg, hi_seg, kinds)
+    _redo_on_engine(engine, kinds, [part])
+    return _solve_finish(part, mg, sun, dur, c, need_peak)
+
+
+@dataclass
+class _Edges:
+    """A chunk of pairs after closest approach and edges on the interpolated track: the
+    pairs with a window (``w``, indices into ``pr``), its edges (s) and flags, the
+    ill-conditioned ones to solve again on the engine's states (``redo``, indices into
+    ``w``), and the pairs left to the engine so far."""
+
+    core: _NumpyCore | _JitCore
+    pr: _Pairs
+    w: I64
+    peak: F64
+    t_in: F64
+    lo: F64
+    hi: F64
+    ta: F64
+    tb: F64
+    bad: B
+    redo: I64
+    unsure: B
+
+
+def _solve_edges(mg: _Margins, pr: _Pairs, guess: F64, lo_seg: F64, hi_seg: F64,
+                 kinds: tuple[str, list[str]]) -> _Edges:
+    """Steps 1–3 of :func:`_solve`."""
     primary, others = kinds
     every = [primary, *others]
-    n = len(pr)
     lo, hi = lo_seg[pr.seg], hi_seg[pr.seg]
+    core = _core(mg, pr)
     # 1. Closest approach: Newton on the range rate d·v (derivative v·v + d·a); after a step
     # of s seconds the error is ~s²/1000 s. It only has to be near the maxima of the margins
-    # (1 ms moves them by ~1e-10): a time where every margin is ≥ 0 proves a window.
-    t = np.clip(guess, lo, hi)
-    t_ev = t.copy()  # the last time evaluated: its margins decide, and it is inside if any
-    m0 = {k: np.empty(n) for k in every}
+    # (1 ms moves them by ~1e-10): a time where every margin is ≥ 0 proves a window. The last
+    # time evaluated (t_ev) decides: its margins, and it is inside if any window is.
     # The pass seen from each point, as on a sphere: least central angle γ* and the angular
     # rate ω of the satellite's direction; crossings follow cos γ = cos γ*·cos(ω·Δt).
-    cos_g = np.empty(n)
-    omega = np.empty(n)
-    step = np.full(n, np.inf)
-    act = np.arange(n)
-    on = "on" in every
-    for _ in range(_NEWTON_STEPS):
-        sub = pr if act.size == n else pr.take(act)
-        ta = t[act]
-        st = mg.track.state(sub.seg, ta, 2, up=on)
-        for k, v in mg.values(sub, ta, every, state=st)[0].items():
-            m0[k][act] = v
-        t_ev[act] = ta
-        x, y, z = st[0], st[1], st[2]
-        vx, vy, vz = st[3], st[4], st[5]
-        dx, dy, dz = x - sub.p[0], y - sub.p[1], z - sub.p[2]
-        rn = np.sqrt(x * x + y * y + z * z)
-        pn = np.sqrt(sub.p[0] * sub.p[0] + sub.p[1] * sub.p[1] + sub.p[2] * sub.p[2])
-        cos_g[act] = (x * sub.p[0] + y * sub.p[1] + z * sub.p[2]) / (rn * pn)
-        vv = vx * vx + vy * vy + vz * vz
-        vr = (x * vx + y * vy + z * vz) / rn
-        omega[act] = np.sqrt(np.maximum(vv - vr * vr, 1e-12)) / rn
-        f1 = vv + dx * st[6] + dy * st[7] + dz * st[8]
-        dt = -(dx * vx + dy * vy + dz * vz) / np.where(f1 > 0, f1, np.nan)
-        step[act] = np.abs(dt)
-        t[act] = np.clip(ta + np.nan_to_num(dt, nan=0.0), lo[act], hi[act])
-        act = act[~(step[act] < 0.5)]
-        if act.size == 0:
-            break
+    t = np.clip(guess, lo, hi)
+    t_ev, m0, cos_g, omega, step = core.closest(t, lo, hi, every)
     # Converged: the last evaluated time is within 0.5 s of closest approach, and each margin
     # peaks within ~1 s of it; with |m''| ≲ (v/ρ)² ≈ 2.3e-4/s² that leaves each margin within
     # 2.5e-4 of its maximum, a quarter of the grazing band below.
@@ -1058,34 +1260,64 @@ def _solve(
     # 2. Crossings of the reach-defining margin: negative at the segment ends, where the
     # satellite is out of reach of every point by construction (verified with the crossing).
     w = np.flatnonzero(has)
-    pw = pr.take(w)
     wpk, wkey, w_in = peak[w], key[w], t_ev[w]
     sphere = (np.clip(cos_g[w], -1.0, 1.0), omega[w], wpk)
-    ta, fa, ia = _field_edge(mg, primary, pw, w_in, lo[w], wkey, sphere)
-    tb, fb, ib = _field_edge(mg, primary, pw, w_in, hi[w], wkey, sphere)
+    order = np.argsort(wkey, kind="stable")
+    ta, fa, ia = _field_edge(core, primary, w, w_in, lo[w], wkey, sphere, order)
+    tb, fb, ib = _field_edge(core, primary, w, w_in, hi[w], wkey, sphere, order)
     hard = (fa & ~ia) | (fb & ~ib)
     ill = ia | ib
     # 3. Other margins, where negative at those crossings: their own crossing lies between the
     # peak (≥ 0) and there (unimodal margins).
     for k in others:
-        m = mg.values(pw.twice(), np.concatenate((ta, tb)), [k])[0][k]
+        m = core.margin(k, np.concatenate((w, w)), np.concatenate((ta, tb)))[0]
         for half, edge in ((m[:w.size], ta), (m[w.size:], tb)):
             need = np.flatnonzero(half < 0.0)
-            e, f, i = _field_edge(mg, k, pw.take(need), w_in[need], edge[need], wkey[need],
+            e, f, i = _field_edge(core, k, w[need], w_in[need], edge[need], wkey[need],
                                   (sphere[0][need], sphere[1][need], wpk[need]))
             edge[need] = e
             hard[need[f & ~i]] = True
             ill[need[i]] = True
     bad = hard | ill
     # Ill-conditioned edges (slow crossings, where the engine's interpolation error could
-    # move its edge by more than a few ms) are solved again on the engine's own states: then
-    # they are the engine's crossings, whatever the conditioning.
+    # move its edge by more than a few ms) are solved again on the engine's own states
+    # (_redo_on_engine): then they are the engine's crossings, whatever the conditioning.
     redo = np.flatnonzero(ill & ~hard)
-    if redo.size and engine is not None:
-        ok, ea, eb = _engine_edges(engine, kinds, pw.take(redo), w_in[redo], lo[w][redo],
-                                   hi[w][redo], ta[redo], tb[redo])
-        ta[redo[ok]], tb[redo[ok]] = ea[ok], eb[ok]
-        bad[redo[ok]] = False
+    return _Edges(core, pr, w, wpk, w_in, lo[w], hi[w], ta, tb, bad, redo, unsure)
+
+
+def _redo_on_engine(engine: _Margins | None, kinds: tuple[str, list[str]],
+                    parts: Sequence[_Edges]) -> None:
+    """The ill-conditioned edges of ``parts`` solved again on the engine's states, all in one
+    call (each pair on its own: the same result as chunk by chunk, at a fraction of the
+    per-call cost); where that succeeds, they replace the field's edges and are no longer
+    bad."""
+    todo = [p for p in parts if p.redo.size]
+    if engine is None or not todo:
+        return
+    sub = [p.pr.take(p.w[p.redo]) for p in todo]
+    pr = _Pairs(np.concatenate([x.seg for x in sub]), np.concatenate([x.p for x in sub], 1),
+                np.concatenate([x.u for x in sub], 1))
+
+    def cat(name: str) -> F64:
+        return np.concatenate([getattr(p, name)[p.redo] for p in todo])
+
+    ok, ea, eb = _engine_edges(engine, kinds, pr, cat("t_in"), cat("lo"), cat("hi"),
+                               cat("ta"), cat("tb"))
+    o = 0
+    for p in todo:
+        k = slice(o, o + p.redo.size)
+        good = p.redo[ok[k]]
+        p.ta[good], p.tb[good] = ea[k][ok[k]], eb[k][ok[k]]
+        p.bad[good] = False
+        o += p.redo.size
+
+
+def _solve_finish(part: _Edges, mg: _Margins, sun: _SunLook, dur: float, c: Constraints,
+                  need_peak: bool) -> tuple[I64, F64, F64, F64, F64, B]:
+    """The rest of :func:`_solve` after the edges (and their redo on the engine's states)."""
+    core, pr, w, wpk = part.core, part.pr, part.w, part.peak
+    ta, tb, bad, unsure = part.ta, part.tb, part.bad, part.unsure
     # Cut by the interval; windows touching its ends within 50 ms, short windows, and windows
     # near the duration limit go to the engine.
     ca, cb = np.maximum(ta, 0.0), np.minimum(tb, dur)
@@ -1093,7 +1325,7 @@ def _solve(
         np.abs(tb) < 0.05)
     inside = cb > ca
     bad |= inside & ((tb - ta) < _SHORT_S)
-    ca, cb, lit_ok, lit_unsure = sun.classify(mg, pw, ca, cb)
+    ca, cb, lit_ok, lit_unsure = sun.classify(mg, pr.take(w) if sun.active else pr, ca, cb)
     bad |= inside & lit_unsure
     bad |= inside & (np.abs((cb - ca) - c.min_duration_s) < 0.05) & (c.min_duration_s > 0)
     keep = inside & ~bad & lit_ok & ((cb - ca) >= c.min_duration_s)
@@ -1103,8 +1335,8 @@ def _solve(
         nan = np.full(kk.size, np.nan)
         return w[kk], ca[kk], cb[kk], nan, nan, unsure
     pk = np.clip(wpk[kk], ca[kk], cb[kk])
-    m_pk, _, rho = mg.values(pw.take(kk), pk, ["el"])
-    el = np.arcsin(np.clip(m_pk["el"] + mg.sin_el, -1.0, 1.0))
+    m_el, rho = core.margin("el", w[kk], pk)
+    el = np.arcsin(np.clip(m_el + mg.sin_el, -1.0, 1.0))
     return w[kk], ca[kk], cb[kk], rho, 90.0 - np.degrees(el), unsure
 
 
@@ -1153,44 +1385,48 @@ def _engine_edges(mg: _Margins, kinds: tuple[str, list[str]], pr: _Pairs, t_in: 
 _ANCHOR_EVERY = 16
 
 
-def _field_edge(mg: _Margins, kind: str, pr: _Pairs, t_in: F64, t_out: F64, key: F64,
-                sphere: tuple[F64, F64, F64]) -> tuple[F64, B, B]:
+def _field_edge(core: _NumpyCore | _JitCore, kind: str, idx: I64, t_in: F64, t_out: F64,
+                key: F64, sphere: tuple[F64, F64, F64], order: I64 | None = None
+                ) -> tuple[F64, B, B]:
     """Crossings of margin ``kind`` between ``t_in`` (≥ 0) and ``t_out`` (< 0) for pairs
-    ordered on the field by ``key``: every 16th pair (and each segment's first and last) is
-    solved from the bracket alone; the others start from their neighbours' offset from
-    ``t_in``, interpolated in cross-track angle — a guess only: every crossing is verified."""
-    n = len(pr)
+    ``idx`` of ``core`` ordered on the field by ``key`` (``order``: its stable argsort, if
+    known): every 16th pair (and each segment's first and last) is solved from the bracket
+    alone; the others start from their neighbours' offset from ``t_in``, interpolated in
+    cross-track angle — a guess only: every crossing is verified."""
+    n = idx.size
     if n == 0:
         return t_in.copy(), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
-    sgs = pr.seg[order]
+    if order is None:
+        order = np.argsort(key, kind="stable")
+    if isinstance(core, _JitCore):
+        return core.field_edge(kind, idx, t_in, t_out, key, sphere, order)
+    sgs = core.pr.seg[idx[order]]
     pick = np.zeros(n, dtype=bool)
     pick[::_ANCHOR_EVERY] = True
     pick[-1] = True
     pick[1:] |= sgs[1:] != sgs[:-1]
     pick[:-1] |= sgs[1:] != sgs[:-1]
     anc = order[pick]
-    e_anc, f_anc, i_anc = _edge(mg, kind, pr.take(anc), t_in[anc], t_out[anc], None)
+    e_anc, f_anc, i_anc = core.edge(kind, idx[anc], t_in[anc], t_out[anc], None)
     good = ~f_anc
     if not good.any():
-        return _edge(mg, kind, pr, t_in, t_out, None)
+        return core.edge(kind, idx, t_in, t_out, None)
     # The anchors' effective reach (central angle at the crossing, spherical model) changes
     # slowly along the track: interpolate it, and turn it into each pair's time offset.
     cos_g, omega, t_c = sphere
     cos_reach = cos_g[anc] * np.cos(omega[anc] * np.abs(e_anc - t_c[anc]))
-    c_r = np.interp(key, ks[pick][good], cos_reach[good])
-    offset = np.arccos(np.clip(c_r / cos_g, -1.0, 1.0)) / omega
     rest = np.ones(n, dtype=bool)
     rest[anc] = False
-    rest_i = np.flatnonzero(rest)
-    edge = t_in.copy()
-    fail = np.zeros(n, dtype=bool)
-    ill = np.zeros(n, dtype=bool)
+    r = np.flatnonzero(rest)
+    c_r = np.interp(key[r], key[anc][good], cos_reach[good])
+    offset = np.arccos(np.clip(c_r / cos_g[r], -1.0, 1.0)) / omega[r]
+    t_in_r, t_out_r = t_in[r], t_out[r]
+    guess = t_c[r] + np.sign(t_out_r - t_in_r) * offset
+    edge = np.empty(n)
+    fail = np.empty(n, dtype=bool)
+    ill = np.empty(n, dtype=bool)
     edge[anc], fail[anc], ill[anc] = e_anc, f_anc, i_anc
-    guess = t_c[rest_i] + np.sign(t_out[rest_i] - t_in[rest_i]) * offset[rest_i]
-    edge[rest_i], fail[rest_i], ill[rest_i] = _edge(mg, kind, pr.take(rest_i), t_in[rest_i],
-                                                    t_out[rest_i], guess)
+    edge[r], fail[r], ill[r] = core.edge(kind, idx[r], t_in_r, t_out_r, guess)
     return edge, fail, ill
 
 
