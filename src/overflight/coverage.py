@@ -529,32 +529,21 @@ def _table_windows(table: WindowTable) -> _Windows:
 def _field_shard(elsets: Sequence[ElementSet], sites: Sequence[Site], start: datetime,
                  end: datetime, c: Constraints, stats: dict[str, Any], need_peak: bool
                  ) -> tuple[_Windows, npt.NDArray[np.bool_]]:
-    """Field-method windows, with the per-point engine for what the field method leaves:
-    satellites outside its premises (all points) and unsure (satellite, point) pairs."""
+    """Field-method windows (the unsure pairs already searched by the engine inside their
+    pass segments), with the per-point engine for satellites outside its premises."""
     from overflight.coverage_field import field_windows
 
     fw = field_windows(elsets, sites, start, end, c, need_peak=need_peak)
     parts: list[_Windows] = [(fw.site, fw.sat, fw.start_ns, fw.end_ns, fw.peak_range_km,
                               fw.peak_incidence_deg)]
-    jobs: list[tuple[I64, I64]] = []
-    if fw.engine_sats.size:
-        jobs.append((fw.engine_sats, np.arange(len(sites), dtype=np.int64)))
-    jobs += _fallback_jobs(fw.fallback_sat, fw.fallback_site, (end - start).total_seconds())
-    n = max(len(sites), 1)
-    wanted = fw.fallback_sat * n + fw.fallback_site
     errors: dict[int, int] = {}
-    for k, (sat_idx, site_idx) in enumerate(jobs):
+    if fw.engine_sats.size:
+        # Satellites outside the field method's premises: the engine over every point.
         st: dict[str, Any] = {}
         site, sat, a, b, rng, inc = _engine_windows(
-            [elsets[i] for i in sat_idx.tolist()], [sites[j] for j in site_idx.tolist()],
-            start, end, c, st)
+            [elsets[i] for i in fw.engine_sats.tolist()], sites, start, end, c, st)
         errors.update(st.get("sgp4_errors", {}))
-        g_site, g_sat = site_idx[site], sat_idx[sat]
-        if (k > 0 or not fw.engine_sats.size) and sat_idx.size > 1:
-            # A joint call also finds pairs nobody asked for: keep the wanted ones.
-            ok = np.isin(g_sat * n + g_site, wanted)
-            g_site, g_sat, a, b, rng, inc = g_site[ok], g_sat[ok], a[ok], b[ok], rng[ok], inc[ok]
-        parts.append((g_site, g_sat, a, b, rng, inc))
+        parts.append((site, fw.engine_sats[sat], a, b, rng, inc))
     stats["sgp4_errors"] = errors
     cols = [np.concatenate([p[k] for p in parts]) for k in range(6)]
     by_field = np.zeros(cols[0].size, dtype=bool)
@@ -728,39 +717,6 @@ def _left_of_track(elsets: Sequence[ElementSet], sites: Sequence[Site], sat: I64
     xyz, _ = _site_vectors(sites, site)
     out: npt.NDArray[np.bool_] = np.einsum("ij,ij->i", np.cross(r, v), xyz - r) > 0
     return out
-
-
-_ENGINE_CALL_S = 0.02
-"""Fixed cost of one window-engine call (measured ~20 ms), against ~12 µs per satellite ×
-point × day of its work: what decides how fallback pairs are grouped into calls."""
-
-
-def _fallback_jobs(sat: I64, site: I64, duration_s: float) -> list[tuple[I64, I64]]:
-    """Engine calls for the field method's fallback pairs: satellites taken in order are
-    grouped while one joint call (every satellite of the group × every point any of them
-    needs, the unwanted pairs dropped after) is estimated cheaper than a call of its own for
-    the next satellite. Deterministic in its inputs."""
-    if sat.size == 0:
-        return []
-    unit = 12e-6 * duration_s / 86400.0
-    jobs: list[tuple[I64, I64]] = []
-    group: list[int] = []
-    union = np.empty(0, dtype=np.int64)
-    for i in np.unique(sat).tolist():
-        own = np.unique(site[sat == i])
-        if group:
-            merged = np.union1d(union, own)
-            joint = _ENGINE_CALL_S + (len(group) + 1) * merged.size * unit
-            apart = (_ENGINE_CALL_S + len(group) * union.size * unit
-                     + _ENGINE_CALL_S + own.size * unit)
-            if joint < apart:
-                group.append(i)
-                union = merged
-                continue
-            jobs.append((np.array(group, dtype=np.int64), union))
-        group, union = [i], own
-    jobs.append((np.array(group, dtype=np.int64), union))
-    return jobs
 
 
 _TIE_NS = 20_000_000

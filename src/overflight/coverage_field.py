@@ -106,11 +106,6 @@ class FieldWindows:
     peak_incidence_deg: F64
     engine_sats: I64
     """Satellites the field method does not handle: every point goes to the engine."""
-    fallback_sat: I64
-    fallback_site: I64
-    """(satellite, point) pairs left to the engine over the whole interval: none any more
-    (pairs the field method cannot settle are searched by the engine inside their pass
-    segment, below); kept for callers."""
     by_engine: B
     """Windows found by the engine's pair-span search (:func:`overflight.access.
     pair_window_table`) in the pass segments the field method could not settle."""
@@ -725,7 +720,6 @@ def field_windows(
         rng_all = np.concatenate((rng_all, tab.peak_range_km.astype(np.float64)))
         inc_all = np.concatenate((inc_all, tab.peak_incidence_deg.astype(np.float64)))
         by_engine = np.concatenate((by_engine, np.ones(len(tab), dtype=bool)))
-    none = np.empty(0, dtype=np.int64)
     return FieldWindows(
         sat=w_sat,
         site=w_site,
@@ -734,8 +728,6 @@ def field_windows(
         peak_range_km=rng_all,
         peak_incidence_deg=inc_all,
         engine_sats=np.array(sorted(set(engine)), dtype=np.int64),
-        fallback_sat=none,
-        fallback_site=none,
         by_engine=by_engine,
         span_sat=f_sat,
         span_site=f_site,
