@@ -179,3 +179,16 @@ def test_ctrl_c_ends_workers_and_marks_output(shared_data: Path, fmt: str) -> No
     else:
         rows = json.loads(out)  # the array is closed
         assert isinstance(rows, list)
+
+
+def test_grid_coverage_estimate_uses_the_field_rate() -> None:
+    """A region's grid is covered by the field method (~2 µs a window, docs/benchmarks.md):
+    the 1-km Korean grid × the resource group × 1 day (about 54 CPU s measured) must not be
+    estimated as if every point were searched alone (22 µs a window: ~10 min)."""
+    from overflight.access import Constraints
+    from overflight.workload import coverage_workload
+
+    c = Constraints(max_off_nadir_deg=30.0)
+    field = coverage_workload(167, 224_510, 1.0, c, method="field")
+    points = coverage_workload(167, 224_510, 1.0, c)
+    assert 30.0 < field.cpu_s < 200.0 and points.cpu_s > 5.0 * field.cpu_s

@@ -44,7 +44,8 @@ PINNED = {
         "launch_year", "stale_elements", "usable_spans",
     ],
     "overflight.workload": [
-        "COVERAGE_S_PER_WINDOW", "DEFAULT_MAX_JOB_S", "HISTORY_S_PER_ELSET", "MAX_JOB_ENV",
+        "COVERAGE_FIELD_S_PER_WINDOW", "COVERAGE_S_PER_WINDOW",
+        "DEFAULT_MAX_JOB_S", "HISTORY_S_PER_ELSET", "MAX_JOB_ENV",
         "PARALLEL_EFFICIENCY", "REFERENCE_ALT_KM", "TRACK_S_PER_STEP", "WINDOWS_PER_CONE_DEG",
         "WINDOW_S", "WRITE_S_PER_ROW", "JobTooLarge", "Workload", "check_workload", "cone_deg",
         "coverage_workload", "duration_text", "history_workload", "max_job_s",

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from overflight.access import Constraints
 
 __all__ = [
+    "COVERAGE_FIELD_S_PER_WINDOW",
     "COVERAGE_S_PER_WINDOW",
     "DEFAULT_MAX_JOB_S",
     "HISTORY_S_PER_ELSET",
@@ -63,8 +64,15 @@ WRITE_S_PER_ROW = 22e-6
 encoding; one core, not shared out): 21.6–23.9 µs measured (``docs/benchmarks.md``, windows)."""
 
 COVERAGE_S_PER_WINDOW = 22e-6
-"""Coverage: seconds of one core per window. ``docs/benchmarks.md``, coverage: 167 satellites ×
-2,239 points × 7 days at 30° off-nadir, 1,953,621 windows in 43.3 s on one CPU (22 µs)."""
+"""Coverage by the per-point engine: seconds of one core per window. ``docs/benchmarks.md``,
+coverage: 167 satellites × 2,239 points × 7 days at 30° off-nadir, 1,953,621 windows in 43.3 s
+on one CPU (22 µs)."""
+
+COVERAGE_FIELD_S_PER_WINDOW = 2.5e-6
+"""Coverage of a region's grid by the field method: seconds of one core per window.
+``docs/benchmarks.md``, grid-aware coverage (167 satellites, 1 day, off-nadir ≤ 30°): 1.9 µs
+at 2 km (7.14 M windows in 13.6 s) and at 1 km (28.6 M in 53.9 CPU s), 5.5 µs at 10 km (its
+per-pass work shared by fewer points; such jobs take seconds)."""
 
 WINDOWS_PER_CONE_DEG = 0.24
 """Windows per satellite-site-day per degree of the visibility cone's ground radius (see the
@@ -205,10 +213,13 @@ def windows_workload(satellites: int, sites: int, days: float,
 
 
 def coverage_workload(satellites: int, points: int, days: float,
-                      constraints: Constraints | None = None, *, cores: int = 1) -> Workload:
-    """Coverage of ``points`` grid points by ``satellites``."""
+                      constraints: Constraints | None = None, *, cores: int = 1,
+                      method: str = "points") -> Workload:
+    """Coverage of ``points`` grid points by ``satellites``; ``method`` as
+    :func:`overflight.coverage.resolve_method` resolves it ("points" or "field")."""
+    rate = COVERAGE_FIELD_S_PER_WINDOW if method == "field" else COVERAGE_S_PER_WINDOW
     return Workload("coverage", satellites, points, days, windows_per_unit(constraints),
-                    COVERAGE_S_PER_WINDOW, 0.0, cores, site_word="grid points")
+                    rate, 0.0, cores, site_word="grid points")
 
 
 def track_workload(satellites: int, steps: int) -> Workload:

@@ -478,6 +478,7 @@ def _compute(
         coverage,
         dask_client,
         job_size,
+        resolve_method,
     )
 
     points = g.sites()
@@ -496,7 +497,8 @@ def _compute(
         ctx = nullcontext(None)
         cores = 1
     work = check_job(coverage_workload(len(elsets) + len(added), len(points),
-                                       (t1 - t0).total_seconds() / 86400.0, c, cores=cores),
+                                       (t1 - t0).total_seconds() / 86400.0, c, cores=cores,
+                                       method=resolve_method("auto", points)),
                      no_limit)
     with without_ctrl_c(ctx) as client, progress_bar(work, "coverage") as bar:
         kwargs: dict[str, Any] = {"max_gsd_m": max_gsd, "sensors": sensor_table,
