@@ -207,6 +207,55 @@ def test_imports_are_seen_by_the_workers(tmp_path: Path) -> None:
         assert after.json()["satellites"] == imported.json()["new"] > 0
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals and /proc")
+def test_workers_end_with_a_killed_server(tmp_path: Path) -> None:
+    import subprocess
+
+    env = {**os.environ, "OVERFLIGHT_DB": str(tmp_path / "absent.db")}
+    env.pop("OVERFLIGHT_TOKEN", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "overflight", "serve", "--port", "0", "--processes", "2",
+         "--log-level", "warning"], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stderr is not None and "serving" in proc.stderr.readline()
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while len(workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit()
+                       and _ppid(int(d.name)) == proc.pid and b"spawn_main" in _cmd(d)]
+        assert len(workers) == 2
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in workers)
+
+
+def _ppid(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def _cmd(d: Path) -> bytes:
+    try:
+        return (d / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 @pytest.fixture(autouse=True)
 def _no_leftover_children() -> Iterator[None]:
     import multiprocessing

@@ -44,10 +44,28 @@ class WorkerBug(Exception):
         return f"{self.name} in a worker process:\n{self.traceback_text}"
 
 
+def _exit_with_parent() -> None:
+    """End this worker when the server process ends, however it ends (a SIGKILLed server
+    cannot stop its workers; without this they would wait for work forever)."""
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="overflight-parent-watch", daemon=True).start()
+
+
 def _start(db_path: str, limits: dict[str, Any], nice: int) -> None:
-    """Worker initializer: lower the priority to ``nice`` (the server's plus the background
-    step), then build the worker's Service and load what every computation needs."""
+    """Worker initializer: end with the server; lower the priority to ``nice`` (the server's
+    plus the background step), then build the worker's Service and load what every
+    computation needs."""
     global _service
+    _exit_with_parent()
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, 0, nice)
