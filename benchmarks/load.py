@@ -1,6 +1,7 @@
 """Bounded load test of the web service on loopback.
 
-Starts ``overflight serve`` (uvicorn, one worker process) in a subprocess on 127.0.0.1 over the
+Starts ``overflight serve`` (uvicorn, one server process and its computation workers) in a
+subprocess on 127.0.0.1 over the
 bundled snapshot (or ``--db``, or ``--large``: the shared CelesTrak snapshot and week of history,
 about 226,000 element sets, imported into a temporary database), then runs N concurrent clients
 for D seconds (at most 100 clients and 120 s; it stops by itself) in these scenarios:
@@ -13,11 +14,12 @@ for D seconds (at most 100 clients and 120 s; it stops by itself) in these scena
   the others read the catalog: how quick catalog reads stay under compute load.
 
 Reports requests/s, latency percentiles and errors (any status other than 200, or a transport
-error), the processor time per answer of the server and of this load generator, and the machine
-load (``uptime``) before and after each scenario: the machine is shared.
+error), the processor time per answer of the server (with its worker processes) and of this
+load generator, and the machine load (``uptime``) before and after each scenario: the machine
+is shared.
 
     .venv/bin/python benchmarks/load.py [--clients 20] [--duration 30] [--scenario same ...]
-        [--large [--db PATH]]
+        [--large [--db PATH]] [--processes N]
 """
 
 from __future__ import annotations
@@ -78,13 +80,28 @@ def uptime() -> str:
         return "uptime unavailable"
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_s(pid: int) -> float:
-    """Processor time (user + system) of process ``pid`` so far, seconds (Linux; else NaN)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+    """Processor time (user + system) of process ``pid`` and its living descendants (the
+    server's computation workers) so far, seconds (Linux; else NaN)."""
+    stats = {}
+    for d in Path("/proc").iterdir():
+        try:
+            stats[int(d.name)] = _stat(int(d.name))
+        except (OSError, ValueError):  # not a process, or one that just ended
+            continue
+    if pid not in stats:
         return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    family, grew = {pid}, True
+    while grew:
+        kids = {p for p, f in stats.items() if int(f[1]) in family} - family
+        family |= kids
+        grew = bool(kids)
+    ticks = sum(int(stats[p][11]) + int(stats[p][12]) for p in family)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 Server = tuple[subprocess.Popen[str], str, tempfile.TemporaryDirectory[str]]
@@ -106,13 +123,15 @@ def build_large(path: Path) -> None:
           f"files in {time.perf_counter() - t0:.0f} s")
 
 
-def start_server(threads: int, db: Path | None = None) -> Server:
+def start_server(threads: int, db: Path | None = None,
+                 processes: int | None = None) -> Server:
     tmp = tempfile.TemporaryDirectory(prefix="overflight-load-")
     env = {**os.environ, "OVERFLIGHT_DB": str(db or Path(tmp.name) / "absent.db")}
     env.pop("OVERFLIGHT_TOKEN", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "overflight", "serve", "--host", "127.0.0.1", "--port", "0",
-         "--threads", str(threads), "--log-level", "warning"],
+         "--threads", str(threads), "--log-level", "warning",
+         *([] if processes is None else ["--processes", str(processes)])],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
     assert proc.stderr is not None
     deadline = time.monotonic() + 60
@@ -217,6 +236,8 @@ def main() -> None:
     ap.add_argument("--scenario", action="append", choices=[*SCENARIOS, "both", "all"],
                     help="repeatable; default: same and distinct ('both'); 'all': every one")
     ap.add_argument("--threads", type=int, default=2, help="server computation threads")
+    ap.add_argument("--processes", type=int,
+                    help="server computation worker processes (0: threads; default: serve's)")
     ap.add_argument("--db", type=Path, help="serve this catalog database (default: the "
                     "bundled snapshot; with --large, built here if absent and kept)")
     ap.add_argument("--large", action="store_true",
@@ -239,7 +260,7 @@ def main() -> None:
             build_large(db)
     elif db is not None and not db.exists():
         raise SystemExit(f"--db {db}: no such file")
-    proc, base, tmp = start_server(args.threads, db)
+    proc, base, tmp = start_server(args.threads, db, args.processes)
     results: list[Result] = []
     try:
         t0 = time.perf_counter()

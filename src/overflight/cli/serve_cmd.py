@@ -1,4 +1,5 @@
-"""`overflight serve`: the web service and dashboard (FastAPI + uvicorn, one process)."""
+"""`overflight serve`: the web service and dashboard (FastAPI + uvicorn, one server process;
+the computations in worker processes, ``--processes``)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,12 @@ def register(app: typer.Typer) -> None:
             30.0, min=0.1, max=3600.0, help="Time limit per request, seconds."),
         max_body_mb: float = typer.Option(4.0, min=0.001, max=1024.0,
                                           help="Request body size cap, MB."),
-        threads: int = typer.Option(2, min=1, max=256, help="Computations run at once."),
+        processes: int = typer.Option(
+            2, min=0, max=256,
+            help="Worker processes for the computations (as many run at once); 0: threads "
+                 "of the server process (--threads)."),
+        threads: int = typer.Option(
+            2, min=1, max=256, help="Computations run at once in threads, with --processes 0."),
         max_connections: int = typer.Option(
             1000, min=1, max=100_000,
             help="Open connections; beyond them a new one gets 503 and is closed."),
@@ -76,6 +82,7 @@ def register(app: typer.Typer) -> None:
         limits = Limits(max_work=max_work, max_job_work=max_job_work,
                         request_timeout_s=request_timeout, body_timeout_s=body_timeout,
                         max_body_bytes=int(max_body_mb * 1024 * 1024), compute_threads=threads,
+                        compute_processes=processes,
                         max_job_bytes=max_job_mb * 1024 * 1024)
         application = create_app(db, token, limits=limits)
         catalog = application.state.service.describe()

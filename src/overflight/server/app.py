@@ -14,8 +14,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Callable, Hashable, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -53,7 +53,17 @@ from overflight.server.models import (
     VerifyResponse,
     WatchQuery,
 )
-from overflight.server.service import ApiError, Limits, PassesJobResult, RawRequest, Service
+from overflight.server.service import (
+    ApiError,
+    Limits,
+    PassesJobResult,
+    PassesKey,
+    RawRequest,
+    Service,
+    user_error_line,
+    user_error_status,
+)
+from overflight.server.workers import ComputePool, WorkerBug
 from overflight.times import MAX_STEP_S
 
 __all__ = ["Limits", "create_app"]
@@ -180,18 +190,31 @@ class _KnownAnswers:
 class _Runner:
     """Runs blocking work in threads: ``heavy`` (computations, ``compute_threads`` at once,
     at most ``max_pending`` queued, at a lower OS priority) or light (catalog queries and
-    cache lookups, never queued behind a computation), each with the time limit."""
+    cache lookups, never queued behind a computation), each with the time limit. With
+    ``procs`` (``compute_processes`` > 0) the computations run in worker processes instead
+    (:meth:`compute`, :meth:`answer`), with the same queue bound and time limit."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, svc: Service, procs: ComputePool | None = None) -> None:
         self.limits = limits
+        self.svc = svc
+        self.procs = procs
         self.pending = 0
         self._lock = threading.Lock()
+        # Answers being computed in a worker, by cache key: an identical request waits for
+        # the same computation (as a thread finds the first one's answer in the cache).
+        self._computing: dict[Hashable, Future[Any]] = {}
         self.closed = True
-        self.open()
+        self._open_threads()
 
     def open(self) -> None:
-        """Start the thread pools (again, after a shutdown: an app may see several lifespans,
-        as under a test client)."""
+        """Start the thread pools and the workers (again, after a shutdown: an app may see
+        several lifespans, as under a test client). Without a lifespan, the workers start
+        on the first computation."""
+        self._open_threads()
+        if self.procs is not None:
+            self.procs.open()
+
+    def _open_threads(self) -> None:
         if not self.closed:
             return
         self.heavy = ThreadPoolExecutor(self.limits.compute_threads,
@@ -206,31 +229,38 @@ class _Runner:
         with self._lock:
             self.pending -= 1
 
-    async def __call__(self, fn: Callable[..., T], *args: Any, heavy: bool = True,
-                       pool: ThreadPoolExecutor | None = None,
-                       timeout: float | None = -1.0) -> T:
-        """``fn(*args)`` in a thread; ``pool`` overrides the heavy/light choice; ``timeout``
-        (default: the request time limit; None: none) ends the wait with a 504."""
+    def _start(self, submit: Callable[[], Future[T]], heavy: bool) -> Future[T]:
+        """``submit()`` a call, counted among the queued computations when ``heavy`` (503
+        when ``max_pending`` are)."""
         if heavy:
             with self._lock:
                 if self.pending >= self.limits.max_pending:
                     raise ApiError(503, f"server busy: {self.pending} computations queued; "
                                         "retry in a few seconds", {"Retry-After": "5"})
                 self.pending += 1
-        pool = pool or (self.heavy if heavy else self.light)
         try:
-            fut = pool.submit(fn, *args)
-        except RuntimeError:
+            fut = submit()
+        except RuntimeError:  # shut down (a broken process pool is replaced in submit)
             if heavy:
                 self._done(None)
             raise ApiError(503, "server shutting down") from None
         if heavy:
             fut.add_done_callback(self._done)
+        return fut
+
+    async def _wait(self, fut: Future[T], timeout: float | None = -1.0,
+                    shared: bool = False) -> T:
+        """The result of ``fut`` within ``timeout`` (default: the request time limit; None:
+        none), else 504; the wait given up cancels ``fut`` if it has not started, unless it
+        is ``shared`` with other requests. Errors mapped: the client's pass, bugs are 500."""
         limit = self.limits.request_timeout_s if timeout == -1.0 else timeout
+        waiting: asyncio.Future[T] = asyncio.wrap_future(fut)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(fut), limit)
-        except TimeoutError:
-            if not fut.done():
+            return await asyncio.wait_for(asyncio.shield(waiting) if shared else waiting, limit)
+        except (TimeoutError, asyncio.CancelledError) as exc:
+            if isinstance(exc, asyncio.CancelledError) and not fut.cancelled():
+                raise  # this request was cancelled, not the computation it waited for
+            if not fut.done() or fut.cancelled():
                 raise ApiError(
                     504, f"the request took longer than {limit:g} s and was abandoned; "
                     "narrow it, or run passes as a background job (POST /api/jobs/passes)",
@@ -241,11 +271,61 @@ class _Runner:
                 raise
             raise _unexpected(exc) from None
 
+    async def __call__(self, fn: Callable[..., T], *args: Any, heavy: bool = True,
+                       pool: ThreadPoolExecutor | None = None,
+                       timeout: float | None = -1.0) -> T:
+        """``fn(*args)`` in a thread; ``pool`` overrides the heavy/light choice; ``timeout``
+        (default: the request time limit; None: none) ends the wait with a 504."""
+        executor = pool or (self.heavy if heavy else self.light)
+        return await self._wait(self._start(lambda: executor.submit(fn, *args), heavy),
+                                timeout)
+
+    async def compute(self, method: str, *args: Any) -> Any:
+        """``Service.<method>(*args)`` as a computation: in a worker process, or in a thread."""
+        if self.procs is None:
+            return await self(getattr(self.svc, method), *args)
+        procs, generation = self.procs, self.svc.catalogs.generation
+        return await self._wait(self._start(
+            lambda: procs.submit(method, generation, *args), True))
+
+    async def answer(self, key: PassesKey | None, cache_key: Hashable | None, method: str,
+                     *args: Any) -> tuple[bytes, bool]:
+        """(body, from cache) of a missed passes/watch/exposure answer computed by
+        ``Service.<method>(*args)`` in a worker process, cached here under ``cache_key``
+        (keyed by ``key``, read before planning) when done, even if no longer awaited."""
+        fixed = key is not None and key.fixed and cache_key is not None
+        if fixed:
+            hit = self.svc.cache.get(cache_key)
+            if hit is not None:
+                return hit, True
+            with self._lock:
+                running = self._computing.get(cache_key)
+            if running is not None:
+                return await self._wait(running, shared=True), True
+        assert self.procs is not None
+        procs, generation = self.procs, self.svc.catalogs.generation
+        fut: Future[bytes] = self._start(lambda: procs.submit(method, generation, *args), True)
+        if fixed:
+            with self._lock:
+                self._computing[cache_key] = fut
+
+            def finished(f: Future[bytes]) -> None:
+                with self._lock:
+                    if self._computing.get(cache_key) is f:
+                        del self._computing[cache_key]
+                if not f.cancelled() and f.exception() is None:
+                    self.svc.cache.put(cache_key, f.result())
+
+            fut.add_done_callback(finished)
+        return await self._wait(fut), False
+
     def shutdown(self) -> None:
         self.closed = True
         self.heavy.shutdown(wait=False, cancel_futures=True)
         self.light.shutdown(wait=False, cancel_futures=True)
         self.writes.shutdown(wait=True, cancel_futures=True)
+        if self.procs is not None:
+            self.procs.shutdown()
 
 
 # ---- errors --------------------------------------------------------------------------------
@@ -256,9 +336,13 @@ def _expected(exc: BaseException) -> bool:
 
 def _unexpected(exc: BaseException) -> ApiError:
     """A bug: logged here with its traceback; the client gets one line without internals."""
-    log.error("internal error", exc_info=exc)
-    return ApiError(500, f"internal error ({exc.__class__.__name__}); it was logged on the "
-                         "server")
+    if isinstance(exc, WorkerBug):
+        log.error("internal error in a worker process: %s", exc.traceback_text.rstrip())
+        name = exc.name
+    else:
+        log.error("internal error", exc_info=exc)
+        name = exc.__class__.__name__
+    return ApiError(500, f"internal error ({name}); it was logged on the server")
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -285,18 +369,6 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def _status_for(exc: BaseException) -> int:
-    from overflight.catalog import SatelliteNotFound
-    from overflight.catalog.store import StoreError
-    from overflight.selection import GroupNotFound, NoElementSets
-
-    if isinstance(exc, SatelliteNotFound | GroupNotFound | NoElementSets):
-        return 404
-    if isinstance(exc, StoreError):
-        return 503
-    return 422
-
-
 def _install_error_handlers(app: FastAPI, svc: Service) -> None:
     # Messages may name the database file (catalog errors): its directory is not shown.
     async def api_error(_: Request, exc: Exception) -> Response:
@@ -315,8 +387,7 @@ def _install_error_handlers(app: FastAPI, svc: Service) -> None:
         return _error(422, _validation_message(exc))
 
     async def user_error(_: Request, exc: Exception) -> Response:
-        text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        return _error(_status_for(exc), svc.redact(text))
+        return _error(user_error_status(exc), svc.redact(user_error_line(exc)))
 
     async def internal_error(request: Request, exc: Exception) -> Response:
         log.exception("internal error on %s %s", request.method, request.url.path,
@@ -377,7 +448,9 @@ def create_app(
 
     lim = limits or Limits()
     svc = Service(db, token if token is not None else os.environ.get("OVERFLIGHT_TOKEN"), lim)
-    run = _Runner(lim)
+    procs = (ComputePool(svc.db_path, lim, lim.compute_processes)
+             if lim.compute_processes > 0 else None)
+    run = _Runner(lim, svc, procs)
     jobs = JobManager(threads=lim.job_threads, max_queued=lim.max_queued_jobs,
                       ttl_s=lim.job_ttl_s, max_runtime_s=lim.job_max_runtime_s,
                       on_error=lambda exc: svc.redact(_job_message(exc)),
@@ -404,6 +477,7 @@ def create_app(
     app.state.service = svc
     app.state.jobs = jobs
     app.state.limits = lim
+    app.state.compute_pool = procs
     _install_error_handlers(app, svc)
     app.add_middleware(_KnownAnswers, service=svc)  # inside the guard: its checks and headers
     app.add_middleware(_Guard, max_body_bytes=lim.max_body_bytes,
@@ -516,19 +590,26 @@ def create_app(
         return request.scope["path"], request.scope["query_string"]
 
     async def _cached(req: PassesRequest, default_groups: tuple[str, ...],
-                      raw: RawRequest | None) -> bytes | None:
+                      raw: RawRequest | None) -> tuple[PassesKey | None, bytes | None]:
         # A cached answer is found in the query pool: no planning, no wait behind the
-        # computations; only a miss is queued for a computation thread. A GET request is
+        # computations; only a miss is queued for a computation. A GET request is
         # noted, so that asked again it is answered before parsing (_KnownAnswers).
         key, hit = await run(svc.cached_passes, req, default_groups, heavy=False)
         if raw is not None:
             svc.remember(raw, key)
-        return hit
+        return key, hit
+
+    def _interval(key: PassesKey | None) -> tuple[Any, Any] | None:
+        return None if key is None else (key.start, key.end)
 
     async def _passes(req: PassesRequest, raw: RawRequest | None = None) -> Response:
-        hit = await _cached(req, (), raw)
-        return (_json_response(hit, True) if hit is not None
-                else _json_response(*await run(svc.passes, req)))
+        key, hit = await _cached(req, (), raw)
+        if hit is not None:
+            return _json_response(hit, True)
+        if procs is None:
+            return _json_response(*await run(svc.passes, req))
+        return _json_response(*await run.answer(key, key, "passes_body", req, (),
+                                                _interval(key)))
 
     @app.get("/api/passes", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
              summary="Overflight windows (overflight passes), within the per-request limit")
@@ -543,9 +624,14 @@ def create_app(
     @app.get("/api/watch", response_model=PassesResponse, responses=_ERRORS, tags=["passes"],
              summary="Overflight-warning timeline for one site (overflight watch)")
     async def watch(request: Request, q: Annotated[WatchQuery, Query()]) -> Any:
-        hit = await _cached(*svc.watch_request(q), _raw(request))
-        return (_json_response(hit, True) if hit is not None
-                else _json_response(*await run(svc.watch, q)))
+        req, default_groups = svc.watch_request(q)
+        key, hit = await _cached(req, default_groups, _raw(request))
+        if hit is not None:
+            return _json_response(hit, True)
+        if procs is None:
+            return _json_response(*await run(svc.watch, q))
+        return _json_response(*await run.answer(key, key, "passes_body", req, default_groups,
+                                                _interval(key)))
 
     @app.get("/api/exposure", response_model=ExposureResponse, responses=_ERRORS,
              tags=["passes"], summary="Exposure of one site: when it is watched, by whom, and "
@@ -555,7 +641,10 @@ def create_app(
         svc.remember(_raw(request), key, cache_key)
         if hit is not None:
             return _json_response(hit, True)
-        return _json_response(*await run(svc.exposure, q))
+        if procs is None:
+            return _json_response(*await run(svc.exposure, q))
+        return _json_response(*await run.answer(key, cache_key, "exposure_body", q,
+                                                _interval(key)))
 
     @app.post("/api/jobs/passes", response_model=JobAccepted, status_code=202,
               responses=_ERRORS, tags=["jobs"],
@@ -620,7 +709,7 @@ def create_app(
         step_s: Annotated[float, Query(ge=1e-6, le=MAX_STEP_S, allow_inf_nan=False,
                                        description="seconds between points")] = 60.0,
     ) -> Any:
-        return await run(svc.track, sat, start, end, step_s)
+        return await run.compute("track", sat, start, end, step_s)
 
     @app.get("/api/history", response_model=OrbitHistoryResponse, responses=_ERRORS,
              tags=["history"], response_model_exclude_unset=True,
@@ -631,7 +720,7 @@ def create_app(
         start: Annotated[str | None, Query(description="only element sets from")] = None,
         end: Annotated[str | None, Query(description="only element sets up to")] = None,
     ) -> Any:
-        return await run(svc.orbit_history, sat, start, end)
+        return await run.compute("orbit_history", sat, start, end)
 
     @app.get("/api/maneuvers", response_model=ManeuversResponse, responses=_ERRORS,
              tags=["history"], response_model_exclude_unset=True,
@@ -648,12 +737,13 @@ def create_app(
         min_dv_m_s: Annotated[float, Query(ge=0, le=1e5, allow_inf_nan=False,
                                            description="smallest Δv, m/s")] = 0.02,
     ) -> Any:
-        return await run(svc.maneuvers, sat, group, start, end, station, threshold, min_dv_m_s)
+        return await run.compute("maneuvers", sat, group, start, end, station, threshold,
+                                 min_dv_m_s)
 
     @app.post("/api/verify", response_model=VerifyResponse, responses=_ERRORS, tags=["claims"],
               summary="Verify imaging claims (overflight verify)")
     async def verify(body: VerifyRequest) -> Any:
-        return await run(svc.verify, body)
+        return await run.compute("verify", body)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

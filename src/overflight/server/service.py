@@ -1,9 +1,10 @@
 """What the HTTP endpoints compute, without HTTP: catalog queries, passes, tracks, claims,
 orbit history and maneuvers, each returning JSON-ready dicts with the CLI's JSON fields.
 
-Every method runs in a worker thread (see ``app.py``); each thread keeps its own catalog
-connection. User mistakes raise :class:`ApiError` (or a library error that ``app.py`` maps
-to a status code), never anything with a traceback for the client.
+Every method runs in a worker thread or a worker process (see ``app.py`` and
+``workers.py``); each keeps its own catalog connection. User mistakes raise :class:`ApiError`
+(or a library error that :func:`user_error_status` maps to a status code), never anything with
+a traceback for the client.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
     from overflight.passes import PassPlan
     from overflight.server.jobs import JobContext
 
-__all__ = ["ApiError", "Limits", "PassesJobResult", "PassesKey", "RawRequest", "Service"]
+__all__ = ["ApiError", "Limits", "PassesJobResult", "PassesKey", "RawRequest", "Service",
+           "user_error_line", "user_error_status"]
 
 _CLAIM_MAP_MARGIN = timedelta(minutes=25)
 _CLAIM_MAP_STEP_S = 20.0
@@ -52,6 +54,29 @@ class ApiError(Exception):
         self.message = message
         self.headers = headers or {}
 
+    def __reduce__(self) -> tuple[Any, ...]:  # sent back from a worker process
+        return (ApiError, (self.status, self.message, self.headers))
+
+
+def user_error_status(exc: BaseException) -> int:
+    """The status of a library error that is the client's (``OverflightError``): 404 for an
+    unknown satellite or group or no element sets, 503 for a catalog storage error, else 422."""
+    from overflight.catalog import SatelliteNotFound
+    from overflight.catalog.store import StoreError
+    from overflight.selection import GroupNotFound, NoElementSets
+
+    if isinstance(exc, SatelliteNotFound | GroupNotFound | NoElementSets):
+        return 404
+    if isinstance(exc, StoreError):
+        return 503
+    return 422
+
+
+def user_error_line(exc: BaseException) -> str:
+    """A library error's message as the client sees it: its first line (or its class name)."""
+    text = str(exc)
+    return text.splitlines()[0] if text else exc.__class__.__name__
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -63,7 +88,9 @@ class Limits:
     time limit per request; ``compute_threads``: computations run at
     once (others queue, at most ``max_pending``); ``max_job_windows``: windows a job may keep;
     ``max_job_bytes``: memory all finished jobs' results may hold together (older results are
-    dropped first; one larger result fails its job).
+    dropped first; one larger result fails its job); ``compute_processes``: worker processes
+    for the computations (passes, watch, exposure, track, history, maneuvers, verify; then
+    ``compute_processes`` run at once), 0: threads (``compute_threads``) of this process.
     """
 
     max_work: float = 2000.0
@@ -73,6 +100,7 @@ class Limits:
     body_timeout_s: float = 30.0
     request_timeout_s: float = 30.0
     compute_threads: int = 2
+    compute_processes: int = 0
     max_pending: int = 64
     max_track_points: int = 20_000
     max_claims: int = 100
@@ -248,6 +276,11 @@ class _Catalogs:
 
     def invalidate(self) -> None:
         self._generation += 1
+
+    def follow(self, generation: int) -> None:
+        """Take the server's count of imports (in a worker process, which sees no import):
+        the connection is reopened when it changed."""
+        self._generation = generation
 
 
 class _DataVersion:
@@ -608,15 +641,24 @@ class Service:
         """Windows of a request within the interactive limit, as the JSON of
         :class:`~overflight.server.models.PassesResponse`: (body, from cache). The cache is
         asked again here: an identical request computed while this one waited is reused."""
+        key, hit = self.cached_passes(req, default_groups)
+        if hit is not None:
+            return hit, True
+        body = self.passes_body(req, default_groups,
+                                None if key is None else (key.start, key.end))
+        if key is not None and key.fixed:
+            self.cache.put(key, body)
+        return body, False
+
+    def passes_body(self, req: PassesRequest, default_groups: Sequence[str] = (),
+                    interval: tuple[datetime, datetime] | None = None) -> bytes:
+        """The answer to a passes request, computed (no cache): ``interval`` as in
+        :meth:`plan_passes`, from the request's key."""
         from overflight.passes import window_dict
         from overflight.sensors import shipped_sensors
         from overflight.server.models import PassesResponse
 
-        key, hit = self.cached_passes(req, default_groups)
-        if hit is not None:
-            return hit, True
-        plan = self.plan_passes(req, default_groups=default_groups,
-                                interval=None if key is None else (key.start, key.end))
+        plan = self.plan_passes(req, default_groups=default_groups, interval=interval)
         area = _request_area(req)
         if area is None:
             windows = plan.windows(sensors=shipped_sensors())
@@ -628,11 +670,8 @@ class Service:
         out["windows"] = rows
         # Validated once here; a popular answer is then served as bytes from the cache.
         # exclude_unset: the area fields appear only in answers about an area.
-        body = PassesResponse.model_validate(out).model_dump_json(exclude_unset=True).encode(
+        return PassesResponse.model_validate(out).model_dump_json(exclude_unset=True).encode(
             "utf-8")
-        if key is not None and key.fixed:
-            self.cache.put(key, body)
-        return body, False
 
     def watch_request(self, q: WatchQuery) -> tuple[PassesRequest, tuple[str, ...]]:
         """A watch query as the passes request it is, with its default groups."""
@@ -682,20 +721,26 @@ class Service:
         """Exposure of one site (:func:`overflight.exposure.exposure_of_plan`) within the
         interactive limit, as the JSON of :class:`~overflight.server.models.ExposureResponse`:
         (body, from cache)."""
+        key, cache_key, hit = self.cached_exposure(q)
+        if hit is not None:
+            return hit, True
+        body = self.exposure_body(q, None if key is None else (key.start, key.end))
+        if key is not None and key.fixed:
+            self.cache.put(cache_key, body)
+        return body, False
+
+    def exposure_body(self, q: ExposureQuery,
+                      interval: tuple[datetime, datetime] | None = None) -> bytes:
+        """The answer to an exposure query, computed (no cache): ``interval`` as in
+        :meth:`plan_passes`, from the query's key."""
         from overflight.exposure import exposure_of_plan
         from overflight.passes import WATCH_GROUP
         from overflight.server.models import ExposureResponse
 
-        key, cache_key, hit = self.cached_exposure(q)
-        if hit is not None:
-            return hit, True
         plan = self.plan_passes(self.exposure_request(q), default_groups=[WATCH_GROUP],
-                                interval=None if key is None else (key.start, key.end))
+                                interval=interval)
         out = exposure_of_plan(plan).to_dict(by=q.by, max_unobserved=q.max_unobserved)
-        body = ExposureResponse.model_validate(out).model_dump_json().encode("utf-8")
-        if key is not None and key.fixed:
-            self.cache.put(cache_key, body)
-        return body, False
+        return ExposureResponse.model_validate(out).model_dump_json().encode("utf-8")
 
     def passes_job(self, plan: PassPlan) -> Callable[[JobContext], PassesJobResult]:
         """The job function computing ``plan`` with progress per batch of satellites."""
