@@ -37,12 +37,14 @@ _DENSE_INDEX_MAX = 16_000_000
 
 class _Rotation(NamedTuple):
     """TEME → ITRS at hourly nodes (seconds from t0): GMST (unwrapped, rad), its rate (rad/s)
-    and the polar-motion matrix W, ``(3, 3, nodes)``, or None without a polar-motion table."""
+    and the polar-motion matrix W as ``(W at the hour's start, W's change over the hour)``,
+    each ``(9, nodes - 1)`` (row-major entries by hour), or None without a polar-motion
+    table."""
 
     node_t: F64
     theta: F64
     rate: F64
-    pole: F64 | None
+    pole: tuple[F64, F64] | None
 
 
 class States(NamedTuple):
@@ -348,27 +350,31 @@ class Fleet:
         th = np.interp(t_s, node_t, theta)
         wt = np.interp(t_s, node_t, w)
         c, sn = np.cos(th), np.sin(th)
-        x, y = r[:, 0], r[:, 1]
-        r_i = np.empty_like(r)
-        r_i[:, 0] = c * x + sn * y
-        r_i[:, 1] = c * y - sn * x
-        r_i[:, 2] = r[:, 2]
-        v_i = np.empty_like(v)
-        v_i[:, 0] = c * v[:, 0] + sn * v[:, 1] + wt * r_i[:, 1]
-        v_i[:, 1] = c * v[:, 1] - sn * v[:, 0] - wt * r_i[:, 0]
-        v_i[:, 2] = v[:, 2]
+        x, y, z = r[:, 0], r[:, 1], r[:, 2]
+        vx, vy, vz = v[:, 0], v[:, 1], v[:, 2]
+        xi = c * x + sn * y
+        yi = c * y - sn * x
+        vxi = c * vx + sn * vy + wt * yi
+        vyi = c * vy - sn * vx - wt * xi
+        r_w = np.empty_like(r)
+        v_w = np.empty_like(v)
         if pole is None:
-            return r_i, v_i
-        # Then polar motion: W interpolated linearly between the (uniform, hourly) nodes,
-        # a row at a time. Its rate is neglected, as in frames.
+            r_w[:, 0], r_w[:, 1], r_w[:, 2] = xi, yi, z
+            v_w[:, 0], v_w[:, 1], v_w[:, 2] = vxi, vyi, vz
+            return r_w, v_w
+        # Then polar motion: W interpolated linearly between the (uniform, hourly) nodes, its
+        # nine entries gathered at once from the per-hour tables. Its rate is neglected, as in
+        # frames.
+        w0, dw = pole
         k = np.clip(((t_s - node_t[0]) // 3600.0).astype(np.int64), 0, node_t.size - 2)
         u = (t_s - node_t[k]) / 3600.0
-        r_w = np.empty_like(r_i)
-        v_w = np.empty_like(v_i)
+        m = np.take(dw, k, axis=1)
+        m *= u
+        m += np.take(w0, k, axis=1)
         for i in range(3):
-            m = [pole[i, j, k] + u * (pole[i, j, k + 1] - pole[i, j, k]) for j in range(3)]
-            r_w[:, i] = m[0] * r_i[:, 0] + m[1] * r_i[:, 1] + m[2] * r_i[:, 2]
-            v_w[:, i] = m[0] * v_i[:, 0] + m[1] * v_i[:, 1] + m[2] * v_i[:, 2]
+            a, b, e = m[3 * i], m[3 * i + 1], m[3 * i + 2]
+            r_w[:, i] = a * xi + b * yi + e * z
+            v_w[:, i] = a * vxi + b * vyi + e * vz
         return r_w, v_w
 
     def _rotation_nodes(self) -> _Rotation | None:
@@ -387,7 +393,10 @@ class Fleet:
         if np.abs(np.diff(theta) - w[:-1] * 3600.0).max(initial=0.0) > 1e-7:
             return None
         pm = _polar_motion_matrices(t)
-        pole = None if pm is None else np.ascontiguousarray(np.moveaxis(pm, 0, -1))
+        if pm is None:
+            return _Rotation(node_t, theta, w, None)
+        flat = np.ascontiguousarray(np.asarray(pm, dtype=np.float64).reshape(-1, 9).T)
+        pole = (flat[:, :-1].copy(), flat[:, 1:] - flat[:, :-1])
         return _Rotation(node_t, theta, w, pole)
 
     def grid(self, sats: I64) -> CoarseGrid:
