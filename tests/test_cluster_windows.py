@@ -131,6 +131,19 @@ def test_api_exposure_client_equals_one_process(few_tle: Path, cluster: Any) -> 
     _same_exposure(one, there)
 
 
+def test_api_passes_client_equals_one_process(few_tle: Path, cluster: Any) -> None:
+    import overflight as ovf
+    from overflight.catalog.formats import read_path
+
+    sats = read_path(few_tle).records
+    kw: dict[str, Any] = {"start": START, "days": 2, "imaging": True}
+    one = ovf.passes(sats, ["Sohae", "Rajin port"], **kw)
+    with distributed.Client(cluster) as client:
+        there = ovf.passes(sats, ["Sohae", "Rajin port"], client=client, **kw)
+    assert len(one) > 3
+    assert one.to_pandas().equals(there.to_pandas())
+
+
 @pytest.mark.parametrize("target", [["Sohae"], ["--area", "Najin port"]])
 def test_cli_exposure_scheduler_same_json(few_tle: Path, cluster: Any, target: list[str],
                                           capsys: pytest.CaptureFixture[str]) -> None:

@@ -228,6 +228,7 @@ def passes(
     area_mode: str = "any",
     owners: Sequence[str] | None = None,
     object_types: Sequence[str] | None = None,
+    client: Any = None,
 ) -> Passes:
     """Overflight windows of ``satellites`` over ``sites`` in [start, end] (default one day).
 
@@ -250,6 +251,10 @@ def passes(
     their windows are :class:`~overflight.areas.AreaWindow` records (``area``,
     ``area_fraction``), in ``area_mode`` "any" or "all"; with ``imaging``, each satellite's own
     rule applies to every point of the area (:meth:`overflight.passes.PassPlan.area_windows`).
+
+    ``client``: a ``distributed.Client`` (e.g. ``with overflight.coverage.dask_client() as
+    client``) to shard the sites' window search over its workers, satellites in batches; the
+    same windows as in this process (areas are computed here).
     """
     from overflight.access import Constraints, check_interval
     from overflight.areas import Area
@@ -276,7 +281,7 @@ def passes(
                          include_unknown=include_unknown, kinds=kinds, max_gsd_m=max_gsd_m,
                          countries=countries, operators=operators, max_age_days=max_age_days)
     sensors = load_sensors()
-    windows = plan.windows(sensors=sensors) if site_list else []
+    windows = plan.windows(sensors=sensors, client=client) if site_list else []
     for a in areas:
         # Satellites the plan refused (stale, before launch, filtered) are left out here too.
         windows += plan.area_windows(a, mode=area_mode, sensors=sensors)

@@ -452,9 +452,12 @@ class PassPlan:
 
     def windows(self, *, sensors: dict[int, Any] | None = None, batch_size: int = 512,
                 workers: int | None = 1,
-                progress: Callable[[int, int], None] | None = None) -> list[Window]:
-        """Every window in display order (GSD where ``sensors`` knows the satellite)."""
-        table = self.table(batch_size=batch_size, workers=workers, progress=progress)
+                progress: Callable[[int, int], None] | None = None,
+                client: Any = None) -> list[Window]:
+        """Every window in display order (GSD where ``sensors`` knows the satellite;
+        ``client``: on a Dask cluster, as :meth:`tables`)."""
+        table = self.table(batch_size=batch_size, workers=workers, progress=progress,
+                           client=client)
         return self.to_windows(table, sensors=sensors)
 
 
