@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _support import random_constraints
 from overflight.access import Constraints
 from overflight.catalog.formats import read_path
 from overflight.coverage import (
@@ -54,20 +55,6 @@ def _box(rng: random.Random) -> list[Site]:
     return grid(region, rng.choice([15.0, 20.0, 30.0])).sites()
 
 
-def _constraints(rng: random.Random, kind: int) -> Constraints:
-    kinds = [
-        Constraints(max_off_nadir_deg=rng.uniform(15.0, 45.0)),
-        Constraints(min_elevation_deg=rng.uniform(0.0, 40.0)),
-        Constraints(min_elevation_deg=rng.uniform(5.0, 20.0), max_off_nadir_deg=50.0),
-        Constraints(min_elevation_deg=5.0, max_range_km=rng.uniform(900.0, 1800.0)),
-        Constraints(max_off_nadir_deg=35.0, sun_min_deg=rng.choice([-6.0, 0.0, 10.0])),
-        Constraints(min_elevation_deg=10.0, sun_max_deg=rng.choice([-6.0, 0.0, 20.0])),
-        Constraints(min_elevation_deg=rng.uniform(0.0, 15.0), sunlit=rng.choice([True, False])),
-        Constraints(max_off_nadir_deg=30.0, min_duration_s=rng.uniform(10.0, 60.0)),
-    ]
-    return kinds[kind % len(kinds)]
-
-
 def _fleet(rng: random.Random, catalog: list) -> list:
     leo = [e for e in catalog if e.apogee_alt_km < 2000.0]
     geo = [e for e in catalog if e.apogee_alt_km >= 30000.0]
@@ -100,7 +87,7 @@ def test_field_equals_engine_on_random_regions_fleets_constraints(seed: int,
     rng = random.Random(seed)
     points = _box(rng)
     fleet = _fleet(rng, catalog)
-    c = _constraints(rng, seed)
+    c = random_constraints(rng, seed)
     start = T0 + timedelta(hours=rng.uniform(0.0, 48.0))
     end = start + timedelta(hours=rng.choice([12.0, 24.0]))
     sensors = shipped_sensors()

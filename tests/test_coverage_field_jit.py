@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from _support import random_constraints
 from overflight import coverage_field as cf
 from overflight.access import Constraints
 from overflight.catalog.formats import read_path
@@ -45,20 +46,6 @@ def _box(rng: random.Random) -> list[Site]:
     return grid(box_region(lat, west, lat + h, east), rng.choice([8.0, 12.0])).sites()
 
 
-def _constraints(rng: random.Random, kind: int) -> Constraints:
-    kinds = [
-        Constraints(max_off_nadir_deg=rng.uniform(15.0, 45.0)),
-        Constraints(min_elevation_deg=rng.uniform(0.0, 40.0)),
-        Constraints(min_elevation_deg=rng.uniform(20.0, 35.0), max_off_nadir_deg=50.0),
-        Constraints(min_elevation_deg=5.0, max_range_km=rng.uniform(900.0, 1800.0)),
-        Constraints(max_off_nadir_deg=35.0, sun_min_deg=rng.choice([-6.0, 0.0, 10.0])),
-        Constraints(min_elevation_deg=10.0, sun_max_deg=rng.choice([-6.0, 0.0, 20.0])),
-        Constraints(min_elevation_deg=rng.uniform(0.0, 15.0), sunlit=rng.choice([True, False])),
-        Constraints(max_off_nadir_deg=30.0, min_duration_s=rng.uniform(10.0, 60.0)),
-    ]
-    return kinds[kind % len(kinds)]
-
-
 def _fleet(rng: random.Random, catalog: list) -> list:
     leo = [e for e in catalog if e.apogee_alt_km < 2000.0]
     hyp = sso(rng.uniform(350.0, 900.0), rng.uniform(6.0, 18.0), T0, count=2)
@@ -78,7 +65,7 @@ def test_compiled_windows_equal_the_reference(seed: int, catalog: list,
     rng = random.Random(100 + seed)
     points = _box(rng)
     fleet = _fleet(rng, catalog)
-    c = _constraints(rng, seed)
+    c = random_constraints(rng, seed, with_off_nadir_min_el_deg=(20.0, 35.0))
     start = T0 + timedelta(hours=rng.uniform(0.0, 48.0))
     end = start + timedelta(hours=12.0)
     got = _run(monkeypatch, True, fleet, points, start, end, c)

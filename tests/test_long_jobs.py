@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from _cli import run
+from _support import alive
 from overflight.access import Constraints
 from overflight.errors import OverflightError
 from overflight.export import incomplete_marker
@@ -127,14 +128,6 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("fmt", ["ndjson", "json"])
 def test_ctrl_c_ends_workers_and_marks_output(shared_data: Path, fmt: str) -> None:
@@ -170,9 +163,9 @@ def test_ctrl_c_ends_workers_and_marks_output(shared_data: Path, fmt: str) -> No
     last = text.strip().splitlines()[-1]
     assert last.startswith("overflight: interrupted") and "INCOMPLETE" in last
     deadline = time.monotonic() + 5
-    while any(_alive(p) for p in seen) and time.monotonic() < deadline:
+    while any(alive(p) for p in seen) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [p for p in seen if _alive(p)]
+    assert not [p for p in seen if alive(p)]
     if fmt == "ndjson":
         marker = json.loads(out.decode().splitlines()[-1])
         assert marker["incomplete"] is True and marker["satellites"] > marker["satellites_done"]

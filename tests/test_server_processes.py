@@ -18,6 +18,7 @@ import pytest
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
+from _support import alive
 from overflight.server import Limits, create_app
 from overflight.server.app import _unexpected
 from overflight.server.workers import ComputePool, WorkerBug
@@ -229,9 +230,9 @@ def test_workers_end_with_a_killed_server(tmp_path: Path) -> None:
         proc.kill()
         proc.wait()
     deadline = time.monotonic() + 20
-    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+    while any(alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(_alive(p) for p in workers)
+    assert not any(alive(p) for p in workers)
 
 
 def _ppid(pid: int) -> int:
@@ -246,14 +247,6 @@ def _cmd(d: Path) -> bytes:
         return (d / "cmdline").read_bytes()
     except OSError:
         return b""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.fixture(autouse=True)
