@@ -269,10 +269,12 @@ CONCURRENT_SCRIPT = textwrap.dedent(
                           inclination_deg=53.0, raan_deg=1.0, arg_perigee_deg=2.0,
                           mean_anomaly_deg=3.0, name=f"SAT {i % 700}")
                for i in range(first, last)]
+    trying = marker.with_name("trying")
     conn = store.connect(path, busy_timeout_s=60)
     if not holder:
         while not marker.exists():  # until the other process holds the write lock
             time.sleep(0.01)
+        trying.touch()
     waited = 0.0
     for n in range(3):  # several transactions each, to interleave with the other process
         t = time.perf_counter()
@@ -282,7 +284,11 @@ CONCURRENT_SCRIPT = textwrap.dedent(
             store.write_element_sets(conn, records, groups=["both"], source=sys.argv[2])
             if holder and n == 0:
                 marker.touch()
-                time.sleep(1.0)  # hold the lock while the other process tries to write
+                # Hold the lock until the other process is about to write, and a second more:
+                # it may still be building its records when the lock is taken (a loaded CI).
+                while not trying.exists():
+                    time.sleep(0.01)
+                time.sleep(1.0)
     print(f"{waited:.3f}", flush=True)
     """
 )
