@@ -171,3 +171,18 @@ def test_cli_exposure_scheduler_local(few_tle: Path,
     assert code == 0, err
     assert there == here
     assert json.loads(there)["summary"]["intervals"] > 0
+
+
+def test_api_coverage_client_equals_one_process(few_tle: Path, cluster: Any) -> None:
+    """``ovf.coverage(client=)``: the shards on the cluster, the result of one process."""
+    import overflight as ovf
+    from overflight.catalog.formats import read_path
+
+    sats = read_path(few_tle).records
+    kw: dict[str, Any] = {"start": START, "days": 1, "grid_km": 100.0}
+    one = ovf.coverage(sats, "korean-peninsula", **kw)
+    with distributed.Client(cluster) as client, distributed.get_task_stream(client) as tasks:
+        there = ovf.coverage(sats, "korean-peninsula", client=client, **kw)
+    assert one.summary()["windows"] > 10
+    assert there.result == one.result
+    assert tasks.data  # it ran on the cluster

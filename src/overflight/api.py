@@ -559,6 +559,7 @@ def coverage(
     countries: Sequence[str] = (),
     operators: Sequence[str] = (),
     max_age_days: float | None = None,
+    client: Any = None,
 ) -> Coverage:
     """How often ``satellites`` can see ``region`` (a shipped region's name, a box
     ``"S,W,N,E"``, a GeoJSON file or a :class:`~overflight.regions.Region`) in [start, end]
@@ -581,6 +582,10 @@ def coverage(
     reach). Non-imagers and satellites the sensor table does not know are left out
     (``include_unknown`` keeps the unknown ones); ``kinds``, ``countries``, ``operators`` and
     ``max_gsd_m`` filter by sensor. Who was left out, and why, is in the result's ``skipped``.
+
+    ``client``: a ``distributed.Client`` (e.g. ``with overflight.coverage.dask_client() as
+    client``, or ``scheduler="tcp://host:port"``): the shards run on its workers, as by
+    ``overflight coverage --scheduler``; the result is the same as in one process.
     """
     from overflight.access import Constraints, check_interval
     from overflight.coverage import coverage as run_coverage
@@ -607,5 +612,5 @@ def coverage(
     result = run_coverage(elsets, g.sites(), t0, t1, c, max_gsd_m=max_gsd_m,
                           sensors=None if imaging else load_sensors(), imaging=imaging,
                           include_unknown=include_unknown, kinds=kinds, countries=countries,
-                          operators=operators, max_age_days=max_age_days)
+                          operators=operators, max_age_days=max_age_days, client=client)
     return Coverage(result, g)
