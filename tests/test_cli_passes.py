@@ -93,10 +93,14 @@ def test_stale_element_sets_warn_once(capsys: pytest.CaptureFixture[str]) -> Non
     assert len(lines) == 1 and lines[0].startswith("overflight: warning: element sets are up to")
     assert "overflight catalog import" in lines[0]
     # Malligyong-1's sets are from 2024: refused, and said so (not counted in the age warning).
-    code, _, err = run(["passes", "--sat", "58400", "--site", "Seoul", "--start",
+    code, _, err = run(["passes", "--sat", "58400", "--sat", "40115", "--site", "Seoul", "--start",
                         "2026-05-31T00:00Z", "--days", "1", "-f", "json"], capsys)
     assert code == 0 and "days from the requested times" not in err
-    assert "left out: MALLIGYONG-1 (58400): stale" in err
+    assert "MALLIGYONG-1 (58400): stale" in err
+    # Alone, nothing is usable: one line, exit 2 (tests/test_freshness.py).
+    code, _, err = run(["passes", "--sat", "58400", "--site", "Seoul", "--start",
+                        "2026-05-31T00:00Z", "--days", "1", "-f", "json"], capsys)
+    assert code == 2 and err.startswith("overflight: error: the element set of MALLIGYONG-1")
 
 
 def test_malformed_sites_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

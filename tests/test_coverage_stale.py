@@ -23,6 +23,7 @@ from overflight.access import Constraints
 from overflight.catalog import Catalog
 from overflight.coverage import CoverageError, compare_coverage, coverage
 from overflight.elements import ElementSet
+from overflight.freshness import StaleElementsError
 from overflight.geometry import Site
 from overflight.passes import plan_elements
 from overflight.times import format_utc, timescale
@@ -177,7 +178,9 @@ def test_wholly_stale_satellites_left_out(case: Any) -> None:
     assert r.incomplete == [] and r.skipped_note is not None
     alone = coverage([fresh[0]], POINTS, start, end, C)
     assert r == replace(alone, skipped=r.skipped, skipped_note=r.skipped_note)
-    with pytest.raises(CoverageError, match=r"no satellite left to compute.*stale"):
+    with pytest.raises(StaleElementsError, match=r"older than 14 days at the requested times "
+                       r"\(epoch .*, 15\.0 days before the start\); import newer elements or "
+                       r"use max_age_days 16$"):
         coverage([stale], POINTS, start, end, C)
 
 
@@ -255,7 +258,11 @@ def test_cli_all_stale_is_a_one_line_error(case: Any, tmp_path: Path,
     late = format_utc(stale.epoch + timedelta(days=20))
     code, _, err = run(["coverage", "--region", "38,125,39,126", "--grid-km", "50", "--tle",
                         str(tle), "--start", late, "--days", "1"], capsys)
-    assert code == 2 and err.count("\n") == 1 and "stale" in err and "Traceback" not in err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("overflight: error: the element set of SENTINEL-2A (40697) is older "
+                          "than 14 days at the requested times (epoch ")
+    assert err.endswith("20.0 days before the start); import newer elements or use "
+                        "--max-age-days 21\n")
 
 
 def test_spans_travel_through_shards_and_dask(case: Any) -> None:

@@ -42,6 +42,7 @@ PINNED = {
     "overflight.freshness": [
         "REFUSE_AFTER_DAYS", "STALE_AFTER_DAYS", "Skipped", "StaleElementSet", "StaleReport",
         "launch_year", "stale_elements", "usable_spans",
+        "StaleElementsError", "all_stale_error", "check_not_all_stale",
     ],
     "overflight.workload": [
         "COVERAGE_FIELD_S_PER_WINDOW", "COVERAGE_S_PER_WINDOW",

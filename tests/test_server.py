@@ -188,9 +188,10 @@ def test_passes_warn_about_stale_element_sets(client: TestClient) -> None:
     data = client.get("/api/passes", params={"sat": "40115", "site": NORFOLK,
                                              "start": "2026-06-07T00:00Z"}).json()
     assert data["warnings"] and "days from the requested times" in data["warnings"][0]
+    # Malligyong-1's bundled sets are from 2024: nothing usable is an error, as in the CLI.
     refused = client.get("/api/passes", params={"sat": "58400", "site": NORFOLK,
-                                                "start": START}).json()
-    assert refused["count"] == 0 and refused["skipped"][0]["norad_id"] == 58400
+                                                "start": START})
+    assert_error(refused, 422, "the element set of MALLIGYONG-1 (58400) is older than 14 days")
 
 
 def test_watch_defaults_to_resource_group_and_45_deg(client: TestClient) -> None:

@@ -50,6 +50,7 @@ import numpy.typing as npt
 from overflight.access import Constraints
 from overflight.elements import ElementSet
 from overflight.errors import OverflightError
+from overflight.freshness import REFUSE_AFTER_DAYS, StaleReport, check_not_all_stale
 from overflight.geometry import Site
 
 if TYPE_CHECKING:
@@ -225,6 +226,10 @@ class CoverageResult:
     """Satellites left out (wholly or partly), or counting for nothing, and why."""
     skipped_note: str | None = None
     """One line counting :attr:`skipped` by reason (None if nothing was left out)."""
+    stale: StaleReport = field(default_factory=lambda: StaleReport(0.0, ()))
+    """The satellites counted whose element sets are more than a week
+    (``freshness.STALE_AFTER_DAYS``) from the times they are used for, each over its usable
+    span (:func:`overflight.freshness.stale_elements`); false when none."""
 
     _ARRAYS = ("lat_deg", "lon_deg", "windows", "accesses", "covered_s", "first_access_s",
                "max_gap_s", "revisit_mean_s", "revisit_max_s", "best_gsd_m", "interval_offsets",
@@ -242,6 +247,7 @@ class CoverageResult:
             and self.satellites == other.satellites
             and dict(self.sgp4_errors) == dict(other.sgp4_errors)
             and self.imaging == other.imaging and self.skipped == other.skipped
+            and self.stale == other.stale
         )
         return same_meta and all(
             np.array_equal(getattr(self, k), getattr(other, k),
@@ -374,6 +380,8 @@ class CoverageResult:
             out["skipped_note"] = self.skipped_note
         if self.incomplete:
             out["incomplete_note"] = self.incomplete_note
+        if self.stale:
+            out["stale"] = self.stale.to_dict()
         return out
 
     def to_dict(self, *, points: bool = True) -> dict[str, Any]:
@@ -1136,10 +1144,13 @@ def _result(
     ids = {e.norad_id for e in chosen}
     skipped: tuple[Skipped, ...] = ()
     note = None
+    stale = StaleReport(0.0, ())
     if sel is not None:
         mine = ids | {e.norad_id for e in others}
         skipped = tuple(k for k in sel.skipped if k.norad_id in mine)
         note = sel.note
+        stale = StaleReport(sel.stale.max_age_days,
+                            tuple(s for s in sel.stale.satellites if s.norad_id in ids))
     return CoverageResult(
         start=utc(start),
         end=utc(end),
@@ -1164,6 +1175,7 @@ def _result(
         imaging=sel is not None and sel.imaging is not None and sel.imaging.sensor_rules,
         skipped=skipped,
         skipped_note=note,
+        stale=stale,
     )
 
 
@@ -1271,6 +1283,9 @@ def compare_coverage(
     base_mask = np.array([e.norad_id in base_ids for e in sel.elsets], dtype=bool)
     for what, m in (("baseline", base_mask), ("added", ~base_mask)):
         if not m.any():
+            check_not_all_stale(baseline if what == "baseline" else added, sel.skipped,
+                                start, end, max_age_days=REFUSE_AFTER_DAYS
+                                if max_age_days is None else max_age_days)
             raise CoverageError(f"no {what} satellite left to compare "
                                 f"({sel.note or 'none selected'})")
     all_mask = np.ones(len(sel.elsets), dtype=bool)
@@ -1296,6 +1311,8 @@ class _Selection:
     skipped: tuple[Skipped, ...]
     note: str | None = None
     """One line counting ``skipped`` by reason."""
+    stale: StaleReport = field(default_factory=lambda: StaleReport(0.0, ()))
+    """The plan's old (but used) element sets, each aged over its usable span."""
 
 
 def _select(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetime,
@@ -1313,7 +1330,7 @@ def _select(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetim
 
     The one place coverage reaches up into the shared layer: the imaging rules and the
     refusals have one home, ``overflight.passes``."""
-    from overflight.freshness import REFUSE_AFTER_DAYS, Skipped
+    from overflight.freshness import Skipped
     from overflight.passes import SatelliteRule, plan_elements
 
     limit = REFUSE_AFTER_DAYS if max_age_days is None else max_age_days
@@ -1340,7 +1357,7 @@ def _select(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetim
             plain = SatelliteRule(c)
             rules = _Imaging((plain,) * len(kept), p.spans, sensor_rules=False)
         return _Selection(kept, sensors, rules, skipped, "; ".join(n for n in notes if n)
-                          or None)
+                          or None, p.stale)
     from overflight.sensors import load_table
 
     table = load_table() if sensors is None else sensors
@@ -1349,7 +1366,7 @@ def _select(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetim
                       max_gsd_m=max_gsd_m, countries=countries, operators=operators,
                       max_age_days=limit)
     return _Selection(list(p.elsets), table, _Imaging(p.rules, p.spans), p.skipped,
-                      p.skipped_note())
+                      p.skipped_note(), p.stale)
 
 
 @contextmanager

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from overflight.errors import OverflightError
+
 if TYPE_CHECKING:
     from overflight.elements import ElementSet
 
@@ -22,7 +24,10 @@ __all__ = [
     "STALE_AFTER_DAYS",
     "Skipped",
     "StaleElementSet",
+    "StaleElementsError",
     "StaleReport",
+    "all_stale_error",
+    "check_not_all_stale",
     "launch_year",
     "stale_elements",
     "usable_spans",
@@ -81,19 +86,95 @@ class StaleReport:
 def stale_elements(
     elsets: Sequence[ElementSet], start: datetime, end: datetime, *,
     max_age_days: float = STALE_AFTER_DAYS,
+    spans: Sequence[tuple[datetime, datetime] | None] | None = None,
 ) -> StaleReport:
-    """Element sets whose epoch is more than ``max_age_days`` from ``start`` or ``end``."""
+    """Element sets whose epoch is more than ``max_age_days`` from ``start`` or ``end``.
+
+    ``spans`` (one per element set, as :func:`usable_spans` gives): each set is aged over its
+    own usable span instead, so a set used only where it is fresh enough is not reported as
+    older than it is; a set with no span (None) is left out (it is refused, not used)."""
     from overflight.hypothetical import is_hypothetical
 
+    if spans is not None and len(spans) != len(elsets):
+        raise ValueError(f"spans: {len(spans)} spans for {len(elsets)} element sets")
     found = []
-    for e in elsets:
+    for i, e in enumerate(elsets):
         if is_hypothetical(e):
             continue
-        age = max(abs(e.age_days(start)), abs(e.age_days(end)))
+        lo, hi = (start, end) if spans is None else (spans[i] or (None, None))
+        if lo is None or hi is None:
+            continue
+        age = max(abs(e.age_days(lo)), abs(e.age_days(hi)))
         if age > max_age_days:
             found.append(StaleElementSet(e.norad_id, e.name, e.epoch, age))
     found.sort(key=lambda s: (-s.age_days, s.norad_id))
     return StaleReport(max_age_days, tuple(found))
+
+
+_SUGGEST_AT_MOST_DAYS = 366.0
+"""The largest ``max_age_days`` :func:`all_stale_error` suggests: the most a frontend accepts
+(the CLI's ``--max-age-days`` range, ``MAX_AGE_DAYS``), days."""
+
+
+class StaleElementsError(OverflightError):
+    """Every element set selected is too far from the requested times to be used: nothing to
+    compute (built by :func:`all_stale_error`). ``nearest_epoch``: the epoch nearest the
+    interval, ``distance_days`` from it; ``suggested_max_age_days``: a ``max_age_days`` under
+    which the nearest set covers the whole interval (None when above what is accepted)."""
+
+    def __init__(self, message: str, *, max_age_days: float = REFUSE_AFTER_DAYS,
+                 nearest_epoch: datetime | None = None, distance_days: float = 0.0,
+                 suggested_max_age_days: int | None = None) -> None:
+        super().__init__(message)
+        self.max_age_days = max_age_days
+        self.nearest_epoch = nearest_epoch
+        self.distance_days = distance_days
+        self.suggested_max_age_days = suggested_max_age_days
+
+
+def all_stale_error(elsets: Sequence[ElementSet], start: datetime, end: datetime, *,
+                    max_age_days: float = REFUSE_AFTER_DAYS) -> StaleElementsError:
+    """The one error (and its one-line message) for a request whose every element set is
+    more than ``max_age_days`` from [start, end]: which epoch is nearest, how far, and what to
+    do (import newer elements, or the least ``max_age_days`` under which one set covers the
+    whole interval, when that is at most :data:`_SUGGEST_AT_MOST_DAYS`)."""
+    import math
+
+    if not elsets:
+        raise ValueError("all_stale_error: no element sets")
+
+    def gap_days(e: ElementSet) -> float:  # from the interval's nearer end, days
+        if e.epoch < start:
+            return (start - e.epoch).total_seconds() / 86400.0
+        if e.epoch > end:
+            return (e.epoch - end).total_seconds() / 86400.0
+        return 0.0
+
+    nearest = min(elsets, key=lambda e: (gap_days(e), e.norad_id))
+    gap = gap_days(nearest)
+    # The least max_age_days under which one set covers all of [start, end].
+    need = min(max(abs(e.age_days(start)), abs(e.age_days(end))) for e in elsets)
+    suggest: int | None = math.ceil(need)
+    if suggest is not None and (suggest <= max_age_days or suggest > _SUGGEST_AT_MOST_DAYS):
+        suggest = None
+    side = "before the start" if nearest.epoch < start else "after the end"
+    day = f"{nearest.epoch:%Y-%m-%d}"
+    if all(e.epoch < start for e in elsets):
+        how_far, which, fix = "older than", "newest epoch", "import newer elements"
+    elif all(e.epoch > end for e in elsets):
+        how_far, which, fix = "more than", "oldest epoch", "import elements from before then"
+    else:
+        how_far, which, fix = "more than", "nearest epoch", "import elements nearer those times"
+    at = "at" if how_far == "older than" else "from"
+    if len(elsets) == 1:
+        who, which = f"the element set of {nearest.name} ({nearest.norad_id}) is", "epoch"
+    else:
+        who = "every element set is"
+    message = (f"{who} {how_far} {max_age_days:g} days {at} the requested times "
+               f"({which} {day}, {gap:.1f} days {side}); {fix}"
+               + (f" or use max_age_days {suggest}" if suggest is not None else ""))
+    return StaleElementsError(message, max_age_days=max_age_days, nearest_epoch=nearest.epoch,
+                              distance_days=gap, suggested_max_age_days=suggest)
 
 
 @dataclass(frozen=True)
@@ -112,6 +193,17 @@ class Skipped:
         return {"norad_id": self.norad_id, "name": self.name, "reason": self.reason,
                 "start": None if self.start is None else format_utc(self.start),
                 "end": None if self.end is None else format_utc(self.end)}
+
+
+def check_not_all_stale(elsets: Sequence[ElementSet], skipped: Sequence[Skipped],
+                        start: datetime, end: datetime, *,
+                        max_age_days: float = REFUSE_AFTER_DAYS) -> None:
+    """Raise :func:`all_stale_error` when every one of ``elsets`` was refused as too old for
+    all of [start, end] (``skipped``: as :func:`usable_spans` lists them): nothing usable.
+    Satellites refused for other reasons (before launch) make it a plain empty request."""
+    wholly = {k.norad_id for k in skipped if k.start is None and k.reason.startswith("stale")}
+    if elsets and all(e.norad_id in wholly for e in elsets):
+        raise all_stale_error(elsets, start, end, max_age_days=max_age_days)
 
 
 def launch_year(designator: str) -> int | None:

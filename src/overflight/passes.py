@@ -552,7 +552,7 @@ def plan_elements(
 ) -> PassPlan:
     """:func:`plan_passes` for satellites and sites already resolved (the library API's
     path); the keywords as there."""
-    from overflight.freshness import usable_spans
+    from overflight.freshness import check_not_all_stale, usable_spans
     from overflight.selection import filter_by_sensor
     from overflight.sensors import load_table
 
@@ -583,11 +583,15 @@ def plan_elements(
     spans, refused = usable_spans(elsets, t0, t1, max_age_days=max_age_days)
     skipped += refused
     keep = [i for i, sp in enumerate(spans) if sp is not None]
+    if not keep:
+        check_not_all_stale(elsets, refused, t0, t1, max_age_days=max_age_days)
     if imaging:
         rules = [rules[i] for i in keep]
     elsets = [elsets[i] for i in keep]
-    # The age warning speaks of the element sets used, not of those refused (listed apart).
-    stale = stale_elements(elsets, t0, t1, max_age_days=warn_age_days)
+    # The age warning speaks of the element sets used, not of those refused (listed apart),
+    # each over the span it is used for.
+    stale = stale_elements(elsets, t0, t1, max_age_days=warn_age_days,
+                           spans=[spans[i] for i in keep])
     return PassPlan(list(elsets), site_list, t0, t1, c, stale, tuple(problems), imaging, table,
                     tuple(rules), tuple(spans[i] for i in keep), tuple(skipped), max_age_days)
 

@@ -152,8 +152,14 @@ _FLAG_HINTS = (
 )
 
 
+# Library arguments a message suggests a value for, and the CLI option that sets it.
+_FLAG_NAMES = (("use max_age_days ", "use --max-age-days "),)
+
+
 def with_flags(message: str) -> str:
     """A library error message with the CLI options it refers to, where that helps."""
+    for argument, flag in _FLAG_NAMES:
+        message = message.replace(argument, flag)
     for phrase, flags in _FLAG_HINTS:
         if phrase in message:
             return f"{message} (options: {flags})"

@@ -327,7 +327,6 @@ def register(app: typer.Typer) -> None:
         from overflight.access import Constraints
         from overflight.coverage import CoverageError
         from overflight.elements import EARTH_RADIUS_KM
-        from overflight.freshness import stale_elements
         from overflight.hypothetical import HypotheticalError
         from overflight.regions import RegionError, grid, resolve_region
         from overflight.sensors import Sensor, load_sensors, load_table
@@ -387,10 +386,8 @@ def register(app: typer.Typer) -> None:
         main = result if not hasattr(result, "combined") else result.combined
         # As in passes: the age warning speaks of the element sets used, the refused ones are
         # counted apart (and without --imaging, --max-gsd's own line above has its part).
-        used = {s.norad_id for s in main.satellites}
-        stale = stale_elements([e for e in elsets if e.norad_id in used], t0, t1)
-        if stale:
-            warn(stale.message("overflight catalog import"))
+        if main.stale:
+            warn(main.stale.message("overflight catalog import"))
         if main.skipped_note and (imaging or any(
                 not k.reason.startswith("no sensor entry") for k in main.skipped)):
             warn(main.skipped_note)
