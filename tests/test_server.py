@@ -52,6 +52,11 @@ def test_info_reports_catalog_limits_and_writes(client: TestClient) -> None:
     assert info["catalog"].startswith("the bundled snapshot")
     assert info["writes_enabled"] is True
     assert info["limits"]["max_work"] == Limits().max_work
+    # Capacity: computations at once (processes, or threads without them).
+    assert info["limits"]["compute"] == Limits().compute_threads  # the default: threads
+    assert info["limits"]["compute_processes"] == 0
+    assert info["limits"]["compute_threads"] == Limits().compute_threads
+    assert Limits(compute_processes=3, compute_threads=2).to_dict()["compute"] == 3
 
 
 def test_sites_and_groups(client: TestClient) -> None:

@@ -799,6 +799,12 @@ class LimitsOut(_Out):
     max_claims: int
     max_job_windows: int
     max_job_bytes: int = Field(description="memory all kept job results may hold, bytes")
+    compute: int = Field(description="computations run at once (the rest queue): "
+                         "compute_processes, or compute_threads when that is 0")
+    compute_processes: int = Field(description="worker processes for the computations "
+                                   "(0: threads of the server process)")
+    compute_threads: int = Field(description="computation threads, used when "
+                                 "compute_processes is 0")
 
 
 class InfoOut(_Out):

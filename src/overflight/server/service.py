@@ -125,7 +125,16 @@ class Limits:
             "max_claims": self.max_claims,
             "max_job_windows": self.max_job_windows,
             "max_job_bytes": self.max_job_bytes,
+            "compute": self.compute,
+            "compute_processes": self.compute_processes,
+            "compute_threads": self.compute_threads,
         }
+
+    @property
+    def compute(self) -> int:
+        """Computations run at once: ``compute_processes`` worker processes, or with none
+        ``compute_threads`` threads (the rest queue, at most ``max_pending``)."""
+        return self.compute_processes if self.compute_processes > 0 else self.compute_threads
 
 
 def _header(plan: PassPlan) -> dict[str, Any]:
