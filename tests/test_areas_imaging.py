@@ -21,6 +21,7 @@ from overflight.access import Constraints
 from overflight.areas import AreaWindow, area_from_geojson, resolve_area, sample_area
 from overflight.catalog import Catalog
 from overflight.catalog.tle import tle_lines
+from overflight.freshness import StaleElementsError
 from overflight.passes import plan_elements
 from test_areas import SkyPoints, dense_points, inside, runs
 
@@ -185,13 +186,16 @@ def test_radar_keeps_night_area_windows_optical_loses() -> None:
 
 
 def test_area_imaging_refuses_stale_and_non_imagers() -> None:
-    area = resolve_area("Vostochny launch complex")
     iono, l8 = _elsets(61735, L8)
     late = l8.epoch + timedelta(days=20)
+    # The imager left is stale wholly: nothing usable is an error (tests/test_freshness.py).
+    with pytest.raises(StaleElementsError, match="LANDSAT 8"):
+        plan_elements([iono, l8], [], late, late + timedelta(days=1), Constraints(),
+                      imaging=True)
     plan = plan_elements([iono, l8], [], late, late + timedelta(days=1), Constraints(),
-                         imaging=True)
-    assert not plan.elsets and plan.area_windows(area) == []
-    assert {k.norad_id for k in plan.skipped} == {61735, L8}
+                         imaging=True, max_age_days=30.0)
+    assert [e.norad_id for e in plan.elsets] == [L8]
+    assert {k.norad_id for k in plan.skipped} == {61735}
 
 
 def test_api_and_cli_apply_imaging_to_areas(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ filters and ``overflight sensors``; geometry and Sun checked with Skyfield, inde
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from tests._cli import run
 from overflight.access import Constraints
 from overflight.catalog import Catalog
 from overflight.catalog.tle import tle_lines
+from overflight.freshness import StaleElementsError
 from overflight.passes import plan_elements
 from overflight.sites import resolve_site
 
@@ -117,8 +119,11 @@ def test_stale_and_pre_launch_refused() -> None:
     site = resolve_site("Vostochny")
     (l8,) = _elsets(39084)  # epoch 2026-05-30, launched 2013
     late = l8.epoch + timedelta(days=20)
-    plan = plan_elements([l8], [site], late, late + timedelta(days=1), Constraints())
-    assert not plan.elsets and plan.skipped[0].reason.startswith("stale")
+    with pytest.raises(StaleElementsError, match=r"20\.0 days before the start"):
+        plan_elements([l8], [site], late, late + timedelta(days=1), Constraints())
+    plan = plan_elements([l8, replace(l8, norad_id=99001, epoch=late, _key="")], [site], late,
+                         late + timedelta(days=1), Constraints())
+    assert plan.skipped[0].norad_id == 39084 and plan.skipped[0].reason.startswith("stale")
     early = datetime(2012, 6, 1, tzinfo=UTC)
     plan = plan_elements([l8], [site], early, early + timedelta(days=1), Constraints(),
                          max_age_days=10_000)
