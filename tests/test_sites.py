@@ -60,3 +60,69 @@ def test_site_files(tmp_path: Path) -> None:
     with pytest.raises(SiteError, match=r"bad.csv:3: field 'lat_deg' is not a number"):
         read_sites_file(bad)
     assert len(resolve_sites(["Seoul"], [csv])) == 3
+
+
+# ---- what a name was taken as (site_note) ------------------------------------------------------
+@pytest.mark.parametrize(("name", "note"), [
+    ("Najin port", '"Najin port" is taken as the point site "Rajin port" (an alias); the area '
+     'target "Najin port" goes by that name too: for the area use --area "Najin port"'),
+    ("Rajin port", '"Rajin port" is taken as the point site of that name; the area target '
+     '"Najin port" goes by that name too: for the area use --area "Najin port"'),
+    ("Vostochny", '"Vostochny" is taken as the point site "Vostochny Cosmodrome" (an alias)'),
+    ("komsomolsk on amur air", '"komsomolsk on amur air" is taken as the point site '
+     '"Komsomolsk-on-Amur aircraft plant" (a prefix of its name)'),
+    ("Seoul", None), ("white-house", None),  # its own name (case and punctuation ignored)
+    ("39.04N,125.71E", None), ("Atlantis", None),  # coordinates; unknown (resolve_site's error)
+])
+def test_site_note(name: str, note: str | None) -> None:
+    from overflight.sites import site_note
+
+    assert site_note(name, area_option="--area") == note
+    if note is not None:  # the note names the site the name resolves to
+        assert f'"{resolve_site(name).name}"' in note or "of that name" in note
+
+
+def test_site_note_without_areas_and_with_user_sites() -> None:
+    from overflight.geometry import Site
+    from overflight.sites import NamedSite, site_note
+
+    assert site_note("najin", areas=False) == (
+        '"najin" is taken as the point site "Rajin port" (an alias)')
+    assert site_note("Sohae").endswith(  # no option named: the library's own words
+        'the area target "Sohae launching station" goes by that name too')
+    mine = [NamedSite(Site("Najin", 42.0, 130.0))]  # a user's site of that exact name
+    assert resolve_site("Najin", mine).lat_deg == 42.0
+    assert site_note("Najin", mine, areas=False) is None
+
+
+@pytest.mark.parametrize("command", [
+    ["passes", "--group", "military", "--site", "SITE", "--site", "Seoul"],
+    ["watch", "SITE"],
+    ["exposure", "SITE"],
+])
+def test_cli_notes_what_a_site_name_was_taken_as(command: list[str],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from tests._cli import run
+
+    def args(site: str) -> list[str]:
+        return [site if a == "SITE" else a for a in command] + [
+            "--start", "2026-05-31T00:00Z", "--days", "0.1", "-f", "csv"]
+
+    code, _, err = run(args("Najin port"), capsys)
+    assert code == 0, err
+    notes = [ln for ln in err.splitlines() if ln.startswith("overflight: note: ")]
+    assert notes == ['overflight: note: "Najin port" is taken as the point site "Rajin port" '
+                     '(an alias); the area target "Najin port" goes by that name too: for the '
+                     'area use --area "Najin port"']
+    code, _, err = run(args("Busan naval base"), capsys)
+    assert code == 0 and "note:" not in err
+
+
+def test_cli_verify_notes_an_alias_without_areas(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests._cli import run
+
+    code, _, err = run(["verify", "--sat", "40115", "--site", "najin", "--time",
+                        "2026-05-31T10:15Z", "-f", "json"], capsys)
+    assert code == 0, err
+    assert 'overflight: note: "najin" is taken as the point site "Rajin port" (an alias)\n' in err
+    assert "--area" not in err

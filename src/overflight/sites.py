@@ -31,6 +31,7 @@ __all__ = [
     "read_sites_file",
     "resolve_site",
     "resolve_sites",
+    "site_note",
 ]
 
 
@@ -258,21 +259,67 @@ def resolve_site(text: str, extra: Sequence[NamedSite] = ()) -> Site:
     coords = parse_coordinates(text)
     if coords is not None:
         return coords
+    found = _match(text, extra)
+    if found is not None:
+        return found[0]
     key = _norm(text)
-    candidates = [*extra, *named_sites()]
-    for entry in candidates:
-        if key == _norm(entry.site.name) or key in (_norm(a) for a in entry.aliases):
-            return entry.site
-    names = [e.site.name for e in candidates]
+    names = [e.site.name for e in [*extra, *named_sites()]]
     prefix = [n for n in names if _norm(n).startswith(key)] if key else []
-    if len(prefix) == 1:
-        return next(e.site for e in candidates if e.site.name == prefix[0])
     close = prefix or difflib.get_close_matches(text, names, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise SiteError(
         f"unknown site {text!r}{hint} (give a named site, LAT,LON[,ALT_M] or a sites "
         "file: site_files)"
     )
+
+
+def _match(text: str, extra: Sequence[NamedSite]) -> tuple[Site, str | None] | None:
+    """The named site ``text`` resolves to and how (None: its own name; "alias", "prefix"),
+    as :func:`resolve_site` finds it; None when it is not a name it resolves."""
+    key = _norm(text)
+    candidates = [*extra, *named_sites()]
+    for entry in candidates:
+        if key == _norm(entry.site.name):
+            return entry.site, None
+        if key in (_norm(a) for a in entry.aliases):
+            return entry.site, "alias"
+    prefix = [e for e in candidates if key and _norm(e.site.name).startswith(key)]
+    if len(prefix) == 1:
+        return prefix[0].site, "prefix"
+    return None
+
+
+def site_note(text: str, extra: Sequence[NamedSite] = (), *, areas: bool = True,
+              area_option: str | None = None) -> str | None:
+    """One line telling what a site name given by a user was taken as, when that may not be
+    what was meant: it resolved through an alias or a prefix (naming the point site), or
+    (``areas``) an area target (:func:`overflight.areas.named_areas`) has that name too
+    (``area_option``: how a frontend asks for the area instead, e.g. ``--area``). None for
+    coordinates, a site's own name that is no area's, and names that do not resolve (their
+    error says so). ``extra``: user sites, as for :func:`resolve_site`.
+    """
+    if parse_coordinates(text) is not None:
+        return None
+    found = _match(text, extra)
+    if found is None:
+        return None
+    site, how = found
+    from overflight.areas import named_areas
+
+    key = _norm(text)
+    area = next((a.name for a in named_areas().values()
+                 if key in (_norm(n) for n in (a.name, *a.aliases))), None) if areas else None
+    if how is None and area is None:
+        return None
+    if how is None:
+        taken = f'"{text}" is taken as the point site of that name'
+    else:
+        why = "an alias" if how == "alias" else "a prefix of its name"
+        taken = f'"{text}" is taken as the point site "{site.name}" ({why})'
+    if area is None:
+        return taken
+    ask = f': for the area use {area_option} "{area}"' if area_option else ""
+    return f'{taken}; the area target "{area}" goes by that name too{ask}'
 
 
 def resolve_sites(

@@ -170,6 +170,26 @@ def warn(message: str) -> None:
     """One warning line on stderr."""
     sys.stderr.write(f"overflight: warning: {message}\n")
 
+
+def note_sites(names: Iterable[str | None], files: Sequence[Any] = (), *,
+               areas: bool = True) -> None:
+    """One ``overflight: note:`` line on stderr per site name that was taken as something the
+    user may not have meant (:func:`overflight.sites.site_note`: an alias, a prefix, a name an
+    area has too, pointing to ``--area``; not with ``areas`` False). ``files``: the
+    ``--sites`` files, whose names count as exact (one that cannot be read is left to the
+    command's own error)."""
+    from overflight.sites import SiteError, read_sites_file, site_note
+
+    try:
+        extra = [n for f in files for n in read_sites_file(f)]
+    except SiteError:
+        return
+    for name in dict.fromkeys(n for n in names if n):
+        line = site_note(name, extra, areas=areas, area_option="--area")
+        if line:
+            sys.stderr.write(f"overflight: note: {line}\n")
+
+
 # Sensor-catalog options shared by passes, watch, exposure, coverage and sensors (declared once).
 IncludeUnknownOption = typer.Option(
     False, "--include-unknown",

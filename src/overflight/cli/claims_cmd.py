@@ -244,6 +244,9 @@ def register(app: typer.Typer) -> None:
             except ClaimError as exc:
                 prefix = f"command line: claim {claim_id!r}: "
                 raise UserError(str(exc).replace(prefix, "")) from None
+            from overflight.cli._common import note_sites
+
+            note_sites([site], areas=False)
         options = VerifyOptions(
             tolerance_s=120.0 if tolerance is None else tolerance,
             max_age_days=max_age_days,

@@ -153,6 +153,9 @@ def register(app: typer.Typer) -> None:
                            end=end, days=days, constraints=c, default_groups=[WATCH_GROUP],
                            db=db, **imaging_args(imaging, include_unknown, kind, max_gsd,
                                                  country, operator, max_age_days, sensors))
+        from overflight.cli._common import note_sites
+
+        note_sites([target] if shape is None else [])
         if shape is not None:
             from dataclasses import replace
 

@@ -293,6 +293,9 @@ def register(app: typer.Typer) -> None:
                            object_types=object_type, **imaging_args(
                                imaging, include_unknown, kind, max_gsd, country, operator,
                                max_age_days, sensors))
+        from overflight.cli._common import note_sites
+
+        note_sites(site, sites)
         if areas or fmt.value in areas_cmd.GEO_FORMATS:
             areas_cmd.run_passes(plan, areas, area_mode.value, fmt.value,
                                  f"Overflight windows {span_text(plan.start, plan.end)}",
@@ -354,6 +357,9 @@ def register(app: typer.Typer) -> None:
                            object_types=object_type,
                            **imaging_args(imaging, include_unknown, kind, max_gsd, country,
                                           operator, max_age_days, sensors))
+        from overflight.cli._common import note_sites
+
+        note_sites([site])
         if areas:
             title = f"Overflight warning for {areas[0].name} {span_text(plan.start, plan.end)}"
             if fmt == WatchFormat.png:
