@@ -31,7 +31,7 @@ PINNED = {
     ],
     "overflight.sites": [
         "NamedSite", "SiteError", "named_sites", "parse_coordinates", "read_sites_file",
-        "resolve_site", "resolve_sites",
+        "resolve_site", "resolve_sites", "site_note",
     ],
     "overflight.sensors": ["Sensor", "SensorError", "load_sensors", "shipped_sensors"],
     "overflight.selection": [
