@@ -185,5 +185,9 @@ def test_coverage_results_carry_stale(wv3: ElementSet) -> None:
     assert r.stale.worst_age_days == pytest.approx(11.0)
     doc: dict[str, Any] = r.to_dict(points=False)
     assert doc["stale"]["satellites"][0]["norad_id"] == 40115
+    api = ovf.coverage([wv3, fresh_l8], "38,125,39,126", start=start, days=2, grid_km=50.0,
+                       max_off_nadir_deg=None, min_elevation_deg=10.0)
+    assert [s.norad_id for s in api.stale.satellites] == [40115]
+    assert api.to_dict()["stale"] == api.result.stale.to_dict()
     fresh = coverage([fresh_l8], [SEOUL], start, start + timedelta(days=1), C)
     assert not fresh.stale and "stale" not in fresh.to_dict(points=False)

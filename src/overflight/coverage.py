@@ -50,7 +50,12 @@ import numpy.typing as npt
 from overflight.access import Constraints
 from overflight.elements import ElementSet
 from overflight.errors import OverflightError
-from overflight.freshness import REFUSE_AFTER_DAYS, StaleReport, check_not_all_stale
+from overflight.freshness import (
+    REFUSE_AFTER_DAYS,
+    STALE_AFTER_DAYS,
+    StaleReport,
+    check_not_all_stale,
+)
 from overflight.geometry import Site
 
 if TYPE_CHECKING:
@@ -226,7 +231,7 @@ class CoverageResult:
     """Satellites left out (wholly or partly), or counting for nothing, and why."""
     skipped_note: str | None = None
     """One line counting :attr:`skipped` by reason (None if nothing was left out)."""
-    stale: StaleReport = field(default_factory=lambda: StaleReport(0.0, ()))
+    stale: StaleReport = field(default_factory=lambda: StaleReport(STALE_AFTER_DAYS, ()))
     """The satellites counted whose element sets are more than a week
     (``freshness.STALE_AFTER_DAYS``) from the times they are used for, each over its usable
     span (:func:`overflight.freshness.stale_elements`); false when none."""
@@ -1144,7 +1149,7 @@ def _result(
     ids = {e.norad_id for e in chosen}
     skipped: tuple[Skipped, ...] = ()
     note = None
-    stale = StaleReport(0.0, ())
+    stale = StaleReport(STALE_AFTER_DAYS, ())
     if sel is not None:
         mine = ids | {e.norad_id for e in others}
         skipped = tuple(k for k in sel.skipped if k.norad_id in mine)
@@ -1311,7 +1316,7 @@ class _Selection:
     skipped: tuple[Skipped, ...]
     note: str | None = None
     """One line counting ``skipped`` by reason."""
-    stale: StaleReport = field(default_factory=lambda: StaleReport(0.0, ()))
+    stale: StaleReport = field(default_factory=lambda: StaleReport(STALE_AFTER_DAYS, ()))
     """The plan's old (but used) element sets, each aged over its usable span."""
 
 

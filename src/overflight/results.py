@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from overflight.claims import ClaimResult
     from overflight.coverage import CoverageResult
     from overflight.elements import ElementSet
-    from overflight.freshness import Skipped
+    from overflight.freshness import Skipped, StaleReport
     from overflight.geometry import Site
     from overflight.history import OrbitState
     from overflight.maneuvers import DataGap, DetectionResult, HistoryStatus, Maneuver, Status
@@ -433,6 +433,12 @@ class Coverage(_Table[CoveragePoint]):
         imaging: non-imagers, unknown), or counting for nothing (``max_gsd_m`` without a sensor
         entry), and why."""
         return self.result.skipped
+
+    @property
+    def stale(self) -> StaleReport:
+        """The satellites counted whose element sets are more than a week from the times they
+        are used for (each over its usable span); false when none."""
+        return self.result.stale
 
     def _row(self, rec: CoveragePoint) -> dict[str, Any]:
         from dataclasses import asdict
