@@ -126,3 +126,16 @@ def test_cli_verify_notes_an_alias_without_areas(capsys: pytest.CaptureFixture[s
     assert code == 0, err
     assert 'overflight: note: "najin" is taken as the point site "Rajin port" (an alias)\n' in err
     assert "--area" not in err
+
+
+def test_an_area_name_given_as_a_site_points_to_the_area() -> None:
+    with pytest.raises(SiteError, match=r"area target 'Yongbyon.*area='Yongbyon'"):
+        resolve_site("Yongbyon")
+
+
+def test_cli_names_the_area_option_for_an_area_name() -> None:
+    from overflight.cli._common import with_flags
+
+    msg = "'Yongbyon' is not a point site but the area target 'Y': ask for it as an area " \
+          "(area='Yongbyon')"
+    assert with_flags(msg).endswith("(--area 'Yongbyon')")

@@ -267,6 +267,13 @@ def resolve_site(text: str, extra: Sequence[NamedSite] = ()) -> Site:
     prefix = [n for n in names if _norm(n).startswith(key)] if key else []
     close = prefix or difflib.get_close_matches(text, names, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    from overflight.areas import named_areas
+
+    area = next((a.name for a in named_areas().values()
+                 if key in (_norm(n) for n in (a.name, *a.aliases))), None)
+    if area is not None:
+        raise SiteError(f"{text!r} is not a point site but the area target {area!r}: ask for "
+                        f"it as an area (area={text!r})")
     raise SiteError(
         f"unknown site {text!r}{hint} (give a named site, LAT,LON[,ALT_M] or a sites "
         "file: site_files)"
