@@ -4,6 +4,7 @@ filters and ``overflight sensors``; geometry and Sun checked with Skyfield, inde
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -119,10 +120,12 @@ def test_stale_and_pre_launch_refused() -> None:
     late = l8.epoch + timedelta(days=20)
     plan = plan_elements([l8], [site], late, late + timedelta(days=1), Constraints())
     assert not plan.elsets and plan.skipped[0].reason.startswith("stale")
-    early = datetime(2012, 6, 1, tzinfo=UTC)
-    plan = plan_elements([l8], [site], early, early + timedelta(days=1), Constraints(),
-                         max_age_days=10_000)
-    assert plan.skipped[0].reason == "before launch (launched in 2013)"
+    # Launched in 2026 (designator rewritten): 2025-12 is within the largest max_age_days.
+    new = replace(l8, intl_designator="26001A")
+    early = datetime(2025, 12, 1, tzinfo=UTC)
+    plan = plan_elements([new], [site], early, early + timedelta(days=1), Constraints(),
+                         max_age_days=366)
+    assert plan.skipped[0].reason == "before launch (launched in 2026)"
     # partly stale: windows after epoch + 3 days refused, the rest given with their age
     plan = plan_elements([l8], [site], T0, T0 + timedelta(days=8), Constraints(),
                          max_age_days=3.0)

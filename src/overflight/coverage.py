@@ -1313,12 +1313,13 @@ def _select(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetim
 
     The one place coverage reaches up into the shared layer: the imaging rules and the
     refusals have one home, ``overflight.passes``."""
-    from overflight.freshness import REFUSE_AFTER_DAYS, Skipped
+    from overflight.freshness import REFUSE_AFTER_DAYS, Skipped, check_max_age_days
     from overflight.passes import SatelliteRule, plan_elements
 
-    limit = REFUSE_AFTER_DAYS if max_age_days is None else max_age_days
-    if not limit > 0:
-        raise CoverageError(f"max_age_days: must be positive, not {limit}")
+    try:
+        limit = check_max_age_days(REFUSE_AFTER_DAYS if max_age_days is None else max_age_days)
+    except OverflightError as exc:
+        raise CoverageError(str(exc)) from None
     if not imaging:
         given = [name for name, v in (("include_unknown", include_unknown), ("kinds", kinds),
                                       ("countries", countries), ("operators", operators)) if v]

@@ -18,11 +18,13 @@ if TYPE_CHECKING:
     from overflight.elements import ElementSet
 
 __all__ = [
+    "MAX_AGE_DAYS",
     "REFUSE_AFTER_DAYS",
     "STALE_AFTER_DAYS",
     "Skipped",
     "StaleElementSet",
     "StaleReport",
+    "check_max_age_days",
     "launch_year",
     "stale_elements",
     "usable_spans",
@@ -33,6 +35,19 @@ STALE_AFTER_DAYS = 7.0
 REFUSE_AFTER_DAYS = 14.0
 """Windows whose peak is further than this from the element set's epoch are refused, days
 (along-track error of roughly 1–3 km per day in LEO: 14–40 km, 2–6 s of timing, at 14 days)."""
+MAX_AGE_DAYS = 366.0
+"""Largest ``max_age_days`` any frontend or library call accepts, days: a year either side of
+an element set's epoch is far past any useful prediction (hundreds to thousands of km along
+track) and is what a historical question (a claim, last year's passes) may ask for."""
+
+
+def check_max_age_days(value: float, name: str = "max_age_days") -> float:
+    """``value`` as a float when it is a number in (0, :data:`MAX_AGE_DAYS`] days; else
+    :class:`~overflight.errors.OverflightError` with one line naming ``name`` (NaN, infinities,
+    zero, negatives and anything above the bound are refused)."""
+    from overflight.errors import check_number
+
+    return check_number(value, name, 0.0, MAX_AGE_DAYS, low_open=True)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from overflight.freshness import (
     STALE_AFTER_DAYS,
     Skipped,
     StaleReport,
+    check_max_age_days,
     stale_elements,
 )
 
@@ -557,8 +558,10 @@ def plan_elements(
     from overflight.sensors import load_table
 
     c, t0, t1, site_list = constraints, start, end, list(sites)
-    if not max_age_days > 0:
-        raise PassesError(f"max_age_days: must be positive, not {max_age_days}")
+    try:
+        max_age_days = check_max_age_days(max_age_days)
+    except OverflightError as exc:
+        raise PassesError(str(exc)) from None
     table = load_table() if sensors is None else sensors
     elsets, skipped = filter_by_sensor(elsets, table, kinds=kinds, max_gsd_m=max_gsd_m,
                                        countries=countries, operators=operators)

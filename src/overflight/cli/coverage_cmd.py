@@ -20,6 +20,7 @@ from overflight.cli._common import (
     UserError,
     check_job,
     emit,
+    max_age_days_callback,
     progress_bar,
     warn,
     without_ctrl_c,
@@ -304,8 +305,9 @@ def register(app: typer.Typer) -> None:
         operator: str | None = typer.Option(None, "--operator", help="Imaging: text in the "
                                             "operator's name (comma-separated)."),
         max_age_days: float | None = typer.Option(
-            None, "--max-age-days", help="Refuse windows further than this from the element "
-            "set's epoch, days (default 14; as in passes)."),
+            None, "--max-age-days", callback=max_age_days_callback,
+            help="Refuse windows further than this from the element set's epoch, days "
+            "(default 14, at most 366; as in passes)."),
         sensors: Path | None = SensorsFileOption,
         max_altitude: float | None = typer.Option(
             None, help="Leave out fleet satellites whose apogee is above this altitude, km "
