@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FIELD_PLAN",
     "LOCAL_CLUSTER_PAIR_DAYS",
+    "SCHEDULER_TIMEOUT_S",
     "CoverageComparison",
     "CoverageError",
     "CoverageResult",
@@ -70,6 +71,7 @@ __all__ = [
     "dask_client",
     "job_size",
     "resolve_method",
+    "scheduler_address",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -80,6 +82,10 @@ LOCAL_CLUSTER_PAIR_DAYS = 500_000.0
 """Jobs of at least this many satellite × point × day units start a local Dask cluster by
 default (about 15 s of single-process work for LEO imaging satellites at ~30 µs a unit; a local
 cluster takes 1–3 s to start)."""
+
+SCHEDULER_TIMEOUT_S = 10.0
+"""Longest wait for a Dask scheduler to answer when connecting to it, seconds (a scheduler on
+the same network answers in milliseconds; anything else that listens is not waited for)."""
 
 _PERCENTILES = (50.0, 90.0)
 
@@ -1355,17 +1361,21 @@ def _select(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetim
 
 @contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
-    """A ``distributed.Client``: connected to ``scheduler`` (``tcp://host:port``), else on a
-    new local cluster of ``workers`` single-threaded processes (default: one per CPU)."""
+    """A ``distributed.Client``: connected to ``scheduler`` (``tcp://host:port`` or
+    ``tls://host:port``, :func:`scheduler_address`; one that does not answer as a Dask scheduler
+    within :data:`SCHEDULER_TIMEOUT_S` is a :class:`CoverageError`), else (None or ``local``) on
+    a new local cluster of ``workers`` single-threaded processes (default: one per CPU)."""
     import os
 
     dist = _distributed()
     client_cls, cluster_cls = dist.Client, dist.LocalCluster
-    if scheduler:
+    address = scheduler_address(scheduler) if scheduler else "local"
+    if address != "local":
+        _probe_scheduler(address)
         try:
-            client = client_cls(scheduler, timeout="10s")
-        except OSError as exc:
-            raise CoverageError(f"cannot connect to Dask scheduler {scheduler}: {exc}") from None
+            client = client_cls(address, timeout=f"{SCHEDULER_TIMEOUT_S:g}s")
+        except (OSError, TimeoutError) as exc:
+            raise CoverageError(f"cannot connect to Dask scheduler {address}: {exc}") from None
         try:
             yield client
         finally:
@@ -1381,6 +1391,74 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
     ) as cluster, client_cls(cluster) as client:
         yield client
+
+
+def scheduler_address(text: str, name: str = "scheduler") -> str:
+    """``text`` as a Dask scheduler address: ``local`` (a local cluster), or
+    ``tcp://HOST:PORT`` / ``tls://HOST:PORT`` (port 1–65535; an IPv6 host in brackets);
+    anything else is a one-line :class:`CoverageError` naming ``name``."""
+    from urllib.parse import urlsplit
+
+    given = text.strip()
+    if given == "local":
+        return given
+    usage = "give local, tcp://HOST:PORT or tls://HOST:PORT"
+    try:
+        parts = urlsplit(given)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise CoverageError(f"{name} {text!r}: port must be 1-65535; {usage}") from None
+    if parts.scheme not in ("tcp", "tls") or "://" not in given:
+        raise CoverageError(f"{name} {text!r}: not a scheduler address; {usage}")
+    if (not host or port is None or not 1 <= port <= 65535 or parts.username is not None
+            or parts.password is not None or parts.path or parts.query or parts.fragment):
+        raise CoverageError(f"{name} {text!r}: needs a host and a port 1-65535 and nothing "
+                            f"else; {usage}")
+    return given
+
+
+def _probe_scheduler(address: str) -> None:
+    """Ask ``address`` who it is (Dask's ``identity``), within :data:`SCHEDULER_TIMEOUT_S`:
+    ``distributed.Client`` would wait for ever on something that accepts connections but is
+    not a Dask scheduler. The question runs on its own thread and event loop, so a caller's
+    loop (Jupyter) is not disturbed and a peer that never answers is simply left behind."""
+    import asyncio
+    import threading
+
+    answer: dict[str, Any] = {}
+
+    async def ask() -> Any:
+        from distributed.comm import connect
+        from distributed.security import Security
+
+        # Its own deadline a little shorter, so that a refusal says so (not "no answer").
+        comm = await connect(address, timeout=0.8 * SCHEDULER_TIMEOUT_S,
+                             **Security().get_connection_args("client"))
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await asyncio.wait_for(comm.read(), SCHEDULER_TIMEOUT_S)
+        finally:
+            comm.abort()
+
+    def run() -> None:
+        try:
+            answer["reply"] = asyncio.run(ask())
+        except BaseException as exc:  # handed to the caller as one line
+            answer["error"] = exc
+
+    thread = threading.Thread(target=run, name="overflight-scheduler-probe", daemon=True)
+    thread.start()
+    thread.join(SCHEDULER_TIMEOUT_S)
+    if thread.is_alive():
+        raise CoverageError(f"no answer from a Dask scheduler at {address} within "
+                            f"{SCHEDULER_TIMEOUT_S:g} s (is it a Dask scheduler?)")
+    if "error" in answer:
+        exc = answer["error"]
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CoverageError(f"cannot connect to Dask scheduler {address}: {detail}")
+    reply = answer.get("reply")
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise CoverageError(f"{address} is not a Dask scheduler")
 
 
 def _distributed() -> Any:

@@ -74,8 +74,23 @@ NoLimitOption = typer.Option(
     help="Run even when the estimated time is above the cap (OVERFLIGHT_MAX_JOB_S, "
     "default 600 s).")
 
+def scheduler_callback(value: str | None) -> str | None:
+    """``--scheduler`` checked before anything is loaded
+    (:func:`overflight.coverage.scheduler_address`): one line, exit 2."""
+    from overflight.errors import OverflightError
+
+    if value is None:
+        return None
+    from overflight.coverage import scheduler_address
+
+    try:
+        return scheduler_address(value, "--scheduler")
+    except OverflightError as exc:
+        raise UserError(str(exc)) from None
+
+
 SchedulerOption = typer.Option(
-    None, "--scheduler",
+    None, "--scheduler", callback=scheduler_callback,
     help="Run on a Dask cluster: tcp://host:port, or 'local' for a local cluster "
     "(default: this process and its forked workers).")
 """``--scheduler`` of the window commands (``passes``, ``watch``, ``exposure``), read by

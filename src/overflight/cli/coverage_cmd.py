@@ -22,6 +22,7 @@ from overflight.cli._common import (
     emit,
     max_age_days_callback,
     progress_bar,
+    scheduler_callback,
     warn,
     without_ctrl_c,
 )
@@ -312,8 +313,9 @@ def register(app: typer.Typer) -> None:
         max_altitude: float | None = typer.Option(
             None, help="Leave out fleet satellites whose apogee is above this altitude, km "
             "(e.g. 2000 for low orbits only: a geostationary imager sees the region all day)."),
-        scheduler: str | None = typer.Option(None, help="Dask scheduler tcp://host:port to run "
-                                             "the shards on."),
+        scheduler: str | None = typer.Option(None, callback=scheduler_callback,
+                                             help="Dask scheduler tcp://host:port (or "
+                                             "tls://, or 'local') to run the shards on."),
         workers: int | None = typer.Option(None, help="Local workers: 1 = this process; N > 1 = "
                                            "a local Dask cluster (default: a cluster for large "
                                            "jobs only)."),
