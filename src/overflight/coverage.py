@@ -59,7 +59,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIELD_PLAN",
-    "LOCAL_CLUSTER_PAIR_DAYS",
     "SCHEDULER_TIMEOUT_S",
     "CoverageComparison",
     "CoverageError",
@@ -77,11 +76,6 @@ __all__ = [
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 Progress = Callable[[int, int], None]
-
-LOCAL_CLUSTER_PAIR_DAYS = 500_000.0
-"""Jobs of at least this many satellite × point × day units start a local Dask cluster by
-default (about 15 s of single-process work for LEO imaging satellites at ~30 µs a unit; a local
-cluster takes 1–3 s to start)."""
 
 SCHEDULER_TIMEOUT_S = 10.0
 """Longest wait for a Dask scheduler to answer when connecting to it, seconds (a scheduler on
@@ -954,7 +948,7 @@ def _default_plan(method: str) -> ShardPlan:
 
 
 def job_size(n_sats: int, n_points: int, start: datetime, end: datetime) -> float:
-    """Satellite × point × day units of a job (the default local-cluster threshold's unit)."""
+    """Satellite × point × day units of a job."""
     return n_sats * n_points * (end - start).total_seconds() / 86400.0
 
 
@@ -1428,12 +1422,13 @@ def _probe_scheduler(address: str) -> None:
     answer: dict[str, Any] = {}
 
     async def ask() -> Any:
-        from distributed.comm import connect
-        from distributed.security import Security
+        from importlib import import_module
 
+        connect: Any = import_module("distributed.comm").connect
+        security: Any = import_module("distributed.security").Security()
         # Its own deadline a little shorter, so that a refusal says so (not "no answer").
         comm = await connect(address, timeout=0.8 * SCHEDULER_TIMEOUT_S,
-                             **Security().get_connection_args("client"))
+                             **security.get_connection_args("client"))
         try:
             await comm.write({"op": "identity", "reply": True})
             return await asyncio.wait_for(comm.read(), SCHEDULER_TIMEOUT_S)

@@ -193,13 +193,33 @@ class PassPlan:
         """The window rule of ``elsets[i]``."""
         return self.rules[i] if self.rules else SatelliteRule(self.constraints)
 
-    def workload(self, *, cores: int = 1, written: bool = True) -> Workload:
-        """What computing (and, ``written``, writing) the windows costs
-        (:func:`overflight.workload.windows_workload`, with the request's constraints)."""
-        from overflight.workload import windows_workload
+    @property
+    def windows_per_unit(self) -> float:
+        """Expected windows per satellite × site × day: each satellite's rule's reach, averaged
+        over the fleet (:func:`overflight.workload.windows_per_unit`)."""
+        from overflight.workload import windows_per_unit
 
+        if not self.rules:
+            return windows_per_unit(self.constraints)
+        cones: dict[Constraints, float] = {}
+        for r in self.rules:
+            if r.constraints not in cones:
+                cones[r.constraints] = windows_per_unit(r.constraints)
+        return sum(cones[r.constraints] for r in self.rules) / len(self.rules)
+
+    def workload(self, *, cores: int = 1, written: bool = True,
+                 job: str = "passes") -> Workload:
+        """What computing (and, ``written``, writing) the windows costs
+        (:func:`overflight.workload.windows_workload`; ``job="exposure"``:
+        :func:`~overflight.workload.exposure_workload`), each satellite at its own rule's reach."""
+        from overflight.workload import exposure_workload, windows_workload
+
+        if job == "exposure":
+            return exposure_workload(len(self.elsets), len(self.sites), self.days,
+                                     self.constraints, cores=cores,
+                                     per_unit=self.windows_per_unit)
         return windows_workload(len(self.elsets), len(self.sites), self.days, self.constraints,
-                                cores=cores, written=written)
+                                cores=cores, written=written, per_unit=self.windows_per_unit)
 
     def subplan(self, members: Sequence[int]) -> PassPlan:
         """The same request for ``elsets[i]`` for ``i`` in ``members`` only."""

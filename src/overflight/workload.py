@@ -9,6 +9,16 @@ Measured on the resource group × the 22 named sites: 5.44, 1.74 and 0.63 window
 satellite-site-day at 0°, 30° and 60° elevation (0.236–0.244 a degree), 0.74 and 1.30 at 30°
 and 45° off-nadir (0.70 and 1.25 predicted); Starlink × 100 land sites at 30°: 1.60 (1.72).
 
+With imaging rules each satellite's own reach counts (its rule's cone, averaged over the
+fleet: ``per_unit`` of :func:`windows_workload`), not one cone for all; a radar's near-range
+limit and look side are applied to the windows the engine found, so they do not cut its cost.
+Each job kind adds a fixed start-up (interpreter, imports, catalog, ephemeris, sensor tables:
+:data:`WINDOWS_STARTUP_S`, :data:`EXPOSURE_STARTUP_S`, :data:`COVERAGE_STARTUP_S`, measured on
+small jobs), and a local Dask cluster its own :data:`LOCAL_CLUSTER_START_S`; a local cluster is
+started only when it saves at least twice that (:func:`local_cluster_pays`).
+``benchmarks/job_estimates.py`` compares the estimates with real jobs (``docs/benchmarks.md``,
+job estimates).
+
 Frontends use :func:`check_workload` to refuse jobs above a cap (``OVERFLIGHT_MAX_JOB_S``,
 default :data:`DEFAULT_MAX_JOB_S`) unless the caller lifts it, and
 :attr:`Workload.estimate_s` to decide whether to show progress. Estimates are for a quiet
@@ -19,7 +29,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from overflight.constants import MEAN_EARTH_RADIUS_KM
@@ -30,14 +40,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COVERAGE_FIELD_S_PER_WINDOW",
+    "COVERAGE_STARTUP_S",
     "COVERAGE_S_PER_WINDOW",
     "DEFAULT_MAX_JOB_S",
+    "EXPOSURE_STARTUP_S",
+    "EXPOSURE_S_PER_WINDOW",
     "HISTORY_S_PER_ELSET",
+    "LOCAL_CLUSTER_START_S",
     "MAX_JOB_ENV",
     "PARALLEL_EFFICIENCY",
     "REFERENCE_ALT_KM",
+    "STARTUP_S",
     "TRACK_S_PER_STEP",
     "WINDOWS_PER_CONE_DEG",
+    "WINDOWS_STARTUP_S",
     "WINDOW_S",
     "WRITE_S_PER_ROW",
     "JobTooLarge",
@@ -46,7 +62,9 @@ __all__ = [
     "cone_deg",
     "coverage_workload",
     "duration_text",
+    "exposure_workload",
     "history_workload",
+    "local_cluster_pays",
     "max_job_s",
     "track_workload",
     "windows_per_unit",
@@ -94,7 +112,27 @@ PARALLEL_EFFICIENCY = 0.6
 process, 18.5 s on 2 cores, 1.63×)."""
 
 STARTUP_S = 0.5
-"""Fixed cost of any job (imports, catalog, first batch), seconds."""
+"""Fixed cost of a job of no other kind (imports, catalog, first batch), seconds."""
+
+WINDOWS_STARTUP_S = 0.85
+"""Fixed cost of ``passes``/``watch``: interpreter, imports, catalog or file, sensor table,
+ephemeris, seconds (a 0.01-day job over one site: 0.75–0.94 s, ``docs/benchmarks.md``)."""
+
+EXPOSURE_STARTUP_S = 0.8
+"""Fixed cost of ``exposure``, as :data:`WINDOWS_STARTUP_S` (0.77–0.83 s measured)."""
+
+COVERAGE_STARTUP_S = 1.4
+"""Fixed cost of ``coverage``: as :data:`WINDOWS_STARTUP_S`, plus the region, its grid and the
+field method's compiled kernels loaded from their cache (1.4–1.8 s measured)."""
+
+EXPOSURE_S_PER_WINDOW = 22e-6
+"""``exposure``: seconds per window merged into exposure intervals and broken down (one core),
+in place of :data:`WRITE_S_PER_ROW`."""
+
+LOCAL_CLUSTER_START_S = 1.6
+"""Starting and closing a local Dask cluster of 2 workers, with ``distributed`` imported,
+seconds (this machine: start and first task 1.13 s, close 0.2 s, median of 3; import 0.3 s;
+``docs/benchmarks.md``, local cluster start-up)."""
 
 DEFAULT_MAX_JOB_S = 600.0
 """Jobs estimated above this many seconds are refused unless the caller lifts the cap."""
@@ -149,6 +187,7 @@ class Workload:
     site_word: str = "sites"
     item_word: str = "windows"
     by_day: bool = True
+    startup_s: float = STARTUP_S
 
     @property
     def units(self) -> float:
@@ -163,13 +202,14 @@ class Workload:
     @property
     def cpu_s(self) -> float:
         """Estimated CPU time, seconds."""
-        return STARTUP_S + self.items * (self.s_per_item + self.serial_s_per_item)
+        return self.startup_s + self.items * (self.s_per_item + self.serial_s_per_item)
 
     @property
     def estimate_s(self) -> float:
         """Estimated wall time, seconds."""
         speedup = 1.0 + PARALLEL_EFFICIENCY * max(0, self.cores - 1)
-        return STARTUP_S + self.items * (self.s_per_item / speedup + self.serial_s_per_item)
+        return self.startup_s + self.items * (self.s_per_item / speedup
+                                              + self.serial_s_per_item)
 
     def describe(self) -> str:
         """``overflight windows: 167 satellites × 22 sites × 30 days (about 600,000 windows):
@@ -204,22 +244,48 @@ def duration_text(seconds: float) -> str:
 
 def windows_workload(satellites: int, sites: int, days: float,
                      constraints: Constraints | None = None, *, cores: int = 1,
-                     written: bool = True) -> Workload:
+                     written: bool = True, per_unit: float | None = None) -> Workload:
     """Overflight windows (``passes``, ``watch``) of ``satellites`` over ``sites``; ``written``:
-    every window is also turned into a row (the CLI's output)."""
+    every window is also turned into a row (the CLI's output); ``per_unit``: windows per
+    satellite × site × day when known better than from ``constraints`` (imaging rules)."""
     return Workload("overflight windows", satellites, sites, days,
-                    windows_per_unit(constraints), WINDOW_S,
-                    WRITE_S_PER_ROW if written else 0.0, cores)
+                    windows_per_unit(constraints) if per_unit is None else per_unit, WINDOW_S,
+                    WRITE_S_PER_ROW if written else 0.0, cores, startup_s=WINDOWS_STARTUP_S)
+
+
+def exposure_workload(satellites: int, sites: int, days: float,
+                      constraints: Constraints | None = None, *, cores: int = 1,
+                      per_unit: float | None = None) -> Workload:
+    """``exposure`` of a target (``sites``: 1, or an area's sample points) by ``satellites``:
+    their windows, merged into exposure intervals; ``per_unit`` as :func:`windows_workload`."""
+    return Workload("exposure", satellites, sites, days,
+                    windows_per_unit(constraints) if per_unit is None else per_unit, WINDOW_S,
+                    EXPOSURE_S_PER_WINDOW, cores, startup_s=EXPOSURE_STARTUP_S)
 
 
 def coverage_workload(satellites: int, points: int, days: float,
                       constraints: Constraints | None = None, *, cores: int = 1,
-                      method: str = "points") -> Workload:
+                      method: str = "points", per_unit: float | None = None,
+                      local_cluster: bool = False) -> Workload:
     """Coverage of ``points`` grid points by ``satellites``; ``method`` as
-    :func:`overflight.coverage.resolve_method` resolves it ("points" or "field")."""
+    :func:`overflight.coverage.resolve_method` resolves it ("points" or "field"); ``per_unit``
+    as :func:`windows_workload`; ``local_cluster``: a local Dask cluster is started for it
+    (:data:`LOCAL_CLUSTER_START_S` more)."""
     rate = COVERAGE_FIELD_S_PER_WINDOW if method == "field" else COVERAGE_S_PER_WINDOW
-    return Workload("coverage", satellites, points, days, windows_per_unit(constraints),
-                    rate, 0.0, cores, site_word="grid points")
+    return Workload("coverage", satellites, points, days,
+                    windows_per_unit(constraints) if per_unit is None else per_unit,
+                    rate, 0.0, cores, site_word="grid points",
+                    startup_s=COVERAGE_STARTUP_S + (LOCAL_CLUSTER_START_S if local_cluster
+                                                    else 0.0))
+
+
+def local_cluster_pays(work: Workload, cores: int) -> bool:
+    """Whether ``work`` (estimated on one core) is worth a local Dask cluster of ``cores``
+    workers: the time saved is at least twice :data:`LOCAL_CLUSTER_START_S`."""
+    if cores < 2:
+        return False
+    one = replace(work, cores=1).estimate_s
+    return one - replace(work, cores=cores).estimate_s >= 2.0 * LOCAL_CLUSTER_START_S
 
 
 def track_workload(satellites: int, steps: int) -> Workload:
@@ -258,6 +324,7 @@ def check_workload(work: Workload, *, limit_s: float | None = None,
     how to lift it) when its estimate is above ``limit_s`` (default :func:`max_job_s`)."""
     cap = max_job_s() if limit_s is None else limit_s
     if work.estimate_s > cap:
-        raise JobTooLarge(f"{work.describe()}, above the {duration_text(cap)} limit "
-                          f"({MAX_JOB_ENV}); narrow the job or give {hint}")
+        raise JobTooLarge(f"{work.describe()}, above the {duration_text(cap)} cap; narrow the "
+                          f"job, or lift the cap with {hint} or {MAX_JOB_ENV}=SECONDS "
+                          "(0: none)")
     return work
