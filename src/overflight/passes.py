@@ -309,12 +309,15 @@ class PassPlan:
             return table
         from overflight.times import to_datetime64
 
+        # Only this batch's satellites: converting every span of a 10,000-satellite fleet for
+        # each batch took 30 s of a 25-s Starlink job (docs/benchmarks.md, job estimates).
         far = np.datetime64("1900-01-01T00:00:00", "ns")
-        lo = np.array([far if sp is None else to_datetime64(sp[0])[0] for sp in self.spans],
+        present, k = np.unique(table.sat_index, return_inverse=True)
+        spans = [self.spans[i] for i in present.tolist()]
+        lo = np.array([far if sp is None else to_datetime64(sp[0])[0] for sp in spans],
                       dtype="datetime64[ns]")
-        hi = np.array([far if sp is None else to_datetime64(sp[1])[0] for sp in self.spans],
+        hi = np.array([far if sp is None else to_datetime64(sp[1])[0] for sp in spans],
                       dtype="datetime64[ns]")
-        k = table.sat_index
         return table.take(np.flatnonzero((table.peak >= lo[k]) & (table.peak <= hi[k])))
 
     def rule_of(self, norad_id: int) -> SatelliteRule:
