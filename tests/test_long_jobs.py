@@ -94,7 +94,8 @@ def test_cli_refuses_over_the_cap(shared_data: Path, capsys: pytest.CaptureFixtu
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("overflight: error: overflight windows: ")
     assert "satellites × 1 sites × 1 day" in lines[0] and "about" in lines[0]
-    assert "cap; narrow the job, or lift the cap with --no-limit or OVERFLIGHT_MAX_JOB_S=" in lines[0]
+    assert ("cap; narrow the job, or lift the cap with --no-limit or OVERFLIGHT_MAX_JOB_S="
+            in lines[0])
     code, out, _ = run([*args, "--no-limit"], capsys)
     assert code == 0 and out.startswith("norad_id,")
     code, _, err = run(["coverage", "--region", "0,0,1,1", "--tle", str(_resource(shared_data)),

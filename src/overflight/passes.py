@@ -217,9 +217,10 @@ class PassPlan:
         if job == "exposure":
             return exposure_workload(len(self.elsets), len(self.sites), self.days,
                                      self.constraints, cores=cores,
-                                     per_unit=self.windows_per_unit)
+                                     per_unit=self.windows_per_unit, imaging=self.imaging)
         return windows_workload(len(self.elsets), len(self.sites), self.days, self.constraints,
-                                cores=cores, written=written, per_unit=self.windows_per_unit)
+                                cores=cores, written=written, per_unit=self.windows_per_unit,
+                                imaging=self.imaging)
 
     def subplan(self, members: Sequence[int]) -> PassPlan:
         """The same request for ``elsets[i]`` for ``i`` in ``members`` only."""

@@ -39,13 +39,17 @@ if TYPE_CHECKING:
     from overflight.access import Constraints
 
 __all__ = [
+    "COVERAGE_FIELD_S_PER_SAT_DAY",
     "COVERAGE_FIELD_S_PER_WINDOW",
+    "COVERAGE_IMAGING_S_PER_WINDOW",
     "COVERAGE_STARTUP_S",
     "COVERAGE_S_PER_WINDOW",
     "DEFAULT_MAX_JOB_S",
     "EXPOSURE_STARTUP_S",
     "EXPOSURE_S_PER_WINDOW",
     "HISTORY_S_PER_ELSET",
+    "IMAGING_S_PER_SAT_DAY",
+    "IMAGING_S_PER_UNIT",
     "LOCAL_CLUSTER_START_S",
     "MAX_JOB_ENV",
     "PARALLEL_EFFICIENCY",
@@ -55,6 +59,7 @@ __all__ = [
     "WINDOWS_PER_CONE_DEG",
     "WINDOWS_STARTUP_S",
     "WINDOW_S",
+    "WINDOW_S_PER_SAT_DAY",
     "WRITE_S_PER_ROW",
     "JobTooLarge",
     "Workload",
@@ -77,6 +82,20 @@ windows: (a) 167 resource satellites × 22 sites × 7 days, 0.292 s for 16,588 w
 (17.6 µs), 0.888 s for 44,468 at 30° (20.0 µs); (b) Starlink × 100 sites × 1 day, 30.1 s for
 1,664,733 windows in one process, written to CSV (18.1 µs)."""
 
+WINDOW_S_PER_SAT_DAY = 300e-6
+"""Seconds of one core per satellite-day of the window search whatever the sites (propagation
+and interpolation of the fleet): Starlink (10,395 satellites) × 1 site at 30°, 4.75 s for 1 day
+(27,679 windows: 0.55 s of them), 3.2 s for 0.25 day (``docs/benchmarks.md``, job estimates)."""
+
+IMAGING_S_PER_SAT_DAY = 650e-6
+IMAGING_S_PER_UNIT = 140e-6
+"""With each satellite's own imaging rule (``passes --imaging``, ``watch``, ``exposure``) the
+fleet is searched in one group per rule, with lighting: seconds of one core per satellite-day
+(:data:`IMAGING_S_PER_SAT_DAY`, in place of :data:`WINDOW_S_PER_SAT_DAY`) and per
+satellite-site-day (this), fitted to ``watch`` (116 imagers × 1 site × 7 days, 0.64 s beyond
+start-up) and ``passes --imaging`` (× 22 sites × 3 days, 1.3 s; ``docs/benchmarks.md``, job
+estimates)."""
+
 WRITE_S_PER_ROW = 22e-6
 """Seconds per window written by ``passes``/``watch`` (columns, element-set age, NDJSON/CSV
 encoding; one core, not shared out): 21.6–23.9 µs measured (``docs/benchmarks.md``, windows)."""
@@ -91,6 +110,17 @@ COVERAGE_FIELD_S_PER_WINDOW = 2.5e-6
 ``docs/benchmarks.md``, grid-aware coverage (167 satellites, 1 day, off-nadir ≤ 30°): 1.9 µs
 at 2 km (7.14 M windows in 13.6 s) and at 1 km (28.6 M in 53.9 CPU s), 5.5 µs at 10 km (its
 per-pass work shared by fewer points; such jobs take seconds)."""
+
+COVERAGE_FIELD_S_PER_SAT_DAY = 3e-3
+"""The field method's cost per satellite-day whatever the number of points (each pass's track
+and edges): a 72-point grid × 167 satellites × 7 days took 4.8 s beyond its 143,000 windows
+(``docs/benchmarks.md``, job estimates); negligible on fine grids."""
+
+COVERAGE_IMAGING_S_PER_WINDOW = 190e-6
+"""Coverage with each satellite's own imaging rule: seconds of one core per window. Satellites
+are searched in groups of one rule each (lighting edges refined point by point), so the cost
+per window is far above the plain methods': the Korean peninsula at 10 km (2,239 points) × 116
+imagers × 1 day, about 254,000 windows estimated, 48 s on one core (``docs/benchmarks.md``)."""
 
 WINDOWS_PER_CONE_DEG = 0.24
 """Windows per satellite-site-day per degree of the visibility cone's ground radius (see the
@@ -188,6 +218,10 @@ class Workload:
     item_word: str = "windows"
     by_day: bool = True
     startup_s: float = STARTUP_S
+    s_per_sat_day: float = 0.0
+    """Seconds of one core per satellite-day, whatever the sites (shared over ``cores``)."""
+    s_per_unit: float = 0.0
+    """Seconds of one core per satellite × site × day, whatever the windows (shared)."""
 
     @property
     def units(self) -> float:
@@ -202,14 +236,20 @@ class Workload:
     @property
     def cpu_s(self) -> float:
         """Estimated CPU time, seconds."""
-        return self.startup_s + self.items * (self.s_per_item + self.serial_s_per_item)
+        return (self.startup_s + self.items * (self.s_per_item + self.serial_s_per_item)
+                + self._fleet_s)
+
+    @property
+    def _fleet_s(self) -> float:
+        return (self.satellites * max(self.days, 0.0) * self.s_per_sat_day
+                + self.units * self.s_per_unit)
 
     @property
     def estimate_s(self) -> float:
         """Estimated wall time, seconds."""
         speedup = 1.0 + PARALLEL_EFFICIENCY * max(0, self.cores - 1)
-        return self.startup_s + self.items * (self.s_per_item / speedup
-                                              + self.serial_s_per_item)
+        return (self.startup_s + self._fleet_s / speedup
+                + self.items * (self.s_per_item / speedup + self.serial_s_per_item))
 
     def describe(self) -> str:
         """``overflight windows: 167 satellites × 22 sites × 30 days (about 600,000 windows):
@@ -244,37 +284,50 @@ def duration_text(seconds: float) -> str:
 
 def windows_workload(satellites: int, sites: int, days: float,
                      constraints: Constraints | None = None, *, cores: int = 1,
-                     written: bool = True, per_unit: float | None = None) -> Workload:
+                     written: bool = True, per_unit: float | None = None,
+                     imaging: bool = False) -> Workload:
     """Overflight windows (``passes``, ``watch``) of ``satellites`` over ``sites``; ``written``:
     every window is also turned into a row (the CLI's output); ``per_unit``: windows per
-    satellite × site × day when known better than from ``constraints`` (imaging rules)."""
+    satellite × site × day when known better than from ``constraints`` (imaging rules);
+    ``imaging``: each satellite with its own rule (:data:`IMAGING_S_PER_UNIT`)."""
     return Workload("overflight windows", satellites, sites, days,
                     windows_per_unit(constraints) if per_unit is None else per_unit, WINDOW_S,
-                    WRITE_S_PER_ROW if written else 0.0, cores, startup_s=WINDOWS_STARTUP_S)
+                    WRITE_S_PER_ROW if written else 0.0, cores, startup_s=WINDOWS_STARTUP_S,
+                    s_per_sat_day=_fleet_rates(imaging)[0], s_per_unit=_fleet_rates(imaging)[1])
+
+
+def _fleet_rates(imaging: bool) -> tuple[float, float]:
+    """Seconds per satellite-day and per satellite × site × day of a window search."""
+    return (IMAGING_S_PER_SAT_DAY, IMAGING_S_PER_UNIT) if imaging else (WINDOW_S_PER_SAT_DAY, 0.0)
 
 
 def exposure_workload(satellites: int, sites: int, days: float,
                       constraints: Constraints | None = None, *, cores: int = 1,
-                      per_unit: float | None = None) -> Workload:
+                      per_unit: float | None = None, imaging: bool = False) -> Workload:
     """``exposure`` of a target (``sites``: 1, or an area's sample points) by ``satellites``:
     their windows, merged into exposure intervals; ``per_unit`` as :func:`windows_workload`."""
     return Workload("exposure", satellites, sites, days,
                     windows_per_unit(constraints) if per_unit is None else per_unit, WINDOW_S,
-                    EXPOSURE_S_PER_WINDOW, cores, startup_s=EXPOSURE_STARTUP_S)
+                    EXPOSURE_S_PER_WINDOW, cores, startup_s=EXPOSURE_STARTUP_S,
+                    s_per_sat_day=_fleet_rates(imaging)[0], s_per_unit=_fleet_rates(imaging)[1])
 
 
 def coverage_workload(satellites: int, points: int, days: float,
                       constraints: Constraints | None = None, *, cores: int = 1,
                       method: str = "points", per_unit: float | None = None,
-                      local_cluster: bool = False) -> Workload:
+                      local_cluster: bool = False, imaging: bool = False) -> Workload:
     """Coverage of ``points`` grid points by ``satellites``; ``method`` as
     :func:`overflight.coverage.resolve_method` resolves it ("points" or "field"); ``per_unit``
     as :func:`windows_workload`; ``local_cluster``: a local Dask cluster is started for it
-    (:data:`LOCAL_CLUSTER_START_S` more)."""
-    rate = COVERAGE_FIELD_S_PER_WINDOW if method == "field" else COVERAGE_S_PER_WINDOW
+    (:data:`LOCAL_CLUSTER_START_S` more); ``imaging``: each satellite's own rule
+    (:data:`COVERAGE_IMAGING_S_PER_WINDOW`)."""
+    field = method == "field" and not imaging
+    rate = (COVERAGE_IMAGING_S_PER_WINDOW if imaging else
+            COVERAGE_FIELD_S_PER_WINDOW if field else COVERAGE_S_PER_WINDOW)
     return Workload("coverage", satellites, points, days,
                     windows_per_unit(constraints) if per_unit is None else per_unit,
                     rate, 0.0, cores, site_word="grid points",
+                    s_per_sat_day=COVERAGE_FIELD_S_PER_SAT_DAY if field else WINDOW_S_PER_SAT_DAY,
                     startup_s=COVERAGE_STARTUP_S + (LOCAL_CLUSTER_START_S if local_cluster
                                                     else 0.0))
 

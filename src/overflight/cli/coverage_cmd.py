@@ -489,8 +489,9 @@ def _compute(
     sats, per_unit = _fleet_reach(elsets + added, t0, t1, c, sensor_table, max_gsd,
                                   imaging or {})
     days = (t1 - t0).total_seconds() / 86400.0
-    one = coverage_workload(sats, len(points), days, c, method=resolve_method("auto", points),
-                            per_unit=per_unit)
+    how, im = resolve_method("auto", points), bool((imaging or {}).get("imaging"))
+    one = coverage_workload(sats, len(points), days, c, method=how, per_unit=per_unit,
+                            imaging=im)
     if scheduler:
         ctx: Any = dask_client(scheduler=scheduler)
         cores, local = cpus, scheduler == "local"
@@ -501,8 +502,8 @@ def _compute(
         ctx = nullcontext(None)
         cores, local = 1, False
     work = check_job(coverage_workload(sats, len(points), days, c, cores=cores,
-                                       method=resolve_method("auto", points), per_unit=per_unit,
-                                       local_cluster=local), no_limit)
+                                       method=how, per_unit=per_unit, local_cluster=local,
+                                       imaging=im), no_limit)
     with without_ctrl_c(ctx) as client, progress_bar(work, "coverage") as bar:
         kwargs: dict[str, Any] = {"max_gsd_m": max_gsd, "sensors": sensor_table,
                                   "client": client, **(imaging or {})}
