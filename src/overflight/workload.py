@@ -157,7 +157,9 @@ field method's compiled kernels loaded from their cache (1.4–1.8 s measured)."
 
 EXPOSURE_S_PER_WINDOW = 22e-6
 """``exposure``: seconds per window merged into exposure intervals and broken down (one core),
-in place of :data:`WRITE_S_PER_ROW`."""
+in place of :data:`WRITE_S_PER_ROW`; set equal to it: the exposure step is a few per cent of
+the window search (``docs/benchmarks.md``, exposure), and the jobs of ``job_estimates.py``
+come out within 0.6–1.2 of their measured time with it."""
 
 LOCAL_CLUSTER_START_S = 1.6
 """Starting and closing a local Dask cluster of 2 workers, with ``distributed`` imported,
