@@ -124,10 +124,12 @@ def test_stale_and_pre_launch_refused() -> None:
     plan = plan_elements([l8, replace(l8, norad_id=99001, epoch=late, _key="")], [site], late,
                          late + timedelta(days=1), Constraints())
     assert plan.skipped[0].norad_id == 39084 and plan.skipped[0].reason.startswith("stale")
-    early = datetime(2012, 6, 1, tzinfo=UTC)
-    plan = plan_elements([l8], [site], early, early + timedelta(days=1), Constraints(),
-                         max_age_days=10_000)
-    assert plan.skipped[0].reason == "before launch (launched in 2013)"
+    # Launched in 2026 (designator rewritten): 2025-12 is within the largest max_age_days.
+    new = replace(l8, intl_designator="26001A")
+    early = datetime(2025, 12, 1, tzinfo=UTC)
+    plan = plan_elements([new], [site], early, early + timedelta(days=1), Constraints(),
+                         max_age_days=366)
+    assert plan.skipped[0].reason == "before launch (launched in 2026)"
     # partly stale: windows after epoch + 3 days refused, the rest given with their age
     plan = plan_elements([l8], [site], T0, T0 + timedelta(days=8), Constraints(),
                          max_age_days=3.0)

@@ -79,7 +79,7 @@ def test_check_workload_names_estimate_and_cap() -> None:
     with pytest.raises(JobTooLarge) as err:
         check_workload(work, limit_s=600)
     text = str(err.value)
-    assert "10,000 satellites × 100 sites × 30 days" in text and "10 min limit" in text
+    assert "10,000 satellites × 100 sites × 30 days" in text and "10 min cap" in text
     assert "\n" not in text
     assert check_workload(windows_workload(1, 1, 1), limit_s=600).estimate_s < 1
 
@@ -94,7 +94,8 @@ def test_cli_refuses_over_the_cap(shared_data: Path, capsys: pytest.CaptureFixtu
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("overflight: error: overflight windows: ")
     assert "satellites × 1 sites × 1 day" in lines[0] and "about" in lines[0]
-    assert "limit (OVERFLIGHT_MAX_JOB_S)" in lines[0] and "--no-limit" in lines[0]
+    assert ("cap; narrow the job, or lift the cap with --no-limit or OVERFLIGHT_MAX_JOB_S="
+            in lines[0])
     code, out, _ = run([*args, "--no-limit"], capsys)
     assert code == 0 and out.startswith("norad_id,")
     code, _, err = run(["coverage", "--region", "0,0,1,1", "--tle", str(_resource(shared_data)),

@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIELD_PLAN",
-    "LOCAL_CLUSTER_PAIR_DAYS",
+    "SCHEDULER_TIMEOUT_S",
     "CoverageComparison",
     "CoverageError",
     "CoverageResult",
@@ -76,16 +76,16 @@ __all__ = [
     "dask_client",
     "job_size",
     "resolve_method",
+    "scheduler_address",
 ]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 Progress = Callable[[int, int], None]
 
-LOCAL_CLUSTER_PAIR_DAYS = 500_000.0
-"""Jobs of at least this many satellite × point × day units start a local Dask cluster by
-default (about 15 s of single-process work for LEO imaging satellites at ~30 µs a unit; a local
-cluster takes 1–3 s to start)."""
+SCHEDULER_TIMEOUT_S = 10.0
+"""Longest wait for a Dask scheduler to answer when connecting to it, seconds (a scheduler on
+the same network answers in milliseconds; anything else that listens is not waited for)."""
 
 _PERCENTILES = (50.0, 90.0)
 
@@ -961,7 +961,7 @@ def _default_plan(method: str) -> ShardPlan:
 
 
 def job_size(n_sats: int, n_points: int, start: datetime, end: datetime) -> float:
-    """Satellite × point × day units of a job (the default local-cluster threshold's unit)."""
+    """Satellite × point × day units of a job."""
     return n_sats * n_points * (end - start).total_seconds() / 86400.0
 
 
@@ -1335,12 +1335,13 @@ def _select(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetim
 
     The one place coverage reaches up into the shared layer: the imaging rules and the
     refusals have one home, ``overflight.passes``."""
-    from overflight.freshness import Skipped
+    from overflight.freshness import Skipped, check_max_age_days
     from overflight.passes import SatelliteRule, plan_elements
 
-    limit = REFUSE_AFTER_DAYS if max_age_days is None else max_age_days
-    if not limit > 0:
-        raise CoverageError(f"max_age_days: must be positive, not {limit}")
+    try:
+        limit = check_max_age_days(REFUSE_AFTER_DAYS if max_age_days is None else max_age_days)
+    except OverflightError as exc:
+        raise CoverageError(str(exc)) from None
     if not imaging:
         given = [name for name, v in (("include_unknown", include_unknown), ("kinds", kinds),
                                       ("countries", countries), ("operators", operators)) if v]
@@ -1376,17 +1377,21 @@ def _select(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetim
 
 @contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
-    """A ``distributed.Client``: connected to ``scheduler`` (``tcp://host:port``), else on a
-    new local cluster of ``workers`` single-threaded processes (default: one per CPU)."""
+    """A ``distributed.Client``: connected to ``scheduler`` (``tcp://host:port`` or
+    ``tls://host:port``, :func:`scheduler_address`; one that does not answer as a Dask scheduler
+    within :data:`SCHEDULER_TIMEOUT_S` is a :class:`CoverageError`), else (None or ``local``) on
+    a new local cluster of ``workers`` single-threaded processes (default: one per CPU)."""
     import os
 
     dist = _distributed()
     client_cls, cluster_cls = dist.Client, dist.LocalCluster
-    if scheduler:
+    address = scheduler_address(scheduler) if scheduler else "local"
+    if address != "local":
+        _probe_scheduler(address)
         try:
-            client = client_cls(scheduler, timeout="10s")
-        except OSError as exc:
-            raise CoverageError(f"cannot connect to Dask scheduler {scheduler}: {exc}") from None
+            client = client_cls(address, timeout=f"{SCHEDULER_TIMEOUT_S:g}s")
+        except (OSError, TimeoutError) as exc:
+            raise CoverageError(f"cannot connect to Dask scheduler {address}: {exc}") from None
         try:
             yield client
         finally:
@@ -1402,6 +1407,75 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
     ) as cluster, client_cls(cluster) as client:
         yield client
+
+
+def scheduler_address(text: str, name: str = "scheduler") -> str:
+    """``text`` as a Dask scheduler address: ``local`` (a local cluster), or
+    ``tcp://HOST:PORT`` / ``tls://HOST:PORT`` (port 1–65535; an IPv6 host in brackets);
+    anything else is a one-line :class:`CoverageError` naming ``name``."""
+    from urllib.parse import urlsplit
+
+    given = text.strip()
+    if given == "local":
+        return given
+    usage = "give local, tcp://HOST:PORT or tls://HOST:PORT"
+    try:
+        parts = urlsplit(given)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise CoverageError(f"{name} {text!r}: port must be 1-65535; {usage}") from None
+    if parts.scheme not in ("tcp", "tls") or "://" not in given:
+        raise CoverageError(f"{name} {text!r}: not a scheduler address; {usage}")
+    if (not host or port is None or not 1 <= port <= 65535 or parts.username is not None
+            or parts.password is not None or parts.path or parts.query or parts.fragment):
+        raise CoverageError(f"{name} {text!r}: needs a host and a port 1-65535 and nothing "
+                            f"else; {usage}")
+    return given
+
+
+def _probe_scheduler(address: str) -> None:
+    """Ask ``address`` who it is (Dask's ``identity``), within :data:`SCHEDULER_TIMEOUT_S`:
+    ``distributed.Client`` would wait for ever on something that accepts connections but is
+    not a Dask scheduler. The question runs on its own thread and event loop, so a caller's
+    loop (Jupyter) is not disturbed and a peer that never answers is simply left behind."""
+    import asyncio
+    import threading
+
+    answer: dict[str, Any] = {}
+
+    async def ask() -> Any:
+        from importlib import import_module
+
+        connect: Any = import_module("distributed.comm").connect
+        security: Any = import_module("distributed.security").Security()
+        # Its own deadline a little shorter, so that a refusal says so (not "no answer").
+        comm = await connect(address, timeout=0.8 * SCHEDULER_TIMEOUT_S,
+                             **security.get_connection_args("client"))
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await asyncio.wait_for(comm.read(), SCHEDULER_TIMEOUT_S)
+        finally:
+            comm.abort()
+
+    def run() -> None:
+        try:
+            answer["reply"] = asyncio.run(ask())
+        except BaseException as exc:  # handed to the caller as one line
+            answer["error"] = exc
+
+    thread = threading.Thread(target=run, name="overflight-scheduler-probe", daemon=True)
+    thread.start()
+    thread.join(SCHEDULER_TIMEOUT_S)
+    if thread.is_alive():
+        raise CoverageError(f"no answer from a Dask scheduler at {address} within "
+                            f"{SCHEDULER_TIMEOUT_S:g} s (is it a Dask scheduler?)")
+    if "error" in answer:
+        exc = answer["error"]
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CoverageError(f"cannot connect to Dask scheduler {address}: {detail}")
+    reply = answer.get("reply")
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise CoverageError(f"{address} is not a Dask scheduler")
 
 
 def _distributed() -> Any:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from overflight.elements import ElementSet
 
 __all__ = [
+    "MAX_AGE_DAYS",
     "REFUSE_AFTER_DAYS",
     "STALE_AFTER_DAYS",
     "Skipped",
@@ -27,6 +28,7 @@ __all__ = [
     "StaleElementsError",
     "StaleReport",
     "all_stale_error",
+    "check_max_age_days",
     "check_not_all_stale",
     "launch_year",
     "stale_elements",
@@ -38,6 +40,19 @@ STALE_AFTER_DAYS = 7.0
 REFUSE_AFTER_DAYS = 14.0
 """Windows whose peak is further than this from the element set's epoch are refused, days
 (along-track error of roughly 1–3 km per day in LEO: 14–40 km, 2–6 s of timing, at 14 days)."""
+MAX_AGE_DAYS = 366.0
+"""Largest ``max_age_days`` any frontend or library call accepts, days: a year either side of
+an element set's epoch is far past any useful prediction (hundreds to thousands of km along
+track) and is what a historical question (a claim, last year's passes) may ask for."""
+
+
+def check_max_age_days(value: float, name: str = "max_age_days") -> float:
+    """``value`` as a float when it is a number in (0, :data:`MAX_AGE_DAYS`] days; else
+    :class:`~overflight.errors.OverflightError` with one line naming ``name`` (NaN, infinities,
+    zero, negatives and anything above the bound are refused)."""
+    from overflight.errors import check_number
+
+    return check_number(value, name, 0.0, MAX_AGE_DAYS, low_open=True)
 
 
 @dataclass(frozen=True)
@@ -111,11 +126,6 @@ def stale_elements(
     return StaleReport(max_age_days, tuple(found))
 
 
-_SUGGEST_AT_MOST_DAYS = 366.0
-"""The largest ``max_age_days`` :func:`all_stale_error` suggests: the most a frontend accepts
-(the CLI's ``--max-age-days`` range, ``MAX_AGE_DAYS``), days."""
-
-
 class StaleElementsError(OverflightError):
     """Every element set selected is too far from the requested times to be used: nothing to
     compute (built by :func:`all_stale_error`). ``nearest_epoch``: the epoch nearest the
@@ -137,7 +147,7 @@ def all_stale_error(elsets: Sequence[ElementSet], start: datetime, end: datetime
     """The one error (and its one-line message) for a request whose every element set is
     more than ``max_age_days`` from [start, end]: which epoch is nearest, how far, and what to
     do (import newer elements, or the least ``max_age_days`` under which one set covers the
-    whole interval, when that is at most :data:`_SUGGEST_AT_MOST_DAYS`)."""
+    whole interval, when that is at most :data:`MAX_AGE_DAYS`)."""
     import math
 
     if not elsets:
@@ -155,7 +165,7 @@ def all_stale_error(elsets: Sequence[ElementSet], start: datetime, end: datetime
     # The least max_age_days under which one set covers all of [start, end].
     need = min(max(abs(e.age_days(start)), abs(e.age_days(end))) for e in elsets)
     suggest: int | None = math.ceil(need)
-    if suggest is not None and (suggest <= max_age_days or suggest > _SUGGEST_AT_MOST_DAYS):
+    if suggest is not None and (suggest <= max_age_days or suggest > MAX_AGE_DAYS):
         suggest = None
     side = "before the start" if nearest.epoch < start else "after the end"
     day = f"{nearest.epoch:%Y-%m-%d}"

@@ -18,6 +18,7 @@ from overflight.freshness import (
     STALE_AFTER_DAYS,
     Skipped,
     StaleReport,
+    check_max_age_days,
     stale_elements,
 )
 
@@ -192,13 +193,34 @@ class PassPlan:
         """The window rule of ``elsets[i]``."""
         return self.rules[i] if self.rules else SatelliteRule(self.constraints)
 
-    def workload(self, *, cores: int = 1, written: bool = True) -> Workload:
-        """What computing (and, ``written``, writing) the windows costs
-        (:func:`overflight.workload.windows_workload`, with the request's constraints)."""
-        from overflight.workload import windows_workload
+    @property
+    def windows_per_unit(self) -> float:
+        """Expected windows per satellite × site × day: each satellite's rule's reach, averaged
+        over the fleet (:func:`overflight.workload.windows_per_unit`)."""
+        from overflight.workload import windows_per_unit
 
+        if not self.rules:
+            return windows_per_unit(self.constraints)
+        cones: dict[Constraints, float] = {}
+        for r in self.rules:
+            if r.constraints not in cones:
+                cones[r.constraints] = windows_per_unit(r.constraints)
+        return sum(cones[r.constraints] for r in self.rules) / len(self.rules)
+
+    def workload(self, *, cores: int = 1, written: bool = True,
+                 job: str = "passes") -> Workload:
+        """What computing (and, ``written``, writing) the windows costs
+        (:func:`overflight.workload.windows_workload`; ``job="exposure"``:
+        :func:`~overflight.workload.exposure_workload`), each satellite at its own rule's reach."""
+        from overflight.workload import exposure_workload, windows_workload
+
+        if job == "exposure":
+            return exposure_workload(len(self.elsets), len(self.sites), self.days,
+                                     self.constraints, cores=cores,
+                                     per_unit=self.windows_per_unit, imaging=self.imaging)
         return windows_workload(len(self.elsets), len(self.sites), self.days, self.constraints,
-                                cores=cores, written=written)
+                                cores=cores, written=written, per_unit=self.windows_per_unit,
+                                imaging=self.imaging)
 
     def subplan(self, members: Sequence[int]) -> PassPlan:
         """The same request for ``elsets[i]`` for ``i`` in ``members`` only."""
@@ -288,12 +310,15 @@ class PassPlan:
             return table
         from overflight.times import to_datetime64
 
+        # Only this batch's satellites: converting every span of a 10,000-satellite fleet for
+        # each batch took 30 s of a 25-s Starlink job (docs/benchmarks.md, job estimates).
         far = np.datetime64("1900-01-01T00:00:00", "ns")
-        lo = np.array([far if sp is None else to_datetime64(sp[0])[0] for sp in self.spans],
+        present, k = np.unique(table.sat_index, return_inverse=True)
+        spans = [self.spans[i] for i in present.tolist()]
+        lo = np.array([far if sp is None else to_datetime64(sp[0])[0] for sp in spans],
                       dtype="datetime64[ns]")
-        hi = np.array([far if sp is None else to_datetime64(sp[1])[0] for sp in self.spans],
+        hi = np.array([far if sp is None else to_datetime64(sp[1])[0] for sp in spans],
                       dtype="datetime64[ns]")
-        k = table.sat_index
         return table.take(np.flatnonzero((table.peak >= lo[k]) & (table.peak <= hi[k])))
 
     def rule_of(self, norad_id: int) -> SatelliteRule:
@@ -557,8 +582,10 @@ def plan_elements(
     from overflight.sensors import load_table
 
     c, t0, t1, site_list = constraints, start, end, list(sites)
-    if not max_age_days > 0:
-        raise PassesError(f"max_age_days: must be positive, not {max_age_days}")
+    try:
+        max_age_days = check_max_age_days(max_age_days)
+    except OverflightError as exc:
+        raise PassesError(str(exc)) from None
     table = load_table() if sensors is None else sensors
     elsets, skipped = filter_by_sensor(elsets, table, kinds=kinds, max_gsd_m=max_gsd_m,
                                        countries=countries, operators=operators)

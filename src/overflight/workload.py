@@ -9,6 +9,16 @@ Measured on the resource group × the 22 named sites: 5.44, 1.74 and 0.63 window
 satellite-site-day at 0°, 30° and 60° elevation (0.236–0.244 a degree), 0.74 and 1.30 at 30°
 and 45° off-nadir (0.70 and 1.25 predicted); Starlink × 100 land sites at 30°: 1.60 (1.72).
 
+With imaging rules each satellite's own reach counts (its rule's cone, averaged over the
+fleet: ``per_unit`` of :func:`windows_workload`), not one cone for all; a radar's near-range
+limit and look side are applied to the windows the engine found, so they do not cut its cost.
+Each job kind adds a fixed start-up (interpreter, imports, catalog, ephemeris, sensor tables:
+:data:`WINDOWS_STARTUP_S`, :data:`EXPOSURE_STARTUP_S`, :data:`COVERAGE_STARTUP_S`, measured on
+small jobs), and a local Dask cluster its own :data:`LOCAL_CLUSTER_START_S`; a local cluster is
+started only when it saves at least twice that (:func:`local_cluster_pays`).
+``benchmarks/job_estimates.py`` compares the estimates with real jobs (``docs/benchmarks.md``,
+job estimates).
+
 Frontends use :func:`check_workload` to refuse jobs above a cap (``OVERFLIGHT_MAX_JOB_S``,
 default :data:`DEFAULT_MAX_JOB_S`) unless the caller lifts it, and
 :attr:`Workload.estimate_s` to decide whether to show progress. Estimates are for a quiet
@@ -19,7 +29,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from overflight.constants import MEAN_EARTH_RADIUS_KM
@@ -29,16 +39,27 @@ if TYPE_CHECKING:
     from overflight.access import Constraints
 
 __all__ = [
+    "COVERAGE_FIELD_S_PER_SAT_DAY",
     "COVERAGE_FIELD_S_PER_WINDOW",
+    "COVERAGE_IMAGING_S_PER_WINDOW",
+    "COVERAGE_STARTUP_S",
     "COVERAGE_S_PER_WINDOW",
     "DEFAULT_MAX_JOB_S",
+    "EXPOSURE_STARTUP_S",
+    "EXPOSURE_S_PER_WINDOW",
     "HISTORY_S_PER_ELSET",
+    "IMAGING_S_PER_SAT_DAY",
+    "IMAGING_S_PER_UNIT",
+    "LOCAL_CLUSTER_START_S",
     "MAX_JOB_ENV",
     "PARALLEL_EFFICIENCY",
     "REFERENCE_ALT_KM",
+    "STARTUP_S",
     "TRACK_S_PER_STEP",
     "WINDOWS_PER_CONE_DEG",
+    "WINDOWS_STARTUP_S",
     "WINDOW_S",
+    "WINDOW_S_PER_SAT_DAY",
     "WRITE_S_PER_ROW",
     "JobTooLarge",
     "Workload",
@@ -46,7 +67,9 @@ __all__ = [
     "cone_deg",
     "coverage_workload",
     "duration_text",
+    "exposure_workload",
     "history_workload",
+    "local_cluster_pays",
     "max_job_s",
     "track_workload",
     "windows_per_unit",
@@ -58,6 +81,20 @@ WINDOW_S = 20e-6
 windows: (a) 167 resource satellites × 22 sites × 7 days, 0.292 s for 16,588 windows at 60°
 (17.6 µs), 0.888 s for 44,468 at 30° (20.0 µs); (b) Starlink × 100 sites × 1 day, 30.1 s for
 1,664,733 windows in one process, written to CSV (18.1 µs)."""
+
+WINDOW_S_PER_SAT_DAY = 300e-6
+"""Seconds of one core per satellite-day of the window search whatever the sites (propagation
+and interpolation of the fleet): Starlink (10,395 satellites) × 1 site at 30°, 4.75 s for 1 day
+(27,679 windows: 0.55 s of them), 3.2 s for 0.25 day (``docs/benchmarks.md``, job estimates)."""
+
+IMAGING_S_PER_SAT_DAY = 650e-6
+IMAGING_S_PER_UNIT = 140e-6
+"""With each satellite's own imaging rule (``passes --imaging``, ``watch``, ``exposure``) the
+fleet is searched in one group per rule, with lighting: seconds of one core per satellite-day
+(:data:`IMAGING_S_PER_SAT_DAY`, in place of :data:`WINDOW_S_PER_SAT_DAY`) and per
+satellite-site-day (this), fitted to ``watch`` (116 imagers × 1 site × 7 days, 0.64 s beyond
+start-up) and ``passes --imaging`` (× 22 sites × 3 days, 1.3 s; ``docs/benchmarks.md``, job
+estimates)."""
 
 WRITE_S_PER_ROW = 22e-6
 """Seconds per window written by ``passes``/``watch`` (columns, element-set age, NDJSON/CSV
@@ -73,6 +110,17 @@ COVERAGE_FIELD_S_PER_WINDOW = 2.5e-6
 ``docs/benchmarks.md``, grid-aware coverage (167 satellites, 1 day, off-nadir ≤ 30°): 1.9 µs
 at 2 km (7.14 M windows in 13.6 s) and at 1 km (28.6 M in 53.9 CPU s), 5.5 µs at 10 km (its
 per-pass work shared by fewer points; such jobs take seconds)."""
+
+COVERAGE_FIELD_S_PER_SAT_DAY = 3e-3
+"""The field method's cost per satellite-day whatever the number of points (each pass's track
+and edges): a 72-point grid × 167 satellites × 7 days took 4.8 s beyond its 143,000 windows
+(``docs/benchmarks.md``, job estimates); negligible on fine grids."""
+
+COVERAGE_IMAGING_S_PER_WINDOW = 190e-6
+"""Coverage with each satellite's own imaging rule: seconds of one core per window. Satellites
+are searched in groups of one rule each (lighting edges refined point by point), so the cost
+per window is far above the plain methods': the Korean peninsula at 10 km (2,239 points) × 116
+imagers × 1 day, about 254,000 windows estimated, 48 s on one core (``docs/benchmarks.md``)."""
 
 WINDOWS_PER_CONE_DEG = 0.24
 """Windows per satellite-site-day per degree of the visibility cone's ground radius (see the
@@ -94,7 +142,29 @@ PARALLEL_EFFICIENCY = 0.6
 process, 18.5 s on 2 cores, 1.63×)."""
 
 STARTUP_S = 0.5
-"""Fixed cost of any job (imports, catalog, first batch), seconds."""
+"""Fixed cost of a job of no other kind (imports, catalog, first batch), seconds."""
+
+WINDOWS_STARTUP_S = 0.85
+"""Fixed cost of ``passes``/``watch``: interpreter, imports, catalog or file, sensor table,
+ephemeris, seconds (a 0.01-day job over one site: 0.75–0.94 s, ``docs/benchmarks.md``)."""
+
+EXPOSURE_STARTUP_S = 0.8
+"""Fixed cost of ``exposure``, as :data:`WINDOWS_STARTUP_S` (0.77–0.83 s measured)."""
+
+COVERAGE_STARTUP_S = 1.4
+"""Fixed cost of ``coverage``: as :data:`WINDOWS_STARTUP_S`, plus the region, its grid and the
+field method's compiled kernels loaded from their cache (1.4–1.8 s measured)."""
+
+EXPOSURE_S_PER_WINDOW = 22e-6
+"""``exposure``: seconds per window merged into exposure intervals and broken down (one core),
+in place of :data:`WRITE_S_PER_ROW`; set equal to it: the exposure step is a few per cent of
+the window search (``docs/benchmarks.md``, exposure), and the jobs of ``job_estimates.py``
+come out within 0.6–1.2 of their measured time with it."""
+
+LOCAL_CLUSTER_START_S = 1.6
+"""Starting and closing a local Dask cluster of 2 workers, with ``distributed`` imported,
+seconds (this machine: start and first task 1.13 s, close 0.2 s, median of 3; import 0.3 s;
+``docs/benchmarks.md``, local cluster start-up)."""
 
 DEFAULT_MAX_JOB_S = 600.0
 """Jobs estimated above this many seconds are refused unless the caller lifts the cap."""
@@ -149,6 +219,11 @@ class Workload:
     site_word: str = "sites"
     item_word: str = "windows"
     by_day: bool = True
+    startup_s: float = STARTUP_S
+    s_per_sat_day: float = 0.0
+    """Seconds of one core per satellite-day, whatever the sites (shared over ``cores``)."""
+    s_per_unit: float = 0.0
+    """Seconds of one core per satellite × site × day, whatever the windows (shared)."""
 
     @property
     def units(self) -> float:
@@ -163,13 +238,20 @@ class Workload:
     @property
     def cpu_s(self) -> float:
         """Estimated CPU time, seconds."""
-        return STARTUP_S + self.items * (self.s_per_item + self.serial_s_per_item)
+        return (self.startup_s + self.items * (self.s_per_item + self.serial_s_per_item)
+                + self._fleet_s)
+
+    @property
+    def _fleet_s(self) -> float:
+        return (self.satellites * max(self.days, 0.0) * self.s_per_sat_day
+                + self.units * self.s_per_unit)
 
     @property
     def estimate_s(self) -> float:
         """Estimated wall time, seconds."""
         speedup = 1.0 + PARALLEL_EFFICIENCY * max(0, self.cores - 1)
-        return STARTUP_S + self.items * (self.s_per_item / speedup + self.serial_s_per_item)
+        return (self.startup_s + self._fleet_s / speedup
+                + self.items * (self.s_per_item / speedup + self.serial_s_per_item))
 
     def describe(self) -> str:
         """``overflight windows: 167 satellites × 22 sites × 30 days (about 600,000 windows):
@@ -204,22 +286,61 @@ def duration_text(seconds: float) -> str:
 
 def windows_workload(satellites: int, sites: int, days: float,
                      constraints: Constraints | None = None, *, cores: int = 1,
-                     written: bool = True) -> Workload:
+                     written: bool = True, per_unit: float | None = None,
+                     imaging: bool = False) -> Workload:
     """Overflight windows (``passes``, ``watch``) of ``satellites`` over ``sites``; ``written``:
-    every window is also turned into a row (the CLI's output)."""
+    every window is also turned into a row (the CLI's output); ``per_unit``: windows per
+    satellite × site × day when known better than from ``constraints`` (imaging rules);
+    ``imaging``: each satellite with its own rule (:data:`IMAGING_S_PER_UNIT`)."""
     return Workload("overflight windows", satellites, sites, days,
-                    windows_per_unit(constraints), WINDOW_S,
-                    WRITE_S_PER_ROW if written else 0.0, cores)
+                    windows_per_unit(constraints) if per_unit is None else per_unit, WINDOW_S,
+                    WRITE_S_PER_ROW if written else 0.0, cores, startup_s=WINDOWS_STARTUP_S,
+                    s_per_sat_day=_fleet_rates(imaging)[0], s_per_unit=_fleet_rates(imaging)[1])
+
+
+def _fleet_rates(imaging: bool) -> tuple[float, float]:
+    """Seconds per satellite-day and per satellite × site × day of a window search."""
+    return (IMAGING_S_PER_SAT_DAY, IMAGING_S_PER_UNIT) if imaging else (WINDOW_S_PER_SAT_DAY, 0.0)
+
+
+def exposure_workload(satellites: int, sites: int, days: float,
+                      constraints: Constraints | None = None, *, cores: int = 1,
+                      per_unit: float | None = None, imaging: bool = False) -> Workload:
+    """``exposure`` of a target (``sites``: 1, or an area's sample points) by ``satellites``:
+    their windows, merged into exposure intervals; ``per_unit`` as :func:`windows_workload`."""
+    return Workload("exposure", satellites, sites, days,
+                    windows_per_unit(constraints) if per_unit is None else per_unit, WINDOW_S,
+                    EXPOSURE_S_PER_WINDOW, cores, startup_s=EXPOSURE_STARTUP_S,
+                    s_per_sat_day=_fleet_rates(imaging)[0], s_per_unit=_fleet_rates(imaging)[1])
 
 
 def coverage_workload(satellites: int, points: int, days: float,
                       constraints: Constraints | None = None, *, cores: int = 1,
-                      method: str = "points") -> Workload:
+                      method: str = "points", per_unit: float | None = None,
+                      local_cluster: bool = False, imaging: bool = False) -> Workload:
     """Coverage of ``points`` grid points by ``satellites``; ``method`` as
-    :func:`overflight.coverage.resolve_method` resolves it ("points" or "field")."""
-    rate = COVERAGE_FIELD_S_PER_WINDOW if method == "field" else COVERAGE_S_PER_WINDOW
-    return Workload("coverage", satellites, points, days, windows_per_unit(constraints),
-                    rate, 0.0, cores, site_word="grid points")
+    :func:`overflight.coverage.resolve_method` resolves it ("points" or "field"); ``per_unit``
+    as :func:`windows_workload`; ``local_cluster``: a local Dask cluster is started for it
+    (:data:`LOCAL_CLUSTER_START_S` more); ``imaging``: each satellite's own rule
+    (:data:`COVERAGE_IMAGING_S_PER_WINDOW`)."""
+    field = method == "field" and not imaging
+    rate = (COVERAGE_IMAGING_S_PER_WINDOW if imaging else
+            COVERAGE_FIELD_S_PER_WINDOW if field else COVERAGE_S_PER_WINDOW)
+    return Workload("coverage", satellites, points, days,
+                    windows_per_unit(constraints) if per_unit is None else per_unit,
+                    rate, 0.0, cores, site_word="grid points",
+                    s_per_sat_day=COVERAGE_FIELD_S_PER_SAT_DAY if field else WINDOW_S_PER_SAT_DAY,
+                    startup_s=COVERAGE_STARTUP_S + (LOCAL_CLUSTER_START_S if local_cluster
+                                                    else 0.0))
+
+
+def local_cluster_pays(work: Workload, cores: int) -> bool:
+    """Whether ``work`` (estimated on one core) is worth a local Dask cluster of ``cores``
+    workers: the time saved is at least twice :data:`LOCAL_CLUSTER_START_S`."""
+    if cores < 2:
+        return False
+    one = replace(work, cores=1).estimate_s
+    return one - replace(work, cores=cores).estimate_s >= 2.0 * LOCAL_CLUSTER_START_S
 
 
 def track_workload(satellites: int, steps: int) -> Workload:
@@ -258,6 +379,7 @@ def check_workload(work: Workload, *, limit_s: float | None = None,
     how to lift it) when its estimate is above ``limit_s`` (default :func:`max_job_s`)."""
     cap = max_job_s() if limit_s is None else limit_s
     if work.estimate_s > cap:
-        raise JobTooLarge(f"{work.describe()}, above the {duration_text(cap)} limit "
-                          f"({MAX_JOB_ENV}); narrow the job or give {hint}")
+        raise JobTooLarge(f"{work.describe()}, above the {duration_text(cap)} cap; narrow the "
+                          f"job, or lift the cap with {hint} or {MAX_JOB_ENV}=SECONDS "
+                          "(0: none)")
     return work

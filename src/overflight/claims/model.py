@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from overflight.errors import OverflightError
+from overflight.freshness import MAX_AGE_DAYS as FRESHNESS_MAX_AGE_DAYS
 from overflight.geometry import Site
 
 if TYPE_CHECKING:
@@ -45,8 +46,9 @@ ERROR = "error"  # the claim itself could not be read (not a verdict about the s
 
 MAX_TOLERANCE_S = 86_400.0
 """Largest claimed-time tolerance, seconds (one day)."""
-MAX_AGE_DAYS = 366.0
-"""Largest ``max_age_days`` (element sets farther from a claim are not used), days."""
+MAX_AGE_DAYS = FRESHNESS_MAX_AGE_DAYS
+"""Largest ``max_age_days`` (element sets farther from a claim are not used), days: the one
+bound of :data:`overflight.freshness.MAX_AGE_DAYS`."""
 
 
 class ClaimError(OverflightError):

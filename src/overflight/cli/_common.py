@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
-from overflight.freshness import REFUSE_AFTER_DAYS
+from overflight.freshness import MAX_AGE_DAYS, REFUSE_AFTER_DAYS
 
 if TYPE_CHECKING:
     from overflight.workload import Workload
@@ -74,8 +74,23 @@ NoLimitOption = typer.Option(
     help="Run even when the estimated time is above the cap (OVERFLIGHT_MAX_JOB_S, "
     "default 600 s).")
 
+def scheduler_callback(value: str | None) -> str | None:
+    """``--scheduler`` checked before anything is loaded
+    (:func:`overflight.coverage.scheduler_address`): one line, exit 2."""
+    from overflight.errors import OverflightError
+
+    if value is None:
+        return None
+    from overflight.coverage import scheduler_address
+
+    try:
+        return scheduler_address(value, "--scheduler")
+    except OverflightError as exc:
+        raise UserError(str(exc)) from None
+
+
 SchedulerOption = typer.Option(
-    None, "--scheduler",
+    None, "--scheduler", callback=scheduler_callback,
     help="Run on a Dask cluster: tcp://host:port, or 'local' for a local cluster "
     "(default: this process and its forked workers).")
 """``--scheduler`` of the window commands (``passes``, ``watch``, ``exposure``), read by
@@ -200,9 +215,26 @@ CountryOption = typer.Option(None, "--country",
                              help="Operator countries (ISO alpha-3), e.g. CHN,RUS.")
 OperatorOption = typer.Option(None, "--operator",
                               help="Text in the operator's name (comma-separated).")
+
+
+def max_age_days_callback(value: float | None) -> float | None:
+    """``--max-age-days`` checked before anything is loaded (:func:`check_max_age_days`):
+    NaN, zero, negatives, infinities and more than ``MAX_AGE_DAYS`` give one line, exit 2."""
+    from overflight.errors import OverflightError
+    from overflight.freshness import check_max_age_days
+
+    if value is None:
+        return None
+    try:
+        return check_max_age_days(value, "--max-age-days")
+    except OverflightError as exc:
+        raise UserError(str(exc)) from None
+
+
 MaxAgeDaysOption = typer.Option(
-    REFUSE_AFTER_DAYS, "--max-age-days",
-    help="Refuse windows further than this from the element set's epoch, days.")
+    REFUSE_AFTER_DAYS, "--max-age-days", callback=max_age_days_callback,
+    help=f"Refuse windows further than this from the element set's epoch, days "
+    f"(at most {MAX_AGE_DAYS:g}).")
 SensorsFileOption = typer.Option(None, "--sensors",
                                  help="Sensor table overriding the shipped one.")
 

@@ -20,7 +20,9 @@ from overflight.cli._common import (
     UserError,
     check_job,
     emit,
+    max_age_days_callback,
     progress_bar,
+    scheduler_callback,
     warn,
     without_ctrl_c,
 )
@@ -304,14 +306,16 @@ def register(app: typer.Typer) -> None:
         operator: str | None = typer.Option(None, "--operator", help="Imaging: text in the "
                                             "operator's name (comma-separated)."),
         max_age_days: float | None = typer.Option(
-            None, "--max-age-days", help="Refuse windows further than this from the element "
-            "set's epoch, days (default 14; as in passes)."),
+            None, "--max-age-days", callback=max_age_days_callback,
+            help="Refuse windows further than this from the element set's epoch, days "
+            "(default 14, at most 366; as in passes)."),
         sensors: Path | None = SensorsFileOption,
         max_altitude: float | None = typer.Option(
             None, help="Leave out fleet satellites whose apogee is above this altitude, km "
             "(e.g. 2000 for low orbits only: a geostationary imager sees the region all day)."),
-        scheduler: str | None = typer.Option(None, help="Dask scheduler tcp://host:port to run "
-                                             "the shards on."),
+        scheduler: str | None = typer.Option(None, callback=scheduler_callback,
+                                             help="Dask scheduler tcp://host:port (or "
+                                             "tls://, or 'local') to run the shards on."),
         workers: int | None = typer.Option(None, help="Local workers: 1 = this process; N > 1 = "
                                            "a local Dask cluster (default: a cluster for large "
                                            "jobs only)."),
@@ -470,33 +474,33 @@ def _compute(
     from contextlib import nullcontext
 
     from overflight.coverage import (
-        LOCAL_CLUSTER_PAIR_DAYS,
         compare_coverage,
         coverage,
         dask_client,
-        job_size,
         resolve_method,
     )
+    from overflight.workload import coverage_workload, local_cluster_pays
 
     points = g.sites()
-    size = job_size(len(elsets) + len(added), len(points), t0, t1)
     cpus = len(os.sched_getaffinity(0))
-    from overflight.workload import coverage_workload
-
+    sats, per_unit = _fleet_reach(elsets + added, t0, t1, c, sensor_table, max_gsd,
+                                  imaging or {})
+    days = (t1 - t0).total_seconds() / 86400.0
+    how, im = resolve_method("auto", points), bool((imaging or {}).get("imaging"))
+    one = coverage_workload(sats, len(points), days, c, method=how, per_unit=per_unit,
+                            imaging=im)
     if scheduler:
         ctx: Any = dask_client(scheduler=scheduler)
-        cores = cpus
-    elif (workers or 1) > 1 or (workers is None and size >= LOCAL_CLUSTER_PAIR_DAYS
-                               and cpus > 1):
+        cores, local = cpus, scheduler == "local"
+    elif (workers or 1) > 1 or (workers is None and local_cluster_pays(one, cpus)):
         ctx = dask_client(workers=workers or cpus)
-        cores = workers or cpus
+        cores, local = workers or cpus, True
     else:
         ctx = nullcontext(None)
-        cores = 1
-    work = check_job(coverage_workload(len(elsets) + len(added), len(points),
-                                       (t1 - t0).total_seconds() / 86400.0, c, cores=cores,
-                                       method=resolve_method("auto", points)),
-                     no_limit)
+        cores, local = 1, False
+    work = check_job(coverage_workload(sats, len(points), days, c, cores=cores,
+                                       method=how, per_unit=per_unit, local_cluster=local,
+                                       imaging=im), no_limit)
     with without_ctrl_c(ctx) as client, progress_bar(work, "coverage") as bar:
         kwargs: dict[str, Any] = {"max_gsd_m": max_gsd, "sensors": sensor_table,
                                   "client": client, **(imaging or {})}
@@ -505,3 +509,25 @@ def _compute(
         if compare:
             return compare_coverage(elsets, added, points, t0, t1, c, **kwargs)
         return coverage(elsets + added, points, t0, t1, c, **kwargs)
+
+
+def _fleet_reach(elsets: list[ElementSet], t0: datetime, t1: datetime, c: Any,
+                 sensor_table: dict[int, Any], max_gsd: float | None,
+                 options: dict[str, Any]) -> tuple[int, float]:
+    """The satellites a coverage run will compute and their windows per satellite × point × day
+    (each one's own reach with ``--imaging``), from the plan ``passes`` would make, as the
+    library's selection does: the estimate counts what will be searched."""
+    from overflight.errors import OverflightError
+    from overflight.passes import plan_elements
+    from overflight.workload import windows_per_unit
+
+    opts = {k: v for k, v in options.items() if v is not None}
+    imaging = bool(opts.pop("imaging", False))
+    if imaging:
+        opts.update(sensors=sensor_table, max_gsd_m=max_gsd)
+    try:
+        plan = plan_elements(elsets, [], t0, t1, c, imaging=imaging,
+                             **{"sensors": {}, **opts})
+    except OverflightError:
+        return len(elsets), windows_per_unit(c)  # the library will say what is wrong
+    return max(1, len(plan.elsets)), plan.windows_per_unit

@@ -17,6 +17,7 @@ from overflight.cli._common import (
     KindOption,
     MaxAgeDaysOption,
     MaxGsdOption,
+    NoLimitOption,
     OperatorOption,
     SchedulerOption,
     SensorsFileOption,
@@ -132,6 +133,7 @@ def register(app: typer.Typer) -> None:
                                            help="Output file (png/svg/html: default "
                                            "exposure-TARGET.EXT; others: stdout)."),
         scheduler: str | None = SchedulerOption,
+        no_limit: bool = NoLimitOption,
         db: Path | None = DbOption,
     ) -> None:
         """When a site is exposed to which country's optical and radar satellites, and when
@@ -161,7 +163,8 @@ def register(app: typer.Typer) -> None:
 
             # The area's sample points are the target's sites: any of them in view counts.
             plan = replace(plan, sites=sample_area(shape).sites())
-        result = exposure_of_plan(plan, table=plan_table(plan, scheduler=scheduler),
+        table = plan_table(plan, scheduler=scheduler, no_limit=no_limit, job="exposure")
+        result = exposure_of_plan(plan, table=table,
                                   target=None if shape is None else shape.name)
         for line in result.warnings[len(plan.warnings()):]:  # the exposure's own notes
             warn(line)

@@ -73,24 +73,26 @@ COLUMN_FORMATS = ("json", "csv", "ndjson", "parquet")
 
 
 def plan_table(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
-               scheduler: str | None = None, no_limit: bool = True) -> WindowTable:
+               scheduler: str | None = None, no_limit: bool = True,
+               job: str = "passes") -> WindowTable:
     """:func:`run_plan`'s table (Ctrl-C: KeyboardInterrupt, nothing partial is kept)."""
     table, partial = run_plan(plan, progress=progress, warnings=warnings, scheduler=scheduler,
-                              no_limit=no_limit)
+                              no_limit=no_limit, job=job)
     if partial is not None:
         raise KeyboardInterrupt
     return table
 
 
 def run_plan(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
-             scheduler: str | None = None, no_limit: bool = False
+             scheduler: str | None = None, no_limit: bool = False, job: str = "passes"
              ) -> tuple[WindowTable, dict[str, Any] | None]:
     """Warn about the plan's problems and stale element sets on stderr (unless ``warnings``
     is false), refuse it above the time cap (unless ``no_limit``; the estimate on stderr for
     long jobs), then compute its windows in display order: in this process and its forked
     workers, or on the Dask ``scheduler`` (``local``: a local cluster). A rich progress bar on
-    stderr for long jobs. Ctrl-C returns the windows of the satellites done so far and
-    ``{"satellites_done": k, "satellites": n}`` (else None)."""
+    stderr for long jobs; ``job``: whose estimate (``PassPlan.workload``). Ctrl-C returns the
+    windows of the satellites done so far and ``{"satellites_done": k, "satellites": n}``
+    (else None)."""
     import os
 
     for line in plan.warnings("overflight catalog import") if warnings else []:
@@ -99,7 +101,7 @@ def run_plan(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
     if warnings and note:
         warn(note)
     cpus = len(os.sched_getaffinity(0))
-    work = check_job(plan.workload(cores=cpus), no_limit) if plan.elsets else None
+    work = check_job(plan.workload(cores=cpus, job=job), no_limit) if plan.elsets else None
     parts: list[WindowTable] = []
     done = pending = 0
 

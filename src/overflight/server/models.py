@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from overflight.claims.model import MAX_AGE_DAYS, MAX_TOLERANCE_S
-from overflight.freshness import REFUSE_AFTER_DAYS
+from overflight.claims.model import MAX_TOLERANCE_S
+from overflight.freshness import MAX_AGE_DAYS, REFUSE_AFTER_DAYS
 from overflight.times import MAX_INTERVAL_DAYS
 
 MAX_RANGE_KM = 1_000_000.0
@@ -99,7 +99,7 @@ class _ImagingIn(_In):
                                     description="best resolution at most")
     country: list[str] = Field(default_factory=list, description="operator country, alpha-3")
     operator: list[str] = Field(default_factory=list, description="text in operator's name")
-    max_age_days: float = Field(default=REFUSE_AFTER_DAYS, gt=0, le=36_525,
+    max_age_days: float = Field(default=REFUSE_AFTER_DAYS, gt=0, le=MAX_AGE_DAYS,
                                 description="refuse windows further from the element set")
 
 
