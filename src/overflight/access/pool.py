@@ -13,6 +13,7 @@ workers still running, SIGKILL to those alive 1 s later, and reaps every one. No
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import selectors
@@ -175,10 +176,8 @@ def _reap(w: _Worker) -> int | None:
 
 
 def _kill(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _serve(fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], sock: socket.socket
