@@ -106,7 +106,8 @@ def test_incomplete_markers() -> None:
     line = incomplete_marker("ndjson", satellites_done=3, satellites=10)
     assert json.loads(line) == {"incomplete": True, "satellites_done": 3, "satellites": 10}
     assert line.endswith(b"\n")
-    assert incomplete_marker("csv") == incomplete_marker("json") == b""
+    assert incomplete_marker("csv", satellites_done=3, satellites=10) == b"# " + line
+    assert incomplete_marker("json") == incomplete_marker("parquet") == b""
 
 
 def _children(pid: int) -> list[int]:
