@@ -167,6 +167,9 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=30.0, help="a hang after this, s")
     ap.add_argument("--verbose", action="store_true", help="print each bad trial's stderr")
     a = ap.parse_args()
+    # Started in the background by a shell, this script ignores SIGINT, and so would its
+    # jobs (an ignored signal is inherited): give them the default handling back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     rng = random.Random(a.seed)
     sig = getattr(signal, "SIG" + a.signal)
     pool = jobs(_data())

@@ -86,7 +86,8 @@ def test_ctrl_c_while_writing(shared_data: Path, fmt: str) -> None:
         if time.monotonic() - t0 > 20:
             break
         time.sleep(0.05)
-    head = os.read(proc.stdout.fileno(), 1)  # the writing has begun; nothing more is read: the pipe fills
+    # The writing has begun; nothing more is read, so the pipe fills and the job waits.
+    head = os.read(proc.stdout.fileno(), 1)
     time.sleep(0.3)
     out, err = _stop(proc, signal.SIGINT, seen, head)
     assert proc.returncode == 130, err
