@@ -89,6 +89,10 @@ Method = Literal["auto", "field", "points"]
 WORKER_MALLOC_ENV = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(256 << 20),
     "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+    # A local cluster's workers log only what is fatal: a task's own error reaches the client,
+    # and what they log at a close (a heartbeat to a scheduler that has just gone, a task
+    # cancelled by Ctrl-C) is noise with tracebacks on the user's terminal.
+    "distributed.nanny.pre-spawn-environ.DASK_LOGGING__DISTRIBUTED": "critical",
 }
 """Environment of local-cluster workers. Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` also
 turns off glibc's adaptive mmap threshold, so every numpy temporary above 128 kB is mapped and
