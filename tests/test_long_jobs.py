@@ -107,7 +107,8 @@ def test_incomplete_markers() -> None:
     line = incomplete_marker("ndjson", satellites_done=3, satellites=10)
     assert json.loads(line) == {"incomplete": True, "satellites_done": 3, "satellites": 10}
     assert line.endswith(b"\n")
-    assert incomplete_marker("csv") == incomplete_marker("json") == b""
+    assert incomplete_marker("csv", satellites_done=3, satellites=10) == b"# " + line
+    assert incomplete_marker("json") == incomplete_marker("parquet") == b""
 
 
 def _children(pid: int) -> list[int]:
@@ -162,7 +163,7 @@ def test_ctrl_c_ends_workers_and_marks_output(shared_data: Path, fmt: str) -> No
     assert proc.returncode == 130, text
     assert "leaked" not in text and "Traceback" not in text, text
     last = text.strip().splitlines()[-1]
-    assert last.startswith("overflight: interrupted") and "INCOMPLETE" in last
+    assert last.startswith("overflight: interrupted") and "incomplete" in last.lower()
     deadline = time.monotonic() + 5
     while any(alive(p) for p in seen) and time.monotonic() < deadline:
         time.sleep(0.1)

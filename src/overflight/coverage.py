@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -68,6 +68,7 @@ __all__ = [
     "SCHEDULER_TIMEOUT_S",
     "CoverageComparison",
     "CoverageError",
+    "CoverageInterrupted",
     "CoverageResult",
     "SatelliteRef",
     "ShardPlan",
@@ -94,6 +95,10 @@ Method = Literal["auto", "field", "points"]
 WORKER_MALLOC_ENV = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(256 << 20),
     "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+    # A local cluster's workers log only what is fatal: a task's own error reaches the client,
+    # and what they log at a close (a heartbeat to a scheduler that has just gone, a task
+    # cancelled by Ctrl-C) is noise with tracebacks on the user's terminal.
+    "distributed.nanny.pre-spawn-environ.DASK_LOGGING__DISTRIBUTED": "critical",
 }
 """Environment of local-cluster workers. Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` also
 turns off glibc's adaptive mmap threshold, so every numpy temporary above 128 kB is mapped and
@@ -135,6 +140,21 @@ _Batch = tuple[list[ElementSet], dict[int, "Sensor"], "_Imaging | None"]
 
 _Repair = tuple[Sequence[ElementSet], Sequence[Site], datetime, datetime, Constraints,
                 Mapping[int, "Sensor"], "_Imaging | None"]
+
+
+class CoverageInterrupted(KeyboardInterrupt):
+    """Ctrl-C (a ``KeyboardInterrupt``) during :func:`coverage` or :func:`compare_coverage`:
+    ``partial`` is the result over the ``points_done`` grid points whose tiles were finished
+    (their statistics are those of the whole run; None if no tile was), of ``points``."""
+
+    def __init__(self, partial: CoverageResult | CoverageComparison | None, points_done: int,
+                 points: int) -> None:
+        super().__init__(f"coverage interrupted after {points_done} of {points} grid points")
+        self.partial = partial
+        self.points_done = points_done
+        self.points = points
+        self._parts: tuple[list[dict[str, Any]], dict[int, int], npt.NDArray[np.int64]] | None
+        self._parts = None
 
 
 class CoverageError(OverflightError):
@@ -1016,14 +1036,35 @@ def _run(
         if progress is not None:
             progress(done, total)
 
-    tile_results: list[tuple[list[dict[str, Any]], dict[int, int]]] = []
-    if client is None:
-        for lo, hi in tiles:
-            tile_results.append(_tile_job(job, fleet, list(points[lo:hi]), lo, tick))
-    else:
-        tile_results = _run_dask(client, job, fleet, points, tiles, len(batches) + 1, tick)
+    finished: dict[int, tuple[list[dict[str, Any]], dict[int, int]]] = {}
+    try:
+        if client is None:
+            for ti, (lo, hi) in enumerate(tiles):
+                finished[ti] = _tile_job(job, fleet, list(points[lo:hi]), lo, tick)
+        else:
+            _run_dask(client, job, fleet, points, tiles, len(batches) + 1, tick, finished)
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, CoverageInterrupted):
+            raise
+        # Ctrl-C: the statistics of the finished tiles (whole tiles, as a full run has them)
+        # go up with the interruption, for the caller to make a partial result of.
+        ready = sorted(finished)
+        stop = CoverageInterrupted(None, sum(tiles[i][1] - tiles[i][0] for i in ready),
+                                   len(points))
+        if ready:
+            index = np.concatenate([np.arange(*tiles[i]) for i in ready])
+            stop._parts = (*_merge([finished[i] for i in ready], len(masks)), index)
+        # (Chained, not "from None": the traceback keeps the Dask futures alive until the
+        # cluster is closed; released during its close, they made it hang.)
+        raise stop from exc
+    return _merge([finished[i] for i in range(len(tiles))], len(masks))
+
+
+def _merge(tile_results: list[tuple[list[dict[str, Any]], dict[int, int]]], n_masks: int
+           ) -> tuple[list[dict[str, Any]], dict[int, int]]:
+    """Per-mask statistics of tiles, concatenated in the given order; their SGP4 errors."""
     merged: list[dict[str, Any]] = []
-    for k in range(len(masks)):
+    for k in range(n_masks):
         per_tile = [tr[0][k] for tr in tile_results]
         merged.append({key: np.concatenate([p[key] for p in per_tile]) for key in per_tile[0]})
     errors: dict[int, int] = {}
@@ -1108,8 +1149,10 @@ def _run_dask(
     tiles: list[tuple[int, int]],
     per_tile: int,
     tick: Callable[[int], None],
-) -> list[tuple[list[dict[str, Any]], dict[int, int]]]:
-    """The tiles as Dask tasks (one each), in tile order."""
+    finished: dict[int, tuple[list[dict[str, Any]], dict[int, int]]],
+) -> None:
+    """The tiles as Dask tasks (one each), their results into ``finished`` (by tile index) as
+    they come; on Ctrl-C the tasks left are cancelled."""
     as_completed = _distributed().as_completed
     run = uuid.uuid4().hex[:12]
 
@@ -1122,9 +1165,15 @@ def _run_dask(
     futures = [client.submit(_tile_task, job_data, fleet_data, _Points(list(points[lo:hi])), lo,
                              key=f"overflight-tile-{run}-{ti}", pure=False)
                for ti, (lo, hi) in enumerate(tiles)]
-    for _ in as_completed(futures):
-        tick(per_tile)
-    return [fut.result() for fut in futures]
+    index = {fut.key: ti for ti, fut in enumerate(futures)}
+    try:
+        for fut in as_completed(futures):
+            finished[index[fut.key]] = fut.result()
+            tick(per_tile)
+    except BaseException:
+        with suppress(Exception):
+            client.cancel(futures)
+        raise
 
 
 def _result(
@@ -1243,9 +1292,18 @@ def coverage(
     if not fleet:
         raise CoverageError(f"no satellite left to compute ({sel.note or 'none selected'})")
     mask = np.ones(len(fleet), dtype=bool)
-    stats, errors = _run(fleet, points, start, end, c, [mask], max_gsd_m=max_gsd_m,
-                         sensors=sel.sensors, client=client, plan=plan or _default_plan(how),
-                         progress=progress, method=how, imaging=sel.imaging)
+    try:
+        stats, errors = _run(fleet, points, start, end, c, [mask], max_gsd_m=max_gsd_m,
+                             sensors=sel.sensors, client=client,
+                             plan=plan or _default_plan(how), progress=progress, method=how,
+                             imaging=sel.imaging)
+    except CoverageInterrupted as stop:
+        if stop._parts is not None:
+            part, errors, index = stop._parts
+            done = [points[i] for i in index.tolist()]
+            stop.partial = _result(part[0], fleet, mask, done, start, end, c, max_gsd_m,
+                                   errors, sel, elsets)
+        raise
     return _result(stats[0], fleet, mask, points, start, end, c, max_gsd_m, errors, sel,
                    elsets)
 
@@ -1294,16 +1352,27 @@ def compare_coverage(
             raise CoverageError(f"no {what} satellite left to compare "
                                 f"({sel.note or 'none selected'})")
     all_mask = np.ones(len(sel.elsets), dtype=bool)
-    stats, errors = _run(sel.elsets, points, start, end, c, [base_mask, all_mask],
-                         max_gsd_m=max_gsd_m, sensors=sel.sensors, client=client,
-                         plan=plan or _default_plan(how), progress=progress, method=how,
-                         imaging=sel.imaging)
-    return CoverageComparison(
-        _result(stats[0], sel.elsets, base_mask, points, start, end, c, max_gsd_m, errors, sel,
-                baseline),
-        _result(stats[1], sel.elsets, all_mask, points, start, end, c, max_gsd_m, errors, sel,
-                fleet),
-    )
+
+    def both(stats: list[dict[str, Any]], errors: Mapping[int, int], pts: Sequence[Site]
+             ) -> CoverageComparison:
+        return CoverageComparison(
+            _result(stats[0], sel.elsets, base_mask, pts, start, end, c, max_gsd_m, errors,
+                    sel, baseline),
+            _result(stats[1], sel.elsets, all_mask, pts, start, end, c, max_gsd_m, errors,
+                    sel, fleet),
+        )
+
+    try:
+        stats, errors = _run(sel.elsets, points, start, end, c, [base_mask, all_mask],
+                             max_gsd_m=max_gsd_m, sensors=sel.sensors, client=client,
+                             plan=plan or _default_plan(how), progress=progress, method=how,
+                             imaging=sel.imaging)
+    except CoverageInterrupted as stop:
+        if stop._parts is not None:
+            part, errs, index = stop._parts
+            stop.partial = both(part, errs, [points[i] for i in index.tolist()])
+        raise
+    return both(stats, errors, points)
 
 
 @dataclass(frozen=True)

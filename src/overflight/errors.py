@@ -6,11 +6,16 @@ frontend's flags; the CLI prints them with exit status 2 and the server answers 
 
 from __future__ import annotations
 
-__all__ = ["OverflightError", "check_number"]
+__all__ = ["OverflightError", "WorkerDied", "check_number"]
 
 
 class OverflightError(ValueError):
     """Bad input or unusable data: a one-line message, no traceback needed."""
+
+
+class WorkerDied(OverflightError):
+    """A worker process ended without its result (killed, out of memory): a one-line message
+    naming the process and how it ended, instead of a wait that never ends."""
 
 
 def check_number(value: float, name: str, low: float, high: float, *,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMATS",
+    "INCOMPLETE_KEY",
     "Columns",
     "columns_from_rows",
     "incomplete_marker",
@@ -140,16 +141,24 @@ def window_column_blocks(
 
 
 def incomplete_marker(fmt: str, **info: Any) -> bytes:
-    """What ends an interrupted output of ``fmt``, so no reader takes it for a whole result.
-
-    NDJSON: a last line ``{"incomplete": true, ...info}``. JSON, CSV and Parquet have no room
-    for one without breaking their readers (a comment is not CSV, an extra array element
-    would be read as a row): their writers close the array or file as usual, nothing is added
-    (b""), and the caller says on stderr, and with its exit status, that the output is partial.
-    """
+    """The line that ends an interrupted output of ``fmt``, so no reader takes it for a whole
+    result: ``{"incomplete": true, ...info}`` as the last line of NDJSON, and after ``# `` as
+    the last line of CSV and tables (``pandas.read_csv(comment="#")`` skips it; a reader that
+    does not is stopped by it). JSON has no room for one without breaking its readers (an
+    extra array element would be read as a row): its array is closed as usual (b"") and the
+    caller says on stderr, and with its exit status, that the output is partial. Parquet
+    carries it in the file's key-value metadata (:data:`INCOMPLETE_KEY`, written by
+    :func:`write_columns`)."""
+    line = _dumps()({"incomplete": True, **info}) + b"\n"
     if fmt == "ndjson":
-        return _dumps()({"incomplete": True, **info}) + b"\n"
+        return line
+    if fmt in ("csv", "table"):
+        return b"# " + line
     return b""
+
+
+INCOMPLETE_KEY = "overflight.incomplete"
+"""Parquet key-value metadata key of the incompleteness marker (a JSON object)."""
 
 
 def columns_from_rows(rows: Sequence[Mapping[str, Any]], names: Sequence[str] | None = None
@@ -244,8 +253,10 @@ def _write_parquet(cols: Columns, out: IO[bytes]) -> None:
     _write_parquet_blocks([cols], out)
 
 
-def _write_parquet_blocks(blocks: Iterable[Columns], out: IO[bytes]) -> None:
-    """One Parquet file, a row group per block (the schema of the first block)."""
+def _write_parquet_blocks(blocks: Iterable[Columns], out: IO[bytes],
+                          marker: Callable[[], dict[str, Any] | None] | None = None) -> None:
+    """One Parquet file, a row group per block (the schema of the first block); ``marker()``
+    (after the last block), if not None, in the key-value metadata (:data:`INCOMPLETE_KEY`)."""
     pa, pq = _pyarrow()
     writer = None
     schema = None
@@ -255,7 +266,11 @@ def _write_parquet_blocks(blocks: Iterable[Columns], out: IO[bytes]) -> None:
             schema = table.schema
             writer = pq.ParquetWriter(out, schema)
         writer.write_table(table)
+    info = marker() if marker is not None else None
     if writer is not None:
+        if info is not None:
+            writer.add_key_value_metadata(
+                {INCOMPLETE_KEY: _dumps()({"incomplete": True, **info}).decode()})
         writer.close()
 
 
@@ -267,33 +282,36 @@ _WRITERS: dict[str, Callable[[Columns, IO[bytes]], None]] = {
 }
 
 
-def write_columns(cols: Columns | Iterable[Columns], fmt: str, out: IO[bytes]) -> None:
+def write_columns(cols: Columns | Iterable[Columns], fmt: str, out: IO[bytes], *,
+                  marker: Callable[[], dict[str, Any] | None] | None = None) -> None:
     """Write ``cols`` (one table, or blocks of the same columns) as ``fmt`` to a binary stream.
 
     JSON is one array (2-space indent); NDJSON one object per line; CSV a header and rows, empty
     cells for ``None`` and ``True``/``False`` for booleans; Parquet a single file (blocks are
-    concatenated first). Blocks stream for NDJSON and CSV.
+    concatenated first). Blocks stream for NDJSON and CSV. ``marker()``, called after the last
+    block: the incompleteness marker's keys (None: the output is whole), written as
+    :func:`incomplete_marker` says.
     """
     if fmt not in _WRITERS:
         from overflight.errors import OverflightError
 
         raise OverflightError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-    if isinstance(cols, dict):
-        _WRITERS[fmt](cols, out)
+    blocks = iter([cols] if isinstance(cols, dict) else cols)
+    if fmt == "parquet":
+        _write_parquet_blocks(blocks, out, marker)
         return
-    blocks = iter(cols)
     if fmt == "json":
         _write_json_blocks(blocks, out)
-        return
-    if fmt == "parquet":
-        _write_parquet_blocks(blocks, out)
-        return
-    header_done = False
-    for block in blocks:
-        if fmt == "csv" and header_done:
-            buf = io.BytesIO()
-            _write_csv(block, buf)
-            out.write(buf.getvalue().split(b"\n", 1)[1])
-        else:
-            _WRITERS[fmt](block, out)
-        header_done = True
+    else:
+        header_done = False
+        for block in blocks:
+            if fmt == "csv" and header_done:
+                buf = io.BytesIO()
+                _write_csv(block, buf)
+                out.write(buf.getvalue().split(b"\n", 1)[1])
+            else:
+                _WRITERS[fmt](block, out)
+            header_done = True
+    info = marker() if marker is not None else None
+    if info is not None:
+        out.write(incomplete_marker(fmt, **info))

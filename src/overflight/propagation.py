@@ -476,7 +476,7 @@ def _run_parallel(job: _Job, nproc: int) -> None:
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("q", 0)
     procs = [
-        ctx.Process(target=_work_loop, args=(job, counter), name=f"overflight-sgp4-{i}")
+        ctx.Process(target=_child_loop, args=(job, counter), name=f"overflight-sgp4-{i}")
         for i in range(nproc - 1)
     ]
     for p in procs:
@@ -493,6 +493,17 @@ def _run_parallel(job: _Job, nproc: int) -> None:
     codes = [p.exitcode for p in procs]
     if any(code != 0 for code in codes):
         raise RuntimeError(f"propagation worker process failed (exit codes {codes})")
+
+
+def _child_loop(job: _Job, counter: Synchronized[int]) -> None:
+    """A forked worker's :func:`_work_loop`: Ctrl-C (sent to the whole process group) is left
+    to the parent, which ends the workers; SIGTERM ends one without a traceback (whatever
+    handler the parent had)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _work_loop(job, counter)
 
 
 def _work_loop(job: _Job, counter: Synchronized[int]) -> None:

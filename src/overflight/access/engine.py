@@ -260,37 +260,21 @@ def iter_window_tables(
                                      None)
             yield account(batch, table, part)
     else:
-        import concurrent.futures as cf
-        import multiprocessing
+        from overflight.access.pool import imap_unordered
 
-        ctx = multiprocessing.get_context("fork")
-        pool = cf.ProcessPoolExecutor(max_workers=nproc, mp_context=ctx,
-                                      initializer=_ignore_sigint)
-        try:
-            futures = [
-                pool.submit(_run_batch, [elsets[i] for i in b], b, sites, start, end, c, 1)
-                for b in batches
-            ]
-            for batch, fut in zip(batches, futures, strict=True):
-                table, part = fut.result()
-                yield account(batch, table, part)
-        except BaseException:
-            # Ctrl-C, an error or a consumer that stops early: end the workers now instead of
-            # letting shutdown wait for every queued batch (the executor has no public call).
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                proc.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+        # Forked workers see the batches as they are here: only results travel. They come
+        # back as they finish and are handed on in batch order, as one process gives them.
+        tasks = [([elsets[i] for i in b], b, sites, start, end, c, 1) for b in batches]
+        ready: dict[int, tuple[WindowTable, _BatchStats]] = {}
+        nxt = 0
+        for k, result in imap_unordered(_run_batch, tasks, nproc):
+            ready[k] = result
+            while nxt in ready:
+                table, part = ready.pop(nxt)
+                yield account(batches[nxt], table, part)
+                nxt += 1
     if stats is not None:
         stats.update(counters)
-
-
-def _ignore_sigint() -> None:
-    """Batch workers leave Ctrl-C to the parent, which ends them (no traceback per worker)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _worker_count(workers: int | None, n_batches: int) -> int:

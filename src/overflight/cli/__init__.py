@@ -6,12 +6,13 @@ so ``overflight --help`` starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import typer
 
 from overflight.cli import _common
-from overflight.errors import OverflightError
+from overflight.errors import OverflightError, WorkerDied
 
 app = typer.Typer(
     name="overflight",
@@ -74,25 +75,44 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: user mistakes become one-line errors with exit status 2."""
+    """Console entry point: user mistakes become one-line errors with exit status 2; Ctrl-C
+    and SIGTERM one line and exit status 130 / 143 (:class:`_common.Interrupted`)."""
+    with _common.stop_on_sigterm():
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         app(args=argv if argv is not None else sys.argv[1:], prog_name="overflight")
     except _common.UserError as exc:
         _common.fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        _interrupted("")
+        _interrupted(_common.interrupted_line())
     except SystemExit as exc:
         if exc.code == _common.EXIT_INTERRUPTED:  # typer's silent exit on KeyboardInterrupt
-            _interrupted("")
+            _interrupted(_common.interrupted_line())
         raise
     except _common.Interrupted as exc:
         _interrupted(str(exc))
+    except WorkerDied as exc:  # not the user's mistake: a status of its own
+        _common.fail(str(exc), _common.EXIT_WORKER)
     except OverflightError as exc:
         _common.fail(_common.with_flags(str(exc)), _common.EXIT_USAGE)
 
 
-def _interrupted(detail: str) -> None:
-    """Ctrl-C: one line on stderr, exit 130 (workers were ended where they ran)."""
-    sys.stdout.flush()
-    sys.stderr.write("overflight: interrupted" + (f": {detail}" if detail else "") + "\n")
-    raise SystemExit(_common.EXIT_INTERRUPTED)
+def _interrupted(line: str) -> None:
+    """Ctrl-C or SIGTERM: one line on stderr, exit 130 or 143 (workers were ended where they
+    ran, partial output already marked)."""
+    import signal
+
+    # A second Ctrl-C while this line is written must not print a traceback instead.
+    old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with contextlib.suppress(OSError):
+            sys.stdout.flush()
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    finally:
+        for sig, was in old.items():
+            signal.signal(sig, was)
+    raise SystemExit(_common.interrupted_exit_code())

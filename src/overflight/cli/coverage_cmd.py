@@ -13,22 +13,26 @@ import typer
 
 from overflight.cli._common import (
     DbOption,
+    Interrupted,
     NoLimitOption,
     ObjectTypeOption,
     OwnerOption,
     SensorsFileOption,
     UserError,
     check_job,
+    deferred_interrupt,
     emit,
+    incomplete_info,
     max_age_days_callback,
     progress_bar,
     scheduler_callback,
+    stdout_bytes,
     warn,
     without_ctrl_c,
 )
 
 if TYPE_CHECKING:
-    from overflight.coverage import CoverageComparison, CoverageResult
+    from overflight.coverage import CoverageComparison, CoverageInterrupted, CoverageResult
     from overflight.elements import ElementSet
     from overflight.regions import Grid
 
@@ -224,20 +228,47 @@ def write_json(grid: Grid, result: CoverageResult | CoverageComparison, fmt: str
 
 
 def write_points(result: CoverageResult | CoverageComparison, fmt: str,
-                 output: Path | None) -> None:
-    """One row per grid point as CSV, NDJSON or Parquet, to stdout or ``output``."""
+                 output: Path | None, *, points_done: int | None = None,
+                 points: int | None = None) -> None:
+    """One row per grid point as CSV, NDJSON or Parquet, to stdout or ``output``. A partial
+    result (``points_done`` of ``points`` grid points: Ctrl-C) is marked incomplete and
+    :class:`Interrupted` raised (also on Ctrl-C while writing)."""
     from overflight.coverage import CoverageComparison
     from overflight.export import columns_from_rows, write_columns
 
     main = result.combined if isinstance(result, CoverageComparison) else result
     cols = columns_from_rows(main.point_rows())
-    if output is None:
-        write_columns(cols, fmt, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-        return
-    with output.open("wb") as out:
-        write_columns(cols, fmt, out)
-    typer.echo(f"wrote {output}")
+    rows = len(main)
+    info: dict[str, Any] | None = None
+
+    def marker() -> dict[str, Any] | None:
+        nonlocal info
+        if points_done is not None or stop:
+            info = incomplete_info(rows if points_done is None else points_done,
+                                   rows if points is None else points, rows, rows,
+                                   unit="grid_points")
+        return info
+
+    with deferred_interrupt() as stop:
+        if output is None:
+            write_columns(cols, fmt, stdout_bytes(), marker=marker)
+        else:
+            with output.open("wb") as out:
+                write_columns(cols, fmt, out, marker=marker)
+    if info is not None:
+        raise Interrupted(info, fmt)
+    if output is not None:
+        typer.echo(f"wrote {output}")
+
+
+def write_interrupted(stop: CoverageInterrupted, fmt: str, output: Path | None) -> None:
+    """Ctrl-C during the computation: the finished grid points, marked incomplete, where the
+    format is one row per point; then :class:`Interrupted` (exit 130)."""
+    if fmt in POINT_FORMATS and stop.partial is not None:
+        write_points(stop.partial, fmt, output, points_done=stop.points_done,
+                     points=stop.points)
+    raise Interrupted(incomplete_info(stop.points_done, stop.points, 0, stop.points_done,
+                                      unit="grid_points"))
 
 
 def write_png(grid: Grid, result: CoverageResult | CoverageComparison, path: Path) -> None:
@@ -329,7 +360,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Revisit and coverage of a region by a fleet: gaps, first access, time covered."""
         from overflight.access import Constraints
-        from overflight.coverage import CoverageError
+        from overflight.coverage import CoverageError, CoverageInterrupted
         from overflight.elements import EARTH_RADIUS_KM
         from overflight.hypothetical import HypotheticalError
         from overflight.regions import RegionError, grid, resolve_region
@@ -387,6 +418,8 @@ def register(app: typer.Typer) -> None:
                               scheduler, workers, no_limit, img)
         except (RegionError, HypotheticalError, CoverageError) as exc:
             raise UserError(str(exc)) from None
+        except CoverageInterrupted as stop:
+            write_interrupted(stop, fmt.value, output)
         main = result if not hasattr(result, "combined") else result.combined
         # As in passes: the age warning speaks of the element sets used, the refused ones are
         # counted apart (and without --imaging, --max-gsd's own line above has its part).

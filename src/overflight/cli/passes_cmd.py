@@ -30,7 +30,9 @@ from overflight.cli._common import (
     check_job,
     deferred_interrupt,
     emit,
+    incomplete_info,
     progress_bar,
+    stdout_bytes,
     warn,
     without_ctrl_c,
 )
@@ -75,11 +77,12 @@ COLUMN_FORMATS = ("json", "csv", "ndjson", "parquet")
 def plan_table(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
                scheduler: str | None = None, no_limit: bool = True,
                job: str = "passes") -> WindowTable:
-    """:func:`run_plan`'s table (Ctrl-C: KeyboardInterrupt, nothing partial is kept)."""
+    """:func:`run_plan`'s table (Ctrl-C: :class:`Interrupted`, nothing partial is written)."""
     table, partial = run_plan(plan, progress=progress, warnings=warnings, scheduler=scheduler,
                               no_limit=no_limit, job=job)
     if partial is not None:
-        raise KeyboardInterrupt
+        raise Interrupted(incomplete_info(partial["satellites_done"], partial["satellites"],
+                                          0, len(table)))
     return table
 
 
@@ -161,15 +164,18 @@ def write_window_table(plan: PassPlan, table: WindowTable, fmt: str, *,
                        partial: dict[str, Any] | None = None) -> None:
     """JSON, CSV, NDJSON or Parquet of ``table``'s rows on stdout, written from columns in
     blocks. Output that is partial (``partial``: the job was interrupted, or Ctrl-C while
-    writing) is closed as a whole file, NDJSON ends with ``{"incomplete": true, ...}``
-    (:func:`overflight.export.incomplete_marker`), and :class:`Interrupted` is raised."""
-    from overflight.export import incomplete_marker, window_column_blocks, write_columns
+    writing) is closed as a whole file and marked (:func:`overflight.export.write_columns`,
+    keys of :func:`~overflight.cli._common.incomplete_info`), and :class:`Interrupted` is
+    raised."""
+    from overflight.export import window_column_blocks, write_columns
     from overflight.sensors import load_sensors
 
     blocks = window_column_blocks(table, plan.elsets, plan.sites,
                                   sensors=load_sensors(sensors_file), extra=plan.extra_columns)
-    out = sys.stdout.buffer
+    out = stdout_bytes()
     rows = 0
+    n = len(plan.elsets)
+    info: dict[str, Any] | None = None
 
     def counted(items: Iterable[Columns]) -> Iterator[Columns]:
         nonlocal rows
@@ -177,26 +183,18 @@ def write_window_table(plan: PassPlan, table: WindowTable, fmt: str, *,
             yield block
             rows += len(next(iter(block.values()), []))
 
+    def marker() -> dict[str, Any] | None:
+        nonlocal info
+        if partial is not None or stop:
+            done = n if partial is None else partial["satellites_done"]
+            info = incomplete_info(done, n, rows, len(table))
+        return info
+
     with deferred_interrupt() as stop:
-        write_columns(counted(stop.until(blocks)), fmt, out)
-        if stop:
-            partial = {**(partial or {}), "rows_written": rows, "rows": len(table)}
-        if partial is not None:
-            out.write(incomplete_marker(fmt, **partial))
+        write_columns(counted(stop.until(blocks)), fmt, out, marker=marker)
         out.flush()
-    if partial is not None:
-        raise Interrupted(_partial_text(fmt, partial))
-
-
-def _partial_text(fmt: str, partial: dict[str, Any]) -> str:
-    parts = []
-    if "satellites_done" in partial:
-        parts.append(f"windows of {partial['satellites_done']:,} of "
-                     f"{partial['satellites']:,} satellites")
-    if "rows_written" in partial:
-        parts.append(f"{partial['rows_written']:,} of {partial['rows']:,} rows written")
-    where = " (last line {\"incomplete\": true, ...})" if fmt == "ndjson" else ""
-    return f"{fmt} output is INCOMPLETE{where}: " + "; ".join(parts)
+    if info is not None:
+        raise Interrupted(info, fmt)
 
 
 def write_windows(windows: list[Window], fmt: str, title: str, *,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from overflight.cli._common import DbOption, UserError, warn
+from overflight.cli._common import DbOption, Terminated, UserError, warn
 
 
 def _is_loopback(host: str) -> bool:
@@ -100,6 +100,10 @@ def register(app: typer.Typer) -> None:
                               keep_alive_s=keep_alive, max_header_bytes=max_header_kb * 1024))
         try:
             uvicorn.Server(config).run(sockets=[sock])
+        except Terminated:
+            # SIGTERM (a service manager's stop): uvicorn has shut down, and hands the signal
+            # back once done; that is a clean stop, exit 0. Ctrl-C stays an interruption (130).
+            pass
         finally:
             sock.close()
 

@@ -65,6 +65,11 @@ def _start(db_path: str, limits: dict[str, Any], nice: int) -> None:
     plus the background step), then build the worker's Service and load what every
     computation needs."""
     global _service
+    import signal
+
+    # Ctrl-C reaches the whole process group: the server decides, and ends its workers at
+    # shutdown (no traceback from each worker).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
