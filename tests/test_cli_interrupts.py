@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from _support import alive
+from _support import alive, descendants
 from overflight.access import Constraints
 from overflight.coverage import CoverageInterrupted, ShardPlan, coverage
 
@@ -24,23 +24,6 @@ REPO = Path(__file__).resolve().parents[1]
 START = "2026-05-31T00:00Z"
 KEYS = {"incomplete", "satellites_done", "satellites", "rows_written", "rows"}
 
-
-def _descendants(pid: int) -> set[int]:
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            kids.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    out: set[int] = set()
-    todo = [pid]
-    while todo:
-        for k in kids.get(todo.pop(), []):
-            out.add(k)
-            todo.append(k)
-    return out
 
 
 def _job(args: list[str]) -> subprocess.Popen[bytes]:
@@ -82,7 +65,7 @@ def test_ctrl_c_while_writing(shared_data: Path, fmt: str) -> None:
     seen: set[int] = set()
     t0 = time.monotonic()
     while time.monotonic() - t0 < 0.5 or not seen:  # the forked workers, while they run
-        seen |= _descendants(proc.pid)
+        seen |= descendants(proc.pid)
         if time.monotonic() - t0 > 20:
             break
         time.sleep(0.05)
@@ -113,10 +96,10 @@ def test_sigterm_before_writing_ends_workers(shared_data: Path) -> None:
     seen: set[int] = set()
     t0 = time.monotonic()
     while not seen and time.monotonic() - t0 < 20:
-        seen |= _descendants(proc.pid)
+        seen |= descendants(proc.pid)
         time.sleep(0.05)
     time.sleep(0.3)
-    seen |= _descendants(proc.pid)
+    seen |= descendants(proc.pid)
     assert proc.poll() is None
     out, err = _stop(proc, signal.SIGTERM, seen)
     assert proc.returncode == 143, err

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from _cli import run
-from _support import alive
+from _support import alive, descendants
 from overflight.access import Constraints
 from overflight.errors import OverflightError
 from overflight.export import incomplete_marker
@@ -111,24 +111,6 @@ def test_incomplete_markers() -> None:
     assert incomplete_marker("json") == incomplete_marker("parquet") == b""
 
 
-def _children(pid: int) -> list[int]:
-    """Every descendant of ``pid`` (from /proc, so psutil is not needed)."""
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            kids.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        for k in kids.get(todo.pop(), []):
-            out.append(k)
-            todo.append(k)
-    return out
-
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("fmt", ["ndjson", "json"])
@@ -146,12 +128,12 @@ def test_ctrl_c_ends_workers_and_marks_output(shared_data: Path, fmt: str) -> No
         seen: set[int] = set()
         # Wait for the forked batch workers (or 20 s on a machine with one CPU).
         while time.monotonic() - t0 < 20 and proc.poll() is None:
-            seen.update(_children(proc.pid))
+            seen.update(descendants(proc.pid))
             if seen:
                 break
             time.sleep(0.1)
         time.sleep(0.5)
-        seen.update(_children(proc.pid))
+        seen.update(descendants(proc.pid))
         assert proc.poll() is None, "the job ended before it could be interrupted"
         os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=60)
