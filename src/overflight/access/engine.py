@@ -357,9 +357,9 @@ def _search_in_chunks(ev: Evaluator, spans: Spans, duration: float, span_clips: 
                       ) -> WindowTimes:
     """Steps 3–4 (search and assembly) over consecutive chunks of ``spans``, each holding
     about :data:`SEARCH_CHUNK_POINTS` evaluated points at the densest rate (points per
-    span-second) seen so far, with a margin; only the chunk's windows are kept. Every span is searched and
-    assembled on its own (the bounds, refiners and root finding work per span), so the windows
-    and their order are those of one call over all spans, whatever the chunks."""
+    span-second) seen so far, with a margin; only the chunk's windows are kept. Every span is
+    searched and assembled on its own (the bounds, refiners and root finding work per span), so
+    the windows and their order are those of one call over all spans, whatever the chunks."""
     weight = (spans.end_s - spans.start_s) + _SPAN_PAD_S
     total = np.cumsum(weight)
     n = weight.size
@@ -370,7 +370,8 @@ def _search_in_chunks(ev: Evaluator, spans: Spans, duration: float, span_clips: 
         base = float(total[lo - 1]) if lo else 0.0
         hi = max(lo + 1, int(np.searchsorted(total, base + SEARCH_CHUNK_POINTS / density,
                                               side="right")))
-        part = Spans(*(x[lo:hi] for x in spans))
+        part = Spans(spans.sat_index[lo:hi], spans.site_index[lo:hi], spans.start_s[lo:hi],
+                     spans.end_s[lo:hi])
         pts = search_spans(ev, part)
         w = assemble(ev, part, pts, duration)
         if span_clips and len(w):
