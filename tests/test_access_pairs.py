@@ -212,3 +212,44 @@ def test_engine_states_are_sgp4_within_the_hermite_bound(fleet: list) -> None:
             assert dr < (0.010 if covered else 0.001), (k, covered, dr)
             # Interpolated velocities: measured within 0.11 m/s in LEO.
             assert dv < (5e-4 if covered else 1e-5), (k, covered, dv)
+
+
+
+CHUNK_CASES = [
+    Constraints(min_elevation_deg=10.0),
+    Constraints(max_off_nadir_deg=30.0),
+    Constraints(min_elevation_deg=10.0, max_range_km=2000.0),
+    Constraints(max_off_nadir_deg=45.0, sun_min_deg=10.0),
+    Constraints(min_elevation_deg=5.0, sun_max_deg=-6.0),
+    Constraints(min_elevation_deg=5.0, sunlit=True),
+    Constraints(min_elevation_deg=10.0, min_duration_s=120.0),
+]
+
+
+@pytest.mark.parametrize("c", CHUNK_CASES)
+def test_search_chunks_give_identical_tables(fleet: list, c: Constraints,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spans searched in chunks of a few evaluated points (``SEARCH_CHUNK_POINTS``) give the
+    tables of one chunk, every column bit for bit (each span is searched on its own): whole
+    intervals and chosen pair spans, a geostationary satellite among them."""
+    import overflight.access.engine as engine
+
+    rng = random.Random(7)
+    geo = [e for e in fleet if e.mean_motion_rev_day < 1.1][:1]
+    sats = rng.sample(fleet, 7) + geo
+    sites = _sites(rng, 10)
+    end = T0 + timedelta(hours=12)
+    sat = np.repeat(np.arange(len(sats)), len(sites))
+    site = np.tile(np.arange(len(sites)), len(sats))
+    a = np.array([rng.uniform(0.0, 30000.0) for _ in range(sat.size)])
+    b = a + np.array([rng.uniform(600.0, 14000.0) for _ in range(sat.size)])
+    tables = {}
+    for budget in (10**12, 30):
+        monkeypatch.setattr(engine, "SEARCH_CHUNK_POINTS", budget)
+        tables[budget] = (window_table(sats, sites, T0, end, c),
+                          pair_window_table(sats, sites, T0, end, sat, site, a, b, c))
+    assert geo and len(tables[30][0]) > 0
+    for one, cut in zip(tables[10**12], tables[30], strict=True):
+        for f in one.__dataclass_fields__:
+            x, y = getattr(one, f), getattr(cut, f)
+            assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f

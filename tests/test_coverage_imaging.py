@@ -206,3 +206,35 @@ def test_shards_and_dask_keep_each_satellites_rule(case: Any) -> None:
         remote = coverage(fleet, points, T0, end, imaging=True, method="field", plan=small,
                           client=client)
     assert remote == cut
+
+
+def test_engine_chunks_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine searches spans in chunks of a bounded number of evaluated points (a GEO
+    imager's whole-day spans held 5.6 GB over the Korean 10-km grid): tiny chunks and one chunk
+    give identical imaging coverage, every per-point array and interval to the nanosecond."""
+    import overflight.access.engine as engine
+
+    # GAOFEN-4 (staring imager in GEO, Sun ≥ 10°: the engine over every point), Landsat 8,
+    # Sentinel-1A (radar: cut over the top of its band, one look side)
+    fleet = _elsets(41194, 39084, 39634)
+    points = grid(box_region(38.0, 125.0, 39.0, 126.5), 25.0).sites()
+    end = T0 + timedelta(days=1)
+    calls: list[int] = []
+    search = engine.search_spans
+
+    def counted(ev: Any, spans: Any) -> Any:
+        calls.append(int(spans.sat_index.size))
+        return search(ev, spans)
+
+    monkeypatch.setattr(engine, "search_spans", counted)
+    runs = {}
+    for budget in (10**12, 300):
+        monkeypatch.setattr(engine, "SEARCH_CHUNK_POINTS", budget)
+        calls.clear()
+        runs[budget] = coverage(fleet, points, T0, end, imaging=True, method="points")
+        runs[budget, "calls"] = len(calls)
+    one, cut = runs[10**12], runs[300]
+    assert runs[300, "calls"] > 2 * runs[10**12, "calls"]  # the small budget did cut
+    assert one == cut
+    assert [s.norad_id for s in one.satellites] == [41194, 39084, 39634]
+    assert (one.covered_s > 0).all()  # GAOFEN-4's daylight windows everywhere

@@ -116,11 +116,14 @@ COVERAGE_FIELD_S_PER_SAT_DAY = 3e-3
 and edges): a 72-point grid × 167 satellites × 7 days took 4.8 s beyond its 143,000 windows
 (``docs/benchmarks.md``, job estimates); negligible on fine grids."""
 
-COVERAGE_IMAGING_S_PER_WINDOW = 190e-6
+COVERAGE_IMAGING_S_PER_WINDOW = 55e-6
 """Coverage with each satellite's own imaging rule: seconds of one core per window. Satellites
-are searched in groups of one rule each (lighting edges refined point by point), so the cost
-per window is far above the plain methods': the Korean peninsula at 10 km (2,239 points) × 116
-imagers × 1 day, about 254,000 windows estimated, 48 s on one core (``docs/benchmarks.md``)."""
+are searched in groups of one rule each, with lighting, and a staring GEO imager (GAOFEN-4)
+by the engine over every point all day, so the cost per window is above the plain methods':
+the Korean peninsula at 10 km (2,239 points) × 116 imagers, about 254,000 windows estimated a
+day, 13.6–15.6 s for 1 day and 32.4 s for 2 days in one process (49 and 61 µs a window beyond
+start-up; ``docs/benchmarks.md``, imaging coverage memory). 190 µs before the engine searched
+its spans in chunks."""
 
 WINDOWS_PER_CONE_DEG = 0.24
 """Windows per satellite-site-day per degree of the visibility cone's ground radius (see the

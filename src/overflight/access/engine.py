@@ -30,6 +30,7 @@ chosen (satellite, site) pairs inside chosen spans (all in one call), and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -77,6 +78,16 @@ __all__ = [
 
 # Fewest satellites worth a worker process of their own.
 _MIN_BATCH = 24
+
+SEARCH_CHUNK_POINTS = 100_000
+"""Evaluated points (of :func:`search_spans`) one chunk of spans may hold while it is searched
+and assembled: ~0.6 kB each at the peak, so ~60 MB (docs/benchmarks.md, "Imaging coverage
+memory"). A GEO imager's span lasts the whole interval, sampled every ~20 s: unchunked, one such
+satellite over 2,239 points for a day held 9 million points and 5.6 GB. Smaller chunks cost
+time (per-call overhead), larger ones too (cache)."""
+_FIRST_DENSITY = 2.5  # points per span-second assumed before any is measured (LEO: ≤ 2.3)
+_DENSITY_MARGIN = 1.5  # later spans may be denser than those measured
+_SPAN_PAD_S = 10.0  # a span's fixed cost in points, as span-seconds (its two ends)
 
 
 class _BatchStats(NamedTuple):
@@ -331,10 +342,7 @@ def _search_windows(ev: Evaluator, light: Lighting, spans: Spans, duration: floa
         # Fine samples over each satellite's spans, merged across sites (they overlap).
         per_sat = merge_spans(spans._replace(site_index=np.zeros_like(spans.site_index)))
         ev.fleet.add_fine(per_sat.sat_index, per_sat.start_s, per_sat.end_s)
-        pts = search_spans(ev, spans)
-        w = assemble(ev, spans, pts, duration)
-        if span_clips and len(w):
-            w = _clip_at_spans(w, spans, pts)
+        w = _search_in_chunks(ev, spans, duration, span_clips)
         if len(w) and light.active:
             w = light.clip(w)
         if c.min_duration_s > 0:
@@ -343,6 +351,40 @@ def _search_windows(ev: Evaluator, light: Lighting, spans: Spans, duration: floa
             parts.append(finish(ev, light, w))
     table = WindowTable.concat(parts)
     return table.take(np.argsort(table.start, kind="stable"))
+
+
+def _search_in_chunks(ev: Evaluator, spans: Spans, duration: float, span_clips: bool
+                      ) -> WindowTimes:
+    """Steps 3–4 (search and assembly) over consecutive chunks of ``spans``, each holding
+    about :data:`SEARCH_CHUNK_POINTS` evaluated points at the densest rate (points per
+    span-second) seen so far, with a margin; only the chunk's windows are kept. Every span is
+    searched and assembled on its own (the bounds, refiners and root finding work per span), so
+    the windows and their order are those of one call over all spans, whatever the chunks."""
+    weight = (spans.end_s - spans.start_s) + _SPAN_PAD_S
+    total = np.cumsum(weight)
+    n = weight.size
+    density, seen = _FIRST_DENSITY, 0.0
+    parts: list[WindowTimes] = []
+    lo = 0
+    while lo < n:
+        base = float(total[lo - 1]) if lo else 0.0
+        hi = max(lo + 1, int(np.searchsorted(total, base + SEARCH_CHUNK_POINTS / density,
+                                              side="right")))
+        part = Spans(spans.sat_index[lo:hi], spans.site_index[lo:hi], spans.start_s[lo:hi],
+                     spans.end_s[lo:hi])
+        pts = search_spans(ev, part)
+        w = assemble(ev, part, pts, duration)
+        if span_clips and len(w):
+            w = _clip_at_spans(w, part, pts)
+        seen = max(seen, pts.t_s.size / (float(total[hi - 1]) - base))
+        density = _DENSITY_MARGIN * seen
+        parts.append(w)
+        del pts, part
+        lo = hi
+    if len(parts) == 1:
+        return parts[0]
+    return WindowTimes(*(np.concatenate([getattr(p, f.name) for p in parts])
+                         for f in fields(WindowTimes)))
 
 
 def _clip_at_spans(w: WindowTimes, spans: Spans, pts: Points) -> WindowTimes:
