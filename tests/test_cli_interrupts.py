@@ -199,3 +199,60 @@ def test_ctrl_c_parquet_of_several_blocks(shared_data: Path, tmp_path: Path) -> 
     assert marker["satellites_done"] < marker["satellites"] == len(kept)  # type: ignore[operator]
     assert marker["rows_written"] == marker["rows"] == rows > 50_000
     assert groups >= 2
+
+
+def _sigint_ignored(pid: int) -> bool:
+    """Whether process ``pid`` ignores SIGINT (``SigIgn`` of ``/proc/PID/status``)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = next(int(line.split()[1], 16) for line in text.splitlines()
+                if line.startswith("SigIgn:"))
+    return bool(mask & (1 << (signal.SIGINT - 1)))
+
+
+def test_ctrl_c_to_a_local_cluster_job_is_one_line(shared_data: Path) -> None:
+    """SIGINT to the main process only (``timeout -s INT``) while a local Dask cluster's
+    workers compute: its busy workers are killed at once, not waited on for 4 s, and Dask says
+    nothing (it said ``distributed.nanny - WARNING - Worker process still alive after 4.0
+    seconds, killing``); exit 130, one line, no process left."""
+    pytest.importorskip("distributed")
+    tle = shared_data / "celestrak-2026-05-30" / "resource.tle"
+    proc = _job(["coverage", "--region", "korean-peninsula", "--tle", str(tle), "--start", START,
+                 "--days", "1", "--grid-km", "1", "--workers", "2", "-f", "ndjson"])
+    seen: set[int] = set()
+    t0 = time.monotonic()
+    # SIGINT is ignored while the cluster starts (cli._common.without_ctrl_c): wait until it is
+    # handled again, then a second for the workers to take tasks.
+    ignored = False
+    while time.monotonic() - t0 < 30 and proc.poll() is None:
+        seen |= descendants(proc.pid)
+        now = _sigint_ignored(proc.pid)
+        if ignored and not now:
+            break
+        ignored |= now
+        time.sleep(0.02)
+    time.sleep(1.0)
+    seen |= descendants(proc.pid)
+    assert proc.poll() is None
+    os.kill(proc.pid, signal.SIGINT)
+    t1 = time.monotonic()
+    try:
+        _out, err_bytes = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    teardown_s = time.monotonic() - t1
+    err = err_bytes.decode()
+    assert proc.returncode == 130, err
+    assert "distributed" not in err and "Traceback" not in err and "leaked" not in err, err
+    assert [line for line in err.splitlines() if not line.startswith("overflight: coverage:")
+            ] == [err.splitlines()[-1]]
+    assert err.splitlines()[-1].startswith("overflight: interrupted after")
+    assert teardown_s < 3.5, teardown_s
+    deadline = time.monotonic() + 3
+    while any(alive(p) for p in seen) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in seen if alive(p)], "a worker outlived the job"
