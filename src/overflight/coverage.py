@@ -1484,25 +1484,28 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
 
 class _QuietFilter:
-    """A logging filter dropping Dask's records once ``on``: a cluster torn down on Ctrl-C
-    (or SIGTERM) says nothing. Installed before the cluster starts; switching it on takes no
-    lock (changing logger levels during the close could hang)."""
+    """A logging filter dropping Dask's (and its Tornado loop's) records once ``on``: a
+    cluster torn down on Ctrl-C (or SIGTERM) says nothing. Installed before the cluster
+    starts; switching it on takes no lock (changing logger levels during the close could
+    hang)."""
 
     def __init__(self) -> None:
         self.on = False
 
     def filter(self, record: Any) -> bool:
-        return not (self.on and record.name.startswith("distributed"))
+        return not (self.on and record.name.startswith(("distributed", "tornado")))
 
 
 @contextmanager
 def _quiet_on_interrupt() -> Iterator[_QuietFilter]:
-    """A :class:`_QuietFilter` on the handlers of the ``distributed`` and root loggers for the
-    block (off until switched on)."""
+    """A :class:`_QuietFilter` on the handlers of the ``distributed`` and root loggers and on
+    ``logging.lastResort`` (Tornado's loggers have no handler) for the block (off until
+    switched on)."""
     import logging
 
     quiet = _QuietFilter()
-    handlers = [*logging.getLogger("distributed").handlers, *logging.getLogger().handlers]
+    handlers = [*logging.getLogger("distributed").handlers, *logging.getLogger().handlers,
+                *([logging.lastResort] if logging.lastResort is not None else [])]
     for handler in handlers:
         handler.addFilter(quiet)
     try:
