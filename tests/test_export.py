@@ -13,6 +13,8 @@ from overflight.access import Constraints, table_to_windows, window_table
 from overflight.catalog import Catalog
 from overflight.errors import OverflightError
 from overflight.export import (
+    INCOMPLETE_KEY,
+    PARQUET_TYPES,
     columns_from_rows,
     rows_from_columns,
     window_columns,
@@ -92,6 +94,64 @@ def test_parquet_round_trip(job: tuple[object, list[object], list[object]]) -> N
     assert back == cols
 
 
+def test_parquet_blocks_with_columns_all_none_first(
+        job: tuple[object, list[object], list[object]]) -> None:
+    """A column that is all None in the first block (``end_clipped`` before the interval's
+    end, ``look_side`` before a radar) takes its declared type, so a later block with values
+    in it is written too (it was ``ArrowInvalid: Invalid null value``)."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    table, elsets, sites = job
+    cols = window_columns(table, elsets, sites)  # type: ignore[arg-type]
+    first = {k: v[:10] for k, v in cols.items()}
+    second = {k: v[10:] for k, v in cols.items()}
+    nullable = ["gsd_m", "start_clipped", "end_clipped"]
+    for name in nullable:
+        first[name] = [None] * 10
+    second["end_clipped"][-1] = "interval"
+    second["gsd_m"][-1] = 1.5
+    out = io.BytesIO()
+    write_columns(iter([first, second]), "parquet", out)
+    back = pq.read_table(io.BytesIO(out.getvalue()))
+    assert back.to_pydict() == {k: first[k] + second[k] for k in cols}
+    assert str(back.schema.field("end_clipped").type) == "string"
+    assert str(back.schema.field("gsd_m").type) == "double"
+
+
+def test_parquet_types_name_every_column_written(
+        job: tuple[object, list[object], list[object]]) -> None:
+    """Every column of window rows, with the imaging extras, is typed (coverage points: below)."""
+    from overflight.passes import PassPlan
+
+    table, elsets, sites = job
+    plan = PassPlan(elsets, sites, T0, T0 + timedelta(days=2),  # type: ignore[arg-type]
+                    Constraints(), None, sensors=shipped_sensors())  # type: ignore[arg-type]
+    names = set(window_columns(table, elsets, sites))  # type: ignore[arg-type]
+    extra = set(plan.extra_columns(table))  # type: ignore[arg-type]
+    assert names | extra <= set(PARQUET_TYPES)
+
+
+def test_parquet_failed_write_is_marked_incomplete(
+        job: tuple[object, list[object], list[object]]) -> None:
+    """A write that fails after the first block leaves a readable file whose metadata says it
+    is incomplete, never one that reads as whole."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    table, elsets, sites = job
+    cols = window_columns(table, elsets, sites)  # type: ignore[arg-type]
+
+    def blocks() -> object:
+        yield cols
+        raise KeyboardInterrupt
+
+    out = io.BytesIO()
+    with pytest.raises(KeyboardInterrupt):
+        write_columns(blocks(), "parquet", out)  # type: ignore[arg-type]
+    meta = pq.ParquetFile(io.BytesIO(out.getvalue())).metadata
+    assert meta.num_rows == len(table)
+    marker = json.loads(meta.metadata[INCOMPLETE_KEY.encode()])
+    assert marker == {"incomplete": True, "rows_written": len(table),
+                      "error": "KeyboardInterrupt"}
+
+
 def test_empty_and_unknown_format() -> None:
     out = io.BytesIO()
     write_columns({}, "json", out)
@@ -138,3 +198,7 @@ def test_cli_coverage_point_formats(capsysbinary: pytest.CaptureFixture[bytes]) 
     assert nd == points
     text = _run_binary([*base, "-f", "csv"], capsysbinary).decode()
     assert len(list(csv.DictReader(io.StringIO(text)))) == len(points)
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pq.read_table(io.BytesIO(_run_binary([*base, "-f", "parquet"], capsysbinary)))
+    assert table.to_pylist() == points
+    assert set(table.column_names) <= set(PARQUET_TYPES)  # typed, never Arrow's null type

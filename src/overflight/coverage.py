@@ -1471,11 +1471,67 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     n = workers or max(1, len(os.sched_getaffinity(0)))
     # Everything on loopback: the scheduler, its workers and its HTTP endpoint (any free port,
     # not 8787, dashboard off); nothing of a local cluster listens on other interfaces.
-    with dask.config.set(WORKER_MALLOC_ENV), cluster_cls(
+    with _quiet_on_interrupt() as quiet, dask.config.set(WORKER_MALLOC_ENV), cluster_cls(
         n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
         dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
     ) as cluster, client_cls(cluster) as client:
-        yield client
+        try:
+            yield client
+        except KeyboardInterrupt:
+            quiet.on = True
+            _kill_workers(cluster)
+            raise
+
+
+class _QuietFilter:
+    """A logging filter dropping Dask's (and its Tornado loop's) records once ``on``: a
+    cluster torn down on Ctrl-C (or SIGTERM) says nothing. Installed before the cluster
+    starts; switching it on takes no lock (changing logger levels during the close could
+    hang)."""
+
+    def __init__(self) -> None:
+        self.on = False
+
+    def filter(self, record: Any) -> bool:
+        return not (self.on and record.name.startswith(("distributed", "tornado")))
+
+
+@contextmanager
+def _quiet_on_interrupt() -> Iterator[_QuietFilter]:
+    """A :class:`_QuietFilter` on the handlers of the ``distributed`` and root loggers and on
+    ``logging.lastResort`` (Tornado's loggers have no handler) for the block (off until
+    switched on)."""
+    import logging
+
+    quiet = _QuietFilter()
+    handlers = [*logging.getLogger("distributed").handlers, *logging.getLogger().handlers,
+                *([logging.lastResort] if logging.lastResort is not None else [])]
+    for handler in handlers:
+        handler.addFilter(quiet)
+    try:
+        yield quiet
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quiet)
+
+
+INTERRUPT_CLOSE_S = 0.5
+"""On Ctrl-C a local cluster's workers get this long to stop (seconds); the busy ones, which
+would finish their task first, are then killed. Dask's own close waits 4 s for each."""
+
+
+def _kill_workers(cluster: Any) -> None:
+    """Close ``cluster``'s worker processes within :data:`INTERRUPT_CLOSE_S` (a local cluster
+    after Ctrl-C: their results are not wanted). Best effort: the cluster's own close follows."""
+    import asyncio
+
+    async def close_all() -> None:
+        await asyncio.gather(*(w.close(timeout=INTERRUPT_CLOSE_S)
+                               for w in list(cluster.workers.values())),
+                             return_exceptions=True)
+
+    with suppress(Exception):
+        cluster.sync(close_all, callback_timeout=10 * INTERRUPT_CLOSE_S)
 
 
 def scheduler_address(text: str, name: str = "scheduler") -> str:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMATS",
     "INCOMPLETE_KEY",
+    "PARQUET_TYPES",
     "Columns",
     "columns_from_rows",
     "incomplete_marker",
@@ -253,25 +254,88 @@ def _write_parquet(cols: Columns, out: IO[bytes]) -> None:
     _write_parquet_blocks([cols], out)
 
 
+PARQUET_TYPES: dict[str, str] = {
+    # window_columns
+    "norad_id": "int64", "name": "string", "site": "string", "site_lat_deg": "float64",
+    "site_lon_deg": "float64", "start": "string", "peak": "string", "end": "string",
+    "duration_s": "float64", "max_elevation_deg": "float64", "min_off_nadir_deg": "float64",
+    "min_range_km": "float64", "sun_elevation_deg": "float64", "satellite_sunlit": "bool",
+    "direction": "string", "gsd_m": "float64", "start_clipped": "string",
+    "end_clipped": "string",
+    # PassPlan.extra_columns
+    "elset_age_days": "float64", "sensor": "string", "sensor_kind": "string",
+    "resolution_m": "float64", "incidence_deg": "float64", "look_side": "string",
+    # CoverageResult.point_rows
+    "lat_deg": "float64", "lon_deg": "float64", "windows": "int64", "accesses": "int64",
+    "first_access_s": "float64", "max_gap_s": "float64", "revisit_mean_s": "float64",
+    "revisit_max_s": "float64", "coverage_fraction": "float64", "best_gsd_m": "float64",
+}
+"""Arrow type names of the columns overflight writes to Parquet. A block's own inference
+would give a column that is all None there (``end_clipped`` before the interval's end,
+``look_side`` before a radar's row) Arrow's null type, and no later block with a value in it
+could then be written to the same file. Columns not named here are inferred from the first
+block."""
+
+
+def _parquet_schema(pa: Any, table: Any) -> Any:
+    """``table``'s schema with the :data:`PARQUET_TYPES` of the columns it names."""
+    return pa.schema([
+        pa.field(f.name, pa.type_for_alias(PARQUET_TYPES[f.name])) if f.name in PARQUET_TYPES
+        else f for f in table.schema])
+
+
 def _write_parquet_blocks(blocks: Iterable[Columns], out: IO[bytes],
                           marker: Callable[[], dict[str, Any] | None] | None = None) -> None:
-    """One Parquet file, a row group per block (the schema of the first block); ``marker()``
-    (after the last block), if not None, in the key-value metadata (:data:`INCOMPLETE_KEY`)."""
+    """One Parquet file, a row group per block (the schema of the first block, with
+    :data:`PARQUET_TYPES`); ``marker()`` (after the last block), if not None, in the key-value
+    metadata (:data:`INCOMPLETE_KEY`). A file whose writing fails (an error, or Ctrl-C that is
+    not deferred) is closed with that key too, ``{"incomplete": true, "rows_written": R,
+    "error": NAME}``: pyarrow would otherwise close it when collected, and the rows so far
+    would read as a whole file."""
     pa, pq = _pyarrow()
     writer = None
     schema = None
-    for block in blocks:
-        table = pa.table(block) if schema is None else pa.table(block, schema=schema)
-        if writer is None:
-            schema = table.schema
-            writer = pq.ParquetWriter(out, schema)
-        writer.write_table(table)
-    info = marker() if marker is not None else None
+    rows = 0
+    try:
+        for block in blocks:
+            if schema is None:
+                table = pa.table(block)
+                schema = _parquet_schema(pa, table)
+                table = table.cast(schema)
+                writer = pq.ParquetWriter(out, schema)
+            else:
+                try:
+                    table = pa.table(block, schema=schema)
+                except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                    from overflight.errors import OverflightError
+
+                    raise OverflightError(
+                        f"parquet: a block does not fit the first block's columns ({exc}); "
+                        "name its columns' types in overflight.export.PARQUET_TYPES") from None
+            assert writer is not None
+            writer.write_table(table)
+            rows += table.num_rows
+        info = marker() if marker is not None else None
+    except BaseException as exc:
+        if writer is not None:
+            _close_broken(writer, {"incomplete": True, "rows_written": rows,
+                                   "error": type(exc).__name__})
+        raise
     if writer is not None:
         if info is not None:
             writer.add_key_value_metadata(
                 {INCOMPLETE_KEY: _dumps()({"incomplete": True, **info}).decode()})
         writer.close()
+
+
+def _close_broken(writer: Any, info: dict[str, Any]) -> None:
+    """Close a Parquet writer whose writing failed, marked with ``info`` (best effort: the
+    stream itself may be what failed, and the first error is the one to report)."""
+    try:
+        writer.add_key_value_metadata({INCOMPLETE_KEY: _dumps()(info).decode()})
+        writer.close()
+    except Exception:
+        writer.is_open = False  # its __del__ would try again, and write a footer unmarked
 
 
 _WRITERS: dict[str, Callable[[Columns, IO[bytes]], None]] = {

@@ -112,17 +112,17 @@ def run_plan(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
         nonlocal pending
         pending = d
 
-    with _cluster(scheduler) as client, progress_bar(
-            work if progress else None, "overflight windows") as bar:
+    try:  # outside the cluster's block, so that it is closed as after Ctrl-C (quick, quiet)
+        with _cluster(scheduler) as client, progress_bar(
+                work if progress else None, "overflight windows") as bar:
 
-        def both(d: int, total: int) -> None:
-            step(d, total)
+            def both(d: int, total: int) -> None:
+                step(d, total)
+                if bar is not None:
+                    bar(d, total)
+
             if bar is not None:
-                bar(d, total)
-
-        if bar is not None:
-            bar(0, len(plan.elsets))
-        try:
+                bar(0, len(plan.elsets))
             # workers=None: large jobs (several batches) use every core; small ones stay
             # in-process. Long jobs in smaller batches, so the bar moves and Ctrl-C keeps more.
             long = work is not None and work.estimate_s >= PROGRESS_AFTER_S
@@ -130,9 +130,9 @@ def run_plan(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
                                     progress=both, client=client):
                 parts.append(part)
                 done = pending
-        except KeyboardInterrupt:
-            return plan.ordered(parts), {"satellites_done": done,
-                                         "satellites": len(plan.elsets)}
+    except KeyboardInterrupt:
+        return plan.ordered(parts), {"satellites_done": done,
+                                     "satellites": len(plan.elsets)}
     return plan.ordered(parts), None
 
 
