@@ -277,3 +277,48 @@ def test_local_cluster_only_when_it_pays() -> None:
         return float(replace(w, cores=1).estimate_s - replace(w, cores=2).estimate_s)
 
     assert saving(small) < 2 * LOCAL_CLUSTER_START_S <= saving(large)
+
+
+# ---- estimates over the usable spans ----------------------------------------------------------
+def test_estimate_counts_the_usable_days(shared_data: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """30 days from a 2026-05-30 snapshot: windows are refused past each element set's 14th
+    day, and the search stops a day after that, so the job is estimated at about 13.5 days and
+    a cap it would exceed only over the whole interval does not refuse it."""
+    from dataclasses import replace
+
+    from overflight.passes import plan_passes
+    from overflight.workload import check_workload
+
+    plan = plan_passes(files=[_resource(shared_data)], sites=["Seoul"], start=START, days=30,
+                       constraints=Constraints(max_off_nadir_deg=30.0))
+    work = plan.workload(cores=1)
+    assert 13.0 < work.days < 14.5 and plan.usable_days == work.days
+    assert "× 13.5 days" in work.describe()
+    whole = replace(work, days=30.0)
+    cap = (work.estimate_s + whole.estimate_s) / 2
+    assert check_workload(work, limit_s=cap) is work
+    with pytest.raises(OverflightError, match="above the"):
+        check_workload(whole, limit_s=cap)
+    monkeypatch.setenv("OVERFLIGHT_MAX_JOB_S", f"{cap:.3f}")
+    code, out, err = run(["passes", "--tle", _resource(shared_data), "--site", "Seoul",
+                          "--start", START, "--days", "30", "--max-off-nadir", "30", "-f",
+                          "csv"], capsys)
+    assert code == 0 and out, err
+    fresh = plan_passes(files=[_resource(shared_data)], sites=["Seoul"], start=START, days=1)
+    assert fresh.usable_days == 1.0  # nothing refused: the interval
+
+
+def test_search_stopped_past_the_span_gives_the_same_windows(
+        shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopping each short-period satellite's search a day past its usable span finds the
+    windows of the whole interval's search, every field the same."""
+    from overflight.passes import plan_passes
+
+    passes_mod = importlib.import_module("overflight.passes")  # the package exports a function
+    plan = plan_passes(files=[_resource(shared_data)], sites=["Seoul", "Sohae"], start=START,
+                       days=20, constraints=Constraints(min_elevation_deg=10.0))
+    stopped = [w.to_dict() for w in plan.windows()]
+    monkeypatch.setattr(passes_mod, "SHORT_PERIOD_MIN", 0.0)  # every search: whole interval
+    whole = [w.to_dict() for w in plan.windows()]
+    assert stopped == whole and len(stopped) > 1000

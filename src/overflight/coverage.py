@@ -630,7 +630,10 @@ def _rule_windows(elsets: Sequence[ElementSet], sites: Sequence[Site], start: da
     ``span``, only windows peaking inside it (the engine then: its peaks)."""
     c = rule.constraints
     if span is not None:
+        from overflight.passes import search_end
+
         method = "points"
+        end = search_end(elsets, span[1], end)  # nothing peaking after the span is kept
     if method == "field":
         w, by_field = _field_shard(elsets, sites, start, end, c, stats, need_peak)
         peak = (w[2] + w[3]) // 2  # the side of a pass does not change within it

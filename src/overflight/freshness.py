@@ -23,6 +23,7 @@ __all__ = [
     "MAX_AGE_DAYS",
     "REFUSE_AFTER_DAYS",
     "STALE_AFTER_DAYS",
+    "SUGGEST_MAX_AGE_DAYS",
     "Skipped",
     "StaleElementSet",
     "StaleElementsError",
@@ -40,6 +41,10 @@ STALE_AFTER_DAYS = 7.0
 REFUSE_AFTER_DAYS = 14.0
 """Windows whose peak is further than this from the element set's epoch are refused, days
 (along-track error of roughly 1–3 km per day in LEO: 14–40 km, 2–6 s of timing, at 14 days)."""
+SUGGEST_MAX_AGE_DAYS = 30.0
+"""Largest ``max_age_days`` the all-stale error suggests, days. Past a month the along-track
+error (roughly 1–3 km per day in LEO) is tens of kilometres: a wider limit then only gives
+wrong windows, and the useful fixes are newer elements or times near the data's epochs."""
 MAX_AGE_DAYS = 366.0
 """Largest ``max_age_days`` any frontend or library call accepts, days: a year either side of
 an element set's epoch is far past any useful prediction (hundreds to thousands of km along
@@ -129,26 +134,35 @@ def stale_elements(
 class StaleElementsError(OverflightError):
     """Every element set selected is too far from the requested times to be used: nothing to
     compute (built by :func:`all_stale_error`). ``nearest_epoch``: the epoch nearest the
-    interval, ``distance_days`` from it; ``suggested_max_age_days``: a ``max_age_days`` under
-    which the nearest set covers the whole interval (None when above what is accepted)."""
+    interval, ``distance_days`` from it; ``suggested_start``: a start (same interval length)
+    near the data; ``suggested_max_age_days``: a ``max_age_days`` under which the nearest set
+    covers the whole interval (None when above :data:`SUGGEST_MAX_AGE_DAYS`)."""
 
     def __init__(self, message: str, *, max_age_days: float = REFUSE_AFTER_DAYS,
                  nearest_epoch: datetime | None = None, distance_days: float = 0.0,
-                 suggested_max_age_days: int | None = None) -> None:
+                 suggested_max_age_days: int | None = None,
+                 suggested_start: datetime | None = None) -> None:
         super().__init__(message)
         self.max_age_days = max_age_days
         self.nearest_epoch = nearest_epoch
         self.distance_days = distance_days
         self.suggested_max_age_days = suggested_max_age_days
+        self.suggested_start = suggested_start
 
 
 def all_stale_error(elsets: Sequence[ElementSet], start: datetime, end: datetime, *,
-                    max_age_days: float = REFUSE_AFTER_DAYS) -> StaleElementsError:
+                    max_age_days: float = REFUSE_AFTER_DAYS,
+                    before_launch: int = 0) -> StaleElementsError:
     """The one error (and its one-line message) for a request whose every element set is
     more than ``max_age_days`` from [start, end]: which epoch is nearest, how far, and what to
-    do (import newer elements, or the least ``max_age_days`` under which one set covers the
-    whole interval, when that is at most :data:`MAX_AGE_DAYS`)."""
+    do: import newer elements, or ask for times near the data (``start=``: the same length of
+    interval starting at the nearest epoch, or ending there when the data is newer), or, when
+    at most :data:`SUGGEST_MAX_AGE_DAYS`, the least ``max_age_days`` under which one set covers
+    the whole interval. ``before_launch``: how many other satellites of the request were
+    refused as before launch (said in the message)."""
     import math
+
+    from overflight.times import format_utc
 
     if not elsets:
         raise ValueError("all_stale_error: no element sets")
@@ -165,8 +179,13 @@ def all_stale_error(elsets: Sequence[ElementSet], start: datetime, end: datetime
     # The least max_age_days under which one set covers all of [start, end].
     need = min(max(abs(e.age_days(start)), abs(e.age_days(end))) for e in elsets)
     suggest: int | None = math.ceil(need)
-    if suggest is not None and (suggest <= max_age_days or suggest > MAX_AGE_DAYS):
+    if suggest is not None and (suggest <= max_age_days or suggest > SUGGEST_MAX_AGE_DAYS):
         suggest = None
+    # A start on the whole hour at the nearest epoch (data older than the interval), or so
+    # that the interval ends by it (data newer): the same question, where the data holds.
+    length = end - start
+    anchor = nearest.epoch if nearest.epoch < start else nearest.epoch - length
+    moved = anchor.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     side = "before the start" if nearest.epoch < start else "after the end"
     day = f"{nearest.epoch:%Y-%m-%d}"
     if all(e.epoch < start for e in elsets):
@@ -180,11 +199,18 @@ def all_stale_error(elsets: Sequence[ElementSet], start: datetime, end: datetime
         who, which = f"the element set of {nearest.name} ({nearest.norad_id}) is", "epoch"
     else:
         who = "every element set is"
+    if before_launch:
+        others = "satellite is" if before_launch == 1 else "satellites are"
+        who = (f"{before_launch} {others} not launched by then and "
+               + who.replace("every element set", "every other element set"))
+    when = format_utc(moved)[:16] + "Z"  # whole hours: 2026-05-30T14:00Z
     message = (f"{who} {how_far} {max_age_days:g} days {at} the requested times "
-               f"({which} {day}, {gap:.1f} days {side}); {fix}"
-               + (f" or use max_age_days {suggest}" if suggest is not None else ""))
+               f"({which} {day}, {gap:.1f} days {side}); {fix}, or ask for times near the "
+               f"data (start={when})"
+               + (f", or use max_age_days {suggest}" if suggest is not None else ""))
     return StaleElementsError(message, max_age_days=max_age_days, nearest_epoch=nearest.epoch,
-                              distance_days=gap, suggested_max_age_days=suggest)
+                              distance_days=gap, suggested_max_age_days=suggest,
+                              suggested_start=moved)
 
 
 @dataclass(frozen=True)
@@ -208,12 +234,18 @@ class Skipped:
 def check_not_all_stale(elsets: Sequence[ElementSet], skipped: Sequence[Skipped],
                         start: datetime, end: datetime, *,
                         max_age_days: float = REFUSE_AFTER_DAYS) -> None:
-    """Raise :func:`all_stale_error` when every one of ``elsets`` was refused as too old for
-    all of [start, end] (``skipped``: as :func:`usable_spans` lists them): nothing usable.
-    Satellites refused for other reasons (before launch) make it a plain empty request."""
-    wholly = {k.norad_id for k in skipped if k.start is None and k.reason.startswith("stale")}
-    if elsets and all(e.norad_id in wholly for e in elsets):
-        raise all_stale_error(elsets, start, end, max_age_days=max_age_days)
+    """Raise :func:`all_stale_error` when none of ``elsets`` is usable in [start, end] and at
+    least one was refused as too old for all of it (``skipped``: as :func:`usable_spans`
+    lists them); the message counts those refused as before launch. Nothing usable only
+    because of other refusals (before launch; non-imaging satellites are not in ``elsets``)
+    makes it a plain empty request."""
+    wholly = {k.norad_id: k.reason for k in skipped if k.start is None}
+    if not elsets or not all(e.norad_id in wholly for e in elsets):
+        return
+    stale = [e for e in elsets if wholly[e.norad_id].startswith("stale")]
+    if stale:
+        raise all_stale_error(stale, start, end, max_age_days=max_age_days,
+                              before_launch=len(elsets) - len(stale))
 
 
 def launch_year(designator: str) -> int | None:

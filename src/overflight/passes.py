@@ -49,6 +49,7 @@ __all__ = [
     "look_sides",
     "plan_elements",
     "plan_passes",
+    "search_end",
     "span_text",
     "window_dict",
     "window_display_row",
@@ -61,6 +62,27 @@ SHARD_SATELLITES = 256
 day over 100 sites, so progress moves and a cancelled job stops soon)."""
 WATCH_MAX_OFF_NADIR_DEG = 45.0
 """The off-nadir limit of an overflight-warning timeline unless one is given, degrees."""
+
+
+SEARCH_MARGIN_DAYS = 1.0
+"""How far past a satellite's usable span its window search goes, days: far longer than any
+window of a satellite of at most :data:`SHORT_PERIOD_MIN` (minutes for low orbits, hours at
+12 h), so every window whose peak is inside the span is found whole, as over the interval."""
+SHORT_PERIOD_MIN = 720.0
+"""Satellites of a shorter period have their search stopped past their span (longer ones, such
+as geostationary ones, can keep a site in view for days: searched over the whole interval)."""
+
+
+def search_end(elsets: Sequence[ElementSet], span_end: datetime, end: datetime) -> datetime:
+    """Where the window search of ``elsets`` can stop when no window peaking after
+    ``span_end`` is kept: :data:`SEARCH_MARGIN_DAYS` past it for short-period satellites
+    (:data:`SHORT_PERIOD_MIN`), else ``end``; never past ``end``. Stale element sets refused
+    after their 14th day then cost 14 days of search, not the whole interval's."""
+    from datetime import timedelta
+
+    if not elsets or any(e.period_min > SHORT_PERIOD_MIN for e in elsets):
+        return end
+    return min(end, span_end + timedelta(days=SEARCH_MARGIN_DAYS))
 
 
 class PassesError(OverflightError):
@@ -156,6 +178,15 @@ class PassPlan:
         return (self.end - self.start).total_seconds() / 86400.0
 
     @property
+    def usable_days(self) -> float:
+        """Mean length of the satellites' usable spans (what is searched and given; the
+        interval's length when nothing is refused), days."""
+        if not self.spans or not self.elsets:
+            return self.days
+        return sum(((sp[1] - sp[0]).total_seconds() / 86400.0 if sp is not None else 0.0)
+                   for sp in self.spans) / len(self.spans)
+
+    @property
     def work(self) -> float:
         """Satellites × sites × days: what the request costs."""
         return len(self.elsets) * len(self.sites) * self.days
@@ -211,14 +242,17 @@ class PassPlan:
                  job: str = "passes") -> Workload:
         """What computing (and, ``written``, writing) the windows costs
         (:func:`overflight.workload.windows_workload`; ``job="exposure"``:
-        :func:`~overflight.workload.exposure_workload`), each satellite at its own rule's reach."""
+        :func:`~overflight.workload.exposure_workload`), each satellite at its own rule's reach
+        and over its usable span (:attr:`usable_days`: the search stops past it,
+        :func:`search_end`)."""
         from overflight.workload import exposure_workload, windows_workload
 
         if job == "exposure":
-            return exposure_workload(len(self.elsets), len(self.sites), self.days,
+            return exposure_workload(len(self.elsets), len(self.sites), self.usable_days,
                                      self.constraints, cores=cores,
                                      per_unit=self.windows_per_unit, imaging=self.imaging)
-        return windows_workload(len(self.elsets), len(self.sites), self.days, self.constraints,
+        return windows_workload(len(self.elsets), len(self.sites), self.usable_days,
+                                self.constraints,
                                 cores=cores, written=written, per_unit=self.windows_per_unit,
                                 imaging=self.imaging)
 
@@ -270,15 +304,20 @@ class PassPlan:
 
         from overflight.access import iter_window_tables
 
-        groups: dict[SatelliteRule, list[int]] = {}
-        for i in range(len(self.elsets)):
-            groups.setdefault(self.rule(i), []).append(i)
+        groups: dict[tuple[SatelliteRule, bool], list[int]] = {}
+        for i, e in enumerate(self.elsets):
+            groups.setdefault((self.rule(i), e.period_min <= SHORT_PERIOD_MIN), []).append(i)
         done = 0
         total = len(self.elsets)
-        for rule, members in groups.items():
+        for (rule, _short), members in groups.items():
             idx = np.array(members, dtype=np.int64)
             sub = [self.elsets[i] for i in members]
             base = done
+            end = self.end
+            if self.spans:  # the search stops a margin past the group's last usable time
+                last = max((sp[1] for sp in (self.spans[i] for i in members) if sp is not None),
+                           default=self.end)
+                end = search_end(sub, last, self.end)
 
             def step(d: int, _t: int, base: int = base) -> None:
                 if progress is not None:
@@ -286,10 +325,10 @@ class PassPlan:
 
             inner = None
             if rule.max_elevation_deg is not None:
-                inner = _window_table(sub, self.sites, self.start, self.end,
+                inner = _window_table(sub, self.sites, self.start, end,
                                       _geometry_only(rule.max_elevation_deg))
                 inner.sat_index = idx[inner.sat_index]
-            for part in iter_window_tables(sub, self.sites, self.start, self.end,
+            for part in iter_window_tables(sub, self.sites, self.start, end,
                                            rule.constraints, batch_size=batch_size,
                                            workers=workers, progress=step):
                 part.sat_index = idx[part.sat_index]

@@ -259,7 +259,8 @@ class Workload:
     def describe(self) -> str:
         """``overflight windows: 167 satellites × 22 sites × 30 days (about 600,000 windows):
         about 40 s``."""
-        days = (" × " + f"{self.days:g} day" + ("" if self.days == 1 else "s")
+        shown = float(f"{self.days:.3g}")  # a mean of usable spans: 13.5, not 13.5496
+        days = (" × " + f"{shown:g} day" + ("" if shown == 1 else "s")
                 if self.by_day else "")
         sats = f"{self.satellites:,} satellite" + ("" if self.satellites == 1 else "s")
         items = f" (about {_round_count(self.items)} {self.item_word})" if self.item_word else ""

@@ -245,7 +245,8 @@ _FLAG_HINTS = (
 
 
 # Library arguments a message suggests a value for, and the CLI option that sets it.
-_FLAG_NAMES = (("use max_age_days ", "use --max-age-days "), ("(area=", "(--area "))
+_FLAG_NAMES = (("use max_age_days ", "use --max-age-days "), ("(area=", "(--area "),
+               ("(start=", "(--start "))
 
 
 def with_flags(message: str) -> str:

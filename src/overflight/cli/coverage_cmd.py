@@ -516,9 +516,8 @@ def _compute(
 
     points = g.sites()
     cpus = len(os.sched_getaffinity(0))
-    sats, per_unit = _fleet_reach(elsets + added, t0, t1, c, sensor_table, max_gsd,
-                                  imaging or {})
-    days = (t1 - t0).total_seconds() / 86400.0
+    sats, per_unit, days = _fleet_reach(elsets + added, t0, t1, c, sensor_table, max_gsd,
+                                        imaging or {})
     how, im = resolve_method("auto", points), bool((imaging or {}).get("imaging"))
     one = coverage_workload(sats, len(points), days, c, method=how, per_unit=per_unit,
                             imaging=im)
@@ -546,10 +545,11 @@ def _compute(
 
 def _fleet_reach(elsets: list[ElementSet], t0: datetime, t1: datetime, c: Any,
                  sensor_table: dict[int, Any], max_gsd: float | None,
-                 options: dict[str, Any]) -> tuple[int, float]:
-    """The satellites a coverage run will compute and their windows per satellite × point × day
-    (each one's own reach with ``--imaging``), from the plan ``passes`` would make, as the
-    library's selection does: the estimate counts what will be searched."""
+                 options: dict[str, Any]) -> tuple[int, float, float]:
+    """The satellites a coverage run will compute, their windows per satellite × point × day
+    (each one's own reach with ``--imaging``) and their mean usable days (element-set age),
+    from the plan ``passes`` would make, as the library's selection does: the estimate counts
+    what will be searched."""
     from overflight.errors import OverflightError
     from overflight.passes import plan_elements
     from overflight.workload import windows_per_unit
@@ -562,5 +562,6 @@ def _fleet_reach(elsets: list[ElementSet], t0: datetime, t1: datetime, c: Any,
         plan = plan_elements(elsets, [], t0, t1, c, imaging=imaging,
                              **{"sensors": {}, **opts})
     except OverflightError:
-        return len(elsets), windows_per_unit(c)  # the library will say what is wrong
-    return max(1, len(plan.elsets)), plan.windows_per_unit
+        days = (t1 - t0).total_seconds() / 86400.0
+        return len(elsets), windows_per_unit(c), days  # the library will say what is wrong
+    return max(1, len(plan.elsets)), plan.windows_per_unit, plan.usable_days
