@@ -238,24 +238,55 @@ def emit(
 _FLAG_HINTS = (
     ("give sats, groups or files", "--sat, --group or --tle"),
     ("give sats or groups", "--sat or --group"),
-    ("site_files or all_sites", "--site, --sites FILE or --all-sites"),
     ("a sites file: site_files", "--site NAME|LAT,LON or --sites FILE; names: overflight sites"),
     ("seed_snapshot=False", "--no-snapshot"),
 )
 
+# Library arguments named in its messages, and the CLI option that sets each (the same in
+# every command). Snake-case names are replaced wherever they stand as a word; the plain
+# words of _FLAG_HEADS only at the head of a message ("days: ...").
+_FLAG_NAMES = {
+    "max_age_days": "--max-age-days",
+    "step_s": "--step",
+    "tolerance_s": "--tolerance",
+    "search_hours": "--search-hours",
+    "min_elevation_deg": "--min-elevation",
+    "max_off_nadir_deg": "--max-off-nadir",
+    "max_range_km": "--max-range",
+    "sun_min_deg": "--sun-min",
+    "sun_max_deg": "--sun-max",
+    "min_duration_s": "--min-duration",
+    "max_gsd_m": "--max-gsd",
+    "nadir_gsd_m": "--nadir-gsd",
+    "object_types": "--object-type",
+    "site_files": "--sites FILE",
+    "all_sites": "--all-sites",
+    "area=": "--area ",
+}
+_FLAG_HEADS = {"days": "--days", "start": "--start", "end": "--end", "at": "--at",
+               "since": "--since", "until": "--until", "sites": "--site", "time": "--time"}
+# A message that names a bound the CLI's --no-limit might seem to lift, and what it is.
+_NOT_LIFTED = ("a bound on memory, not on time", "a memory bound that --no-limit does not lift")
 
-# Library arguments a message suggests a value for, and the CLI option that sets it.
-_FLAG_NAMES = (("use max_age_days ", "use --max-age-days "), ("(area=", "(--area "))
 
+def with_flags(message: str, names: Mapping[str, str] | None = None) -> str:
+    """A library error message with the CLI options it refers to in place of the library's
+    argument names (``names``: a command's own, besides :data:`_FLAG_NAMES`), and the options
+    a selection needs where that helps."""
+    import re
 
-def with_flags(message: str) -> str:
-    """A library error message with the CLI options it refers to, where that helps."""
-    for argument, flag in _FLAG_NAMES:
-        message = message.replace(argument, flag)
-    for phrase, flags in _FLAG_HINTS:
-        if phrase in message:
-            return f"{message} (options: {flags})"
-    return message
+    hint = next((flags for phrase, flags in _FLAG_HINTS if phrase in message), None)
+    table = {**_FLAG_NAMES, **(names or {})}
+    pattern = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+    # "max_age_days (max age): ..." -> "--max-age-days: ...": the gloss is the flag's name.
+    message = re.sub(rf"(?<![\w-])({pattern})(?: \([a-z ]+\))?(?=:)",
+                     lambda m: table[m.group(1)], message)
+    message = re.sub(rf"(?<![\w-])({pattern})(?!\w)", lambda m: table[m.group(1)], message)
+    head, colon, rest = message.partition(": ")
+    if colon and head in _FLAG_HEADS:
+        message = f"{_FLAG_HEADS[head]}: {rest}"
+    message = message.replace(*_NOT_LIFTED)
+    return f"{message} (options: {hint})" if hint else message
 
 
 def warn(message: str) -> None:

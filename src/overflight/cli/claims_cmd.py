@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from overflight.cli._common import EXIT_DATA, DbOption, UserError, emit
+from overflight.cli._common import EXIT_DATA, DbOption, UserError, emit, with_flags
 
 if TYPE_CHECKING:
     from overflight.claims import ClaimResult
@@ -243,7 +243,8 @@ def register(app: typer.Typer) -> None:
                 entries = [claim_from_fields(fields, source="command line")]
             except ClaimError as exc:
                 prefix = f"command line: claim {claim_id!r}: "
-                raise UserError(str(exc).replace(prefix, "")) from None
+                raise UserError(with_flags(str(exc).replace(prefix, ""),
+                                           {"time_end": "--time-end"})) from None
             from overflight.cli._common import note_sites
 
             note_sites([site], areas=False)
@@ -255,7 +256,7 @@ def register(app: typer.Typer) -> None:
         try:
             options.validate()
         except ValueError as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(with_flags(str(exc))) from None
         sensors = load_sensors(sensors_file)
         with Catalog.open(db) as cat:
             results = verify_claims(entries, cat, options=options, sensors=sensors)

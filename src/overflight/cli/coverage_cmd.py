@@ -28,6 +28,7 @@ from overflight.cli._common import (
     scheduler_callback,
     stdout_bytes,
     warn,
+    with_flags,
     without_ctrl_c,
 )
 
@@ -417,7 +418,7 @@ def register(app: typer.Typer) -> None:
             result = _compute(elsets, added, compare, g, t0, t1, c, max_gsd, sensor_table,
                               scheduler, workers, no_limit, img)
         except (RegionError, HypotheticalError, CoverageError) as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(with_flags(str(exc), {"spacing_km": "--grid-km"})) from None
         except CoverageInterrupted as stop:
             write_interrupted(stop, fmt.value, output)
         main = result if not hasattr(result, "combined") else result.combined
