@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
@@ -31,6 +32,7 @@ __all__ = [
     "Interrupted",
     "NoLimitOption",
     "ObjectTypeOption",
+    "OutputOption",
     "OwnerOption",
     "SchedulerOption",
     "Terminated",
@@ -43,6 +45,7 @@ __all__ = [
     "incomplete_info",
     "interrupted_exit_code",
     "interrupted_line",
+    "output_to",
     "progress_bar",
     "stdout_bytes",
     "stop_on_sigterm",
@@ -444,6 +447,59 @@ def stdout_bytes() -> Any:
     except (AttributeError, OSError, io.UnsupportedOperation):
         return buffer
     return WholeWriter(fd)
+
+
+def output_callback(value: Path | None) -> Path | None:
+    """``--output`` checked before anything is computed: a file in an existing directory
+    (one line, exit 2, otherwise)."""
+    if value is not None and (value.is_dir() or not value.parent.is_dir()):
+        why = "is a directory" if value.is_dir() else "its directory does not exist"
+        raise UserError(f"--output {value}: {why}")
+    return value
+
+
+OutputOption = typer.Option(None, "--output", "-o", callback=output_callback,
+                            help="Write the output to this file instead of stdout.")
+
+
+@contextmanager
+def output_to(path: Path | None) -> Iterator[None]:
+    """Within the block standard output goes to ``path`` (None: it stays stdout), so every
+    writer (tables, text, :func:`stdout_bytes` streams) writes the file the bytes it would
+    write to stdout. The file is written under a temporary name beside ``path`` and renamed at
+    the end: an error leaves ``path`` as it was; Ctrl-C (:class:`Interrupted`) keeps the
+    partial output, marked as on stdout. Then ``wrote PATH`` on stderr."""
+    import os
+
+    if path is None:
+        yield
+        return
+    # Devices and pipes (/dev/null, a FIFO) are written in place, never replaced.
+    direct = path.exists() and not path.is_file()
+    part = path if direct else path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        stream = open(part, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise UserError(f"--output {path}: cannot write: {exc.strerror or exc}") from None
+    keep = False
+    old = sys.stdout
+    sys.stdout = stream
+    try:
+        yield
+        keep = True
+    except (Interrupted, KeyboardInterrupt):
+        stream.flush()
+        keep = os.fstat(stream.fileno()).st_size > 0  # the marked partial output
+        raise
+    finally:
+        sys.stdout = old
+        stream.close()
+        if not direct:
+            if keep:
+                os.replace(part, path)
+            else:
+                part.unlink(missing_ok=True)
+    sys.stderr.write(f"wrote {path}\n")
 
 
 class _Flag:

@@ -76,7 +76,8 @@ def draw_claim_map(result: ClaimResult, path: Path) -> bool:
                for k in kept):
             kept.append(m)
     marks = kept
-    rows = track_rows(es, time_grid(t0 - margin, t1 + margin, _MAP_STEP_S))
+    # The verdict judged the element set's age (--max-age-days): no second check here.
+    rows = track_rows(es, time_grid(t0 - margin, t1 + margin, _MAP_STEP_S), max_age_days=None)
     title = (f"{result.claim_id}: {es.name or es.norad_id} ({es.norad_id}) from "
              f"{format_utc(t0 - margin)}, claimed {format_utc(claim.time)} — {result.verdict}")
     plot_track(rows, path, title, marks=marks)
