@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from overflight.cli._common import EXIT_DATA, DbOption, UserError, emit, with_flags
+from overflight.cli._common import (
+    EXIT_DATA,
+    DbOption,
+    OutputOption,
+    UserError,
+    emit,
+    output_to,
+    with_flags,
+)
 
 if TYPE_CHECKING:
     from overflight.claims import ClaimResult
@@ -182,6 +190,7 @@ def register(app: typer.Typer) -> None:
             3.0, "--search-hours", help="Look for opportunities this far either side (hours)."
         ),
         fmt: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f"),
+        output: Path | None = OutputOption,
         report: Path | None = typer.Option(
             None, "--report",
             help="Also write DIR/report.md and report.html with a ground-track map per claim.",
@@ -271,7 +280,8 @@ def register(app: typer.Typer) -> None:
         )
         if report is not None:
             _write_report(results, report, preamble)
-        _output(results, fmt, preamble)
+        with output_to(output):
+            _output(results, fmt, preamble)
         if any(r.verdict == "error" for r in results):
             raise typer.Exit(EXIT_DATA)
 
