@@ -140,7 +140,7 @@ def test_markdown_report_with_maps(
         (["--sat", "40115", "--site", "Atlantis", "--time", "2026-05-30T00:00Z"],
          "unknown site"),
         (["--sat", "40115", "--site", "Rome", "--time", "2026-05-30T00:00Z", "--max-age-days",
-          "0"], "max age"),
+          "0"], "--max-age-days: must be"),
         (["nope.yaml"], "no such claims file"),
     ],
 )

@@ -54,9 +54,9 @@ def test_compare_json_and_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_geojson(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out_file = tmp_path / "cov.geojson"
-    code, out, _ = run([*BASE, "--add-sso", "550:13.5", "-f", "geojson", "-o", str(out_file)],
-                       capsys)
-    assert code == 0 and "wrote" in out
+    code, out, err = run([*BASE, "--add-sso", "550:13.5", "-f", "geojson", "-o", str(out_file)],
+                         capsys)
+    assert code == 0 and out == "" and f"wrote {out_file}" in err
     doc = json.loads(out_file.read_text())
     assert doc["type"] == "FeatureCollection" and len(doc["features"]) == doc["grid_points"]
     props = doc["features"][0]["properties"]

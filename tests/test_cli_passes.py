@@ -58,7 +58,7 @@ def test_passes_csv_and_ics(capsys: pytest.CaptureFixture[str]) -> None:
         (["--site", "Seoul", "--end", "2027-07-01T00:00Z"], "end: the interval of"),
         (["--site", "Seoul", "--end", "2026-06-01T00:00"], "end: time"),
         (["--sites", "/dev/null/none.csv"], "none.csv"),
-        ([], "sites: give at least one site"),
+        ([], "--site: give at least one site"),
     ],
 )
 def test_passes_bad_input(
@@ -81,7 +81,7 @@ def test_watch_and_coverage_reject_bad_days(days: str, capsys: pytest.CaptureFix
                  ["coverage", "--region", "tumen", "--sat", "40115"]):
         code, out, err = run([*args, "--start", "2026-05-31T00:00Z", "--days", days], capsys)
         assert code == 2 and out == ""
-        assert err.startswith("overflight: error: days: ") and err.count("\n") == 1
+        assert err.startswith("overflight: error: --days: ") and err.count("\n") == 1
 
 
 def test_stale_element_sets_warn_once(capsys: pytest.CaptureFixture[str]) -> None:

@@ -82,7 +82,7 @@ PINNED = {
         "detect_maneuvers", "estimate_decay", "history_document", "with_passes",
     ],
     "overflight.track": [
-        "track_rows",
+        "check_track_age", "track_rows",
     ],
     "overflight.areas": [
         "AREA_MODES", "Area", "AreaError", "AreaSample", "AreaWindow", "area_from_geojson",

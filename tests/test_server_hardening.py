@@ -97,11 +97,11 @@ def test_claims_text_in_year_one_is_an_error_row(client: TestClient) -> None:
     [
         (["catalog", "show", "²"], "no satellite matching"),
         (["catalog", "show", "99999999999999999999999"], "out of range"),
-        (["track", "58400", "--start", "2024-06-09T00:00Z", "--step", "nan"], "step_s"),
-        (["track", "58400", "--start", "2024-06-09T00:00Z", "--step", "inf"], "step_s"),
+        (["track", "58400", "--start", "2024-06-09T00:00Z", "--step", "nan"], "--step"),
+        (["track", "58400", "--start", "2024-06-09T00:00Z", "--step", "inf"], "--step"),
         (["where", "58400", "--at", "0001-01-01T00:00Z"], "at: 0001-01-01 is outside"),
         (["verify", "--sat", "58400", "--site", "Rome", "--time", "2024-06-09T08:40Z",
-          "--tolerance", "1e308"], "tolerance_s"),
+          "--tolerance", "1e308"], "--tolerance"),
     ],
 )
 def test_cli_numbers_are_one_line_exit_2(args: list[str], words: str,

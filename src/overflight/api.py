@@ -438,11 +438,13 @@ def track(
     end: TimeLike | None = None,
     days: float | None = None,
     step_s: float = 60.0,
+    max_age_days: float = REFUSE_AFTER_DAYS,
     catalog: Catalog | None = None,
 ) -> Track:
     """Ground track of one satellite every ``step_s`` seconds from ``start`` to ``end``
     (default: one orbital period): nadir latitude/longitude (WGS-84), altitude, speed,
-    sunlight."""
+    sunlight. Times more than ``max_age_days`` from the element set's epoch are refused
+    (:class:`~overflight.freshness.StaleElementsError`)."""
     from overflight.results import Track, TrackPoint
     from overflight.times import datetime64_to_utc, time_grid
     from overflight.track import track_rows
@@ -458,7 +460,7 @@ def track(
         TrackPoint(time=datetime64_to_utc(t), lat_deg=r["lat_deg"], lon_deg=r["lon_deg"],
                    alt_km=r["alt_km"], speed_km_s=r["speed_km_s"], sunlit=r["sunlit"],
                    error=r["error"])
-        for t, r in zip(grid, track_rows(es, grid), strict=True)
+        for t, r in zip(grid, track_rows(es, grid, max_age_days=max_age_days), strict=True)
     ]
     return Track(points, satellite=es, step_s=step_s)
 

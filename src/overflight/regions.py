@@ -156,7 +156,8 @@ def grid(region: Region, spacing_km: float) -> Grid:
     """
     if not (isinstance(spacing_km, int | float) and math.isfinite(spacing_km)
             and spacing_km > 0):
-        raise RegionError(f"grid spacing must be a positive number of km, got {spacing_km}")
+        raise RegionError(f"spacing_km: grid spacing must be a positive number of km, got "
+                          f"{spacing_km}")
     lon_min, lat_min, lon_max, lat_max = region.bbox
     dlat = math.degrees(spacing_km / MEAN_EARTH_RADIUS_KM)
     rows = _centred(lat_min, lat_max, dlat)
@@ -166,7 +167,8 @@ def grid(region: Region, spacing_km: float) -> Grid:
     if est > 4 * MAX_GRID_POINTS:
         raise RegionError(
             f"a {spacing_km:g} km grid of {region.name} would have about {est:,.0f} points "
-            f"(at most {MAX_GRID_POINTS:,}); use a larger spacing_km"
+            f"(at most {MAX_GRID_POINTS:,}, a bound on memory, not on time); use a larger "
+            "spacing_km"
         )
     lats: list[F64] = []
     lons: list[F64] = []
@@ -182,7 +184,8 @@ def grid(region: Region, spacing_km: float) -> Grid:
     if lat_in.size > MAX_GRID_POINTS:
         raise RegionError(
             f"a {spacing_km:g} km grid of {region.name} has {lat_in.size:,} points "
-            f"(at most {MAX_GRID_POINTS:,}); use a larger spacing_km"
+            f"(at most {MAX_GRID_POINTS:,}, a bound on memory, not on time); use a larger "
+            "spacing_km"
         )
     if lat_in.size == 0:
         clat, clon = (lat_min + lat_max) / 2.0, (lon_min + lon_max) / 2.0

@@ -69,7 +69,7 @@ class Constraints:
                      "sun_max_deg", "min_duration_s"):
             value = getattr(self, name)
             if value is not None and not math.isfinite(value):
-                raise AccessError(f"{name.replace('_', ' ')} must be a finite number, not {value}")
+                raise AccessError(f"{name}: must be a finite number, not {value}")
         e = self.min_elevation_deg
         if e is not None and not -90.0 < e < 90.0:
             raise AccessError(f"min elevation {e}° must be in (-90, 90)")

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
@@ -31,6 +32,7 @@ __all__ = [
     "Interrupted",
     "NoLimitOption",
     "ObjectTypeOption",
+    "OutputOption",
     "OwnerOption",
     "SchedulerOption",
     "Terminated",
@@ -43,6 +45,7 @@ __all__ = [
     "incomplete_info",
     "interrupted_exit_code",
     "interrupted_line",
+    "output_to",
     "progress_bar",
     "stdout_bytes",
     "stop_on_sigterm",
@@ -238,25 +241,59 @@ def emit(
 _FLAG_HINTS = (
     ("give sats, groups or files", "--sat, --group or --tle"),
     ("give sats or groups", "--sat or --group"),
-    ("site_files or all_sites", "--site, --sites FILE or --all-sites"),
     ("a sites file: site_files", "--site NAME|LAT,LON or --sites FILE; names: overflight sites"),
     ("seed_snapshot=False", "--no-snapshot"),
 )
 
+# Library arguments named in its messages, and the CLI option that sets each (the same in
+# every command). Snake-case names are replaced wherever they stand as a word; the plain
+# words of _FLAG_HEADS only at the head of a message ("days: ...").
+_FLAG_NAMES = {
+    "max_age_days": "--max-age-days",
+    "step_s": "--step",
+    "tolerance_s": "--tolerance",
+    "search_hours": "--search-hours",
+    "min_elevation_deg": "--min-elevation",
+    "max_off_nadir_deg": "--max-off-nadir",
+    "max_range_km": "--max-range",
+    "sun_min_deg": "--sun-min",
+    "sun_max_deg": "--sun-max",
+    "min_duration_s": "--min-duration",
+    "max_gsd_m": "--max-gsd",
+    "nadir_gsd_m": "--nadir-gsd",
+    "object_types": "--object-type",
+    "site_files": "--sites FILE",
+    "all_sites": "--all-sites",
+    "area=": "--area ",
+}
+# Suggested values written as name=value: replaced as they stand (the value follows at once).
+_FLAG_VALUES = (("(start=", "(--start "),)
+_FLAG_HEADS = {"days": "--days", "start": "--start", "end": "--end", "at": "--at",
+               "since": "--since", "until": "--until", "sites": "--site", "time": "--time"}
+# A message that names a bound the CLI's --no-limit might seem to lift, and what it is.
+_NOT_LIFTED = ("a bound on memory, not on time", "a memory bound that --no-limit does not lift")
 
-# Library arguments a message suggests a value for, and the CLI option that sets it.
-_FLAG_NAMES = (("use max_age_days ", "use --max-age-days "), ("(area=", "(--area "),
-               ("(start=", "(--start "))
 
+def with_flags(message: str, names: Mapping[str, str] | None = None) -> str:
+    """A library error message with the CLI options it refers to in place of the library's
+    argument names (``names``: a command's own, besides :data:`_FLAG_NAMES`), and the options
+    a selection needs where that helps."""
+    import re
 
-def with_flags(message: str) -> str:
-    """A library error message with the CLI options it refers to, where that helps."""
-    for argument, flag in _FLAG_NAMES:
+    hint = next((flags for phrase, flags in _FLAG_HINTS if phrase in message), None)
+    table = {**_FLAG_NAMES, **(names or {})}
+    pattern = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+    # "max_age_days (max age): ..." -> "--max-age-days: ...": the gloss is the flag's name.
+    message = re.sub(rf"(?<![\w-])({pattern})(?: \([a-z ]+\))?(?=:)",
+                     lambda m: table[m.group(1)], message)
+    message = re.sub(rf"(?<![\w-])({pattern})(?!\w)", lambda m: table[m.group(1)], message)
+    head, colon, rest = message.partition(": ")
+    if colon and head in _FLAG_HEADS:
+        message = f"{_FLAG_HEADS[head]}: {rest}"
+    for argument, flag in _FLAG_VALUES:
         message = message.replace(argument, flag)
-    for phrase, flags in _FLAG_HINTS:
-        if phrase in message:
-            return f"{message} (options: {flags})"
-    return message
+    message = message.replace(*_NOT_LIFTED)
+    return f"{message} (options: {hint})" if hint else message
 
 
 def warn(message: str) -> None:
@@ -414,6 +451,59 @@ def stdout_bytes() -> Any:
     except (AttributeError, OSError, io.UnsupportedOperation):
         return buffer
     return WholeWriter(fd)
+
+
+def output_callback(value: Path | None) -> Path | None:
+    """``--output`` checked before anything is computed: a file in an existing directory
+    (one line, exit 2, otherwise)."""
+    if value is not None and (value.is_dir() or not value.parent.is_dir()):
+        why = "is a directory" if value.is_dir() else "its directory does not exist"
+        raise UserError(f"--output {value}: {why}")
+    return value
+
+
+OutputOption = typer.Option(None, "--output", "-o", callback=output_callback,
+                            help="Write the output to this file instead of stdout.")
+
+
+@contextmanager
+def output_to(path: Path | None) -> Iterator[None]:
+    """Within the block standard output goes to ``path`` (None: it stays stdout), so every
+    writer (tables, text, :func:`stdout_bytes` streams) writes the file the bytes it would
+    write to stdout. The file is written under a temporary name beside ``path`` and renamed at
+    the end: an error leaves ``path`` as it was; Ctrl-C (:class:`Interrupted`) keeps the
+    partial output, marked as on stdout. Then ``wrote PATH`` on stderr."""
+    import os
+
+    if path is None:
+        yield
+        return
+    # Devices and pipes (/dev/null, a FIFO) are written in place, never replaced.
+    direct = path.exists() and not path.is_file()
+    part = path if direct else path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        stream = open(part, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise UserError(f"--output {path}: cannot write: {exc.strerror or exc}") from None
+    keep = False
+    old = sys.stdout
+    sys.stdout = stream
+    try:
+        yield
+        keep = True
+    except (Interrupted, KeyboardInterrupt):
+        stream.flush()
+        keep = os.fstat(stream.fileno()).st_size > 0  # the marked partial output
+        raise
+    finally:
+        sys.stdout = old
+        stream.close()
+        if not direct:
+            if keep:
+                os.replace(part, path)
+            else:
+                part.unlink(missing_ok=True)
+    sys.stderr.write(f"wrote {path}\n")
 
 
 class _Flag:

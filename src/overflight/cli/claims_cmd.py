@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from overflight.cli._common import EXIT_DATA, DbOption, UserError, emit
+from overflight.cli._common import (
+    EXIT_DATA,
+    DbOption,
+    OutputOption,
+    UserError,
+    emit,
+    output_to,
+    with_flags,
+)
 
 if TYPE_CHECKING:
     from overflight.claims import ClaimResult
@@ -76,7 +84,8 @@ def draw_claim_map(result: ClaimResult, path: Path) -> bool:
                for k in kept):
             kept.append(m)
     marks = kept
-    rows = track_rows(es, time_grid(t0 - margin, t1 + margin, _MAP_STEP_S))
+    # The verdict judged the element set's age (--max-age-days): no second check here.
+    rows = track_rows(es, time_grid(t0 - margin, t1 + margin, _MAP_STEP_S), max_age_days=None)
     title = (f"{result.claim_id}: {es.name or es.norad_id} ({es.norad_id}) from "
              f"{format_utc(t0 - margin)}, claimed {format_utc(claim.time)} — {result.verdict}")
     plot_track(rows, path, title, marks=marks)
@@ -181,6 +190,7 @@ def register(app: typer.Typer) -> None:
             3.0, "--search-hours", help="Look for opportunities this far either side (hours)."
         ),
         fmt: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f"),
+        output: Path | None = OutputOption,
         report: Path | None = typer.Option(
             None, "--report",
             help="Also write DIR/report.md and report.html with a ground-track map per claim.",
@@ -243,7 +253,8 @@ def register(app: typer.Typer) -> None:
                 entries = [claim_from_fields(fields, source="command line")]
             except ClaimError as exc:
                 prefix = f"command line: claim {claim_id!r}: "
-                raise UserError(str(exc).replace(prefix, "")) from None
+                raise UserError(with_flags(str(exc).replace(prefix, ""),
+                                           {"time_end": "--time-end"})) from None
             from overflight.cli._common import note_sites
 
             note_sites([site], areas=False)
@@ -255,7 +266,7 @@ def register(app: typer.Typer) -> None:
         try:
             options.validate()
         except ValueError as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(with_flags(str(exc))) from None
         sensors = load_sensors(sensors_file)
         with Catalog.open(db) as cat:
             results = verify_claims(entries, cat, options=options, sensors=sensors)
@@ -269,7 +280,8 @@ def register(app: typer.Typer) -> None:
         )
         if report is not None:
             _write_report(results, report, preamble)
-        _output(results, fmt, preamble)
+        with output_to(output):
+            _output(results, fmt, preamble)
         if any(r.verdict == "error" for r in results):
             raise typer.Exit(EXIT_DATA)
 

@@ -24,10 +24,13 @@ from overflight.cli._common import (
     emit,
     incomplete_info,
     max_age_days_callback,
+    output_callback,
+    output_to,
     progress_bar,
     scheduler_callback,
     stdout_bytes,
     warn,
+    with_flags,
     without_ctrl_c,
 )
 
@@ -199,9 +202,8 @@ def write_table(grid: Grid, result: CoverageResult | CoverageComparison) -> None
         typer.echo(f"HYPOTHETICAL satellites (not real; elements built by overflight): {names}")
 
 
-def write_json(grid: Grid, result: CoverageResult | CoverageComparison, fmt: str,
-               output: Path | None) -> None:
-    """JSON (summary + points) or GeoJSON (points with properties) to stdout or ``output``."""
+def write_json(grid: Grid, result: CoverageResult | CoverageComparison, fmt: str) -> None:
+    """JSON (summary + points) or GeoJSON (points with properties) to stdout."""
     from overflight.coverage import CoverageComparison
 
     head = _header(grid)
@@ -219,18 +221,12 @@ def write_json(grid: Grid, result: CoverageResult | CoverageComparison, fmt: str
         doc = {"type": doc.pop("type"), **head, **doc}
     else:
         doc = {**head, **result.to_dict()}
-    text = json.dumps(doc, indent=1, allow_nan=False)
-    if output is None:
-        sys.stdout.write(text + "\n")
-    else:
-        output.write_text(text + "\n", encoding="utf-8")
-        typer.echo(f"wrote {output}")
+    sys.stdout.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
 
 
-def write_points(result: CoverageResult | CoverageComparison, fmt: str,
-                 output: Path | None, *, points_done: int | None = None,
-                 points: int | None = None) -> None:
-    """One row per grid point as CSV, NDJSON or Parquet, to stdout or ``output``. A partial
+def write_points(result: CoverageResult | CoverageComparison, fmt: str, *,
+                 points_done: int | None = None, points: int | None = None) -> None:
+    """One row per grid point as CSV, NDJSON or Parquet, to stdout. A partial
     result (``points_done`` of ``points`` grid points: Ctrl-C) is marked incomplete and
     :class:`Interrupted` raised (also on Ctrl-C while writing)."""
     from overflight.coverage import CoverageComparison
@@ -250,22 +246,16 @@ def write_points(result: CoverageResult | CoverageComparison, fmt: str,
         return info
 
     with deferred_interrupt() as stop:
-        if output is None:
-            write_columns(cols, fmt, stdout_bytes(), marker=marker)
-        else:
-            with output.open("wb") as out:
-                write_columns(cols, fmt, out, marker=marker)
+        write_columns(cols, fmt, stdout_bytes(), marker=marker)
     if info is not None:
         raise Interrupted(info, fmt)
-    if output is not None:
-        typer.echo(f"wrote {output}")
 
 
-def write_interrupted(stop: CoverageInterrupted, fmt: str, output: Path | None) -> None:
+def write_interrupted(stop: CoverageInterrupted, fmt: str) -> None:
     """Ctrl-C during the computation: the finished grid points, marked incomplete, where the
     format is one row per point; then :class:`Interrupted` (exit 130)."""
     if fmt in POINT_FORMATS and stop.partial is not None:
-        write_points(stop.partial, fmt, output, points_done=stop.points_done,
+        write_points(stop.partial, fmt, points_done=stop.points_done,
                      points=stop.points)
     raise Interrupted(incomplete_info(stop.points_done, stop.points, 0, stop.points_done,
                                       unit="grid_points"))
@@ -352,9 +342,9 @@ def register(app: typer.Typer) -> None:
                                            "jobs only)."),
         owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,
         fmt: CoverageFormat = typer.Option(CoverageFormat.table, "--format", "-f"),
-        output: Path | None = typer.Option(None, "--output", "-o",
+        output: Path | None = typer.Option(None, "--output", "-o", callback=output_callback,
                                            help="Output file (png: default "
-                                           "coverage-<region>.png; json/geojson: stdout)."),
+                                           "coverage-<region>.png; others: instead of stdout)."),
         no_limit: bool = NoLimitOption,
         db: Path | None = DbOption,
     ) -> None:
@@ -382,69 +372,70 @@ def register(app: typer.Typer) -> None:
             raise UserError("--include-unknown, --kind, --country and --operator need --imaging")
         if max_age_days is not None:
             img["max_age_days"] = max_age_days
-        try:
-            c = Constraints(
-                min_elevation_deg=min_elevation,
-                max_off_nadir_deg=(DEFAULT_OFF_NADIR_DEG if max_off_nadir is None
-                                   and min_elevation is None and not imaging
-                                   else max_off_nadir),
-                sun_min_deg=sun_min, sun_max_deg=sun_max, min_duration_s=min_duration)
-            c.validate()
-            t0, t1 = resolve_interval(start, end, days)
-            reg = resolve_region(region)
-            g = grid(reg, grid_km)
-            added = _hypothetical(add_sso, add_walker, add_orbit, t0)
-            if compare and not added:
-                raise UserError("--compare needs hypothetical satellites: --add-sso, "
-                                "--add-walker or --add-orbit")
-            sensor_table = load_table(sensors) if imaging else load_sensors(sensors)
-            if hypothetical_gsd is not None:
-                for e in added:
-                    sensor_table[e.norad_id] = Sensor(
-                        e.norad_id, e.name, hypothetical_gsd,
-                        e.semi_major_axis_km - EARTH_RADIUS_KM,
-                        max_off_nadir_deg=(DEFAULT_OFF_NADIR_DEG if max_off_nadir is None
-                                           else max_off_nadir),
-                        source="assumed for a hypothetical satellite (--hypothetical-gsd)")
-            elsets = _fleet(fleet, sat, group, tle, db, t0, max_altitude,
-                            owners=owner, object_types=object_type)
-            if max_gsd is not None and not imaging:
-                missing = [e for e in elsets + added if e.norad_id not in sensor_table]
-                if missing:
-                    warn(f"--max-gsd: {len(missing)} of {len(elsets) + len(added)} satellites "
-                         "have no sensor entry and count for nothing (see --sensors"
-                         + (", --hypothetical-gsd" if added else "") + ")")
-            result = _compute(elsets, added, compare, g, t0, t1, c, max_gsd, sensor_table,
-                              scheduler, workers, no_limit, img)
-        except (RegionError, HypotheticalError, CoverageError) as exc:
-            raise UserError(str(exc)) from None
-        except CoverageInterrupted as stop:
-            write_interrupted(stop, fmt.value, output)
-        main = result if not hasattr(result, "combined") else result.combined
-        # As in passes: the age warning speaks of the element sets used, the refused ones are
-        # counted apart (and without --imaging, --max-gsd's own line above has its part).
-        if main.stale:
-            warn(main.stale.message("overflight catalog import"))
-        if main.skipped_note and (imaging or any(
-                not k.reason.startswith("no sensor entry") for k in main.skipped)):
-            warn(main.skipped_note)
-        if main.incomplete_note:
-            warn(main.incomplete_note)
-        for norad_id, code in sorted(main.sgp4_errors.items()):
-            from overflight.propagation import error_message
+        with output_to(None if fmt == CoverageFormat.png else output):
+            try:
+                c = Constraints(
+                    min_elevation_deg=min_elevation,
+                    max_off_nadir_deg=(DEFAULT_OFF_NADIR_DEG if max_off_nadir is None
+                                       and min_elevation is None and not imaging
+                                       else max_off_nadir),
+                    sun_min_deg=sun_min, sun_max_deg=sun_max, min_duration_s=min_duration)
+                c.validate()
+                t0, t1 = resolve_interval(start, end, days)
+                reg = resolve_region(region)
+                g = grid(reg, grid_km)
+                added = _hypothetical(add_sso, add_walker, add_orbit, t0)
+                if compare and not added:
+                    raise UserError("--compare needs hypothetical satellites: --add-sso, "
+                                    "--add-walker or --add-orbit")
+                sensor_table = load_table(sensors) if imaging else load_sensors(sensors)
+                if hypothetical_gsd is not None:
+                    for e in added:
+                        sensor_table[e.norad_id] = Sensor(
+                            e.norad_id, e.name, hypothetical_gsd,
+                            e.semi_major_axis_km - EARTH_RADIUS_KM,
+                            max_off_nadir_deg=(DEFAULT_OFF_NADIR_DEG if max_off_nadir is None
+                                               else max_off_nadir),
+                            source="assumed for a hypothetical satellite (--hypothetical-gsd)")
+                elsets = _fleet(fleet, sat, group, tle, db, t0, max_altitude,
+                                owners=owner, object_types=object_type)
+                if max_gsd is not None and not imaging:
+                    missing = [e for e in elsets + added if e.norad_id not in sensor_table]
+                    if missing:
+                        warn(f"--max-gsd: {len(missing)} of {len(elsets) + len(added)} satellites "
+                             "have no sensor entry and count for nothing (see --sensors"
+                             + (", --hypothetical-gsd" if added else "") + ")")
+                result = _compute(elsets, added, compare, g, t0, t1, c, max_gsd, sensor_table,
+                                  scheduler, workers, no_limit, img)
+            except (RegionError, HypotheticalError, CoverageError) as exc:
+                raise UserError(with_flags(str(exc), {"spacing_km": "--grid-km"})) from None
+            except CoverageInterrupted as stop:
+                write_interrupted(stop, fmt.value)
+            main = result if not hasattr(result, "combined") else result.combined
+            # As in passes: the age warning speaks of the element sets used, the refused ones are
+            # counted apart (and without --imaging, --max-gsd's own line above has its part).
+            if main.stale:
+                warn(main.stale.message("overflight catalog import"))
+            if main.skipped_note and (imaging or any(
+                    not k.reason.startswith("no sensor entry") for k in main.skipped)):
+                warn(main.skipped_note)
+            if main.incomplete_note:
+                warn(main.incomplete_note)
+            for norad_id, code in sorted(main.sgp4_errors.items()):
+                from overflight.propagation import error_message
 
-            warn(f"satellite {norad_id}: SGP4 failed ({error_message(code)}); those times "
-                 "count as not visible")
-        if fmt == CoverageFormat.png:
-            out = output or Path(f"coverage-{reg.name.replace(' ', '-').replace(',', '_')}.png")
-            write_png(g, result, out)
-            typer.echo(f"wrote {out}")
-        elif fmt == CoverageFormat.table:
-            write_table(g, result)
-        elif fmt.value in POINT_FORMATS:
-            write_points(result, fmt.value, output)
-        else:
-            write_json(g, result, fmt.value, output)
+                warn(f"satellite {norad_id}: SGP4 failed ({error_message(code)}); those times "
+                     "count as not visible")
+            if fmt == CoverageFormat.png:
+                out = output or Path(f"coverage-{reg.name.replace(' ', '-').replace(',', '_')}.png")
+                write_png(g, result, out)
+                typer.echo(f"wrote {out}")
+            elif fmt == CoverageFormat.table:
+                write_table(g, result)
+            elif fmt.value in POINT_FORMATS:
+                write_points(result, fmt.value)
+            else:
+                write_json(g, result, fmt.value)
 
     @app.command("regions")
     def regions_cmd(

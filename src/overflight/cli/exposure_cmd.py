@@ -23,6 +23,8 @@ from overflight.cli._common import (
     SensorsFileOption,
     UserError,
     emit,
+    output_callback,
+    output_to,
     warn,
 )
 
@@ -129,9 +131,9 @@ def register(app: typer.Typer) -> None:
         by: By = typer.Option(By.country, "--by", help="Breakdown of the unobserved times."),
         top: int = typer.Option(10, "--top", min=1, help="Gaps listed in the table."),
         fmt: ExposureFormat = typer.Option(ExposureFormat.table, "--format", "-f"),
-        output: Path | None = typer.Option(None, "--output", "-o",
+        output: Path | None = typer.Option(None, "--output", "-o", callback=output_callback,
                                            help="Output file (png/svg/html: default "
-                                           "exposure-TARGET.EXT; others: stdout)."),
+                                           "exposure-TARGET.EXT; others: instead of stdout)."),
         scheduler: str | None = SchedulerOption,
         no_limit: bool = NoLimitOption,
         db: Path | None = DbOption,
@@ -178,22 +180,15 @@ def register(app: typer.Typer) -> None:
                 figure(result).savefig(out, format=fmt.value, dpi=110)
             typer.echo(f"wrote {out} ({len(result)} exposure intervals)")
             return
-        stream = (output.open("w", encoding="utf-8", newline="") if output is not None
-                  else sys.stdout)
-        try:
+        with output_to(output):
             if fmt == ExposureFormat.json:
                 import json
 
-                json.dump(result.to_dict(by=[by.value]), stream, indent=2, allow_nan=False)
-                stream.write("\n")
+                json.dump(result.to_dict(by=[by.value]), sys.stdout, indent=2, allow_nan=False)
+                sys.stdout.write("\n")
             elif fmt == ExposureFormat.csv:
-                emit(result.csv_rows(by.value), "csv", columns=CSV_COLUMNS, out=stream)
+                emit(result.csv_rows(by.value), "csv", columns=CSV_COLUMNS)
             elif fmt == ExposureFormat.ics:
-                stream.write(result.to_ics())
-            elif output is None:
-                write_table(result, by.value, top)
+                sys.stdout.write(result.to_ics())
             else:
-                raise typer.BadParameter("--output is for png, svg, html, json, csv and ics")
-        finally:
-            if output is not None:
-                stream.close()
+                write_table(result, by.value, top)

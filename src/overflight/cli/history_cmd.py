@@ -14,10 +14,12 @@ import typer
 from overflight.cli._common import (
     DbOption,
     ObjectTypeOption,
+    OutputOption,
     OwnerOption,
     UserError,
     check_job,
     emit,
+    output_to,
     warn,
 )
 
@@ -249,6 +251,7 @@ def register(app: typer.Typer) -> None:
         fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f"),
         plot: Path | None = typer.Option(
             None, help="Draw perigee/apogee altitude with maneuvers to this PNG."),
+        output: Path | None = OutputOption,
         db: Path | None = DbOption,
     ) -> None:
         """Orbit history of one satellite: derived elements per element set, maneuvers, decay."""
@@ -273,25 +276,26 @@ def register(app: typer.Typer) -> None:
         if plot is not None:
             plot_history(states, result.maneuvers, plot, f"{name} ({nid}) perigee and apogee")
             typer.echo(f"wrote {plot}", err=True)
-        if fmt == OutFormat.json:
-            import json
+        with output_to(output):
+            if fmt == OutFormat.json:
+                import json
 
-            doc = history_document(table, result, assessed)
-            json.dump(doc, sys.stdout, indent=2)
-            sys.stdout.write("\n")
-        elif fmt == OutFormat.csv:
-            emit([s.to_dict() for s in states], "csv")
-        else:
-            emit([_history_row(s) for s in states], "table", title=title + " (UTC)",
-                 columns=HISTORY_COLUMNS)
-            for line in _status_lines(result):
-                typer.echo(line)
-            if result.maneuvers:
-                emit([_maneuver_row(m) for m in result.maneuvers], "table",
-                     title="Maneuvers (UTC)", columns=MANEUVER_COLUMNS)
-            elif status.status != "not-enough-history":
-                typer.echo(_none_found_text(result))
-            typer.echo(_decay_status_text(assessed))
+                doc = history_document(table, result, assessed)
+                json.dump(doc, sys.stdout, indent=2)
+                sys.stdout.write("\n")
+            elif fmt == OutFormat.csv:
+                emit([s.to_dict() for s in states], "csv")
+            else:
+                emit([_history_row(s) for s in states], "table", title=title + " (UTC)",
+                     columns=HISTORY_COLUMNS)
+                for line in _status_lines(result):
+                    typer.echo(line)
+                if result.maneuvers:
+                    emit([_maneuver_row(m) for m in result.maneuvers], "table",
+                         title="Maneuvers (UTC)", columns=MANEUVER_COLUMNS)
+                elif status.status != "not-enough-history":
+                    typer.echo(_none_found_text(result))
+                typer.echo(_decay_status_text(assessed))
 
     @app.command("maneuvers")
     def maneuvers(
@@ -307,6 +311,7 @@ def register(app: typer.Typer) -> None:
         min_dv: float = typer.Option(0.02, help="Smallest Δv reported, m/s."),
         owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,
         fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f"),
+        output: Path | None = OutputOption,
         db: Path | None = DbOption,
     ) -> None:
         """Maneuvers detected in element-set histories of satellites, groups or a file."""
@@ -338,33 +343,35 @@ def register(app: typer.Typer) -> None:
             f"objects ({result.element_sets} element sets, {result.pairs_compared} pairs "
             f"compared, {result.glitches} outlier flags dropped; status {result.status})",
             err=True)
-        if fmt == OutFormat.json:
-            import json
+        with output_to(output):
+            if fmt == OutFormat.json:
+                import json
 
-            doc = result.to_dict()
-            doc["maneuvers"] = [m.to_dict() for m in found]
-            json.dump(doc, sys.stdout, indent=2)
-            sys.stdout.write("\n")
-            return
-        for line in _status_lines(result):
-            typer.echo(line, err=fmt != OutFormat.table)
-        if fmt == OutFormat.table:
-            if not found:
-                typer.echo(_none_found_text(result))
+                doc = result.to_dict()
+                doc["maneuvers"] = [m.to_dict() for m in found]
+                json.dump(doc, sys.stdout, indent=2)
+                sys.stdout.write("\n")
                 return
-            emit([_maneuver_row(m) for m in found], "table", title="Maneuvers (UTC)",
-                 columns=MANEUVER_COLUMNS)
-            if site is not None:
-                for m in found:
-                    for p in m.passes or ():
-                        mark = ("  <- estimate" if p.contains_estimate else
-                                "  (within uncertainty)" if p.within_uncertainty else "")
-                        typer.echo(f"  {m.norad_id} pass over {p.station}: {format_utc(p.start)}"
-                                   f"–{p.end:%H:%M:%S}Z max {p.max_elevation_deg:.0f}°{mark}")
-        else:
-            extra = ["passes", "estimate_in_pass", "pass_within_uncertainty"]
-            cols = MANEUVER_CSV + (extra if site is not None else [])
-            emit(_maneuver_rows(found, fmt.value), fmt.value, columns=cols)
+            for line in _status_lines(result):
+                typer.echo(line, err=fmt != OutFormat.table)
+            if fmt == OutFormat.table:
+                if not found:
+                    typer.echo(_none_found_text(result))
+                    return
+                emit([_maneuver_row(m) for m in found], "table", title="Maneuvers (UTC)",
+                     columns=MANEUVER_COLUMNS)
+                if site is not None:
+                    for m in found:
+                        for p in m.passes or ():
+                            mark = ("  <- estimate" if p.contains_estimate else
+                                    "  (within uncertainty)" if p.within_uncertainty else "")
+                            typer.echo(f"  {m.norad_id} pass over {p.station}: "
+                                       f"{format_utc(p.start)}–{p.end:%H:%M:%S}Z max "
+                                       f"{p.max_elevation_deg:.0f}°{mark}")
+            else:
+                extra = ["passes", "estimate_in_pass", "pass_within_uncertainty"]
+                cols = MANEUVER_CSV + (extra if site is not None else [])
+                emit(_maneuver_rows(found, fmt.value), fmt.value, columns=cols)
 
     @app.command("decay")
     def decay(
@@ -376,6 +383,7 @@ def register(app: typer.Typer) -> None:
         until: str | None = typer.Option(None, help="Only element sets up to this time."),
         below: float = typer.Option(150.0, help="Perigee altitude that counts as decayed, km."),
         fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f"),
+        output: Path | None = OutputOption,
         db: Path | None = DbOption,
     ) -> None:
         """Estimated dates when decaying objects' perigees fall below --below km (estimates)."""
@@ -393,27 +401,28 @@ def register(app: typer.Typer) -> None:
                    for nid, sets in hist.items()]
         rows = sorted((a.estimate for a in answers if a.estimate is not None),
                       key=lambda d: d.estimated_date)
-        if fmt == OutFormat.json:
-            import json
+        with output_to(output):
+            if fmt == OutFormat.json:
+                import json
 
-            answers.sort(key=lambda a: (a.estimate is None, a.estimate.days_left
-                                        if a.estimate else 0.0, a.norad_id))
-            json.dump([a.to_dict() for a in answers], sys.stdout, indent=2)
-            sys.stdout.write("\n")
-            return
-        counts: dict[str, int] = {}
-        for a in answers:
-            counts[a.status] = counts.get(a.status, 0) + 1
-        typer.echo(f"{len(answers)} objects: " + ", ".join(
-            f"{n} {code}" for code, n in sorted(counts.items())), err=True)
-        if fmt == OutFormat.table:
-            for a in answers:
-                if a.status in ("not-enough-history", "data-gap"):
-                    typer.echo(f"{a.name or a.norad_id} ({a.norad_id}): {a.reason}")
-            if not rows:
-                if counts.get("no-significant-decay"):
-                    typer.echo(f"no significant drag decay in the {counts['no-significant-decay']}"
-                               " objects with enough history")
+                answers.sort(key=lambda a: (a.estimate is None, a.estimate.days_left
+                                            if a.estimate else 0.0, a.norad_id))
+                json.dump([a.to_dict() for a in answers], sys.stdout, indent=2)
+                sys.stdout.write("\n")
                 return
-        emit([d.to_dict() for d in rows], fmt.value, title="Decay estimates (UTC)",
-             columns=DECAY_COLUMNS)
+            counts: dict[str, int] = {}
+            for a in answers:
+                counts[a.status] = counts.get(a.status, 0) + 1
+            typer.echo(f"{len(answers)} objects: " + ", ".join(
+                f"{n} {code}" for code, n in sorted(counts.items())), err=True)
+            if fmt == OutFormat.table:
+                for a in answers:
+                    if a.status in ("not-enough-history", "data-gap"):
+                        typer.echo(f"{a.name or a.norad_id} ({a.norad_id}): {a.reason}")
+                if not rows:
+                    if counts.get("no-significant-decay"):
+                        typer.echo("no significant drag decay in the "
+                                   f"{counts['no-significant-decay']} objects with enough history")
+                    return
+            emit([d.to_dict() for d in rows], fmt.value, title="Decay estimates (UTC)",
+                 columns=DECAY_COLUMNS)

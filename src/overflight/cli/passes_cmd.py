@@ -24,6 +24,7 @@ from overflight.cli._common import (
     NoLimitOption,
     ObjectTypeOption,
     OperatorOption,
+    OutputOption,
     OwnerOption,
     SchedulerOption,
     SensorsFileOption,
@@ -31,6 +32,8 @@ from overflight.cli._common import (
     deferred_interrupt,
     emit,
     incomplete_info,
+    output_callback,
+    output_to,
     progress_bar,
     stdout_bytes,
     warn,
@@ -269,6 +272,7 @@ def register(app: typer.Typer) -> None:
         max_age_days: float = MaxAgeDaysOption,
         sensors: Path | None = SensorsFileOption,
         fmt: PassFormat = typer.Option(PassFormat.table, "--format", "-f"),
+        output: Path | None = OutputOption,
         owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,
         scheduler: str | None = SchedulerOption,
         no_limit: bool = NoLimitOption,
@@ -293,22 +297,24 @@ def register(app: typer.Typer) -> None:
                            object_types=object_type, **imaging_args(
                                imaging, include_unknown, kind, max_gsd, country, operator,
                                max_age_days, sensors))
-        from overflight.cli._common import note_sites
+        with output_to(output):
+            from overflight.cli._common import note_sites
 
-        note_sites(site, sites)
-        if areas or fmt.value in areas_cmd.GEO_FORMATS:
-            areas_cmd.run_passes(plan, areas, area_mode.value, fmt.value,
-                                 f"Overflight windows {span_text(plan.start, plan.end)}",
-                                 sensors_file=sensors, point_sites=not only_areas)
-            return
-        if fmt.value in COLUMN_FORMATS:
-            table, partial = run_plan(plan, scheduler=scheduler, no_limit=no_limit)
-            write_window_table(plan, table, fmt.value, sensors_file=sensors, partial=partial)
-            return
-        windows = plan_windows(plan, sensors_file=sensors, scheduler=scheduler,
-                               no_limit=no_limit)
-        write_windows(windows, fmt.value, f"Overflight windows {span_text(plan.start, plan.end)}",
-                      imaging=plan.imaging)
+            note_sites(site, sites)
+            if areas or fmt.value in areas_cmd.GEO_FORMATS:
+                areas_cmd.run_passes(plan, areas, area_mode.value, fmt.value,
+                                     f"Overflight windows {span_text(plan.start, plan.end)}",
+                                     sensors_file=sensors, point_sites=not only_areas)
+                return
+            if fmt.value in COLUMN_FORMATS:
+                table, partial = run_plan(plan, scheduler=scheduler, no_limit=no_limit)
+                write_window_table(plan, table, fmt.value, sensors_file=sensors, partial=partial)
+                return
+            windows = plan_windows(plan, sensors_file=sensors, scheduler=scheduler,
+                                   no_limit=no_limit)
+            write_windows(windows, fmt.value,
+                          f"Overflight windows {span_text(plan.start, plan.end)}",
+                          imaging=plan.imaging)
 
     @app.command("watch")
     def watch(
@@ -332,7 +338,9 @@ def register(app: typer.Typer) -> None:
         max_age_days: float = MaxAgeDaysOption,
         sensors: Path | None = SensorsFileOption,
         fmt: WatchFormat = typer.Option(WatchFormat.table, "--format", "-f"),
-        output: Path | None = typer.Option(None, "--output", "-o", help="File for --format png."),
+        output: Path | None = typer.Option(
+            None, "--output", "-o", callback=output_callback,
+            help="Output file (png: default watch-SITE.png; others: stdout)."),
         owner: list[str] = OwnerOption, object_type: list[str] = ObjectTypeOption,
         scheduler: str | None = SchedulerOption,
         no_limit: bool = NoLimitOption,
@@ -357,38 +365,39 @@ def register(app: typer.Typer) -> None:
                            object_types=object_type,
                            **imaging_args(imaging, include_unknown, kind, max_gsd, country,
                                           operator, max_age_days, sensors))
-        from overflight.cli._common import note_sites
+        with output_to(None if fmt == WatchFormat.png else output):
+            from overflight.cli._common import note_sites
 
-        note_sites([site])
-        if areas:
-            title = f"Overflight warning for {areas[0].name} {span_text(plan.start, plan.end)}"
+            note_sites([site])
+            if areas:
+                title = f"Overflight warning for {areas[0].name} {span_text(plan.start, plan.end)}"
+                if fmt == WatchFormat.png:
+                    windows = areas_cmd.plan_area_windows(plan, areas, area_mode.value,
+                                                          point_sites=False)[0]
+                    out = output or Path(f"watch-{_slug(areas[0].name)}.png")
+                    gantt_png(windows, out, title, plan.start, plan.end)
+                    typer.echo(f"wrote {out} ({len(windows)} windows)")
+                    return
+                areas_cmd.run_passes(plan, areas, area_mode.value, fmt.value, title,
+                                     point_sites=False)
+                return
+            if fmt.value in areas_cmd.GEO_FORMATS:
+                areas_cmd.run_passes(plan, [], area_mode.value, fmt.value, "")
+                return
+            if fmt.value in COLUMN_FORMATS:
+                table, partial = run_plan(plan, scheduler=scheduler, no_limit=no_limit)
+                write_window_table(plan, table, fmt.value, sensors_file=sensors, partial=partial)
+                return
+            windows = plan_windows(plan, sensors_file=sensors, scheduler=scheduler,
+                                   no_limit=no_limit)
+            target = plan.sites[0]
+            title = f"Overflight warning for {target.name} {span_text(plan.start, plan.end)}"
             if fmt == WatchFormat.png:
-                windows = areas_cmd.plan_area_windows(plan, areas, area_mode.value,
-                                                      point_sites=False)[0]
-                out = output or Path(f"watch-{_slug(areas[0].name)}.png")
+                out = output or Path(f"watch-{_slug(target.name)}.png")
                 gantt_png(windows, out, title, plan.start, plan.end)
                 typer.echo(f"wrote {out} ({len(windows)} windows)")
                 return
-            areas_cmd.run_passes(plan, areas, area_mode.value, fmt.value, title,
-                                 point_sites=False)
-            return
-        if fmt.value in areas_cmd.GEO_FORMATS:
-            areas_cmd.run_passes(plan, [], area_mode.value, fmt.value, "")
-            return
-        if fmt.value in COLUMN_FORMATS:
-            table, partial = run_plan(plan, scheduler=scheduler, no_limit=no_limit)
-            write_window_table(plan, table, fmt.value, sensors_file=sensors, partial=partial)
-            return
-        windows = plan_windows(plan, sensors_file=sensors, scheduler=scheduler,
-                               no_limit=no_limit)
-        target = plan.sites[0]
-        title = f"Overflight warning for {target.name} {span_text(plan.start, plan.end)}"
-        if fmt == WatchFormat.png:
-            out = output or Path(f"watch-{_slug(target.name)}.png")
-            gantt_png(windows, out, title, plan.start, plan.end)
-            typer.echo(f"wrote {out} ({len(windows)} windows)")
-            return
-        write_windows(windows, fmt.value, title, imaging=plan.imaging)
+            write_windows(windows, fmt.value, title, imaging=plan.imaging)
 
     @app.command("sites")
     def sites_cmd(

@@ -10,7 +10,15 @@ from typing import Any
 
 import typer
 
-from overflight.cli._common import DbOption, Format, UserError, emit
+from overflight.cli._common import (
+    DbOption,
+    Format,
+    MaxAgeDaysOption,
+    OutputOption,
+    UserError,
+    emit,
+    output_to,
+)
 from overflight.track import track_rows as track_rows  # re-exported for older callers
 
 MAX_TRACK_POINTS = 200_000
@@ -74,28 +82,32 @@ def register(app: typer.Typer) -> None:
         sat: str = typer.Argument(..., help="NORAD id, name, or a TLE/OMM file of one satellite."),
         at: str = typer.Option("now", "--at", help="Time, ISO 8601 with Z or offset; 'now'."),
         fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json or csv."),
+        max_age_days: float = MaxAgeDaysOption,
+        output: Path | None = OutputOption,
         db: Path | None = DbOption,
     ) -> None:
-        """Where a satellite is: position, altitude, sunlit, and over which place."""
+        """Where a satellite is: position, altitude, sunlit, and over which place (refused
+        more than --max-age-days from the element set's epoch)."""
         from overflight.basemap import describe_place
         from overflight.times import EPHEMERIS_SPAN, resolve_time
 
         when = resolve_time(at, "at", span=EPHEMERIS_SPAN)
         es = _one_satellite(sat, db, when)
-        row = track_rows(es, [when])[0]
+        row = track_rows(es, [when], max_age_days=max_age_days)[0]
         info: dict[str, Any] = {"norad_id": es.norad_id, "name": es.name, **row,
                                 "elset_epoch": es.to_dict()["epoch"],
                                 "elset_age_days": round(es.age_days(when), 2)}
         if row["lat_deg"] is not None:
             info["over"] = describe_place(row["lat_deg"], row["lon_deg"])
-        if fmt == Format.json:
-            json.dump(info, sys.stdout, indent=2)
-            sys.stdout.write("\n")
-        elif fmt == Format.csv:
-            emit([info], "csv")
-        else:
-            emit([{"field": k, "value": v} for k, v in info.items()], "table",
-                 title=f"{es.name} ({es.norad_id})", columns=["field", "value"])
+        with output_to(output):
+            if fmt == Format.json:
+                json.dump(info, sys.stdout, indent=2)
+                sys.stdout.write("\n")
+            elif fmt == Format.csv:
+                emit([info], "csv")
+            else:
+                emit([{"field": k, "value": v} for k, v in info.items()], "table",
+                     title=f"{es.name} ({es.norad_id})", columns=["field", "value"])
 
     @app.command("track")
     def track(
@@ -106,20 +118,25 @@ def register(app: typer.Typer) -> None:
                                                "200,000 points)."),
         fmt: TrackFormat = typer.Option(TrackFormat.table, "--format", "-f"),
         plot: Path | None = typer.Option(None, help="Also draw the track over a world map (PNG)."),
+        max_age_days: float = MaxAgeDaysOption,
+        output: Path | None = OutputOption,
         db: Path | None = DbOption,
     ) -> None:
-        """Ground track of a satellite (nadir points), as a table, JSON, CSV, GeoJSON or map."""
+        """Ground track of a satellite (nadir points), as a table, JSON, CSV, GeoJSON or map
+        (refused more than --max-age-days from the element set's epoch)."""
         from overflight.times import resolve_interval, resolve_time, time_grid
 
         t0 = resolve_time(start, "start")
         es = _one_satellite(sat, db, t0)
         t0, t1 = resolve_interval(t0, end, default_days=es.period_min / 1440.0)
-        rows = track_rows(es, time_grid(t0, t1, step, max_points=MAX_TRACK_POINTS))
+        rows = track_rows(es, time_grid(t0, t1, step, max_points=MAX_TRACK_POINTS),
+                          max_age_days=max_age_days)
         if plot is not None:
             plot_track(rows, plot, f"{es.name} ({es.norad_id}) ground track, UTC")
             typer.echo(f"wrote {plot}", err=True)
-        if fmt == TrackFormat.geojson:
-            json.dump(_geojson(rows, es.name), sys.stdout)
-            sys.stdout.write("\n")
-        else:
-            emit(rows, fmt.value, title=f"{es.name} ({es.norad_id}) ground track (UTC)")
+        with output_to(output):
+            if fmt == TrackFormat.geojson:
+                json.dump(_geojson(rows, es.name), sys.stdout)
+                sys.stdout.write("\n")
+            else:
+                emit(rows, fmt.value, title=f"{es.name} ({es.norad_id}) ground track (UTC)")

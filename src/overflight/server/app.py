@@ -27,6 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from overflight.errors import OverflightError
+from overflight.freshness import MAX_AGE_DAYS, REFUSE_AFTER_DAYS
 from overflight.server.jobs import Job, JobManager, JobsBusy, lower_thread_priority
 from overflight.server.models import (
     AreaOut,
@@ -708,8 +709,12 @@ def create_app(
         end: Annotated[str | None, Query(description="ISO 8601; default one orbit")] = None,
         step_s: Annotated[float, Query(ge=1e-6, le=MAX_STEP_S, allow_inf_nan=False,
                                        description="seconds between points")] = 60.0,
+        max_age_days: Annotated[float, Query(gt=0, le=MAX_AGE_DAYS, allow_inf_nan=False,
+                                             description="refuse times further than this "
+                                             "from the element set's epoch, days")
+                                ] = REFUSE_AFTER_DAYS,
     ) -> Any:
-        return await run.compute("track", sat, start, end, step_s)
+        return await run.compute("track", sat, start, end, step_s, max_age_days)
 
     @app.get("/api/history", response_model=OrbitHistoryResponse, responses=_ERRORS,
              tags=["history"], response_model_exclude_unset=True,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from overflight.catalog import history_rows, info_row, list_rows
+from overflight.freshness import REFUSE_AFTER_DAYS
 from overflight.server.models import (
     ClaimIn,
     ExposureQuery,
@@ -778,7 +779,8 @@ class Service:
         return run
 
     # ---- tracks ------------------------------------------------------------------------------
-    def track(self, sat: str, start: str | None, end: str | None, step_s: float) -> dict[str, Any]:
+    def track(self, sat: str, start: str | None, end: str | None, step_s: float,
+              max_age_days: float = REFUSE_AFTER_DAYS) -> dict[str, Any]:
         from overflight.selection import select_elements
         from overflight.times import (
             EPHEMERIS_SPAN,
@@ -793,7 +795,7 @@ class Service:
         es = select_elements([sat], catalog=self.catalogs.get(), as_of=t0)[0]
         t0, t1 = resolve_interval(t0, end, default_days=es.period_min / 1440.0)
         grid = time_grid(t0, t1, step_s, max_points=self.limits.max_track_points)
-        rows = track_rows(es, grid)
+        rows = track_rows(es, grid, max_age_days=max_age_days)
         return {"norad_id": es.norad_id, "name": es.name, "elset_epoch": _iso(es.epoch),
                 "start": format_utc(t0), "end": format_utc(t1), "step_s": step_s,
                 "points": rows}
@@ -912,5 +914,7 @@ def _claim_track(result: Any) -> list[dict[str, Any]] | None:
     claim, es = result.claim, result.elset
     if claim is None or es is None or result.verdict not in ("consistent", "inconsistent"):
         return None
+    # The verdict judged the element set's age (the claim's max_age_days): no second check.
     return track_rows(es, time_grid(claim.time - _CLAIM_MAP_MARGIN,
-                                    claim.end + _CLAIM_MAP_MARGIN, _CLAIM_MAP_STEP_S))
+                                    claim.end + _CLAIM_MAP_MARGIN, _CLAIM_MAP_STEP_S),
+                      max_age_days=None)

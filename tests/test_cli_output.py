@@ -1,0 +1,73 @@
+"""``-o/--output``: the file holds the bytes stdout would; bad paths are one line, exit 2."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from _cli import run
+from overflight.cli._common import Interrupted, UserError, output_to
+
+PASSES = ["passes", "--sat", "40115", "--site", "Rajin port", "--start", "2026-05-31T00:00Z",
+          "--days", "2"]
+COMMANDS = [
+    [*PASSES, "-f", "csv"],
+    [*PASSES, "-f", "json"],
+    [*PASSES, "-f", "table"],
+    ["watch", "Rajin port", "--sat", "40115", "--start", "2026-05-31T00:00Z", "-f", "json"],
+    ["exposure", "Rajin port", "--sat", "40115", "--start", "2026-05-31T00:00Z", "-f", "csv"],
+    ["where", "40115", "--at", "2026-05-31T00:00Z", "-f", "json"],
+    ["track", "40115", "--start", "2026-05-31T00:00Z", "-f", "csv"],
+    ["verify", "--sat", "40115", "--site", "Rome", "--time", "2026-05-31T10:00Z", "-f", "csv"],
+]
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a[:1] + a[-2:]))
+def test_output_file_is_stdout(args: list[str], tmp_path: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(args, capsys)
+    assert code == 0 and out
+    path = tmp_path / "out"
+    code, out_o, err = run([*args, "-o", str(path)], capsys)
+    assert code == 0 and out_o == "" and f"wrote {path}" in err
+    assert path.read_bytes() == out.encode()
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary file left
+
+
+def test_parquet_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "w.parquet"
+    code, _, _ = run([*PASSES, "-f", "parquet", "-o", str(path)], capsys)
+    assert code == 0
+    assert pq.read_table(path).num_rows > 0
+
+
+@pytest.mark.parametrize("cmd", [PASSES, ["where", "40115"], ["history", "40115"]])
+def test_bad_output_path(cmd: list[str], tmp_path: Path,
+                         capsys: pytest.CaptureFixture[str]) -> None:
+    for bad, why in ((tmp_path / "nope" / "x.csv", "does not exist"),
+                     (tmp_path, "is a directory")):
+        code, out, err = run([*cmd, "-o", str(bad)], capsys)
+        assert code == 2 and out == ""
+        assert err.count("\n") == 1 and err.startswith("overflight: error: --output ")
+        assert why in err
+
+
+def test_output_to_keeps_the_old_file_on_error_and_the_marked_part_on_ctrl_c(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("old\n")
+    with pytest.raises(UserError), output_to(path):
+        sys.stdout.write("new, then an error\n")
+        raise UserError("bad")
+    assert path.read_text() == "old\n"
+    with pytest.raises(Interrupted), output_to(path):
+        sys.stdout.write("a,b\n1,2\n# incomplete\n")
+        raise Interrupted({"incomplete": True, "satellites_done": 1, "satellites": 2,
+                           "rows_written": 1, "rows": 1}, "csv")
+    assert path.read_text() == "a,b\n1,2\n# incomplete\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+    capsys.readouterr()
