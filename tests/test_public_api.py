@@ -42,7 +42,7 @@ PINNED = {
     "overflight.freshness": [
         "MAX_AGE_DAYS", "REFUSE_AFTER_DAYS", "STALE_AFTER_DAYS", "Skipped", "StaleElementSet",
         "StaleReport", "check_max_age_days", "launch_year", "stale_elements", "usable_spans",
-        "StaleElementsError", "all_stale_error", "check_not_all_stale",
+        "StaleElementsError", "all_stale_error", "check_not_all_stale", "SUGGEST_MAX_AGE_DAYS",
     ],
     "overflight.workload": [
         "COVERAGE_FIELD_S_PER_SAT_DAY", "COVERAGE_FIELD_S_PER_WINDOW",
@@ -61,7 +61,7 @@ PINNED = {
         "IMAGING_DISPLAY_COLUMNS", "SHARD_SATELLITES", "WATCH_GROUP", "WATCH_MAX_OFF_NADIR_DEG",
         "WINDOW_DISPLAY_COLUMNS", "PassPlan", "PassesError", "SatelliteRule",
         "checked_constraints", "imaging_rule", "look_sides", "plan_elements", "plan_passes",
-        "span_text", "window_dict", "window_display_row",
+        "search_end", "span_text", "window_dict", "window_display_row",
     ],
     "overflight.claims": [
         "CANNOT_VERIFY", "CONSISTENT", "Claim", "ClaimError", "ClaimProblem", "ClaimResult",

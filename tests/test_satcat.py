@@ -280,7 +280,7 @@ def test_cli_passes_owner_filter_uses_the_sensor_table_without_satcat(
     assert windows and {w["norad_id"] for w in windows} == {58400}
     code, out, err = run(capsys, "passes", "--group", "malligyong-1", "--object-type", "debris",
                          "--site", "Rajin port", "--start", "2024-06-08T00:00Z", "--db", db)
-    assert code == 2 and "object_types=debris" in err and len(err.splitlines()) == 1
+    assert code == 2 and "--object-type=debris" in err and len(err.splitlines()) == 1
 
 
 def test_api_passes_and_coverage_take_owners_and_object_types() -> None:
