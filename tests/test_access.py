@@ -905,7 +905,7 @@ def _iss(tles: Callable[[str], list[Tle]]) -> list[ElementSet]:
         (T0, T0 + timedelta(days=1), Constraints(sun_min_deg=10, sun_max_deg=-5), False, "empty"),
         (T0, T0 + timedelta(days=1), Constraints(min_elevation_deg=95), False, "95"),
         (T0, T0 + timedelta(days=1), Constraints(min_elevation_deg=-90), False, "-90"),
-        (T0, T0 + timedelta(days=1), Constraints(max_off_nadir_deg=0), False, "off-nadir"),
+        (T0, T0 + timedelta(days=1), Constraints(max_off_nadir_deg=0), False, "max_off_nadir_deg"),
         (T0, T0 + timedelta(days=1), Constraints(max_range_km=-1), False, "range"),
         (T0, T0 + timedelta(days=1), Constraints(sun_min_deg=95), False, "95"),
         (T0, T0 + timedelta(days=1), Constraints(min_duration_s=-1), False, "duration"),

@@ -269,11 +269,23 @@ CONCURRENT_SCRIPT = textwrap.dedent(
                           inclination_deg=53.0, raan_deg=1.0, arg_perigee_deg=2.0,
                           mean_anomaly_deg=3.0, name=f"SAT {i % 700}")
                for i in range(first, last)]
-    trying = marker.with_name("trying")
-    conn = store.connect(path, busy_timeout_s=60)
-    if not holder:
-        while not marker.exists():  # until the other process holds the write lock
+    trying, connected = marker.with_name("trying"), marker.with_name("connected")
+
+    def wait_for(flag):
+        deadline = time.monotonic() + 120  # a failure of the other process, not a hang
+        while not flag.exists():
+            if time.monotonic() > deadline:
+                sys.exit(f"gave up waiting for {flag.name}")
             time.sleep(0.01)
+
+    conn = store.connect(path, busy_timeout_s=60)
+    if holder:
+        # Both create the database at once; the holder takes the write lock only once the
+        # other has connected, else the other's connect could wait out its busy timeout on it.
+        wait_for(connected)
+    else:
+        connected.touch()
+        wait_for(marker)  # until the other process holds the write lock
         trying.touch()
     waited = 0.0
     for n in range(3):  # several transactions each, to interleave with the other process
@@ -286,8 +298,7 @@ CONCURRENT_SCRIPT = textwrap.dedent(
                 marker.touch()
                 # Hold the lock until the other process is about to write, and a second more:
                 # it may still be building its records when the lock is taken (a loaded CI).
-                while not trying.exists():
-                    time.sleep(0.01)
+                wait_for(trying)
                 time.sleep(1.0)
     print(f"{waited:.3f}", flush=True)
     """

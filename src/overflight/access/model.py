@@ -72,20 +72,21 @@ class Constraints:
                 raise AccessError(f"{name}: must be a finite number, not {value}")
         e = self.min_elevation_deg
         if e is not None and not -90.0 < e < 90.0:
-            raise AccessError(f"min elevation {e}° must be in (-90, 90)")
+            raise AccessError(f"min_elevation_deg: {e}° must be in (-90, 90)")
         o = self.max_off_nadir_deg
         if o is not None and not 0.0 < o < 90.0:
-            raise AccessError(f"max off-nadir {o}° must be in (0, 90)")
+            raise AccessError(f"max_off_nadir_deg: {o}° must be in (0, 90)")
         if self.max_range_km is not None and self.max_range_km <= 0:
-            raise AccessError(f"max range {self.max_range_km} km must be positive")
+            raise AccessError(f"max_range_km: {self.max_range_km} km must be positive")
         lo, hi = self.sun_min_deg, self.sun_max_deg
-        for v, n in ((lo, "sun min"), (hi, "sun max")):
+        for v, n in ((lo, "sun_min_deg"), (hi, "sun_max_deg")):
             if v is not None and not -90.0 <= v <= 90.0:
-                raise AccessError(f"{n} elevation {v}° must be in [-90, 90]")
+                raise AccessError(f"{n}: {v}° must be in [-90, 90]")
         if lo is not None and hi is not None and lo > hi:
-            raise AccessError(f"sun elevation range is empty: min {lo}° > max {hi}°")
+            raise AccessError(f"sun_min_deg: {lo}° is above sun_max_deg {hi}°: the Sun "
+                              "elevation range is empty")
         if self.min_duration_s < 0:
-            raise AccessError("min duration must not be negative")
+            raise AccessError(f"min_duration_s: {self.min_duration_s} s must not be negative")
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,11 @@ def _target(value: FieldValue, lat: str | None, lon: str | None, where: str) -> 
     try:
         return resolve_site(name)
     except SiteError as exc:
-        raise ClaimError(f"{where}: target: {exc}") from None
+        text = str(exc)
+        if ": ask for it as an area" in text:  # a claim is checked at a point, not over an area
+            text = (text.split(": ask for it as an area")[0]
+                    + "; a claim is checked at a point: give its lat/lon instead")
+        raise ClaimError(f"{where}: target: {text}") from None
 
 
 def claim_from_fields(

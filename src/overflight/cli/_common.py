@@ -350,6 +350,10 @@ MaxAgeDaysOption = typer.Option(
     REFUSE_AFTER_DAYS, "--max-age-days", callback=max_age_days_callback,
     help=f"Refuse windows further than this from the element set's epoch, days "
     f"(at most {MAX_AGE_DAYS:g}).")
+PositionMaxAgeDaysOption = typer.Option(
+    REFUSE_AFTER_DAYS, "--max-age-days", callback=max_age_days_callback,
+    help=f"Refuse times further than this from the element set's epoch, days "
+    f"(at most {MAX_AGE_DAYS:g}).")
 SensorsFileOption = typer.Option(None, "--sensors",
                                  help="Sensor table overriding the shipped one.")
 

@@ -13,11 +13,12 @@ import typer
 from overflight.cli._common import (
     DbOption,
     Format,
-    MaxAgeDaysOption,
     OutputOption,
+    PositionMaxAgeDaysOption,
     UserError,
     emit,
     output_to,
+    with_flags,
 )
 from overflight.track import track_rows as track_rows  # re-exported for older callers
 
@@ -82,18 +83,24 @@ def register(app: typer.Typer) -> None:
         sat: str = typer.Argument(..., help="NORAD id, name, or a TLE/OMM file of one satellite."),
         at: str = typer.Option("now", "--at", help="Time, ISO 8601 with Z or offset; 'now'."),
         fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json or csv."),
-        max_age_days: float = MaxAgeDaysOption,
+        max_age_days: float = PositionMaxAgeDaysOption,
         output: Path | None = OutputOption,
         db: Path | None = DbOption,
     ) -> None:
         """Where a satellite is: position, altitude, sunlit, and over which place (refused
         more than --max-age-days from the element set's epoch)."""
         from overflight.basemap import describe_place
+        from overflight.freshness import StaleElementsError
         from overflight.times import EPHEMERIS_SPAN, resolve_time
 
         when = resolve_time(at, "at", span=EPHEMERIS_SPAN)
         es = _one_satellite(sat, db, when)
-        row = track_rows(es, [when], max_age_days=max_age_days)[0]
+        try:
+            row = track_rows(es, [when], max_age_days=max_age_days)[0]
+        except StaleElementsError as exc:  # one instant: the suggested time is --at's
+            raise UserError(with_flags(str(exc)).replace("(--start ", "(--at ").replace(
+                "at the requested times", "at the requested time").replace(
+                "before the start)", "before it)").replace("after the end)", "after it)")) from None
         info: dict[str, Any] = {"norad_id": es.norad_id, "name": es.name, **row,
                                 "elset_epoch": es.to_dict()["epoch"],
                                 "elset_age_days": round(es.age_days(when), 2)}
@@ -118,7 +125,7 @@ def register(app: typer.Typer) -> None:
                                                "200,000 points)."),
         fmt: TrackFormat = typer.Option(TrackFormat.table, "--format", "-f"),
         plot: Path | None = typer.Option(None, help="Also draw the track over a world map (PNG)."),
-        max_age_days: float = MaxAgeDaysOption,
+        max_age_days: float = PositionMaxAgeDaysOption,
         output: Path | None = OutputOption,
         db: Path | None = DbOption,
     ) -> None:
