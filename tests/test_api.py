@@ -163,7 +163,7 @@ def test_passes_argument_forms_agree() -> None:
     ({"start": T0, "end": T0, "days": 1}, "end or days, not both"),
     ({"start": T0, "end": T0 - timedelta(hours=1)}, "is not before end"),
     ({"start": T0, "days": -1}, "days: must be a positive"),
-    ({"start": T0, "max_off_nadir_deg": 120}, "off-nadir"),
+    ({"start": T0, "max_off_nadir_deg": 120}, r"max_off_nadir_deg: 120° must be in \(0, 90\)"),
     ({"start": 5}, "start: expected a datetime"),
 ])
 def test_passes_bad_arguments_are_one_line_errors(kwargs: dict, message: str) -> None:
