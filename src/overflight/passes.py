@@ -217,8 +217,8 @@ class PassPlan:
         counts: dict[str, set[int]] = {}
         for k in self.skipped:
             counts.setdefault(k.reason.split(":")[0].split(" (")[0], set()).add(k.norad_id)
-        parts = ", ".join(f"{len(ids)} {why}" for why, ids in sorted(counts.items()))
-        return f"satellites left out (wholly or partly): {parts}"
+        parts = "; ".join(f"{why}: {len(ids)}" for why, ids in sorted(counts.items()))
+        return f"satellites left out (wholly or partly), by reason: {parts}"
 
     def rule(self, i: int) -> SatelliteRule:
         """The window rule of ``elsets[i]``."""
