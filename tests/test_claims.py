@@ -32,6 +32,7 @@ from overflight.claims import (
     ClaimProblem,
     ClaimResult,
     ClaimsFileError,
+    VerifyOptions,
     check_maneuver,
     claim_from_fields,
     data_needed_summary,
@@ -39,6 +40,7 @@ from overflight.claims import (
     read_claims,
     render_html,
     render_markdown,
+    stale_report,
     verify_claim,
     verify_claims,
 )
@@ -531,6 +533,97 @@ def test_kcna_example_cannot_be_verified_with_bundled_data() -> None:
     # One line for the whole file: 3 days before the first claim to 3 days after the last.
     (need,) = data_needed_summary(results)
     assert need.claims == 12 and str(need.start) == "2023-11-18" and str(need.end) == "2023-11-30"
+
+
+# ---- how old an element set may be -----------------------------------------------------------
+
+MU_WGS72_KM3_S2 = 398600.8
+WH_CLAIM = {"satellite": "58400", "target": "White House", "time": "2023-11-27T23:36:25+09:00"}
+
+
+def ground_speed_km_s(mean_motion_rev_day: float) -> float:
+    """Nadir speed of a circular orbit of this mean motion (Kepler's third law), km/s."""
+    n_rad_s = mean_motion_rev_day * 2 * math.pi / 86400.0
+    a = (MU_WGS72_KM3_S2 / n_rad_s**2) ** (1 / 3)
+    return math.sqrt(MU_WGS72_KM3_S2 / a) * 6371.0088 / a
+
+
+def test_age_model_bounds_the_real_error_of_malligyong_sets(shared_data: Path) -> None:
+    """The three public 2024 Malligyong-1 sets, each propagated with plain sgp4 to the others'
+    epochs: the along-track miss is within the age model (3 km/day + 1 km/day²), and the old
+    linear 3 km/day was not (330 km after 25.6 days)."""
+    from sgp4.api import Satrec
+
+    lines = (shared_data / "malligyong-1-2024.tle").read_text().splitlines()
+    sats = [Satrec.twoline2rv(lines[i + 1], lines[i + 2]) for i in range(0, 9, 3)]
+    worst_linear_miss = 0.0
+    for a, b in itertools.permutations(sats, 2):
+        _, ra, _ = a.sgp4(b.jdsatepoch, b.jdsatepochF)
+        _, rb, vb = b.sgp4(b.jdsatepoch, b.jdsatepochF)
+        speed = math.sqrt(sum(v * v for v in vb))
+        along_km = abs(sum((x - y) * v / speed for x, y, v in zip(ra, rb, vb, strict=True)))
+        days = abs((b.jdsatepoch + b.jdsatepochF) - (a.jdsatepoch + a.jdsatepochF))
+        assert along_km <= 3.0 * days + 1.0 * days**2
+        worst_linear_miss = max(worst_linear_miss, along_km - 3.0 * days)
+    assert worst_linear_miss > 200.0
+
+
+def test_claim_far_from_its_element_set_cannot_be_verified() -> None:
+    """The new-user reproduction: a 2023 claim against the bundled 2024 sets, max age 300 days.
+    193 days of age is about 3 × 193 + 193² km along-track, an hour and a half of timing."""
+    with Catalog.bundled() as cat:
+        r = verify_claim(claim_from_fields(WH_CLAIM), cat,
+                         options=VerifyOptions(max_age_days=300.0))
+    assert r.verdict == CANNOT_VERIFY and r.confidence is None
+    assert r.to_dict()["findings"] == ["elset-too-old"]
+    (f,) = r.findings
+    age = (datetime(2023, 11, 27, 14, 36, 25, tzinfo=UTC) - r.after.epoch).total_seconds() / 86400
+    assert f.elset_age_days == pytest.approx(age, abs=1e-6) and age == pytest.approx(-193.36,
+                                                                                     abs=0.01)
+    assert f.along_track_km == pytest.approx(3 * 193.36 + 193.36**2, rel=1e-4)
+    speed = ground_speed_km_s(r.after.mean_motion_rev_day)
+    assert f.allowance_s == pytest.approx(f.along_track_km / speed, rel=2e-3)
+    assert f.allowance_s > 3600 and f.tolerance_s == 120.0
+    assert "193.36 days after the claimed time" in r.reasons[0]
+    # What would settle it: fresh sets (within 7 days), not "any within 300 days".
+    need = r.data_needed
+    assert need is not None and need.max_age_days == 7.0
+    assert (str(need.start), str(need.end)) == ("2023-11-20", "2023-12-04")
+    report = stale_report([r])
+    assert report and report.satellites[0].norad_id == 58400
+    assert "up to 193 days" in report.message()
+
+
+def test_kcna_claims_with_a_year_of_age_limit_cannot_be_verified() -> None:
+    """With the bundled 2024 sets and max age 366 days, every KCNA claim used to get a
+    confident verdict from sets 190–200 days away; none does now."""
+    with Catalog.bundled() as cat:
+        results = verify_claims(read_claims(KCNA).entries, cat,
+                                options=VerifyOptions(max_age_days=366.0))
+    assert [r.codes for r in results] == [("elset-too-old",)] * 12
+    assert {r.verdict for r in results} == {CANNOT_VERIFY}
+
+
+def test_stale_element_set_lowers_confidence(snapshot_tle: Path, catalog: Catalog) -> None:
+    """A WorldView-3 pass 10 days after the epoch (Skyfield, same TLE): still within reach,
+    with confidence lowered and the tolerance grown by (3 × 10 + 10²) km of along-track."""
+    start = EPOCH_WV3 + timedelta(days=10)
+    p = next(x for x in passes(snapshot_tle, WV3, *WH, start, start + timedelta(days=3), 60.0)
+             if x.sun_deg > 0)
+    r = verify_claim(claim(p.culmination), catalog, options=VerifyOptions(max_age_days=14.0))
+    assert r.verdict == CONSISTENT and r.confidence == "lowered"
+    assert r.codes[:2] == ("elset-recent", "elset-stale")
+    assert r.to_dict()["findings"] == ["elset-stale"]
+    age = (p.culmination - EPOCH_WV3).total_seconds() / 86400
+    km = 3 * age + age**2
+    assert r.tolerance_s == pytest.approx(120 + km / ground_speed_km_s(r.elset.mean_motion_rev_day),
+                                          rel=1e-3)
+    assert stale_report([r]).worst_age_days == pytest.approx(age, abs=1e-3)
+    # A fresh set (the same pass's day, under a day old) gives no stale finding nor warning.
+    fresh = verify_claim(claim(next(iter(
+        passes(snapshot_tle, WV3, *WH, EPOCH_WV3, EPOCH_WV3 + timedelta(days=2), 60.0)
+    )).culmination), catalog)
+    assert "elset-stale" not in fresh.codes and not stale_report([fresh])
 
 
 def test_reports_render(catalog: Catalog, wv3_passes: dict) -> None:

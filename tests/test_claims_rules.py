@@ -116,6 +116,34 @@ def test_element_set_older_than_limit_cannot_be_verified() -> None:
     assert (ok.outcome, ok.code, ok.elset_age_days) == ("supports", "elset-recent", -2.9)
 
 
+def test_element_set_age_tiers() -> None:
+    """Fresh (<= 7 days): supports, whatever the allowance. Older: lowered confidence while the
+    age's timing uncertainty fits in the claim's tolerance, else undetermined."""
+    fresh = rules.elset_age(5.0, 5.0, 30.0, allowance_s=200.0, tolerance_s=120.0,
+                            along_track_km=1400.0)
+    assert [f.code for f in fresh] == ["elset-recent"] and verdict(fresh) == CONSISTENT
+    stale = rules.elset_age(10.0, -10.0, 30.0, allowance_s=19.0, tolerance_s=120.0,
+                            along_track_km=130.0)
+    assert [(f.outcome, f.code) for f in stale] == [("supports", "elset-recent"),
+                                                    ("note", "elset-stale")]
+    f = stale[1]
+    assert f.lowers_confidence and (f.elset_age_days, f.allowance_s, f.tolerance_s,
+                                    f.along_track_km, f.max_age_days) == (
+        -10.0, 19.0, 120.0, 130.0, 7.0)
+    assert not rules.blocks(stale) and rules.confidence(stale, CONSISTENT) == "lowered"
+    old = rules.elset_age(30.0, 30.0, 300.0, allowance_s=140.0, tolerance_s=120.0,
+                          along_track_km=990.0)
+    (f,) = old
+    assert (f.outcome, f.code, f.lowers_confidence, f.allowance_s) == (
+        "undetermined", "elset-too-old", False, 140.0)
+    assert rules.blocks(old) and verdict(old) == CANNOT_VERIFY
+    assert rules.confidence(old, verdict(old)) is None
+    # The fresh limit is a parameter (freshness.STALE_AFTER_DAYS by default).
+    assert [x.code for x in rules.elset_age(5.0, 5.0, 30.0, allowance_s=1.0, tolerance_s=120.0,
+                                            stale_after_days=2.0)] == [
+        "elset-recent", "elset-stale"]
+
+
 def test_unknown_satellite_and_propagation_failure_are_undetermined() -> None:
     assert rules.satellite(True) == []
     assert only(rules.satellite(False), "satellite").code == "satellite-unknown"

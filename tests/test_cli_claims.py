@@ -68,6 +68,37 @@ def test_kcna_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "import element sets for 58400 covering 2023-11-18 … 2023-11-30" in out
 
 
+def test_claim_far_from_its_element_set(capsys: pytest.CaptureFixture[str]) -> None:
+    """The new-user reproduction: max age 300 days lets the bundled 2024 set be used for a 2023
+    claim; 193 days of age places the satellite to no better than an hour and a half, so the
+    answer is cannot-verify, with what would settle it and a warning on stderr."""
+    args = ["verify", "--sat", "58400", "--site", "White House", "--time",
+            "2023-11-27T23:36:25+09:00", "--max-age-days", "300"]
+    code, out, err = run([*args, "-f", "json"], capsys)
+    assert code == 0
+    (row,) = json.loads(out)
+    assert (row["verdict"], row["confidence"], row["findings"]) == (
+        "cannot-verify", None, ["elset-too-old"])
+    assert "193.36 days after the claimed time" in row["reasons"][0]
+    assert row["data_needed"].startswith("import element sets for 58400 covering 2023-11-20 … "
+                                         "2023-12-04 (any within 7 days")
+    assert err.splitlines() == [
+        "overflight: warning: element sets are up to 193 days from the requested times; "
+        "predictions degrade by kilometres per day of age (import fresh data: overflight "
+        "catalog import)"]
+    code, out, err = run(args, capsys)
+    assert code == 0 and "claim: cannot-verify" in out and "warning: element sets" in err
+
+
+def test_fresh_claim_has_no_stale_warning(
+    day_pass: datetime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["verify", "--sat", "40115", "--site", "White House", "--time",
+                          iso(day_pass), "-f", "json"], capsys)
+    assert code == 0 and "warning" not in err
+    assert json.loads(out)[0]["findings"] == []
+
+
 def test_batch_with_a_bad_claim(
     tmp_path: Path, day_pass: datetime, capsys: pytest.CaptureFixture[str]
 ) -> None:

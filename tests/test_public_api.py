@@ -68,7 +68,8 @@ PINNED = {
         "ClaimsFile", "ClaimsFileError", "DataNeeded", "ERROR", "FIELDS", "Finding", "Geometry",
         "INCONSISTENT", "ManeuverCheck", "Opportunity", "VerifyOptions", "check_maneuver",
         "claim_from_fields", "data_needed_summary", "parse_claims_text", "read_claims",
-        "render_html", "render_markdown", "verdict", "verify_claim", "verify_claims",
+        "render_html", "render_markdown", "stale_report", "verdict", "verify_claim",
+        "verify_claims",
     ],
     "overflight.history": [
         "OrbitState", "OrbitTable", "SSO_NODE_RATE_TOLERANCE_DEG_DAY",

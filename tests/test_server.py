@@ -373,6 +373,21 @@ def test_verify_matches_cli(client: TestClient, capsys: pytest.CaptureFixture[st
     assert len(track) == 151 and track[0]["time"] == "2024-06-09T08:15:00Z"
 
 
+def test_verify_far_from_element_sets_is_cannot_verify(client: TestClient) -> None:
+    """POST /api/verify with max_age_days 300: the 2023 claim against the 2024 sets is
+    cannot-verify with the finding, and the stale sets are in warnings; a fresh one is not."""
+    claim = {"satellite": "58400", "target": "White House",
+             "time": "2023-11-27T23:36:25+09:00"}
+    data = client.post("/api/verify", json={"claims": [claim], "max_age_days": 300}).json()
+    (row,) = data["results"]
+    assert (row["verdict"], row["confidence"], row["findings"]) == (
+        "cannot-verify", None, ["elset-too-old"])
+    assert data["data_needed"] and "within 7 days" in data["data_needed"][0]
+    assert len(data["warnings"]) == 1 and "up to 193 days" in data["warnings"][0]
+    fresh = client.post("/api/verify", json={"claims": [ROME]}).json()
+    assert fresh["warnings"] == [] and fresh["results"][0]["findings"] == []
+
+
 def test_verify_claims_file_text_with_error_rows(client: TestClient) -> None:
     text = (
         "claims:\n"

@@ -30,6 +30,7 @@ from overflight.claims.parse import read_claims as read_claims
 from overflight.claims.report import data_needed_summary as data_needed_summary
 from overflight.claims.report import render_html as render_html
 from overflight.claims.report import render_markdown as render_markdown
+from overflight.claims.report import stale_report as stale_report
 from overflight.claims.rules import verdict as verdict
 from overflight.claims.verify import verify_claim as verify_claim
 from overflight.claims.verify import verify_claims as verify_claims
@@ -59,6 +60,7 @@ __all__ = [
     "read_claims",
     "render_html",
     "render_markdown",
+    "stale_report",
     "verdict",
     "verify_claim",
     "verify_claims",

@@ -39,6 +39,7 @@ __all__ = [
     "SensorChoice",
     "Sight",
     "Tolerance",
+    "along_track_error_km",
     "check_maneuver",
     "choose_elements",
     "choose_sensor",
@@ -372,11 +373,16 @@ class SensorChoice:
 @dataclass(frozen=True)
 class Tolerance:
     """Claimed-time tolerance: ``base_s`` (claim or option) plus ``allowance_s`` for the element
-    set's age at ``along_track_km_per_day``."""
+    set's age: ``along_track_km`` of along-track uncertainty (:func:`along_track_error_km`) at
+    ``age_days`` (the claimed time or interval end farthest from the epoch), at
+    ``along_track_km_per_day`` and ``along_track_km_per_day2``."""
 
     base_s: float
     allowance_s: float
     along_track_km_per_day: float
+    along_track_km_per_day2: float = 0.0
+    along_track_km: float = 0.0
+    age_days: float = 0.0
 
     @property
     def total_s(self) -> float:
@@ -476,13 +482,31 @@ def choose_sensor(
     return SensorChoice(kind, kind_src, limit, limit_src, gsd_model)
 
 
+NEAR_EARTH_PERIOD_MIN = 225.0
+"""SGP4's near-Earth regime (period below this, minutes): drag is modelled there, and its
+mismodelling makes the along-track error grow with the square of the age."""
+
+
+def along_track_error_km(age_days: float, es: ElementSet, opts: VerifyOptions) -> float:
+    """Along-track uncertainty of ``es`` propagated ``age_days`` (either sign) from its epoch,
+    km: ``along_track_km_per_day × |t|`` plus, in the near-Earth regime, ``along_track_km_per_day2
+    × t²`` (an error in the modelled decay of the mean motion shifts the satellite along its
+    orbit by an amount that grows with the square of the time; docs/claims.md)."""
+    t = abs(age_days)
+    growth = opts.along_track_km_per_day2 if es.period_min < NEAR_EARTH_PERIOD_MIN else 0.0
+    return opts.along_track_km_per_day * t + growth * t * t
+
+
 def tolerance(claim: Claim, es: ElementSet, opts: VerifyOptions) -> Tolerance:
-    """The claimed-time tolerance, grown with the element set's age (along-track error)."""
+    """The claimed-time tolerance, grown with the element set's age: the along-track
+    uncertainty (:func:`along_track_error_km`) divided by the ground-track speed."""
     base = opts.tolerance_s if claim.tolerance_s is None else claim.tolerance_s
     worst_age = max(abs((claim.time - es.epoch).total_seconds()),
                     abs((claim.end - es.epoch).total_seconds())) / 86400.0
-    allowance = worst_age * opts.along_track_km_per_day / _ground_speed_km_s(es)
-    return Tolerance(base, allowance, opts.along_track_km_per_day)
+    along_km = along_track_error_km(worst_age, es, opts)
+    allowance = along_km / _ground_speed_km_s(es)
+    return Tolerance(base, allowance, opts.along_track_km_per_day, opts.along_track_km_per_day2,
+                     along_km, worst_age)
 
 
 def _span_of(claim: Claim, tol: Tolerance) -> tuple[datetime, datetime]:

@@ -160,8 +160,11 @@ class VerifyOptions:
     ``tolerance_s``: default claimed-time tolerance; ``max_age_days``: element sets farther than
     this from the claim are not used; ``search_hours``: opportunities are searched this far
     either side of the claim; ``default_max_off_nadir_deg``: sensor reach when neither the claim
-    nor the sensor table gives one; ``along_track_km_per_day``: growth of the along-track
-    uncertainty with element-set age (turned into extra time tolerance); ``night_sun_deg``: Sun
+    nor the sensor table gives one; ``along_track_km_per_day`` and ``along_track_km_per_day2``:
+    the along-track uncertainty of an element set ``t`` days from its epoch, ``rate × t`` plus
+    (near-Earth orbits, where drag is mismodelled) ``growth × t²`` km, turned into extra time
+    tolerance, and beyond the claim's own tolerance a ``cannot-verify`` (docs/claims.md, "How
+    old an element set may be"); ``night_sun_deg``: Sun
     elevation at the target below which an optical image is impossible (night);
     ``twilight_sun_deg``: below this (and above night) an optical image is doubtful;
     ``maneuver_km`` + ``maneuver_km_per_day`` × gap: semi-major-axis jump between bracketing
@@ -173,6 +176,7 @@ class VerifyOptions:
     search_hours: float = 3.0
     default_max_off_nadir_deg: float = 30.0
     along_track_km_per_day: float = 3.0
+    along_track_km_per_day2: float = 1.0
     night_sun_deg: float = -6.0
     twilight_sun_deg: float = 0.0
     maneuver_km: float = 0.25
@@ -187,6 +191,8 @@ class VerifyOptions:
                      low_open=True)
         check_number(self.search_hours, "search_hours (search span)", 0.0, 48.0,
                      low_open=True)
+        check_number(self.along_track_km_per_day, "along_track_km_per_day", 0.0, 1e3)
+        check_number(self.along_track_km_per_day2, "along_track_km_per_day2", 0.0, 1e3)
         if not 0 < self.default_max_off_nadir_deg < 90:
             raise ValueError("default max off-nadir must be in (0, 90) degrees")
         if self.night_sun_deg > self.twilight_sun_deg:
@@ -311,8 +317,8 @@ Outcome = Literal["supports", "contradicts", "undetermined", "note"]
 #: The finding codes reported as ``findings`` by :meth:`ClaimResult.to_dict` (the short tags of
 #: ``docs/claims.md``), in the order they are listed there.
 LEGACY_FLAGS = (
-    "satellite-unknown", "no-recent-elements", "propagation-failed", "sensor-assumed", "night",
-    "twilight", "maneuver", "elements-disagree",
+    "satellite-unknown", "no-recent-elements", "elset-too-old", "elset-stale",
+    "propagation-failed", "sensor-assumed", "night", "twilight", "maneuver", "elements-disagree",
 )
 
 
@@ -339,6 +345,8 @@ class Finding:
     sun_elevation_deg: float | None = None
     sun_threshold_deg: float | None = None  # the night or twilight limit crossed
     tolerance_s: float | None = None
+    allowance_s: float | None = None  # timing uncertainty from the element set's age
+    along_track_km: float | None = None  # along-track uncertainty at that age
     elset_age_days: float | None = None  # claimed time minus epoch (signed) or distance
     max_age_days: float | None = None
     delta_a_km: float | None = None

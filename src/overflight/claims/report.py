@@ -12,6 +12,7 @@ from overflight.times import format_uncertainty
 
 if TYPE_CHECKING:
     from overflight.claims.evidence import Evidence
+    from overflight.freshness import StaleReport
 
 __all__ = [
     "data_needed_summary",
@@ -19,6 +20,7 @@ __all__ = [
     "reasons",
     "render_html",
     "render_markdown",
+    "stale_report",
 ]
 
 
@@ -130,6 +132,23 @@ def _sentence(f: Finding, ev: Evidence) -> str:
         return (f"Element set used: epoch {_iso(es.epoch)} ({_days(f.elset_age_days or 0.0)}; "
                 f"within the {opts.max_age_days:g}-day limit). Bracketing sets: before {nb}, "
                 f"after {na}.")
+    if code in ("elset-too-old", "elset-stale"):
+        age = f.elset_age_days or 0.0
+        growth = (f"{opts.along_track_km_per_day:g} km per day of age"
+                  + (f" plus {opts.along_track_km_per_day2:g} km per day squared"
+                     if opts.along_track_km_per_day2 else "") + "; docs/claims.md")
+        uncertain = (f"its along-track position is uncertain by about "
+                     f"{f.along_track_km or 0.0:,.0f} km, {_span(f.allowance_s or 0.0)} of "
+                     f"timing ({growth})")
+        if code == "elset-too-old":
+            return (f"The nearest element set of {sat}, epoch {_iso(es.epoch)}, is "
+                    f"{_days(age)}: {uncertain}, more than the claim's "
+                    f"{f.tolerance_s or 0.0:g}-s tolerance, so it cannot say where the "
+                    "satellite was within that time; element sets within "
+                    f"{f.max_age_days or 0.0:g} days of the claimed time would settle it.")
+        return (f"The element set is {abs(age):.1f} days from the claimed time (more than "
+                f"{f.max_age_days or 0.0:g} days): {uncertain}, included in the tolerance "
+                "below; confidence lowered.")
     if code == "propagation-failed":
         return (f"SGP4 cannot carry the element set of {sat} (epoch {_iso(es.epoch)}) to the "
                 f"claimed time: {f.detail}. The satellite may have decayed or the element set "
@@ -142,7 +161,8 @@ def _sentence(f: Finding, ev: Evidence) -> str:
         tol_words = (f"±{total:.0f} s of the claimed time" if claim.time_end is None
                      else f"the claimed interval ±{total:.0f} s")
         tol_detail = (f"{tol.base_s:g} s tolerance + {tol.allowance_s:.1f} s for the element "
-                      f"set's age at {tol.along_track_km_per_day:g} km/day along-track")
+                      f"set's age: {tol.along_track_km:,.1f} km along-track after "
+                      f"{tol.age_days:.2f} days")
         if code == "in-reach":
             return (f"Within {tol_words} ({tol_detail}) {sat} had {tgt} within reach: best "
                     f"{f.off_nadir_deg or 0.0:.1f}° off-nadir (limit {limit:g}°, {limit_src}), "
@@ -259,6 +279,26 @@ def data_needed_summary(results: Iterable[ClaimResult]) -> list[DataNeeded]:
                                                old.claims + 1)
     return list(spans.values())
 
+
+def stale_report(results: Iterable[ClaimResult], max_age_days: float | None = None
+                 ) -> StaleReport:
+    """The element sets used for ``results`` that are more than ``max_age_days`` (default
+    :data:`overflight.freshness.STALE_AFTER_DAYS`) from their claimed times, one per
+    satellite, oldest first: the warning ``passes`` and ``where`` give (its ``message``)."""
+    from overflight.freshness import STALE_AFTER_DAYS, StaleElementSet, StaleReport
+
+    limit = STALE_AFTER_DAYS if max_age_days is None else max_age_days
+    worst: dict[int, StaleElementSet] = {}
+    for r in results:
+        es, c = r.elset, r.claim
+        if es is None or c is None:
+            continue
+        age = max(abs(es.age_days(c.time)), abs(es.age_days(c.end)))
+        old = worst.get(es.norad_id)
+        if age > limit and (old is None or age > old.age_days):
+            worst[es.norad_id] = StaleElementSet(es.norad_id, es.name, es.epoch, age)
+    found = sorted(worst.values(), key=lambda s: (-s.age_days, s.norad_id))
+    return StaleReport(limit, tuple(found))
 
 
 # ---- reports -----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from overflight.claims.model import (
     ManeuverCheck,
     Opportunity,
 )
+from overflight.freshness import STALE_AFTER_DAYS
 
 __all__ = [
     "blocks",
@@ -82,18 +83,37 @@ def satellite(known: bool) -> list[Finding]:
 
 
 def elset_age(
-    nearest_days: float | None, used_age_days: float | None, max_age_days: float
+    nearest_days: float | None, used_age_days: float | None, max_age_days: float, *,
+    allowance_s: float | None = None, tolerance_s: float | None = None,
+    along_track_km: float | None = None, stale_after_days: float = STALE_AFTER_DAYS,
 ) -> list[Finding]:
-    """An element set within ``max_age_days`` of the claimed time (interval).
+    """An element set within ``max_age_days`` of the claimed time (interval), fresh enough to
+    place the satellite within the claim's timing.
 
     ``nearest_days``: distance to the nearest set (None: there is none); ``used_age_days``:
-    claimed time minus the epoch of the set used (signed).
+    claimed time minus the epoch of the set used (signed); ``allowance_s``: the timing
+    uncertainty of that set at that age (``along_track_km`` along track: the age model of
+    :func:`overflight.claims.evidence.along_track_error_km`); ``tolerance_s``: the claim's own
+    tolerance. Up to ``stale_after_days`` a set is fresh (``elset-recent``). Beyond it, a set
+    whose allowance exceeds the tolerance cannot say where the satellite was within it
+    (``elset-too-old``, undetermined); else it is used with lowered confidence
+    (``elset-recent`` and ``elset-stale``).
     """
     if nearest_days is None or nearest_days > max_age_days:
         return [Finding("elset-age", "undetermined", "no-recent-elements",
                         elset_age_days=nearest_days, max_age_days=max_age_days)]
-    return [Finding("elset-age", "supports", "elset-recent", elset_age_days=used_age_days,
-                    max_age_days=max_age_days)]
+    recent = Finding("elset-age", "supports", "elset-recent", elset_age_days=used_age_days,
+                     max_age_days=max_age_days)
+    if used_age_days is None or abs(used_age_days) <= stale_after_days:
+        return [recent]
+    stale = Finding("elset-age", "note", "elset-stale", lowers_confidence=True,
+                    elset_age_days=used_age_days, max_age_days=stale_after_days,
+                    tolerance_s=tolerance_s, allowance_s=allowance_s,
+                    along_track_km=along_track_km)
+    if allowance_s is not None and tolerance_s is not None and allowance_s > tolerance_s:
+        return [replace(stale, outcome="undetermined", code="elset-too-old",
+                        lowers_confidence=False)]
+    return [recent, stale]
 
 
 def propagation(error_code: int, message: str = "") -> list[Finding]:

@@ -33,9 +33,15 @@ if TYPE_CHECKING:
 __all__ = ["check_maneuver", "verify_claim", "verify_claims"]
 
 
-def _needed(ref: str, claim: Claim, opts: VerifyOptions) -> DataNeeded:
-    return DataNeeded(ref, (claim.time - timedelta(days=opts.max_age_days)).date(),
-                      (claim.end + timedelta(days=opts.max_age_days)).date(), opts.max_age_days)
+def _needed(ref: str, claim: Claim, opts: VerifyOptions, findings: list[Finding]
+            ) -> DataNeeded:
+    days = opts.max_age_days
+    too_old = next((f for f in findings if f.code == "elset-too-old"), None)
+    if too_old is not None and too_old.max_age_days is not None:
+        # A set within max_age_days was there but too old to judge with: ask for fresh ones.
+        days = min(days, too_old.max_age_days)
+    return DataNeeded(ref, (claim.time - timedelta(days=days)).date(),
+                      (claim.end + timedelta(days=days)).date(), days)
 
 
 def _result(ev: Evidence, findings: list[Finding]) -> ClaimResult:
@@ -44,7 +50,8 @@ def _result(ev: Evidence, findings: list[Finding]) -> ClaimResult:
     decided = rules.verdict(findings)
     needed = None
     if decided == CANNOT_VERIFY:
-        needed = _needed(claim.satellite if el is None else str(el.norad_id), claim, ev.options)
+        needed = _needed(claim.satellite if el is None else str(el.norad_id), claim, ev.options,
+                         findings)
     return ClaimResult(
         claim_id=claim.id,
         verdict=decided,
@@ -107,12 +114,15 @@ def verify_claim(
     el = evidence.choose_elements(catalog, claim, obj.norad_id, obj.name, opts)
     ev = replace(ev, elements=el)
     es = el.elset
-    findings += rules.elset_age(el.nearest_days, None if es is None else es.age_days(
-        claim.midpoint), opts.max_age_days)
-    if rules.blocks(findings) or es is None:
+    tol = None if es is None else evidence.tolerance(claim, es, opts)
+    findings += rules.elset_age(
+        el.nearest_days, None if es is None else es.age_days(claim.midpoint), opts.max_age_days,
+        allowance_s=None if tol is None else tol.allowance_s,
+        tolerance_s=None if tol is None else tol.base_s,
+        along_track_km=None if tol is None else tol.along_track_km)
+    if rules.blocks(findings) or es is None or tol is None:
         return _result(ev, findings)
     sensor = evidence.choose_sensor(claim, table.get(obj.norad_id), es, opts)
-    tol = evidence.tolerance(claim, es, opts)
     ev = replace(ev, sensor=sensor, tolerance=tol)
     code = evidence.propagation_error(es, claim, tol)
     if code:

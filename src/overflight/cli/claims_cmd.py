@@ -18,6 +18,7 @@ from overflight.cli._common import (
     UserError,
     emit,
     output_to,
+    warn,
     with_flags,
 )
 
@@ -216,6 +217,7 @@ def register(app: typer.Typer) -> None:
             VerifyOptions,
             claim_from_fields,
             read_claims,
+            stale_report,
             verify_claims,
         )
         from overflight.sensors import load_sensors
@@ -271,6 +273,9 @@ def register(app: typer.Typer) -> None:
         with Catalog.open(db) as cat:
             results = verify_claims(entries, cat, options=options, sensors=sensors)
             described = cat.description
+        stale = stale_report(results)
+        if stale:
+            warn(stale.message("overflight catalog import"))
         preamble = (
             f"Checked with overflight {__version__} against {described} on "
             f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M')} UTC. Default tolerance "

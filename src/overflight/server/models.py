@@ -786,6 +786,7 @@ class VerifyResponse(_Out):
     catalog: str
     results: list[ClaimResultOut]
     data_needed: list[str]
+    warnings: list[str]
 
 
 # ---- info --------------------------------------------------------------------------------------

@@ -853,6 +853,7 @@ class Service:
             claim_from_fields,
             data_needed_summary,
             parse_claims_text,
+            stale_report,
             verify_claims,
         )
         from overflight.sensors import shipped_sensors
@@ -895,8 +896,10 @@ class Service:
             row = r.to_dict()
             row["track"] = _claim_track(r) if req.include_track else None
             rows.append(row)
+        stale = stale_report(results)
         return {"catalog": self.redact(cat.description), "results": rows,
-                "data_needed": [str(d) for d in data_needed_summary(results)]}
+                "data_needed": [str(d) for d in data_needed_summary(results)],
+                "warnings": [stale.message()] if stale else []}
 
 
 def _claim_fields(c: ClaimIn) -> dict[str, str]:
