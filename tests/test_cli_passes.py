@@ -133,6 +133,19 @@ def test_where_and_track(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert png.exists()
 
 
+def test_where_and_track_warn_on_old_element_sets(capsys: pytest.CaptureFixture[str]) -> None:
+    """Positions from an element set more than a week away still come (within --max-age-days)
+    but with passes' stale-data warning on stderr; none for a fresh one."""
+    code, _, err = run(["where", "58400", "--at", "2023-11-27T14:36Z", "--max-age-days", "300",
+                        "-f", "json"], capsys)
+    assert code == 0 and "warning: element sets are up to 193 days" in err
+    code, _, err = run(["track", "58400", "--start", "2024-05-20T00:00Z", "--max-age-days", "30",
+                        "-f", "csv"], capsys)
+    assert code == 0 and "warning: element sets are up to" in err
+    code, _, err = run(["where", "58400", "--at", "2024-06-09T12:00Z", "-f", "json"], capsys)
+    assert code == 0 and "warning" not in err
+
+
 def test_help_lists_commands_fast() -> None:
     out = subprocess.run([sys.executable, "-m", "overflight", "--help"], capture_output=True,
                          text=True, check=True).stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,10 @@ from overflight.cli._common import (
     UserError,
     emit,
     output_to,
+    warn,
     with_flags,
 )
+from overflight.elements import ElementSet
 from overflight.track import track_rows as track_rows  # re-exported for older callers
 
 MAX_TRACK_POINTS = 200_000
@@ -44,6 +47,17 @@ def _one_satellite(ref: str, db: Path | None, at: Any) -> Any:
     if len(elsets) != 1:
         raise UserError(f"{ref!r} selects {len(elsets)} satellites; give one")
     return elsets[0]
+
+
+def _warn_stale(es: ElementSet, start: datetime, end: datetime) -> None:
+    """The stale-data warning of ``passes`` on stderr when ``es`` is more than
+    ``freshness.STALE_AFTER_DAYS`` from the requested times (positions still shown, within
+    --max-age-days)."""
+    from overflight.freshness import stale_elements
+
+    report = stale_elements([es], start, end)
+    if report:
+        warn(report.message("overflight catalog import"))
 
 
 def plot_track(rows: list[dict[str, Any]], path: Path, title: str,
@@ -101,6 +115,7 @@ def register(app: typer.Typer) -> None:
             raise UserError(with_flags(str(exc)).replace("(--start ", "(--at ").replace(
                 "at the requested times", "at the requested time").replace(
                 "before the start)", "before it)").replace("after the end)", "after it)")) from None
+        _warn_stale(es, when, when)
         info: dict[str, Any] = {"norad_id": es.norad_id, "name": es.name, **row,
                                 "elset_epoch": es.to_dict()["epoch"],
                                 "elset_age_days": round(es.age_days(when), 2)}
@@ -138,6 +153,7 @@ def register(app: typer.Typer) -> None:
         t0, t1 = resolve_interval(t0, end, default_days=es.period_min / 1440.0)
         rows = track_rows(es, time_grid(t0, t1, step, max_points=MAX_TRACK_POINTS),
                           max_age_days=max_age_days)
+        _warn_stale(es, t0, t1)
         if plot is not None:
             plot_track(rows, plot, f"{es.name} ({es.norad_id}) ground track, UTC")
             typer.echo(f"wrote {plot}", err=True)
