@@ -311,8 +311,8 @@ Outcome = Literal["supports", "contradicts", "undetermined", "note"]
 #: The finding codes reported as ``findings`` by :meth:`ClaimResult.to_dict` (the short tags of
 #: ``docs/claims.md``), in the order they are listed there.
 LEGACY_FLAGS = (
-    "satellite-unknown", "no-recent-elements", "propagation-failed", "sensor-assumed", "night",
-    "twilight", "maneuver", "elements-disagree",
+    "satellite-unknown", "no-recent-elements", "propagation-failed", "sensor-assumed",
+    "imaging-ended", "night", "twilight", "maneuver", "elements-disagree",
 )
 
 
