@@ -482,7 +482,7 @@ def _load_yaml(text: str, source: str) -> Any:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return yaml.load(text, Loader=loader)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date such as 2019-13-01
         raise SensorError(f"{source}: not valid YAML ({_one_line(str(exc))})") from None
 
 
