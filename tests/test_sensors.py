@@ -322,6 +322,12 @@ GOOD_SAR = ("{norad_id: 8, name: RADAR, kind: sar, operator: o, country: ITA, "
     (GOOD_SAR + ", sun_min_deg: 10}", "sun_min_deg"),
     ("{norad_id: 9, name: X, images: false, sources: [s]}", "reason"),
     ("{norad_id: 9, name: X, images: maybe, reason: r, sources: [s]}", "images"),
+    (GOOD_OPTICAL + ", imaging_ended: '2019-13-01'}", "imaging_ended"),
+    (GOOD_OPTICAL + ", imaging_ended: 2019}", "imaging_ended"),
+    (GOOD_OPTICAL + ", imaging_ended: 2019-01-07T12:00:00Z}", "imaging_ended"),
+    (GOOD_OPTICAL + ", imaging_ended: true}", "imaging_ended"),
+    ("{norad_id: 9, name: X, images: false, reason: r, sources: [s], "
+     "imaging_ended: 2019-01-07}", "imaging_ended"),
 ])
 def test_bad_entries_give_one_line_errors_naming_the_field(
     tmp_path: Path, row: str, field: str
@@ -338,6 +344,44 @@ def test_bad_entries_give_one_line_errors_naming_the_field(
 def test_good_entries_parse(tmp_path: Path) -> None:
     table = load_table(_write(tmp_path, NEW + f"  - {GOOD_OPTICAL}}}\n  - {GOOD_SAR}}}\n"))
     assert table[7].sun_min_deg == 10.0 and table[8].max_off_nadir_deg is not None
+
+
+def test_imaging_ended_is_a_utc_day_shown_everywhere(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    path = _write(tmp_path, NEW + f"  - {GOOD_OPTICAL}, imaging_ended: 2019-01-07}}\n"
+                  f"  - {GOOD_SAR}, imaging_ended: '2021-12-24'}}\n")
+    table = load_table(path)
+    assert table[7].imaging_ended == datetime(2019, 1, 7, tzinfo=UTC)
+    assert table[8].imaging_ended == datetime(2021, 12, 24, tzinfo=UTC)
+    assert table[7].is_imager  # an ended imager keeps its sensor: history still uses it
+    assert table[7].to_dict()["imaging_ended"] == "2019-01-07"
+    rows = {r["norad_id"]: r for r in sensor_rows(table)}
+    assert rows[8]["imaging_ended"] == "2021-12-24" and rows[40115]["imaging_ended"] is None
+
+
+def test_shipped_ended_missions(table: dict[int, Sensor]) -> None:
+    from datetime import UTC, datetime
+
+    ended = {nid: s.imaging_ended for nid, s in table.items() if s.imaging_ended is not None}
+    assert ended == {
+        41848: datetime(2019, 1, 7, tzinfo=UTC),    # WORLDVIEW-4 (Maxar, 2019-01-07)
+        41456: datetime(2021, 12, 24, tzinfo=UTC),  # SENTINEL-1B (anomaly 2021-12-23)
+        33320: datetime(2023, 3, 1, tzinfo=UTC),    # HJ-1A (eoPortal end of life)
+        33321: datetime(2023, 3, 1, tzinfo=UTC),    # HJ-1B
+        25682: datetime(2024, 1, 20, tzinfo=UTC),   # LANDSAT 7 (USGS: data until 01-19)
+    }
+    assert table[41848].is_imager and table[41848].nadir_gsd_m == 0.31
+    assert table[41456].kind == "sar" and table[41456].modes == table[39634].modes
+    for nid in ended:  # the end has a source that names it
+        assert any(word in " ".join(table[nid].sources) for word in
+                   ("end of life", "Mission ends", "Failure", "until January 19, 2024")), nid
+
+
+def test_an_impossible_yaml_date_is_one_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, NEW + f"  - {GOOD_OPTICAL}, imaging_ended: 2019-13-01}}\n")
+    with pytest.raises(SensorError, match=r"^mine\.yaml: not valid YAML \(month must be"):
+        load_table(path)
 
 
 def test_duplicate_ids_are_rejected(tmp_path: Path) -> None:

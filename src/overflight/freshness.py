@@ -4,7 +4,8 @@ SGP4 predictions degrade by kilometres per day of element-set age, so overflight
 than a week from the element sets' epochs deserve a warning (the CLI prints it, the service
 returns it in ``warnings``), and windows more than :data:`REFUSE_AFTER_DAYS` from them are
 refused (:func:`usable_spans`): the satellite is listed as skipped with the reason. Times before
-an object's launch (the year of its international designator) give no windows either.
+an object's launch (the year of its international designator) give no windows either, nor, for
+imaging jobs, times after a satellite's imaging mission ended (``Sensor.imaging_ended``).
 """
 
 from __future__ import annotations
@@ -213,6 +214,11 @@ def all_stale_error(elsets: Sequence[ElementSet], start: datetime, end: datetime
                               suggested_start=moved)
 
 
+ENDED_REASON = "imaging mission ended"
+"""How a :class:`Skipped` reason for times after a satellite's imaging mission ended begins
+(followed by the date: ``imaging mission ended 2023-03-01``)."""
+
+
 @dataclass(frozen=True)
 class Skipped:
     """A satellite left out of a result (wholly, or from ``start`` to ``end`` only), and why."""
@@ -236,16 +242,18 @@ def check_not_all_stale(elsets: Sequence[ElementSet], skipped: Sequence[Skipped]
                         max_age_days: float = REFUSE_AFTER_DAYS) -> None:
     """Raise :func:`all_stale_error` when none of ``elsets`` is usable in [start, end] and at
     least one was refused as too old for all of it (``skipped``: as :func:`usable_spans`
-    lists them); the message counts those refused as before launch. Nothing usable only
-    because of other refusals (before launch; non-imaging satellites are not in ``elsets``)
-    makes it a plain empty request."""
+    lists them); the message counts those refused as before launch. Satellites whose imaging
+    mission had ended by ``start`` are left out of it, as non-imaging ones are (they are not in
+    ``elsets``). Nothing usable only because of those other refusals makes it a plain empty
+    request."""
     wholly = {k.norad_id: k.reason for k in skipped if k.start is None}
     if not elsets or not all(e.norad_id in wholly for e in elsets):
         return
     stale = [e for e in elsets if wholly[e.norad_id].startswith("stale")]
     if stale:
+        launched = sum(1 for e in elsets if wholly[e.norad_id].startswith("before launch"))
         raise all_stale_error(stale, start, end, max_age_days=max_age_days,
-                              before_launch=len(elsets) - len(stale))
+                              before_launch=launched)
 
 
 def launch_year(designator: str) -> int | None:
@@ -263,12 +271,15 @@ def launch_year(designator: str) -> int | None:
 def usable_spans(
     elsets: Sequence[ElementSet], start: datetime, end: datetime, *,
     max_age_days: float = REFUSE_AFTER_DAYS,
+    ended: Sequence[datetime | None] | None = None,
 ) -> tuple[list[tuple[datetime, datetime] | None], list[Skipped]]:
     """For each element set, the part of [start, end] where its windows may be given (None:
     none), and the satellites left out wholly or partly, with the reason.
 
     A window is given when its peak is within ``max_age_days`` of the element set's epoch and
-    not before 1 January of the launch year (international designator). Hypothetical
+    not before 1 January of the launch year (international designator). ``ended`` (one per
+    element set; imaging jobs: ``Sensor.imaging_ended``): no window peaking after that time
+    either (the satellite's imaging mission had ended; None: no end). Hypothetical
     satellites (:mod:`overflight.hypothetical`) are never refused: their elements are not an
     observation that ages, they define the orbit.
     """
@@ -277,10 +288,12 @@ def usable_spans(
     from overflight.hypothetical import is_hypothetical
     from overflight.times import format_utc
 
+    if ended is not None and len(ended) != len(elsets):
+        raise ValueError(f"ended: {len(ended)} dates for {len(elsets)} element sets")
     spans: list[tuple[datetime, datetime] | None] = []
     skipped: list[Skipped] = []
     limit = timedelta(days=max_age_days)
-    for e in elsets:
+    for i, e in enumerate(elsets):
         if is_hypothetical(e):
             spans.append((start, end))
             continue
@@ -291,10 +304,20 @@ def usable_spans(
             spans.append(None)
             skipped.append(Skipped(e.norad_id, e.name, f"before launch (launched in {year})"))
             continue
+        stop = None if ended is None else ended[i]
+        if stop is not None and start >= stop:
+            spans.append(None)
+            skipped.append(Skipped(e.norad_id, e.name, f"{ENDED_REASON} {stop:%Y-%m-%d}"))
+            continue
         if launch is not None and lo < launch:
             lo = launch
             skipped.append(Skipped(e.norad_id, e.name, f"before launch (launched in {year})",
                                    start, launch))
+        cap = end  # where the stale refusal after the epoch stops
+        if stop is not None and stop < end:
+            cap, hi = stop, min(hi, stop)
+            skipped.append(Skipped(e.norad_id, e.name, f"{ENDED_REASON} {stop:%Y-%m-%d}",
+                                   stop, end))
         age = f"element set epoch {format_utc(e.epoch)}"
         why = f"more than {max_age_days:g} days from the {age}; import fresh data"
         if lo >= hi:
@@ -305,8 +328,8 @@ def usable_spans(
             continue
         if lo > start and (launch is None or lo > launch):
             skipped.append(Skipped(e.norad_id, e.name, f"stale: {why}", start, lo))
-        if hi < end:
-            skipped.append(Skipped(e.norad_id, e.name, f"stale: {why}", hi, end))
+        if hi < cap:
+            skipped.append(Skipped(e.norad_id, e.name, f"stale: {why}", hi, cap))
         spans.append((lo, hi))
     return spans, skipped
 

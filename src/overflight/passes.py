@@ -565,7 +565,9 @@ def plan_passes(
 
     ``imaging``: each satellite's own sensor rule (:func:`imaging_rule`, ``sensors`` or the
     shipped table); satellites that do not image, or that the table does not know, are left
-    out and listed in ``skipped`` (``include_unknown`` keeps the unknown ones, geometry only).
+    out and listed in ``skipped`` (``include_unknown`` keeps the unknown ones, geometry only),
+    and windows after a satellite's imaging mission ended (``Sensor.imaging_ended``) are
+    refused as those too far from the element set's epoch are.
     ``kinds``/``max_gsd_m``/``countries``/``operators``: sensor filters
     (:func:`overflight.selection.filter_by_sensor`), in either mode.
     ``owners``/``object_types`` narrow the selection
@@ -629,14 +631,16 @@ def plan_elements(
     elsets, skipped = filter_by_sensor(elsets, table, kinds=kinds, max_gsd_m=max_gsd_m,
                                        countries=countries, operators=operators)
     rules: list[SatelliteRule] = []
+    ended: list[datetime | None] | None = None
     if imaging:
-        kept = []
+        kept, ended = [], []
         for e in elsets:
             s = table.get(e.norad_id)
             if s is None:
                 if include_unknown:
                     kept.append(e)
                     rules.append(SatelliteRule(c))
+                    ended.append(None)
                 else:
                     skipped.append(Skipped(e.norad_id, e.name, "not in the sensor table"))
             elif not s.is_imager:
@@ -645,8 +649,9 @@ def plan_elements(
             else:
                 kept.append(e)
                 rules.append(imaging_rule(s, c))
+                ended.append(s.imaging_ended)
         elsets = kept
-    spans, refused = usable_spans(elsets, t0, t1, max_age_days=max_age_days)
+    spans, refused = usable_spans(elsets, t0, t1, max_age_days=max_age_days, ended=ended)
     skipped += refused
     keep = [i for i, sp in enumerate(spans) if sp is not None]
     if not keep:

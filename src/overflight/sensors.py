@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ _DEFINITION_FIELDS = frozenset({
     "kind", "operator", "country", "confidence", "images", "reason", "modes",
     "nadir_gsd_m", "ref_alt_km", "max_off_nadir_deg", "incidence_min_deg",
     "incidence_max_deg", "look_side", "sun_min_deg", "source", "sources", "note",
+    "imaging_ended",
 })
 _ENTRY_FIELDS = _DEFINITION_FIELDS | {"norad_id", "name", "sensor", "in_snapshot"}
 _MODE_FIELDS = frozenset({"name", "gsd_m", "ref_alt_km", "kind", "swath_km", "source", "note",
@@ -96,6 +98,8 @@ class Sensor:
     the satellite's own kind; ``max_off_nadir_deg`` the collection limit (for radar derived
     from ``incidence_max_deg`` at ``ref_alt_km`` unless given). ``source`` is the first source.
     Non-imaging entries (``images`` false) have NaN ``nadir_gsd_m``/``ref_alt_km``.
+    ``imaging_ended``: 00:00 UTC of the first day the satellite no longer imaged (its imaging
+    mission ended; None: not known to have ended); imaging jobs give no windows from then on.
     """
 
     norad_id: int
@@ -119,6 +123,7 @@ class Sensor:
     note: str = ""
     reason: str = ""
     sensor: str = ""
+    imaging_ended: datetime | None = None
 
     @property
     def is_imager(self) -> bool:
@@ -215,11 +220,16 @@ class Sensor:
             "in_snapshot": self.in_snapshot,
             "note": self.note,
             "sensor": self.sensor,
+            "imaging_ended": _day_or_none(self.imaging_ended),
         }
 
 
 def _finite_or_none(x: float) -> float | None:
     return x if math.isfinite(x) else None
+
+
+def _day_or_none(t: datetime | None) -> str | None:
+    return None if t is None else f"{t:%Y-%m-%d}"
 
 
 def off_nadir_for_incidence(incidence_deg: float, altitude_km: float) -> float:
@@ -299,6 +309,21 @@ def _flag(row: Mapping[str, Any], key: str, w: _Where, default: bool) -> bool:
     if not isinstance(value, bool):
         raise w.error(key, f"must be true or false, got {_one_line(repr(value))}")
     return value
+
+
+def _day(row: Mapping[str, Any], key: str, w: _Where) -> datetime | None:
+    """A calendar date (YAML date or ``YYYY-MM-DD`` text) as 00:00 UTC of that day."""
+    value = row.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            value = None
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise w.error(key, f"must be a date YYYY-MM-DD (UTC), got {_one_line(repr(row[key]))}")
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
 def _sources(row: Mapping[str, Any], w: _Where) -> tuple[str, ...]:
@@ -388,6 +413,7 @@ def _entry(row: Mapping[str, Any], w: _Where, *, strict: bool, snapshot_default:
         "in_snapshot": _flag(row, "in_snapshot", w, snapshot_default),
         "note": _text(row, "note", w), "sensor": _text(row, "sensor", w),
     }
+    ended = _day(row, "imaging_ended", w)
     if common["country"] and not (_COUNTRY.match(common["country"])
                                   or common["country"] in _ORGANISATIONS):
         raise w.error("country", "must be ISO 3166-1 alpha-3 codes joined by '/' (or ESA, "
@@ -399,6 +425,9 @@ def _entry(row: Mapping[str, Any], w: _Where, *, strict: bool, snapshot_default:
         reason = _text(row, "reason", w)
         if not reason:
             raise w.error("reason", "is missing (say why the satellite does not image)")
+        if ended is not None:
+            raise w.error("imaging_ended", "only for imaging entries (this one has images: "
+                          "false)")
         return Sensor(norad_id=norad_id, name=name, nadir_gsd_m=math.nan, ref_alt_km=math.nan,
                       kind=kind or "", images=False, reason=reason, **common)
 
@@ -437,7 +466,7 @@ def _entry(row: Mapping[str, Any], w: _Where, *, strict: bool, snapshot_default:
     return Sensor(norad_id=norad_id, name=name, nadir_gsd_m=best.gsd_m,
                   ref_alt_km=best.ref_alt_km, max_off_nadir_deg=off, kind=kind, modes=modes,
                   incidence_min_deg=inc_lo, incidence_max_deg=inc_hi, look_side=look,
-                  sun_min_deg=sun, **common)
+                  sun_min_deg=sun, imaging_ended=ended, **common)
 
 
 def _label(row: Mapping[str, Any], i: int) -> str:
@@ -453,7 +482,7 @@ def _load_yaml(text: str, source: str) -> Any:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return yaml.load(text, Loader=loader)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date such as 2019-13-01
         raise SensorError(f"{source}: not valid YAML ({_one_line(str(exc))})") from None
 
 
@@ -636,6 +665,7 @@ def sensor_rows(table: Mapping[int, Sensor]) -> list[dict[str, Any]]:
             "confidence": s.confidence,
             "in_snapshot": s.in_snapshot,
             "reason": s.reason,
+            "imaging_ended": _day_or_none(s.imaging_ended),
             "source": s.source,
         })
     return rows

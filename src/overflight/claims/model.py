@@ -318,7 +318,8 @@ Outcome = Literal["supports", "contradicts", "undetermined", "note"]
 #: ``docs/claims.md``), in the order they are listed there.
 LEGACY_FLAGS = (
     "satellite-unknown", "no-recent-elements", "elset-too-old", "elset-stale",
-    "propagation-failed", "sensor-assumed", "night", "twilight", "maneuver", "elements-disagree",
+    "propagation-failed", "sensor-assumed", "imaging-ended", "night", "twilight", "maneuver",
+    "elements-disagree",
 )
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "confidence",
     "cross_check",
     "elset_age",
+    "imaging_ended",
     "lighting",
     "maneuver",
     "propagation",
@@ -226,6 +227,19 @@ def sensor(kind_source: str, sensor_kind: str, max_off_nadir_deg: float) -> list
         return []
     return [Finding("sensor", "note", "sensor-assumed", sensor_kind=sensor_kind,
                     max_off_nadir_deg=max_off_nadir_deg)]
+
+
+def imaging_ended(ended: datetime | None, claim: Claim) -> list[Finding]:
+    """The satellite's imaging mission must not have ended by the claimed time (``ended``:
+    the sensor table's ``imaging_ended``, None: not ended). A claim wholly after it
+    contradicts (no picture was taken then); an interval it falls inside is a note that
+    lowers confidence (only the part before it counts)."""
+    if ended is None or claim.end < ended:
+        return []
+    if claim.time >= ended:
+        return [Finding("sensor", "contradicts", "imaging-ended", time=ended)]
+    return [Finding("sensor", "note", "imaging-ended-during", lowers_confidence=True,
+                    time=ended)]
 
 
 def resolution(gsd_known: bool, geometry: Geometry | None, instant: str) -> list[Finding]:

@@ -122,7 +122,8 @@ def verify_claim(
         along_track_km=None if tol is None else tol.along_track_km)
     if rules.blocks(findings) or es is None or tol is None:
         return _result(ev, findings)
-    sensor = evidence.choose_sensor(claim, table.get(obj.norad_id), es, opts)
+    entry = table.get(obj.norad_id)
+    sensor = evidence.choose_sensor(claim, entry, es, opts)
     ev = replace(ev, sensor=sensor, tolerance=tol)
     code = evidence.propagation_error(es, claim, tol)
     if code:
@@ -152,6 +153,7 @@ def verify_claim(
     findings += rules.lighting(sensor.kind, light, instant, sight.reachable, opts.night_sun_deg,
                                opts.twilight_sun_deg)
     findings += rules.sensor(sensor.kind_source, sensor.kind, sensor.max_off_nadir_deg)
+    findings += rules.imaging_ended(None if entry is None else entry.imaging_ended, claim)
     findings += rules.resolution(sensor.gsd is not None, best or sight.closest,
                                  "best" if best is not None else "closest approach")
     findings += rules.maneuver(el.maneuver, es.epoch, claim, tol.base_s,

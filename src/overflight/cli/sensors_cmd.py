@@ -17,7 +17,7 @@ from overflight.cli._common import (
 
 COLUMNS = ["norad_id", "name", "images", "kind", "operator", "country", "best_gsd_m",
            "max_off_nadir_deg", "incidence_min_deg", "incidence_max_deg", "look_side",
-           "sun_min_deg", "confidence", "source"]
+           "sun_min_deg", "confidence", "imaging_ended", "source"]
 
 
 def register(app: typer.Typer) -> None:
