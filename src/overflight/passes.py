@@ -1013,9 +1013,10 @@ def clip_note(windows: Sequence[Window]) -> str | None:
     why = sorted({c for w in windows for c in (w.start_clipped, w.end_clipped) if c})
     if not why:
         return None
-    return (f"{CLIP_MARK} clipped: the window goes on past that time, cut by "
-            + " or ".join({"interval": "the interval's start or end", "sun": "the Sun limit",
-                           "sunlit": "the satellite's lighting limit"}.get(c, c) for c in why))
+    names = [{"interval": "the interval's start or end", "sun": "the Sun limit",
+              "sunlit": "the satellite's lighting limit"}.get(c, c) for c in why]
+    return (f"{CLIP_MARK} clipped: the window goes on beyond that time but is cut there by "
+            + ", or ".join(names))
 
 
 def _imaging_cells(x: Mapping[str, Any], imaging: bool) -> dict[str, str]:
