@@ -60,8 +60,9 @@ PINNED = {
     "overflight.passes": [
         "IMAGING_DISPLAY_COLUMNS", "SHARD_SATELLITES", "WATCH_GROUP", "WATCH_MAX_OFF_NADIR_DEG",
         "WINDOW_DISPLAY_COLUMNS", "PassPlan", "PassesError", "SatelliteRule",
-        "checked_constraints", "imaging_rule", "look_sides", "plan_elements", "plan_passes",
-        "search_end", "span_text", "window_dict", "window_display_row",
+        "checked_constraints", "clip_note", "cut_resolution", "imaging_rule", "look_sides",
+        "plan_elements", "plan_passes", "resolution_pieces", "search_end", "span_text",
+        "window_dict", "window_display_row",
     ],
     "overflight.claims": [
         "CANNOT_VERIFY", "CONSISTENT", "Claim", "ClaimError", "ClaimProblem", "ClaimResult",

@@ -243,7 +243,8 @@ def passes(
     ``imaging``: each satellite's own sensor reach, lighting rule and resolution instead
     (``docs/sensors.md``, imaging mode); non-imagers and satellites the table does not know are
     left out (``include_unknown`` keeps the unknown ones, geometry only). ``kinds``,
-    ``max_gsd_m``, ``countries``, ``operators``: sensor filters. Windows whose peak is more
+    ``max_gsd_m``, ``countries``, ``operators``: sensor filters; ``max_gsd_m`` (m) also cuts
+    windows to where ``resolution_m`` is that fine (``docs/sensors.md``). Windows whose peak is more
     than ``max_age_days`` from the element set's epoch, or before launch, are refused; the
     satellites left out are in the result's ``skipped``.
 
@@ -570,7 +571,8 @@ def coverage(
 
     Access means at most ``max_off_nadir_deg`` off nadir (default 30°; None to drop it),
     at least ``min_elevation_deg`` above the horizon and the Sun at least ``sun_min_deg`` up,
-    where given. ``max_gsd_m`` counts only windows that fine (satellites without a sensor entry
+    where given. ``max_gsd_m`` counts only the parts of windows that fine, as :func:`passes`
+    cuts them (satellites without a sensor entry
     then count for nothing). ``max_altitude_km`` leaves out satellites whose apogee is higher
     (a geostationary imager sees a region all day). ``owners``/``object_types`` as in
     :func:`passes`. As in :func:`passes`, windows more than ``max_age_days`` (default 14) from

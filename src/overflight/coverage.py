@@ -927,6 +927,32 @@ def _repair_ties(w: dict[str, Any], site_offset: int, t0: int, t1: int,
     return w
 
 
+def _cut_resolution(w: dict[str, Any], site_offset: int, t0: int, t1: int, max_gsd_m: float,
+                    cut: tuple[Sequence[ElementSet], Sequence[Site], Mapping[int, Sensor]]
+                    ) -> dict[str, Any]:
+    """Windows ``w`` cut to where the resolution is at most ``max_gsd_m``; a piece's GSD is
+    its window's at closest approach where that is within the limit, else the limit (the
+    best it reaches, at the piece's edge)."""
+    from overflight.passes import resolution_pieces
+
+    elsets, points, sensors = cut
+    sat = w["sat"].astype(np.int64)
+    site = w["site"].astype(np.int64) - site_offset
+    whole, pieces = resolution_pieces(sat, site, w["start"].astype(np.int64),
+                                      w["end"].astype(np.int64), elsets, points, sensors,
+                                      max_gsd_m)
+    keep = {k: v[whole] for k, v in w.items()}
+    if not pieces:
+        return keep
+    rows = np.array([p[0] for p in pieces], dtype=np.int64)
+    add = {k: v[rows] for k, v in w.items()}
+    add["start"] = np.array([p[1] for p in pieces], dtype=np.int64).astype(w["start"].dtype)
+    add["end"] = np.array([p[2] for p in pieces], dtype=np.int64).astype(w["end"].dtype)
+    add["gsd"] = np.minimum(np.nan_to_num(add["gsd"].astype(np.float64), nan=max_gsd_m),
+                            max_gsd_m)
+    return _canonical({k: np.concatenate([keep[k], add[k]]) for k in w}, t0, t1)
+
+
 def _tile_stats(
     n_points: int,
     site_offset: int,
@@ -936,22 +962,30 @@ def _tile_stats(
     max_gsd_m: float | None,
     *parts: dict[str, Any],
     repair: _Repair | None = None,
+    cut: tuple[Sequence[ElementSet], Sequence[Site], Mapping[int, Sensor]] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[int, int]]:
     """Statistics of one tile for each satellite subset (``masks`` over global indices).
 
     ``repair`` (the field method): the whole fleet, the tile's points, interval, constraints
     and sensors, to redo with the engine the (satellite, point) pairs whose field windows
-    nearly touch another window of the point (:data:`_TIE_NS`)."""
+    nearly touch another window of the point (:data:`_TIE_NS`). ``cut``: the whole fleet, the
+    tile's points and the sensors, to cut windows to where the resolution is at most
+    ``max_gsd_m`` (:func:`overflight.passes.resolution_pieces`, as ``passes`` does);
+    without it whole windows are kept by their GSD at closest approach."""
     keys = ("site", "sat", "start", "end", "gsd", "field")
     w = {k: np.concatenate([p[k] for p in parts]) if parts else np.empty(0) for k in keys}
     w = _canonical(w, t0, t1)
     if repair is not None and w["site"].size:
         w = _repair_ties(w, site_offset, t0, t1, masks, repair)
+    if cut is not None and max_gsd_m is not None and w["site"].size:
+        w = _cut_resolution(w, site_offset, t0, t1, max_gsd_m, cut)
     site = w["site"].astype(np.int64) - site_offset
     sat = w["sat"].astype(np.int64)
     start, end = w["start"].astype(np.int64), w["end"].astype(np.int64)
     gsd = w["gsd"].astype(np.float64)
-    ok_gsd = np.ones(sat.size, bool) if max_gsd_m is None else gsd <= max_gsd_m
+    # Cut windows are within the limit by construction (their closest approach may differ).
+    ok_gsd = (np.ones(sat.size, bool) if max_gsd_m is None or cut is not None
+              else gsd <= max_gsd_m)
     out = []
     for mask in masks:
         keep = ok_gsd & mask[sat]
@@ -1112,8 +1146,9 @@ def _tile_job(
             tick(1)
     fix = ((elsets, points, job.start, job.end, job.c, sens, imaging)
            if job.method == "field" else None)
+    cut = None if job.max_gsd_m is None else (elsets, points, sens)
     out = _tile_stats(len(points), site_offset, job.t0, job.t1, job.masks, job.max_gsd_m,
-                      *parts, repair=fix)
+                      *parts, repair=fix, cut=cut)
     if tick is not None:
         tick(1)
     return out
@@ -1258,9 +1293,10 @@ def coverage(
 ) -> CoverageResult:
     """Coverage of ``points`` by the fleet ``elsets`` over [start, end] (aware UTC).
 
-    ``max_gsd_m``: count only windows whose GSD at closest approach (from ``sensors``, by
-    NORAD id) is at most this; satellites without a sensor entry then count for nothing
-    (listed in the result's ``skipped``).
+    ``max_gsd_m``: count only the parts of windows where the resolution (from ``sensors``, by
+    NORAD id; :meth:`Sensor.resolution_m`, as ``resolution_m`` of ``passes``) is at most this,
+    m (:func:`overflight.passes.resolution_pieces`); satellites without a sensor entry then
+    count for nothing (listed in the result's ``skipped``).
     ``client``: a ``distributed.Client`` to run the shards on (None: this process); the result
     is identical either way. ``progress(done, total)`` counts finished tasks.
     ``method``: "points" searches every point with the window engine; "field" treats the

@@ -6,6 +6,7 @@ windows in one display order.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -45,10 +46,13 @@ __all__ = [
     "PassesError",
     "SatelliteRule",
     "checked_constraints",
+    "clip_note",
+    "cut_resolution",
     "imaging_rule",
     "look_sides",
     "plan_elements",
     "plan_passes",
+    "resolution_pieces",
     "search_end",
     "span_text",
     "window_dict",
@@ -171,6 +175,7 @@ class PassPlan:
     spans: tuple[tuple[datetime, datetime] | None, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     max_age_days: float = REFUSE_AFTER_DAYS
+    max_gsd_m: float | None = None
 
     @property
     def days(self) -> float:
@@ -197,6 +202,7 @@ class PassPlan:
             tuple(e.key for e in self.elsets),
             tuple((s.name, s.lat_deg, s.lon_deg, s.alt_m) for s in self.sites),
             self.start, self.end, self.constraints, self.imaging, self.rules, self.spans,
+            self.max_gsd_m,
         )
 
     def warnings(self, how: str | None = None) -> list[str]:
@@ -338,6 +344,9 @@ class PassPlan:
                 if rule.look_side is not None and len(part):
                     part = part.take(np.flatnonzero(
                         look_sides(part, self.elsets, self.sites) == rule.look_side))
+                if self.max_gsd_m is not None:
+                    part = cut_resolution(part, self.elsets, self.sites, self.sensors,
+                                          self.max_gsd_m, rule.constraints.min_duration_s)
                 yield self._within_spans(part)
             done += len(members)
 
@@ -569,7 +578,9 @@ def plan_passes(
     and windows after a satellite's imaging mission ended (``Sensor.imaging_ended``) are
     refused as those too far from the element set's epoch are.
     ``kinds``/``max_gsd_m``/``countries``/``operators``: sensor filters
-    (:func:`overflight.selection.filter_by_sensor`), in either mode.
+    (:func:`overflight.selection.filter_by_sensor`), in either mode; ``max_gsd_m`` (m) also
+    keeps only the parts of windows where the resolution is that fine
+    (:func:`cut_resolution`).
     ``owners``/``object_types`` narrow the selection
     (:func:`overflight.selection.filter_elements`).
     """
@@ -664,7 +675,8 @@ def plan_elements(
     stale = stale_elements(elsets, t0, t1, max_age_days=warn_age_days,
                            spans=[spans[i] for i in keep])
     return PassPlan(list(elsets), site_list, t0, t1, c, stale, tuple(problems), imaging, table,
-                    tuple(rules), tuple(spans[i] for i in keep), tuple(skipped), max_age_days)
+                    tuple(rules), tuple(spans[i] for i in keep), tuple(skipped), max_age_days,
+                    max_gsd_m)
 
 
 def _shard_table(plan: PassPlan) -> WindowTable:
@@ -750,6 +762,17 @@ def _cut_band(table: WindowTable, inner: WindowTable, elsets: Sequence[ElementSe
            if (p["end"] - p["start"]) / np.timedelta64(1, "s") >= max(min_duration_s, 1e-3)]
     if not new:
         return kept
+    both = WindowTable.concat([kept, _pieces(table, new, elsets, sites)])
+    return both.take(np.argsort(both.start, kind="stable"))
+
+
+def _pieces(table: WindowTable, new: Sequence[Mapping[str, Any]],
+            elsets: Sequence[ElementSet], sites: Sequence[Site]) -> WindowTable:
+    """Rows for pieces of ``table``'s windows (``row``, ``start``, ``end``, ``peak``,
+    ``start_clip``, ``end_clip``), the geometry recomputed at each piece's peak."""
+    import numpy as np
+
+    from overflight.access import WindowTable
     from overflight.geometry import view_geometry
     from overflight.sun import is_sunlit, sun_elevation_deg, sun_itrs_km
 
@@ -769,7 +792,7 @@ def _cut_band(table: WindowTable, inner: WindowTable, elsets: Sequence[ElementSe
             el[q], off[q] = float(g.elevation_deg), float(g.off_nadir_deg)
             rng[q] = float(g.range_km)
             sun_el[q] = float(sun_elevation_deg(st, sun_itrs_km=sun[n_in][None])[0])
-    cut = WindowTable(
+    return WindowTable(
         sat_index=table.sat_index[rows], site_index=table.site_index[rows],
         start=np.array([p["start"] for p in new], dtype="datetime64[ns]"), peak=peak,
         end=np.array([p["end"] for p in new], dtype="datetime64[ns]"),
@@ -778,8 +801,172 @@ def _cut_band(table: WindowTable, inner: WindowTable, elsets: Sequence[ElementSe
         satellite_sunlit=lit, ascending=table.ascending[rows],
         start_clip=np.array([p["start_clip"] for p in new], dtype=np.int8),
         end_clip=np.array([p["end_clip"] for p in new], dtype=np.int8))
-    both = WindowTable.concat([kept, cut])
+
+
+RESOLUTION_STEP_S = 10.0
+"""Step (s) at which :func:`cut_resolution` samples a window's resolution before refining."""
+RESOLUTION_EDGE_S = 0.005
+"""Cut edges are refined to this (s), as the engine's window edges are."""
+
+
+def _resolution_at(es: ElementSet, sensor: Sensor, xyz: npt.NDArray[np.float64],
+                   up: npt.NDArray[np.float64],
+                   t: npt.NDArray[np.datetime64]) -> npt.NDArray[np.float64]:
+    """Resolution (m, :meth:`Sensor.resolution_m_array`) of ``sensor`` on ``es`` looking at
+    sites ``xyz`` (km, ITRS; geodetic ``up``) at times ``t``: the engine's range and incidence
+    (90° − geodetic elevation), as at a window's peak. NaN where not in view or SGP4 failed."""
+    import numpy as np
+
+    from overflight.geometry import view_geometry_arrays
+
+    if t.size == 0:
+        return np.empty(0)
+    pos, _ = _states(es, t)
+    view = view_geometry_arrays(pos, xyz, up)
+    out: npt.NDArray[np.float64] = np.asarray(
+        sensor.resolution_m_array(view.range_km, view.incidence_deg), dtype=np.float64)
+    return out
+
+
+def resolution_pieces(
+    sat_index: npt.NDArray[np.int64], site_index: npt.NDArray[np.int64],
+    start_ns: npt.NDArray[np.int64], end_ns: npt.NDArray[np.int64],
+    elsets: Sequence[ElementSet], sites: Sequence[Site], sensors: Mapping[int, Sensor],
+    max_gsd_m: float,
+) -> tuple[npt.NDArray[np.bool_], list[tuple[int, int, int]]]:
+    """Where windows (satellite and site indices, start/end in ns since 1970 UTC) have a
+    resolution of at most ``max_gsd_m`` (m): a mask of the windows wholly within the limit,
+    and ``(window, start_ns, end_ns)`` pieces of the others.
+
+    The resolution is that of ``resolution_m`` (:meth:`Sensor.resolution_m` at the engine's
+    range and incidence); a window is sampled every :data:`RESOLUTION_STEP_S` (and its best
+    sample refined, so a dip below the limit between samples of a pass is found), each
+    crossing bisected to :data:`RESOLUTION_EDGE_S`, the edge taken on the limit's side.
+    Satellites without an imaging sensor in ``sensors`` keep nothing.
+    """
+    import numpy as np
+
+    whole = np.zeros(sat_index.size, dtype=bool)
+    pieces: list[tuple[int, int, int]] = []
+    ns_s = 1e9
+    for k in np.unique(sat_index).tolist():
+        sensor = sensors.get(elsets[k].norad_id)
+        if sensor is None or not sensor.is_imager:
+            continue
+        rows = np.flatnonzero(sat_index == k)
+        a = start_ns[rows].astype(np.int64)
+        b = end_ns[rows].astype(np.int64)
+        n = np.maximum(2, np.ceil((b - a) / (RESOLUTION_STEP_S * ns_s)).astype(np.int64) + 1)
+        row_of = np.repeat(np.arange(rows.size), n)
+        first = np.concatenate(([0], np.cumsum(n)[:-1]))
+        frac = (np.arange(row_of.size) - first[row_of]) / (n[row_of] - 1)
+        t = a[row_of] + np.round(frac * (b - a)[row_of]).astype(np.int64)
+        site_idx = site_index[rows]
+        xyz = np.array([sites[int(j)].itrs_km for j in site_idx.tolist()]).reshape(-1, 3)
+        up = np.array([sites[int(j)].up for j in site_idx.tolist()]).reshape(-1, 3)
+        es = elsets[k]
+
+        def res(r: npt.NDArray[np.int64], tt: npt.NDArray[np.int64],
+                es: ElementSet = es, sensor: Sensor = sensor,
+                xyz: npt.NDArray[np.float64] = xyz,
+                up: npt.NDArray[np.float64] = up) -> npt.NDArray[np.float64]:
+            return _resolution_at(es, sensor, xyz[r], up[r], tt.astype("datetime64[ns]"))
+
+        g = res(row_of, t)
+        ok = g <= max_gsd_m
+        # A pass whose samples all miss the limit may still dip below it between two samples:
+        # refine the best sample's neighbourhood (golden section) and add that time.
+        bad_rows = np.flatnonzero(np.bincount(row_of, weights=ok, minlength=rows.size) == 0)
+        if bad_rows.size:
+            gg = np.where(np.isfinite(g), g, np.inf)
+            best = np.array([first[r] + int(np.argmin(gg[first[r]:first[r] + n[r]]))
+                             for r in bad_rows.tolist()], dtype=np.int64)
+            lo = t[np.maximum(best - 1, first[bad_rows])].astype(np.float64)
+            hi = t[np.minimum(best + 1, first[bad_rows] + n[bad_rows] - 1)].astype(np.float64)
+            phi = (math.sqrt(5.0) - 1.0) / 2.0
+            while np.max(hi - lo) > RESOLUTION_EDGE_S * ns_s:
+                m1, m2 = hi - phi * (hi - lo), lo + phi * (hi - lo)
+                g1 = np.nan_to_num(res(bad_rows, m1.astype(np.int64)), nan=np.inf)
+                g2 = np.nan_to_num(res(bad_rows, m2.astype(np.int64)), nan=np.inf)
+                left = g1 < g2
+                hi = np.where(left, m2, hi)
+                lo = np.where(left, lo, m1)
+            tm = ((lo + hi) / 2.0).astype(np.int64)
+            dip = res(bad_rows, tm) <= max_gsd_m
+            if dip.any():
+                t = np.concatenate((t, tm[dip]))
+                row_of = np.concatenate((row_of, bad_rows[dip]))
+                ok = np.concatenate((ok, np.ones(int(dip.sum()), dtype=bool)))
+                order = np.lexsort((t, row_of))
+                t, row_of, ok = t[order], row_of[order], ok[order]
+        # Crossings between consecutive samples of a row, bisected.
+        same = row_of[1:] == row_of[:-1]
+        cross = np.flatnonzero(same & (ok[1:] != ok[:-1]))
+        lo_t, hi_t = t[cross].astype(np.float64), t[cross + 1].astype(np.float64)
+        lo_ok = ok[cross]
+        cr = row_of[cross]
+        while cross.size and np.max(hi_t - lo_t) > RESOLUTION_EDGE_S * ns_s:
+            mid = (lo_t + hi_t) / 2.0
+            m_ok = res(cr, mid.astype(np.int64)) <= max_gsd_m
+            move_lo = m_ok == lo_ok
+            lo_t = np.where(move_lo, mid, lo_t)
+            hi_t = np.where(move_lo, hi_t, mid)
+        edge = np.where(lo_ok, lo_t, hi_t).astype(np.int64)
+        all_ok = np.bincount(row_of, weights=~ok, minlength=rows.size) == 0
+        whole[rows[all_ok]] = True
+        first_ok = ok[np.searchsorted(row_of, np.arange(rows.size))]
+        for r in np.flatnonzero(~all_ok).tolist():
+            c_sel = cr == r
+            cur = int(a[r]) if first_ok[r] else None
+            for e_t, rising in zip(edge[c_sel].tolist(), (~lo_ok[c_sel]).tolist(),
+                                   strict=True):
+                if rising:
+                    cur = e_t
+                elif cur is not None:
+                    pieces.append((int(rows[r]), cur, e_t))
+                    cur = None
+            if cur is not None:
+                pieces.append((int(rows[r]), cur, int(b[r])))
+    return whole, pieces
+
+
+def cut_resolution(table: WindowTable, elsets: Sequence[ElementSet], sites: Sequence[Site],
+                   sensors: Mapping[int, Sensor], max_gsd_m: float,
+                   min_duration_s: float = 0.0) -> WindowTable:
+    """``table``'s windows cut to where the achieved resolution is at most ``max_gsd_m`` (m)
+    (:func:`resolution_pieces`). Windows wholly within the limit are kept as they are; cut
+    ones get their peak clamped into the piece and their geometry recomputed there (a cut
+    edge is not a clip: code 0, like an off-nadir edge); pieces shorter than
+    ``min_duration_s`` are dropped."""
+    import numpy as np
+
+    from overflight.access import WindowTable
+
+    if not len(table):
+        return table
+    whole, pieces = resolution_pieces(
+        table.sat_index, table.site_index, table.start.astype(np.int64),
+        table.end.astype(np.int64), elsets, sites, sensors, max_gsd_m)
+    kept = table.take(np.flatnonzero(whole))
+    new = [_piece(i, s_ns, e_ns, table) for i, s_ns, e_ns in pieces
+           if (e_ns - s_ns) / 1e9 >= max(min_duration_s, 1e-3)]
+    if not new:
+        return kept
+    both = WindowTable.concat([kept, _pieces(table, new, elsets, sites)])
     return both.take(np.argsort(both.start, kind="stable"))
+
+
+def _piece(i: int, s_ns: int, e_ns: int, table: WindowTable) -> dict[str, Any]:
+    """A piece [s_ns, e_ns] of window ``i``: its peak clamped into it, the window's clip
+    codes kept on the edges it shares."""
+    import numpy as np
+
+    a, b = int(table.start[i].astype(np.int64)), int(table.end[i].astype(np.int64))
+    peak = int(table.peak[i].astype(np.int64))
+    return {"row": i, "start": np.datetime64(s_ns, "ns"), "end": np.datetime64(e_ns, "ns"),
+            "peak": np.datetime64(min(max(peak, s_ns), e_ns), "ns"),
+            "start_clip": int(table.start_clip[i]) if s_ns == a else 0,
+            "end_clip": int(table.end_clip[i]) if e_ns == b else 0}
 
 
 def span_text(start: datetime, end: datetime) -> str:
@@ -802,13 +989,16 @@ WINDOW_DISPLAY_COLUMNS = ["satellite", "site", "start", "peak", "end", "max el°
 
 def window_display_row(w: Window, *, imaging: bool = False) -> dict[str, str]:
     """A window as people read it in a table (rounded, short times; UTC); ``imaging``: with
-    the sensor, resolution, incidence and look side."""
+    the sensor, resolution, incidence and look side. Peak and end carry their date only where
+    it is not the start's; a clipped start or end is marked (:func:`clip_note`)."""
+    from overflight.times import format_table_time
+
     return {
         "satellite": f"{w.name} ({w.norad_id})",
         "site": w.site,
-        "start": w.start.strftime("%m-%d %H:%M:%S"),
-        "peak": w.peak.strftime("%H:%M:%S"),
-        "end": w.end.strftime("%H:%M:%S"),
+        "start": format_table_time(w.start, clipped=w.start_clipped is not None),
+        "peak": format_table_time(w.peak, start=w.start),
+        "end": format_table_time(w.end, start=w.start, clipped=w.end_clipped is not None),
         "max el°": f"{w.max_elevation_deg:.1f}",
         "off-nadir°": f"{w.min_off_nadir_deg:.1f}",
         "range km": f"{w.min_range_km:.0f}",
@@ -818,6 +1008,20 @@ def window_display_row(w: Window, *, imaging: bool = False) -> dict[str, str]:
         "gsd m": "" if w.gsd_m is None else f"{w.gsd_m:.2f}",
         **_imaging_cells(w.extra, imaging),
     }
+
+
+def clip_note(windows: Sequence[Window]) -> str | None:
+    """The line under a window table explaining the clip mark, None when no window is
+    clipped (the reasons named are those of ``windows``)."""
+    from overflight.times import CLIP_MARK
+
+    why = sorted({c for w in windows for c in (w.start_clipped, w.end_clipped) if c})
+    if not why:
+        return None
+    names = [{"interval": "the interval's start or end", "sun": "the Sun limit",
+              "sunlit": "the satellite's lighting limit"}.get(c, c) for c in why]
+    return (f"{CLIP_MARK} clipped: the window goes on beyond that time but is cut there by "
+            + ", or ".join(names))
 
 
 def _imaging_cells(x: Mapping[str, Any], imaging: bool) -> dict[str, str]:

@@ -185,16 +185,30 @@ class Sensor:
         middle of the incidence range), geometric mean of the two. None out of view."""
         if not self.is_imager:
             return None
+        value = float(self.resolution_m_array(range_km, incidence_deg))
+        return None if value != value else value  # NaN: not in view
+
+    def resolution_m_array(self, range_km: Any, incidence_deg: Any) -> Any:
+        """:meth:`resolution_m` over arrays (broadcast; NaN out of view or for a
+        non-imager): the one home of the per-look resolution model."""
+        import numpy as np
+
+        from overflight.gsd import gsd
+
+        rng = np.asarray(range_km, dtype=np.float64)
+        inc = np.asarray(incidence_deg, dtype=np.float64)
+        if not self.is_imager:
+            return np.full(np.broadcast(rng, inc).shape, np.nan)
         if not self.is_radar:
-            return self.gsd_m(range_km, incidence_deg)
-        if not 0.0 < incidence_deg < 90.0 or range_km <= 0:
-            return None
+            return gsd(self.nadir_gsd_m, self.ref_alt_km, rng, inc).mean_m
         lo = 20.0 if self.incidence_min_deg is None else self.incidence_min_deg
         hi = 45.0 if self.incidence_max_deg is None else self.incidence_max_deg
         ref = math.radians(max((lo + hi) / 2.0, 1.0))
         slant = self.nadir_gsd_m * math.sin(ref)
-        ground_range = slant / math.sin(math.radians(incidence_deg))
-        return math.sqrt(ground_range * self.nadir_gsd_m)
+        visible = (inc > 0.0) & (inc < 90.0) & (rng > 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ground_range = slant / np.sin(np.radians(inc))
+            return np.where(visible, np.sqrt(ground_range * self.nadir_gsd_m), np.nan)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN as None)."""

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from skyfield.timelib import Time, Timescale
 
 __all__ = [
+    "CLIP_MARK",
     "EPHEMERIS_SPAN",
     "MAX_INTERVAL_DAYS",
     "MAX_STEP_S",
@@ -37,6 +38,7 @@ __all__ = [
     "check_time",
     "datetime64_to_utc",
     "ephemeris",
+    "format_table_time",
     "format_time_with_uncertainty",
     "format_uncertainty",
     "format_utc",
@@ -112,6 +114,21 @@ def format_utc(value: datetime, *, decimals: int = 0) -> str:
         return (value + timedelta(microseconds=500_000)).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = value.strftime("%Y-%m-%dT%H:%M:%S.%f")
     return text[: len(text) - 6 + min(decimals, 6)] + "Z"
+
+
+CLIP_MARK = "…"
+"""Appended to a table time where the window is clipped (by the interval, the Sun…)."""
+
+
+def format_table_time(value: datetime, *, start: datetime | None = None,
+                      clipped: bool = False) -> str:
+    """A time as tables show it, UTC to the second (truncated): ``05-30 20:49:02``, or
+    ``20:49:02`` when ``start`` is given and on the same UTC date; ``clipped`` appends
+    :data:`CLIP_MARK`. The one formatter of times in window tables."""
+    value = utc(value)
+    same_day = start is not None and utc(start).date() == value.date()
+    text = value.strftime("%H:%M:%S" if same_day else "%m-%d %H:%M:%S")
+    return text + CLIP_MARK if clipped else text
 
 
 def format_uncertainty(seconds: float) -> str:

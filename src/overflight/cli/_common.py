@@ -325,7 +325,8 @@ IncludeUnknownOption = typer.Option(
     False, "--include-unknown",
     help="Imaging: keep satellites the sensor table does not know (geometry only).")
 KindOption = typer.Option(None, "--kind", help="Sensor kinds, e.g. optical,sar.")
-MaxGsdOption = typer.Option(None, "--max-gsd", help="Best nominal resolution at most, m.")
+MaxGsdOption = typer.Option(None, "--max-gsd", help="Only where the achieved resolution "
+                            "(resolution_m) is at most this, m: windows cut to it.")
 CountryOption = typer.Option(None, "--country",
                              help="Operator countries (ISO alpha-3), e.g. CHN,RUS.")
 OperatorOption = typer.Option(None, "--operator",

@@ -90,6 +90,7 @@ def write_area_windows(windows: list[Window], fmt: str, title: str, *,
         from overflight.passes import (
             IMAGING_DISPLAY_COLUMNS,
             WINDOW_DISPLAY_COLUMNS,
+            clip_note,
             window_display_row,
         )
 
@@ -102,6 +103,9 @@ def write_area_windows(windows: list[Window], fmt: str, title: str, *,
         emit(rows, "table", title=title + " (UTC)",
              columns=[*WINDOW_DISPLAY_COLUMNS,
                       *(IMAGING_DISPLAY_COLUMNS if imaging else []), *_AREA_COLUMNS])
+        note = clip_note(windows)
+        if note:
+            typer.echo(note)
         return
     if fmt == "ics":
         from overflight.cli.passes_cmd import write_windows

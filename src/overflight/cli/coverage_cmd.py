@@ -311,9 +311,9 @@ def register(app: typer.Typer) -> None:
                                              "deg (daylight: 0 or 10)."),
         sun_max: float | None = typer.Option(None, help="Sun elevation at most, deg."),
         min_duration: float = typer.Option(0.0, help="Ignore windows shorter than this, s."),
-        max_gsd: float | None = typer.Option(None, help="Count only windows with GSD at "
-                                             "closest approach at most this, m (--imaging: "
-                                             "also satellites whose best resolution is)."),
+        max_gsd: float | None = typer.Option(None, help="Count only the parts of windows "
+                                             "whose resolution is at most this, m, as passes "
+                                             "--max-gsd does."),
         imaging: bool = typer.Option(False, "--imaging/--no-imaging",
                                      help="Each satellite's own sensor reach, lighting rule, "
                                      "radar incidence band and resolution (no 30° default)."),

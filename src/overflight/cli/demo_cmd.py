@@ -84,7 +84,8 @@ def register(app: typer.Typer) -> None:
                 "windows": len(ws),
                 "satellites": len({w.norad_id for w in ws}),
                 "first": ws[0].start.strftime("%m-%d %H:%MZ") if ws else "",
-                "sharpest": f"{best.name} {best.gsd_m:.2f} m at {best.peak:%H:%MZ}" if best else "",
+                "sharpest": (f"{best.name} {best.gsd_m:.2f} m at {best.peak:%m-%d %H:%MZ}"
+                             if best else ""),
             })
         emit(rows, "table", title="Overflight report (UTC)",
              columns=["site", "windows", "satellites", "first", "sharpest"])

@@ -217,6 +217,7 @@ def write_windows(windows: list[Window], fmt: str, title: str, *,
         from overflight.passes import (
             IMAGING_DISPLAY_COLUMNS,
             WINDOW_DISPLAY_COLUMNS,
+            clip_note,
             window_display_row,
         )
 
@@ -226,6 +227,9 @@ def write_windows(windows: list[Window], fmt: str, title: str, *,
         if "sensor" in people[0]:
             cols = [c for c in cols if c != "gsd m"]
         emit(people, "table", title=title + " (UTC)", columns=[*cols, *extra])
+        note = clip_note(windows)
+        if note:
+            typer.echo(note)
     else:
         emit(rows, fmt)
 

@@ -9,7 +9,6 @@ import typer
 from overflight.cli._common import (
     CountryOption,
     KindOption,
-    MaxGsdOption,
     OperatorOption,
     SensorsFileOption,
     emit,
@@ -26,7 +25,8 @@ def register(app: typer.Typer) -> None:
     @app.command("sensors")
     def sensors_cmd(
         kind: str | None = KindOption,
-        max_gsd: float | None = MaxGsdOption,
+        max_gsd: float | None = typer.Option(None, "--max-gsd",
+                                             help="Best nominal resolution at most, m."),
         country: str | None = CountryOption,
         operator: str | None = OperatorOption,
         sensors: Path | None = SensorsFileOption,

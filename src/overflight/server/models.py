@@ -96,7 +96,8 @@ class _ImagingIn(_In):
                                   description="imaging: keep satellites without a sensor entry")
     kind: list[str] = Field(default_factory=list, description="sensor kinds (optical, sar…)")
     max_gsd_m: float | None = Field(default=None, gt=0, le=10_000,
-                                    description="best resolution at most")
+                                    description="only where the achieved resolution "
+                                    "(resolution_m) is at most this, m: windows cut to it")
     country: list[str] = Field(default_factory=list, description="operator country, alpha-3")
     operator: list[str] = Field(default_factory=list, description="text in operator's name")
     max_age_days: float = Field(default=REFUSE_AFTER_DAYS, gt=0, le=MAX_AGE_DAYS,
