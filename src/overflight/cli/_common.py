@@ -247,6 +247,7 @@ _FLAG_NAMES = {
     "min_elevation_deg": "--min-elevation",
     "max_off_nadir_deg": "--max-off-nadir",
     "max_range_km": "--max-range",
+    "timeout_s": "--timeout",
     "sun_min_deg": "--sun-min",
     "sun_max_deg": "--sun-max",
     "min_duration_s": "--min-duration",
