@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,30 @@ CASES = [
     (["verify", *ROME, "--nadir-gsd", "-1"], ["--nadir-gsd"]),
     (["verify", *ROME, "--time-end", "2026-05-30T00:00Z"], ["--time-end"]),
     (["history", "58400", "--since", "garbage"], ["--since"]),
+    (["passes", "--site", "Rajin", *TLE, *START, "--imaging", "--kind", "optcal"], ["--kind:"]),
+    (["passes", "--site", "Rome", *TLE, "--start", "2026-05-30"],
+     ["--start:", "2026-05-30T00:00Z"]),
+    (["passes", "--site", "White Hose", *TLE, *START], ["--site NAME", "--sites FILE"]),
+    (["watch", "White Hose", *TLE, *START], ["a named site or LAT,LON"]),
+    (["verify", "--sat", "58400", "--site", "White Hose", "--time",
+      "2023-11-27T23:36:25+09:00"], ["--site:", "--site NAME|LAT,LON"]),
+    (["verify", "--sat", "58400", "--site", "Rome", "--time", "2026-05-31 10:15"],
+     ["--time:", "--zone"]),
+    (["coverage", "--region", "korean-peninsula", *TLE, *START, "--kind", "sar"],
+     ["--kind", "--imaging"]),
+    # click's own errors (parsing, choices): one line naming the option, no boxed panel
+    (["passes", "--group", "resource", "--site", "Seoul", "--days", "abc"],
+     ["--days: 'abc' is not a valid number"]),
+    (["passes", "--group", "resource", "--site", "Seoul", "-f", "xlsx"],
+     ["--format: 'xlsx' is not one of"]),
+    (["exposure", "Sohae", "--by", "nation"], ["--by: 'nation' is not one of"]),
+    (["passes", "--dayz", "1"], ["--dayz"]),
+    (["track", "58400", "--step=x"], ["--step: 'x'"]),
+    (["where"], ["Missing argument"]),
 ]
+# Options a command does not have: never named in its errors (beyond the argument given).
+ABSENT = {"verify": ["--sites", "(options:"], "watch": ["--site", "--sites"],
+          "passes": ["zone"]}
 SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 
 
@@ -51,7 +75,82 @@ def test_errors_name_flags(args: list[str], flags: list[str], shared_data: Path,
     assert len(lines) == 1 and lines[0].startswith("overflight: error: "), err
     for flag in flags:
         assert flag in err, err
-    assert not SNAKE.findall(err), err
+    assert not SNAKE.findall(err.replace("country_kind", "")), err  # a --by value
+    for absent in ABSENT.get(args[0], []):
+        assert absent not in err.replace(" ".join(args), ""), err
+    assert "Usage:" not in err and "╭" not in err, err
+
+
+def test_first_import_names_no_snapshot(shared_data: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    tle = shared_data / "celestrak-2026-05-30" / "resource.tle"
+    code, out, err = run(["catalog", "import", str(tle), "--db", str(tmp_path / "x.db")], capsys)
+    assert code == 0, err
+    line = next(x for x in (out + err).splitlines() if "seeded" in x)
+    assert line.endswith("to start empty: --no-snapshot"), line
+    assert "seed_snapshot" not in out + err
+
+
+def test_help_still_renders(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["passes", "--help"], capsys)
+    assert code == 0 and "Usage: overflight passes" in out and "--max-off-nadir" in out
+    code, out, _ = run([], capsys)
+    assert code == 2 and "Usage: overflight" in out
+
+
+def test_every_library_argument_has_an_option() -> None:
+    """Each argument the library's messages name is an option of some command."""
+    import typer.main
+
+    from overflight.cli import app
+    from overflight.cli._common import _FLAG_NAMES
+    from overflight.errors import ARGUMENTS
+
+    def options(cmd: Any) -> set[str]:
+        subs = getattr(cmd, "commands", {}).values()
+        own = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}
+        return own.union(*(options(c) for c in subs))
+
+    known = options(typer.main.get_command(app))
+    for name in ARGUMENTS:
+        assert _FLAG_NAMES[name].split()[0] in known, name
+
+
+# Snake-case names in library messages that are not a frontend's options: fields of files
+# (sites, sensors, claims, TLE, SATCAT), names that only a programmer meets, and those a
+# command maps itself (coverage: spacing_km is --grid-km).
+NOT_ARGUMENTS = {
+    "lat_deg", "lon_deg", "alt_m", "time_end", "norad_id", "ref_alt_km", "incidence_min_deg",
+    "incidence_max_deg", "decay_date", "catalog_number", "sat_index", "site_index",
+    "span_start_s", "span_end_s", "sat_itrs_km", "sun_itrs_km", "sun_elevation_deg",
+    "chunk_size", "write_element_sets", "write_satcat", "assess_decay", "all_stale_error",
+    "shard_satellites", "max_decompressed_bytes", "timeout_s", "spacing_km",
+}
+
+
+def test_library_messages_name_only_known_arguments() -> None:
+    """Every snake-case name in a library error message (src/overflight outside cli/ and
+    server/) is one of errors.ARGUMENTS, which both frontends name in their own words, or
+    a file's field or a programmer's name (NOT_ARGUMENTS)."""
+    import ast
+
+    import overflight
+    from overflight.errors import ARGUMENTS
+
+    root = Path(overflight.__file__).parent
+    found: dict[str, str] = {}
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(("cli/", "server/")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                for sub in ast.walk(node.exc):
+                    if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                        for word in SNAKE.findall(sub.value):
+                            found.setdefault(word, f"{rel}:{node.lineno}")
+    unknown = {w: at for w, at in found.items() if w not in {*ARGUMENTS, *NOT_ARGUMENTS}}
+    assert not unknown, unknown
 
 
 def test_with_flags_keeps_words_and_files() -> None:

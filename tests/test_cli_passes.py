@@ -166,4 +166,4 @@ def test_demo_runs(capsys: pytest.CaptureFixture[str]) -> None:
 def test_selection_errors_name_the_options(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["passes", "--site", "Seoul", "--start", "2026-05-31T00:00Z"], capsys)
     assert code == 2 and err.count("\n") == 1
-    assert "give sats, groups or files (options: --sat, --group or --tle)" in err
+    assert "give --sat, --group or --tle" in err

@@ -247,6 +247,54 @@ def test_passes_bad_inputs(client: TestClient, params: dict[str, Any], status: i
     assert_error(client.get("/api/passes", params=params), status, words)
 
 
+LIBRARY_NAMES = ("site_files", "all_sites", "kinds", "object_types", "sats", "groups",
+                 "imaging=True", "--")
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "words"),
+    [
+        ("/api/passes", {"site": "Rajn", "group": "resource", "start": START, "days": 1},
+         "(give a named site, GET /api/sites, or LAT,LON[,ALT_M])"),
+        ("/api/passes", {"group": "resource", "start": START, "days": 1},
+         "site: give at least one site (a named site or LAT,LON) or an area"),
+        ("/api/passes", {"site": "Seoul", "group": "resource", "start": START, "days": 1,
+                         "imaging": "true", "kind": "optcal"}, "kind: 'optcal' is not one of"),
+        ("/api/passes", {"site": "Seoul", "group": "resource", "start": START, "days": 1,
+                         "object_type": "blah"}, "object_type: 'blah'"),
+        ("/api/passes", {"site": "Seoul", "group": "resource", "start": "2026-05-31"},
+         "start: time '2026-05-31' has no offset; add Z for UTC or an offset, e.g. "
+         "2026-05-31T00:00Z"),
+        ("/api/watch", {"site": "Rajn", "start": START}, "GET /api/sites"),
+        ("/api/exposure", {"site": "Rajn", "start": START}, "GET /api/sites"),
+        ("/api/maneuvers", {}, "give sat or group"),
+    ],
+)
+def test_errors_name_api_parameters(client: TestClient, url: str, params: dict[str, Any],
+                                    words: str) -> None:
+    """Library errors name the API's query parameters, never the library's arguments."""
+    resp = client.get(url, params=params)
+    assert_error(resp, 422, words)
+    for name in LIBRARY_NAMES:
+        assert name not in resp.json()["error"], resp.json()["error"]
+
+
+def test_every_library_argument_is_an_api_parameter(client: TestClient) -> None:
+    """Each argument the library's messages name is an API parameter or body field, as
+    the server words it (``API_NAMES``, else the library's own name)."""
+    from overflight.errors import ARGUMENTS
+    from overflight.server.service import API_NAMES
+
+    spec = client.get("/openapi.json").json()
+    known = {p["name"] for path in spec["paths"].values() for op in path.values()
+             for p in op.get("parameters", [])}
+    known |= {f for schema in spec["components"]["schemas"].values()
+              for f in schema.get("properties", {})}
+    only_cli = {"max_altitude_km"}  # coverage: no endpoint
+    for name in set(ARGUMENTS) - only_cli:
+        assert API_NAMES.get(name, name) in known, name
+
+
 @pytest.mark.parametrize("days", ["inf", "1e9"])
 def test_bad_days_are_422_everywhere(client: TestClient, days: str) -> None:
     assert_error(client.get("/api/watch", params={"site": NORFOLK, "days": days}), 422, "days")
@@ -326,7 +374,7 @@ def test_maneuvers_of_a_group_match_cli(client: TestClient,
     # One element set each: "not enough history", never "no maneuvers".
     assert data["maneuvers"] == [] and data["status"] == "not-enough-history"
     assert data["status_counts"]["not-enough-history"] == 23
-    assert_error(client.get("/api/maneuvers"), 422, "give sats or groups")
+    assert_error(client.get("/api/maneuvers"), 422, "give sat or group")
     assert_error(client.get("/api/maneuvers", params={"sat": "58400", "threshold": 0}), 422,
                  "threshold")
     assert_error(client.get("/api/maneuvers", params={"sat": "58400", "station": "Atlantis"}),

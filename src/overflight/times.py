@@ -256,9 +256,10 @@ def parse_time(text: str, *, zone: str | None = None, now: datetime | None = Non
             raise TimeError(f"time {text!r} has an offset and a zone {zone!r}; give one")
         return value.astimezone(UTC)
     if not zone:
+        # No zone named: not every caller takes one (those that do add it to this message).
+        eg = raw.replace(" ", "T", 1) if "T" in raw or " " in raw else f"{raw}T00:00"
         raise TimeError(
-            f"time {text!r} has no offset; add Z for UTC, an offset like +09:00, "
-            "or give a zone such as Asia/Pyongyang"
+            f"time {text!r} has no offset; add Z for UTC or an offset, e.g. {eg}Z or {eg}+09:00"
         )
     try:
         tz = ZoneInfo(zone)

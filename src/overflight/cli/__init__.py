@@ -82,8 +82,20 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(argv: list[str] | None) -> None:
+    args = list(argv if argv is not None else sys.argv[1:])
+    _common.ARGV[0] = args
+    # typer 0.29 vendors click; its ClickException is the base of every command-line error.
+    from typer._click.exceptions import ClickException
+
     try:
-        app(args=argv if argv is not None else sys.argv[1:], prog_name="overflight")
+        # Not standalone: click's errors come here, to be one line instead of a boxed panel.
+        code = app(args=args, prog_name="overflight", standalone_mode=False)
+    except ClickException as exc:
+        if exc.__class__.__name__ == "NoArgsIsHelpError":  # the help is printed already
+            raise SystemExit(exc.exit_code) from None
+        _common.fail(_usage_line(exc, args), exc.exit_code)
+    except typer.Abort:  # end of input at a prompt
+        _common.fail("aborted", 1)
     except _common.UserError as exc:
         _common.fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
@@ -98,6 +110,43 @@ def _main(argv: list[str] | None) -> None:
         _common.fail(str(exc), _common.EXIT_WORKER)
     except OverflightError as exc:
         _common.fail(_common.with_flags(str(exc)), _common.EXIT_USAGE)
+    # Not standalone, click returns the status of typer.Exit and of a KeyboardInterrupt.
+    if code == _common.EXIT_INTERRUPTED:
+        _interrupted(_common.interrupted_line())
+    if isinstance(code, int) and code:
+        raise SystemExit(code)
+
+
+def _usage_line(exc: Exception, args: list[str]) -> str:
+    """A command-line error of click's as one line naming the option, e.g. ``--days: 'abc'
+    is not a valid number`` (click's own: a usage line, a hint and a boxed message)."""
+    import re
+
+    param = getattr(exc, "param", None)
+    if param is None or exc.__class__.__name__ != "BadParameter":  # no such option, missing…
+        return " ".join(str(getattr(exc, "format_message", exc.__str__)()).split())
+    opts = [o for o in param.opts if o.startswith("-")]
+    name = max(opts, key=len) if opts else str(param.name or "argument").upper()
+    message = str(getattr(exc, "message", "") or exc).removeprefix("Value error, ").rstrip(".")
+    number = re.match(r"Input should be a valid (number|integer)", message)
+    if number:
+        given = _given(args, opts)
+        what = "whole number" if number.group(1) == "integer" else "number"
+        message = (f"{given!r} is not a valid {what}" if given is not None
+                   else f"not a valid {what}")
+    return f"{name}: {' '.join(message.split())}"
+
+
+def _given(args: list[str], opts: list[str]) -> str | None:
+    """The value ``args`` give the option ``opts`` last (``--days 3`` or ``--days=3``)."""
+    found = None
+    for i, word in enumerate(args):
+        for opt in opts:
+            if word == opt and i + 1 < len(args):
+                found = args[i + 1]
+            elif opt.startswith("--") and word.startswith(opt + "="):
+                found = word[len(opt) + 1:]
+    return found
 
 
 def _interrupted(line: str) -> None:

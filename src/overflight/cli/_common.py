@@ -236,18 +236,9 @@ def emit(
         Console(file=out, width=240 if wide else None).print(table)
 
 
-# Library messages name the library's arguments; where a message asks for a selection, the
-# CLI adds the options that give it.
-_FLAG_HINTS = (
-    ("give sats, groups or files", "--sat, --group or --tle"),
-    ("give sats or groups", "--sat or --group"),
-    ("a sites file: site_files", "--site NAME|LAT,LON or --sites FILE; names: overflight sites"),
-    ("seed_snapshot=False", "--no-snapshot"),
-)
-
-# Library arguments named in its messages, and the CLI option that sets each (the same in
-# every command). Snake-case names are replaced wherever they stand as a word; the plain
-# words of _FLAG_HEADS only at the head of a message ("days: ...").
+# Library messages name the library's arguments (overflight.errors.ARGUMENTS); the CLI's
+# options for them, the same in every command: snake-case names wherever they stand as a word,
+# the plain words of _FLAG_HEADS only at the head of a message ("days: ...").
 _FLAG_NAMES = {
     "max_age_days": "--max-age-days",
     "step_s": "--step",
@@ -256,44 +247,93 @@ _FLAG_NAMES = {
     "min_elevation_deg": "--min-elevation",
     "max_off_nadir_deg": "--max-off-nadir",
     "max_range_km": "--max-range",
+    "timeout_s": "--timeout",
     "sun_min_deg": "--sun-min",
     "sun_max_deg": "--sun-max",
     "min_duration_s": "--min-duration",
     "max_gsd_m": "--max-gsd",
     "nadir_gsd_m": "--nadir-gsd",
+    "max_altitude_km": "--max-altitude",
     "object_types": "--object-type",
+    "owners": "--owner",
+    "kinds": "--kind",
+    "countries": "--country",
+    "operators": "--operator",
+    "include_unknown": "--include-unknown",
+    "area_mode": "--area-mode",
     "site_files": "--sites FILE",
     "all_sites": "--all-sites",
-    "area=": "--area ",
 }
-# Suggested values written as name=value: replaced as they stand (the value follows at once).
-_FLAG_VALUES = (("(start=", "(--start "),)
 _FLAG_HEADS = {"days": "--days", "start": "--start", "end": "--end", "at": "--at",
                "since": "--since", "until": "--until", "sites": "--site", "time": "--time"}
-# A message that names a bound the CLI's --no-limit might seem to lift, and what it is.
-_NOT_LIFTED = ("a bound on memory, not on time", "a memory bound that --no-limit does not lift")
+# Library phrases and the CLI's (replaced as they stand, before the names).
+_FLAG_PHRASES = (
+    ("give sats, groups or files", "give --sat, --group or --tle"),
+    ("give sats or groups", "give --sat or --group"),
+    ("seed_snapshot=False", "--no-snapshot"),
+    ("imaging=True", "--imaging"),
+    ("(area=", "(--area "),
+    ("(start=", "(--start "),
+    # --no-limit might seem to lift this bound: it does not.
+    ("a bound on memory, not on time", "a memory bound that --no-limit does not lift"),
+)
+# Phrases listing ways to give something, which depend on the command's options: (library
+# phrase, pieces, otherwise, tail): a piece (option, text) is kept when the command has that
+# option; ``otherwise`` when none is (a positional argument), and the tail always.
+_OPTION_PHRASES = (
+    ("(give a named site, LAT,LON[,ALT_M] or a sites file: site_files)",
+     (("--site", "--site NAME|LAT,LON[,ALT_M]"), ("--sites", "--sites FILE")),
+     "a named site or LAT,LON[,ALT_M]", "names: overflight sites"),
+)
+# Hints a command adds to a message when it has the option.
+_OPTION_HINTS = (
+    ("has no offset;", "--zone", "or --zone ZONE for a local time"),
+)
 
 
-def with_flags(message: str, names: Mapping[str, str] | None = None) -> str:
-    """A library error message with the CLI options it refers to in place of the library's
-    argument names (``names``: a command's own, besides :data:`_FLAG_NAMES`), and the options
-    a selection needs where that helps."""
-    import re
+ARGV: list[list[str]] = [[]]
+"""The running command line (after ``overflight``), set by the entry point."""
 
-    hint = next((flags for phrase, flags in _FLAG_HINTS if phrase in message), None)
-    table = {**_FLAG_NAMES, **(names or {})}
-    pattern = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
-    # "max_age_days (max age): ..." -> "--max-age-days: ...": the gloss is the flag's name.
-    message = re.sub(rf"(?<![\w-])({pattern})(?: \([a-z ]+\))?(?=:)",
-                     lambda m: table[m.group(1)], message)
-    message = re.sub(rf"(?<![\w-])({pattern})(?!\w)", lambda m: table[m.group(1)], message)
-    head, colon, rest = message.partition(": ")
-    if colon and head in _FLAG_HEADS:
-        message = f"{_FLAG_HEADS[head]}: {rest}"
-    for argument, flag in _FLAG_VALUES:
-        message = message.replace(argument, flag)
-    message = message.replace(*_NOT_LIFTED)
-    return f"{message} (options: {hint})" if hint else message
+
+def command_options(argv: Sequence[str] | None = None) -> frozenset[str] | None:
+    """The options (``--site``, ``-o``) of the command that ``argv`` (default: the running
+    command line, :data:`ARGV`) names; None when it names none."""
+    import typer.main
+
+    from overflight.cli import app
+
+    cmd: Any = typer.main.get_command(app)
+    for word in ARGV[0] if argv is None else argv:
+        sub = getattr(cmd, "commands", {}).get(word)
+        if sub is not None:
+            cmd = sub
+    if hasattr(cmd, "commands"):
+        return None
+    return frozenset(o for p in cmd.params for o in (*p.opts, *p.secondary_opts)
+                     if o.startswith("-"))
+
+
+def with_flags(message: str, names: Mapping[str, str] | None = None,
+               options: frozenset[str] | None = None, *,
+               heads: Mapping[str, str] | None = None) -> str:
+    """A library error message in the CLI's words (:func:`overflight.errors.reword`): its
+    options in place of the library's argument names (``names``, ``heads``: a command's own,
+    besides :data:`_FLAG_NAMES` and :data:`_FLAG_HEADS`), and where a message lists ways to
+    give something, only those the command has (``options``: default
+    :func:`command_options`)."""
+    from overflight.errors import reword
+
+    if options is None:
+        options = command_options()
+    phrases = list(_FLAG_PHRASES)
+    for phrase, pieces, otherwise, tail in _OPTION_PHRASES:
+        kept = [text for option, text in pieces if options is None or option in options]
+        phrases.append((phrase, f"(give {' or '.join(kept) or otherwise}; {tail})"))
+    for phrase, option, hint in _OPTION_HINTS:
+        if phrase in message and options is not None and option in options:
+            message = f"{message} ({hint})"
+    return reword(message, {**_FLAG_NAMES, **(names or {})},
+                  heads={**_FLAG_HEADS, **(heads or {})}, phrases=phrases)
 
 
 def warn(message: str) -> None:

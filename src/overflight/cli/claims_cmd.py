@@ -255,8 +255,10 @@ def register(app: typer.Typer) -> None:
                 entries = [claim_from_fields(fields, source="command line")]
             except ClaimError as exc:
                 prefix = f"command line: claim {claim_id!r}: "
-                raise UserError(with_flags(str(exc).replace(prefix, ""),
-                                           {"time_end": "--time-end"})) from None
+                raise UserError(with_flags(
+                    str(exc).replace(prefix, ""), {"time_end": "--time-end"},
+                    heads={"target": "--site", "satellite": "--sat", "sensor": "--sensor",
+                           "zone": "--zone"})) from None
             from overflight.cli._common import note_sites
 
             note_sites([site], areas=False)

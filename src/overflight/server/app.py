@@ -407,7 +407,7 @@ def _job_message(exc: BaseException) -> str:
     if isinstance(exc, ApiError):
         return exc.message
     if isinstance(exc, OverflightError):
-        return str(exc)
+        return user_error_line(exc)
     log.error("background job failed", exc_info=exc)
     return f"internal error ({exc.__class__.__name__}); it was logged on the server"
 

@@ -73,10 +73,35 @@ def user_error_status(exc: BaseException) -> int:
     return 422
 
 
+# The API's names for the library's arguments that its messages name
+# (overflight.errors.ARGUMENTS; the others are the API's own): query parameters and body
+# fields. Sites files do not come over HTTP: sites go in ``site``.
+API_NAMES = {"kinds": "kind", "countries": "country", "operators": "operator",
+             "owners": "owner", "object_types": "object_type", "site_files": "site",
+             "all_sites": "site"}
+_API_HEADS = {"sites": "site"}
+# Library phrases and the API's (replaced as they stand, before the names).
+_API_PHRASES = (
+    ("(give a named site, LAT,LON[,ALT_M] or a sites file: site_files)",
+     "(give a named site, GET /api/sites, or LAT,LON[,ALT_M])"),
+    ("), site_files or all_sites", ") or an area"),
+    ("give sats, groups or files", "give sat or group"),
+    ("give sats or groups", "give sat or group"),
+    ("or fewer sats or groups", "or fewer sat or group values"),
+    ("imaging=True", "imaging=true"),
+)
+
+
 def user_error_line(exc: BaseException) -> str:
-    """A library error's message as the client sees it: its first line (or its class name)."""
+    """A library error's message as the client sees it: its first line (or its class name),
+    naming the API's parameters, never the library's argument names
+    (:func:`overflight.errors.reword`)."""
+    from overflight.errors import reword
+
     text = str(exc)
-    return text.splitlines()[0] if text else exc.__class__.__name__
+    if not text:
+        return exc.__class__.__name__
+    return reword(text.splitlines()[0], API_NAMES, heads=_API_HEADS, phrases=_API_PHRASES)
 
 
 @dataclass(frozen=True)
