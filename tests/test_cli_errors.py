@@ -57,6 +57,8 @@ CASES = [
     (["passes", "--dayz", "1"], ["--dayz"]),
     (["track", "58400", "--step=x"], ["--step: 'x'"]),
     (["where"], ["Missing argument"]),
+    (["history", "58400", "--plot", "/nonexistent-dir/x.png"],
+     ["/nonexistent-dir/x.png: No such file or directory"]),
 ]
 # Options a command does not have: never named in its errors (beyond the argument given).
 ABSENT = {"verify": ["--sites", "(options:"], "watch": ["--site", "--sites"],
@@ -124,7 +126,7 @@ NOT_ARGUMENTS = {
     "incidence_max_deg", "decay_date", "catalog_number", "sat_index", "site_index",
     "span_start_s", "span_end_s", "sat_itrs_km", "sun_itrs_km", "sun_elevation_deg",
     "chunk_size", "write_element_sets", "write_satcat", "assess_decay", "all_stale_error",
-    "shard_satellites", "max_decompressed_bytes", "timeout_s", "spacing_km",
+    "shard_satellites", "max_decompressed_bytes", "timeout_s", "spacing_km", "imaging_ended",
 }
 
 

@@ -110,6 +110,10 @@ def _main(argv: list[str] | None) -> None:
         _common.fail(str(exc), _common.EXIT_WORKER)
     except OverflightError as exc:
         _common.fail(_common.with_flags(str(exc)), _common.EXIT_USAGE)
+    except OSError as exc:  # a path the user gave (--plot, a file argument) that cannot be used
+        if exc.filename is None:
+            raise
+        _common.fail(f"{exc.filename}: {exc.strerror or exc}", _common.EXIT_USAGE)
     # Not standalone, click returns the status of typer.Exit and of a KeyboardInterrupt.
     if code == _common.EXIT_INTERRUPTED:
         _interrupted(_common.interrupted_line())
