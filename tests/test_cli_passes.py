@@ -167,3 +167,15 @@ def test_selection_errors_name_the_options(capsys: pytest.CaptureFixture[str]) -
     code, _, err = run(["passes", "--site", "Seoul", "--start", "2026-05-31T00:00Z"], capsys)
     assert code == 2 and err.count("\n") == 1
     assert "give --sat, --group or --tle" in err
+
+
+def test_command_help_paragraphs_are_one_line_each() -> None:
+    """Docstring help is reflowed (rich keeps source newlines, which broke sentences
+    mid-line in `overflight --help`): within a paragraph no newline is left, lists stay."""
+    from overflight.cli import _reflow, app
+
+    assert _reflow("A first\n    sentence.\n\n    - one\n    - two\n") == \
+        "A first sentence.\n\n- one\n- two"
+    for info in app.registered_commands:
+        first = (info.help or "").split("\n\n")[0]
+        assert "\n" not in first, (info.name, first)

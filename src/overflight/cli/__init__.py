@@ -55,7 +55,36 @@ def _register() -> None:
     demo_cmd.register(app)
 
 
+def _reflow(doc: str) -> str:
+    """A docstring as help text: the lines of a paragraph joined, so that rich wraps them at
+    the terminal's width (its markup mode keeps every newline of the source, which broke
+    sentences mid-line); blank lines, list items and indented lines stay as they are."""
+    import inspect
+    import re
+
+    out: list[str] = []
+    for line in inspect.cleandoc(doc).splitlines():
+        keep = (not line.strip() or not out or not out[-1].strip()
+                or line.startswith((" ", "\t")) or re.match(r"[-*•]\s|\d+[.)]\s", line))
+        if keep:
+            out.append(line)
+        else:
+            out[-1] = f"{out[-1]} {line.strip()}"
+    return "\n".join(out)
+
+
+def _reflow_help(typer_app: typer.Typer) -> None:
+    """:func:`_reflow` every command's docstring that is its help, in groups too."""
+    for info in typer_app.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = _reflow(info.callback.__doc__)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _reflow_help(group.typer_instance)
+
+
 _register()
+_reflow_help(app)
 
 
 def _print_version(value: bool) -> None:
