@@ -507,7 +507,12 @@ def output_to(path: Path | None) -> Iterator[None]:
                 os.replace(part, path)
             else:
                 part.unlink(missing_ok=True)
-    sys.stderr.write(f"wrote {path}\n")
+    wrote(path)
+
+
+def wrote(what: object) -> None:
+    """``wrote WHAT`` on stderr, never stdout: every command's note of a file it wrote."""
+    sys.stderr.write(f"wrote {what}\n")
 
 
 class _Flag:

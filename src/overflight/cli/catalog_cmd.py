@@ -26,6 +26,7 @@ from overflight.cli._common import (
     UserError,
     emit,
     with_flags,
+    wrote,
 )
 
 if TYPE_CHECKING:
@@ -367,4 +368,4 @@ def export(
     if not records:
         sys.stderr.write("overflight: note: no element sets matched; nothing exported\n")
     elif output is not None:
-        sys.stderr.write(f"wrote {len(records)} element sets to {output}\n")
+        wrote(f"{len(records)} element sets to {output}")

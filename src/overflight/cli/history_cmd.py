@@ -21,6 +21,7 @@ from overflight.cli._common import (
     emit,
     output_to,
     warn,
+    wrote,
 )
 
 if TYPE_CHECKING:
@@ -275,7 +276,7 @@ def register(app: typer.Typer) -> None:
         title = f"{name} ({nid}): {len(states)} element sets"
         if plot is not None:
             plot_history(states, result.maneuvers, plot, f"{name} ({nid}) perigee and apogee")
-            typer.echo(f"wrote {plot}", err=True)
+            wrote(plot)
         with output_to(output):
             if fmt == OutFormat.json:
                 import json

@@ -19,6 +19,7 @@ from overflight.cli._common import (
     emit,
     output_to,
     with_flags,
+    wrote,
 )
 from overflight.track import track_rows as track_rows  # re-exported for older callers
 
@@ -140,7 +141,7 @@ def register(app: typer.Typer) -> None:
                           max_age_days=max_age_days)
         if plot is not None:
             plot_track(rows, plot, f"{es.name} ({es.norad_id}) ground track, UTC")
-            typer.echo(f"wrote {plot}", err=True)
+            wrote(plot)
         with output_to(output):
             if fmt == TrackFormat.geojson:
                 json.dump(_geojson(rows, es.name), sys.stdout)
