@@ -24,6 +24,7 @@ from overflight.cli._common import (
     DbOption,
     Format,
     UserError,
+    element_cells,
     emit,
     with_flags,
     wrote,
@@ -266,6 +267,8 @@ def show(
         raise UserError(f"no element sets stored for NORAD {obj.norad_id}")
     if history:
         rows = history_rows(sets, now)
+        if fmt is Format.table:
+            rows = [element_cells(row) for row in rows]
         columns = [
             "epoch", "age_days", "gap_h", "period_min", "inclination_deg", "eccentricity",
             "raan_deg", "perigee_alt_km", "apogee_alt_km", "bstar", "element_set_no", "name",
