@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -195,6 +195,14 @@ def _status_lines(result: DetectionResult, limit: int = 20) -> list[str]:
     return lines
 
 
+def _note_short_history(statuses: Iterable[str]) -> None:
+    """Where some object has too little history, one note on stderr saying how to get more."""
+    if "not-enough-history" in statuses:
+        sys.stderr.write("overflight: note: for more history, import more element sets of "
+                         "these objects: overflight catalog import FILE (or read one with "
+                         "--tle-history FILE)\n")
+
+
 def _none_found_text(result: DetectionResult) -> str:
     """'No maneuvers' only where the history could be examined."""
     ok = sum(1 for st in result.statuses if st.status == "ok")
@@ -275,6 +283,7 @@ def register(app: typer.Typer) -> None:
         status = result.statuses[0]
         name = sets[-1].name or str(nid)
         title = f"{name} ({nid}): {len(states)} element sets"
+        _note_short_history([status.status, assessed.status])
         if plot is not None:
             plot_history(states, result.maneuvers, plot, f"{name} ({nid}) perigee and apogee")
             wrote(plot)
@@ -345,6 +354,7 @@ def register(app: typer.Typer) -> None:
             f"objects ({result.element_sets} element sets, {result.pairs_compared} pairs "
             f"compared, {result.glitches} outlier flags dropped; status {result.status})",
             err=True)
+        _note_short_history(st.status for st in result.statuses)
         with output_to(output):
             if fmt == OutFormat.json:
                 import json
@@ -403,6 +413,7 @@ def register(app: typer.Typer) -> None:
                    for nid, sets in hist.items()]
         rows = sorted((a.estimate for a in answers if a.estimate is not None),
                       key=lambda d: d.estimated_date)
+        _note_short_history(a.status for a in answers)
         with output_to(output):
             if fmt == OutFormat.json:
                 import json
