@@ -135,6 +135,34 @@ def test_history_order_and_bracket(week: Path) -> None:
         assert cat.latest(norad_ids=[25544], as_of=epochs[0] - timedelta(seconds=1)) == []
 
 
+def test_times_as_iso_text(week: Path) -> None:
+    """Every query taking a time takes ISO 8601 text as the library calls do (times.py), and
+    a bad one is a one-line OverflightError naming the argument."""
+    from overflight.errors import OverflightError
+    from overflight.times import format_utc
+
+    with Catalog.open(week) as cat:
+        hist = cat.history(25544)
+        mid = hist[5].epoch + timedelta(seconds=1)
+        text = format_utc(mid, decimals=6)
+        assert cat.bracket(25544, text) == cat.bracket(25544, mid)
+        assert cat.bracket(25544, mid.isoformat()) == (hist[5], hist[6])
+        assert cat.history(25544, start=text, end=format_utc(hist[8].epoch, decimals=6)) == \
+            hist[6:9]
+        assert cat.history_many(norad_ids=[25544], end=text) == {25544: hist[:6]}
+        assert cat.latest(norad_ids=[25544], as_of=text) == [hist[5]]
+        assert cat.nearest(text, norad_ids=[25544]) == [hist[5]]
+        assert cat.select(sats=[25544], as_of=text) == [hist[5]]
+        for call, name in [(lambda t: cat.bracket(25544, t), "at"),
+                           (lambda t: cat.history(25544, start=t), "start"),
+                           (lambda t: cat.latest(as_of=t), "as_of"),
+                           (lambda t: cat.nearest(t), "at")]:
+            for bad in ("2024-06-09T08:40", "soon", "3000-01-01T00:00Z"):
+                with pytest.raises(OverflightError) as info:
+                    call(bad)
+                assert str(info.value).startswith(f"{name}: ") and "\n" not in str(info.value)
+
+
 def test_latest_filters(week: Path) -> None:
     with Catalog.open(week) as cat:
         both = cat.latest()

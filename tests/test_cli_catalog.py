@@ -151,6 +151,19 @@ def test_show_derived_values(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "perigee_alt_km" in out and "MALLIGYONG-1" in out
 
 
+def test_show_history_table_formats_elements_as_history(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Eccentricity and B* in `catalog show --history` read as in `history` (one home)."""
+    code, out, _ = run(capsys, "catalog", "show", "58400", "--history")
+    assert code == 0 and "0.0001572" in out and "3.003e-04" in out and "97.4051" in out
+    assert "│ 0.000 " not in out
+    code, hist, _ = run(capsys, "history", "58400")
+    assert code == 0 and "0.0001572" in hist and "3.003e-04" in hist and "97.4051" in hist
+    code, out, _ = run(capsys, "catalog", "show", "58400", "--history", "--format", "json")
+    assert json.loads(out)[0]["bstar"] == pytest.approx(3.0025e-4)  # programs get the numbers
+
+
 def test_list_formats_and_filters(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "catalog", "list", "--group", "stations", "--format", "json")
     rows = json.loads(out)

@@ -118,6 +118,27 @@ def test_decay_command(shared_data: Path, capsys: pytest.CaptureFixture[str]) ->
     assert rows == sorted(rows, key=lambda r: r["estimated_date"])
 
 
+HINT = "overflight: note: for more history, import more element sets of these objects: " \
+    "overflight catalog import FILE"
+
+
+@pytest.mark.parametrize("args", [["decay", "--group", "stations"],
+                                  ["maneuvers", "--group", "resource"],
+                                  ["history", "ISS (ZARYA)"]])
+def test_short_history_says_how_to_get_more(args: list[str],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """On the bundled snapshot (one set per object) the answer says how to get history."""
+    code, out, err = run(args, capsys)
+    assert code == 0 and "not enough history" in out + err
+    assert err.count(HINT) == 1 and HINT not in out
+
+
+def test_no_hint_with_enough_history(february_file: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["maneuvers", "--tle-history", str(february_file)], capsys)
+    assert code == 0 and "for more history" not in err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

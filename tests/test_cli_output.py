@@ -36,6 +36,25 @@ def test_output_file_is_stdout(args: list[str], tmp_path: Path,
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary file left
 
 
+IMAGES = [
+    ["watch", "Rajin port", "--sat", "40115", "--start", "2026-05-31T00:00Z", "-f", "png"],
+    ["exposure", "Rajin port", "--sat", "40115", "--start", "2026-05-31T00:00Z", "-f", "png"],
+    ["coverage", "--region", "tumen", "--grid-km", "40", "--sat", "40115", "--start",
+     "2026-05-31T00:00Z", "--days", "1", "-f", "png"],
+    ["history", "58400", "-f", "json", "--plot"],
+]
+
+
+@pytest.mark.parametrize("args", IMAGES, ids=lambda a: a[0])
+def test_wrote_image_goes_to_stderr(args: list[str], tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "fig.png"
+    code, out, err = run([*args, str(path)] if args[-1] == "--plot" else [*args, "-o", str(path)],
+                         capsys)
+    assert code == 0 and f"wrote {path}" in err and "wrote" not in out
+    assert path.read_bytes()[:4] == b"\x89PNG"
+
+
 def test_parquet_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import pyarrow.parquet as pq
 

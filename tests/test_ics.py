@@ -48,3 +48,42 @@ def test_passes_ics_is_valid_and_repeatable() -> None:
     uid = [x for x in one.split("\r\n") if x.startswith("UID:")]
     assert uid == [x for x in two.split("\r\n") if x.startswith("UID:")]
     assert len(icalendar.Calendar.from_ical(one).walk("VEVENT")) == len(win)
+
+
+def test_imaging_windows_describe_sensor_and_resolution() -> None:
+    """Imaging windows' events say the sensor (kind), radar incidence and look side, and the
+    resolution at the peak; geometry-only windows keep their GSD where they have one."""
+    from overflight.access import Window
+    from overflight.ics import windows_ics
+
+    t0 = datetime(2026, 5, 31, 0, 12, tzinfo=UTC)
+    base = dict(norad_id=40143, name="YAOGAN-26", site="Vostochny", site_lat_deg=51.9,
+                site_lon_deg=128.3, start=t0, peak=t0, end=t0, max_elevation_deg=70.0,
+                min_off_nadir_deg=9.8, min_range_km=497.0, sun_elevation_deg=42.6,
+                satellite_sunlit=True, direction="descending")
+    optical = Window(**base, gsd_m=0.514, extra={
+        "sensor": "yaogan-optical-hr", "sensor_kind": "optical", "resolution_m": 0.514,
+        "incidence_deg": None, "look_side": None})
+    radar = Window(**base, extra={
+        "sensor": "gaofen-12", "sensor_kind": "sar", "sensor_mode": "spotlight",
+        "resolution_m": 1.29, "incidence_deg": 20.0, "look_side": "left"})
+    plain = Window(**base, gsd_m=0.8)
+    descriptions = [str(e["DESCRIPTION"]) for e in icalendar.Calendar.from_ical(
+        windows_ics([optical, radar, plain])).walk("VEVENT")]
+    assert descriptions[0].endswith("; sensor yaogan-optical-hr (optical); resolution 0.51 m")
+    assert descriptions[1].endswith("; sensor gaofen-12 (sar, spotlight); incidence 20.0° "
+                                    "looking left; resolution 1.29 m")
+    assert descriptions[2].endswith("; descending; GSD 0.80 m")
+
+
+def test_passes_imaging_ics_from_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    from _cli import run
+
+    code, out, _ = run(["passes", "--group", "resource", "--site", "Vostochny", "--start",
+                        "2026-05-31T00:00Z", "--days", "1", "--imaging", "--kind", "sar",
+                        "-f", "ics"], capsys)
+    events = icalendar.Calendar.from_ical(out).walk("VEVENT")
+    assert code == 0 and events
+    for e in events:
+        text = str(e["DESCRIPTION"])
+        assert "; sensor " in text and "(sar" in text and " m" in text.rsplit("resolution", 1)[1]

@@ -88,6 +88,16 @@ def test_dashboard_docs_and_basemap_are_served_offline(client: TestClient) -> No
     assert geo["type"] == "FeatureCollection" and len(geo["features"]) > 150
 
 
+@pytest.mark.parametrize("path", ["/", "/exposure", "/docs"])
+def test_pages_name_an_inline_icon_the_csp_allows(client: TestClient, path: str) -> None:
+    """Each page names its icon inline, so the browser does not ask for /favicon.ico (a 404
+    and a console error), and the CSP allows it (img-src data:) without being widened."""
+    page = client.get(path)
+    assert page.status_code == 200 and '<link rel="icon" href="data:,">' in page.text
+    csp = page.headers["content-security-policy"]
+    assert "img-src 'self' data:;" in csp and "default-src 'self';" in csp
+
+
 def test_unknown_route_is_json_404(client: TestClient) -> None:
     assert_error(client.get("/api/nothing-here"), 404, "Not Found")
 

@@ -91,7 +91,26 @@ def windows_ics(windows: Iterable[Window], *, name: str | None = None,
               description=(f"NORAD {w.norad_id}; peak {format_utc(w.peak)}; "
                            f"min range {w.min_range_km:.0f} km; "
                            f"off-nadir {w.min_off_nadir_deg:.1f}°; "
-                           f"Sun {w.sun_elevation_deg:.1f}°; {w.direction}"))
+                           f"Sun {w.sun_elevation_deg:.1f}°; {w.direction}"
+                           + "".join(f"; {part}" for part in _imaging_parts(w))))
         for w in windows
     )
     return calendar(events, name=name, made=made)
+
+
+def _imaging_parts(w: Window) -> list[str]:
+    """What an imagery buyer needs of a window, where it is known: the sensor (kind, mode),
+    radar incidence and look side, and the resolution at the peak (m)."""
+    x = w.extra
+    parts = []
+    if x.get("sensor"):
+        about = ", ".join(str(v) for v in (x.get("sensor_kind"), x.get("sensor_mode")) if v)
+        parts.append(f"sensor {x['sensor']}" + (f" ({about})" if about else ""))
+    if x.get("incidence_deg") is not None:
+        parts.append(f"incidence {x['incidence_deg']:.1f}°"
+                     + (f" looking {x['look_side']}" if x.get("look_side") else ""))
+    if x.get("resolution_m") is not None:
+        parts.append(f"resolution {x['resolution_m']:.2f} m")
+    elif "resolution_m" not in x and w.gsd_m is not None:
+        parts.append(f"GSD {w.gsd_m:.2f} m")
+    return parts

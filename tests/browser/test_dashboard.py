@@ -158,3 +158,14 @@ def test_offline_api_docs(page: Any, server_url: str) -> None:
     for path in ("/api/passes", "/api/verify", "/api/catalog/import", "/api/jobs/{job_id}"):
         assert path in text
     screenshot(page, "api-docs")
+
+
+def test_pages_load_without_a_failed_request(page: Any, server_url: str) -> None:
+    """No page asks for /favicon.ico (a 404 and a console error): each names an inline icon."""
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.on("console", lambda m: failed.append(m.text) if m.type == "error" else None)
+    for path in ("/", "/exposure", "/docs"):
+        page.goto(f"{server_url}{path}")
+        page.wait_for_load_state("networkidle")
+    assert failed == []

@@ -39,6 +39,7 @@ from overflight.catalog import store
 from overflight.catalog.satcat import SATCAT_FORMATS, SatcatRecord
 from overflight.catalog.store import CatalogError, StoreError, WriteStats
 from overflight.elements import ElementError, ElementSet
+from overflight.times import resolve_time
 
 if TYPE_CHECKING:
     from overflight.catalog.formats import ParseResult
@@ -878,19 +879,19 @@ class Catalog:
         group: str | None = None,
         name: str | None = None,
         norad_ids: Iterable[int] | None = None,
-        as_of: datetime | None = None,
+        as_of: datetime | str | None = None,
     ) -> list[ElementSet]:
         """The newest element set of each matching object, in NORAD id order.
 
         ``group``: members of that group; ``name``: case-insensitive glob on the current name;
         ``norad_ids``: only these; ``as_of``: newest with epoch <= that time (objects without
-        one are left out).
+        one are left out). Times: aware datetimes or ISO 8601 text (:func:`resolve_time`).
         """
         where, params = self._filters(group, name, norad_ids)
         cond = ""
         if as_of is not None:
             cond = " AND epoch_us <= ?"
-            params = [store.datetime_to_us(as_of), *params]
+            params = [store.datetime_to_us(resolve_time(as_of, "as_of")), *params]
         cols = ", ".join(f"e.{c.strip()}" for c in store.ELEMENT_COLUMNS.split(","))
         sql = (
             f"SELECT {cols} FROM objects o JOIN element_sets e ON e.id = ("
@@ -902,7 +903,7 @@ class Catalog:
     @_sqlite_errors
     def nearest(
         self,
-        at: datetime,
+        at: datetime | str,
         *,
         group: str | None = None,
         name: str | None = None,
@@ -911,6 +912,7 @@ class Catalog:
         """The element set of each matching object whose epoch is nearest ``at`` (before or
         after; a tie goes to the earlier), in NORAD id order. Filters as in :meth:`latest`; an
         object with one element set gets that one."""
+        at = resolve_time(at, "at")
         before = {e.norad_id: e for e in self.latest(group=group, name=name,
                                                      norad_ids=norad_ids, as_of=at)}
         where, params = self._filters(group, name, norad_ids)
@@ -936,8 +938,8 @@ class Catalog:
         self,
         norad_id: int,
         *,
-        start: datetime | None = None,
-        end: datetime | None = None,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
     ) -> list[ElementSet]:
         """Every element set of one object, oldest epoch first (``start <= epoch <= end``)."""
         return self.history_many(norad_ids=[norad_id], start=start, end=end).get(norad_id, [])
@@ -949,8 +951,8 @@ class Catalog:
         group: str | None = None,
         name: str | None = None,
         norad_ids: Iterable[int] | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
     ) -> dict[int, list[ElementSet]]:
         """Histories of many objects at once: NORAD id → element sets by epoch."""
         where, params = self._filters(group, name, norad_ids)
@@ -958,10 +960,10 @@ class Catalog:
         extra: list[Any] = []
         if start is not None:
             conds.append("e.epoch_us >= ?")
-            extra.append(store.datetime_to_us(start))
+            extra.append(store.datetime_to_us(resolve_time(start, "start")))
         if end is not None:
             conds.append("e.epoch_us <= ?")
-            extra.append(store.datetime_to_us(end))
+            extra.append(store.datetime_to_us(resolve_time(end, "end")))
         cond = (" AND " + " AND ".join(conds)) if conds else ""
         cols = ", ".join(f"e.{c.strip()}" for c in store.ELEMENT_COLUMNS.split(","))
         sql = (
@@ -993,9 +995,10 @@ class Catalog:
             yield from store.read_element_sets(self._conn.execute(sql, params))
 
     @_sqlite_errors
-    def bracket(self, norad_id: int, at: datetime) -> Bracket:
-        """The element sets of one object around ``at``: latest epoch <= at, earliest > at."""
-        t = store.datetime_to_us(at)
+    def bracket(self, norad_id: int, at: datetime | str) -> Bracket:
+        """The element sets of one object around ``at`` (aware datetime or ISO 8601 text):
+        latest epoch <= at, earliest > at."""
+        t = store.datetime_to_us(resolve_time(at, "at"))
         base = f"SELECT {store.ELEMENT_COLUMNS} FROM element_sets WHERE norad_id = ? AND "
         before = self._conn.execute(
             base + "epoch_us <= ? ORDER BY epoch_us DESC, id DESC LIMIT 1", (norad_id, t)
@@ -1198,11 +1201,12 @@ class Catalog:
         *,
         group: str | Sequence[str] = (),
         sats: Sequence[str | int] = (),
-        as_of: datetime | None = None,
+        as_of: datetime | str | None = None,
     ) -> list[ElementSet]:
         """Element sets of the named satellites (NORAD ids, names) and group members, one per
         object: see :func:`overflight.selection.select_from_catalog`."""
         from overflight.selection import select_from_catalog
 
         groups = [group] if isinstance(group, str) else list(group)
-        return select_from_catalog(self, [str(s) for s in sats], groups, as_of=as_of)
+        return select_from_catalog(self, [str(s) for s in sats], groups,
+                                   as_of=None if as_of is None else resolve_time(as_of, "as_of"))

@@ -199,6 +199,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# How orbital elements read in tables (history, catalog show --history), by ElementSet's field
+# names: eccentricity and B* are too small for emit's three decimals.
+_ELEMENT_FORMATS = {
+    "eccentricity": ".7f", "inclination_deg": ".4f", "raan_deg": ".4f", "arg_perigee_deg": ".4f",
+    "mean_motion_rev_day": ".8f", "mean_motion_dot": ".3e", "bstar": ".3e",
+}  # fmt: skip
+
+
+def element_cell(name: str, value: float | None) -> str:
+    """An orbital element (``name`` as in ``ElementSet``) as tables show it; others to three
+    decimals."""
+    return "" if value is None else format(value, _ELEMENT_FORMATS.get(name, ".3f"))
+
+
+def element_cells(row: Mapping[str, Any]) -> dict[str, Any]:
+    """``row`` with its orbital elements as :func:`element_cell` shows them, for a table."""
+    return {k: element_cell(k, v) if k in _ELEMENT_FORMATS else v for k, v in row.items()}
+
+
 def emit(
     rows: Sequence[Mapping[str, Any]],
     fmt: str,
@@ -548,7 +567,12 @@ def output_to(path: Path | None) -> Iterator[None]:
                 os.replace(part, path)
             else:
                 part.unlink(missing_ok=True)
-    sys.stderr.write(f"wrote {path}\n")
+    wrote(path)
+
+
+def wrote(what: object) -> None:
+    """``wrote WHAT`` on stderr, never stdout: every command's note of a file it wrote."""
+    sys.stderr.write(f"wrote {what}\n")
 
 
 class _Flag:

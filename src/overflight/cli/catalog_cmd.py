@@ -24,8 +24,10 @@ from overflight.cli._common import (
     DbOption,
     Format,
     UserError,
+    element_cells,
     emit,
     with_flags,
+    wrote,
 )
 
 if TYPE_CHECKING:
@@ -265,6 +267,8 @@ def show(
         raise UserError(f"no element sets stored for NORAD {obj.norad_id}")
     if history:
         rows = history_rows(sets, now)
+        if fmt is Format.table:
+            rows = [element_cells(row) for row in rows]
         columns = [
             "epoch", "age_days", "gap_h", "period_min", "inclination_deg", "eccentricity",
             "raan_deg", "perigee_alt_km", "apogee_alt_km", "bstar", "element_set_no", "name",
@@ -367,4 +371,4 @@ def export(
     if not records:
         sys.stderr.write("overflight: note: no element sets matched; nothing exported\n")
     elif output is not None:
-        sys.stderr.write(f"wrote {len(records)} element sets to {output}\n")
+        wrote(f"{len(records)} element sets to {output}")

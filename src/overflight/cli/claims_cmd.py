@@ -20,6 +20,7 @@ from overflight.cli._common import (
     output_to,
     warn,
     with_flags,
+    wrote,
 )
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ def _write_report(results: list[ClaimResult], directory: Path, preamble: str) ->
         render_markdown(results, maps=maps, preamble=preamble), encoding="utf-8")
     (directory / "report.html").write_text(
         render_html(results, maps=maps, preamble=preamble), encoding="utf-8")
-    typer.echo(f"wrote {directory / 'report.md'}, report.html and {len(maps)} map(s)", err=True)
+    wrote(f"{directory / 'report.md'}, report.html and {len(maps)} map(s)")
 
 
 def register(app: typer.Typer) -> None:

@@ -32,6 +32,7 @@ from overflight.cli._common import (
     warn,
     with_flags,
     without_ctrl_c,
+    wrote,
 )
 
 if TYPE_CHECKING:
@@ -429,7 +430,7 @@ def register(app: typer.Typer) -> None:
             if fmt == CoverageFormat.png:
                 out = output or Path(f"coverage-{reg.name.replace(' ', '-').replace(',', '_')}.png")
                 write_png(g, result, out)
-                typer.echo(f"wrote {out}")
+                wrote(out)
             elif fmt == CoverageFormat.table:
                 write_table(g, result)
             elif fmt.value in POINT_FORMATS:

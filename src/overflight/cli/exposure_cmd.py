@@ -26,6 +26,7 @@ from overflight.cli._common import (
     output_callback,
     output_to,
     warn,
+    wrote,
 )
 
 if TYPE_CHECKING:
@@ -178,7 +179,7 @@ def register(app: typer.Typer) -> None:
                 from overflight.plot import exposure as figure
 
                 figure(result).savefig(out, format=fmt.value, dpi=110)
-            typer.echo(f"wrote {out} ({len(result)} exposure intervals)")
+            wrote(f"{out} ({len(result)} exposure intervals)")
             return
         with output_to(output):
             if fmt == ExposureFormat.json:

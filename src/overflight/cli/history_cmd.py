@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -18,9 +18,11 @@ from overflight.cli._common import (
     OwnerOption,
     UserError,
     check_job,
+    element_cell,
     emit,
     output_to,
     warn,
+    wrote,
 )
 
 if TYPE_CHECKING:
@@ -170,13 +172,13 @@ def _history_row(s: OrbitState) -> dict[str, Any]:
         "a km": f"{s.semi_major_axis_km:.3f}",
         "perigee km": f"{s.perigee_alt_km:.3f}",
         "apogee km": f"{s.apogee_alt_km:.3f}",
-        "e": f"{s.eccentricity:.7f}",
-        "incl°": f"{s.inclination_deg:.4f}",
-        "raan°": f"{s.raan_deg:.4f}",
-        "argp°": f"{s.arg_perigee_deg:.4f}",
-        "n rev/d": f"{s.mean_motion_rev_day:.8f}",
-        "ndot rev/d²": f"{s.mean_motion_dot_rev_day2:.3e}",
-        "bstar": f"{s.bstar:.3e}",
+        "e": element_cell("eccentricity", s.eccentricity),
+        "incl°": element_cell("inclination_deg", s.inclination_deg),
+        "raan°": element_cell("raan_deg", s.raan_deg),
+        "argp°": element_cell("arg_perigee_deg", s.arg_perigee_deg),
+        "n rev/d": element_cell("mean_motion_rev_day", s.mean_motion_rev_day),
+        "ndot rev/d²": element_cell("mean_motion_dot", s.mean_motion_dot_rev_day2),
+        "bstar": element_cell("bstar", s.bstar),
         "ltan h": "" if s.ltan_hours is None else f"{s.ltan_hours:.3f}",
     }
 
@@ -191,6 +193,14 @@ def _status_lines(result: DetectionResult, limit: int = 20) -> list[str]:
     if len(bad) > limit:
         lines.append(f"... and {len(bad) - limit} more objects without a full answer")
     return lines
+
+
+def _note_short_history(statuses: Iterable[str]) -> None:
+    """Where some object has too little history, one note on stderr saying how to get more."""
+    if "not-enough-history" in statuses:
+        sys.stderr.write("overflight: note: for more history, import more element sets of "
+                         "these objects: overflight catalog import FILE (or read one with "
+                         "--tle-history FILE)\n")
 
 
 def _none_found_text(result: DetectionResult) -> str:
@@ -273,9 +283,10 @@ def register(app: typer.Typer) -> None:
         status = result.statuses[0]
         name = sets[-1].name or str(nid)
         title = f"{name} ({nid}): {len(states)} element sets"
+        _note_short_history([status.status, assessed.status])
         if plot is not None:
             plot_history(states, result.maneuvers, plot, f"{name} ({nid}) perigee and apogee")
-            typer.echo(f"wrote {plot}", err=True)
+            wrote(plot)
         with output_to(output):
             if fmt == OutFormat.json:
                 import json
@@ -343,6 +354,7 @@ def register(app: typer.Typer) -> None:
             f"objects ({result.element_sets} element sets, {result.pairs_compared} pairs "
             f"compared, {result.glitches} outlier flags dropped; status {result.status})",
             err=True)
+        _note_short_history(st.status for st in result.statuses)
         with output_to(output):
             if fmt == OutFormat.json:
                 import json
@@ -401,6 +413,7 @@ def register(app: typer.Typer) -> None:
                    for nid, sets in hist.items()]
         rows = sorted((a.estimate for a in answers if a.estimate is not None),
                       key=lambda d: d.estimated_date)
+        _note_short_history(a.status for a in answers)
         with output_to(output):
             if fmt == OutFormat.json:
                 import json

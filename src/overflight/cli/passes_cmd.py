@@ -38,6 +38,7 @@ from overflight.cli._common import (
     stdout_bytes,
     warn,
     without_ctrl_c,
+    wrote,
 )
 from overflight.cli.areas_cmd import AreaMode
 from overflight.passes import WATCH_MAX_OFF_NADIR_DEG
@@ -380,7 +381,7 @@ def register(app: typer.Typer) -> None:
                                                           point_sites=False)[0]
                     out = output or Path(f"watch-{_slug(areas[0].name)}.png")
                     gantt_png(windows, out, title, plan.start, plan.end)
-                    typer.echo(f"wrote {out} ({len(windows)} windows)")
+                    wrote(f"{out} ({len(windows)} windows)")
                     return
                 areas_cmd.run_passes(plan, areas, area_mode.value, fmt.value, title,
                                      point_sites=False)
@@ -399,7 +400,7 @@ def register(app: typer.Typer) -> None:
             if fmt == WatchFormat.png:
                 out = output or Path(f"watch-{_slug(target.name)}.png")
                 gantt_png(windows, out, title, plan.start, plan.end)
-                typer.echo(f"wrote {out} ({len(windows)} windows)")
+                wrote(f"{out} ({len(windows)} windows)")
                 return
             write_windows(windows, fmt.value, title, imaging=plan.imaging)
 

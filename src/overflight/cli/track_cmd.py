@@ -21,6 +21,7 @@ from overflight.cli._common import (
     output_to,
     warn,
     with_flags,
+    wrote,
 )
 from overflight.elements import ElementSet
 from overflight.track import track_rows as track_rows  # re-exported for older callers
@@ -156,7 +157,7 @@ def register(app: typer.Typer) -> None:
         _warn_stale(es, t0, t1)
         if plot is not None:
             plot_track(rows, plot, f"{es.name} ({es.norad_id}) ground track, UTC")
-            typer.echo(f"wrote {plot}", err=True)
+            wrote(plot)
         with output_to(output):
             if fmt == TrackFormat.geojson:
                 json.dump(_geojson(rows, es.name), sys.stdout)

@@ -137,7 +137,7 @@ class PassesRequest(_ImagingIn):
 
 class WatchQuery(_ImagingIn):
     """Overflight-warning timeline for one site (``overflight watch``): by default the
-    'resource' group, 45° off-nadir."""
+    'resource' group, each satellite's own imaging rule, its reach capped at 45° off-nadir."""
 
     site: str
     sat: list[str] = Field(default_factory=list)
