@@ -131,6 +131,6 @@ def test_cli_saves_the_plot_figures(tmp_path: Path,
                                 "2026-05-31T00:00Z", "--days", "1", "-f", "png", "-o", str(out)],
                                capsys)
     assert code == 0, stderr
-    assert "windows" in stdout
+    assert "windows" in stderr and not stdout  # "wrote FILE (N windows)" goes to stderr
     w, h = _png_size(out)
     assert w == 1320 and h <= MAX_TIMELINE_HEIGHT_IN * 110
