@@ -179,3 +179,23 @@ def test_command_help_paragraphs_are_one_line_each() -> None:
     for info in app.registered_commands:
         first = (info.help or "").split("\n\n")[0]
         assert "\n" not in first, (info.name, first)
+
+
+@pytest.mark.parametrize("cmd", [
+    ["where", "MALLIGYONG", "--at", "2024-06-09T12:00Z", "-f", "json"],
+    ["passes", "--sat", "MALLIGYONG", "--site", "Rome", "--start", "2024-06-09T00:00Z",
+     "--days", "1", "-f", "csv"],
+    ["verify", "--sat", "MALLIGYONG", "--site", "Rome", "--time", "2024-06-09T12:00Z",
+     "-f", "json"],
+])
+def test_a_satellite_taken_by_part_of_its_name_is_said(
+        cmd: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """As sites taken by an alias or prefix get a note, a satellite reference that matched
+    only part of one name gets a warning line naming what it was taken as; an exact name or
+    id gets none."""
+    code, _, err = run(cmd, capsys)
+    assert code == 0
+    assert '"MALLIGYONG" is taken as MALLIGYONG-1 (58400)' in err
+    exact = [("58400" if a == "MALLIGYONG" else a) for a in cmd]
+    code, _, err = run(exact, capsys)
+    assert code == 0 and "is taken as" not in err

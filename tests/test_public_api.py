@@ -36,7 +36,7 @@ PINNED = {
     "overflight.sensors": ["Sensor", "SensorError", "load_sensors", "shipped_sensors"],
     "overflight.selection": [
         "GroupNotFound", "NoElementSets", "SelectionError", "check_groups", "filter_by_sensor",
-        "filter_elements",
+        "filter_elements", "satellite_note",
         "select_elements", "select_from_catalog", "select_histories",
     ],
     "overflight.freshness": [

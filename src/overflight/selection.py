@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from overflight.catalog import Catalog
+    from overflight.catalog.core import CatalogObject
     from overflight.freshness import Skipped
     from overflight.sensors import Sensor
 
@@ -37,6 +38,7 @@ __all__ = [
     "check_groups",
     "filter_by_sensor",
     "filter_elements",
+    "satellite_note",
     "select_elements",
     "select_from_catalog",
     "select_histories",
@@ -118,7 +120,7 @@ def select_elements(
                 out[es.norad_id] = es
     if sats or groups:
         with _open(catalog, db) as cat:
-            chosen = select_from_catalog(cat, sats, groups, as_of=as_of)
+            chosen = select_from_catalog(cat, sats, groups, as_of=as_of, notes=warnings)
         for es in chosen:
             out.setdefault(es.norad_id, es)
     if not out:
@@ -241,11 +243,24 @@ def filter_elements(
     return kept
 
 
+def satellite_note(ref: str | int, obj: CatalogObject, how: str) -> str | None:
+    """One line telling what a satellite reference was taken as when it matched only part of
+    a name or a former name (``how`` from :meth:`Catalog.resolve_how`), else None."""
+    if how == "name containing":
+        why = "the one satellite whose name contains it"
+    elif how == "former name":
+        why = "which bore that name before"
+    else:
+        return None
+    return f'"{ref}" is taken as {obj.name} ({obj.norad_id}), {why}'
+
+
 def select_from_catalog(
     cat: Catalog, sats: Sequence[str] = (), groups: Sequence[str] = (), *,
-    as_of: datetime | None = None,
+    as_of: datetime | None = None, notes: list[str] | None = None,
 ) -> list[ElementSet]:
-    """Element sets from an open catalog, one per object, in selection order.
+    """Element sets from an open catalog, one per object, in selection order (``notes``:
+    where given, gets a :func:`satellite_note` per reference matched by part of a name).
 
     Every object gets its element set nearest ``as_of`` (:meth:`Catalog.nearest`: before or
     after, so a past request uses the history stored around it; the newest when ``as_of`` is
@@ -253,7 +268,14 @@ def select_from_catalog(
     own errors (``SatelliteNotFound``, ``AmbiguousSatellite``); unknown groups GroupNotFound.
     """
     check_groups(cat, groups)
-    ids = [o.norad_id for o in cat.resolve_many(sats)]
+    ids: list[int] = []
+    for ref in sats:
+        obj, how = cat.resolve_how(ref)
+        if obj.norad_id not in ids:
+            ids.append(obj.norad_id)
+        note = satellite_note(ref, obj, how)
+        if note is not None and notes is not None:
+            notes.append(note)
 
     def pick(**where: Any) -> list[ElementSet]:
         return cat.latest(**where) if as_of is None else cat.nearest(as_of, **where)

@@ -1132,15 +1132,21 @@ class Catalog:
 
         Raises :class:`SatelliteNotFound` or :class:`AmbiguousSatellite` (with candidates).
         """
+        return self.resolve_how(ref)[0]
+
+    def resolve_how(self, ref: str | int) -> tuple[CatalogObject, str]:
+        """:meth:`resolve`, and how ``ref`` matched: ``id``, ``name``, ``former name``,
+        ``name containing`` (a substring of one object's name only), ``name matching`` or
+        ``former name matching`` (a glob)."""
         if isinstance(ref, int):
-            return self.get(ref)
+            return self.get(ref), "id"
         text = ref.strip()
         if not text:
             raise SatelliteNotFound("empty satellite reference")
         nid = alpha5_to_norad(text)
         if nid is not None:
             try:
-                return self.get(nid)
+                return self.get(nid), "id"
             except SatelliteNotFound:
                 if text.isdigit():
                     raise
@@ -1170,7 +1176,7 @@ class Catalog:
         for what, where, params in stages:
             found = self._objects(where, params)
             if len(found) == 1:
-                return found[0]
+                return found[0], what
             if len(found) > 1:
                 shown = ", ".join(f"{o.norad_id} {o.name}" for o in found[:_MAX_CANDIDATES])
                 more = (

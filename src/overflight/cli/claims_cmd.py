@@ -24,6 +24,7 @@ from overflight.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from overflight.catalog import Catalog
     from overflight.claims import ClaimResult
 
 
@@ -274,6 +275,8 @@ def register(app: typer.Typer) -> None:
             raise UserError(with_flags(str(exc))) from None
         sensors = load_sensors(sensors_file)
         with Catalog.open(db) as cat:
+            if sat is not None:
+                _note_satellite(cat, sat)
             results = verify_claims(entries, cat, options=options, sensors=sensors)
             described = cat.description
         stale = stale_report(results)
@@ -292,6 +295,20 @@ def register(app: typer.Typer) -> None:
             _output(results, fmt, preamble)
         if any(r.verdict == "error" for r in results):
             raise typer.Exit(EXIT_DATA)
+
+
+def _note_satellite(cat: Catalog, ref: str) -> None:
+    """A warning line when --sat matched only part of a name (the claim's own answer says
+    when it matches nothing or several)."""
+    from overflight.catalog import CatalogError
+    from overflight.selection import satellite_note
+
+    try:
+        line = satellite_note(ref, *cat.resolve_how(ref))
+    except CatalogError:
+        return
+    if line is not None:
+        warn(line)
 
 
 def _output(results: list[ClaimResult], fmt: VerifyFormat, preamble: str) -> None:

@@ -44,7 +44,10 @@ def _one_satellite(ref: str, db: Path | None, at: Any) -> Any:
     if path.suffix.lower() in (".tle", ".txt", ".json", ".xml", ".csv", ".gz") and path.exists():
         elsets = select_elements(files=[path], as_of=at)
     else:
-        elsets = select_elements([ref], db=db, as_of=at)
+        notes: list[str] = []
+        elsets = select_elements([ref], db=db, as_of=at, warnings=notes)
+        for line in notes:
+            warn(line)
     if len(elsets) != 1:
         raise UserError(f"{ref!r} selects {len(elsets)} satellites; give one")
     return elsets[0]
