@@ -78,10 +78,12 @@ PINNED = {
         "orbit_history",
     ],
     "overflight.maneuvers": [
-        "DEFAULT_CONFIG", "MAX_BRACKET_DAYS", "MIN_DECAY_SETS", "MIN_DECAY_SPAN_DAYS",
-        "MIN_MANEUVER_SETS", "DataGap", "DecayAssessment", "DecayEstimate", "DetectionConfig",
-        "DetectionResult", "HistoryStatus", "Maneuver", "PassNote", "Status", "assess_decay",
-        "detect_maneuvers", "estimate_decay", "history_document", "with_passes",
+        "DECAY_HORIZON_DAYS", "DEFAULT_CONFIG", "MAX_BRACKET_DAYS", "MIN_DECAY_SETS",
+        "MIN_DECAY_SPAN_DAYS", "MIN_MANEUVER_SETS", "NON_MANEUVERING_TYPES", "DataGap",
+        "DecayAssessment", "DecayEstimate", "DetectionConfig", "DetectionResult",
+        "HistoryStatus", "Maneuver", "PassNote", "Status", "assess_decay", "detect_maneuvers",
+        "estimate_decay", "format_decay_rate", "history_document", "object_type_of",
+        "with_passes",
     ],
     "overflight.track": [
         "check_track_age", "track_rows",

@@ -472,7 +472,12 @@ def _histories(
     catalog: Catalog | None,
     start: TimeLike | None,
     end: TimeLike | None,
-) -> Mapping[int, list[ElementSet]]:
+) -> tuple[Mapping[int, list[ElementSet]], dict[int, str]]:
+    """Histories (NORAD id -> sets by epoch) and the SATCAT object types known for them.
+
+    Element sets are the history itself; with ``catalog`` given, the stored history of their
+    objects is added (so ``cat.select(...)``, one set per object, is a natural call); without
+    one, an object with one set is answered ``not-enough-history``."""
     from overflight.history import group_histories
     from overflight.selection import SelectionError
 
@@ -481,10 +486,14 @@ def _histories(
     elsets, refs = ([], []) if satellite_or_elsets is None else _split(satellite_or_elsets)
     records = [es for es in elsets
                if (t0 is None or es.epoch >= t0) and (t1 is None or es.epoch <= t1)]
-    if refs or group:
+    given_ids = sorted({es.norad_id for es in elsets})
+    types: dict[int, str] = {}
+    if refs or group or (elsets and catalog is not None):
         with _catalog(catalog) as cat:
-            if refs:
-                ids = [o.norad_id for o in cat.resolve_many(refs)]
+            ids = [o.norad_id for o in cat.resolve_many(refs)] if refs else []
+            if catalog is not None:
+                ids += given_ids
+            if ids:
                 for hist in cat.history_many(norad_ids=ids, start=t0, end=t1).values():
                     records += hist
             if group:
@@ -494,10 +503,12 @@ def _histories(
                                          "groups: " + ", ".join(sorted(known)))
                 for hist in cat.history_many(group=group, start=t0, end=t1).values():
                     records += hist
+            types = {nid: rec.object_type
+                     for nid, rec in cat.satcat({r.norad_id for r in records}).items()}
     if not records:
         raise OverflightError("no element sets: give satellites (ids, names or element sets) "
                               "or a group" + (" with epochs in [start, end]" if t0 or t1 else ""))
-    return group_histories(records)
+    return group_histories(records), types
 
 
 def history(
@@ -512,15 +523,18 @@ def history(
     and the maneuvers found in it (``.maneuvers``).
 
     ``satellite_or_elsets``: NORAD ids or names, whose stored history is read from ``catalog``;
-    element sets are taken as the history itself (e.g. read from a history file). ``group``:
-    every member of a catalog group. ``start``/``end`` keep epochs in that interval.
+    element sets are taken as the history itself (e.g. read from a history file), with the
+    stored history of their objects added when ``catalog`` is given (without one, an object
+    with a single set is ``not-enough-history``). ``group``: every member of a catalog group. ``start``/``end`` keep
+    epochs in that interval.
     """
     from overflight.history import OrbitTable
     from overflight.maneuvers import detect_maneuvers
     from overflight.results import History, Maneuvers
 
-    table = OrbitTable.from_histories(_histories(satellite_or_elsets, group, catalog, start, end))
-    return History(table.states(), Maneuvers(detect_maneuvers(table)))
+    hist, types = _histories(satellite_or_elsets, group, catalog, start, end)
+    table = OrbitTable.from_histories(hist)
+    return History(table.states(), Maneuvers(detect_maneuvers(table, object_types=types)))
 
 
 def maneuvers(
@@ -532,12 +546,14 @@ def maneuvers(
     end: TimeLike | None = None,
 ) -> Maneuvers:
     """Maneuvers detected in element-set histories (arguments as for :func:`history`):
-    bracketing epochs, estimated time, changes of orbit and the smallest delta-v (m/s)."""
+    bracketing epochs, estimated time and the sub-satellite point then, changes of orbit and
+    the smallest delta-v (m/s). Changes of debris and rocket bodies are listed but marked
+    (``is_maneuver`` False)."""
     from overflight.maneuvers import detect_maneuvers
     from overflight.results import Maneuvers
 
-    return Maneuvers(detect_maneuvers(_histories(satellite_or_elsets, group, catalog, start,
-                                                 end)))
+    hist, types = _histories(satellite_or_elsets, group, catalog, start, end)
+    return Maneuvers(detect_maneuvers(hist, object_types=types))
 
 
 def coverage(

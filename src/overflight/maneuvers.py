@@ -21,6 +21,7 @@ Method (details, thresholds and limits in ``docs/history.md``):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -39,11 +40,13 @@ if TYPE_CHECKING:
     from overflight.geometry import Site
 
 __all__ = [
+    "DECAY_HORIZON_DAYS",
     "DEFAULT_CONFIG",
     "MAX_BRACKET_DAYS",
     "MIN_DECAY_SETS",
     "MIN_DECAY_SPAN_DAYS",
     "MIN_MANEUVER_SETS",
+    "NON_MANEUVERING_TYPES",
     "DataGap",
     "DecayAssessment",
     "DecayEstimate",
@@ -56,7 +59,9 @@ __all__ = [
     "assess_decay",
     "detect_maneuvers",
     "estimate_decay",
+    "format_decay_rate",
     "history_document",
+    "object_type_of",
     "with_passes",
 ]
 
@@ -81,11 +86,21 @@ MAX_BRACKET_DAYS = 10.0
 """Longest gap between consecutive element sets the detector examines, days; longer gaps are
 reported as data gaps, never as a delta-v. Why 10 days: docs/history.md ("Data gaps")."""
 
+NON_MANEUVERING_TYPES = frozenset({"debris", "rocket body"})
+"""SATCAT object types (normalized) of objects without propulsion: their orbit changes are
+never maneuvers."""
+
 MIN_DECAY_SETS = 4
 """Element sets (after the last maneuver and the last data gap) a decay estimate needs."""
 
 MIN_DECAY_SPAN_DAYS = 1.5
 """Span, days, those sets must cover for a decay estimate."""
+
+DECAY_HORIZON_DAYS = 5 * 365.25
+"""Farthest decay date given, days after the last element set: about half the 11-year solar
+cycle, after which the thermosphere's density no longer resembles the drag measured today
+(docs/history.md, "Decay estimate"). Farther estimates are ``beyond-horizon``, without a
+date."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +111,7 @@ class DetectionConfig:
     changes are never reported; ``gap_ref_days``: errors are modelled as growing like
     ``gap + gap_ref_days``; ``min_pairs``: pairs an object needs for its own scatter (else the
     run's pooled scale, or the defaults); ``min_gap_s``: closer epochs are not compared;
-    ``max_gap_days``: farther epochs are not compared either but reported as a data gap;
+    ``gap_threshold_days``: farther epochs are not compared either but reported as a data gap;
     ``estimate_times``: search the burn time (costs two propagations per maneuver).
     """
 
@@ -105,7 +120,7 @@ class DetectionConfig:
     gap_ref_days: float = 0.25
     min_pairs: int = 8
     min_gap_s: float = 60.0
-    max_gap_days: float = MAX_BRACKET_DAYS
+    gap_threshold_days: float = MAX_BRACKET_DAYS
     estimate_times: bool = True
     # Per-component scales (m/s at a 1-day gap; radial / along / cross-track km) used when
     # neither the object nor the run has enough pairs: the medians of the per-object scales of
@@ -159,6 +174,11 @@ class Maneuver:
     that explains the change (near-circular model); ``significance`` the largest component in
     robust sigmas. ``confirmed`` is False when no later element set exists to show that the
     change persists (the last bracket of a history: it may be a bad last fit).
+    ``lat_deg``/``lon_deg``: the sub-satellite point (geodetic, WGS-84) at ``estimated_time``,
+    along-track uncertain by the ground distance covered in ``time_uncertainty_s``.
+    ``object_type``: ``debris`` or ``rocket body`` (SATCAT, else the name's ``DEB``/``R/B``),
+    other SATCAT types, or None when unknown; for debris and rocket bodies the change is not
+    a maneuver (:attr:`is_maneuver`), but element-set noise or a fragmentation.
     """
 
     norad_id: int
@@ -180,11 +200,37 @@ class Maneuver:
     closest_km: float | None = None
     confirmed: bool = True
     passes: tuple[PassNote, ...] | None = field(default=None, compare=False)
+    lat_deg: float | None = None
+    lon_deg: float | None = None
+    object_type: str | None = None
 
     @property
     def bracket_s(self) -> float:
         """Length of the bracket in seconds."""
         return (self.after_epoch - self.before_epoch).total_seconds()
+
+    @property
+    def is_maneuver(self) -> bool:
+        """False for debris and rocket bodies: objects without propulsion do not maneuver."""
+        return self.object_type not in NON_MANEUVERING_TYPES
+
+    @property
+    def event(self) -> str:
+        """``maneuver``, or for debris and rocket bodies ``not a maneuver (debris): element-set
+        noise or fragmentation``."""
+        if self.is_maneuver:
+            return "maneuver"
+        return f"not a maneuver ({self.object_type}): element-set noise or fragmentation"
+
+    @property
+    def place(self) -> str | None:
+        """Over which place the burn was estimated (:func:`overflight.basemap.describe_place`
+        of the sub-satellite point), None without an estimated time."""
+        if self.lat_deg is None or self.lon_deg is None:
+            return None
+        from overflight.basemap import describe_place
+
+        return describe_place(self.lat_deg, self.lon_deg)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (times ISO 8601 UTC with ``Z``; ``time_uncertainty`` the
@@ -210,6 +256,11 @@ class Maneuver:
             "significance": round(self.significance, 1),
             "closest_km": _round(self.closest_km, 3),
             "confirmed": self.confirmed,
+            "lat_deg": _round(self.lat_deg, 3),
+            "lon_deg": _round(self.lon_deg, 3),
+            "place": self.place,
+            "object_type": self.object_type,
+            "event": self.event,
         }
         if self.passes is not None:
             out["passes"] = [p.to_dict() for p in self.passes]
@@ -221,7 +272,7 @@ class Maneuver:
 @dataclass(frozen=True)
 class DataGap:
     """Two consecutive element sets of an object too far apart (more than the detector's
-    ``max_gap_days``) to bracket a maneuver: nothing is known about maneuvers in between."""
+    ``gap_threshold_days``) to bracket a maneuver: nothing is known about maneuvers in between."""
 
     norad_id: int
     start: datetime
@@ -254,7 +305,10 @@ class HistoryStatus:
     first_epoch: datetime | None
     last_epoch: datetime | None
     gaps: tuple[DataGap, ...] = ()
-    max_gap_days: float = MAX_BRACKET_DAYS
+    gap_threshold_days: float = MAX_BRACKET_DAYS
+    largest_gap_days: float = 0.0
+    close_pairs: int = 0
+    min_gap_s: float = 60.0
 
     @property
     def span_days(self) -> float:
@@ -269,13 +323,17 @@ class HistoryStatus:
         n, span = self.element_sets, self.span_days
         sets = f"{n} element set{'' if n == 1 else 's'}"
         if self.status == "not-enough-history":
-            return (f"not enough history: {sets} spanning {span:.1f} d; maneuver detection "
-                    f"needs at least {MIN_MANEUVER_SETS} sets less than "
-                    f"{self.max_gap_days:g} d apart")
+            why = (f"{sets} spanning {span:.1f} d" if n != 1 else
+                   "1 element set, nothing to compare it with")
+            if n > 1 and self.close_pairs:
+                why += f" (epochs within {self.min_gap_s:g} s of each other are not compared)"
+            return (f"not enough history: {why}; maneuver detection needs at least "
+                    f"{MIN_MANEUVER_SETS} sets more than {self.min_gap_s:g} s and less than "
+                    f"{self.gap_threshold_days:g} d apart")
         if self.status == "data-gap":
             longest = max(g.days for g in self.gaps)
             return (f"data gap: {len(self.gaps)} gap{'' if len(self.gaps) == 1 else 's'} longer "
-                    f"than {self.max_gap_days:g} d between element sets (longest "
+                    f"than {self.gap_threshold_days:g} d between element sets (longest "
                     f"{longest:.1f} d): maneuvers there cannot be bracketed; {sets}, "
                     f"{self.pairs_compared} pairs compared")
         return f"ok: {sets} spanning {span:.1f} d, {self.pairs_compared} pairs compared"
@@ -291,6 +349,7 @@ class HistoryStatus:
             "first_epoch": None if self.first_epoch is None else _iso(self.first_epoch),
             "last_epoch": None if self.last_epoch is None else _iso(self.last_epoch),
             "span_days": round(self.span_days, 3),
+            "largest_gap_days": round(self.largest_gap_days, 3),
             "data_gaps": [g.to_dict() for g in self.gaps],
         }
 
@@ -319,12 +378,18 @@ class DetectionResult:
     glitches: int
     table: OrbitTable = field(repr=False, compare=False)
     statuses: list[HistoryStatus] = field(default_factory=list)
-    max_gap_days: float = MAX_BRACKET_DAYS
+    gap_threshold_days: float = MAX_BRACKET_DAYS
 
     @property
     def status(self) -> Status:
         """The run's status (:func:`_overall` of the objects')."""
         return _overall(self.statuses)
+
+    @property
+    def largest_gap_days(self) -> float:
+        """Longest time between consecutive element sets of any object, days (observed; the
+        threshold is ``gap_threshold_days``)."""
+        return max((st.largest_gap_days for st in self.statuses), default=0.0)
 
     @property
     def data_gaps(self) -> list[DataGap]:
@@ -350,7 +415,8 @@ class DetectionResult:
             "pairs_compared": self.pairs_compared,
             "sgp4_failures": self.sgp4_failures,
             "glitches": self.glitches,
-            "max_gap_days": self.max_gap_days,
+            "gap_threshold_days": self.gap_threshold_days,
+            "largest_gap_days": round(self.largest_gap_days, 3),
             "objects_not_ok": [st.to_dict() for st in self.statuses if st.status != "ok"],
             "data_gaps": [g.to_dict() for g in self.data_gaps],
             "maneuvers": [m.to_dict() for m in self.maneuvers],
@@ -384,14 +450,25 @@ class DecayEstimate:
     def days_left(self) -> float:
         return (self.estimated_date - self.epoch).total_seconds() / DAY_S
 
+    @property
+    def decay_rate_m_day(self) -> float:
+        """Fitted change of the mean semi-major axis, m/day (negative: decaying)."""
+        return self.decay_rate_km_day * 1000.0
+
+    @property
+    def decay_rate_sigma_m_day(self) -> float:
+        """1-sigma of :attr:`decay_rate_m_day`, m/day."""
+        return self.decay_rate_sigma_km_day * 1000.0
+
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; the rate in m/day (km/day rounds to zero for most objects)."""
         return {
             "norad_id": self.norad_id,
             "name": self.name,
             "epoch": _iso(self.epoch),
             "perigee_alt_km": round(self.perigee_alt_km, 3),
-            "decay_rate_km_day": round(self.decay_rate_km_day, 5),
-            "decay_rate_sigma_km_day": round(self.decay_rate_sigma_km_day, 5),
+            "decay_rate_m_day": round(self.decay_rate_m_day, 3),
+            "decay_rate_sigma_m_day": round(self.decay_rate_sigma_m_day, 3),
             "threshold_alt_km": self.threshold_alt_km,
             "estimated_date": _iso(self.estimated_date),
             "days_left": round(self.days_left, 1),
@@ -577,7 +654,7 @@ class _Scales:
 def _object_scales(pairs: _Pairs, n_obj: int, cfg: DetectionConfig) -> _Scales:
     f = _gap_factor(pairs.gap_days, cfg)
     usable = (pairs.ok & (pairs.gap_days * DAY_S >= cfg.min_gap_s)
-              & (pairs.gap_days <= cfg.max_gap_days))
+              & (pairs.gap_days <= cfg.gap_threshold_days))
     drift = np.zeros((n_obj, 5))
     sig = np.full((n_obj, 5), np.nan)
     pos = np.full((n_obj, 3), np.nan)
@@ -636,15 +713,38 @@ def _corrected(pairs: _Pairs, scales: _Scales) -> tuple[F64, F64]:
 # Detection
 
 
+_NAME_TYPES = (
+    (re.compile(r"(?:^|[\s(])DEB(?:$|[\s)(])", re.IGNORECASE), "debris"),
+    (re.compile(r"(?:^|[\s(])R/B(?:$|[\s)(\d])", re.IGNORECASE), "rocket body"),
+)
+
+
+def object_type_of(name: str, satcat_type: str | None = None) -> str | None:
+    """The object type that decides whether an orbit change can be a maneuver: the SATCAT
+    type when known (``payload``, ``rocket body``, ``debris``, ``unknown``), else ``debris``
+    or ``rocket body`` when the name says so (CelesTrak's ``FREGAT DEB``, ``SL-16 R/B``),
+    else None."""
+    if satcat_type and satcat_type != "unknown":
+        return satcat_type
+    for pattern, kind in _NAME_TYPES:
+        if pattern.search(name):
+            return kind
+    return satcat_type or None
+
+
 def detect_maneuvers(
     histories: Mapping[int, Sequence[ElementSet]] | Iterable[ElementSet] | OrbitTable,
     *,
     config: DetectionConfig = DEFAULT_CONFIG,
+    object_types: Mapping[int, str] | None = None,
 ) -> DetectionResult:
     """Maneuvers in the element-set histories of one or many objects.
 
     ``histories``: NORAD id → element sets, loose element sets (grouped by NORAD id and sorted
-    by epoch here), or an :class:`~overflight.history.OrbitTable`.
+    by epoch here), or an :class:`~overflight.history.OrbitTable`. ``object_types``: SATCAT
+    object types by NORAD id (e.g. from :func:`overflight.selection.object_owner_type`); the
+    changes of debris and rocket bodies (by type, else by name: :func:`object_type_of`) are
+    marked as not maneuvers (:attr:`Maneuver.is_maneuver`).
     """
     table = histories if isinstance(histories, OrbitTable) else OrbitTable.from_histories(
         histories
@@ -656,7 +756,7 @@ def detect_maneuvers(
     )
     pairs = _pair_residuals(table, own, idx, idx + 1)
     n_obj = table.objects
-    long_gap = pairs.gap_days > config.max_gap_days
+    long_gap = pairs.gap_days > config.gap_threshold_days
     # Runs of an object's sets without a data gap: nothing is compared across a gap.
     new_run = np.ones(n, dtype=np.int64)
     new_run[idx + 1] = long_gap.astype(np.int64)
@@ -690,6 +790,9 @@ def detect_maneuvers(
                      / 0.6745)
             est, unc, closest = _estimate_time(table, ev.early, ev.late, ev.b0, ev.b1, scale)
         out.append(ev.maneuver(table, segment, est, unc, closest))
+    out = _with_points(table, [ev.early for ev in events], out)
+    types = object_types or {}
+    out = [replace(m, object_type=object_type_of(m.name, types.get(m.norad_id))) for m in out]
     return DetectionResult(
         maneuvers=out,
         objects=n_obj,
@@ -700,8 +803,37 @@ def detect_maneuvers(
         glitches=int(np.count_nonzero(candidates & ~flagged)),
         table=table,
         statuses=_statuses(table, pairs, compared, long_gap, config),
-        max_gap_days=config.max_gap_days,
+        gap_threshold_days=config.gap_threshold_days,
     )
+
+
+def _with_points(table: OrbitTable, early: Sequence[int], found: list[Maneuver]
+                 ) -> list[Maneuver]:
+    """The maneuvers with the sub-satellite point (geodetic, WGS-84) at the estimated time,
+    from the trajectory of the set before (row ``early``): the trajectories meet there."""
+    from overflight.frames import geodetic_from_itrs, teme_to_itrs_matrices
+
+    k = [i for i, m in enumerate(found) if m.estimated_time is not None]
+    if not k:
+        return found
+    times = [found[i].estimated_time for i in k]
+    r = np.full((len(k), 3), np.nan)
+    for j, i in enumerate(k):
+        t = times[j]
+        assert t is not None
+        jd = (t - _ORIGIN).total_seconds() / DAY_S + _JD_UNIX
+        err, pos, _v = table.satrecs[early[i]].sgp4(math.floor(jd), jd - math.floor(jd))
+        if err == 0:
+            r[j] = pos
+    rot, _rate = teme_to_itrs_matrices(np.array([np.datetime64(t.replace(tzinfo=None), "us")
+                                                 for t in times if t is not None]))
+    geo = geodetic_from_itrs(np.einsum("tij,tj->ti", rot, r))
+    out = list(found)
+    for j, i in enumerate(k):
+        if np.isfinite(geo.lat_deg[j]):
+            out[i] = replace(out[i], lat_deg=float(geo.lat_deg[j]),
+                             lon_deg=float(geo.lon_deg[j]))
+    return out
 
 
 def _statuses(
@@ -710,7 +842,7 @@ def _statuses(
 ) -> list[HistoryStatus]:
     """Per object: ``not-enough-history`` when no pair could be compared and there is no data
     gap (fewer than two sets, or all within ``min_gap_s``), ``data-gap`` when consecutive sets
-    are more than ``max_gap_days`` apart, else ``ok``."""
+    are more than ``gap_threshold_days`` apart, else ``ok``."""
     n_obj = table.objects
     n_compared = np.bincount(pairs.obj[compared], minlength=n_obj)
     gaps: list[list[DataGap]] = [[] for _ in range(n_obj)]
@@ -718,6 +850,9 @@ def _statuses(
         i = int(pairs.i[k])
         a, b = table.elsets[i], table.elsets[i + 1]
         gaps[int(pairs.obj[k])].append(DataGap(a.norad_id, a.epoch, b.epoch))
+    largest = np.zeros(n_obj)
+    np.maximum.at(largest, pairs.obj, np.nan_to_num(pairs.gap_days))
+    close = np.bincount(pairs.obj[pairs.gap_days * DAY_S < config.min_gap_s], minlength=n_obj)
     out = []
     for k in range(n_obj):
         rows = table.elsets[table.rows(k)]
@@ -732,7 +867,10 @@ def _statuses(
             first_epoch=rows[0].epoch,
             last_epoch=rows[-1].epoch,
             gaps=tuple(gaps[k]),
-            max_gap_days=config.max_gap_days,
+            gap_threshold_days=config.gap_threshold_days,
+            largest_gap_days=float(largest[k]),
+            close_pairs=int(close[k]),
+            min_gap_s=config.min_gap_s,
         ))
     return out
 
@@ -1071,7 +1209,7 @@ def _days_to_fall(h0_km: float, rate_km_day: float, floor_km: float) -> float:
 
 
 DecayOutcome = Literal["ok", "not-enough-history", "data-gap", "no-significant-decay",
-                       "eccentric", "below-threshold"]
+                       "beyond-horizon", "eccentric", "below-threshold"]
 
 
 @dataclass(frozen=True)
@@ -1080,8 +1218,12 @@ class DecayAssessment:
     ``estimate``. ``not-enough-history``: fewer than ``min_points`` sets over
     ``min_span_days`` since the last maneuver (``data-gap`` when an older part of the history
     lies beyond a data gap); ``no-significant-decay``: enough sets, no decay beyond
-    ``significance`` standard errors; ``eccentric``: e > 0.01; ``below-threshold``: already
-    below. ``fit_points``/``fit_span_days``: the sets the answer rests on."""
+    ``significance`` standard errors; ``beyond-horizon``: decaying, but the perigee would fall
+    below the threshold only more than ``horizon_days`` after the last set, farther than
+    today's drag can tell (no date); ``eccentric``: e > 0.01; ``below-threshold``: already
+    below. ``fit_points``/``fit_span_days``: the sets the answer rests on;
+    ``decay_rate_m_day``/``decay_rate_sigma_m_day``: the fitted change of the mean
+    semi-major axis and its 1-sigma (None without a fit)."""
 
     norad_id: int
     name: str
@@ -1094,13 +1236,25 @@ class DecayAssessment:
     estimate: DecayEstimate | None = None
     gaps: tuple[DataGap, ...] = ()
     after_maneuver: bool = False
+    decay_rate_m_day: float | None = None
+    decay_rate_sigma_m_day: float | None = None
+    horizon_days: float = DECAY_HORIZON_DAYS
+    significance: float = 3.0
+    threshold_alt_km: float = 150.0
+
+    @property
+    def rate_text(self) -> str:
+        """``−3.1 ± 0.4 m/day`` (the fitted change of the mean semi-major axis, 1-sigma)."""
+        if self.decay_rate_m_day is None or self.decay_rate_sigma_m_day is None:
+            return ""
+        return format_decay_rate(self.decay_rate_m_day, self.decay_rate_sigma_m_day)
 
     @property
     def reason(self) -> str:
         """One sentence for tables."""
         need = f"needs {self.min_points} sets over {self.min_span_days:g} d"
         have = f"{self.fit_points} usable set{'' if self.fit_points == 1 else 's'} over " \
-               f"{self.fit_span_days:.1f} d"
+               f"{self.fit_span_days:.2f} d"
         if self.status == "not-enough-history":
             since = " since the last maneuver" if self.after_maneuver else ""
             return f"not enough history: {have}{since} (a decay fit {need})"
@@ -1108,7 +1262,12 @@ class DecayAssessment:
             g = self.gaps[-1]
             return (f"{g.describe()}: {have} after it (a decay fit {need})")
         if self.status == "no-significant-decay":
-            return f"no significant decay in {have}"
+            return (f"no significant decay: semi-major axis {self.rate_text} ({have}; not "
+                    f"{self.significance:g}σ below zero)")
+        if self.status == "beyond-horizon":
+            return (f"no decay date: semi-major axis {self.rate_text} ({have}); at today's "
+                    f"drag the perigee stays above {self.threshold_alt_km:g} km beyond the "
+                    f"{self.horizon_days / 365.25:g}-year horizon")
         if self.status == "eccentric":
             return "eccentric orbit (e > 0.01): the decay model does not apply"
         if self.status == "below-threshold":
@@ -1126,9 +1285,20 @@ class DecayAssessment:
             "fit_span_days": round(self.fit_span_days, 3),
             "min_points": self.min_points,
             "min_span_days": self.min_span_days,
+            "decay_rate_m_day": _round(self.decay_rate_m_day, 3),
+            "decay_rate_sigma_m_day": _round(self.decay_rate_sigma_m_day, 3),
+            "horizon_days": self.horizon_days,
             "data_gaps": [g.to_dict() for g in self.gaps],
             "estimate": None if self.estimate is None else self.estimate.to_dict(),
         }
+
+
+def format_decay_rate(rate_m_day: float, sigma_m_day: float) -> str:
+    """``-3.41 ± 0.04 m/day``: a rate and its 1-sigma in m/day, to the sigma's second
+    significant digit (whole metres from 10 m/day, at most three decimals)."""
+    digits = 0 if sigma_m_day >= 10 else min(3, max(0, 1 - math.floor(math.log10(
+        max(sigma_m_day, 1e-9)))))
+    return f"{rate_m_day:+.{digits}f} ± {sigma_m_day:.{digits}f} m/day"
 
 
 def assess_decay(
@@ -1139,14 +1309,16 @@ def assess_decay(
     min_points: int = MIN_DECAY_SETS,
     min_span_days: float = MIN_DECAY_SPAN_DAYS,
     significance: float = 3.0,
-    max_gap_days: float = MAX_BRACKET_DAYS,
+    gap_threshold_days: float = MAX_BRACKET_DAYS,
+    horizon_days: float = DECAY_HORIZON_DAYS,
 ) -> DecayAssessment:
     """When the perigee of one near-circular object falls below ``threshold_alt_km``, with the
     status the answer rests on (:class:`DecayAssessment`).
 
     Fits the mean semi-major axis (least squares, linear in time) over the sets after the last
-    maneuver and after the last data gap (consecutive sets more than ``max_gap_days`` apart),
-    and extrapolates through an exponential atmosphere.
+    maneuver and after the last data gap (consecutive sets more than ``gap_threshold_days`` apart),
+    and extrapolates through an exponential atmosphere; no date beyond ``horizon_days``
+    after the last set (``beyond-horizon``).
     """
     table = history if isinstance(history, OrbitTable) else OrbitTable.from_histories(history)
     if table.objects > 1:
@@ -1155,15 +1327,20 @@ def assess_decay(
     nid = table.elsets[0].norad_id if n else 0
     name = table.elsets[-1].name if n else ""
 
+    rate: tuple[float, float] | None = None  # km/day and its 1-sigma, once fitted
+
     def answer(status: DecayOutcome, rows: Sequence[int] = (),
                est: DecayEstimate | None = None) -> DecayAssessment:
         span = float(table.days[rows[-1]] - table.days[rows[0]]) if len(rows) else 0.0
         return DecayAssessment(nid, name, status, n, len(rows), span, min_points,
-                               min_span_days, est, tuple(gaps), last_burn is not None)
+                               min_span_days, est, tuple(gaps), last_burn is not None,
+                               None if rate is None else rate[0] * 1000.0,
+                               None if rate is None else rate[1] * 1000.0,
+                               horizon_days, significance, threshold_alt_km)
 
     days = table.days
     gaps = [DataGap(nid, table.elsets[k].epoch, table.elsets[k + 1].epoch)
-            for k in range(n - 1) if days[k + 1] - days[k] > max_gap_days]
+            for k in range(n - 1) if days[k + 1] - days[k] > gap_threshold_days]
     last_burn = max((m.after_epoch for m in maneuvers if m.norad_id == nid), default=None)
     first = gaps[-1].end if gaps else None
     if last_burn is not None and (first is None or last_burn > first):
@@ -1182,6 +1359,7 @@ def assess_decay(
     resid = a - (a.mean() + slope * x)
     dof = max(1, sel.size - 2)
     slope_sigma = float(math.sqrt(np.sum(resid**2) / dof / np.sum(x * x)))
+    rate = (slope, slope_sigma)
     if slope >= 0 or -slope < significance * slope_sigma:
         return answer("no-significant-decay", rows)
     last = int(sel[-1])
@@ -1189,6 +1367,8 @@ def assess_decay(
     if hp <= threshold_alt_km:
         return answer("below-threshold", rows)
     days_left = _days_to_fall(hp, slope, threshold_alt_km)
+    if days_left > horizon_days:
+        return answer("beyond-horizon", rows)
     fit_rel = slope_sigma / abs(slope)
     unc = days_left * math.hypot(fit_rel, _MODEL_ALLOWANCE)
     es = table.elsets[last]
@@ -1216,16 +1396,17 @@ def estimate_decay(
     min_points: int = MIN_DECAY_SETS,
     min_span_days: float = MIN_DECAY_SPAN_DAYS,
     significance: float = 3.0,
+    horizon_days: float = DECAY_HORIZON_DAYS,
 ) -> DecayEstimate | None:
     """The estimate of :func:`assess_decay`, or None whatever the reason (too short a history,
-    a data gap, no significant decay, eccentric, already below): use :func:`assess_decay` to
-    tell those apart."""
+    a data gap, no significant decay, beyond the horizon, eccentric, already below): use
+    :func:`assess_decay` to tell those apart."""
     table = history if isinstance(history, OrbitTable) else OrbitTable.from_histories(history)
     if table.objects != 1:
         return None
     return assess_decay(table, maneuvers=maneuvers, threshold_alt_km=threshold_alt_km,
                         min_points=min_points, min_span_days=min_span_days,
-                        significance=significance).estimate
+                        significance=significance, horizon_days=horizon_days).estimate
 
 
 def history_document(
@@ -1245,11 +1426,14 @@ def history_document(
         "reason": st.reason,
         "span_days": round(st.span_days, 3),
         "pairs_compared": st.pairs_compared,
-        "max_gap_days": result.max_gap_days,
+        "gap_threshold_days": result.gap_threshold_days,
+        "largest_gap_days": round(st.largest_gap_days, 3),
         "data_gaps": [g.to_dict() for g in st.gaps],
         "history": [s.to_dict() for s in states],
         "maneuvers": [m.to_dict() for m in result.maneuvers],
         "decay": decay.estimate.to_dict() if decay.estimate else None,
         "decay_status": decay.status,
         "decay_reason": decay.reason,
+        "decay_rate_m_day": _round(decay.decay_rate_m_day, 3),
+        "decay_rate_sigma_m_day": _round(decay.decay_rate_sigma_m_day, 3),
     }

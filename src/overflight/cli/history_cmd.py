@@ -39,15 +39,17 @@ class OutFormat(StrEnum):
 
 HISTORY_COLUMNS = ["epoch", "a km", "perigee km", "apogee km", "e", "incl°", "raan°", "argp°",
                    "n rev/d", "ndot rev/d²", "bstar", "ltan h"]
-MANEUVER_COLUMNS = ["satellite", "before", "after", "estimated (±)", "Δa km", "Δperigee km",
-                    "Δapogee km", "Δincl°", "Δv m/s", "kind"]
+MANEUVER_COLUMNS = ["satellite", "before", "after", "estimated (±)", "where (lat°, lon°)",
+                    "Δa km", "Δperigee km", "Δapogee km", "Δincl°", "Δv m/s", "kind"]
 MANEUVER_CSV = ["norad_id", "name", "before_epoch", "after_epoch", "estimated_time",
                 "time_uncertainty_s", "delta_a_km", "delta_perigee_km", "delta_apogee_km",
                 "delta_inclination_deg", "delta_v_m_s", "kind", "delta_v_tangential_m_s",
                 "delta_v_eccentricity_m_s", "delta_v_plane_m_s", "significance", "closest_km",
-                "confirmed"]
-DECAY_COLUMNS = ["norad_id", "name", "epoch", "perigee_alt_km", "decay_rate_km_day",
-                 "estimated_date", "uncertainty_days", "label"]
+                "confirmed", "lat_deg", "lon_deg", "place", "object_type", "event"]
+DECAY_COLUMNS = ["norad_id", "name", "epoch", "perigee_alt_km", "decay_rate_m_day",
+                 "decay_rate_sigma_m_day", "estimated_date", "uncertainty_days", "label"]
+DECAY_TABLE_COLUMNS = ["norad_id", "name", "epoch", "perigee km", "decay m/day (±1σ)",
+                       "estimated date", "± days", "label"]
 
 
 # ---- loading --------------------------------------------------------------------------------
@@ -126,6 +128,19 @@ def load_histories(
                             owners=owners, object_types=object_types)
 
 
+def object_types(hist: dict[int, list[ElementSet]], db: Path | None) -> dict[int, str]:
+    """SATCAT object types of the objects that have an imported SATCAT entry (none when the
+    catalog cannot be opened: the names still tell debris and rocket bodies)."""
+    from overflight.catalog import Catalog
+    from overflight.errors import OverflightError
+
+    try:
+        with Catalog.open(db) as cat:
+            return {nid: rec.object_type for nid, rec in cat.satcat(hist).items()}
+    except OverflightError:
+        return {}
+
+
 def _interval(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
     from overflight.times import resolve_time
 
@@ -139,6 +154,32 @@ def _interval(since: str | None, until: str | None) -> tuple[datetime | None, da
 # ---- output ---------------------------------------------------------------------------------
 def _short(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M")
+
+
+def _plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 element set``, ``2 element sets``."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
+def _span(start: datetime, end: datetime) -> str:
+    """``2026-05-25T07:40:06Z–07:51:12Z``; the end with its date when that differs."""
+    from overflight.times import format_utc
+
+    a, b = format_utc(start), format_utc(end)
+    return f"{a}–{b[11:] if a[:10] == b[:10] else b}"
+
+
+def _where_cell(m: Maneuver) -> str:
+    if m.lat_deg is None or m.lon_deg is None:
+        return ""
+    return f"{m.lat_deg:.1f}, {m.lon_deg:.1f} {m.place}"
+
+
+def _kind_cell(m: Maneuver) -> str:
+    text = m.kind + ("" if m.confirmed else " (last set)")
+    if not m.is_maneuver:
+        text += f": not a maneuver ({m.object_type})"
+    return text
 
 
 def _maneuver_row(m: Maneuver) -> dict[str, Any]:
@@ -157,12 +198,13 @@ def _maneuver_row(m: Maneuver) -> dict[str, Any]:
         "before": _short(m.before_epoch),
         "after": _short(m.after_epoch),
         "estimated (±)": est,
+        "where (lat°, lon°)": _where_cell(m),
         "Δa km": f"{m.delta_a_km:+.3f}",
         "Δperigee km": f"{m.delta_perigee_km:+.3f}",
         "Δapogee km": f"{m.delta_apogee_km:+.3f}",
         "Δincl°": f"{m.delta_inclination_deg:+.4f}",
         "Δv m/s": f"{m.delta_v_m_s:.3f}",
-        "kind": m.kind + ("" if m.confirmed else " (last set)"),
+        "kind": _kind_cell(m),
     }
 
 
@@ -221,11 +263,39 @@ def _decay_status_text(a: DecayAssessment) -> str:
 
 
 def _decay_text(d: DecayEstimate) -> str:
-    return (f"Decay (estimate): perigee {d.perigee_alt_km:.1f} km falling "
-            f"{-d.decay_rate_km_day * 1000:.0f} ± {d.decay_rate_sigma_km_day * 1000:.0f} m/day; "
+    from overflight.maneuvers import format_decay_rate
+
+    return (f"Decay (estimate): perigee {d.perigee_alt_km:.3f} km, semi-major axis "
+            f"{format_decay_rate(d.decay_rate_m_day, d.decay_rate_sigma_m_day)}; "
             f"below {d.threshold_alt_km:.0f} km around {d.estimated_date:%Y-%m-%d} "
             f"± {d.uncertainty_days:.0f} days (exponential atmosphere, today's drag, "
             "no further maneuvers)")
+
+
+def _decay_table_row(d: DecayEstimate) -> dict[str, Any]:
+    from overflight.maneuvers import format_decay_rate
+
+    return {
+        "norad_id": d.norad_id,
+        "name": d.name,
+        "epoch": _short(d.epoch),
+        "perigee km": f"{d.perigee_alt_km:.3f}",
+        "decay m/day (±1σ)": format_decay_rate(d.decay_rate_m_day,
+                                        d.decay_rate_sigma_m_day).removesuffix(" m/day"),
+        "estimated date": f"{d.estimated_date:%Y-%m-%d}",
+        "± days": f"{d.uncertainty_days:.0f}",
+        "label": d.label,
+    }
+
+
+QUIET_COLUMNS = ["norad_id", "name", "status", "decay m/day (±1σ)", "sets", "span d"]
+
+
+def _quiet_row(a: DecayAssessment) -> dict[str, Any]:
+    """A row of the objects without a decay date (no significant decay, beyond the horizon)."""
+    return {"norad_id": a.norad_id, "name": a.name, "status": a.status,
+            "decay m/day (±1σ)": a.rate_text.removesuffix(" m/day"), "sets": a.fit_points,
+            "span d": f"{a.fit_span_days:.2f}"}
 
 
 def plot_history(
@@ -278,11 +348,11 @@ def register(app: typer.Typer) -> None:
         (nid, sets), = hist.items()
         table = OrbitTable.from_histories({nid: sets})
         states = table.states()
-        result = detect_maneuvers(table)
+        result = detect_maneuvers(table, object_types=object_types(hist, db))
         assessed = assess_decay(table, maneuvers=result.maneuvers)
         status = result.statuses[0]
         name = sets[-1].name or str(nid)
-        title = f"{name} ({nid}): {len(states)} element sets"
+        title = f"{name} ({nid}): {_plural(len(states), 'element set')}"
         _note_short_history([status.status, assessed.status])
         if plot is not None:
             plot_history(states, result.maneuvers, plot, f"{name} ({nid}) perigee and apogee")
@@ -327,7 +397,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Maneuvers detected in element-set histories of satellites, groups or a file."""
         from overflight.maneuvers import DetectionConfig, detect_maneuvers, with_passes
-        from overflight.times import format_utc
 
         if threshold <= 0 or min_dv < 0:
             raise UserError("--threshold must be positive and --min-dv not negative")
@@ -345,14 +414,20 @@ def register(app: typer.Typer) -> None:
         check_job(history_workload(len(hist), sum(len(v) for v in hist.values())),
                   no_limit=True)
         config = DetectionConfig(threshold=threshold, min_delta_v_m_s=min_dv)
-        result = detect_maneuvers(hist, config=config)
+        result = detect_maneuvers(hist, config=config, object_types=object_types(hist, db))
         found = result.maneuvers
         if site is not None:
             found = with_passes(found, result.table, site)
+        real = [m for m in found if m.is_maneuver]
+        other = len(found) - len(real)
         typer.echo(
-            f"{len(found)} maneuvers in {len({m.norad_id for m in found})} of {result.objects} "
-            f"objects ({result.element_sets} element sets, {result.pairs_compared} pairs "
-            f"compared, {result.glitches} outlier flags dropped; status {result.status})",
+            f"{_plural(len(real), 'maneuver')} in {len({m.norad_id for m in real})} of "
+            f"{_plural(result.objects, 'object')} ("
+            + (f"and {_plural(other, 'change')} of debris or rocket bodies, not maneuvers; "
+               if other else "")
+            + f"{_plural(result.element_sets, 'element set')}, "
+            f"{_plural(result.pairs_compared, 'pair')} compared, "
+            f"{_plural(result.glitches, 'outlier flag')} dropped; status {result.status})",
             err=True)
         _note_short_history(st.status for st in result.statuses)
         with output_to(output):
@@ -378,7 +453,7 @@ def register(app: typer.Typer) -> None:
                             mark = ("  <- estimate" if p.contains_estimate else
                                     "  (within uncertainty)" if p.within_uncertainty else "")
                             typer.echo(f"  {m.norad_id} pass over {p.station}: "
-                                       f"{format_utc(p.start)}–{p.end:%H:%M:%S}Z max "
+                                       f"{_span(p.start, p.end)} max "
                                        f"{p.max_elevation_deg:.0f}°{mark}")
             else:
                 extra = ["passes", "estimate_in_pass", "pass_within_uncertainty"]
@@ -399,13 +474,13 @@ def register(app: typer.Typer) -> None:
         db: Path | None = DbOption,
     ) -> None:
         """Estimated dates when decaying objects' perigees fall below --below km (estimates)."""
-        from overflight.maneuvers import assess_decay, detect_maneuvers
+        from overflight.maneuvers import DECAY_HORIZON_DAYS, assess_decay, detect_maneuvers
 
         if below <= 100:
             raise UserError("--below must be above 100 km (the atmosphere model's floor)")
         t0, t1 = _interval(since, until)
         hist = load_histories(sat, group, tle_history, t0, t1, db)
-        result = detect_maneuvers(hist)
+        result = detect_maneuvers(hist, object_types=object_types(hist, db))
         by_obj: dict[int, list[Maneuver]] = {}
         for m in result.maneuvers:
             by_obj.setdefault(m.norad_id, []).append(m)
@@ -432,10 +507,15 @@ def register(app: typer.Typer) -> None:
                 for a in answers:
                     if a.status in ("not-enough-history", "data-gap"):
                         typer.echo(f"{a.name or a.norad_id} ({a.norad_id}): {a.reason}")
-                if not rows:
-                    if counts.get("no-significant-decay"):
-                        typer.echo("no significant drag decay in the "
-                                   f"{counts['no-significant-decay']} objects with enough history")
-                    return
-            emit([d.to_dict() for d in rows], fmt.value, title="Decay estimates (UTC)",
-                 columns=DECAY_COLUMNS)
+                if rows:
+                    emit([_decay_table_row(d) for d in rows], "table",
+                         title="Decay estimates (UTC)", columns=DECAY_TABLE_COLUMNS)
+                quiet = sorted((a for a in answers
+                                if a.status in ("no-significant-decay", "beyond-horizon")),
+                               key=lambda a: a.decay_rate_m_day or 0.0)
+                if quiet:
+                    emit([_quiet_row(a) for a in quiet], "table",
+                         title=f"No decay date within {DECAY_HORIZON_DAYS / 365.25:g} years "
+                         "(change of the mean semi-major axis)", columns=QUIET_COLUMNS)
+                return
+            emit([d.to_dict() for d in rows], fmt.value, columns=DECAY_COLUMNS)

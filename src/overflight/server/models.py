@@ -592,6 +592,11 @@ class ManeuverOut(_Out):
     significance: float
     closest_km: float | None
     confirmed: bool
+    lat_deg: float | None
+    lon_deg: float | None
+    place: str | None
+    object_type: str | None
+    event: str
     passes: list[PassNoteOut] | None = None
     estimate_in_pass: bool | None = None
     pass_within_uncertainty: bool | None = None
@@ -602,8 +607,8 @@ class DecayOut(_Out):
     name: str
     epoch: str
     perigee_alt_km: float
-    decay_rate_km_day: float
-    decay_rate_sigma_km_day: float
+    decay_rate_m_day: float
+    decay_rate_sigma_m_day: float
     threshold_alt_km: float
     estimated_date: str
     days_left: float
@@ -635,6 +640,7 @@ class HistoryStatusOut(_Out):
     first_epoch: str | None
     last_epoch: str | None
     span_days: float
+    largest_gap_days: float
     data_gaps: list[DataGapOut]
 
 
@@ -650,14 +656,17 @@ class OrbitHistoryResponse(_Out):
     reason: str
     span_days: float
     pairs_compared: int
-    max_gap_days: float
+    gap_threshold_days: float
+    largest_gap_days: float
     data_gaps: list[DataGapOut]
     history: list[OrbitStateOut]
     maneuvers: list[ManeuverOut]
     decay: DecayOut | None
     decay_status: Literal["ok", "not-enough-history", "data-gap", "no-significant-decay",
-                          "eccentric", "below-threshold"]
+                          "beyond-horizon", "eccentric", "below-threshold"]
     decay_reason: str
+    decay_rate_m_day: float | None
+    decay_rate_sigma_m_day: float | None
 
 
 class ManeuversResponse(_Out):
@@ -671,7 +680,8 @@ class ManeuversResponse(_Out):
     pairs_compared: int
     sgp4_failures: int
     glitches: int
-    max_gap_days: float
+    gap_threshold_days: float
+    largest_gap_days: float
     objects_not_ok: list[HistoryStatusOut]
     data_gaps: list[DataGapOut]
     maneuvers: list[ManeuverOut]

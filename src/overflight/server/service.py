@@ -838,6 +838,12 @@ class Service:
                                 end=resolve_time(end, "end") if end else None,
                                 max_sets=self.limits.max_history_sets)
 
+    @staticmethod
+    def _object_types(cat: Catalog, hist: dict[int, list[ElementSet]]) -> dict[int, str]:
+        """SATCAT object types of the objects with an imported entry (debris and rocket
+        bodies' changes are not maneuvers)."""
+        return {nid: rec.object_type for nid, rec in cat.satcat(hist).items()}
+
     def orbit_history(self, sat: str, start: str | None, end: str | None) -> dict[str, Any]:
         """``overflight history SAT -f json``."""
         from overflight.history import OrbitTable
@@ -847,7 +853,7 @@ class Service:
         hist = self._histories(cat, [sat], [], start, end)
         ((nid, sets),) = hist.items()
         table = OrbitTable.from_histories({nid: sets})
-        result = detect_maneuvers(table)
+        result = detect_maneuvers(table, object_types=self._object_types(cat, hist))
         return history_document(table, result, assess_decay(table, maneuvers=result.maneuvers))
 
     def maneuvers(self, sats: Sequence[str], groups: Sequence[str], start: str | None,
@@ -861,7 +867,8 @@ class Service:
         cat = self.catalogs.get()
         hist = self._histories(cat, sats, groups, start, end)
         config = DetectionConfig(threshold=threshold, min_delta_v_m_s=min_dv_m_s)
-        result = detect_maneuvers(hist, config=config)
+        result = detect_maneuvers(hist, config=config,
+                                  object_types=self._object_types(cat, hist))
         found = result.maneuvers
         if site is not None:
             found = with_passes(found, result.table, site)

@@ -786,11 +786,11 @@ function renderSatellite(d, hist) {
   if (hist.status === "not-enough-history") summary = `No answer: ${hist.reason}.`;
   else if (n) summary = `${n} maneuver${n > 1 ? "s" : ""} detected in ${hist.element_sets} element sets.`;
   else summary = `No maneuver detected in the ${hist.pairs_compared} pairs of element sets compared.`;
-  if (hist.status === "data-gap") summary += ` Not examined: ${gaps.join("; ")} (gaps over ${num(hist.max_gap_days, 0)} days cannot bracket a maneuver).`;
+  if (hist.status === "data-gap") summary += ` Not examined: ${gaps.join("; ")} (gaps over ${num(hist.gap_threshold_days, 0)} days cannot bracket a maneuver).`;
   $("sat-maneuvers-summary").textContent = summary;
   const dc = hist.decay;
   $("sat-decay").textContent = dc
-    ? `Decay (${dc.label}): perigee ${num(dc.perigee_alt_km, 1)} km, falling ${num(-dc.decay_rate_km_day * 1000, 0)} m/day; below ${dc.threshold_alt_km} km around ${fmtTime(dc.estimated_date).slice(0, 10)} ± ${num(dc.uncertainty_days, 0)} days (exponential atmosphere, today's drag, no further maneuvers).`
+    ? `Decay (${dc.label}): perigee ${num(dc.perigee_alt_km, 1)} km, falling ${num(-dc.decay_rate_m_day, 1)} m/day; below ${dc.threshold_alt_km} km around ${fmtTime(dc.estimated_date).slice(0, 10)} ± ${num(dc.uncertainty_days, 0)} days (exponential atmosphere, today's drag, no further maneuvers).`
     : (hist.decay_reason ? `Decay: ${hist.decay_reason}.` : "");
   show($("sat-body"), true);
 }
