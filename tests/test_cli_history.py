@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
 import sys
 from pathlib import Path
@@ -110,7 +112,7 @@ def test_decay_command(shared_data: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 0
     answers = json.loads(out)
     assert answers and all(a["status"] in ("ok", "not-enough-history", "data-gap",
-                                           "no-significant-decay", "eccentric",
+                                           "no-significant-decay", "beyond-horizon", "eccentric",
                                            "below-threshold") for a in answers)
     assert all((a["estimate"] is not None) == (a["status"] == "ok") for a in answers)
     rows = [a["estimate"] for a in answers if a["estimate"]]
@@ -176,3 +178,82 @@ def test_malformed_and_multi_object_files(
     assert code == 2 and "name one" in err and err.count("\n") == 1
     code, _, err = run(["history", "99999", "--tle-history", str(path)], capsys)
     assert code == 2 and "NORAD 99999 is not in the history file" in err
+
+
+def test_pass_spanning_midnight_shows_the_end_date(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A geostationary satellite is in view for the whole bracket: the end is another day."""
+    path = shared_data / "celestrak-history-2026-05-24-to-30" / "resource.tle"
+    code, out, err = run(["maneuvers", "--tle-history", str(path), "--sat", "41194",
+                          "--station", "Pyongyang General Satellite Control Center"], capsys)
+    assert code == 0, err
+    lines = [ln for ln in out.splitlines() if "pass over" in ln]
+    assert any("2026-05-25T07:40:06Z–2026-05-26T07:37:23Z" in ln for ln in lines), lines
+    assert "1 outlier flags" not in err and "1 maneuvers" not in err
+
+
+def test_history_title_pluralizes(february_file: Path, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["history", "58400", "--tle-history", str(february_file), "--until",
+                        "2024-02-14T01:00Z"], capsys)
+    assert code == 0 and "1 element set (UTC)" in out
+
+
+def test_maneuver_rows_say_where(february_file: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["maneuvers", "--tle-history", str(february_file), "-f", "csv"], capsys)
+    header, *rows = out.splitlines()
+    cols = header.split(",")
+    assert code == 0 and {"lat_deg", "lon_deg", "place", "object_type", "event"} <= set(cols)
+    first = next(csv.DictReader(io.StringIO(out)))
+    assert -90 <= float(first["lat_deg"]) <= 90 and "km from" in first["place"]
+    assert first["event"] == "maneuver" and len(rows) == 5
+    code, out, _ = run(["maneuvers", "--tle-history", str(february_file)], capsys)
+    assert code == 0 and "where (lat°, lon°)" in out
+    code, out, _ = run(["maneuvers", "--tle-history", str(february_file), "-f", "json"], capsys)
+    doc = json.loads(out)
+    assert doc["gap_threshold_days"] == 10.0 and 0 < doc["largest_gap_days"] < 1
+    assert "max_gap_days" not in doc and doc["maneuvers"][0]["place"]
+
+
+def test_debris_is_marked_not_a_maneuver(shared_data: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    path = shared_data / "celestrak-history-2026-05-24-to-30" / "stations.tle"
+    code, out, err = run(["maneuvers", "--tle-history", str(path), "-f", "json"], capsys)
+    assert code == 0
+    deb = [m for m in json.loads(out)["maneuvers"] if " DEB" in m["name"]]
+    assert deb and all(m["object_type"] == "debris" and m["event"].startswith(
+        "not a maneuver (debris)") for m in deb)
+    assert "changes of debris or rocket bodies, not maneuvers" in err
+    code, out, _ = run(["maneuvers", "--tle-history", str(path)], capsys)
+    assert "not a maneuver (debris)" in out
+
+
+def test_decay_table_rates_in_m_per_day(shared_data: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    path = shared_data / "celestrak-history-2026-05-24-to-30" / "resource.tle"
+    code, out, _ = run(["decay", "--tle-history", str(path)], capsys)
+    assert code == 0 and "decay m/day (±1σ)" in out and "No decay date within 5 years" in out
+    assert "-0.000" not in out and "5931-" not in out
+    jason = next(ln for ln in out.splitlines() if "JASON-3" in ln)
+    assert "beyond-horizon" in jason
+    code, out, _ = run(["decay", "--tle-history", str(path), "-f", "csv"], capsys)
+    assert out.splitlines()[0].split(",")[4] == "decay_rate_m_day"
+    years = [int(r.split(",")[6][:4]) for r in out.splitlines()[1:]]
+    assert years and max(years) <= 2026 + 5
+
+
+def test_catalog_history_shows_history_precision(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "c.db"
+    path = shared_data / "celestrak-history-2026-05-24-to-30" / "resource.tle"
+    code, _, err = run(["catalog", "import", str(path), "--db", str(db)], capsys)
+    assert code == 0, err
+    code, out, _ = run(["catalog", "show", "32060", "--history", "-f", "json", "--db", str(db)],
+                       capsys)
+    shown = json.loads(out)[0]
+    code, out, _ = run(["history", "32060", "-f", "json", "--db", str(db)], capsys)
+    first = json.loads(out)["history"][0]
+    assert shown["perigee_alt_km"] == pytest.approx(first["perigee_alt_km"], abs=6e-4)

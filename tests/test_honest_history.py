@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from itertools import pairwise
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -225,3 +226,43 @@ def test_perigee_apogee_one_definition(capsys: pytest.CaptureFixture[str]) -> No
         assert info[key] == pytest.approx(truth, abs=1e-6)
     assert es.semi_major_axis_km == pytest.approx(a, abs=1e-6)
     assert last["semi_major_axis_km"] == pytest.approx(a, abs=1e-3)
+
+
+# ---- gap threshold and the observed largest gap; element sets with a catalog ---------------------
+def test_gap_threshold_and_largest_gap(gap_sets: list[ElementSet]) -> None:
+    result = detect_maneuvers(gap_sets)
+    d = result.to_dict()
+    assert "max_gap_days" not in d and d["gap_threshold_days"] == MAX_BRACKET_DAYS
+    gaps = [(b.epoch - a.epoch).total_seconds() / 86400 for a, b in pairwise(gap_sets)]
+    assert d["largest_gap_days"] == pytest.approx(max(gaps), abs=1e-3)
+    assert d["objects_not_ok"][0]["largest_gap_days"] == d["largest_gap_days"]
+    st = result.statuses[0]
+    assert st.gap_threshold_days == MAX_BRACKET_DAYS
+    assert st.largest_gap_days == pytest.approx(GAP_DAYS, abs=1e-6)
+
+
+def test_one_set_reason_says_why(one_set: list[ElementSet]) -> None:
+    (st,) = detect_maneuvers(one_set).statuses
+    assert "1 element set, nothing to compare it with" in st.reason
+    assert "needs at least 2 sets" in st.reason
+
+
+def test_api_takes_the_histories_of_given_sets_from_the_catalog(tmp_path: Path) -> None:
+    """``ovf.maneuvers(cat.select(...), catalog=cat)``: one set per object given, the stored
+    history of those objects examined (as with group=)."""
+    from _maneuver_synth import malligyong_february
+    from overflight.catalog import Catalog
+
+    sets, _, _ = malligyong_february()
+    path = _write(list(sets), tmp_path / "feb.tle")
+    with Catalog.open(tmp_path / "c.db", create=True) as cat:
+        cat.import_sources([str(path)], group="feb")
+        picked = cat.select(group="feb")
+        assert len(picked) == 1
+        by_group = of.maneuvers(group="feb", catalog=cat)
+        by_sets = of.maneuvers(picked, catalog=cat)
+        hist = of.history(picked, catalog=cat)
+    assert len(by_group) == len(by_sets) == 5 and by_sets.status == "ok"
+    assert len(hist) == len(sets) and len(hist.maneuvers) == 5
+    alone = of.maneuvers(picked)  # no catalog: the one set is all there is
+    assert alone.status == "not-enough-history" and len(alone) == 0

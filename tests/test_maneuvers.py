@@ -333,3 +333,121 @@ def test_change_in_the_last_bracket_is_reported_unconfirmed() -> None:
                           seed=7)
     again = detect_maneuvers(sets_more).maneuvers
     assert len(again) == 1 and again[0].confirmed
+
+
+# ---- where the burn was, and objects that cannot maneuver --------------------------------------
+def _subpoint_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance, km (mean Earth radius), between (lat, lon) points in degrees."""
+    p1, p2 = math.radians(a[0]), math.radians(b[0])
+    dl = math.radians(b[1] - a[1])
+    c = math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl)
+    return math.degrees(math.acos(max(-1.0, min(1.0, c)))) * math.pi / 180.0 * 6371.0
+
+
+def test_burn_point_is_the_sub_satellite_point_at_the_estimate() -> None:
+    """The reported point is Skyfield's sub-satellite point of the set before at the estimated
+    time; and within the along-track distance of the time error from the true burn's point."""
+    from skyfield.api import EarthSatellite, load, wgs84
+
+    from overflight.catalog.formats import write_elements as write
+
+    ts = load.timescale(builtin=True)
+    sets, burns, _ = malligyong_february()
+    result = detect_maneuvers(list(sets))
+    by_epoch = {es.epoch: es for es in sets}
+    for m, b in zip(result.maneuvers, burns, strict=True):
+        assert m.lat_deg is not None and m.lon_deg is not None and m.estimated_time is not None
+        line1, line2 = write([by_epoch[m.before_epoch]], "tle").splitlines()[-2:]
+        sat = EarthSatellite(line1, line2, ts=ts)
+        sky = wgs84.subpoint_of(sat.at(ts.from_datetime(m.estimated_time)))
+        assert _subpoint_km((m.lat_deg, m.lon_deg),
+                            (sky.latitude.degrees, sky.longitude.degrees)) < 1.0
+        truth = wgs84.subpoint_of(sat.at(ts.from_datetime(b.time)))
+        error_s = abs((m.estimated_time - b.time).total_seconds())
+        assert _subpoint_km((m.lat_deg, m.lon_deg), (truth.latitude.degrees,
+                                                      truth.longitude.degrees)) < (
+            7.2 * error_s + 5.0)  # ground speed ~7 km/s at 500 km
+        d = m.to_dict()
+        assert d["place"] == m.place and "km from" in (m.place or "")
+        assert (d["lat_deg"], d["object_type"], d["event"]) == (round(m.lat_deg, 3), None,
+                                                               "maneuver")
+
+
+@pytest.mark.parametrize(("name", "satcat", "expected"), [
+    ("FREGAT DEB", None, "debris"), ("COSMOS 2251 DEB (A)", None, "debris"),
+    ("SL-16 R/B", None, "rocket body"), ("CZ-4C R/B(2)", None, "rocket body"),
+    ("DEBRISSAT", None, None), ("WORLDVIEW-1", None, None), ("WORLDVIEW-1", "unknown", "unknown"),
+    ("ODD DEB", "payload", "payload"), ("TANK", "rocket body", "rocket body"),
+])
+def test_object_type_of(name: str, satcat: str | None, expected: str | None) -> None:
+    from overflight.maneuvers import object_type_of
+
+    assert object_type_of(name, satcat) == expected
+
+
+def test_changes_of_debris_are_not_maneuvers() -> None:
+    mean = leo_mean(550.0, e=0.001, inc_deg=70.0)
+    burn = Burn(START + timedelta(days=3.3), (0.0, 0.0, 1.0))
+    epochs = epochs_every(START, 7, 8.0, 2.0, seed=5)
+    deb, _ = series(START, mean, epochs, [burn], seed=6, name="FREGAT DEB")
+    (m,) = detect_maneuvers(deb).maneuvers
+    assert m.object_type == "debris" and not m.is_maneuver
+    assert m.to_dict()["event"] == ("not a maneuver (debris): element-set noise or "
+                                    "fragmentation")
+    # The SATCAT type decides when it is known.
+    (p,) = detect_maneuvers(deb, object_types={deb[0].norad_id: "payload"}).maneuvers
+    assert p.is_maneuver and p.object_type == "payload"
+
+
+# ---- decay: the horizon -------------------------------------------------------------------------
+def test_decay_beyond_the_horizon_has_a_rate_and_no_date() -> None:
+    from overflight.maneuvers import DECAY_HORIZON_DAYS, assess_decay
+
+    mean = leo_mean(300.0, e=0.0005, inc_deg=51.6, bstar=6e-4)
+    sets, _ = series(START, mean, epochs_every(START, 7, 8.0, 1.0, seed=8), [], seed=9)
+    ok = assess_decay(sets)
+    assert ok.status == "ok" and ok.estimate is not None
+    assert ok.estimate.days_left < DECAY_HORIZON_DAYS
+    assert ok.decay_rate_m_day == pytest.approx(ok.estimate.decay_rate_km_day * 1000)
+    assert ok.estimate.to_dict()["decay_rate_m_day"] == pytest.approx(
+        ok.estimate.decay_rate_km_day * 1000, abs=1e-3)
+    far = assess_decay(sets, horizon_days=ok.estimate.days_left - 1.0)
+    assert far.status == "beyond-horizon" and far.estimate is None
+    assert far.decay_rate_m_day == ok.decay_rate_m_day and far.decay_rate_sigma_m_day
+    assert "m/day" in far.reason and "horizon" in far.reason
+    d = far.to_dict()
+    assert d["estimate"] is None and d["decay_rate_m_day"] < 0
+
+
+def test_no_significant_decay_says_the_rate() -> None:
+    from overflight.maneuvers import assess_decay
+
+    high = leo_mean(1100.0, e=0.001, inc_deg=60.0, bstar=1e-5)
+    sets, _ = series(START, high, epochs_every(START, 7, 8.0, 1.0, seed=1), [], seed=2)
+    a = assess_decay(sets)
+    assert a.status in ("no-significant-decay", "beyond-horizon") and a.estimate is None
+    assert a.decay_rate_m_day is not None and a.decay_rate_sigma_m_day is not None
+    assert a.rate_text.endswith(" m/day") and " ± " in a.rate_text
+
+
+@pytest.mark.parametrize(("rate", "sigma", "text"), [
+    (-0.16, 0.0104, "-0.160 ± 0.010 m/day"), (-3.412, 0.041, "-3.412 ± 0.041 m/day"),
+    (-52.51, 2.1, "-52.5 ± 2.1 m/day"), (0.04, 1.31, "+0.0 ± 1.3 m/day"),
+    (-178.35, 13.02, "-178 ± 13 m/day"),
+])
+def test_format_decay_rate(rate: float, sigma: float, text: str) -> None:
+    from overflight.maneuvers import format_decay_rate
+
+    assert format_decay_rate(rate, sigma) == text
+
+
+def test_jason3_has_no_decay_date(shared_data: Path) -> None:
+    """A week of sets cannot date the re-entry of a 1,300 km orbit (it was "5931 ± 368,142
+    days"): beyond the horizon, with the fitted rate in m/day."""
+    from overflight.maneuvers import assess_decay
+
+    records = read_path(shared_data / "celestrak-history-2026-05-24-to-30" / "resource.tle")
+    sets = [r for r in records.records if r.norad_id == 41240]
+    a = assess_decay(sets, maneuvers=detect_maneuvers(sets).maneuvers)
+    assert a.status in ("beyond-horizon", "no-significant-decay") and a.estimate is None
+    assert a.decay_rate_m_day is not None and abs(a.decay_rate_m_day) < 1.0

@@ -525,8 +525,8 @@ def history(
     ``satellite_or_elsets``: NORAD ids or names, whose stored history is read from ``catalog``;
     element sets are taken as the history itself (e.g. read from a history file), with the
     stored history of their objects added when ``catalog`` is given (without one, an object
-    with a single set is ``not-enough-history``). ``group``: every member of a catalog group. ``start``/``end`` keep
-    epochs in that interval.
+    with a single set is ``not-enough-history``). ``group``: every member of a catalog group.
+    ``start``/``end`` keep epochs in that interval.
     """
     from overflight.history import OrbitTable
     from overflight.maneuvers import detect_maneuvers

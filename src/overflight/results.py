@@ -285,7 +285,8 @@ _MANEUVER_COLUMNS = ["norad_id", "name", "before_epoch", "after_epoch", "estimat
                      "time_uncertainty_s", "delta_a_km", "delta_perigee_km", "delta_apogee_km",
                      "delta_inclination_deg", "delta_v_m_s", "kind", "delta_v_tangential_m_s",
                      "delta_v_eccentricity_m_s", "delta_v_plane_m_s", "significance",
-                     "closest_km", "confirmed"]
+                     "closest_km", "confirmed", "lat_deg", "lon_deg", "place", "object_type",
+                     "event"]
 
 
 class Maneuvers(_Table["Maneuver"]):
@@ -331,7 +332,10 @@ class Maneuvers(_Table["Maneuver"]):
 
     def _caption(self) -> str:
         d = self.detection
-        text = f"{len(self)} maneuvers in {d.element_sets} element sets of {d.objects} objects"
+        other = sum(1 for m in self if not m.is_maneuver)
+        text = (f"{len(self) - other} maneuvers in {d.element_sets} element sets of "
+                f"{d.objects} objects" + (f", {other} changes of debris or rocket bodies "
+                                         "(not maneuvers)" if other else ""))
         return text if d.status == "ok" else f"{text} (status: {d.status})"
 
 

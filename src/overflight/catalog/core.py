@@ -342,8 +342,8 @@ def summary_row(es: ElementSet, now: datetime) -> dict[str, Any]:
         "period_min": round(es.period_min, 3),
         "inclination_deg": es.inclination_deg,
         "eccentricity": es.eccentricity,
-        "perigee_alt_km": round(es.perigee_alt_km, 1),
-        "apogee_alt_km": round(es.apogee_alt_km, 1),
+        "perigee_alt_km": round(es.perigee_alt_km, 3),  # as `overflight history` shows them
+        "apogee_alt_km": round(es.apogee_alt_km, 3),
         "orbit_class": es.orbit_class,
     }
 
