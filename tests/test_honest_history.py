@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
-from itertools import pairwise
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
