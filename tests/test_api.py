@@ -304,7 +304,7 @@ def test_maneuvers_of_a_group() -> None:
     m = ovf.maneuvers(group="malligyong-1")
     assert m.detection.objects == 1 and m.detection.element_sets == 3
     assert json.loads(m.to_json())["count"] == len(m)
-    assert len(m.to_pandas().columns) == 18
+    assert len(m.to_pandas().columns) == 23  # with lat_deg, lon_deg, place, object_type, event
 
 
 # ---- coverage ---------------------------------------------------------------------------------
