@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -34,6 +35,48 @@ def test_output_file_is_stdout(args: list[str], tmp_path: Path,
     assert code == 0 and out_o == "" and f"wrote {path}" in err
     assert path.read_bytes() == out.encode()
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary file left
+
+
+# The listing commands, as README promises: every command with --format takes -o too.
+LISTINGS = [
+    ["sensors", "-f", "csv"],
+    ["sensors", "-f", "table"],
+    ["sites", "-f", "json"],
+    ["areas", "-f", "csv"],
+    ["areas", "-f", "geojson"],
+    ["regions", "-f", "table"],
+    ["catalog", "list", "--group", "stations", "-f", "csv"],
+    ["catalog", "show", "25544", "-f", "json"],
+    ["catalog", "show", "25544", "--history", "-f", "table"],
+    ["catalog", "groups", "-f", "csv"],
+    ["catalog", "info", "-f", "json"],
+]
+
+
+@pytest.mark.parametrize("args", LISTINGS, ids=" ".join)
+def test_listing_output_file(args: list[str], tmp_path: Path,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(args, capsys)
+    assert code == 0 and out
+    path = tmp_path / "out"
+    code, out_o, err = run([*args, "-o", str(path)], capsys)
+    assert code == 0 and out_o == "" and err == f"wrote {path}\n"
+    text = path.read_text()
+    # The same output: "catalog" rows hold ages from now, so their first lines only.
+    assert text.splitlines()[:1] == out.splitlines()[:1]
+    if args[0] != "catalog":
+        assert text == out
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_catalog_import_output_file(shared_data: Path, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "summary.json"
+    tle = shared_data / "celestrak-2026-05-30" / "stations.tle"
+    code, out, err = run(["catalog", "import", str(tle), "--no-snapshot", "-f", "json",
+                          "-o", str(path)], capsys)
+    assert code == 0 and out == "" and err.endswith(f"wrote {path}\n")
+    assert json.loads(path.read_text())[0]["new"] > 0
 
 
 IMAGES = [

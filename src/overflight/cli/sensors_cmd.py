@@ -10,8 +10,10 @@ from overflight.cli._common import (
     CountryOption,
     KindOption,
     OperatorOption,
+    OutputOption,
     SensorsFileOption,
     emit,
+    output_to,
 )
 
 COLUMNS = ["norad_id", "name", "images", "kind", "operator", "country", "best_gsd_m",
@@ -31,6 +33,7 @@ def register(app: typer.Typer) -> None:
         operator: str | None = OperatorOption,
         sensors: Path | None = SensorsFileOption,
         fmt: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
+        output: Path | None = OutputOption,
     ) -> None:
         """The sensor table: what each known satellite images with, its reach, lighting rule
         and sources (non-imagers listed with the reason; filters keep imagers only)."""
@@ -40,8 +43,9 @@ def register(app: typer.Typer) -> None:
         table = filter_table(load_table(sensors), kinds=split_list(kind), max_gsd_m=max_gsd,
                              countries=split_list(country), operators=split_list(operator))
         rows = sensor_rows(table)
-        if fmt == "table":
-            emit(rows, fmt, title=f"Sensor table ({len(rows)} satellites)",
-                 columns=[c for c in COLUMNS if c != "source"] + ["reason"])
-        else:
-            emit(rows, fmt)
+        with output_to(output):
+            if fmt == "table":
+                emit(rows, fmt, title=f"Sensor table ({len(rows)} satellites)",
+                     columns=[c for c in COLUMNS if c != "source"] + ["reason"])
+            else:
+                emit(rows, fmt)
