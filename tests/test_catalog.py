@@ -439,3 +439,16 @@ def test_catalog_open_errors(tmp_path: Path) -> None:
     with Catalog.open(tmp_path / "new.db", create=True) as cat:
         assert not cat.snapshot and cat.info().element_sets == 0
     assert (tmp_path / "new.db").exists() and time.perf_counter() - started < 5
+
+
+def test_public_description_names_the_data_never_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "secret-dir" / "catalog.db"
+    path.parent.mkdir()
+    with Catalog.open(path, create=True) as cat:
+        assert cat.public_description == "an overflight catalog (0 element sets of 0 objects)"
+        cat.import_sources([Path(__file__).parent / "fixtures" / "formats" / "four.tle"],
+                           seed_snapshot=False)
+        text = cat.public_description
+        assert str(tmp_path) not in text and text.startswith("an overflight catalog (")
+        n = cat.info().element_sets
+        assert f"({n:,} element sets of " in text and ", epochs " in text

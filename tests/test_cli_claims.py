@@ -188,3 +188,35 @@ def test_unusable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     code, _, err = run(["verify", str(path)], capsys)
     assert code == 2 and err.startswith("overflight: error: broken.yaml:")
     assert "not valid YAML" in err and err.count("\n") == 1
+
+
+def test_report_describes_the_data_not_a_local_path(
+        shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "private" / "catalog.db"
+    db.parent.mkdir()
+    tle = shared_data / "celestrak-2026-05-30" / "stations.tle"
+    assert run(["catalog", "import", str(tle), "--db", str(db)], capsys)[0] == 0
+    out_dir = tmp_path / "report"
+    code, out, _ = run(["verify", "--sat", "40115", "--site", "Sohae", "--time",
+                        "2026-05-31T01:15Z", "--db", str(db), "-f", "md", "--report",
+                        str(out_dir)], capsys)
+    assert code == 0
+    for text in (out, (out_dir / "report.md").read_text(), (out_dir / "report.html").read_text()):
+        assert str(tmp_path) not in text and "catalog.db" not in text
+        assert "against an overflight catalog (" in text and " element sets of " in text
+        # The target's coordinates: their precision and source (sites.yaml: Sohae ±3 km).
+        assert "±3 km; Wikipedia, Sohae Satellite Launching Station" in text
+        # The summary's geometry says which instant it is at.
+        assert "are at the closest approach nearest the claimed time" in text
+        assert "sun_elevation_deg (at closest approach)" in text
+    code, out, _ = run(["verify", "--sat", "NOSUCHSAT", "--site", "Sohae", "--time",
+                        "2026-05-31T01:15Z", "--db", str(db), "-f", "json"], capsys)
+    assert str(tmp_path) not in out and "is not in the catalog:" in out
+
+
+def test_report_on_coordinates_says_they_are_as_given(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["verify", "--sat", "40115", "--site", "39.7,124.7", "--time",
+                        "2026-05-31T01:15Z", "-f", "md"], capsys)
+    assert code == 0 and "against the snapshot bundled with overflight (" in out
+    assert "| target coordinates | coordinates as given" in out

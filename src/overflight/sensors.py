@@ -681,5 +681,6 @@ def sensor_rows(table: Mapping[int, Sensor]) -> list[dict[str, Any]]:
             "reason": s.reason,
             "imaging_ended": _day_or_none(s.imaging_ended),
             "source": s.source,
+            "sources": list(s.sources),
         })
     return rows

@@ -28,6 +28,7 @@ __all__ = [
     "SiteError",
     "named_sites",
     "parse_coordinates",
+    "provenance",
     "read_sites_file",
     "resolve_site",
     "resolve_sites",
@@ -61,6 +62,22 @@ class NamedSite:
             "aliases": list(self.aliases),
             "source": self.source,
         }
+
+
+def provenance(site: Site) -> str:
+    """Where ``site``'s coordinates come from and how precise they are, in a few words: the
+    shipped named site's precision and source (``±3 km; Wikipedia, …``), else that they were
+    given as coordinates."""
+    named = next((n for n in named_sites() if n.site == site), None)
+    if named is None:
+        return "coordinates as given (not a shipped named site; no stated precision)"
+    if named.precision_m is None:
+        precision = "precision not stated"
+    elif named.precision_m >= 1000.0:
+        precision = f"±{named.precision_m / 1000.0:g} km"
+    else:
+        precision = f"±{named.precision_m:g} m"
+    return f"{precision}; {named.source or 'no source given'}"
 
 
 def _norm(text: str) -> str:

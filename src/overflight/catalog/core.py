@@ -574,6 +574,23 @@ class Catalog:
         return f"the catalog at {self.path}" if self.path else "the in-memory catalog"
 
     @property
+    def public_description(self) -> str:
+        """The catalog by its data, never by a local path, for reports to publish: ``an
+        overflight catalog (1,234 element sets of 567 objects, epochs 2023-11-20 to
+        2026-05-30)`` (``the snapshot bundled with overflight (…)`` when it is in use)."""
+        n_sets, n_objects, first_us, last_us = self._conn.execute(
+            "SELECT count(*), count(DISTINCT norad_id), min(epoch_us), max(epoch_us) "
+            "FROM element_sets").fetchone()
+        what = ("the snapshot bundled with overflight" if self.snapshot
+                else "an in-memory catalog" if not self.path else "an overflight catalog")
+        text = f"{n_sets:,} element sets of {n_objects:,} objects"
+        if first_us is not None:
+            first, last = (store.us_to_datetime(v).strftime("%Y-%m-%d")
+                           for v in (first_us, last_us))
+            text += f", epochs {first}" + ("" if first == last else f" to {last}")
+        return f"{what} ({text})"
+
+    @property
     def connection(self) -> sqlite3.Connection:
         """The underlying SQLite connection (read-only use, please)."""
         return self._conn

@@ -340,11 +340,18 @@ def _summary_rows(results: Sequence[ClaimResult]) -> list[list[str]]:
     return rows
 
 
-_SUMMARY_HEAD = ["claim", "satellite", "target", "claimed (UTC)", "verdict", "offset",
-                 "ground distance", "off-nadir", "Sun", "element-set age"]
+_SUMMARY_HEAD = ["claim", "satellite", "target", "claimed (UTC)", "verdict",
+                 "closest approach: offset", "ground distance", "off-nadir", "Sun",
+                 "element-set age"]
+SUMMARY_NOTE = ("Offset, ground distance, off-nadir and Sun are at the closest approach nearest "
+                "the claimed time (offset: from the claimed time); the reasons give the Sun at "
+                "the claimed time.")
+"""Under every summary table (report and terminal): which instant its geometry is at."""
 
 
 def _evidence(r: ClaimResult) -> list[tuple[str, str]]:
+    from overflight.sites import provenance
+
     d = r.to_dict()
     c = r.claim
     rows: list[tuple[str, str]] = []
@@ -352,6 +359,7 @@ def _evidence(r: ClaimResult) -> list[tuple[str, str]]:
         rows += [
             ("satellite", f"{d['satellite_name'] or c.satellite} ({d['norad_id'] or '?'})"),
             ("target", f"{c.target.name} ({c.target.lat_deg:.4f}, {c.target.lon_deg:.4f})"),
+            ("target coordinates", provenance(c.target)),
             ("claimed time", f"{c.time_text} = {d['claimed_time']}"
              + (f" … {d['claimed_time_end']}" if d["claimed_time_end"] else "")),
             ("source", c.source or "—"),
@@ -362,8 +370,14 @@ def _evidence(r: ClaimResult) -> list[tuple[str, str]]:
                 "elset_before_epoch", "elset_after_epoch", "maneuver_between_elsets",
                 "data_needed"):
         if d.get(key) is not None:
-            rows.append((key, str(d[key])))
+            label = f"{key} (at closest approach)" if key in _AT_CLOSEST else key
+            rows.append((label, str(d[key])))
     return rows
+
+
+# The evidence fields that are the geometry at the closest approach, not at the claimed time.
+_AT_CLOSEST = frozenset({"ground_distance_km", "off_nadir_deg", "elevation_deg",
+                         "sun_elevation_deg", "satellite_sunlit", "gsd_m"})
 
 
 def render_markdown(
@@ -379,7 +393,7 @@ def render_markdown(
     out.append("|" + "---|" * len(_SUMMARY_HEAD))
     for row in _summary_rows(results):
         out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
-    out.append("")
+    out += ["", SUMMARY_NOTE, ""]
     needed = data_needed_summary(results)
     if needed:
         out += ["To settle the claims that cannot be verified:", ""]
@@ -428,6 +442,7 @@ def render_html(
     if preamble:
         parts.append(f"<p>{escape(preamble)}</p>")
     parts.append(table(_SUMMARY_HEAD, _summary_rows(results)))
+    parts.append(f"<p>{escape(SUMMARY_NOTE)}</p>")
     needed = data_needed_summary(results)
     if needed:
         parts.append("<p>To settle the claims that cannot be verified:</p><ul>"

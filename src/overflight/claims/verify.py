@@ -99,7 +99,9 @@ def verify_claim(
     opts = options or VerifyOptions()
     opts.validate()
     table = shipped_sensors() if sensors is None else sensors
-    ev = Evidence(claim, opts, catalog.description)
+    # Reasons go into reports to publish: the catalog by name, never by a local path (the
+    # report's preamble describes its data: Catalog.public_description).
+    ev = Evidence(claim, opts, "the bundled snapshot" if catalog.snapshot else "the catalog")
 
     # 1. Data good enough to judge: the satellite, a recent element set, SGP4 reaching it.
     try:

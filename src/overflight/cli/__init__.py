@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from typing import Any
 
 import typer
 
@@ -83,8 +84,25 @@ def _reflow_help(typer_app: typer.Typer) -> None:
             _reflow_help(group.typer_instance)
 
 
+def _lazy_help_layout() -> None:
+    """Every command's and group's help first installs :mod:`overflight.cli._help`."""
+    import typer.core
+
+    for cls in (typer.core.TyperCommand, typer.core.TyperGroup):
+        original = cls.format_help
+
+        def format_help(self: Any, ctx: Any, formatter: Any, _original: Any = original) -> None:
+            from overflight.cli import _help
+
+            _help.install()
+            _original(self, ctx, formatter)
+
+        cls.format_help = format_help  # type: ignore[method-assign]
+
+
 _register()
 _reflow_help(app)
+_lazy_help_layout()
 
 
 def _print_version(value: bool) -> None:

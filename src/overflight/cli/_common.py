@@ -245,14 +245,40 @@ def emit(
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=title)
-        for col in cols:
-            table.add_column(col)
-        for row in rows:
-            table.add_row(*(_cell(row.get(c)) for c in cols))
+        cells = [[_cell(row.get(c)) for c in cols] for row in rows]
         # Piped output (files, scripts, notebooks) gets a wide table instead of 80 columns.
         wide = not (hasattr(out, "isatty") and out.isatty())
-        Console(file=out, width=240 if wide else None).print(table)
+        console = Console(file=out, width=240 if wide else None)
+        table = Table(title=title)
+        for col, width in zip(cols, _column_widths(cols, cells, console.width), strict=True):
+            # Folded, never cut with an ellipsis: a source's URL must stay whole to be cited.
+            table.add_column(col, overflow="fold", width=width)
+        for line in cells:
+            table.add_row(*line)
+        console.print(table)
+
+
+_SHORT_CELL = 24  # a column whose cells are all at most this wide is not folded if it can be
+
+
+def _column_widths(cols: Sequence[str], cells: Sequence[Sequence[str]], width: int
+                   ) -> list[int | None]:
+    """Fixed widths for a table's short columns (numbers, times, codes) when it is wider than
+    ``width``: their cells then stay whole (their headers too, or folded if that leaves too
+    little room), and the long columns (names, sources) take what is left; None where rich
+    decides (every column of a table that fits, or of one too wide for this)."""
+    content = [max((len(line) for row in cells for line in row[i].splitlines()), default=0)
+               for i in range(len(cols))]
+    natural = sum(max(len(c), w) for c, w in zip(cols, content, strict=True))
+    if natural + 3 * len(cols) + 1 <= width:  # cells, padding and borders
+        return [None] * len(cols)
+    for header_cap in (1000, 8):
+        fixed = [max(w, min(len(c), header_cap)) if w <= _SHORT_CELL else None
+                 for c, w in zip(cols, content, strict=True)]
+        room = width - 3 * len(cols) - 1 - sum(w for w in fixed if w is not None)
+        if room >= 16 * fixed.count(None):  # enough left for the long ones
+            return fixed
+    return [None] * len(cols)
 
 
 # Library messages name the library's arguments (overflight.errors.ARGUMENTS); the CLI's

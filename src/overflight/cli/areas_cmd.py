@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from overflight.cli._common import emit
+from overflight.cli._common import OutputOption, emit, output_to
 
 if TYPE_CHECKING:
     from overflight.access import Window
@@ -140,22 +140,29 @@ def register(app: typer.Typer) -> None:
     @app.command("areas")
     def areas_cmd(
         fmt: str = typer.Option("table", "--format", "-f", help="table, json, csv or geojson."),
+        output: Path | None = OutputOption,
     ) -> None:
         """The area targets shipped with overflight (for --area), with outline precision and
         source."""
         from overflight.areas import named_areas
 
         shipped = list(named_areas().values())
-        if fmt == "geojson":
-            import json
+        with output_to(output):
+            _write_areas(shipped, fmt)
 
-            doc = {"type": "FeatureCollection", "features": [
-                {"type": "Feature", "properties": {k: v for k, v in a.to_dict().items()
-                                                   if k != "bbox"},
-                 "geometry": a.geometry()} for a in shipped]}
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
-            return
-        rows: list[dict[str, Any]] = [a.to_dict() for a in shipped]
-        emit(rows, fmt, title="Area targets",
-             columns=["name", "centroid_lat_deg", "centroid_lon_deg", "area_km2", "precision",
-                      "source"])
+
+def _write_areas(shipped: list[Area], fmt: str) -> None:
+    """The shipped area targets as a table, JSON, CSV or GeoJSON on stdout."""
+    if fmt == "geojson":
+        import json
+
+        doc = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {k: v for k, v in a.to_dict().items()
+                                               if k != "bbox"},
+             "geometry": a.geometry()} for a in shipped]}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+        return
+    rows: list[dict[str, Any]] = [a.to_dict() for a in shipped]
+    emit(rows, fmt, title="Area targets",
+         columns=["name", "centroid_lat_deg", "centroid_lon_deg", "area_km2", "precision",
+                  "source"])

@@ -23,15 +23,17 @@ from overflight.cli._common import (
     EXIT_USAGE,
     DbOption,
     Format,
+    OutputOption,
     UserError,
     element_cells,
     emit,
+    output_to,
     with_flags,
     wrote,
 )
 
 if TYPE_CHECKING:
-    from overflight.catalog import Catalog
+    from overflight.catalog import Catalog, ImportResult
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -136,6 +138,7 @@ def import_(
     max_size_mb: float = typer.Option(200.0, "--max-size", help="URL size cap, MB.", min=0.001,
                                       max=1_000_000.0),
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Summary format.")] = Format.table,
+    output: Path | None = OutputOption,
     db: str | None = DbOption,
 ) -> None:
     """Import element sets or SATCAT metadata from files or http(s) URLs (CelesTrak,
@@ -183,6 +186,22 @@ def import_(
     for src in result.sources:
         for err in src.errors:
             sys.stderr.write(f"{err}\n")
+    usable = any(src.valid or src.not_modified for src in result.sources)
+    if new_file and not usable:
+        # A first import that stored nothing leaves no empty database behind (one would hide
+        # the bundled snapshot from every later command).
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+    with output_to(output):
+        _import_summary(result, fmt, where, usable=usable)
+    if result.rejected:
+        # Nothing usable in any source is "nothing done" (2); some records rejected is 1.
+        raise typer.Exit(EXIT_DATA if usable else EXIT_USAGE)
+
+
+def _import_summary(result: ImportResult, fmt: Format, where: str, *, usable: bool) -> None:
+    """What ``catalog import`` says on stdout: the seeding, each source, what was stored
+    (``usable``: anything was)."""
     if result.seeded is not None:
         out = sys.stdout if fmt is Format.table else sys.stderr
         out.write(with_flags(result.seeded.message()) + "\n")
@@ -197,12 +216,6 @@ def import_(
         rows.append(row)
     columns = ["source", "group", "kind", "new", "duplicates", "rejected", "note"]
     emit(rows, fmt.value, title=f"Imported into {where}", columns=columns)
-    usable = any(src.valid or src.not_modified for src in result.sources)
-    if new_file and not usable:
-        # A first import that stored nothing leaves no empty database behind (one would hide
-        # the bundled snapshot from every later command).
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
     if fmt is Format.table:
         stored = ("nothing stored (no valid record)" if not usable else
                   "stored" if result.stored else "NOT stored (--strict: rejected records)")
@@ -211,9 +224,6 @@ def import_(
             f"{result.new} new element sets, {result.duplicates} duplicates skipped, "
             f"{satcat}{result.rejected} rejected; {stored}\n"
         )
-    if result.rejected:
-        # Nothing usable in any source is "nothing done" (2); some records rejected is 1.
-        raise typer.Exit(EXIT_DATA if usable else EXIT_USAGE)
 
 
 # ---- list / show / groups / info -------------------------------------------------------------
@@ -222,6 +232,7 @@ def list_(
     group: str | None = typer.Option(None, "--group", "-g", help="Only this group."),
     name: str | None = typer.Option(None, "--name", "-n", help="Name glob, case-insensitive."),
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    output: Path | None = OutputOption,
     db: str | None = DbOption,
 ) -> None:
     """List objects with their latest element set (period, inclination, perigee, apogee)."""
@@ -247,7 +258,8 @@ def list_(
             "element_sets", "groups", "owner", "object_type", "launch_date", "launch_site",
             "decay_date", "rcs_m2",
         ]  # fmt: skip
-    emit(rows, fmt.value, title=title, columns=columns)
+    with output_to(output):
+        emit(rows, fmt.value, title=title, columns=columns)
 
 
 @app.command("show")
@@ -255,9 +267,16 @@ def show(
     satellite: str = typer.Argument(..., metavar="NORAD_OR_NAME", help="NORAD id, Alpha-5, name."),
     history: bool = typer.Option(False, "--history", help="Every stored element set."),
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    output: Path | None = OutputOption,
     db: str | None = DbOption,
 ) -> None:
     """Show an object's latest element set with derived values, or its whole history."""
+    with output_to(output):
+        _show(satellite, history, fmt, db)
+
+
+def _show(satellite: str, history: bool, fmt: Format, db: str | None) -> None:
+    """`catalog show` on stdout."""
     now = datetime.now(UTC)
     with open_catalog(db) as cat:
         obj = cat.resolve(satellite)
@@ -304,18 +323,22 @@ def _table_value(value: Any) -> str:
 @app.command("groups")
 def groups(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    output: Path | None = OutputOption,
     db: str | None = DbOption,
 ) -> None:
     """List the groups with their numbers of objects and element sets."""
     with open_catalog(db) as cat:
         rows = [g.to_dict() for g in cat.groups()]
         title = f"Groups in {cat.description}"
-    emit(rows, fmt.value, title=title, columns=["group", "objects", "element_sets", "last_epoch"])
+    with output_to(output):
+        emit(rows, fmt.value, title=title,
+             columns=["group", "objects", "element_sets", "last_epoch"])
 
 
 @app.command("info")
 def info(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    output: Path | None = OutputOption,
     db: str | None = DbOption,
 ) -> None:
     """Where the catalog is and how much it holds."""
@@ -324,10 +347,11 @@ def info(
     with open_catalog(db) as cat:
         data = cat.info().to_dict()
     data["path"] = data["path"] or f"{resolve_db_path(db)} (absent: bundled snapshot in use)"
-    if fmt is Format.table:
-        emit([{"field": k, "value": v} for k, v in data.items()], "table", title="Catalog")
-    else:
-        emit([data], fmt.value)
+    with output_to(output):
+        if fmt is Format.table:
+            emit([{"field": k, "value": v} for k, v in data.items()], "table", title="Catalog")
+        else:
+            emit([data], fmt.value)
 
 
 # ---- export ----------------------------------------------------------------------------------

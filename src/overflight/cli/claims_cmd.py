@@ -119,7 +119,9 @@ def _table(rows: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="Imaging claims")
+    from overflight.claims.report import SUMMARY_NOTE
+
+    table = Table(title="Imaging claims", caption=SUMMARY_NOTE)
     for col in TABLE_COLUMNS:
         wide = col in ("claimed (UTC)", "verdict")
         table.add_column(col, no_wrap=wide, justify="right" if col.endswith(("s", "km", "°", "d"))
@@ -278,7 +280,7 @@ def register(app: typer.Typer) -> None:
             if sat is not None:
                 _note_satellite(cat, sat)
             results = verify_claims(entries, cat, options=options, sensors=sensors)
-            described = cat.description
+            described = cat.public_description
         stale = stale_report(results)
         if stale:
             warn(stale.message("overflight catalog import"))

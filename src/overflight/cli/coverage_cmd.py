@@ -16,6 +16,7 @@ from overflight.cli._common import (
     Interrupted,
     NoLimitOption,
     ObjectTypeOption,
+    OutputOption,
     OwnerOption,
     SensorsFileOption,
     UserError,
@@ -441,6 +442,7 @@ def register(app: typer.Typer) -> None:
     @app.command("regions")
     def regions_cmd(
         fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+        output: Path | None = OutputOption,
     ) -> None:
         """The named regions shipped with overflight, with their sources."""
         from overflight.regions import named_regions
@@ -448,8 +450,9 @@ def register(app: typer.Typer) -> None:
         rows = [r.to_dict() for r in named_regions().values()]
         for row in rows:
             row["bbox"] = ", ".join(f"{v:g}" for v in row["bbox"])
-        emit(rows, fmt, title="Named regions",
-             columns=["name", "title", "approximate", "bbox", "source"])
+        with output_to(output):
+            emit(rows, fmt, title="Named regions",
+                 columns=["name", "title", "approximate", "bbox", "source"])
 
 
 def _fleet(fleet: list[str], sat: list[str], group: list[str], tle: list[Path],

@@ -407,13 +407,15 @@ def register(app: typer.Typer) -> None:
     @app.command("sites")
     def sites_cmd(
         fmt: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
+        output: Path | None = OutputOption,
     ) -> None:
         """The named sites shipped with overflight, with coordinate precision and source."""
         from overflight.sites import named_sites
 
         rows: list[dict[str, Any]] = [n.to_dict() for n in named_sites()]
-        emit(rows, fmt, title="Named sites",
-             columns=["name", "lat_deg", "lon_deg", "precision_m", "country", "source"])
+        with output_to(output):
+            emit(rows, fmt, title="Named sites",
+                 columns=["name", "lat_deg", "lon_deg", "precision_m", "country", "source"])
 
 
 def split_list(text: str | None) -> list[str]:
