@@ -198,3 +198,15 @@ def test_a_claim_after_the_end_is_inconsistent(catalog: Catalog, shared_data: Pa
     assert r.verdict == INCONSISTENT and "in-reach" in r.codes  # the geometry was fine
     assert r.to_dict()["findings"] == ["imaging-ended"]
     assert any(f"no imaging from {midnight:%Y-%m-%d} on" in x for x in r.reasons)
+
+
+def test_an_ended_mission_decides_without_element_sets(catalog: Catalog) -> None:
+    """HJ-1A's imaging ended 2023-03-01; the catalog holds no element set near 2024-06-01, yet
+    the sensor table alone makes the claim inconsistent (not cannot-verify), with both
+    reasons given."""
+    claim = claim_from_fields({"satellite": str(HJ1A), "target": "Rome",
+                               "time": "2024-06-01T10:00:00Z"})
+    r = verify_claim(claim, catalog, sensors=shipped_table())
+    assert r.verdict == INCONSISTENT
+    assert "imaging-ended" in r.codes and "no-recent-elements" in r.codes
+    assert any("no imaging from 2023-03-01 on" in x for x in r.reasons)

@@ -124,6 +124,15 @@ def _sentence(f: Finding, ev: Evidence) -> str:
                 f"time in {ev.catalog_description}: {parts[0]}; {parts[1]}. Propagating element "
                 "sets that far would put the satellite tens to thousands of kilometres from "
                 "where it was.")
+    if code in ("imaging-ended", "imaging-ended-during"):
+        day = f"{f.time:%Y-%m-%d}" if f.time is not None else "?"
+        if code == "imaging-ended":
+            return (f"The imaging mission of {sat} had ended by then: the sensor table "
+                    f"records no imaging from {day} on (imaging_ended), so the claim is "
+                    "inconsistent whatever the geometry.")
+        return (f"The imaging mission of {sat} ended during the claimed interval (no imaging "
+                f"from {day} on, per the sensor table's imaging_ended): only the part "
+                "before then could hold the picture; confidence lowered.")
     es = el.elset
     assert es is not None
     if code == "elset-recent":
@@ -207,15 +216,6 @@ def _sentence(f: Finding, ev: Evidence) -> str:
     if code == "sensor-assumed":
         return (f"No sensor is known for {sat}: assumed an optical imager with a {limit:g}° "
                 "off-nadir reach (give sensor, max_off_nadir_deg and nadir_gsd_m in the claim).")
-    if code in ("imaging-ended", "imaging-ended-during"):
-        day = f"{f.time:%Y-%m-%d}" if f.time is not None else "?"
-        if code == "imaging-ended":
-            return (f"The imaging mission of {sat} had ended by then: the sensor table "
-                    f"records no imaging from {day} on (imaging_ended), so the claim is "
-                    "inconsistent whatever the geometry.")
-        return (f"The imaging mission of {sat} ended during the claimed interval (no imaging "
-                f"from {day} on, per the sensor table's imaging_ended): only the part "
-                "before then could hold the picture; confidence lowered.")
     if code == "gsd-estimate":
         gm = sensor.gsd
         assert gm is not None

@@ -113,6 +113,8 @@ def verify_claim(
     except SatelliteNotFound:
         return _result(ev, rules.satellite(False))
     findings = rules.satellite(True)
+    entry = table.get(obj.norad_id)
+    ended = rules.imaging_ended(None if entry is None else entry.imaging_ended, claim)
     el = evidence.choose_elements(catalog, claim, obj.norad_id, obj.name, opts)
     ev = replace(ev, elements=el)
     es = el.elset
@@ -123,8 +125,9 @@ def verify_claim(
         tolerance_s=None if tol is None else tol.base_s,
         along_track_km=None if tol is None else tol.along_track_km)
     if rules.blocks(findings) or es is None or tol is None:
-        return _result(ev, findings)
-    entry = table.get(obj.norad_id)
+        # An ended mission still decides (the sensor table alone: no picture after it),
+        # whatever the element sets near the claim.
+        return _result(ev, findings + ended)
     sensor = evidence.choose_sensor(claim, entry, es, opts)
     ev = replace(ev, sensor=sensor, tolerance=tol)
     code = evidence.propagation_error(es, claim, tol)
@@ -155,7 +158,7 @@ def verify_claim(
     findings += rules.lighting(sensor.kind, light, instant, sight.reachable, opts.night_sun_deg,
                                opts.twilight_sun_deg)
     findings += rules.sensor(sensor.kind_source, sensor.kind, sensor.max_off_nadir_deg)
-    findings += rules.imaging_ended(None if entry is None else entry.imaging_ended, claim)
+    findings += ended
     findings += rules.resolution(sensor.gsd is not None, best or sight.closest,
                                  "best" if best is not None else "closest approach")
     findings += rules.maneuver(el.maneuver, es.epoch, claim, tol.base_s,
