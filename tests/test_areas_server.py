@@ -92,3 +92,27 @@ def test_area_with_sites_and_errors(client: TestClient) -> None:
     r = client.post("/api/passes", json={"sat": SATS, "area": "najin", "area_mode": "some",
                                          "start": START})
     assert r.status_code == 422
+
+
+def test_exposure_of_an_area(client: TestClient) -> None:
+    """``GET /api/exposure?area=``: the library's exposure of the area (its sample points),
+    the same windows as ``/api/passes?area=`` counts; a site or an area, one of them."""
+    import overflight as ovf
+
+    q = {"area": "Yongbyon", "sat": SATS, "start": START, "days": 2}
+    r = client.get("/api/exposure", params=q)
+    assert r.status_code == 200, r.text
+    d = r.json()
+    area = resolve_area("Yongbyon")
+    lib = ovf.exposure(SATS, area, start=START, days=2).to_dict(by=["country", "kind",
+                                                                     "country_kind"])
+    assert d["target"] == area.name and d["summary"] == lib["summary"]
+    assert d["intervals"] == lib["intervals"]
+    listed = client.get("/api/passes", params={**q, "imaging": True}).json()
+    assert d["summary"]["windows"] == listed["count"] > 0
+    assert client.get("/api/exposure", params=q).json() == d  # cached alike
+    for bad in ({**q, "site": "Sohae"}, {"sat": SATS, "start": START}):
+        res = client.get("/api/exposure", params=bad)
+        assert res.status_code == 422 and "give a site or area" in res.json()["error"], res.text
+    res = client.get("/api/exposure", params={**q, "area": "/etc/passwd"})
+    assert res.status_code == 422 and "unknown area" in res.json()["error"]

@@ -124,3 +124,27 @@ def test_malformed_geojson_error_names_the_file(capsys: pytest.CaptureFixture[st
     code, _, err = run(["coverage", "--region", str(bad)], capsys)
     assert code == 2 and str(bad) in err and "not valid JSON" in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("filters", [["--kind", "optical", "--max-gsd", "1"], []])
+def test_compare_with_sensorless_added_satellites_names_the_remedy(
+        filters: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Added satellites left out for want of a sensor entry: the one line says so, counts
+    their own reasons (not the whole fleet's), and names --hypothetical-gsd, which fixes it."""
+    args = [*BASE, "--imaging", *filters, "--add-sso", "500:10.5:3", "--compare"]
+    code, out, err = run(args, capsys)
+    assert code == 2 and out == ""
+    (line,) = [ln for ln in err.strip().splitlines() if "warning" not in ln]
+    assert line.startswith("overflight: error: no added satellite left to compare (3 added, ")
+    assert "no sensor entry: 3" in line or "not in the sensor table: 3" in line, line
+    assert "--hypothetical-gsd M" in line and "sensors)" not in line, line
+    code, out, err = run([*args, "--hypothetical-gsd", "0.5"], capsys)
+    assert code == 0, err
+
+
+def test_compare_with_added_satellites_filtered_by_resolution(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([*BASE, "--imaging", "--max-gsd", "1", "--add-sso", "500:10.5:3",
+                        "--compare", "--hypothetical-gsd", "3"], capsys)
+    assert code == 2 and "(3 added, left out by reason: filtered out: best resolution" in err
+    assert "--hypothetical-gsd M" not in err

@@ -434,3 +434,36 @@ def test_area_target_exposure_covers_its_points() -> None:
     assert whole.summary()["exposed_s"] >= point.summary()["exposed_s"] > 0
     for p in point:  # every exposure of the point lies inside one of the area's
         assert any(a.start <= p.start and p.end <= a.end for a in whole)
+
+
+def test_area_windows_are_passes_over_the_area(capsys: pytest.CaptureFixture[str]) -> None:
+    """An area's windows are a satellite's passes over it (the union of its sample points'
+    windows), the same number per satellite as `passes --area` gives, not one per point."""
+    from collections import Counter
+
+    from overflight.areas import resolve_area, sample_area
+
+    area = resolve_area("Yongbyon")
+    sats = ["40115", "38012", "39084", "42063"]
+    kw: dict[str, Any] = {"start": "2026-05-31T00:00Z", "days": 2.0}
+    passes = ovf.passes(sats, area, imaging=True, **kw)
+    per_sat = Counter(w.norad_id for w in passes)
+    assert len(per_sat) >= 2, per_sat
+    for sat in sats:
+        alone = ovf.exposure([sat], area, **kw)  # imaging rules, as passes --imaging
+        assert alone.summary()["windows"] == per_sat.get(int(sat), 0), sat
+    whole = ovf.exposure(sats, area, **kw)
+    assert whole.summary()["windows"] == len(passes) == sum(x.windows for x in whole)
+    assert len(passes) < len(sample_area(area))  # far fewer than windows × points
+
+    # the CLI alike: exposure --area counts what passes --area lists
+    opts = [a for s in sats for a in ("--sat", s)] + ["--start", kw["start"], "--days", "2"]
+    code, out, err = run(["passes", "--area", "Yongbyon", "--imaging", *opts, "-f", "json"],
+                         capsys)
+    assert code == 0, err
+    listed = json.loads(out)
+    code, out, err = run(["exposure", "--area", "Yongbyon", *opts, "-f", "json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["summary"]["windows"] == len(listed) == len(passes)
+    assert sum(x["windows"] for x in d["intervals"]) == len(listed)

@@ -65,6 +65,50 @@ def test_over_the_cap_is_refused_with_estimate_and_cap(
     assert code == 0 and out, err
 
 
+@pytest.mark.parametrize("command", [
+    ["passes", "--area", "Najin port", "--area-mode", "all", "-f", "json"],
+    ["passes", "--area", "Yongbyon", "--imaging", "-f", "csv"],
+    ["passes", "--area", "Yongbyon", "--site", "Seoul", "-f", "table"],
+    ["watch", "--area", "Yongbyon", "-f", "csv"],
+    ["watch", "--area", "Yongbyon", "-f", "geojson"],
+])
+def test_area_job_over_the_cap_is_refused_with_estimate(
+        shared_data: Path, command: list[str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An area job is one job like any other: its estimate counts the area's sample points
+    as sites (and the sites given too), and above the cap it is one line, exit 2, nothing on
+    stdout, before any window is searched; ``--no-limit`` runs it."""
+    from overflight.areas import resolve_area, sample_area
+
+    points = sum(len(sample_area(resolve_area(command[i + 1])))
+                 for i, a in enumerate(command) if a == "--area")
+    sites = points + command.count("--site")
+    args = [*command, "--tle", _resource(shared_data), "--start", START, "--days", "0.2"]
+    monkeypatch.setenv("OVERFLIGHT_MAX_JOB_S", "0.001")
+    code, out, err = run(args, capsys)
+    assert code == 2 and out == "", err
+    (line,) = [ln for ln in err.strip().splitlines() if "warning" not in ln and "note:" not in ln
+               and "left out" not in ln]
+    assert line.startswith("overflight: error: overflight windows: "), line
+    assert f" satellites × {sites:,} sites × " in line and " s cap; " in line
+    assert line.endswith("lift the cap with --no-limit or OVERFLIGHT_MAX_JOB_S=SECONDS (0: none)")
+    code, out, err = run([*args, "--no-limit"], capsys)
+    assert code == 0 and out, err
+
+
+def test_area_estimate_is_said_for_long_area_jobs(
+        shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Past 2 s the estimate of an area job is said on stderr, with its sample points."""
+    from overflight.areas import resolve_area, sample_area
+
+    n = len(sample_area(resolve_area("Yongbyon")))
+    code, out, err = run(["passes", "--area", "Yongbyon", "--tle", _resource(shared_data),
+                          "--start", START, "--days", "3", "-f", "csv"], capsys)
+    assert code == 0 and out.startswith("norad_id,"), err
+    said = [ln for ln in err.splitlines() if ln.startswith("overflight: overflight windows: ")]
+    assert len(said) == 1 and f" × {n:,} sites × 3 days" in said[0], err
+
+
 def test_cap_message_is_the_same_for_the_library() -> None:
     from overflight.workload import JobTooLarge, check_workload
 

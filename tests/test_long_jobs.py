@@ -158,6 +158,48 @@ def test_ctrl_c_ends_workers_and_marks_output(shared_data: Path, fmt: str) -> No
         assert isinstance(rows, list)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_in_an_area_job_marks_its_output(shared_data: Path) -> None:
+    """Ctrl-C in `passes --area`: exit 130, one line, no worker left, and the area windows of
+    the satellites done written as NDJSON with the marker as its last line."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "OVERFLIGHT_MAX_JOB_S": "0"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "overflight", "passes", "--tle", str(_resource(shared_data)),
+         "--area", "Najin port", "--start", START, "--days", "6", "-f", "ndjson"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    try:
+        t0 = time.monotonic()
+        seen: set[int] = set()
+        while time.monotonic() - t0 < 20 and proc.poll() is None:
+            seen.update(descendants(proc.pid))
+            if seen:
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)
+        seen.update(descendants(proc.pid))
+        assert proc.poll() is None, "the job ended before it could be interrupted"
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    text = err.decode()
+    assert proc.returncode == 130, text
+    assert "Traceback" not in text, text
+    last = text.strip().splitlines()[-1]
+    assert last.startswith("overflight: interrupted after ") and "incomplete" in last, last
+    deadline = time.monotonic() + 5
+    while any(alive(p) for p in seen) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in seen if alive(p)]
+    *rows, marker_line = out.decode().splitlines()
+    marker = json.loads(marker_line)
+    assert marker["incomplete"] is True and marker["satellites"] > marker["satellites_done"]
+    assert marker["rows_written"] == len(rows)
+    assert all(json.loads(r)["site"] == "Najin port" for r in rows)
+
+
 def test_grid_coverage_estimate_uses_the_field_rate() -> None:
     """A region's grid is covered by the field method (~2 µs a window, docs/benchmarks.md):
     the 1-km Korean grid × the resource group × 1 day (about 54 CPU s measured) must not be

@@ -553,11 +553,10 @@ def _area_window(table: WindowTable, rows: npt.NDArray[np.int64], a: npt.NDArray
     rep = over[int(np.argmax(table.max_elevation_deg[over]))]
     gsd: float | None = None
     sensor = (sensors or {}).get(es.norad_id)
-    if sensor is not None:
-        values = [sensor.gsd_m(float(table.peak_range_km[k]), float(table.peak_incidence_deg[k]))
-                  for k in over]
-        finite = [v for v in values if v is not None and math.isfinite(v)]
-        gsd = min(finite) if finite else None
+    if sensor is not None:  # the best over the point windows, in one call
+        values = sensor.gsd_m_array(table.peak_range_km[over], table.peak_incidence_deg[over])
+        finite = values[np.isfinite(values)]
+        gsd = float(finite.min()) if finite.size else None
     starts = over[a[np.searchsorted(rows, over)] == t0]
     ends = over[b[np.searchsorted(rows, over)] == t1]
     lat, lon = sample.area.centroid

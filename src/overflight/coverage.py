@@ -1388,6 +1388,8 @@ def compare_coverage(
             check_not_all_stale(baseline if what == "baseline" else added, sel.skipped,
                                 start, end, max_age_days=REFUSE_AFTER_DAYS
                                 if max_age_days is None else max_age_days)
+            if what == "added":
+                raise CoverageError(_no_added_note(added, sel.skipped))
             raise CoverageError(f"no {what} satellite left to compare "
                                 f"({sel.note or 'none selected'})")
     all_mask = np.ones(len(sel.elsets), dtype=bool)
@@ -1426,6 +1428,27 @@ class _Selection:
     """One line counting ``skipped`` by reason."""
     stale: StaleReport = field(default_factory=lambda: StaleReport(STALE_AFTER_DAYS, ()))
     """The plan's old (but used) element sets, each aged over its usable span."""
+
+
+_NO_SENSOR_ENTRY_HINT = "the added satellites have no sensor entry (give them one in sensors)"
+"""The end of the comparison's error when the added satellites were left out for want of a
+sensor entry (the CLI names its option for it)."""
+
+
+def _no_added_note(added: Sequence[ElementSet], skipped: Sequence[Skipped]) -> str:
+    """Why none of ``added`` is left to compare: their own reasons, counted, and the remedy
+    when they lack a sensor entry."""
+    ids = {e.norad_id for e in added}
+    counts: dict[str, set[int]] = {}
+    for k in skipped:
+        if k.norad_id in ids:
+            counts.setdefault(k.reason, set()).add(k.norad_id)
+    why = "; ".join(f"{reason}: {len(n)}" for reason, n in sorted(counts.items()))
+    text = (f"no added satellite left to compare ({len(ids)} added, left out by reason: "
+            f"{why or 'none selected'})")
+    if any("no sensor entry" in r or "not in the sensor table" in r for r in counts):
+        text += f"; {_NO_SENSOR_ENTRY_HINT}"
+    return text
 
 
 def _select(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetime,

@@ -580,7 +580,11 @@ def exposure_of_plan(plan: PassPlan, *, table: WindowTable | None = None,
     ``table``: the plan's windows if already computed (e.g. by a frontend with a progress
     bar), else computed here by :meth:`PassPlan.table` (``workers``, or ``client``: a
     ``distributed.Client`` whose workers the satellites are sharded over; the same windows in
-    the same order either way). ``target``: its name (default: the sites' names joined)."""
+    the same order either way). ``target``: its name (default: the sites' names joined).
+
+    A target of several sites (an area's sample points) counts a satellite's overlapping
+    windows over them as one window, a pass over the target (their union, with the best
+    resolution), as ``passes --area`` does."""
     from dataclasses import asdict
 
     if not plan.sites:
@@ -591,6 +595,8 @@ def exposure_of_plan(plan: PassPlan, *, table: WindowTable | None = None,
         start=table.start.astype("datetime64[ns]").astype(np.int64),
         end=table.end.astype("datetime64[ns]").astype(np.int64),
         sat=table.sat_index.astype(np.int64), gsd_m=_gsd(plan, table))
+    if len(plan.sites) > 1:
+        windows = _satellite_passes(windows)
     observers = _observers(plan)
     intervals = _intervals(windows, observers)
     name = target or " + ".join(s.name for s in plan.sites)
@@ -598,6 +604,25 @@ def exposure_of_plan(plan: PassPlan, *, table: WindowTable | None = None,
                     observers=observers, windows=windows, imaging=plan.imaging,
                     constraints=asdict(plan.constraints), skipped=plan.skipped,
                     warnings=plan.warnings())
+
+
+def _satellite_passes(w: _Windows) -> _Windows:
+    """Each satellite's windows merged where they overlap or touch (its passes over a target
+    of several sites), sorted by satellite then start, each with the best of its windows'
+    resolutions (NaN where none is known)."""
+    if w.sat.size == 0:
+        return w
+    order = np.lexsort((w.start, w.sat))
+    s, e, k, g = w.start[order], w.end[order], w.sat[order], w.gsd_m[order]
+    cut = np.flatnonzero(np.diff(k)) + 1
+    parts: list[tuple[I64, I64, I64, npt.NDArray[np.float64]]] = []
+    for lo, hi in zip(np.r_[0, cut].tolist(), np.r_[cut, k.size].tolist(), strict=True):
+        # Sorted by start already, so union_intervals' order is the identity.
+        _, group, us, ue = union_intervals(s[lo:hi], e[lo:hi])
+        first = np.flatnonzero(np.diff(group, prepend=-1))
+        parts.append((us, ue, np.full(us.size, k[lo], dtype=np.int64),
+                      np.fmin.reduceat(g[lo:hi], first)))
+    return _Windows(*(np.concatenate([p[i] for p in parts]) for i in range(4)))
 
 
 def _intervals(w: _Windows, observers: Sequence[Observer]) -> list[ExposureInterval]:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from overflight.access import Constraints, Window, WindowTable
-    from overflight.areas import Area, AreaWindow
+    from overflight.areas import Area, AreaSample, AreaWindow
     from overflight.catalog import Catalog
     from overflight.elements import ElementSet
     from overflight.footprints import Footprint
@@ -247,7 +247,8 @@ class PassPlan:
     def workload(self, *, cores: int = 1, written: bool = True,
                  job: str = "passes") -> Workload:
         """What computing (and, ``written``, writing) the windows costs
-        (:func:`overflight.workload.windows_workload`; ``job="exposure"``:
+        (:func:`overflight.workload.windows_workload`; ``job="area"``: the windows of
+        :meth:`area_points`'s plan, combined into area windows; ``job="exposure"``:
         :func:`~overflight.workload.exposure_workload`), each satellite at its own rule's reach
         and over its usable span (:attr:`usable_days`: the search stops past it,
         :func:`search_end`)."""
@@ -260,7 +261,7 @@ class PassPlan:
         return windows_workload(len(self.elsets), len(self.sites), self.usable_days,
                                 self.constraints,
                                 cores=cores, written=written, per_unit=self.windows_per_unit,
-                                imaging=self.imaging)
+                                imaging=self.imaging, area=job == "area")
 
     def subplan(self, members: Sequence[int]) -> PassPlan:
         """The same request for ``elsets[i]`` for ``i`` in ``members`` only."""
@@ -388,26 +389,62 @@ class PassPlan:
         windows; imaging fields (``extra``) are those of the point seen highest. GSD where
         ``sensors`` knows the satellite."""
         from overflight.access import WindowTable
-        from overflight.areas import _check_mode, combine_point_windows, sample_area
-        from overflight.export import rows_from_columns
+        from overflight.areas import _check_mode
 
         _check_mode(mode)
         if not self.elsets:  # every satellite refused or filtered out: no windows, as for sites
             return []
-        sample = sample_area(area, spacing_km)
+        points, samples = self.area_points([area], spacing_km=spacing_km)
+        table = WindowTable.concat(list(points.tables(workers=workers)))
+        return self.combine_area_windows(points, samples, table, mode=mode,
+                                         sensors=sensors)[0]
+
+    def area_points(self, areas: Sequence[Area], *, spacing_km: float | None = None
+                    ) -> tuple[PassPlan, list[AreaSample]]:
+        """The same request over the sample points of ``areas`` (one after the other, each
+        :func:`overflight.areas.sample_area`) instead of the sites, with no minimum duration
+        (it applies to the area windows), and the samples. Its :meth:`workload` is the area
+        job's (the points count as sites); :meth:`combine_area_windows` turns its windows into
+        area windows."""
+        from overflight.areas import sample_area
+
+        samples = [sample_area(a, spacing_km) for a in areas]
 
         def pointwise(c: Constraints) -> Constraints:
             return replace(c, min_duration_s=0.0)
 
-        points = replace(self, sites=sample.sites(), constraints=pointwise(self.constraints),
-                         rules=tuple(replace(r, constraints=pointwise(r.constraints))
-                                     for r in self.rules))
-        table = WindowTable.concat(list(points.tables(workers=workers)))
-        extras = list(rows_from_columns(points.extra_columns(table))) if len(table) else []
-        return combine_point_windows(table, self.elsets, sample, mode=mode,
-                                     sensors=dict(sensors or {}),
-                                     min_duration_s=self.constraints.min_duration_s,
-                                     extras=extras)
+        return replace(self, sites=[s for sample in samples for s in sample.sites()],
+                       constraints=pointwise(self.constraints),
+                       rules=tuple(replace(r, constraints=pointwise(r.constraints))
+                                   for r in self.rules)), samples
+
+    def combine_area_windows(self, points: PassPlan, samples: Sequence[AreaSample],
+                             table: WindowTable, *, mode: str = "any",
+                             sensors: Mapping[int, Sensor] | None = None
+                             ) -> list[list[AreaWindow]]:
+        """The windows of each of ``samples`` (one list per area, sorted by start) from
+        ``table``, the windows of :meth:`area_points`'s plan ``points`` (any subset of its
+        satellites, e.g. those done before Ctrl-C); see :meth:`area_windows`."""
+        import numpy as np
+
+        from overflight.areas import _check_mode, combine_point_windows
+        from overflight.export import rows_from_columns
+
+        _check_mode(mode)
+        out: list[list[AreaWindow]] = []
+        first = 0
+        for sample in samples:
+            rows = np.flatnonzero((table.site_index >= first)
+                                  & (table.site_index < first + len(sample)))
+            part = table.take(rows)
+            part.site_index = part.site_index - first
+            first += len(sample)
+            extras = list(rows_from_columns(points.extra_columns(part))) if len(part) else []
+            out.append(combine_point_windows(part, self.elsets, sample, mode=mode,
+                                             sensors=dict(sensors or {}),
+                                             min_duration_s=self.constraints.min_duration_s,
+                                             extras=extras))
+        return out
 
     def footprints(self, windows: Sequence[Window],
                    sensors: Mapping[int, Sensor] | None = None) -> list[Footprint]:

@@ -171,12 +171,21 @@ class Sensor:
 
     def gsd_m(self, range_km: float, incidence_deg: float) -> float | None:
         """Geometric-mean GSD (m) at a slant range and incidence (see ``overflight.gsd``)."""
+        if not self.is_imager:
+            return None
+        value = float(self.gsd_m_array(range_km, incidence_deg))
+        return None if value != value else value  # NaN: not in view
+
+    def gsd_m_array(self, range_km: Any, incidence_deg: Any) -> Any:
+        """:meth:`gsd_m` over arrays (broadcast; NaN out of view or for a non-imager)."""
+        import numpy as np
+
         from overflight.gsd import gsd
 
         if not self.is_imager:
-            return None
-        value = float(gsd(self.nadir_gsd_m, self.ref_alt_km, range_km, incidence_deg).mean_m)
-        return None if value != value else value  # NaN: not in view
+            shape = np.broadcast(np.asarray(range_km), np.asarray(incidence_deg)).shape
+            return np.full(shape, np.nan)
+        return gsd(self.nadir_gsd_m, self.ref_alt_km, range_km, incidence_deg).mean_m
 
     def resolution_m(self, range_km: float, incidence_deg: float) -> float | None:
         """Best resolution (m) at a look: :meth:`gsd_m` for optical kinds; for SAR the radar

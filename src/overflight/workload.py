@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from overflight.access import Constraints
 
 __all__ = [
+    "AREA_S_PER_POINT_WINDOW",
     "COVERAGE_FIELD_S_PER_SAT_DAY",
     "COVERAGE_FIELD_S_PER_WINDOW",
     "COVERAGE_IMAGING_S_PER_WINDOW",
@@ -99,6 +100,13 @@ estimates)."""
 WRITE_S_PER_ROW = 22e-6
 """Seconds per window written by ``passes``/``watch`` (columns, element-set age, NDJSON/CSV
 encoding; one core, not shared out): 21.6–23.9 µs measured (``docs/benchmarks.md``, windows)."""
+
+AREA_S_PER_POINT_WINDOW = 5e-6
+"""Windows over an area (``passes``/``watch --area``): seconds per window of one of its sample
+points, combined into area windows (one core), in place of :data:`WRITE_S_PER_ROW` (the area
+windows written are a few hundredths of them): 367,131 point windows of the resource group
+over Najin port in 2 days combined in 1.95 s (5.3 µs; ``docs/benchmarks.md``, job
+estimates)."""
 
 COVERAGE_S_PER_WINDOW = 22e-6
 """Coverage by the per-point engine: seconds of one core per window. ``docs/benchmarks.md``,
@@ -291,14 +299,17 @@ def duration_text(seconds: float) -> str:
 def windows_workload(satellites: int, sites: int, days: float,
                      constraints: Constraints | None = None, *, cores: int = 1,
                      written: bool = True, per_unit: float | None = None,
-                     imaging: bool = False) -> Workload:
+                     imaging: bool = False, area: bool = False) -> Workload:
     """Overflight windows (``passes``, ``watch``) of ``satellites`` over ``sites``; ``written``:
     every window is also turned into a row (the CLI's output); ``per_unit``: windows per
     satellite × site × day when known better than from ``constraints`` (imaging rules);
-    ``imaging``: each satellite with its own rule (:data:`IMAGING_S_PER_UNIT`)."""
+    ``imaging``: each satellite with its own rule (:data:`IMAGING_S_PER_UNIT`); ``area``: the
+    sites are areas' sample points, whose windows are combined into area windows
+    (:data:`AREA_S_PER_POINT_WINDOW`, in place of writing each)."""
+    serial = AREA_S_PER_POINT_WINDOW if area else WRITE_S_PER_ROW if written else 0.0
     return Workload("overflight windows", satellites, sites, days,
                     windows_per_unit(constraints) if per_unit is None else per_unit, WINDOW_S,
-                    WRITE_S_PER_ROW if written else 0.0, cores, startup_s=WINDOWS_STARTUP_S,
+                    serial, cores, startup_s=WINDOWS_STARTUP_S,
                     s_per_sat_day=_fleet_rates(imaging)[0], s_per_unit=_fleet_rates(imaging)[1])
 
 

@@ -318,6 +318,8 @@ _FLAG_PHRASES = (
     ("seed_snapshot=False", "--no-snapshot"),
     ("imaging=True", "--imaging"),
     ("(area=", "(--area "),
+    ("(give them one in sensors)", "(give them one with --hypothetical-gsd M: an optical sensor "
+     "of nadir GSD M, docs/coverage.md)"),
     ("(start=", "(--start "),
     # --no-limit might seem to lift this bound: it does not.
     ("a bound on memory, not on time", "a memory bound that --no-limit does not lift"),

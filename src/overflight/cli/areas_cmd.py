@@ -25,6 +25,7 @@ class AreaMode(StrEnum):
 
 
 GEO_FORMATS = ("geojson", "kml", "czml")
+_COLUMN_FORMATS = ("json", "csv", "ndjson", "parquet")
 _AREA_COLUMNS = ("area %",)
 
 
@@ -40,33 +41,48 @@ def area_site_texts(areas: list[Area]) -> list[str]:
     return [f"{a.centroid[0]:.6f},{a.centroid[1]:.6f}" for a in areas]
 
 
-def plan_area_windows(plan: PassPlan, areas: list[Area], mode: str, *,
-                      sensors_file: Path | None = None, point_sites: bool = True
-                      ) -> tuple[list[Window], list[Area | Site]]:
+def area_job(plan: PassPlan, areas: list[Area], mode: str, *,
+             sensors_file: Path | None = None, point_sites: bool = True,
+             scheduler: str | None = None, no_limit: bool = False
+             ) -> tuple[list[Window], list[Area | Site], dict[str, Any] | None]:
     """Windows of ``plan`` over its sites (if ``point_sites``) and over ``areas`` (each
-    satellite's own rule in imaging plans), in display order, and the targets they are over."""
-    from overflight.cli.passes_cmd import plan_windows
+    satellite's own rule in imaging plans), in display order, the targets they are over, and
+    after Ctrl-C in the areas' search ``{"satellites_done": k, "satellites": n}`` (the windows
+    are then those of the satellites done; else None).
+
+    One job as for sites: warnings, then one estimate of the whole (each area's sample points
+    count as sites), refused above the cap unless ``no_limit``, said on stderr and with a
+    progress bar when long (:func:`~overflight.cli.passes_cmd.run_plan`)."""
+    from dataclasses import replace
+
+    from overflight.cli._common import warn
+    from overflight.cli.passes_cmd import job_workload, plan_windows, run_plan
     from overflight.sensors import load_sensors
 
+    for line in plan.warnings("overflight catalog import"):
+        warn(line)
+    note = plan.skipped_note()
+    if note:
+        warn(note)
+    points, samples = plan.area_points(areas)
+    whole = replace(points, sites=[*(plan.sites if point_sites else []), *points.sites])
+    work = job_workload(whole, no_limit, job="area") if plan.elsets else None
     sensors = load_sensors(sensors_file)
     windows: list[Window] = []
     targets: list[Area | Site] = []
     if point_sites:
-        windows += plan_windows(plan, sensors_file=sensors_file)
+        windows += plan_windows(plan, sensors_file=sensors_file, warnings=False,
+                                scheduler=scheduler, work=work)
         targets += plan.sites
-    else:
-        from overflight.cli._common import warn
-
-        for line in plan.warnings("overflight catalog import"):
-            warn(line)
-        note = plan.skipped_note()
-        if note:
-            warn(note)
-    for a in areas:
-        windows += plan.area_windows(a, mode=mode, sensors=sensors, workers=None)
-        targets.append(a)
+    partial = None
+    if areas:
+        table, partial = run_plan(points, warnings=False, scheduler=scheduler, work=work)
+        for a, area_windows in zip(areas, plan.combine_area_windows(
+                points, samples, table, mode=mode, sensors=sensors), strict=True):
+            windows += area_windows
+            targets.append(a)
     windows.sort(key=lambda w: (w.start, w.site, w.norad_id))
-    return windows, targets
+    return windows, targets, partial
 
 
 def write_geo(plan: PassPlan, windows: list[Window], targets: list[Area | Site], fmt: str, *,
@@ -80,9 +96,18 @@ def write_geo(plan: PassPlan, windows: list[Window], targets: list[Area | Site],
 
 
 def write_area_windows(windows: list[Window], fmt: str, title: str, *,
-                       imaging: bool = False) -> None:
+                       imaging: bool = False, partial: dict[str, Any] | None = None) -> None:
     """Area windows as a table (with the share of the area in reach; ``imaging``: with the
-    sensor columns), JSON, CSV, NDJSON, Parquet or iCalendar on stdout."""
+    sensor columns), JSON, CSV, NDJSON, Parquet or iCalendar on stdout. ``partial``
+    (:func:`area_job` after Ctrl-C): JSON, CSV, NDJSON and Parquet are written whole and
+    marked, other formats not at all, and :class:`~overflight.cli._common.Interrupted` is
+    raised."""
+    from overflight.cli._common import Interrupted, incomplete_info
+
+    info = None if partial is None else incomplete_info(
+        partial["satellites_done"], partial["satellites"], len(windows), len(windows))
+    if info is not None and fmt not in _COLUMN_FORMATS:
+        raise Interrupted({**info, "rows_written": 0})
     if fmt == "table":
         if not windows:
             typer.echo("no windows")
@@ -119,19 +144,30 @@ def write_area_windows(windows: list[Window], fmt: str, title: str, *,
     names: list[str] = []
     for d in dicts:
         names += [k for k in d if k not in names]
-    write_columns(columns_from_rows(dicts, names or None), fmt, sys.stdout.buffer)
+    write_columns(columns_from_rows(dicts, names or None), fmt, sys.stdout.buffer,
+                  marker=lambda: info)
     sys.stdout.buffer.flush()
+    if info is not None:
+        raise Interrupted(info, fmt)
 
 
 def run_passes(plan: PassPlan, areas: list[Area], mode: str, fmt: str, title: str, *,
-               sensors_file: Path | None = None, point_sites: bool = True) -> None:
-    """The area/map branch of `passes`: windows over sites and areas, written as ``fmt``."""
-    windows, targets = plan_area_windows(plan, areas, mode, sensors_file=sensors_file,
-                                         point_sites=point_sites)
+               sensors_file: Path | None = None, point_sites: bool = True,
+               scheduler: str | None = None, no_limit: bool = False) -> None:
+    """The area/map branch of `passes` and `watch`: windows over sites and areas
+    (:func:`area_job`), written as ``fmt``."""
+    windows, targets, partial = area_job(plan, areas, mode, sensors_file=sensors_file,
+                                         point_sites=point_sites, scheduler=scheduler,
+                                         no_limit=no_limit)
     if fmt in GEO_FORMATS:
+        if partial is not None:
+            from overflight.cli._common import Interrupted, incomplete_info
+
+            raise Interrupted(incomplete_info(partial["satellites_done"],
+                                              partial["satellites"], 0, len(windows)))
         write_geo(plan, windows, targets, fmt, sensors_file=sensors_file)
     else:
-        write_area_windows(windows, fmt, title, imaging=plan.imaging)
+        write_area_windows(windows, fmt, title, imaging=plan.imaging, partial=partial)
 
 
 def register(app: typer.Typer) -> None:

@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
         c = checked_constraints(min_elevation_deg=min_elevation, max_off_nadir_deg=max_off_nadir)
         shape = None
         if area is not None:
-            from overflight.areas import resolve_area, sample_area
+            from overflight.areas import resolve_area
 
             shape = resolve_area(area)
             target = f"{shape.centroid[0]:.6f},{shape.centroid[1]:.6f}"
@@ -162,10 +162,8 @@ def register(app: typer.Typer) -> None:
 
         note_sites([target] if shape is None else [])
         if shape is not None:
-            from dataclasses import replace
-
             # The area's sample points are the target's sites: any of them in view counts.
-            plan = replace(plan, sites=sample_area(shape).sites())
+            plan = plan.area_points([shape])[0]
         table = plan_table(plan, scheduler=scheduler, no_limit=no_limit, job="exposure")
         result = exposure_of_plan(plan, table=table,
                                   target=None if shape is None else shape.name)

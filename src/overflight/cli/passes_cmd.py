@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from overflight.access import Window, WindowTable
     from overflight.export import Columns
     from overflight.passes import PassPlan
+    from overflight.workload import Workload
 
 
 class PassFormat(StrEnum):
@@ -80,10 +81,10 @@ COLUMN_FORMATS = ("json", "csv", "ndjson", "parquet")
 
 def plan_table(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
                scheduler: str | None = None, no_limit: bool = True,
-               job: str = "passes") -> WindowTable:
+               job: str = "passes", work: Workload | None = None) -> WindowTable:
     """:func:`run_plan`'s table (Ctrl-C: :class:`Interrupted`, nothing partial is written)."""
     table, partial = run_plan(plan, progress=progress, warnings=warnings, scheduler=scheduler,
-                              no_limit=no_limit, job=job)
+                              no_limit=no_limit, job=job, work=work)
     if partial is not None:
         raise Interrupted(incomplete_info(partial["satellites_done"], partial["satellites"],
                                           0, len(table)))
@@ -91,24 +92,24 @@ def plan_table(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
 
 
 def run_plan(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
-             scheduler: str | None = None, no_limit: bool = False, job: str = "passes"
-             ) -> tuple[WindowTable, dict[str, Any] | None]:
+             scheduler: str | None = None, no_limit: bool = False, job: str = "passes",
+             work: Workload | None = None) -> tuple[WindowTable, dict[str, Any] | None]:
     """Warn about the plan's problems and stale element sets on stderr (unless ``warnings``
     is false), refuse it above the time cap (unless ``no_limit``; the estimate on stderr for
     long jobs), then compute its windows in display order: in this process and its forked
     workers, or on the Dask ``scheduler`` (``local``: a local cluster). A rich progress bar on
-    stderr for long jobs; ``job``: whose estimate (``PassPlan.workload``). Ctrl-C returns the
+    stderr for long jobs; ``job``: whose estimate (``PassPlan.workload``); ``work``: the
+    estimate of a job of several plans (:func:`job_workload`), already checked and said, that
+    this plan is part of (for the bar; nothing is checked here). Ctrl-C returns the
     windows of the satellites done so far and ``{"satellites_done": k, "satellites": n}``
     (else None)."""
-    import os
-
     for line in plan.warnings("overflight catalog import") if warnings else []:
         warn(line)
     note = plan.skipped_note()
     if warnings and note:
         warn(note)
-    cpus = len(os.sched_getaffinity(0))
-    work = check_job(plan.workload(cores=cpus, job=job), no_limit) if plan.elsets else None
+    if work is None and plan.elsets:
+        work = job_workload(plan, no_limit, job=job)
     parts: list[WindowTable] = []
     done = pending = 0
 
@@ -140,6 +141,16 @@ def run_plan(plan: PassPlan, *, progress: bool = True, warnings: bool = True,
     return plan.ordered(parts), None
 
 
+def job_workload(plan: PassPlan, no_limit: bool, *, job: str = "passes") -> Workload:
+    """``plan``'s estimate (``job`` as :meth:`PassPlan.workload`) on this machine's cores,
+    refused above the cap unless ``no_limit`` and said on stderr when long
+    (:func:`~overflight.cli._common.check_job`)."""
+    import os
+
+    cpus = len(os.sched_getaffinity(0))
+    return check_job(plan.workload(cores=cpus, job=job), no_limit)
+
+
 def _cluster(scheduler: str | None) -> Any:
     """``scheduler``'s Dask client as a context (``local``: a new local cluster), else None."""
     from contextlib import nullcontext
@@ -154,12 +165,13 @@ def _cluster(scheduler: str | None) -> Any:
 
 def plan_windows(plan: PassPlan, *, sensors_file: Path | None = None,
                  progress: bool = True, warnings: bool = True,
-                 scheduler: str | None = None, no_limit: bool = True) -> list[Window]:
+                 scheduler: str | None = None, no_limit: bool = True,
+                 work: Workload | None = None) -> list[Window]:
     """:func:`plan_table` as :class:`~overflight.access.Window` objects."""
     from overflight.sensors import load_sensors
 
     table = plan_table(plan, progress=progress, warnings=warnings, scheduler=scheduler,
-                       no_limit=no_limit)
+                       no_limit=no_limit, work=work)
     return plan.to_windows(table, sensors=load_sensors(sensors_file))
 
 
@@ -309,7 +321,8 @@ def register(app: typer.Typer) -> None:
             if areas or fmt.value in areas_cmd.GEO_FORMATS:
                 areas_cmd.run_passes(plan, areas, area_mode.value, fmt.value,
                                      f"Overflight windows {span_text(plan.start, plan.end)}",
-                                     sensors_file=sensors, point_sites=not only_areas)
+                                     sensors_file=sensors, point_sites=not only_areas,
+                                     scheduler=scheduler, no_limit=no_limit)
                 return
             if fmt.value in COLUMN_FORMATS:
                 table, partial = run_plan(plan, scheduler=scheduler, no_limit=no_limit)
@@ -377,17 +390,25 @@ def register(app: typer.Typer) -> None:
             if areas:
                 title = f"Overflight warning for {areas[0].name} {span_text(plan.start, plan.end)}"
                 if fmt == WatchFormat.png:
-                    windows = areas_cmd.plan_area_windows(plan, areas, area_mode.value,
-                                                          point_sites=False)[0]
+                    windows, _, partial = areas_cmd.area_job(
+                        plan, areas, area_mode.value, sensors_file=sensors, point_sites=False,
+                        scheduler=scheduler, no_limit=no_limit)
+                    if partial is not None:
+                        raise Interrupted(incomplete_info(partial["satellites_done"],
+                                                          partial["satellites"], 0,
+                                                          len(windows)))
                     out = output or Path(f"watch-{_slug(areas[0].name)}.png")
                     gantt_png(windows, out, title, plan.start, plan.end)
                     wrote(f"{out} ({len(windows)} windows)")
                     return
                 areas_cmd.run_passes(plan, areas, area_mode.value, fmt.value, title,
-                                     point_sites=False)
+                                     sensors_file=sensors, point_sites=False,
+                                     scheduler=scheduler, no_limit=no_limit)
                 return
             if fmt.value in areas_cmd.GEO_FORMATS:
-                areas_cmd.run_passes(plan, [], area_mode.value, fmt.value, "")
+                areas_cmd.run_passes(plan, [], area_mode.value, fmt.value, "",
+                                     sensors_file=sensors, scheduler=scheduler,
+                                     no_limit=no_limit)
                 return
             if fmt.value in COLUMN_FORMATS:
                 table, partial = run_plan(plan, scheduler=scheduler, no_limit=no_limit)

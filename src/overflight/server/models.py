@@ -241,12 +241,15 @@ def _default_by() -> list[ExposureBy]:
 
 
 class ExposureQuery(_ImagingIn):
-    """Exposure of one site (``overflight exposure``): by default the 'resource' group with
-    each satellite's own imaging rule; ``by``: the breakdown (country, kind, operator,
+    """Exposure of one site or area (``overflight exposure``): by default the 'resource' group
+    with each satellite's own imaging rule; ``by``: the breakdown (country, kind, operator,
     country_kind). Sensor rules, filters and bounds as for passes."""
 
     imaging: bool = Field(default=True, description="each satellite's own sensor rule")
-    site: str
+    site: str | None = Field(default=None, description="named site or LAT,LON[,ALT_M]; or area")
+    area: str | None = Field(default=None, max_length=200,
+                             description="a shipped area target (GET /api/areas) instead of a "
+                             "site: watched whenever any part of it is")
     sat: list[str] = Field(default_factory=list)
     group: list[str] = Field(default_factory=list)
     start: str | None = Field(default=None, description="ISO 8601 with Z or offset, or 'now'")

@@ -730,9 +730,12 @@ class Service:
         request (its default group: ``WATCH_GROUP``)."""
         from pydantic import ValidationError
 
+        if (q.site is None) == (q.area is None):
+            raise ApiError(422, "exposure: give a site or area (one of them)")
         try:
             return PassesRequest(
-                sat=q.sat, group=q.group, site=[q.site], start=q.start, end=q.end, days=q.days,
+                sat=q.sat, group=q.group, site=[] if q.site is None else [q.site],
+                area=q.area, start=q.start, end=q.end, days=q.days,
                 min_elevation_deg=q.min_elevation_deg, max_off_nadir_deg=q.max_off_nadir_deg,
                 imaging=q.imaging, include_unknown=q.include_unknown, kind=q.kind,
                 max_gsd_m=q.max_gsd_m, country=q.country, operator=q.operator,
@@ -753,7 +756,7 @@ class Service:
         return key, cache_key, self.cache.get(cache_key)
 
     def exposure(self, q: ExposureQuery) -> tuple[bytes, bool]:
-        """Exposure of one site (:func:`overflight.exposure.exposure_of_plan`) within the
+        """Exposure of one site or area (:func:`overflight.exposure.exposure_of_plan`) within the
         interactive limit, as the JSON of :class:`~overflight.server.models.ExposureResponse`:
         (body, from cache)."""
         key, cache_key, hit = self.cached_exposure(q)
@@ -772,9 +775,13 @@ class Service:
         from overflight.passes import WATCH_GROUP
         from overflight.server.models import ExposureResponse
 
-        plan = self.plan_passes(self.exposure_request(q), default_groups=[WATCH_GROUP],
-                                interval=interval)
-        out = exposure_of_plan(plan).to_dict(by=q.by, max_unobserved=q.max_unobserved)
+        req = self.exposure_request(q)
+        plan = self.plan_passes(req, default_groups=[WATCH_GROUP], interval=interval)
+        area = _request_area(req)
+        if area is not None:  # its sample points are the target's sites (as the CLI's)
+            plan = plan.area_points([area])[0]
+        out = exposure_of_plan(plan, target=None if area is None else area.name).to_dict(
+            by=q.by, max_unobserved=q.max_unobserved)
         return ExposureResponse.model_validate(out).model_dump_json().encode("utf-8")
 
     def passes_job(self, plan: PassPlan) -> Callable[[JobContext], PassesJobResult]:
