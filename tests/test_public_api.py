@@ -30,7 +30,8 @@ PINNED = {
         "window_table",
     ],
     "overflight.sites": [
-        "NamedSite", "SiteError", "named_sites", "parse_coordinates", "read_sites_file",
+        "NamedSite", "SiteError", "named_sites", "parse_coordinates", "provenance",
+        "read_sites_file",
         "resolve_site", "resolve_sites", "site_note",
     ],
     "overflight.sensors": ["Sensor", "SensorError", "load_sensors", "shipped_sensors"],
