@@ -1035,8 +1035,8 @@ def _check(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetime
     ids = [e.norad_id for e in elsets]
     if len(set(ids)) != len(ids):
         raise CoverageError("a satellite appears twice in the fleet (one element set each)")
-    if max_gsd_m is not None and not max_gsd_m > 0:
-        raise CoverageError(f"max GSD {max_gsd_m} m must be positive")
+    if max_gsd_m is not None and not (math.isfinite(max_gsd_m) and max_gsd_m > 0):
+        raise CoverageError(f"max_gsd_m: must be a finite positive number, not {max_gsd_m}")
 
 
 def _run(
