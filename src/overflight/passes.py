@@ -768,6 +768,24 @@ def _cut_band(table: WindowTable, inner: WindowTable, elsets: Sequence[ElementSe
     return both.take(np.argsort(both.start, kind="stable"))
 
 
+def _site_vectors(sites: Sequence[Site], idx: npt.NDArray[np.int64]
+                  ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """ITRS positions (km) and geodetic up vectors of ``sites[idx]``, ``(N, 3)`` each, computed
+    once per distinct site."""
+    import numpy as np
+
+    from overflight.geometry import sites_itrs_km, up_vectors
+
+    u, inv = np.unique(np.asarray(idx, dtype=np.int64), return_inverse=True)
+    chosen = [sites[int(j)] for j in u.tolist()]
+    lat = np.array([p.lat_deg for p in chosen], dtype=np.float64)
+    lon = np.array([p.lon_deg for p in chosen], dtype=np.float64)
+    alt = np.array([p.alt_m for p in chosen], dtype=np.float64)
+    inv = inv.reshape(-1)
+    return (sites_itrs_km(lat, lon, alt).reshape(-1, 3)[inv],
+            up_vectors(lat, lon).reshape(-1, 3)[inv])
+
+
 def _pieces(table: WindowTable, new: Sequence[Mapping[str, Any]],
             elsets: Sequence[ElementSet], sites: Sequence[Site]) -> WindowTable:
     """Rows for pieces of ``table``'s windows (``row``, ``start``, ``end``, ``peak``,
@@ -775,8 +793,8 @@ def _pieces(table: WindowTable, new: Sequence[Mapping[str, Any]],
     import numpy as np
 
     from overflight.access import WindowTable
-    from overflight.geometry import view_geometry
-    from overflight.sun import is_sunlit, sun_elevation_deg, sun_itrs_km
+    from overflight.geometry import view_geometry_arrays
+    from overflight.sun import is_sunlit, sun_itrs_km
 
     rows = np.array([p["row"] for p in new], dtype=np.int64)
     peak = np.array([p["peak"] for p in new], dtype="datetime64[ns]")
@@ -788,12 +806,12 @@ def _pieces(table: WindowTable, new: Sequence[Mapping[str, Any]],
         pos, _ = _states(elsets[k], peak[sel])
         sun = sun_itrs_km(peak[sel])
         lit[sel] = is_sunlit(pos, sun)
-        for n_in, q in enumerate(sel.tolist()):
-            st = sites[int(table.site_index[rows[q]])]
-            g = view_geometry(pos[n_in], st)
-            el[q], off[q] = float(g.elevation_deg), float(g.off_nadir_deg)
-            rng[q] = float(g.range_km)
-            sun_el[q] = float(sun_elevation_deg(st, sun_itrs_km=sun[n_in][None])[0])
+        xyz, up = _site_vectors(sites, table.site_index[rows[sel]])
+        g = view_geometry_arrays(pos, xyz, up)
+        el[sel], off[sel], rng[sel] = g.elevation_deg, g.off_nadir_deg, g.range_km
+        d = sun - xyz  # as sun.sun_elevation_deg, for many sites at once
+        sun_el[sel] = np.degrees(np.arcsin(np.clip(
+            np.einsum("ij,ij->i", d, up) / np.linalg.norm(d, axis=-1), -1.0, 1.0)))
     return WindowTable(
         sat_index=table.sat_index[rows], site_index=table.site_index[rows],
         start=np.array([p["start"] for p in new], dtype="datetime64[ns]"), peak=peak,
@@ -976,8 +994,7 @@ def _cut_rows(es: ElementSet, sensor: Sensor, sites: Sequence[Site],
     t = np.where(pos == 1, a_in[row_of], t)
     t = np.where(pos == n[row_of] - 2, b_in[row_of], t)
     t = np.where(pos == n[row_of] - 1, b[row_of], t)
-    xyz = np.array([sites[int(j)].itrs_km for j in site_idx.tolist()]).reshape(-1, 3)
-    up = np.array([sites[int(j)].up for j in site_idx.tolist()]).reshape(-1, 3)
+    xyz, up = _site_vectors(sites, site_idx)
 
     def res(r: npt.NDArray[np.int64], tt: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
         return _resolution_at(es, sensor, xyz[r], up[r],
