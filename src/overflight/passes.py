@@ -257,11 +257,12 @@ class PassPlan:
         if job == "exposure":
             return exposure_workload(len(self.elsets), len(self.sites), self.usable_days,
                                      self.constraints, cores=cores,
-                                     per_unit=self.windows_per_unit, imaging=self.imaging)
+                                     per_unit=self.windows_per_unit, imaging=self.imaging,
+                                     cut=self.max_gsd_m is not None)
         return windows_workload(len(self.elsets), len(self.sites), self.usable_days,
                                 self.constraints,
                                 cores=cores, written=written, per_unit=self.windows_per_unit,
-                                imaging=self.imaging)
+                                imaging=self.imaging, cut=self.max_gsd_m is not None)
 
     def subplan(self, members: Sequence[int]) -> PassPlan:
         """The same request for ``elsets[i]`` for ``i`` in ``members`` only."""
