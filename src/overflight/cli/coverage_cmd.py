@@ -356,7 +356,7 @@ def register(app: typer.Typer) -> None:
         from overflight.elements import EARTH_RADIUS_KM
         from overflight.hypothetical import HypotheticalError
         from overflight.regions import RegionError, grid, resolve_region
-        from overflight.sensors import Sensor, load_sensors, load_table
+        from overflight.sensors import Sensor, check_filters, load_sensors, load_table
         from overflight.times import resolve_interval
 
         if workers is not None and workers < 1:
@@ -383,6 +383,7 @@ def register(app: typer.Typer) -> None:
                                        else max_off_nadir),
                     sun_min_deg=sun_min, sun_max_deg=sun_max, min_duration_s=min_duration)
                 c.validate()
+                check_filters(max_gsd_m=max_gsd)  # before any warning about --max-gsd
                 t0, t1 = resolve_interval(start, end, days)
                 reg = resolve_region(region)
                 g = grid(reg, grid_km)
