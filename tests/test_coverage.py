@@ -294,8 +294,9 @@ def test_bad_requests(fleet: list) -> None:
         coverage(fleet, [], T0, end)
     with pytest.raises(CoverageError, match="twice"):
         coverage(fleet + fleet[:1], POINTS, T0, end)
-    with pytest.raises(CoverageError, match="GSD"):
-        coverage(fleet, POINTS, T0, end, max_gsd_m=0)
+    for bad in (0, float("inf"), float("nan")):
+        with pytest.raises(CoverageError, match="max_gsd_m: must be a finite positive number"):
+            coverage(fleet, POINTS, T0, end, max_gsd_m=bad)
     with pytest.raises(CoverageError, match="added"):
         compare_coverage(fleet, [], POINTS, T0, end)
     with pytest.raises(CoverageError, match="shard"):

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -927,20 +927,26 @@ def _repair_ties(w: dict[str, Any], site_offset: int, t0: int, t1: int,
     return w
 
 
+_Cut: TypeAlias = ("tuple[Sequence[ElementSet], Sequence[Site], Mapping[int, Sensor], "
+                   "Constraints | tuple[Constraints, ...]]")
+"""What the resolution cut needs: the fleet, the tile's points, the sensors and the window
+constraints (one for all, or each satellite's imaging rule's)."""
+
+
 def _cut_resolution(w: dict[str, Any], site_offset: int, t0: int, t1: int, max_gsd_m: float,
-                    cut: tuple[Sequence[ElementSet], Sequence[Site], Mapping[int, Sensor]]
+                    cut: _Cut
                     ) -> dict[str, Any]:
     """Windows ``w`` cut to where the resolution is at most ``max_gsd_m``; a piece's GSD is
     its window's at closest approach where that is within the limit, else the limit (the
     best it reaches, at the piece's edge)."""
     from overflight.passes import resolution_pieces
 
-    elsets, points, sensors = cut
+    elsets, points, sensors, rules = cut
     sat = w["sat"].astype(np.int64)
     site = w["site"].astype(np.int64) - site_offset
     whole, pieces = resolution_pieces(sat, site, w["start"].astype(np.int64),
                                       w["end"].astype(np.int64), elsets, points, sensors,
-                                      max_gsd_m)
+                                      max_gsd_m, rules)
     keep = {k: v[whole] for k, v in w.items()}
     if not pieces:
         return keep
@@ -962,7 +968,7 @@ def _tile_stats(
     max_gsd_m: float | None,
     *parts: dict[str, Any],
     repair: _Repair | None = None,
-    cut: tuple[Sequence[ElementSet], Sequence[Site], Mapping[int, Sensor]] | None = None,
+    cut: _Cut | None = None,
 ) -> tuple[list[dict[str, Any]], dict[int, int]]:
     """Statistics of one tile for each satellite subset (``masks`` over global indices).
 
@@ -1035,8 +1041,8 @@ def _check(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetime
     ids = [e.norad_id for e in elsets]
     if len(set(ids)) != len(ids):
         raise CoverageError("a satellite appears twice in the fleet (one element set each)")
-    if max_gsd_m is not None and not max_gsd_m > 0:
-        raise CoverageError(f"max GSD {max_gsd_m} m must be positive")
+    if max_gsd_m is not None and not (math.isfinite(max_gsd_m) and max_gsd_m > 0):
+        raise CoverageError(f"max_gsd_m: must be a finite positive number, not {max_gsd_m}")
 
 
 def _run(
@@ -1146,7 +1152,10 @@ def _tile_job(
             tick(1)
     fix = ((elsets, points, job.start, job.end, job.c, sens, imaging)
            if job.method == "field" else None)
-    cut = None if job.max_gsd_m is None else (elsets, points, sens)
+    rules: Constraints | tuple[Constraints, ...] = job.c
+    if imaging is not None and imaging.sensor_rules:
+        rules = tuple(r.constraints for r in imaging.rules)
+    cut = None if job.max_gsd_m is None else (elsets, points, sens, rules)
     out = _tile_stats(len(points), site_offset, job.t0, job.t1, job.masks, job.max_gsd_m,
                       *parts, repair=fix, cut=cut)
     if tick is not None:
@@ -1480,6 +1489,7 @@ def _select(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetim
             raise CoverageError(f"{', '.join(given)}: only with imaging=True")
         p = plan_elements(elsets, points, start, end, c, sensors={}, max_age_days=limit)
         kept = list(p.elsets)
+        spans = list(p.spans)
         notes = [p.skipped_note()] if p.skipped else []
         unknown = ([] if max_gsd_m is None else
                    [e for e in kept if sensors is None or sensors.get(e.norad_id) is None])
@@ -1489,10 +1499,27 @@ def _select(elsets: Sequence[ElementSet], points: Sequence[Site], start: datetim
         skipped = p.skipped + tuple(
             Skipped(e.norad_id, e.name, "no sensor entry: counts for nothing with "
                     f"max_gsd_m = {max_gsd_m:g}") for e in unknown)
+        if max_gsd_m is not None:
+            # As passes: satellites that count for nothing are not computed, and those whose
+            # orbit never brings the resolution within the limit are left out with the reason
+            # (the prefilter of overflight.selection.filter_by_sensor).
+            from overflight.selection import filter_by_sensor
+
+            none = {id(e) for e in unknown}
+            known = [i for i, e in enumerate(kept) if id(e) not in none]
+            reach, dropped = filter_by_sensor([kept[i] for i in known], sensors or {},
+                                              max_gsd_m=max_gsd_m)
+            ok = {id(e) for e in reach}
+            keep_i = [i for i in known if id(kept[i]) in ok]
+            kept, spans = [kept[i] for i in keep_i], [spans[i] for i in keep_i]
+            skipped += tuple(dropped)
+            if dropped:
+                notes.append(f"max_gsd_m: {len(dropped)} satellites cannot reach "
+                             f"{max_gsd_m:g} m from their orbit")
         rules = None
-        if any(_partial(sp, start, end) is not None for sp in p.spans):
+        if any(_partial(sp, start, end) is not None for sp in spans):
             plain = SatelliteRule(c)
-            rules = _Imaging((plain,) * len(kept), p.spans, sensor_rules=False)
+            rules = _Imaging((plain,) * len(kept), tuple(spans), sensor_rules=False)
         return _Selection(kept, sensors, rules, skipped, "; ".join(n for n in notes if n)
                           or None, p.stale)
     from overflight.sensors import load_table

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from overflight.constants import WGS72_RADIUS_KM
 from overflight.errors import OverflightError
 from overflight.freshness import (
     REFUSE_AFTER_DAYS,
@@ -257,11 +258,13 @@ class PassPlan:
         if job == "exposure":
             return exposure_workload(len(self.elsets), len(self.sites), self.usable_days,
                                      self.constraints, cores=cores,
-                                     per_unit=self.windows_per_unit, imaging=self.imaging)
+                                     per_unit=self.windows_per_unit, imaging=self.imaging,
+                                     cut=self.max_gsd_m is not None)
         return windows_workload(len(self.elsets), len(self.sites), self.usable_days,
                                 self.constraints,
                                 cores=cores, written=written, per_unit=self.windows_per_unit,
-                                imaging=self.imaging, area=job == "area")
+                                imaging=self.imaging, area=job == "area",
+                                cut=self.max_gsd_m is not None)
 
     def subplan(self, members: Sequence[int]) -> PassPlan:
         """The same request for ``elsets[i]`` for ``i`` in ``members`` only."""
@@ -347,7 +350,8 @@ class PassPlan:
                         look_sides(part, self.elsets, self.sites) == rule.look_side))
                 if self.max_gsd_m is not None:
                     part = cut_resolution(part, self.elsets, self.sites, self.sensors,
-                                          self.max_gsd_m, rule.constraints.min_duration_s)
+                                          self.max_gsd_m, rule.constraints.min_duration_s,
+                                          rule.constraints)
                 yield self._within_spans(part)
             done += len(members)
 
@@ -803,6 +807,24 @@ def _cut_band(table: WindowTable, inner: WindowTable, elsets: Sequence[ElementSe
     return both.take(np.argsort(both.start, kind="stable"))
 
 
+def _site_vectors(sites: Sequence[Site], idx: npt.NDArray[np.int64]
+                  ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """ITRS positions (km) and geodetic up vectors of ``sites[idx]``, ``(N, 3)`` each, computed
+    once per distinct site."""
+    import numpy as np
+
+    from overflight.geometry import sites_itrs_km, up_vectors
+
+    u, inv = np.unique(np.asarray(idx, dtype=np.int64), return_inverse=True)
+    chosen = [sites[int(j)] for j in u.tolist()]
+    lat = np.array([p.lat_deg for p in chosen], dtype=np.float64)
+    lon = np.array([p.lon_deg for p in chosen], dtype=np.float64)
+    alt = np.array([p.alt_m for p in chosen], dtype=np.float64)
+    inv = inv.reshape(-1)
+    return (sites_itrs_km(lat, lon, alt).reshape(-1, 3)[inv],
+            up_vectors(lat, lon).reshape(-1, 3)[inv])
+
+
 def _pieces(table: WindowTable, new: Sequence[Mapping[str, Any]],
             elsets: Sequence[ElementSet], sites: Sequence[Site]) -> WindowTable:
     """Rows for pieces of ``table``'s windows (``row``, ``start``, ``end``, ``peak``,
@@ -810,8 +832,8 @@ def _pieces(table: WindowTable, new: Sequence[Mapping[str, Any]],
     import numpy as np
 
     from overflight.access import WindowTable
-    from overflight.geometry import view_geometry
-    from overflight.sun import is_sunlit, sun_elevation_deg, sun_itrs_km
+    from overflight.geometry import view_geometry_arrays
+    from overflight.sun import is_sunlit, sun_itrs_km
 
     rows = np.array([p["row"] for p in new], dtype=np.int64)
     peak = np.array([p["peak"] for p in new], dtype="datetime64[ns]")
@@ -823,12 +845,12 @@ def _pieces(table: WindowTable, new: Sequence[Mapping[str, Any]],
         pos, _ = _states(elsets[k], peak[sel])
         sun = sun_itrs_km(peak[sel])
         lit[sel] = is_sunlit(pos, sun)
-        for n_in, q in enumerate(sel.tolist()):
-            st = sites[int(table.site_index[rows[q]])]
-            g = view_geometry(pos[n_in], st)
-            el[q], off[q] = float(g.elevation_deg), float(g.off_nadir_deg)
-            rng[q] = float(g.range_km)
-            sun_el[q] = float(sun_elevation_deg(st, sun_itrs_km=sun[n_in][None])[0])
+        xyz, up = _site_vectors(sites, table.site_index[rows[sel]])
+        g = view_geometry_arrays(pos, xyz, up)
+        el[sel], off[sel], rng[sel] = g.elevation_deg, g.off_nadir_deg, g.range_km
+        d = sun - xyz  # as sun.sun_elevation_deg, for many sites at once
+        sun_el[sel] = np.degrees(np.arcsin(np.clip(
+            np.einsum("ij,ij->i", d, up) / np.linalg.norm(d, axis=-1), -1.0, 1.0)))
     return WindowTable(
         sat_index=table.sat_index[rows], site_index=table.site_index[rows],
         start=np.array([p["start"] for p in new], dtype="datetime64[ns]"), peak=peak,
@@ -841,9 +863,22 @@ def _pieces(table: WindowTable, new: Sequence[Mapping[str, Any]],
 
 
 RESOLUTION_STEP_S = 10.0
-"""Step (s) at which :func:`cut_resolution` samples a window's resolution before refining."""
+"""Step (s) at which :func:`cut_resolution` samples a window's resolution before refining:
+on one grid of whole multiples since 1970, so windows of one satellite share its positions."""
 RESOLUTION_EDGE_S = 0.005
 """Cut edges are refined to this (s), as the engine's window edges are."""
+RESOLUTION_PROBE_S = 1.0
+"""A sample this far (s) inside each window edge: whether the resolution rises or falls from
+the edge, so a turning point next to an edge is bracketed and refined like any other."""
+RESOLUTION_CHUNK_SAMPLES = 200_000
+"""Samples computed at once (bounds the cut's memory on long windows and large grids)."""
+_BOUND_ALT_MARGIN_KM = 25.0
+"""Added to a mean apogee radius (km) for the worst-resolution bound (osculating swing, drag,
+sites below sea level; the same figure as the prefilter's perigee margin)."""
+_BOUND_ANGLE_MARGIN_DEG = 0.25
+"""Added to an elevation or off-nadir limit for the bound (geodetic against geocentric
+vertical, at most 0.19°, and the engine's edge tolerance)."""
+_POLAR_RADIUS_KM = 6356.752 - 0.5  # WGS-84 polar radius, less the lowest land (Dead Sea)
 
 
 def _resolution_at(es: ElementSet, sensor: Sensor, xyz: npt.NDArray[np.float64],
@@ -851,17 +886,72 @@ def _resolution_at(es: ElementSet, sensor: Sensor, xyz: npt.NDArray[np.float64],
                    t: npt.NDArray[np.datetime64]) -> npt.NDArray[np.float64]:
     """Resolution (m, :meth:`Sensor.resolution_m_array`) of ``sensor`` on ``es`` looking at
     sites ``xyz`` (km, ITRS; geodetic ``up``) at times ``t``: the engine's range and incidence
-    (90° − geodetic elevation), as at a window's peak. NaN where not in view or SGP4 failed."""
+    (90° − geodetic elevation), as at a window's peak. NaN where not in view or SGP4 failed.
+    Each distinct time is propagated once (windows of many sites share their sample times)."""
     import numpy as np
 
     from overflight.geometry import view_geometry_arrays
 
     if t.size == 0:
         return np.empty(0)
-    pos, _ = _states(es, t)
-    view = view_geometry_arrays(pos, xyz, up)
+    tu, inv = np.unique(t, return_inverse=True)
+    pos, _ = _states(es, tu)
+    view = view_geometry_arrays(pos[inv.reshape(-1)], xyz, up)
     out: npt.NDArray[np.float64] = np.asarray(
         sensor.resolution_m_array(view.range_km, view.incidence_deg), dtype=np.float64)
+    return out
+
+
+def worst_resolution_m(sensor: Sensor, es: ElementSet, constraints: Constraints) -> float:
+    """An upper bound (m) on the resolution of any window of ``es`` under ``constraints``
+    (inf where none holds): the optical model at the longest range and steepest incidence the
+    minimum elevation, maximum off-nadir and maximum range allow from the highest the orbit
+    goes, with margins. Radar (finest far from nadir, coarsest overhead) has no such bound."""
+    if not sensor.is_imager or sensor.is_radar:
+        return math.inf
+    r_sat = es.apogee_alt_km + WGS72_RADIUS_KM + _BOUND_ALT_MARGIN_KM
+    r_site = _POLAR_RADIUS_KM
+    m = _BOUND_ANGLE_MARGIN_DEG
+    inc_deg, rng_km = 90.0, math.inf
+    el = constraints.min_elevation_deg
+    if el is not None and el - m > 0.0:
+        e = math.radians(el - m)
+        inc_deg = 90.0 - (el - m) + m
+        rng_km = math.sqrt(r_sat**2 - (r_site * math.cos(e)) ** 2) - r_site * math.sin(e)
+    if constraints.max_off_nadir_deg is not None:
+        eta = math.radians(min(constraints.max_off_nadir_deg + m, 90.0))
+        s_inc = r_sat / r_site * math.sin(eta)
+        if s_inc < 1.0:
+            inc_deg = min(inc_deg, math.degrees(math.asin(s_inc)) + m)
+            rng_km = min(rng_km, r_sat * math.cos(eta)
+                         - math.sqrt(r_site**2 - (r_sat * math.sin(eta)) ** 2))
+    if constraints.max_range_km is not None:
+        rng_km = min(rng_km, constraints.max_range_km)
+    if not (math.isfinite(rng_km) and inc_deg < 90.0):
+        return math.inf
+    return float(sensor.resolution_m_array(rng_km, inc_deg))
+
+
+def _golden(f: Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]],
+            lo: npt.NDArray[np.float64], hi: npt.NDArray[np.float64],
+            tol: float) -> npt.NDArray[np.float64]:
+    """Where ``f`` is least in each bracket [lo, hi] (golden section to ``tol``, vectorized;
+    one evaluation of ``f`` per step)."""
+    import numpy as np
+
+    phi = (math.sqrt(5.0) - 1.0) / 2.0
+    lo, hi = lo.copy(), hi.copy()
+    x1, x2 = hi - phi * (hi - lo), lo + phi * (hi - lo)
+    f1, f2 = f(x1), f(x2)
+    while lo.size and np.max(hi - lo) > tol:
+        left = f1 < f2
+        hi = np.where(left, x2, hi)
+        lo = np.where(left, lo, x1)
+        xn = np.where(left, hi - phi * (hi - lo), lo + phi * (hi - lo))
+        fn = f(xn)
+        x2, f2, x1, f1 = (np.where(left, x1, xn), np.where(left, f1, fn),
+                          np.where(left, xn, x2), np.where(left, fn, f2))
+    out: npt.NDArray[np.float64] = (lo + hi) / 2.0
     return out
 
 
@@ -869,107 +959,155 @@ def resolution_pieces(
     sat_index: npt.NDArray[np.int64], site_index: npt.NDArray[np.int64],
     start_ns: npt.NDArray[np.int64], end_ns: npt.NDArray[np.int64],
     elsets: Sequence[ElementSet], sites: Sequence[Site], sensors: Mapping[int, Sensor],
-    max_gsd_m: float,
+    max_gsd_m: float, constraints: Constraints | Sequence[Constraints] | None = None,
 ) -> tuple[npt.NDArray[np.bool_], list[tuple[int, int, int]]]:
     """Where windows (satellite and site indices, start/end in ns since 1970 UTC) have a
     resolution of at most ``max_gsd_m`` (m): a mask of the windows wholly within the limit,
     and ``(window, start_ns, end_ns)`` pieces of the others.
 
     The resolution is that of ``resolution_m`` (:meth:`Sensor.resolution_m` at the engine's
-    range and incidence); a window is sampled every :data:`RESOLUTION_STEP_S` (and its best
-    sample refined, so a dip below the limit between samples of a pass is found), each
-    crossing bisected to :data:`RESOLUTION_EDGE_S`, the edge taken on the limit's side.
-    Satellites without an imaging sensor in ``sensors`` keep nothing.
+    range and incidence); a window is sampled at its edges, :data:`RESOLUTION_PROBE_S` inside
+    them and every :data:`RESOLUTION_STEP_S`; every turning point between samples is refined
+    (golden section: a dip below the limit and a peak above it, such as a radar's coarse
+    resolution overhead, are both found) and each crossing bisected to
+    :data:`RESOLUTION_EDGE_S`, the edge taken on the limit's side. A satellite whose windows
+    under ``constraints`` (one for all, or one per element set) cannot be coarser than the
+    limit (:func:`worst_resolution_m`) keeps them whole unsampled. Satellites without an
+    imaging sensor in ``sensors`` keep nothing.
     """
     import numpy as np
 
     whole = np.zeros(sat_index.size, dtype=bool)
     pieces: list[tuple[int, int, int]] = []
-    ns_s = 1e9
+    step_ns = round(RESOLUTION_STEP_S * 1e9)
     for k in np.unique(sat_index).tolist():
         sensor = sensors.get(elsets[k].norad_id)
         if sensor is None or not sensor.is_imager:
             continue
         rows = np.flatnonzero(sat_index == k)
+        c_k = (constraints[k] if isinstance(constraints, Sequence) else constraints)
+        if c_k is not None and worst_resolution_m(sensor, elsets[k], c_k) <= max_gsd_m:
+            whole[rows] = True
+            continue
         a = start_ns[rows].astype(np.int64)
         b = end_ns[rows].astype(np.int64)
-        n = np.maximum(2, np.ceil((b - a) / (RESOLUTION_STEP_S * ns_s)).astype(np.int64) + 1)
-        row_of = np.repeat(np.arange(rows.size), n)
-        first = np.concatenate(([0], np.cumsum(n)[:-1]))
-        frac = (np.arange(row_of.size) - first[row_of]) / (n[row_of] - 1)
-        t = a[row_of] + np.round(frac * (b - a)[row_of]).astype(np.int64)
-        site_idx = site_index[rows]
-        xyz = np.array([sites[int(j)].itrs_km for j in site_idx.tolist()]).reshape(-1, 3)
-        up = np.array([sites[int(j)].up for j in site_idx.tolist()]).reshape(-1, 3)
-        es = elsets[k]
-
-        def res(r: npt.NDArray[np.int64], tt: npt.NDArray[np.int64],
-                es: ElementSet = es, sensor: Sensor = sensor,
-                xyz: npt.NDArray[np.float64] = xyz,
-                up: npt.NDArray[np.float64] = up) -> npt.NDArray[np.float64]:
-            return _resolution_at(es, sensor, xyz[r], up[r], tt.astype("datetime64[ns]"))
-
-        g = res(row_of, t)
-        ok = g <= max_gsd_m
-        # A pass whose samples all miss the limit may still dip below it between two samples:
-        # refine the best sample's neighbourhood (golden section) and add that time.
-        bad_rows = np.flatnonzero(np.bincount(row_of, weights=ok, minlength=rows.size) == 0)
-        if bad_rows.size:
-            gg = np.where(np.isfinite(g), g, np.inf)
-            best = np.array([first[r] + int(np.argmin(gg[first[r]:first[r] + n[r]]))
-                             for r in bad_rows.tolist()], dtype=np.int64)
-            lo = t[np.maximum(best - 1, first[bad_rows])].astype(np.float64)
-            hi = t[np.minimum(best + 1, first[bad_rows] + n[bad_rows] - 1)].astype(np.float64)
-            phi = (math.sqrt(5.0) - 1.0) / 2.0
-            while np.max(hi - lo) > RESOLUTION_EDGE_S * ns_s:
-                m1, m2 = hi - phi * (hi - lo), lo + phi * (hi - lo)
-                g1 = np.nan_to_num(res(bad_rows, m1.astype(np.int64)), nan=np.inf)
-                g2 = np.nan_to_num(res(bad_rows, m2.astype(np.int64)), nan=np.inf)
-                left = g1 < g2
-                hi = np.where(left, m2, hi)
-                lo = np.where(left, lo, m1)
-            tm = ((lo + hi) / 2.0).astype(np.int64)
-            dip = res(bad_rows, tm) <= max_gsd_m
-            if dip.any():
-                t = np.concatenate((t, tm[dip]))
-                row_of = np.concatenate((row_of, bad_rows[dip]))
-                ok = np.concatenate((ok, np.ones(int(dip.sum()), dtype=bool)))
-                order = np.lexsort((t, row_of))
-                t, row_of, ok = t[order], row_of[order], ok[order]
-        # Crossings between consecutive samples of a row, bisected.
-        same = row_of[1:] == row_of[:-1]
-        cross = np.flatnonzero(same & (ok[1:] != ok[:-1]))
-        lo_t, hi_t = t[cross].astype(np.float64), t[cross + 1].astype(np.float64)
-        lo_ok = ok[cross]
-        cr = row_of[cross]
-        while cross.size and np.max(hi_t - lo_t) > RESOLUTION_EDGE_S * ns_s:
-            mid = (lo_t + hi_t) / 2.0
-            m_ok = res(cr, mid.astype(np.int64)) <= max_gsd_m
-            move_lo = m_ok == lo_ok
-            lo_t = np.where(move_lo, mid, lo_t)
-            hi_t = np.where(move_lo, hi_t, mid)
-        edge = np.where(lo_ok, lo_t, hi_t).astype(np.int64)
-        all_ok = np.bincount(row_of, weights=~ok, minlength=rows.size) == 0
-        whole[rows[all_ok]] = True
-        first_ok = ok[np.searchsorted(row_of, np.arange(rows.size))]
-        for r in np.flatnonzero(~all_ok).tolist():
-            c_sel = cr == r
-            cur = int(a[r]) if first_ok[r] else None
-            for e_t, rising in zip(edge[c_sel].tolist(), (~lo_ok[c_sel]).tolist(),
-                                   strict=True):
-                if rising:
-                    cur = e_t
-                elif cur is not None:
-                    pieces.append((int(rows[r]), cur, e_t))
-                    cur = None
-            if cur is not None:
-                pieces.append((int(rows[r]), cur, int(b[r])))
+        n_est = (b - a) // step_ns + 6
+        bounds = np.searchsorted(np.cumsum(n_est), np.arange(
+            RESOLUTION_CHUNK_SAMPLES, int(n_est.sum()) + RESOLUTION_CHUNK_SAMPLES,
+            RESOLUTION_CHUNK_SAMPLES), side="right")
+        lo_r = 0
+        for hi_r in np.unique(np.clip(bounds, 1, rows.size)).tolist():
+            if hi_r <= lo_r:
+                continue
+            sub = slice(lo_r, hi_r)
+            w_ok, w_pieces = _cut_rows(elsets[k], sensor, sites, site_index[rows[sub]],
+                                       a[sub], b[sub], max_gsd_m, step_ns)
+            whole[rows[sub][w_ok]] = True
+            pieces += [(int(rows[sub][r]), s_ns, e_ns) for r, s_ns, e_ns in w_pieces]
+            lo_r = hi_r
     return whole, pieces
+
+
+def _cut_rows(es: ElementSet, sensor: Sensor, sites: Sequence[Site],
+              site_idx: npt.NDArray[np.int64], a: npt.NDArray[np.int64],
+              b: npt.NDArray[np.int64], max_gsd_m: float, step_ns: int,
+              ) -> tuple[npt.NDArray[np.bool_], list[tuple[int, int, int]]]:
+    """:func:`resolution_pieces` for windows [a, b] (ns) of one satellite: the mask of those
+    wholly within the limit and (row, start_ns, end_ns) pieces of the others."""
+    import numpy as np
+
+    ns_s = 1e9
+    nrow = a.size
+    probe = round(RESOLUTION_PROBE_S * ns_s)
+    mid = a + (b - a) // 2
+    a_in, b_in = np.minimum(a + probe, mid), np.maximum(b - probe, mid)
+    g_lo = -((-a_in) // step_ns)  # first grid multiple at or after a_in
+    g_hi = b_in // step_ns
+    n_grid = np.maximum(0, g_hi - g_lo + 1)
+    n = n_grid + 4
+    row_of = np.repeat(np.arange(nrow), n)
+    first = np.concatenate(([0], np.cumsum(n)[:-1]))
+    pos = np.arange(row_of.size) - first[row_of]
+    t = (g_lo[row_of] + pos - 2) * step_ns
+    t = np.where(pos == 0, a[row_of], t)
+    t = np.where(pos == 1, a_in[row_of], t)
+    t = np.where(pos == n[row_of] - 2, b_in[row_of], t)
+    t = np.where(pos == n[row_of] - 1, b[row_of], t)
+    xyz, up = _site_vectors(sites, site_idx)
+
+    def res(r: npt.NDArray[np.int64], tt: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+        return _resolution_at(es, sensor, xyz[r], up[r],
+                              np.asarray(tt).astype(np.int64).astype("datetime64[ns]"))
+
+    g = np.nan_to_num(res(row_of, t), nan=np.inf)
+    # Turning points between samples: a least sample that misses the limit may hide a dip
+    # below it, a greatest sample within it a peak above it (a radar overhead). Refine each in
+    # the bracket of its neighbours and add it as a sample.
+    inner = np.zeros(t.size, dtype=bool)
+    if t.size > 2:
+        inner[1:-1] = (row_of[:-2] == row_of[1:-1]) & (row_of[2:] == row_of[1:-1])
+    prev_g, next_g = np.roll(g, 1), np.roll(g, -1)
+    ok = g <= max_gsd_m
+    dip = inner & ~ok & np.isfinite(g) & (g <= prev_g) & (g <= next_g)
+    peak = inner & ok & (g >= prev_g) & (g >= next_g)
+    added_t: list[npt.NDArray[np.int64]] = []
+    added_r: list[npt.NDArray[np.int64]] = []
+    for cand, sign in ((np.flatnonzero(dip), 1.0), (np.flatnonzero(peak), -1.0)):
+        if not cand.size:
+            continue
+        cr = row_of[cand]
+
+        def f(x: npt.NDArray[np.float64], cr: npt.NDArray[np.int64] = cr,
+              sign: float = sign) -> npt.NDArray[np.float64]:
+            v = np.nan_to_num(res(cr, x), nan=np.inf)
+            return np.where(np.isfinite(v), sign * v, -np.inf if sign < 0 else np.inf)
+
+        tm = _golden(f, t[cand - 1].astype(np.float64), t[cand + 1].astype(np.float64),
+                     RESOLUTION_EDGE_S * ns_s)
+        added_t.append(tm.astype(np.int64))
+        added_r.append(cr)
+    if added_t:
+        t_add, r_add = np.concatenate(added_t), np.concatenate(added_r)
+        g_add = np.nan_to_num(res(r_add, t_add), nan=np.inf)
+        t = np.concatenate((t, t_add))
+        row_of = np.concatenate((row_of, r_add))
+        ok = np.concatenate((ok, g_add <= max_gsd_m))
+        order = np.lexsort((t, row_of))
+        t, row_of, ok = t[order], row_of[order], ok[order]
+    # Crossings between consecutive samples of a row, bisected.
+    same = row_of[1:] == row_of[:-1]
+    cross = np.flatnonzero(same & (ok[1:] != ok[:-1]))
+    lo_t, hi_t = t[cross].astype(np.float64), t[cross + 1].astype(np.float64)
+    lo_ok = ok[cross]
+    cr = row_of[cross]
+    while cross.size and np.max(hi_t - lo_t) > RESOLUTION_EDGE_S * ns_s:
+        half = (lo_t + hi_t) / 2.0
+        m_ok = res(cr, half) <= max_gsd_m
+        move_lo = m_ok == lo_ok
+        lo_t = np.where(move_lo, half, lo_t)
+        hi_t = np.where(move_lo, hi_t, half)
+    edge = np.where(lo_ok, lo_t, hi_t).astype(np.int64)
+    all_ok = np.bincount(row_of, weights=~ok, minlength=nrow) == 0
+    first_ok = ok[np.searchsorted(row_of, np.arange(nrow))]
+    pieces: list[tuple[int, int, int]] = []
+    for r in np.flatnonzero(~all_ok).tolist():
+        c_sel = cr == r
+        cur = int(a[r]) if first_ok[r] else None
+        for e_t, rising in zip(edge[c_sel].tolist(), (~lo_ok[c_sel]).tolist(), strict=True):
+            if rising:
+                cur = e_t
+            elif cur is not None:
+                pieces.append((r, cur, e_t))
+                cur = None
+        if cur is not None:
+            pieces.append((r, cur, int(b[r])))
+    return all_ok, pieces
 
 
 def cut_resolution(table: WindowTable, elsets: Sequence[ElementSet], sites: Sequence[Site],
                    sensors: Mapping[int, Sensor], max_gsd_m: float,
-                   min_duration_s: float = 0.0) -> WindowTable:
+                   min_duration_s: float = 0.0,
+                   constraints: Constraints | None = None) -> WindowTable:
     """``table``'s windows cut to where the achieved resolution is at most ``max_gsd_m`` (m)
     (:func:`resolution_pieces`). Windows wholly within the limit are kept as they are; cut
     ones get their peak clamped into the piece and their geometry recomputed there (a cut
@@ -983,7 +1121,7 @@ def cut_resolution(table: WindowTable, elsets: Sequence[ElementSet], sites: Sequ
         return table
     whole, pieces = resolution_pieces(
         table.sat_index, table.site_index, table.start.astype(np.int64),
-        table.end.astype(np.int64), elsets, sites, sensors, max_gsd_m)
+        table.end.astype(np.int64), elsets, sites, sensors, max_gsd_m, constraints)
     kept = table.take(np.flatnonzero(whole))
     new = [_piece(i, s_ns, e_ns, table) for i, s_ns, e_ns in pieces
            if (e_ns - s_ns) / 1e9 >= max(min_duration_s, 1e-3)]

@@ -132,6 +132,14 @@ def select_elements(
     return list(out.values())
 
 
+PREFILTER_ALT_MARGIN_KM = 25.0
+"""Taken off a satellite's mean perigee altitude (km) before the ``max_gsd_m`` prefilter, so
+that it never leaves out a satellite the cut would keep: SGP4's osculating radius swings a few
+km about the mean orbit (J2), sites stand up to 9 km above the ellipsoid, and drag lowers a low
+orbit by a few km over the 14 days an element set is used (the WGS-84 surface is never farther
+from the centre than the equatorial radius the altitude is measured from)."""
+
+
 def filter_by_sensor(
     elsets: Sequence[ElementSet],
     table: Mapping[int, Sensor],
@@ -143,10 +151,12 @@ def filter_by_sensor(
 ) -> tuple[list[ElementSet], list[Skipped]]:
     """The element sets whose sensor entry matches every filter given, and the others.
 
-    ``kinds``: the entry's kind (``optical``, ``sar``…); ``max_gsd_m``: best nominal resolution
-    at most this, m; ``countries``: ISO alpha-3 codes (a joint mission matches each of its
-    countries); ``operators``: text found in the operator's name (case-insensitive). With no
-    filter everything is kept; with any, satellites without an imaging entry are left out.
+    ``kinds``: the entry's kind (``optical``, ``sar``…); ``max_gsd_m``: the best resolution the
+    satellite can achieve from its orbit at most this, m (:meth:`Sensor.best_resolution_m`
+    from its mean perigee altitude less :data:`PREFILTER_ALT_MARGIN_KM`); ``countries``: ISO
+    alpha-3 codes (a joint mission matches each of its countries); ``operators``: text found
+    in the operator's name (case-insensitive). With no filter everything is kept; with any,
+    satellites without an imaging entry are left out.
     """
     from overflight.freshness import Skipped
     from overflight.sensors import check_filters, sensor_matches
@@ -160,7 +170,8 @@ def filter_by_sensor(
         s = table.get(e.norad_id)
         why = ("no sensor entry" if s is None else
                sensor_matches(s, kinds=kinds, max_gsd_m=max_gsd_m, countries=countries,
-                              operators=operators))
+                              operators=operators,
+                              altitude_km=e.perigee_alt_km - PREFILTER_ALT_MARGIN_KM))
         if why:
             dropped.append(Skipped(e.norad_id, e.name, f"filtered out: {why}"))
         else:

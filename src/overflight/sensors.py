@@ -219,6 +219,29 @@ class Sensor:
             ground_range = slant / np.sin(np.radians(inc))
             return np.where(visible, np.sqrt(ground_range * self.nadir_gsd_m), np.nan)
 
+    def best_resolution_m(self, altitude_km: float) -> float:
+        """Finest resolution (m) this sensor's model gives from ``altitude_km`` (km, above a
+        spherical Earth): optical kinds at nadir (the GSD only grows with range and
+        incidence); radar over its incidence band (it is finest at the band's far edge).
+        NaN for a non-imager."""
+        import numpy as np
+
+        from overflight.constants import MEAN_EARTH_RADIUS_KM
+        from overflight.gsd import spherical_slant_geometry
+
+        if not self.is_imager:
+            return math.nan
+        h = max(float(altitude_km), 1e-3)
+        if not self.is_radar:
+            return float(self.resolution_m_array(h, 0.0))
+        lo = 20.0 if self.incidence_min_deg is None else self.incidence_min_deg
+        hi = 45.0 if self.incidence_max_deg is None else self.incidence_max_deg
+        inc = np.linspace(lo, hi, 65)
+        r = MEAN_EARTH_RADIUS_KM
+        off = np.degrees(np.arcsin(r / (r + h) * np.sin(np.radians(inc))))
+        rng = spherical_slant_geometry(h, off).range_km
+        return float(np.nanmin(self.resolution_m_array(rng, inc)))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN as None)."""
         return {
@@ -615,12 +638,15 @@ def load_sensors(path: str | Path | None = None) -> dict[int, Sensor]:
 
 
 def sensor_matches(s: Sensor, *, kinds: Iterable[str] = (), max_gsd_m: float | None = None,
-                   countries: Iterable[str] = (), operators: Iterable[str] = ()) -> str:
+                   countries: Iterable[str] = (), operators: Iterable[str] = (),
+                   altitude_km: float | None = None) -> str:
     """Why ``s`` fails the filters ("" when it passes; no filter: everything passes).
 
-    ``kinds``: the entry's kind; ``max_gsd_m``: best nominal resolution at most, m;
-    ``countries``: ISO alpha-3 (a joint mission matches each); ``operators``: text in the
-    operator's name (case-insensitive). With any filter, non-imagers fail.
+    ``kinds``: the entry's kind; ``max_gsd_m``: best resolution at most, m: from
+    ``altitude_km`` (km, the lowest the satellite flies: :meth:`Sensor.best_resolution_m`)
+    when given, else the nominal ``nadir_gsd_m``; ``countries``: ISO alpha-3 (a joint
+    mission matches each); ``operators``: text in the operator's name (case-insensitive).
+    With any filter, non-imagers fail.
     """
     want_kinds = {k.lower() for k in kinds}
     want_countries = {c.upper() for c in countries}
@@ -631,8 +657,15 @@ def sensor_matches(s: Sensor, *, kinds: Iterable[str] = (), max_gsd_m: float | N
         return "does not image"
     if want_kinds and s.kind not in want_kinds:
         return f"kind {s.kind} not selected"
-    if max_gsd_m is not None and s.nadir_gsd_m > max_gsd_m:
-        return f"best resolution {s.nadir_gsd_m:g} m coarser than {max_gsd_m:g} m"
+    if max_gsd_m is not None:
+        if altitude_km is None:
+            if s.nadir_gsd_m > max_gsd_m:
+                return f"best resolution {s.nadir_gsd_m:g} m coarser than {max_gsd_m:g} m"
+        else:
+            best = s.best_resolution_m(altitude_km)
+            if best > max_gsd_m:
+                return (f"best resolution {best:.3g} m (from {altitude_km:.0f} km) coarser "
+                        f"than {max_gsd_m:g} m")
     if want_countries and not want_countries & set(s.country.upper().split("/")):
         return f"country {s.country or 'unknown'} not selected"
     if want_ops and not any(o in s.operator.lower() for o in want_ops):
@@ -641,12 +674,13 @@ def sensor_matches(s: Sensor, *, kinds: Iterable[str] = (), max_gsd_m: float | N
 
 
 def check_filters(kinds: Iterable[str] = (), max_gsd_m: float | None = None) -> None:
-    """Raise SensorError for an unknown kind or a non-positive ``max_gsd_m``."""
+    """Raise SensorError for an unknown kind or a ``max_gsd_m`` that is not a finite positive
+    number."""
     bad = sorted({k for k in kinds if k.lower() not in KINDS})
     if bad:
         raise SensorError(f"kinds: {bad[0]!r} is not one of {', '.join(KINDS)}")
-    if max_gsd_m is not None and not max_gsd_m > 0:
-        raise SensorError(f"max_gsd_m: must be positive, not {max_gsd_m}")
+    if max_gsd_m is not None and not (math.isfinite(max_gsd_m) and max_gsd_m > 0):
+        raise SensorError(f"max_gsd_m: must be a finite positive number, not {max_gsd_m}")
 
 
 def filter_table(table: Mapping[int, Sensor], *, kinds: Iterable[str] = (),

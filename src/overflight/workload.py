@@ -97,6 +97,13 @@ satellite-site-day (this), fitted to ``watch`` (116 imagers × 1 site × 7 days,
 start-up) and ``passes --imaging`` (× 22 sites × 3 days, 1.3 s; ``docs/benchmarks.md``, job
 estimates)."""
 
+CUT_S_PER_WINDOW = 175e-6
+"""Seconds of one core per window the ``max_gsd_m`` resolution cut samples in a window search
+(``passes.resolution_pieces``: 177 µs measured on the resource group × 22 sites × 1 day at 30 m,
+13,004 windows cut in 2.30 s; docs/benchmarks.md, ``--max-gsd``)."""
+COVERAGE_CUT_S_PER_WINDOW = 7.5e-6
+"""The same for coverage, whose windows of one pass over many grid points share their
+satellite positions (7.4 µs measured on tumen at 5 km × 1 day, 37,495 windows in 0.28 s)."""
 WRITE_S_PER_ROW = 22e-6
 """Seconds per window written by ``passes``/``watch`` (columns, element-set age, NDJSON/CSV
 encoding; one core, not shared out): 21.6–23.9 µs measured (``docs/benchmarks.md``, windows)."""
@@ -299,16 +306,18 @@ def duration_text(seconds: float) -> str:
 def windows_workload(satellites: int, sites: int, days: float,
                      constraints: Constraints | None = None, *, cores: int = 1,
                      written: bool = True, per_unit: float | None = None,
-                     imaging: bool = False, area: bool = False) -> Workload:
+                     imaging: bool = False, area: bool = False, cut: bool = False) -> Workload:
     """Overflight windows (``passes``, ``watch``) of ``satellites`` over ``sites``; ``written``:
     every window is also turned into a row (the CLI's output); ``per_unit``: windows per
     satellite × site × day when known better than from ``constraints`` (imaging rules);
     ``imaging``: each satellite with its own rule (:data:`IMAGING_S_PER_UNIT`); ``area``: the
     sites are areas' sample points, whose windows are combined into area windows
-    (:data:`AREA_S_PER_POINT_WINDOW`, in place of writing each)."""
+    (:data:`AREA_S_PER_POINT_WINDOW`, in place of writing each); ``cut``: the windows are cut
+    to a resolution limit (:data:`CUT_S_PER_WINDOW`)."""
     serial = AREA_S_PER_POINT_WINDOW if area else WRITE_S_PER_ROW if written else 0.0
     return Workload("overflight windows", satellites, sites, days,
-                    windows_per_unit(constraints) if per_unit is None else per_unit, WINDOW_S,
+                    windows_per_unit(constraints) if per_unit is None else per_unit,
+                    WINDOW_S + (CUT_S_PER_WINDOW if cut else 0.0),
                     serial, cores, startup_s=WINDOWS_STARTUP_S,
                     s_per_sat_day=_fleet_rates(imaging)[0], s_per_unit=_fleet_rates(imaging)[1])
 
@@ -320,11 +329,14 @@ def _fleet_rates(imaging: bool) -> tuple[float, float]:
 
 def exposure_workload(satellites: int, sites: int, days: float,
                       constraints: Constraints | None = None, *, cores: int = 1,
-                      per_unit: float | None = None, imaging: bool = False) -> Workload:
+                      per_unit: float | None = None, imaging: bool = False,
+                      cut: bool = False) -> Workload:
     """``exposure`` of a target (``sites``: 1, or an area's sample points) by ``satellites``:
-    their windows, merged into exposure intervals; ``per_unit`` as :func:`windows_workload`."""
+    their windows, merged into exposure intervals; ``per_unit`` and ``cut`` as
+    :func:`windows_workload`."""
     return Workload("exposure", satellites, sites, days,
-                    windows_per_unit(constraints) if per_unit is None else per_unit, WINDOW_S,
+                    windows_per_unit(constraints) if per_unit is None else per_unit,
+                    WINDOW_S + (CUT_S_PER_WINDOW if cut else 0.0),
                     EXPOSURE_S_PER_WINDOW, cores, startup_s=EXPOSURE_STARTUP_S,
                     s_per_sat_day=_fleet_rates(imaging)[0], s_per_unit=_fleet_rates(imaging)[1])
 
@@ -332,15 +344,18 @@ def exposure_workload(satellites: int, sites: int, days: float,
 def coverage_workload(satellites: int, points: int, days: float,
                       constraints: Constraints | None = None, *, cores: int = 1,
                       method: str = "points", per_unit: float | None = None,
-                      local_cluster: bool = False, imaging: bool = False) -> Workload:
+                      local_cluster: bool = False, imaging: bool = False,
+                      cut: bool = False) -> Workload:
     """Coverage of ``points`` grid points by ``satellites``; ``method`` as
     :func:`overflight.coverage.resolve_method` resolves it ("points" or "field"); ``per_unit``
     as :func:`windows_workload`; ``local_cluster``: a local Dask cluster is started for it
     (:data:`LOCAL_CLUSTER_START_S` more); ``imaging``: each satellite's own rule
-    (:data:`COVERAGE_IMAGING_S_PER_WINDOW`)."""
+    (:data:`COVERAGE_IMAGING_S_PER_WINDOW`); ``cut``: windows cut to a resolution limit
+    (:data:`COVERAGE_CUT_S_PER_WINDOW`)."""
     field = method == "field" and not imaging
     rate = (COVERAGE_IMAGING_S_PER_WINDOW if imaging else
             COVERAGE_FIELD_S_PER_WINDOW if field else COVERAGE_S_PER_WINDOW)
+    rate += COVERAGE_CUT_S_PER_WINDOW if cut else 0.0
     return Workload("coverage", satellites, points, days,
                     windows_per_unit(constraints) if per_unit is None else per_unit,
                     rate, 0.0, cores, site_word="grid points",

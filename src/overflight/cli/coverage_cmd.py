@@ -356,7 +356,7 @@ def register(app: typer.Typer) -> None:
         from overflight.elements import EARTH_RADIUS_KM
         from overflight.hypothetical import HypotheticalError
         from overflight.regions import RegionError, grid, resolve_region
-        from overflight.sensors import Sensor, load_sensors, load_table
+        from overflight.sensors import Sensor, check_filters, load_sensors, load_table
         from overflight.times import resolve_interval
 
         if workers is not None and workers < 1:
@@ -383,6 +383,7 @@ def register(app: typer.Typer) -> None:
                                        else max_off_nadir),
                     sun_min_deg=sun_min, sun_max_deg=sun_max, min_duration_s=min_duration)
                 c.validate()
+                check_filters(max_gsd_m=max_gsd)  # before any warning about --max-gsd
                 t0, t1 = resolve_interval(start, end, days)
                 reg = resolve_region(region)
                 g = grid(reg, grid_km)
@@ -515,7 +516,7 @@ def _compute(
                                         imaging or {})
     how, im = resolve_method("auto", points), bool((imaging or {}).get("imaging"))
     one = coverage_workload(sats, len(points), days, c, method=how, per_unit=per_unit,
-                            imaging=im)
+                            imaging=im, cut=max_gsd is not None)
     if scheduler:
         ctx: Any = dask_client(scheduler=scheduler)
         cores, local = cpus, scheduler == "local"
@@ -527,7 +528,7 @@ def _compute(
         cores, local = 1, False
     work = check_job(coverage_workload(sats, len(points), days, c, cores=cores,
                                        method=how, per_unit=per_unit, local_cluster=local,
-                                       imaging=im), no_limit)
+                                       imaging=im, cut=max_gsd is not None), no_limit)
     with without_ctrl_c(ctx) as client, progress_bar(work, "coverage") as bar:
         kwargs: dict[str, Any] = {"max_gsd_m": max_gsd, "sensors": sensor_table,
                                   "client": client, **(imaging or {})}
@@ -551,7 +552,7 @@ def _fleet_reach(elsets: list[ElementSet], t0: datetime, t1: datetime, c: Any,
 
     opts = {k: v for k, v in options.items() if v is not None}
     imaging = bool(opts.pop("imaging", False))
-    if imaging:
+    if imaging or max_gsd is not None:  # the same prefilter as the library's selection
         opts.update(sensors=sensor_table, max_gsd_m=max_gsd)
     try:
         plan = plan_elements(elsets, [], t0, t1, c, imaging=imaging,
