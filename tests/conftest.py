@@ -23,3 +23,15 @@ def shared_data() -> Path:
 def _isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test touches the user's real catalog: OVERFLIGHT_DB points into tmp_path."""
     monkeypatch.setenv("OVERFLIGHT_DB", str(tmp_path / "catalog.db"))
+
+
+@pytest.fixture(scope="module")
+def resource_catalog(shared_data: Path):  # type: ignore[no-untyped-def]
+    """An in-memory catalog of the shared 2026-05-30 'resource' snapshot (group 'resource')."""
+    from overflight.catalog import Catalog
+    from overflight.catalog.formats import read_path
+
+    cat = Catalog.memory()
+    cat.add(read_path(shared_data / "celestrak-2026-05-30" / "resource.tle").records,
+            group="resource")
+    return cat

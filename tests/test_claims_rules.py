@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from overflight.catalog import Catalog
-from overflight.catalog.formats import read_path
 from overflight.claims import (
     CANNOT_VERIFY,
     CONSISTENT,
@@ -244,11 +243,8 @@ WH = (38.8977, -77.0365)
 
 
 @pytest.fixture(scope="module")
-def catalog(shared_data: Path) -> Catalog:
-    cat = Catalog.memory()
-    cat.add(read_path(shared_data / "celestrak-2026-05-30" / "resource.tle").records,
-            group="resource")
-    return cat
+def catalog(resource_catalog: Catalog) -> Catalog:
+    return resource_catalog
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from tests._cli import run
 import overflight as ovf
 from overflight.access import Constraints
 from overflight.catalog import Catalog
-from overflight.catalog.formats import read_path
 from overflight.claims import CONSISTENT, INCONSISTENT, claim_from_fields, rules, verify_claim
 from overflight.freshness import Skipped, usable_spans
 from overflight.passes import plan_elements
@@ -172,11 +171,8 @@ def test_rule() -> None:
 
 
 @pytest.fixture(scope="module")
-def catalog(shared_data: Path) -> Catalog:
-    cat = Catalog.memory()
-    cat.add(read_path(shared_data / "celestrak-2026-05-30" / "resource.tle").records,
-            group="resource")
-    return cat
+def catalog(resource_catalog: Catalog) -> Catalog:
+    return resource_catalog
 
 
 def test_a_claim_after_the_end_is_inconsistent(catalog: Catalog, shared_data: Path) -> None:

@@ -112,17 +112,14 @@ def test_incomplete_markers() -> None:
 
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("fmt", ["ndjson", "json"])
-def test_ctrl_c_ends_workers_and_marks_output(shared_data: Path, fmt: str) -> None:
-    """Ctrl-C (SIGINT to the process group, as a terminal sends it) in the middle of a real
-    `overflight passes`: exit 130, one line, no worker left, no leaked semaphore, output marked
-    incomplete (NDJSON last line) or closed (JSON array)."""
+def _interrupted_passes(args: list[str]) -> tuple[int, bytes, bytes, set[int]]:
+    """Run ``overflight passes ARGS`` (no job cap), send Ctrl-C to its process group once
+    its workers are running (or after 20 s), and return (exit status, stdout, stderr, the
+    child process ids seen)."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "OVERFLIGHT_MAX_JOB_S": "0"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "overflight", "passes", "--tle", str(_resource(shared_data)),
-         "--all-sites", "--start", START, "--days", "6", "-f", fmt],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-m", "overflight", "passes", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            start_new_session=True)
     try:
         t0 = time.monotonic()
         seen: set[int] = set()
@@ -141,8 +138,20 @@ def test_ctrl_c_ends_workers_and_marks_output(shared_data: Path, fmt: str) -> No
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+    return proc.returncode, out, err, seen
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("fmt", ["ndjson", "json"])
+def test_ctrl_c_ends_workers_and_marks_output(shared_data: Path, fmt: str) -> None:
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) in the middle of a real
+    `overflight passes`: exit 130, one line, no worker left, no leaked semaphore, output marked
+    incomplete (NDJSON last line) or closed (JSON array)."""
+    code, out, err, seen = _interrupted_passes(
+        ["--tle", str(_resource(shared_data)), "--all-sites", "--start", START, "--days", "6",
+         "-f", fmt])
     text = err.decode()
-    assert proc.returncode == 130, text
+    assert code == 130, text
     assert "leaked" not in text and "Traceback" not in text, text
     last = text.strip().splitlines()[-1]
     assert last.startswith("overflight: interrupted") and "incomplete" in last.lower()
@@ -162,30 +171,11 @@ def test_ctrl_c_ends_workers_and_marks_output(shared_data: Path, fmt: str) -> No
 def test_ctrl_c_in_an_area_job_marks_its_output(shared_data: Path) -> None:
     """Ctrl-C in `passes --area`: exit 130, one line, no worker left, and the area windows of
     the satellites done written as NDJSON with the marker as its last line."""
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "OVERFLIGHT_MAX_JOB_S": "0"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "overflight", "passes", "--tle", str(_resource(shared_data)),
-         "--area", "Najin port", "--start", START, "--days", "6", "-f", "ndjson"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
-    try:
-        t0 = time.monotonic()
-        seen: set[int] = set()
-        while time.monotonic() - t0 < 20 and proc.poll() is None:
-            seen.update(descendants(proc.pid))
-            if seen:
-                break
-            time.sleep(0.1)
-        time.sleep(0.5)
-        seen.update(descendants(proc.pid))
-        assert proc.poll() is None, "the job ended before it could be interrupted"
-        os.killpg(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    code, out, err, seen = _interrupted_passes(
+        ["--tle", str(_resource(shared_data)), "--area", "Najin port", "--start", START,
+         "--days", "6", "-f", "ndjson"])
     text = err.decode()
-    assert proc.returncode == 130, text
+    assert code == 130, text
     assert "Traceback" not in text, text
     last = text.strip().splitlines()[-1]
     assert last.startswith("overflight: interrupted after ") and "incomplete" in last, last
