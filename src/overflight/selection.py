@@ -279,14 +279,11 @@ def select_from_catalog(
     own errors (``SatelliteNotFound``, ``AmbiguousSatellite``); unknown groups GroupNotFound.
     """
     check_groups(cat, groups)
-    ids: list[int] = []
-    for ref in sats:
-        obj, how = cat.resolve_how(ref)
-        if obj.norad_id not in ids:
-            ids.append(obj.norad_id)
-        note = satellite_note(ref, obj, how)
-        if note is not None and notes is not None:
-            notes.append(note)
+    resolved = [(ref, *cat.resolve_how(ref)) for ref in sats]
+    ids = list(dict.fromkeys(obj.norad_id for _, obj, _ in resolved))  # order kept, once each
+    if notes is not None:
+        notes += [n for ref, obj, how in resolved
+                  if (n := satellite_note(ref, obj, how)) is not None]
 
     def pick(**where: Any) -> list[ElementSet]:
         return cat.latest(**where) if as_of is None else cat.nearest(as_of, **where)
